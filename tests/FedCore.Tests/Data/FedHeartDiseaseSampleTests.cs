@@ -35,9 +35,13 @@ public class FedHeartDiseaseSampleTests
         Assert.Equal(Schema.Value.Hash, metadata.SchemaHash);
     }
 
+    private static readonly string[] Files = ["cleveland.data", "hungarian.data", "switzerland.data", "va.data"];
+
+    public static TheoryData<string> CentreFiles => new(Files);
+
     [Theory]
-    [MemberData(nameof(Centres))]
-    public void Every_row_matches_a_plain_reading_of_the_raw_line(string file, int rawRows, int usableRows, string sha256)
+    [MemberData(nameof(CentreFiles))]
+    public void Every_row_matches_a_plain_reading_of_the_raw_line(string file)
     {
         var expected = PlainReading(Path.Combine(HeartDiseaseFolder, "data", file));
         var data = LoadCentre(file).Data;
@@ -49,19 +53,18 @@ public class FedHeartDiseaseSampleTests
             Assert.Equal(expected[r].Positive ? 1f : 0f, data.Labels[r]);
         }
         Assert.Equal(expected.Count(row => row.Positive), (int)data.Labels.Sum());
-        Assert.True(rawRows >= usableRows && sha256.Length == 64);
     }
 
     [Fact]
     public void Four_centres_hold_740_usable_rows()
     {
-        Assert.Equal(740, Centres.Sum(row => LoadCentre((string)row[0]).Metadata.RowCount));
+        Assert.Equal(740, Files.Sum(file => LoadCentre(file).Metadata.RowCount));
     }
 
     [Fact]
     public void Federated_preprocessing_standardises_the_pooled_training_rows()
     {
-        var splits = Centres.Select(row => LoadCentre((string)row[0]).Data)
+        var splits = Files.Select(file => LoadCentre(file).Data)
             .Select(data => (Data: data, Split: StratifiedSplit.Split(data, 2.0 / 3, seed: 42)))
             .ToArray();
         var trainParts = splits.Select(s => s.Data.Select(s.Split.Train)).ToArray();
