@@ -178,9 +178,12 @@ public sealed class DatasetSchema
         }
         catch (JsonException e)
         {
-            var line = e.LineNumber + 1;
-            var column = e.BytePositionInLine + 1;
-            throw new DatasetSchemaException(sourcePath, "$", $"not valid JSON at line {line}, byte {column} of the line: {e.Message}", e);
+            // The message ends with 0-based "LineNumber: … | BytePositionInLine: …"; say it 1-based instead.
+            var what = e.Message;
+            int position = what.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            if (position >= 0)
+                what = what[..position];
+            throw new DatasetSchemaException(sourcePath, "$", $"not valid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1} of the line: {what}", e);
         }
         using (document)
             return new SchemaReader(sourcePath).Read(document.RootElement);

@@ -273,7 +273,7 @@ public class CsvDatasetReaderTests
             Assert.Equal((2, 3), (error.Line, error.Column));
             Assert.Equal(before.Data.Features, after.Data.Features);
             Assert.Equal(before.Data.Labels, after.Data.Labels);
-            Assert.Equal(before.Metadata with { FeatureNames = after.Metadata.FeatureNames }, after.Metadata);
+            Assert.Equal(before.Metadata, after.Metadata);
             Assert.Equal(schemaHash, schema.Hash);
         }
         finally
