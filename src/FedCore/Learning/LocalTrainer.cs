@@ -17,11 +17,12 @@ public static class LocalTrainer
     /// parameter vector. Runs on <see cref="TorchDevices.Current"/>; on the CPU the result is bit-for-bit
     /// repeatable for the same inputs, seed and intra-op thread count.
     /// </summary>
+    /// <param name="progress">Told after every epoch, synchronously on the training thread.</param>
     /// <exception cref="ArgumentException">Invalid options, a parameter vector that does not fit the spec, or data that does not (wrong column count, no rows, non-finite values, labels that are not class indices).</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested; checked before every batch.</exception>
     /// <exception cref="TrainingDivergedException">The loss or the parameters became non-finite.</exception>
     public static LocalTrainingResult Train(ModelSpec spec, ReadOnlySpan<float> startParameters, TabularData train,
-        TrainingOptions options, CancellationToken cancellationToken = default)
+        TrainingOptions options, CancellationToken cancellationToken = default, IProgress<TrainingProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(options);
@@ -71,6 +72,7 @@ public static class LocalTrainer
                 steps++;
             }
             epochLosses[epoch] = lossSum / rows;
+            progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, epochLosses[epoch]));
         }
 
         var trained = model.GetParameters();

@@ -33,7 +33,7 @@ internal static class ModelSpecJson
         if (root.ValueKind != JsonValueKind.Object)
             throw new ModelSpecException(sourceName, null, $"expected a JSON object, got {Describe(root)}");
 
-        var fields = root.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
+        var fields = reader.Fields(root, prefix: "");
         if (!fields.TryGetValue("type", out var typeElement))
             throw new ModelSpecException(sourceName, "type", $"is missing; expected one of {KindNames()}");
         var kind = reader.Kind(typeElement);
@@ -137,7 +137,7 @@ internal static class ModelSpecJson
     {
         try
         {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 8 });
+            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
         }
         catch (JsonException e)
         {
@@ -187,17 +187,24 @@ internal static class ModelSpecJson
         {
             if (element.ValueKind != JsonValueKind.Object)
                 throw new ModelSpecException(sourceName, "image", $"must be an object with channels, height and width, got {Describe(element)}");
-            var values = new Dictionary<string, int>(StringComparer.Ordinal);
+            var fields = Fields(element, prefix: "image.");
+            foreach (string name in fields.Keys)
+                if (!ImageFields.Contains(name))
+                    throw new ModelSpecException(sourceName, $"image.{name}", $"is not a field of an image; allowed: {string.Join(", ", ImageFields)}");
+            int Dimension(string name) => fields.TryGetValue(name, out var value)
+                ? Integer(value, $"image.{name}")
+                : throw new ModelSpecException(sourceName, $"image.{name}", "is missing");
+            return new ImageShape(Dimension("channels"), Dimension("height"), Dimension("width"));
+        }
+
+        /// <summary>An object's fields by name; a name given twice is an error rather than last-one-wins.</summary>
+        public Dictionary<string, JsonElement> Fields(JsonElement element, string prefix)
+        {
+            var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var property in element.EnumerateObject())
-            {
-                if (!ImageFields.Contains(property.Name))
-                    throw new ModelSpecException(sourceName, $"image.{property.Name}", $"is not a field of an image; allowed: {string.Join(", ", ImageFields)}");
-                values[property.Name] = Integer(property.Value, $"image.{property.Name}");
-            }
-            foreach (string name in ImageFields)
-                if (!values.ContainsKey(name))
-                    throw new ModelSpecException(sourceName, $"image.{name}", "is missing");
-            return new ImageShape(values["channels"], values["height"], values["width"]);
+                if (!fields.TryAdd(property.Name, property.Value))
+                    throw new ModelSpecException(sourceName, prefix + property.Name, "appears more than once");
+            return fields;
         }
 
         public ImmutableArray<int> IntegerArray(JsonElement element, string field)
