@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace FedCore.Tests;
+namespace FedCore.Tests.Learning;
 
 public class NativeLoadTests
 {

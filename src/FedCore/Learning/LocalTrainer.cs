@@ -1,0 +1,101 @@
+using FedCore.Data;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FedCore.Learning;
+
+/// <summary>
+/// One participant's local training in a round. Synchronous and CPU/GPU-bound: a grain must run it off its
+/// turn (e.g. Task.Run). Safe to call concurrently from several threads; each call owns its model and tensors.
+/// </summary>
+public static class LocalTrainer
+{
+    /// <summary>
+    /// Trains the model given by <paramref name="spec"/> and <paramref name="startParameters"/> on
+    /// <paramref name="train"/> with mini-batch SGD or Adam, shuffling the rows every epoch, and returns the new
+    /// parameter vector. Runs on <see cref="TorchDevices.Current"/>; on the CPU the result is bit-for-bit
+    /// repeatable for the same inputs, seed and intra-op thread count.
+    /// </summary>
+    /// <param name="progress">Told after every epoch, synchronously on the training thread.</param>
+    /// <exception cref="ArgumentException">Invalid options, a parameter vector that does not fit the spec, or data that does not (wrong column count, no rows, non-finite values, labels that are not class indices).</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested; checked before every batch.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or the parameters became non-finite.</exception>
+    public static LocalTrainingResult Train(ModelSpec spec, ReadOnlySpan<float> startParameters, TabularData train,
+        TrainingOptions options, CancellationToken cancellationToken = default, IProgress<TrainingProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        ModelHead.CheckData(spec, train, nameof(train));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var device = TorchDevices.Current;
+        var random = new SeededRandom(options.Seed);
+        using var dropoutNoise = new Generator(random.NextUInt64(), device);
+        using var model = ModelFactory.Create(spec, startParameters, device, dropoutNoise);
+        using var optimizer = CreateOptimizer(model.Parameters, options);
+        using var scope = NewDisposeScope();
+
+        var head = ModelHead.For(spec);
+        int rows = train.RowCount;
+        var features = tensor(train.Features, rows, train.FeatureCount, device: device);
+        var targets = head.Targets(train.Labels, device);
+        Tensor[]? anchor = options.ProximalMu > 0 ? [.. model.Parameters.Select(p => p.detach().clone())] : null;
+
+        model.Module.train();
+        var order = Enumerable.Range(0, rows).ToArray();
+        var epochLosses = new double[options.Epochs];
+        int steps = 0;
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            random.Shuffle(order);
+            double lossSum = 0;
+            for (int first = 0, batch = 0; first < rows; first += options.BatchSize, batch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int count = Math.Min(options.BatchSize, rows - first);
+                using var batchScope = NewDisposeScope();
+                var index = tensor(Array.ConvertAll(order[first..(first + count)], i => (long)i), device: device);
+                var output = model.Module.call(features.index_select(0, index));
+                var dataLoss = head.Losses(output, targets.index_select(0, index)).mean();
+                double batchLoss = dataLoss.item<float>();
+                if (!double.IsFinite(batchLoss))
+                    throw new TrainingDivergedException(
+                        $"The training loss became {batchLoss} in epoch {epoch + 1}, batch {batch + 1} (learning rate {options.LearningRate}); no update was produced.");
+
+                optimizer.zero_grad();
+                var loss = anchor is null ? dataLoss : dataLoss + ProximalTerm(model.Parameters, anchor, options.ProximalMu);
+                loss.backward();
+                optimizer.step();
+                lossSum += batchLoss * count;
+                steps++;
+            }
+            epochLosses[epoch] = lossSum / rows;
+            progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, epochLosses[epoch]));
+        }
+
+        var trained = model.GetParameters();
+        int bad = Array.FindIndex(trained, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw new TrainingDivergedException(
+                $"Training left parameter {model.Layout.Locate(bad)} at {trained[bad]} (learning rate {options.LearningRate}); no update was produced.");
+        return new LocalTrainingResult(trained, rows, epochLosses[^1], epochLosses, steps);
+    }
+
+    private static optim.Optimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, TrainingOptions options) => options.Optimizer switch
+    {
+        OptimizerKind.Sgd => optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
+        OptimizerKind.Adam => optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimiser."),
+    };
+
+    /// <summary>FedProx: μ/2 · Σ‖w − w_start‖² over all parameter tensors.</summary>
+    private static Tensor ProximalTerm(IReadOnlyList<Parameter> parameters, Tensor[] anchor, double mu)
+    {
+        Tensor squaredDistance = (parameters[0] - anchor[0]).square().sum();
+        for (int i = 1; i < parameters.Count; i++)
+            squaredDistance = squaredDistance + (parameters[i] - anchor[i]).square().sum();
+        return squaredDistance * (mu / 2);
+    }
+}

@@ -1,0 +1,67 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FedCore.Learning;
+
+/// <summary>Builds models from specs, with initial parameters that depend only on the spec and a seed.</summary>
+public static class ModelFactory
+{
+    /// <summary>
+    /// The initial parameter vector for <paramref name="spec"/>: every tensor of a layer drawn uniformly from
+    /// [−1/√fan_in, 1/√fan_in) (PyTorch's default for Linear and Conv2d), in <see cref="ParameterLayout"/> order,
+    /// from xoshiro256** seeded with <paramref name="seed"/>. Computed in managed code, so it is bit-identical
+    /// on every machine and device and needs no native library.
+    /// </summary>
+    public static float[] InitialParameters(ModelSpec spec, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var values = new float[ParameterLayout.For(spec).TotalLength];
+        var random = new SeededRandom(seed);
+        int offset = 0;
+        foreach (var layer in ModelArchitecture.Layers(spec))
+        {
+            double bound = layer.FanIn > 0 ? 1 / Math.Sqrt(layer.FanIn) : 0;
+            foreach (var (_, shape) in layer.ParameterShapes)
+            {
+                long length = shape.Aggregate(1L, (product, dim) => product * dim);
+                for (long k = 0; k < length; k++)
+                    values[offset++] = (float)((2 * random.NextDouble() - 1) * bound);
+            }
+        }
+        return values;
+    }
+
+    /// <summary>A model with <see cref="InitialParameters"/> for the seed, on <paramref name="device"/> (default <see cref="TorchDevices.Current"/>).</summary>
+    public static TorchModel Create(ModelSpec spec, long seed, Device? device = null) =>
+        Create(spec, InitialParameters(spec, seed), device, dropoutNoise: null);
+
+    /// <summary>A model holding the given parameter vector, on <paramref name="device"/> (default <see cref="TorchDevices.Current"/>).</summary>
+    /// <exception cref="ArgumentException">The vector's length does not match the spec's layout, or it holds a non-finite value.</exception>
+    public static TorchModel Create(ModelSpec spec, ReadOnlySpan<float> parameters, Device? device = null) =>
+        Create(spec, parameters, device, dropoutNoise: null);
+
+    /// <param name="dropoutNoise">Generator for dropout masks, on the model's device; null uses Torch's global one.</param>
+    internal static TorchModel Create(ModelSpec spec, ReadOnlySpan<float> parameters, Device? device, Generator? dropoutNoise)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var layout = ParameterLayout.For(spec);
+        layout.Validate(parameters, nameof(parameters));
+        device ??= TorchDevices.Current;
+        var module = ModelArchitecture.Build(ModelArchitecture.Layers(spec), dropoutNoise);
+        try
+        {
+            module.to(device);
+            // The model owns its parameters: a dispose scope the caller happens to have open must not free them.
+            foreach (var (_, parameter) in module.named_parameters())
+                parameter.DetachFromDisposeScope();
+            var model = new TorchModel(spec, layout, module, device);
+            model.SetParameters(parameters);
+            return model;
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+}

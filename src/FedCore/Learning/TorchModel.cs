@@ -1,0 +1,73 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FedCore.Learning;
+
+/// <summary>
+/// A Torch module built from a <see cref="ModelSpec"/>, with its parameters readable and writable as one
+/// flat vector in <see cref="Layout"/> order. Owns the module: dispose it to free native memory.
+/// </summary>
+public sealed class TorchModel : IDisposable
+{
+    private readonly Parameter[] parameters;
+
+    internal TorchModel(ModelSpec spec, ParameterLayout layout, nn.Module<Tensor, Tensor> module, Device device)
+    {
+        Spec = spec;
+        Layout = layout;
+        Module = module;
+        Device = device;
+        var named = module.named_parameters().ToArray();
+        // The layout is derived from the spec without Torch; this check ties it to what Torch actually built.
+        if (named.Length != layout.Tensors.Length)
+            throw new InvalidOperationException(
+                $"Torch built {named.Length} parameter tensors for {spec.ToJson()} but the layout lists {layout.Tensors.Length}.");
+        for (int i = 0; i < named.Length; i++)
+        {
+            var expected = layout.Tensors[i];
+            var (name, parameter) = named[i];
+            if (name != expected.Name || !parameter.shape.SequenceEqual(expected.Shape))
+                throw new InvalidOperationException(
+                    $"Torch parameter {i} is {name} [{string.Join("×", parameter.shape)}] but the layout expects {expected}.");
+        }
+        parameters = [.. named.Select(n => n.parameter)];
+    }
+
+    public ModelSpec Spec { get; }
+
+    public ParameterLayout Layout { get; }
+
+    public Device Device { get; }
+
+    /// <summary>Maps a float batch [N, Spec.Inputs] on <see cref="Device"/> to [N, Spec.OutputCount].</summary>
+    public nn.Module<Tensor, Tensor> Module { get; }
+
+    internal IReadOnlyList<Parameter> Parameters => parameters;
+
+    /// <summary>The current parameters as one vector in <see cref="Layout"/> order.</summary>
+    public float[] GetParameters()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var flat = cat(parameters.Select(p => p.detach().reshape(-1)).ToArray(), 0).cpu();
+        return flat.data<float>().ToArray();
+    }
+
+    /// <summary>Overwrites every parameter from a vector in <see cref="Layout"/> order.</summary>
+    /// <exception cref="ArgumentException">Wrong length or a non-finite value; the message shows the layout.</exception>
+    public void SetParameters(ReadOnlySpan<float> values)
+    {
+        Layout.Validate(values, nameof(values));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var flat = tensor(values.ToArray(), device: Device);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var slot = Layout.Tensors[i];
+            parameters[i].copy_(flat.narrow(0, slot.Offset, slot.Length).view([.. slot.Shape]));
+        }
+    }
+
+    public void Dispose() => Module.Dispose();
+}
