@@ -1,0 +1,85 @@
+using System.Buffers.Binary;
+
+namespace FedCore.Aggregation.Protection;
+
+/// <summary>
+/// Aggregation WITHOUT encryption, for simulation and debugging only: the "sealed" update is the weighted
+/// update in the clear, so the aggregator sees every participant's update. Hosts must log each use.
+/// Format: "PTS1", int32 length, float64 weight, then length float64 values of weight·update.
+/// </summary>
+public sealed class PlaintextSimulation : IUpdateProtection
+{
+    public const string SchemeName = "plaintext-simulation";
+    private static ReadOnlySpan<byte> Magic => "PTS1"u8;
+    private const int HeaderLength = 4 + 4 + 8;
+
+    public string Scheme => SchemeName;
+
+    public bool ProtectsUpdates => false;
+
+    public byte[] Seal(ReadOnlySpan<float> update, double weight)
+    {
+        if (!(weight > 0) || double.IsInfinity(weight))
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, "An update's weight must be a positive number.");
+        var values = new double[update.Length];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = weight * update[i];
+        return Write(values, weight);
+    }
+
+    public byte[] Add(IReadOnlyList<byte[]> sealedUpdates)
+    {
+        if (sealedUpdates.Count == 0)
+            throw new ArgumentException("Nothing to add: no sealed updates.", nameof(sealedUpdates));
+        double[]? sum = null;
+        double weight = 0;
+        for (int k = 0; k < sealedUpdates.Count; k++)
+        {
+            var (values, w) = Read(sealedUpdates[k], $"sealed update #{k}");
+            if (sum is null)
+                sum = values;
+            else if (values.Length != sum.Length)
+                throw new SealedUpdateFormatException(
+                    $"{SchemeName}: sealed update #{k} has {values.Length} values; #0 has {sum.Length}.");
+            else
+                for (int i = 0; i < sum.Length; i++)
+                    sum[i] += values[i];
+            weight += w;
+        }
+        return Write(sum!, weight);
+    }
+
+    public byte[] DecryptionShare(byte[] aggregate) => [];
+
+    public AggregatedUpdate Open(byte[] aggregate, IReadOnlyList<byte[]> shares)
+    {
+        var (values, weight) = Read(aggregate, "aggregate");
+        return new AggregatedUpdate(values, weight);
+    }
+
+    private static byte[] Write(double[] values, double weight)
+    {
+        var bytes = new byte[HeaderLength + 8 * values.Length];
+        Magic.CopyTo(bytes);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), values.Length);
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8), weight);
+        for (int i = 0; i < values.Length; i++)
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(HeaderLength + 8 * i), values[i]);
+        return bytes;
+    }
+
+    private static (double[] Values, double Weight) Read(byte[] bytes, string what)
+    {
+        if (bytes.Length < HeaderLength || !bytes.AsSpan(0, 4).SequenceEqual(Magic))
+            throw new SealedUpdateFormatException($"{SchemeName}: {what} is not a plaintext-simulation payload (bad header).");
+        int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4));
+        if (length < 0 || (long)HeaderLength + 8L * length != bytes.Length)
+            throw new SealedUpdateFormatException(
+                $"{SchemeName}: {what} declares {length} values but carries {bytes.Length - HeaderLength} bytes of them.");
+        double weight = BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(8));
+        var values = new double[length];
+        for (int i = 0; i < length; i++)
+            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(HeaderLength + 8 * i));
+        return (values, weight);
+    }
+}

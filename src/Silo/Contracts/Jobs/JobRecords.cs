@@ -1,0 +1,74 @@
+using Federation.Contracts.Participants;
+
+namespace Federation.Contracts.Jobs;
+
+/// <summary>One participant of a job and the dataset it trains on.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobParticipant(
+    [property: Id(0)] string ParticipantId,
+    [property: Id(1)] string DatasetName);
+
+/// <summary>Server-side strategy: FedAvg, or an adaptive optimiser (Reddi et al. 2021) over the mean update.</summary>
+[GenerateSerializer, Immutable]
+public sealed record StrategySettings(
+    [property: Id(0)] string Name,
+    [property: Id(1)] double ServerLearningRate,
+    [property: Id(2)] double Beta1,
+    [property: Id(3)] double Beta2,
+    [property: Id(4)] double Tau);
+
+/// <summary>A training job as planned: immutable once started.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobSpecification(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string ModelSpecJson,
+    [property: Id(3)] IReadOnlyList<JobParticipant> Participants,
+    [property: Id(4)] int Rounds,
+    [property: Id(5)] StrategySettings Strategy,
+    [property: Id(6)] LocalTrainingSettings Training,
+    [property: Id(7)] double TrainFraction,
+    [property: Id(8)] int Seed,
+    [property: Id(9)] string ProtectionScheme);
+
+public enum JobPhase
+{
+    Pending,
+    Running,
+    Completed,
+    Failed,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record ParticipantRoundMetrics(
+    [property: Id(0)] string ParticipantId,
+    [property: Id(1)] int TrainSamples,
+    [property: Id(2)] double MeanTrainLoss,
+    [property: Id(3)] double TrainSeconds,
+    [property: Id(4)] ModelMetrics Test);
+
+/// <summary>What one completed round produced: a new global model version and its metrics.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundSummary(
+    [property: Id(0)] int Round,
+    [property: Id(1)] int ModelVersion,
+    [property: Id(2)] IReadOnlyList<ParticipantRoundMetrics> Participants,
+    [property: Id(3)] double MeanLocalTestAccuracy,
+    [property: Id(4)] double MeanLocalTestLoss,
+    [property: Id(5)] double PooledTestAccuracy,
+    [property: Id(6)] double Seconds,
+    [property: Id(7)] DateTimeOffset CompletedAt);
+
+[GenerateSerializer, Immutable]
+public sealed record JobStatus(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] JobPhase Phase,
+    [property: Id(3)] int CompletedRounds,
+    [property: Id(4)] int TotalRounds,
+    [property: Id(5)] IReadOnlyList<RoundSummary> Rounds,
+    [property: Id(6)] string? Error,
+    [property: Id(7)] DateTimeOffset CreatedAt,
+    [property: Id(8)] DateTimeOffset UpdatedAt,
+    [property: Id(9)] int LatestModelVersion,
+    [property: Id(10)] IReadOnlyList<string> Notes);

@@ -1,0 +1,28 @@
+namespace Federation.Contracts.Models;
+
+/// <summary>
+/// One global model version, written once. Version 0 is the initial model; version r the model after round r.
+/// The server optimiser's moments travel with it so that a resumed job continues exactly.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ModelVersion(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Version,
+    [property: Id(2)] float[] Parameters,
+    [property: Id(3)] float[]? FirstMoment,
+    [property: Id(4)] float[]? SecondMoment,
+    [property: Id(5)] string ParametersSha256,
+    [property: Id(6)] DateTimeOffset CreatedAt);
+
+public interface IModelVersionGrain : IGrainWithStringKey
+{
+    /// <summary>Stores the version (the job that owns it is the only writer).</summary>
+    Task Store(ModelVersion version);
+
+    Task<ModelVersion?> Get();
+}
+
+public static class ModelVersionKey
+{
+    public static string Format(string jobId, int version) => $"{jobId}@v{version}";
+}

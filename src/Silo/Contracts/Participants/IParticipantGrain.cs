@@ -1,0 +1,28 @@
+namespace Federation.Contracts.Participants;
+
+/// <summary>
+/// One organisation in one country (key: see <see cref="ParticipantKey"/>). It activates only on a silo of
+/// its own country; its rows never leave it — only metadata, moments and sealed updates do.
+/// </summary>
+public interface IParticipantGrain : IGrainWithStringKey
+{
+    Task<ParticipantProfile> Enrol(string displayName);
+
+    Task<ParticipantProfile> GetProfile();
+
+    /// <summary>The country of the silo this activation runs on (residency checks, diagnostics).</summary>
+    Task<string> GetHostCountry();
+
+    Task<DatasetSummary> RegisterDataset(DatasetRegistration registration);
+
+    Task<IReadOnlyList<DatasetSummary>> GetDatasets();
+
+    Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split);
+
+    Task<LocalTrainingReport> Train(RoundAssignment assignment);
+
+    Task<ModelMetrics> Evaluate(EvaluationAssignment assignment);
+
+    /// <summary>This participant's share of the joint decryption of an aggregate (empty in plaintext simulation).</summary>
+    Task<byte[]> DecryptionShare(string jobId, int round, string scheme, byte[] aggregate);
+}

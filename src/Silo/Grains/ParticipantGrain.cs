@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using FedCore.Aggregation.Protection;
+using FedCore.Data;
+using FedCore.Learning;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
+using Federation.Silo.Hosting;
+using Federation.Silo.Placement;
+using Microsoft.Extensions.Logging;
+using ContractMetrics = Federation.Contracts.Participants.ModelMetrics;
+
+namespace Federation.Silo.Grains;
+
+[GenerateSerializer]
+public sealed class ParticipantState
+{
+    [Id(0)]
+    public ParticipantProfile? Profile { get; set; }
+
+    [Id(1)]
+    public Dictionary<string, RegisteredDataset> Datasets { get; set; } = [];
+}
+
+[GenerateSerializer, Immutable]
+public sealed record RegisteredDataset(
+    [property: Id(0)] DatasetRegistration Registration,
+    [property: Id(1)] DatasetSummary Summary);
+
+/// <summary>
+/// One organisation's silo-side presence. Pinned to its country by <see cref="CountryResidencyPlacementFilterAttribute"/>;
+/// its state lives in the country's own storage. Rows are read here and never leave: only metadata, feature
+/// moments, metrics and sealed updates are returned.
+/// </summary>
+[CountryResidencyPlacementFilter]
+public sealed class ParticipantGrain(
+    [PersistentState("participant", StorageNames.Country)] IPersistentState<ParticipantState> state,
+    SiloCountry siloCountry,
+    UpdateProtectionSchemes protectionSchemes,
+    ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
+{
+    // Rows loaded from the registered files, kept only in this activation's memory.
+    private readonly Dictionary<string, LoadedDataset> _loaded = [];
+    private PreparedSplit? _prepared;
+
+    private string Key => this.GetPrimaryKeyString();
+
+    public async Task<ParticipantProfile> Enrol(string displayName)
+    {
+        var (country, organisation) = ParticipantKey.Parse(Key);
+        var profile = new ParticipantProfile(Key, country, organisation, string.IsNullOrWhiteSpace(displayName) ? organisation : displayName.Trim());
+        if (state.State.Profile != profile)
+        {
+            state.State.Profile = profile;
+            await state.WriteStateAsync();
+        }
+        return profile;
+    }
+
+    public Task<ParticipantProfile> GetProfile() => Task.FromResult(RequireProfile());
+
+    public Task<string> GetHostCountry() => Task.FromResult(siloCountry.Code);
+
+    public async Task<DatasetSummary> RegisterDataset(DatasetRegistration registration)
+    {
+        RequireProfile();
+        if (string.IsNullOrWhiteSpace(registration.Name))
+            throw new FederationOperationException("dataset.invalid", $"Participant {Key}: a dataset needs a name.");
+
+        // Parse and load first: a bad schema or file changes nothing already stored.
+        LoadedDataset loaded;
+        try
+        {
+            var schema = DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource);
+            loaded = await Task.Run(() => CsvDatasetReader.Load(registration.CsvPath, schema));
+        }
+        catch (Exception e) when (e is DatasetException or DatasetSchemaException)
+        {
+            logger.LogWarning("Participant {Participant} refused dataset {Dataset}: {Reason}", Key, registration.Name, e.Message);
+            throw new FederationOperationException("dataset.invalid", $"Participant {Key}, dataset '{registration.Name}': {e.Message}");
+        }
+
+        var summary = ToSummary(registration.Name, loaded.Metadata);
+        state.State.Datasets[registration.Name] = new RegisteredDataset(registration, summary);
+        await state.WriteStateAsync();
+        _loaded[registration.Name] = loaded;
+        _prepared = null;
+        logger.LogInformation("Participant {Participant} registered dataset {Dataset}: {Rows} rows, sha256 {Sha}",
+            Key, registration.Name, summary.RowCount, summary.FileSha256);
+        return summary;
+    }
+
+    public Task<IReadOnlyList<DatasetSummary>> GetDatasets() =>
+        Task.FromResult<IReadOnlyList<DatasetSummary>>(state.State.Datasets.Values.Select(d => d.Summary).OrderBy(d => d.Name).ToList());
+
+    public async Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split)
+    {
+        var (schema, train, _) = await PrepareAsync(split);
+        var moments = FeatureMoments.Compute(train, schema);
+        return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
+    }
+
+    public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
+    {
+        var protection = protectionSchemes.Resolve(assignment.ProtectionScheme);
+        var spec = ParseSpec(assignment.ModelSpecJson, assignment.JobId);
+        var (_, train, _) = await PrepareAsync(assignment.Split);
+        var scaled = ToScaling(assignment.Scaling).Apply(train);
+        var options = assignment.Training.ToTrainingOptions(assignment.Seed);
+        if (!(assignment.WeightNormaliser > 0))
+            throw new FederationOperationException("job.invalid", $"Job {assignment.JobId}: weight normaliser must be positive.");
+
+        var clock = Stopwatch.StartNew();
+        // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free.
+        var (result, update) = await Task.Run(() =>
+        {
+            var trained = LocalTrainer.Train(spec, assignment.GlobalParameters, scaled, options, CancellationToken.None);
+            var delta = new float[trained.Parameters.Length];
+            for (int i = 0; i < delta.Length; i++)
+                delta[i] = trained.Parameters[i] - assignment.GlobalParameters[i];
+            return (trained, protection.Seal(delta, trained.SampleCount / assignment.WeightNormaliser));
+        });
+        clock.Stop();
+
+        if (!protection.ProtectsUpdates)
+            logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
+                Key, assignment.JobId, assignment.Round, protection.Scheme);
+
+        var sealedUpdate = new SealedUpdate(Key, assignment.JobId, assignment.Round, protection.Scheme, update);
+        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, sealedUpdate, clock.Elapsed.TotalSeconds);
+    }
+
+    public async Task<ContractMetrics> Evaluate(EvaluationAssignment assignment)
+    {
+        var spec = ParseSpec(assignment.ModelSpecJson, assignment.JobId);
+        var (_, _, test) = await PrepareAsync(assignment.Split);
+        var scaled = ToScaling(assignment.Scaling).Apply(test);
+        var metrics = await Task.Run(() => ModelEvaluator.Evaluate(spec, assignment.Parameters, scaled));
+        return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
+    }
+
+    public Task<byte[]> DecryptionShare(string jobId, int round, string scheme, byte[] aggregate) =>
+        Task.FromResult(protectionSchemes.Resolve(scheme).DecryptionShare(aggregate));
+
+    private ParticipantProfile RequireProfile() =>
+        state.State.Profile ?? throw new FederationOperationException("participant.unknown", $"Participant {Key} is not enrolled.");
+
+    /// <summary>The participant's rows for a split: loaded from the registered file (checked against its registered hash) and split.</summary>
+    private async Task<(DatasetSchema Schema, TabularData Train, TabularData Test)> PrepareAsync(DataSplit split)
+    {
+        if (_prepared is { } p && p.Split == split)
+            return (p.Schema, p.Train, p.Test);
+
+        if (!state.State.Datasets.TryGetValue(split.DatasetName, out var registered))
+            throw new FederationOperationException("dataset.unknown",
+                $"Participant {Key} has no dataset '{split.DatasetName}' (registered: {string.Join(", ", state.State.Datasets.Keys.DefaultIfEmpty("none"))}).");
+
+        if (!_loaded.TryGetValue(split.DatasetName, out var loaded))
+        {
+            var registration = registered.Registration;
+            try
+            {
+                var schema = DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource);
+                loaded = await Task.Run(() => CsvDatasetReader.Load(registration.CsvPath, schema));
+            }
+            catch (Exception e) when (e is DatasetException or DatasetSchemaException)
+            {
+                throw new FederationOperationException("dataset.unreadable", $"Participant {Key}, dataset '{split.DatasetName}': {e.Message}");
+            }
+            if (loaded.Metadata.FileSha256 != registered.Summary.FileSha256)
+                throw new FederationOperationException("dataset.changed",
+                    $"Participant {Key}, dataset '{split.DatasetName}': {registration.CsvPath} changed since it was registered " +
+                    $"(sha256 {loaded.Metadata.FileSha256[..12]}…, registered {registered.Summary.FileSha256[..12]}…); register it again.");
+            _loaded[split.DatasetName] = loaded;
+        }
+
+        var datasetSchema = DatasetSchema.Parse(registered.Registration.SchemaJson, registered.Registration.SchemaSource);
+        var indices = StratifiedSplit.Split(loaded.Data, split.TrainFraction, unchecked((ulong)split.Seed));
+        var prepared = new PreparedSplit(split, datasetSchema, loaded.Data.Select(indices.Train), loaded.Data.Select(indices.Test));
+        _prepared = prepared;
+        return (prepared.Schema, prepared.Train, prepared.Test);
+    }
+
+    private static DatasetSummary ToSummary(string name, DatasetMetadata m) =>
+        new(name, m.FileName, m.RowCount, m.RawRowCount, m.DroppedRowCount, m.FeatureNames.ToList(), m.SchemaHash, m.FileSha256, DateTimeOffset.UtcNow);
+
+    private static FeatureScaling ToScaling(FeatureScalingMessage m) => new(m.FeatureNames, m.Mean, m.StandardDeviation);
+
+    private static ModelSpec ParseSpec(string json, string jobId)
+    {
+        try
+        {
+            return ModelSpec.Parse(json, $"model of job {jobId}");
+        }
+        catch (ModelSpecException e)
+        {
+            throw new FederationOperationException("job.invalid", e.Message);
+        }
+    }
+
+    private sealed record PreparedSplit(DataSplit Split, DatasetSchema Schema, TabularData Train, TabularData Test);
+}

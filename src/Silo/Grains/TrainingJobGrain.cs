@@ -1,0 +1,380 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using FedCore.Aggregation.Protection;
+using FedCore.Aggregation.Strategies;
+using FedCore.Data;
+using FedCore.Learning;
+using Federation.Contracts.Directory;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Jobs;
+using Federation.Contracts.Models;
+using Federation.Contracts.Participants;
+using Federation.Silo.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Federation.Silo.Grains;
+
+[GenerateSerializer]
+public sealed class TrainingJobState
+{
+    [Id(0)]
+    public JobSpecification? Specification { get; set; }
+
+    [Id(1)]
+    public JobPhase Phase { get; set; }
+
+    [Id(2)]
+    public List<RoundSummary> Rounds { get; set; } = [];
+
+    [Id(3)]
+    public FeatureScalingMessage? Scaling { get; set; }
+
+    /// <summary>Σ of the participants' training rows: updates are weighted by rows / this, so the sums stay near 1.</summary>
+    [Id(4)]
+    public double WeightNormaliser { get; set; }
+
+    [Id(5)]
+    public int LatestModelVersion { get; set; } = -1;
+
+    [Id(6)]
+    public string? Error { get; set; }
+
+    [Id(7)]
+    public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(8)]
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    [Id(9)]
+    public List<string> Notes { get; set; } = [];
+}
+
+/// <summary>
+/// Runs a job's rounds: every participant trains from the current global model and returns a sealed update;
+/// the sealed updates are added, opened (jointly, where the scheme needs it), and the server strategy makes
+/// the next global model version, which is stored before the round counts as completed. After a restart the
+/// job continues from its last completed round.
+/// </summary>
+public sealed class TrainingJobGrain(
+    [PersistentState("job", StorageNames.Cluster)] IPersistentState<TrainingJobState> state,
+    UpdateProtectionSchemes protectionSchemes,
+    ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
+{
+    /// <summary>A round whose participants cannot be reached is tried again this often before the job fails.</summary>
+    private const int MaxRoundAttempts = 5;
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    private Task? _run;
+    private bool _deactivating;
+    private float[]? _global;
+    private ServerOptimizerState? _optimizerState;
+
+    private string JobId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Specification is not null && state.State.Phase is JobPhase.Pending or JobPhase.Running)
+        {
+            // Continue an unfinished job as soon as this activation is up (after a restart or a migration).
+            this.RegisterGrainTimer(() => { EnsureRunning(); return Task.CompletedTask; },
+                new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        }
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The silo is going away (shutdown, migration): the round in flight is abandoned, not failed, and the job
+        // continues from its last completed round in its next activation.
+        _deactivating = true;
+        return Task.CompletedTask;
+    }
+
+    public async Task<JobStatus> Start(JobSpecification specification)
+    {
+        if (state.State.Specification is { } existing)
+        {
+            if (existing != specification && !SameSpecification(existing, specification))
+                throw new FederationOperationException("job.exists", $"Job {JobId} already exists with a different specification.");
+            EnsureRunning();
+            return Status();
+        }
+
+        Validate(specification);
+        var protection = protectionSchemes.Resolve(specification.ProtectionScheme);
+        var now = DateTimeOffset.UtcNow;
+        state.State.Specification = specification;
+        state.State.Phase = JobPhase.Pending;
+        state.State.CreatedAt = state.State.UpdatedAt = now;
+        if (!protection.ProtectsUpdates)
+        {
+            state.State.Notes.Add($"Update protection is '{protection.Scheme}': updates are NOT encrypted; the aggregator sees each participant's update. Simulation only.");
+            logger.LogWarning("Job {Job} runs with update protection {Scheme}: updates are not encrypted (simulation mode)", JobId, protection.Scheme);
+        }
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).AddJob(new JobListing(JobId, specification.Name, now));
+        EnsureRunning();
+        return Status();
+    }
+
+    public Task<JobStatus> GetStatus()
+    {
+        if (state.State.Specification is null)
+            throw new FederationOperationException("job.unknown", $"There is no job {JobId}.");
+        return Task.FromResult(Status());
+    }
+
+    public Task Resume()
+    {
+        if (state.State.Specification is not null)
+            EnsureRunning();
+        return Task.CompletedTask;
+    }
+
+    private void EnsureRunning()
+    {
+        if (state.State.Phase is JobPhase.Completed or JobPhase.Failed)
+            return;
+        if (_run is null || _run.IsCompleted)
+            _run = RunAsync(); // runs on this activation's scheduler, interleaving with status queries
+    }
+
+    private async Task RunAsync()
+    {
+        var spec = state.State.Specification!;
+        try
+        {
+            if (state.State.Phase == JobPhase.Pending)
+                await WithRetries("preparation", PrepareAsync);
+
+            var strategy = ServerStrategy.Create(ToStrategyOptions(spec.Strategy));
+            while (state.State.Rounds.Count < spec.Rounds)
+            {
+                int round = state.State.Rounds.Count + 1;
+                await WithRetries($"round {round}", () => RunRoundAsync(round, strategy));
+            }
+
+            state.State.Phase = JobPhase.Completed;
+            await SaveAsync();
+            logger.LogInformation("Job {Job} completed {Rounds} rounds; mean local test accuracy {Accuracy:F4}",
+                JobId, spec.Rounds, state.State.Rounds[^1].MeanLocalTestAccuracy);
+        }
+        catch (Exception e) when (_deactivating)
+        {
+            logger.LogInformation("Job {Job} paused by deactivation after {Rounds} completed rounds ({Reason})", JobId, state.State.Rounds.Count, e.Message);
+            return;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Job {Job} failed", JobId);
+            state.State.Phase = JobPhase.Failed;
+            state.State.Error = e.Message;
+            await SaveAsync();
+        }
+        await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).MarkJobFinished(JobId);
+    }
+
+    /// <summary>Agrees the feature scaling from every participant's moments and stores model version 0.</summary>
+    private async Task PrepareAsync()
+    {
+        var spec = state.State.Specification!;
+        var participants = spec.Participants;
+        var moments = await Task.WhenAll(participants.Select(p =>
+            Participant(p).ComputeFeatureMoments(SplitFor(p))));
+        for (int i = 1; i < moments.Length; i++)
+        {
+            if (!moments[i].FeatureNames.SequenceEqual(moments[0].FeatureNames))
+                throw new FederationOperationException("job.schema-mismatch",
+                    $"Participant {participants[i].ParticipantId} describes its data with features [{string.Join(", ", moments[i].FeatureNames)}], " +
+                    $"but {participants[0].ParticipantId} with [{string.Join(", ", moments[0].FeatureNames)}]: the schema must be the same federation-wide.");
+        }
+
+        var combined = FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares)));
+        var scaling = FeatureScaling.FromMoments(combined);
+        state.State.Scaling = new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation);
+        state.State.WeightNormaliser = Math.Max(1, combined.Count);
+
+        var model = ParseSpec(spec);
+        var initial = await Task.Run(() => ModelFactory.InitialParameters(model, spec.Seed));
+        await StoreVersionAsync(0, initial, null);
+        state.State.LatestModelVersion = 0;
+        state.State.Phase = JobPhase.Running;
+        await SaveAsync();
+    }
+
+    private async Task RunRoundAsync(int round, ServerStrategy strategy)
+    {
+        var spec = state.State.Specification!;
+        var protection = protectionSchemes.Resolve(spec.ProtectionScheme);
+        var clock = Stopwatch.StartNew();
+        DelayDeactivation(TimeSpan.FromHours(1));
+        var global = await GlobalModelAsync();
+
+        // 1. Local training everywhere, in parallel.
+        var reports = await Task.WhenAll(spec.Participants.Select((p, index) =>
+            Participant(p).Train(new RoundAssignment(
+                JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(p),
+                state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, protection.Scheme))));
+        CheckUpdates(reports, round, protection.Scheme);
+
+        // 2. Add the sealed updates; 3. open the sum (every participant contributes its decryption share).
+        var aggregate = protection.Add(reports.Select(r => r.Update.Payload).ToList());
+        var shares = await Task.WhenAll(spec.Participants.Select(p =>
+            Participant(p).DecryptionShare(JobId, round, protection.Scheme, aggregate)));
+        var mean = protection.Open(aggregate, shares).Mean();
+
+        // 4. Server step → next global model version, stored before the round counts.
+        var step = strategy.Step(global, mean, _optimizerState);
+        await StoreVersionAsync(round, step.Global, step.State);
+
+        // 5. Every participant scores the new model on its own test split.
+        var evaluations = await Task.WhenAll(spec.Participants.Select(p =>
+            Participant(p).Evaluate(new EvaluationAssignment(JobId, round, step.Global, spec.ModelSpecJson, SplitFor(p), state.State.Scaling!))));
+
+        clock.Stop();
+        var perParticipant = spec.Participants.Select((p, i) => new ParticipantRoundMetrics(
+            p.ParticipantId, reports[i].TrainSamples, reports[i].MeanTrainLoss, reports[i].TrainSeconds, evaluations[i])).ToList();
+        var summary = new RoundSummary(
+            round,
+            round,
+            perParticipant,
+            MeanLocalTestAccuracy: evaluations.Average(e => e.Accuracy ?? double.NaN),
+            MeanLocalTestLoss: evaluations.Average(e => e.Loss),
+            PooledTestAccuracy: evaluations.Sum(e => (e.Accuracy ?? double.NaN) * e.Samples) / Math.Max(1, evaluations.Sum(e => e.Samples)),
+            Seconds: clock.Elapsed.TotalSeconds,
+            CompletedAt: DateTimeOffset.UtcNow);
+
+        _global = step.Global;
+        _optimizerState = step.State;
+        state.State.Rounds.Add(summary);
+        state.State.LatestModelVersion = round;
+        await SaveAsync();
+        logger.LogInformation("Job {Job} round {Round}/{Rounds}: mean local test accuracy {Accuracy:F4} ({Seconds:F2}s)",
+            JobId, round, spec.Rounds, summary.MeanLocalTestAccuracy, summary.Seconds);
+    }
+
+    /// <summary>Each participant sends exactly one update for this round, in the job's scheme.</summary>
+    private void CheckUpdates(LocalTrainingReport[] reports, int round, string scheme)
+    {
+        var expected = state.State.Specification!.Participants.Select(p => p.ParticipantId).ToList();
+        for (int i = 0; i < reports.Length; i++)
+        {
+            var update = reports[i].Update;
+            if (update.ParticipantId != expected[i] || update.JobId != JobId || update.Round != round || update.Scheme != scheme)
+                throw new FederationOperationException("round.bad-update",
+                    $"Job {JobId} round {round}: the update from {expected[i]} is labelled participant '{update.ParticipantId}', job '{update.JobId}', round {update.Round}, scheme '{update.Scheme}'.");
+        }
+    }
+
+    private async Task<float[]> GlobalModelAsync()
+    {
+        if (_global is not null)
+            return _global;
+        var version = await GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, state.State.LatestModelVersion)).Get()
+            ?? throw new FederationOperationException("model.missing", $"Job {JobId}: model version {state.State.LatestModelVersion} is not stored.");
+        _global = version.Parameters;
+        _optimizerState = version.FirstMoment is { } m && version.SecondMoment is { } v ? new ServerOptimizerState(m, v) : null;
+        return _global;
+    }
+
+    private async Task StoreVersionAsync(int version, float[] parameters, ServerOptimizerState? optimizer)
+    {
+        var bytes = new byte[parameters.Length * sizeof(float)];
+        Buffer.BlockCopy(parameters, 0, bytes, 0, bytes.Length);
+        var record = new ModelVersion(JobId, version, parameters, optimizer?.FirstMoment, optimizer?.SecondMoment,
+            Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow);
+        await GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, version)).Store(record);
+    }
+
+    /// <summary>Retries a step whose participants could not be reached (a country's silo down); other errors fail the job.</summary>
+    private async Task WithRetries(string what, Func<Task> step)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await step();
+                return;
+            }
+            catch (Exception e) when (IsTransient(e) && attempt < MaxRoundAttempts && !_deactivating)
+            {
+                logger.LogWarning("Job {Job} {Step}, attempt {Attempt}/{Max}: {Reason}; trying again", JobId, what, attempt, MaxRoundAttempts, e.Message);
+                await Task.Delay(RetryDelay * attempt);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception e) =>
+        e is ResidencyViolationException or SiloUnavailableException or TimeoutException or OrleansMessageRejectionException
+        || (e.InnerException is { } inner && IsTransient(inner));
+
+    private IParticipantGrain Participant(JobParticipant p) => GrainFactory.GetGrain<IParticipantGrain>(p.ParticipantId);
+
+    private DataSplit SplitFor(JobParticipant p)
+    {
+        var spec = state.State.Specification!;
+        return new DataSplit(p.DatasetName, spec.TrainFraction, spec.Seed);
+    }
+
+    /// <summary>Distinct seeds per participant and round, the same on every machine and run (HashCode is per-process).</summary>
+    private static int RoundSeed(int jobSeed, int round, int participantIndex)
+    {
+        var mixer = new SplitMix64(((ulong)(uint)jobSeed << 32) ^ ((ulong)(uint)round << 16) ^ (uint)participantIndex);
+        return (int)(mixer.Next() >> 33);
+    }
+
+    private async Task SaveAsync()
+    {
+        state.State.UpdatedAt = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+    }
+
+    private JobStatus Status()
+    {
+        var s = state.State;
+        var spec = s.Specification!;
+        return new JobStatus(JobId, spec.Name, s.Phase, s.Rounds.Count, spec.Rounds, s.Rounds.ToList(), s.Error,
+            s.CreatedAt, s.UpdatedAt, s.LatestModelVersion, s.Notes.ToList());
+    }
+
+    private void Validate(JobSpecification spec)
+    {
+        var problems = new List<string>();
+        if (spec.JobId != JobId)
+            problems.Add($"its id '{spec.JobId}' differs from the grain key '{JobId}'");
+        if (spec.Rounds < 1)
+            problems.Add($"rounds must be at least 1, not {spec.Rounds}");
+        if (spec.Participants.Count == 0)
+            problems.Add("it names no participants");
+        foreach (var duplicate in spec.Participants.GroupBy(p => p.ParticipantId).Where(g => g.Count() > 1))
+            problems.Add($"participant {duplicate.Key} appears {duplicate.Count()} times");
+        foreach (var p in spec.Participants)
+            if (!ParticipantKey.TryParse(p.ParticipantId, out _, out _, out var error))
+                problems.Add(error);
+        if (!(spec.TrainFraction > 0 && spec.TrainFraction < 1))
+            problems.Add($"train fraction must lie strictly between 0 and 1, not {spec.TrainFraction}");
+        try { ParseSpec(spec); } catch (FederationOperationException e) { problems.Add(e.Message); }
+        try { ToStrategyOptions(spec.Strategy).Validate(); } catch (ArgumentException e) { problems.Add(e.Message); }
+        try { spec.Training.ToTrainingOptions(spec.Seed); } catch (FederationOperationException e) { problems.Add(e.Message); }
+        if (problems.Count > 0)
+            throw new FederationOperationException("job.invalid", $"Job {spec.JobId} is not valid: {string.Join("; ", problems)}.");
+    }
+
+    private static ModelSpec ParseSpec(JobSpecification spec)
+    {
+        try
+        {
+            return ModelSpec.Parse(spec.ModelSpecJson, $"model of job {spec.JobId}");
+        }
+        catch (ModelSpecException e)
+        {
+            throw new FederationOperationException("job.invalid", e.Message);
+        }
+    }
+
+    private static StrategyOptions ToStrategyOptions(StrategySettings s) => new(s.Name, s.ServerLearningRate, s.Beta1, s.Beta2, s.Tau);
+
+    // A job started twice with records that compare unequal only by list identity is the same job.
+    private static bool SameSpecification(JobSpecification a, JobSpecification b) =>
+        a with { Participants = [] } == b with { Participants = [] } && a.Participants.SequenceEqual(b.Participants);
+}

@@ -1,0 +1,53 @@
+using Federation.Silo.Grains;
+using Federation.Silo.Placement;
+using Federation.Silo.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Placement;
+using Orleans.Runtime.Hosting;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Serialization;
+
+namespace Federation.Silo.Hosting;
+
+public static class FederationSiloBuilderExtensions
+{
+    /// <summary>
+    /// Makes this silo a member of the federation in <paramref name="options"/>.Country: declares the country in
+    /// the silo metadata, installs the residency placement filter and the two grain storages.
+    /// Clustering is the caller's choice (localhost for the embedded default, Redis in production).
+    /// </summary>
+    public static ISiloBuilder AddFederation(this ISiloBuilder silo, FederationSiloOptions options)
+    {
+        options.Validate();
+        Directory.CreateDirectory(Path.GetDirectoryName(options.CountryDatabasePath)!);
+
+        silo.UseSiloMetadata(new Dictionary<string, string> { [SiloCountry.MetadataKey] = options.Country });
+        silo.Services.AddPlacementFilter<CountryResidencyFilterStrategy, CountryResidencyFilterDirector>(ServiceLifetime.Transient);
+        silo.Services.AddSingleton(new SiloCountry(options.Country));
+        silo.Services.AddSingleton(options);
+        silo.Services.AddSingleton<UpdateProtectionSchemes>();
+
+        silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, name) => CreateSqliteStorage(sp, name, options.ClusterDatabasePath));
+        silo.Services.AddGrainStorage(StorageNames.Country, (sp, name) => CreateSqliteStorage(sp, name, options.CountryDatabasePath));
+        return silo;
+    }
+
+    private static EfCoreGrainStorage CreateSqliteStorage(IServiceProvider services, string name, string path)
+    {
+        var connection = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            DefaultTimeout = 60,
+        }.ToString();
+        var dbOptions = new DbContextOptionsBuilder<GrainStateDbContext>().UseSqlite(connection).Options;
+        return new EfCoreGrainStorage(
+            name,
+            dbOptions,
+            services.GetRequiredService<Serializer>(),
+            services.GetRequiredService<ILogger<EfCoreGrainStorage>>());
+    }
+}

@@ -1,0 +1,37 @@
+namespace Federation.Silo.Hosting;
+
+/// <summary>How one silo of the federation is set up.</summary>
+public sealed record FederationSiloOptions
+{
+    /// <summary>ISO 3166-1 alpha-2 code of the country this silo runs in; it is declared in the silo's metadata.</summary>
+    public required string Country { get; init; }
+
+    /// <summary>
+    /// Root of this silo's files. The cluster's shared state (jobs, model versions, the directory) lives in
+    /// <c>cluster.db</c> there; the country's own state (its participants, later their key shares) in
+    /// <c>countries/&lt;CC&gt;/country.db</c>, which only this country's silos open.
+    /// </summary>
+    public required string DataDirectory { get; init; }
+
+    public string ClusterDatabasePath => Path.Combine(DataDirectory, "cluster.db");
+
+    public string CountryDatabasePath => Path.Combine(DataDirectory, "countries", Country, "country.db");
+
+    public void Validate()
+    {
+        if (Country is not { Length: 2 } || !char.IsAsciiLetterUpper(Country[0]) || !char.IsAsciiLetterUpper(Country[1]))
+            throw new ArgumentException($"Silo country '{Country}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'HU').");
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+            throw new ArgumentException("The silo needs a data directory.");
+    }
+}
+
+/// <summary>Names of the grain storages every silo registers.</summary>
+public static class StorageNames
+{
+    /// <summary>Shared by the cluster: jobs, model versions, the directory.</summary>
+    public const string Cluster = "cluster";
+
+    /// <summary>Local to the silo's country: participants' state (and, later, their secrets).</summary>
+    public const string Country = "country";
+}

@@ -1,0 +1,32 @@
+using FedCore.Jobs;
+using Federation.Contracts.Jobs;
+using Federation.Contracts.Participants;
+
+namespace Federation.Silo.Hosting;
+
+public static class JobSpecifications
+{
+    /// <summary>The grain-level specification of a job file.</summary>
+    public static JobSpecification From(JobDefinition job, string jobId) => new(
+        jobId,
+        job.Name,
+        job.ModelJson,
+        job.ParticipantIds.Select(id => new JobParticipant(id, job.DatasetName)).ToList(),
+        job.Rounds,
+        new StrategySettings(job.Strategy.Name, job.Strategy.ServerLearningRate, job.Strategy.Beta1, job.Strategy.Beta2, job.Strategy.Tau),
+        new LocalTrainingSettings(job.Training.Epochs, job.Training.BatchSize, job.Training.Optimizer, job.Training.LearningRate,
+            job.Training.Momentum, job.Training.WeightDecay, job.Training.ProximalMu),
+        job.TrainFraction,
+        job.Seed,
+        job.Protection);
+
+    /// <summary>The countries whose silos a job needs.</summary>
+    public static IReadOnlyList<string> CountriesOf(JobDefinition job) =>
+        job.ParticipantIds.Select(id => ParticipantKey.TryParse(id, out var country, out _, out var error)
+                ? country
+                : throw new JobFileException(job.Federation.FilePath, $"participant '{id}'", error))
+            .Distinct()
+            .ToList();
+
+    public static string NewJobId(string name) => $"{name}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}";
+}

@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Sockets;
+using Federation.Contracts.Directory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Federation.Silo.Hosting;
+
+/// <summary>
+/// The embedded default: one silo per country, all in this process, on loopback, clustered through the
+/// first silo (Orleans development clustering), with SQLite files under one data directory. Each silo is a
+/// host of its own, exactly as it would be in its own country; only the network between them is missing.
+/// </summary>
+public sealed class LocalFederation : IAsyncDisposable
+{
+    private readonly List<(string Country, IHost Host)> _silos;
+
+    private LocalFederation(List<(string Country, IHost Host)> silos) => _silos = silos;
+
+    public IReadOnlyList<string> Countries => _silos.Select(s => s.Country).ToList();
+
+    /// <summary>The grain factory of the first (primary) silo.</summary>
+    public IGrainFactory Grains => _silos[0].Host.Services.GetRequiredService<IGrainFactory>();
+
+    public IServiceProvider ServicesOf(string country) => HostOf(country).Services;
+
+    public static async Task<LocalFederation> StartAsync(LocalFederationOptions options, CancellationToken cancellationToken = default)
+    {
+        var countries = options.Countries.Distinct(StringComparer.Ordinal).ToList();
+        if (countries.Count == 0)
+            throw new ArgumentException("A local federation needs at least one country.");
+        Directory.CreateDirectory(options.DataDirectory);
+
+        var silos = new List<(string, IHost)>();
+        IPEndPoint? primary = null;
+        try
+        {
+            for (int i = 0; i < countries.Count; i++)
+            {
+                int siloPort = options.BaseSiloPort == 0 ? FreeTcpPort() : options.BaseSiloPort + i;
+                int gatewayPort = options.BaseGatewayPort == 0 ? FreeTcpPort() : options.BaseGatewayPort + i;
+                var host = BuildSiloHost(countries[i], siloPort, gatewayPort, primary, options);
+                await host.StartAsync(cancellationToken);
+                primary ??= new IPEndPoint(IPAddress.Loopback, siloPort);
+                silos.Add((countries[i], host));
+            }
+        }
+        catch
+        {
+            foreach (var (_, host) in Enumerable.Reverse(silos))
+                await StopHostAsync(host);
+            throw;
+        }
+
+        var federation = new LocalFederation(silos);
+        if (options.ResumeUnfinishedJobs)
+            await federation.Grains.GetGrain<IFederationDirectoryGrain>(0).ResumeUnfinishedJobs();
+        return federation;
+    }
+
+    /// <summary>Builds the host of one silo; the portal uses the same configuration for its co-hosted silo.</summary>
+    public static IHost BuildSiloHost(string country, int siloPort, int gatewayPort, IPEndPoint? primarySilo, LocalFederationOptions options)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ApplicationName = $"federation-silo-{country}",
+        });
+        options.ConfigureLogging?.Invoke(builder.Logging);
+        builder.UseOrleans(silo => silo.ConfigureLocalSilo(country, siloPort, gatewayPort, primarySilo, options));
+        return builder.Build();
+    }
+
+    /// <summary>Stops the silo of one country (for residency tests and drills); the others keep running.</summary>
+    public async Task StopCountryAsync(string country)
+    {
+        var host = HostOf(country);
+        await StopHostAsync(host);
+        _silos.RemoveAll(s => s.Host == host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Secondary silos first, the primary (which holds development membership) last.
+        foreach (var (_, host) in Enumerable.Reverse(_silos))
+            await StopHostAsync(host);
+        _silos.Clear();
+    }
+
+    private IHost HostOf(string country) =>
+        _silos.FirstOrDefault(s => s.Country == country).Host
+        ?? throw new ArgumentException($"No silo of country {country} runs in this local federation (countries: {string.Join(", ", Countries)}).");
+
+    private static async Task StopHostAsync(IHost host)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await host.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
+    internal static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+public sealed record LocalFederationOptions
+{
+    public required IReadOnlyList<string> Countries { get; init; }
+
+    public required string DataDirectory { get; init; }
+
+    /// <summary>0: pick free ports. Otherwise silo i listens on BaseSiloPort + i.</summary>
+    public int BaseSiloPort { get; init; }
+
+    public int BaseGatewayPort { get; init; }
+
+    public string ClusterId { get; init; } = "federation-local";
+
+    public string ServiceId { get; init; } = "federation";
+
+    public bool ResumeUnfinishedJobs { get; init; } = true;
+
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+}
+
+public static class LocalSiloBuilderExtensions
+{
+    /// <summary>A federation silo on loopback, clustered through <paramref name="primarySilo"/> (null: this is the primary).</summary>
+    public static ISiloBuilder ConfigureLocalSilo(this ISiloBuilder silo, string country, int siloPort, int gatewayPort, IPEndPoint? primarySilo, LocalFederationOptions options)
+    {
+        // Loopback clustering also advertises 127.0.0.1, never the machine's own address.
+        silo.UseLocalhostClustering(siloPort, gatewayPort, primarySilo, options.ServiceId, options.ClusterId);
+        silo.AddFederation(new FederationSiloOptions { Country = country, DataDirectory = options.DataDirectory });
+        return silo;
+    }
+}

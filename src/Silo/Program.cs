@@ -1,0 +1,1 @@
+return await Federation.Silo.Cli.FederationCommandLine.RunAsync(args);

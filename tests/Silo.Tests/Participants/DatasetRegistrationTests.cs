@@ -1,0 +1,118 @@
+using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
+using Federation.Silo.Hosting;
+
+namespace Federation.Silo.Tests.Participants;
+
+/// <summary>Bad dataset files are refused with file, line and column named; nothing already registered is lost.</summary>
+public sealed class DatasetRegistrationTests : IAsyncLifetime
+{
+    private const string Schema = """
+        {
+          "name": "tiny",
+          "format": "csv",
+          "delimiter": ",",
+          "header": false,
+          "missingValues": ["?"],
+          "columns": ["age", "colour", "label"],
+          "features": [
+            { "column": "age", "type": "numeric" },
+            { "column": "colour", "type": "categorical", "categories": ["red", "green"] }
+          ],
+          "label": { "column": "label", "type": "binary", "positiveWhen": { "greaterThan": 0 } },
+          "missing": "dropRow"
+        }
+        """;
+
+    private readonly TempDirectory _dir = new("federation-datasets");
+    private LocalFederation _federation = null!;
+    private IParticipantGrain _participant = null!;
+
+    public async Task InitializeAsync()
+    {
+        _federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.File("data"), "HU"));
+        _participant = _federation.Grains.GetGrain<IParticipantGrain>("HU/test-hospital");
+        await _participant.Enrol("Test Hospital");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _federation.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private string Csv(string name, string content)
+    {
+        var path = _dir.File(name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private Task<DatasetSummary> Register(string name, string path) =>
+        _participant.RegisterDataset(new DatasetRegistration(name, path, Schema, "tiny.schema.json"));
+
+    [Fact]
+    public async Task A_good_file_is_registered_with_metadata_only()
+    {
+        var summary = await Register("good", Csv("good.csv", "30,red,0\n40,green,1\n?,red,1\n50,green,0\n"));
+        Assert.Equal(3, summary.RowCount);
+        Assert.Equal(4, summary.RawRowCount);
+        Assert.Equal(1, summary.DroppedRowCount);
+        Assert.Equal(64, summary.FileSha256.Length);
+        Assert.Contains("colour=red", summary.FeatureNames);
+    }
+
+    [Theory]
+    [InlineData("30,red,0\n40,green\n", "line 2")]
+    [InlineData("30,red,0\n4x,green,1\n", "line 2")]
+    [InlineData("30,red,0\n40,blue,1\n", "blue")]
+    [InlineData("", "bad.csv")]
+    public async Task A_bad_file_is_refused_with_its_place_named_and_the_participant_stays_usable(string content, string expected)
+    {
+        var good = await Register("good", Csv("good.csv", "30,red,0\n40,green,1\n"));
+
+        var bad = Csv("bad.csv", content);
+        var error = await Assert.ThrowsAsync<FederationOperationException>(() => Register("bad", bad));
+        Assert.Equal("dataset.invalid", error.Code);
+        Assert.Contains("bad.csv", error.Message);
+        Assert.Contains(expected, error.Message);
+
+        var datasets = await _participant.GetDatasets();
+        Assert.Equal(["good"], datasets.Select(d => d.Name));
+        Assert.Equal(good.FileSha256, datasets[0].FileSha256);
+        // Still usable: it answers and computes on its good dataset.
+        var moments = await _participant.ComputeFeatureMoments(new DataSplit("good", 0.5, 1));
+        Assert.True(moments.Count > 0);
+    }
+
+    [Fact]
+    public async Task Column_positions_are_named_for_a_non_numeric_cell()
+    {
+        var error = await Assert.ThrowsAsync<FederationOperationException>(() => Register("bad", Csv("cells.csv", "30,red,0\nabc,green,1\n")));
+        Assert.Contains("line 2", error.Message);
+        Assert.Contains("column 1", error.Message);
+        Assert.Contains("age", error.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_file_is_refused_with_its_path()
+    {
+        var path = _dir.File("nowhere.csv");
+        var error = await Assert.ThrowsAsync<FederationOperationException>(() => Register("missing", path));
+        Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
+    public async Task A_file_changed_after_registration_is_not_trained_on()
+    {
+        var path = Csv("drifting.csv", "30,red,0\n40,green,1\n35,red,1\n45,green,0\n");
+        await Register("drifting", path);
+
+        // A new activation reads the file again and compares it with what was registered.
+        File.WriteAllText(path, "31,red,0\n40,green,1\n35,red,1\n45,green,0\n");
+        await _federation.Grains.GetGrain<Orleans.Runtime.IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var error = await Assert.ThrowsAsync<FederationOperationException>(() => _participant.ComputeFeatureMoments(new DataSplit("drifting", 0.5, 1)));
+        Assert.Equal("dataset.changed", error.Code);
+        Assert.Contains("drifting.csv", error.Message);
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.Extensions.DependencyInjection;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
+using Federation.Silo.Hosting;
+using Orleans.TestingHost;
+
+namespace Federation.Silo.Tests.Placement;
+
+/// <summary>
+/// Three silos in three countries (Orleans' in-process test cluster). Participants must activate on a silo of
+/// their own country, and once a country's only silo is gone, calls to its participants fail — they never move.
+/// </summary>
+public sealed class ResidencyPlacementTests : IAsyncLifetime
+{
+    private static readonly string[] Countries = ["US", "HU", "CH"];
+    private readonly TempDirectory _data = new("federation-placement");
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder((short)Countries.Length);
+        int next = 0;
+        var assigned = new Dictionary<string, string>();
+        builder.ConfigureSilo((options, silo) =>
+        {
+            string country;
+            lock (assigned)
+            {
+                if (!assigned.TryGetValue(options.SiloName, out country!))
+                    assigned[options.SiloName] = country = Countries[next++];
+            }
+            silo.AddFederation(new FederationSiloOptions { Country = country, DataDirectory = _data.Path });
+        });
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        _data.Dispose();
+    }
+
+    [Fact]
+    public async Task Every_participant_activates_on_a_silo_of_its_own_country()
+    {
+        string[] participants = ["US/cleveland", "US/long-beach", "HU/budapest", "CH/zurich", "HU/szeged", "CH/basel"];
+        foreach (var id in participants)
+        {
+            var grain = _cluster.Client.GetGrain<IParticipantGrain>(id);
+            await grain.Enrol(id);
+            // Ask several times: a participant stays where it is and any new activation obeys the same filter.
+            for (int i = 0; i < 3; i++)
+                Assert.Equal(id[..2], await grain.GetHostCountry());
+        }
+    }
+
+    [Fact]
+    public async Task After_a_countrys_only_silo_stops_its_participants_fail_instead_of_moving()
+    {
+        var zurich = _cluster.Client.GetGrain<IParticipantGrain>("CH/zurich");
+        await zurich.Enrol("University Hospital Zurich");
+        Assert.Equal("CH", await zurich.GetHostCountry());
+
+        var swissSilo = _cluster.Silos.Single(s => s.ServiceProvider.GetRequiredService<SiloCountry>().Code == "CH");
+        await _cluster.StopSiloAsync(swissSilo);
+
+        var failure = await Assert.ThrowsAsync<ResidencyViolationException>(() => zurich.GetHostCountry());
+        Assert.Equal("CH", failure.Country);
+        Assert.Contains("CH", failure.Message);
+
+        // A Swiss participant that was never activated cannot start abroad either.
+        var basel = await Assert.ThrowsAsync<ResidencyViolationException>(() => _cluster.Client.GetGrain<IParticipantGrain>("CH/basel").GetHostCountry());
+        Assert.Equal("CH/basel", basel.ParticipantKey);
+
+        // The other countries carry on, each at home.
+        Assert.Equal("HU", await _cluster.Client.GetGrain<IParticipantGrain>("HU/budapest").GetHostCountry());
+        Assert.Equal("US", await _cluster.Client.GetGrain<IParticipantGrain>("US/cleveland").GetHostCountry());
+    }
+
+    [Fact]
+    public async Task A_key_without_a_country_is_refused_by_placement()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => _cluster.Client.GetGrain<IParticipantGrain>("no-country").GetHostCountry());
+        Assert.Contains("no-country", error.Message);
+    }
+}
