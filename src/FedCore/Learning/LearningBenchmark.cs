@@ -53,13 +53,13 @@ public static class LearningBenchmark
 
     private static TabularData RandomData(ModelSpec spec, int rows)
     {
-        var random = new SeededRandom(rows);
+        var random = new SplitMix64((ulong)rows);
         var features = new float[(long)rows * spec.Inputs];
         for (long i = 0; i < features.LongLength; i++)
-            features[i] = (float)random.NextDouble();
+            features[i] = (float)ModelFactory.UnitInterval(random.Next());
         var labels = new float[rows];
         for (int i = 0; i < rows; i++)
-            labels[i] = spec.Classes is { } classes ? random.NextInt(classes) : (float)random.NextDouble();
+            labels[i] = spec.Classes is { } classes ? random.NextBelow(classes) : (float)ModelFactory.UnitInterval(random.Next());
         return new TabularData(features, labels, [.. Enumerable.Range(0, spec.Inputs).Select(j => $"x{j}")]);
     }
 }

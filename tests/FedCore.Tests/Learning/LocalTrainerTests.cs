@@ -135,7 +135,7 @@ public class LocalTrainerTests
         var spec = ModelSpec.Logistic(5, classes: 2);
         var start = ModelFactory.InitialParameters(spec, seed: 1);
         var data = SyntheticData.Blobs(200, 5, 2, seed: 2);
-        var options = new TrainingOptions { Epochs = 5, BatchSize = 20, LearningRate = 0.05 };
+        var options = new TrainingOptions { Epochs = 5, BatchSize = 20, LearningRate = 0.02 };
 
         double Drift(double mu)
         {
@@ -143,10 +143,12 @@ public class LocalTrainerTests
             return Math.Sqrt(trained.Zip(start, (a, b) => (double)(a - b) * (a - b)).Sum());
         }
 
-        double free = Drift(0), mild = Drift(0.5), strong = Drift(10);
+        // With plain SGD the proximal pull is stable while learning rate · μ < 2; at 1 every step restarts from
+        // the start vector, so the drift is one step's worth.
+        double free = Drift(0), mild = Drift(0.5), strong = Drift(50);
         Assert.True(free > 0.5, $"unconstrained drift {free}");
         Assert.True(mild < free, $"μ=0.5 drift {mild} vs {free}");
-        Assert.True(strong < 0.1 * free, $"μ=10 drift {strong} vs {free}");
+        Assert.True(strong < 0.1 * free, $"μ=50 drift {strong} vs {free}");
     }
 
     [Fact]
