@@ -35,9 +35,6 @@ public enum Activation
 /// </summary>
 public sealed record ModelSpec
 {
-    /// <summary>The dropout ceiling: a probability of one would zero every activation.</summary>
-    public const double MaxDropout = 1.0;
-
     /// <summary>Height and width below this leave nothing after the CNN's two 2×2 poolings.</summary>
     public const int MinImageSide = 4;
 
@@ -92,8 +89,11 @@ public sealed record ModelSpec
     public static ModelSpec Svm(int inputs, int classes) =>
         Validated(new ModelSpec(ModelKind.Svm, inputs, classes, [], null, null, 0), "ModelSpec.Svm");
 
-    public static ModelSpec Mlp(int inputs, IEnumerable<int> hidden, int classes, Activation activation = Learning.Activation.Relu, double dropout = 0) =>
-        Validated(new ModelSpec(ModelKind.Mlp, inputs, classes, [.. hidden], activation, null, dropout), "ModelSpec.Mlp");
+    public static ModelSpec Mlp(int inputs, IEnumerable<int> hidden, int classes, Activation activation = Learning.Activation.Relu, double dropout = 0)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        return Validated(new ModelSpec(ModelKind.Mlp, inputs, classes, [.. hidden], activation, null, dropout), "ModelSpec.Mlp");
+    }
 
     public static ModelSpec Cnn(ImageShape image, int classes, Activation activation = Learning.Activation.Relu, double dropout = 0)
     {
@@ -179,8 +179,9 @@ public sealed record ModelSpec
         if (spec.Activation is { } activation && !Enum.IsDefined(activation))
             Fail("activation", $"unknown activation {(int)activation}");
 
-        if (!(spec.Dropout >= 0 && spec.Dropout < MaxDropout))
-            Fail("dropout", $"must be at least 0 and below {MaxDropout}, got {spec.Dropout}");
+        // A probability of 1 would zero every activation.
+        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
+            Fail("dropout", $"must be at least 0 and below 1, got {spec.Dropout}");
 
         long parameterCount = ModelArchitecture.CountParameters(spec);
         if (parameterCount > Array.MaxLength)
