@@ -31,8 +31,8 @@ public static class LocalTrainer
         cancellationToken.ThrowIfCancellationRequested();
 
         var device = TorchDevices.Current;
-        var random = new SeededRandom(options.Seed);
-        using var dropoutNoise = new Generator(random.NextUInt64(), device);
+        var random = new SplitMix64((ulong)options.Seed);
+        using var dropoutNoise = new Generator(random.Next(), device);
         using var model = ModelFactory.Create(spec, startParameters, device, dropoutNoise);
         using var optimizer = CreateOptimizer(model.Parameters, options);
         using var scope = NewDisposeScope();
@@ -49,7 +49,7 @@ public static class LocalTrainer
         int steps = 0;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
-            random.Shuffle(order);
+            Shuffle(order, random);
             double lossSum = 0;
             for (int first = 0, batch = 0; first < rows; first += options.BatchSize, batch++)
             {
@@ -81,6 +81,16 @@ public static class LocalTrainer
             throw new TrainingDivergedException(
                 $"Training left parameter {model.Layout.Locate(bad)} at {trained[bad]} (learning rate {options.LearningRate}); no update was produced.");
         return new LocalTrainingResult(trained, rows, epochLosses[^1], epochLosses, steps);
+    }
+
+    /// <summary>Fisher–Yates, so the batch order depends only on the seed.</summary>
+    private static void Shuffle(int[] rows, SplitMix64 random)
+    {
+        for (int i = rows.Length - 1; i > 0; i--)
+        {
+            int j = random.NextBelow(i + 1);
+            (rows[i], rows[j]) = (rows[j], rows[i]);
+        }
     }
 
     private static optim.Optimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, TrainingOptions options) => options.Optimizer switch

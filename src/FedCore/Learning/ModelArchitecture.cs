@@ -1,3 +1,4 @@
+using FedCore.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using FedCore.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,14 +10,14 @@ public static class ModelFactory
     /// <summary>
     /// The initial parameter vector for <paramref name="spec"/>: every tensor of a layer drawn uniformly from
     /// [−1/√fan_in, 1/√fan_in) (PyTorch's default for Linear and Conv2d), in <see cref="ParameterLayout"/> order,
-    /// from xoshiro256** seeded with <paramref name="seed"/>. Computed in managed code, so it is bit-identical
-    /// on every machine and device and needs no native library.
+    /// from SplitMix64 seeded with <paramref name="seed"/> (one 64-bit draw per value, top 53 bits as a fraction).
+    /// Computed in managed code, so it is bit-identical on every machine and device and needs no native library.
     /// </summary>
     public static float[] InitialParameters(ModelSpec spec, long seed)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var values = new float[ParameterLayout.For(spec).TotalLength];
-        var random = new SeededRandom(seed);
+        var random = new SplitMix64((ulong)seed);
         int offset = 0;
         foreach (var layer in ModelArchitecture.Layers(spec))
         {
@@ -25,11 +26,14 @@ public static class ModelFactory
             {
                 long length = shape.Aggregate(1L, (product, dim) => product * dim);
                 for (long k = 0; k < length; k++)
-                    values[offset++] = (float)((2 * random.NextDouble() - 1) * bound);
+                    values[offset++] = (float)((2 * UnitInterval(random.Next()) - 1) * bound);
             }
         }
         return values;
     }
+
+    /// <summary>Maps 64 random bits to [0, 1) using the top 53, the precision of a double.</summary>
+    internal static double UnitInterval(ulong bits) => (bits >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>A model with <see cref="InitialParameters"/> for the seed, on <paramref name="device"/> (default <see cref="TorchDevices.Current"/>).</summary>
     public static TorchModel Create(ModelSpec spec, long seed, Device? device = null) =>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using FedCore.Data;
 
 namespace FedCore.Learning;
 
@@ -26,15 +27,6 @@ public enum Activation
 }
 
 /// <summary>
-/// Shape of the images a CNN reads. Each row holds Channels·Height·Width pixel columns in
-/// channel-major, then row, then column order: pixel (c, y, x) is column c·H·W + y·W + x.
-/// </summary>
-public sealed record ImageShape(int Channels, int Height, int Width)
-{
-    public long PixelCount => (long)Channels * Height * Width;
-}
-
-/// <summary>
 /// What model to train, independent of any Torch type so that it can be stored, hashed, signed and sent
 /// between grains. Built by <see cref="Parse"/> from JSON such as
 /// <c>{"type":"mlp","inputs":15,"hidden":[64,32],"activation":"relu","classes":2}</c>, or by the factory
@@ -43,9 +35,6 @@ public sealed record ImageShape(int Channels, int Height, int Width)
 /// </summary>
 public sealed record ModelSpec
 {
-    /// <summary>The dropout ceiling: a probability of one would zero every activation.</summary>
-    public const double MaxDropout = 1.0;
-
     /// <summary>Height and width below this leave nothing after the CNN's two 2×2 poolings.</summary>
     public const int MinImageSide = 4;
 
@@ -74,7 +63,10 @@ public sealed record ModelSpec
     /// <summary>Hidden non-linearity of an MLP or CNN; null for the linear kinds.</summary>
     public Activation? Activation { get; }
 
-    /// <summary>Image shape of a CNN; null for other kinds.</summary>
+    /// <summary>
+    /// Image shape of a CNN; null for other kinds. Each row holds Channels·Height·Width pixel columns,
+    /// channel-major, then row, then column: pixel (c, y, x) is column c·H·W + y·W + x.
+    /// </summary>
     public ImageShape? Image { get; }
 
     /// <summary>Dropout probability after each hidden fully connected layer of an MLP or CNN (0 = none).</summary>
@@ -97,13 +89,17 @@ public sealed record ModelSpec
     public static ModelSpec Svm(int inputs, int classes) =>
         Validated(new ModelSpec(ModelKind.Svm, inputs, classes, [], null, null, 0), "ModelSpec.Svm");
 
-    public static ModelSpec Mlp(int inputs, IEnumerable<int> hidden, int classes, Activation activation = Learning.Activation.Relu, double dropout = 0) =>
-        Validated(new ModelSpec(ModelKind.Mlp, inputs, classes, [.. hidden], activation, null, dropout), "ModelSpec.Mlp");
+    public static ModelSpec Mlp(int inputs, IEnumerable<int> hidden, int classes, Activation activation = Learning.Activation.Relu, double dropout = 0)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        return Validated(new ModelSpec(ModelKind.Mlp, inputs, classes, [.. hidden], activation, null, dropout), "ModelSpec.Mlp");
+    }
 
     public static ModelSpec Cnn(ImageShape image, int classes, Activation activation = Learning.Activation.Relu, double dropout = 0)
     {
         ArgumentNullException.ThrowIfNull(image);
-        int inputs = image.PixelCount is > 0 and <= int.MaxValue ? (int)image.PixelCount : 0;
+        long pixels = PixelColumns(image);
+        int inputs = pixels is > 0 and <= int.MaxValue ? (int)pixels : 0;
         return Validated(new ModelSpec(ModelKind.Cnn, inputs, classes, [], activation, image, dropout), "ModelSpec.Cnn");
     }
 
@@ -140,6 +136,9 @@ public sealed record ModelSpec
         return hash.ToHashCode();
     }
 
+    /// <summary>Channels·Height·Width without the overflow of <see cref="ImageShape.PixelCount"/> on absurd shapes.</summary>
+    internal static long PixelColumns(ImageShape image) => (long)image.Channels * image.Height * image.Width;
+
     internal static ModelSpec Create(ModelKind kind, int inputs, int? classes, ImmutableArray<int> hidden, Activation? activation, ImageShape? image, double dropout, string sourceName) =>
         Validated(new ModelSpec(kind, inputs, classes, hidden, activation, image, dropout), sourceName);
 
@@ -156,8 +155,9 @@ public sealed record ModelSpec
                 Fail("image.height", $"must be at least {MinImageSide} (the network halves the image twice), got {image.Height}");
             if (image.Width < MinImageSide)
                 Fail("image.width", $"must be at least {MinImageSide} (the network halves the image twice), got {image.Width}");
-            if (image.PixelCount > int.MaxValue)
-                Fail("image", $"{image.Channels}×{image.Height}×{image.Width} = {image.PixelCount} pixel columns is more than {int.MaxValue}");
+            long pixels = PixelColumns(image);
+            if (pixels > int.MaxValue)
+                Fail("image", $"{image.Channels}×{image.Height}×{image.Width} = {pixels} pixel columns is more than {int.MaxValue}");
         }
         else if (spec.Inputs < 1)
         {
@@ -179,8 +179,9 @@ public sealed record ModelSpec
         if (spec.Activation is { } activation && !Enum.IsDefined(activation))
             Fail("activation", $"unknown activation {(int)activation}");
 
-        if (!(spec.Dropout >= 0 && spec.Dropout < MaxDropout))
-            Fail("dropout", $"must be at least 0 and below {MaxDropout}, got {spec.Dropout}");
+        // A probability of 1 would zero every activation.
+        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
+            Fail("dropout", $"must be at least 0 and below 1, got {spec.Dropout}");
 
         long parameterCount = ModelArchitecture.CountParameters(spec);
         if (parameterCount > Array.MaxLength)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
+using FedCore.Data;
 
 namespace FedCore.Learning;
 
@@ -55,7 +56,7 @@ internal static class ModelSpecJson
             if (!fields.TryGetValue("image", out var imageElement))
                 throw new ModelSpecException(sourceName, "image", "is missing; expected {\"channels\":…,\"height\":…,\"width\":…}");
             image = reader.Image(imageElement);
-            long pixels = image.PixelCount;
+            long pixels = ModelSpec.PixelColumns(image);
             if (fields.TryGetValue("inputs", out var inputsElement))
             {
                 int declared = reader.Integer(inputsElement, "inputs");

@@ -1,3 +1,4 @@
+using FedCore.Data;
 using FedCore.Learning;
 
 namespace FedCore.Tests.Learning;
