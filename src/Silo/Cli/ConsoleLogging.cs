@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Federation.Silo.Cli;
 
-internal static class ConsoleLogging
+public static class ConsoleLogging
 {
     /// <summary>Logs to standard error (standard output is kept for results); Orleans' own chatter only from warnings up.</summary>
     public static void Configure(ILoggingBuilder logging, LogLevel minimum)
@@ -17,5 +17,6 @@ internal static class ConsoleLogging
         logging.SetMinimumLevel(minimum);
         logging.AddFilter("Orleans", minimum < LogLevel.Warning ? LogLevel.Warning : minimum);
         logging.AddFilter("Microsoft", minimum < LogLevel.Warning ? LogLevel.Warning : minimum);
+        logging.AddFilter("Polly", minimum < LogLevel.Warning ? LogLevel.Warning : minimum);
     }
 }

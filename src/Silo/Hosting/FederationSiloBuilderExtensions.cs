@@ -1,3 +1,4 @@
+using FedCore.Learning;
 using Federation.Silo.Grains;
 using Federation.Silo.Placement;
 using Federation.Silo.Storage;
@@ -23,6 +24,7 @@ public static class FederationSiloBuilderExtensions
     {
         options.Validate();
         Directory.CreateDirectory(Path.GetDirectoryName(options.CountryDatabasePath)!);
+        TorchDevices.SetIntraOpThreads(options.TorchIntraOpThreads);
 
         silo.UseSiloMetadata(new Dictionary<string, string> { [SiloCountry.MetadataKey] = options.Country });
         silo.Services.AddPlacementFilter<CountryResidencyFilterStrategy, CountryResidencyFilterDirector>(ServiceLifetime.Transient);

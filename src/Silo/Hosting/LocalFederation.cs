@@ -33,7 +33,7 @@ public sealed class LocalFederation : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
 
         var silos = new List<(string, IHost)>();
-        IPEndPoint? primary = null;
+        IPEndPoint? primary = options.PrimarySilo;
         try
         {
             for (int i = 0; i < countries.Count; i++)
@@ -129,6 +129,9 @@ public sealed record LocalFederationOptions
     public string ServiceId { get; init; } = "federation";
 
     public bool ResumeUnfinishedJobs { get; init; } = true;
+
+    /// <summary>Join the cluster of this primary silo instead of making the first silo the primary (e.g. the portal's co-hosted silo).</summary>
+    public IPEndPoint? PrimarySilo { get; init; }
 
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 }

@@ -1,0 +1,4 @@
+using Federation.Portal.Extensions;
+
+var app = PortalApplication.Build(args);
+app.Run();
