@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+
+namespace FedCore.Aggregation.Integrity;
+
+/// <summary>
+/// The aggregator's gate for one round: it accepts a signed payload only if it is for this job and round,
+/// from an expected participant, correctly signed with that participant's registered key, the first from that
+/// participant, and not a byte-for-byte copy of another participant's payload. Anything else is refused with
+/// the reason, and the ledger is unchanged.
+/// </summary>
+public sealed class RoundUpdateLedger(string purpose, string jobId, int round, string scheme, IReadOnlyDictionary<string, byte[]> participantPublicKeys)
+{
+    private readonly Dictionary<string, byte[]> _accepted = [];
+    private readonly HashSet<string> _payloadHashes = [];
+
+    public IReadOnlyDictionary<string, byte[]> Accepted => _accepted;
+
+    public bool IsComplete => _accepted.Count == participantPublicKeys.Count;
+
+    public void Accept(string participantId, string claimedJobId, int claimedRound, string claimedScheme, byte[] payload, byte[] signature)
+    {
+        string who = $"{purpose} from '{participantId}' for job '{claimedJobId}' round {claimedRound}";
+        if (claimedJobId != jobId || claimedRound != round)
+            throw new RejectedUpdateException(participantId, $"{who} refused: this is job '{jobId}' round {round} (a replay or a stray message).");
+        if (claimedScheme != scheme)
+            throw new RejectedUpdateException(participantId, $"{who} refused: scheme '{claimedScheme}', the round uses '{scheme}'.");
+        if (!participantPublicKeys.TryGetValue(participantId, out var publicKey))
+            throw new RejectedUpdateException(participantId, $"{who} refused: '{participantId}' is not a participant of this round.");
+        if (_accepted.ContainsKey(participantId))
+            throw new RejectedUpdateException(participantId, $"{who} refused: '{participantId}' already sent one this round (duplicate).");
+        var statement = SignedStatement.For(purpose, claimedJobId, claimedRound, participantId, claimedScheme, payload);
+        if (!ParticipantSigningKey.Verify(publicKey, statement.ToBytes(), signature))
+            throw new RejectedUpdateException(participantId, $"{who} refused: the signature does not verify with the participant's registered key.");
+        var hash = Convert.ToHexString(statement.PayloadSha256);
+        if (!_payloadHashes.Add(hash))
+            throw new RejectedUpdateException(participantId, $"{who} refused: the same payload was already sent by another participant (a copy).");
+        _accepted[participantId] = payload;
+    }
+}
+
+public sealed class RejectedUpdateException(string participantId, string message) : Exception(message)
+{
+    public string ParticipantId { get; } = participantId;
+}
