@@ -89,6 +89,37 @@ public class MultipartyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Decryption_error_matches_the_flooding_budget_formula()
+    {
+        // Sum of 10 encryptions of zero: every decrypted value is pure error, of the predicted standard deviation.
+        CkksParameters parameters = CkksParameters.N4096;
+        const int participants = 10;
+        (SecretKeyShare[] secrets, CollectivePublicKey key) = GenerateKeys(parameters, participants);
+        var zeros = new double[3 * parameters.RingDimension];
+        EncryptedVector sum = EncryptedVector.Sum(secrets.Select(_ => EncryptedVector.Encrypt(key, zeros, Bound)));
+        double[] errors = JointDecryption.Combine(key, sum, secrets.Select(s => s.CreateDecryptionShare(key, sum)));
+        double measured = Math.Sqrt(errors.Average(e => e * e));
+        double predicted = NoiseFloodingBudget.ErrorStandardDeviation(parameters, participants, Bound);
+        output.WriteLine($"error sd measured {measured:E3}, predicted {predicted:E3}");
+        Assert.InRange(measured / predicted, 0.9, 1.1);
+    }
+
+    [Fact]
+    public void Flooding_budget_is_consistent_and_shrinks_with_more_participants()
+    {
+        CkksParameters parameters = CkksParameters.N4096;
+        long for2 = NoiseFloodingBudget.MaxDecryptedCiphertexts(parameters, 2);
+        long for100 = NoiseFloodingBudget.MaxDecryptedCiphertexts(parameters, 100);
+        Assert.True(for2 > for100 && for100 > 245, "a 10^6-parameter round (245 ciphertexts) must fit in one key even at P = 100");
+        Assert.InRange(NoiseFloodingBudget.SecurityLossBits(parameters, 100, for100), 7.9, 8.0);
+        Assert.True(NoiseFloodingBudget.SecurityLossBits(parameters, 100, for100 + 2) > 8);
+        Assert.Equal(0, NoiseFloodingBudget.SecurityLossBits(parameters, 100, 0));
+        Assert.Equal(NoiseFloodingBudget.BaseSecurityBits, NoiseFloodingBudget.SecurityLossBits(parameters, 100, long.MaxValue / 2));
+        // A larger ring leaks more per ciphertext.
+        Assert.True(NoiseFloodingBudget.MaxDecryptedCiphertexts(CkksParameters.N16384, 100) < for100);
+    }
+
+    [Fact]
     public void No_single_share_nor_the_aggregator_decrypts()
     {
         var rng = new Random(5);
