@@ -137,6 +137,35 @@ public class RingTests
     }
 
     [Theory]
+    [MemberData(nameof(RingDimensions))]
+    public void Vector_and_scalar_paths_give_identical_transforms(int n)
+    {
+        var m = new Modulus(NttPrimes.Generate(61, 1, n)[0]);
+        var ntt = new NegacyclicNtt(m, n);
+        ulong[] a = RandomPolynomial(n, m.Value), w = RandomPolynomial(n, m.Value);
+        ulong[] wShoup = w.Select(m.ShoupPrecompute).ToArray();
+        ulong[] Run(bool vectors)
+        {
+            bool saved = VectorArithmetic.Enabled;
+            VectorArithmetic.Enabled = vectors;
+            try
+            {
+                ulong[] x = (ulong[])a.Clone();
+                ntt.Forward(x);
+                VectorArithmetic.MultiplyShoup(m, x, w, wShoup, x);
+                VectorArithmetic.Add(m, x, a);
+                ntt.Inverse(x);
+                return x;
+            }
+            finally
+            {
+                VectorArithmetic.Enabled = saved;
+            }
+        }
+        Assert.Equal(Run(false), Run(true));
+    }
+
+    [Theory]
     [InlineData(16)]
     [InlineData(4096)]
     public void Dropping_the_last_modulus_rounds_the_quotient(int n)

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
 using FedCore.Crypto.Ring;
 
 namespace FedCore.Crypto.Ckks;
@@ -19,7 +21,8 @@ internal sealed class CkksEncoder
     private readonly int _slots;
     private readonly int _logSlots;
     private readonly double[] _twistRe, _twistIm; // ω^k, k < N/2
-    private readonly double[] _rootRe, _rootIm;   // e^(2πi j / (N/2)), j < N/4
+    // Twiddles of the FFT stage that combines blocks of 2h: e^(2πi j/(2h)) for j < h, stored at [h, 2h).
+    private readonly double[] _stageRe, _stageIm;
     private readonly int[] _bitReversal;
 
     public CkksEncoder(int ringDimension)
@@ -32,11 +35,11 @@ internal sealed class CkksEncoder
         _twistIm = new double[_slots];
         for (int k = 0; k < _slots; k++)
             (_twistIm[k], _twistRe[k]) = Math.SinCos(Math.PI * k / ringDimension);
-        int halfSlots = Math.Max(1, _slots / 2);
-        _rootRe = new double[halfSlots];
-        _rootIm = new double[halfSlots];
-        for (int j = 0; j < halfSlots; j++)
-            (_rootIm[j], _rootRe[j]) = Math.SinCos(2 * Math.PI * j / _slots);
+        _stageRe = new double[Math.Max(2, _slots)];
+        _stageIm = new double[Math.Max(2, _slots)];
+        for (int half = 1; half < _slots; half <<= 1)
+            for (int j = 0; j < half; j++)
+                (_stageIm[half + j], _stageRe[half + j]) = Math.SinCos(Math.PI * j / half);
         _bitReversal = new int[_slots];
         for (int i = 0; i < _slots; i++)
             _bitReversal[i] = NegacyclicNtt.ReverseBits(i, _logSlots);
@@ -46,7 +49,7 @@ internal sealed class CkksEncoder
 
     /// <summary>
     /// Coefficients (mod q) of round(Δ·m) where m carries <paramref name="values"/> (at most N; missing ones are 0).
-    /// Every |value| must be finite; the caller checks it against its declared bound.
+    /// Every value must be finite and small enough that √2·|value|·Δ &lt; q/2 (checked).
     /// </summary>
     public void Encode(ReadOnlySpan<double> values, double scale, Modulus modulus, Span<ulong> coefficients)
     {
@@ -54,8 +57,13 @@ internal sealed class CkksEncoder
             throw new ArgumentException($"At most {RingDimension} values fit in one plaintext; got {values.Length}.", nameof(values));
         if (coefficients.Length != RingDimension)
             throw new ArgumentException($"Expected {RingDimension} coefficients.", nameof(coefficients));
-        var re = new double[_slots];
-        var im = new double[_slots];
+        // Every coefficient is at most √2·max|value|·Δ; it must stay below q/2 to be a centred residue.
+        double largest = 0;
+        foreach (double v in values)
+            largest = Math.Max(largest, Math.Abs(v));
+        if (!(largest * scale * Math.Sqrt(2) < modulus.Value / 2.0))
+            throw new ArgumentOutOfRangeException(nameof(values), $"Values up to {largest} at scale {scale} do not fit below q/2.");
+        double[] re = ArrayPool<double>.Shared.Rent(_slots), im = ArrayPool<double>.Shared.Rent(_slots);
         for (int t = 0; t < _slots; t++)
         {
             re[t] = 2 * t < values.Length ? values[2 * t] : 0.0;
@@ -65,7 +73,23 @@ internal sealed class CkksEncoder
         Fft(re, im, inverse: true);
         // y_k/(N/2) = (m_k + i·m_(k+N/2))·ω^k, so multiply by ω^(−k) and by Δ/(N/2).
         double factor = scale / _slots;
-        for (int k = 0; k < _slots; k++)
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated && VectorArithmetic.Enabled)
+        {
+            Vector512<double> factor512 = Vector512.Create(factor);
+            Vector512<long> q = Vector512.Create((long)modulus.Value);
+            for (; k + 8 <= _slots; k += 8)
+            {
+                Vector512<double> a = Vector512.LoadUnsafe(ref re[k]), b = Vector512.LoadUnsafe(ref im[k]);
+                Vector512<double> c = Vector512.LoadUnsafe(ref _twistRe[k]), d = Vector512.LoadUnsafe(ref _twistIm[k]);
+                Vector512<long> low = Vector512.ConvertToInt64(Vector512.Round((a * c + b * d) * factor512));
+                Vector512<long> high = Vector512.ConvertToInt64(Vector512.Round((b * c - a * d) * factor512));
+                // |value| < q/2 by the scale rule, so a residue is the value plus q where negative.
+                (low + (Vector512.ShiftRightArithmetic(low, 63) & q)).AsUInt64().CopyTo(coefficients.Slice(k, 8));
+                (high + (Vector512.ShiftRightArithmetic(high, 63) & q)).AsUInt64().CopyTo(coefficients.Slice(k + _slots, 8));
+            }
+        }
+        for (; k < _slots; k++)
         {
             double a = re[k], b = im[k], c = _twistRe[k], d = _twistIm[k];
             double mLow = (a * c + b * d) * factor;
@@ -73,6 +97,8 @@ internal sealed class CkksEncoder
             coefficients[k] = modulus.FromSigned((long)Math.Round(mLow));
             coefficients[k + _slots] = modulus.FromSigned((long)Math.Round(mHigh));
         }
+        ArrayPool<double>.Shared.Return(re);
+        ArrayPool<double>.Shared.Return(im);
     }
 
     /// <summary>The first <paramref name="values"/>.Length real values carried by the coefficients (mod q), divided by Δ.</summary>
@@ -82,9 +108,23 @@ internal sealed class CkksEncoder
             throw new ArgumentException($"Expected {RingDimension} coefficients.", nameof(coefficients));
         if (values.Length > RingDimension)
             throw new ArgumentException($"At most {RingDimension} values come out of one plaintext.", nameof(values));
-        var re = new double[_slots];
-        var im = new double[_slots];
-        for (int k = 0; k < _slots; k++)
+        double[] re = ArrayPool<double>.Shared.Rent(_slots), im = ArrayPool<double>.Shared.Rent(_slots);
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated && VectorArithmetic.Enabled)
+        {
+            Vector512<ulong> q = Vector512.Create(modulus.Value), half = Vector512.Create(modulus.Value >> 1);
+            for (; k + 8 <= _slots; k += 8)
+            {
+                Vector512<ulong> low = Vector512.Create(coefficients.Slice(k, 8)), high = Vector512.Create(coefficients.Slice(k + _slots, 8));
+                // Centred representatives: subtract q above q/2.
+                Vector512<double> a = Vector512.ConvertToDouble((low - (Vector512.GreaterThan(low, half) & q)).AsInt64());
+                Vector512<double> b = Vector512.ConvertToDouble((high - (Vector512.GreaterThan(high, half) & q)).AsInt64());
+                Vector512<double> c = Vector512.LoadUnsafe(ref _twistRe[k]), d = Vector512.LoadUnsafe(ref _twistIm[k]);
+                (a * c - b * d).StoreUnsafe(ref re[k]);
+                (a * d + b * c).StoreUnsafe(ref im[k]);
+            }
+        }
+        for (; k < _slots; k++)
         {
             double a = modulus.ToCentered(coefficients[k]), b = modulus.ToCentered(coefficients[k + _slots]);
             double c = _twistRe[k], d = _twistIm[k];
@@ -96,9 +136,11 @@ internal sealed class CkksEncoder
         double inverseScale = 1.0 / scale;
         for (int i = 0; i < values.Length; i++)
             values[i] = ((i & 1) == 0 ? re[i >> 1] : im[i >> 1]) * inverseScale;
+        ArrayPool<double>.Shared.Return(re);
+        ArrayPool<double>.Shared.Return(im);
     }
 
-    /// <summary>In-place radix-2 DFT X_t = Σ_k x_k·e^(±2πi tk/n), + for forward, − for inverse (unnormalised).</summary>
+    /// <summary>In-place radix-2 DFT X_t = Σ_k x_k·e^(±2πi tk/n) of the first n entries, + for forward, − for inverse (unnormalised).</summary>
     private void Fft(double[] re, double[] im, bool inverse)
     {
         int n = _slots;
@@ -112,15 +154,32 @@ internal sealed class CkksEncoder
             }
         }
         double sign = inverse ? -1.0 : 1.0;
-        for (int length = 2; length <= n; length <<= 1)
+        for (int half = 1; half < n; half <<= 1)
         {
-            int half = length >> 1;
-            int stride = n / length;
-            for (int start = 0; start < n; start += length)
+            for (int start = 0; start < n; start += 2 * half)
             {
-                for (int j = 0; j < half; j++)
+                int j = 0;
+                if (Vector512.IsHardwareAccelerated && VectorArithmetic.Enabled)
                 {
-                    double wr = _rootRe[j * stride], wi = sign * _rootIm[j * stride];
+                    Vector512<double> sign512 = Vector512.Create(sign);
+                    for (; j + 8 <= half; j += 8)
+                    {
+                        Vector512<double> wr = Vector512.LoadUnsafe(ref _stageRe[half + j]);
+                        Vector512<double> wi = sign512 * Vector512.LoadUnsafe(ref _stageIm[half + j]);
+                        int p = start + j, q = p + half;
+                        Vector512<double> pr = Vector512.LoadUnsafe(ref re[p]), pi = Vector512.LoadUnsafe(ref im[p]);
+                        Vector512<double> qr = Vector512.LoadUnsafe(ref re[q]), qi = Vector512.LoadUnsafe(ref im[q]);
+                        Vector512<double> xr = qr * wr - qi * wi;
+                        Vector512<double> xi = qr * wi + qi * wr;
+                        (pr - xr).StoreUnsafe(ref re[q]);
+                        (pi - xi).StoreUnsafe(ref im[q]);
+                        (pr + xr).StoreUnsafe(ref re[p]);
+                        (pi + xi).StoreUnsafe(ref im[p]);
+                    }
+                }
+                for (; j < half; j++)
+                {
+                    double wr = _stageRe[half + j], wi = sign * _stageIm[half + j];
                     int p = start + j, q = p + half;
                     double xr = re[q] * wr - im[q] * wi;
                     double xi = re[q] * wi + im[q] * wr;

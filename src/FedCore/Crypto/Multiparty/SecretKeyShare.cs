@@ -100,12 +100,10 @@ public sealed class SecretKeyShare
             Span<ulong> h = shares.AsSpan(chunk * n, n);
             vector.C1(chunk).CopyTo(h);
             ntt.Forward(h);
-            for (int j = 0; j < n; j++)
-                h[j] = q0.MultiplyShoup(h[j], secret[j], _wireSecretShoup[j]);
+            VectorArithmetic.MultiplyShoup(q0, h, secret, _wireSecretShoup, h);
             ntt.Inverse(h);
             Sampling.RoundedGaussian(floodingStream, Parameters.FloodingStandardDeviation, flooding);
-            for (int j = 0; j < n; j++)
-                h[j] = q0.Add(h[j], q0.FromSigned(flooding[j]));
+            RnsRing.AddSmallInPlace(q0, h, flooding);
         }
         return new DecryptionShare(Parameters, key.KeyId.ToArray(), ShareId, vector.Digest.ToArray(), vector.Length, shares);
     }
@@ -135,9 +133,7 @@ public sealed class SecretKeyShare
         int n = Parameters.RingDimension;
         var h = vector.C1(chunk).ToArray();
         context.WireTransform.Forward(h);
-        ReadOnlySpan<ulong> secret = _secretNtt.Residue(0);
-        for (int j = 0; j < n; j++)
-            h[j] = context.WireModulus.MultiplyShoup(h[j], secret[j], _wireSecretShoup[j]);
+        VectorArithmetic.MultiplyShoup(context.WireModulus, h, _secretNtt.Residue(0), _wireSecretShoup, h);
         context.WireTransform.Inverse(h);
         return h;
     }

@@ -81,7 +81,13 @@ public sealed class Modulus
 
     /// <summary>The residue of a signed integer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong FromSigned(long a) => a >= 0 ? Reduce((ulong)a) : Negate(Reduce((ulong)(-(a + 1)) + 1));
+    public ulong FromSigned(long a)
+    {
+        long q = (long)Value;
+        if (a > -q && a < q)
+            return (ulong)a + ((ulong)(a >> 63) & Value); // the common case: small values, no reduction
+        return a >= 0 ? Reduce((ulong)a) : Negate(Reduce((ulong)(-(a + 1)) + 1));
+    }
 
     /// <summary>Centred representative in (−q/2, q/2].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

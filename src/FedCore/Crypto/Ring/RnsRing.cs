@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace FedCore.Crypto.Ring;
 
 /// <summary>
@@ -69,13 +71,8 @@ public sealed class RnsRing
             AddInPlace(Moduli[i], target.Residue(i), addend.Residue(i));
     }
 
-    public static void AddInPlace(Modulus modulus, Span<ulong> target, ReadOnlySpan<ulong> addend)
-    {
-        if (target.Length != addend.Length)
-            throw new ArgumentException("Residue lengths differ.", nameof(addend));
-        for (int j = 0; j < target.Length; j++)
-            target[j] = modulus.Add(target[j], addend[j]);
-    }
+    public static void AddInPlace(Modulus modulus, Span<ulong> target, ReadOnlySpan<ulong> addend) =>
+        VectorArithmetic.Add(modulus, target, addend);
 
     public void NegateInPlace(RnsPolynomial p)
     {
@@ -109,12 +106,7 @@ public sealed class RnsRing
         if (small.Length != RingDimension)
             throw new ArgumentException($"Expected {RingDimension} coefficients, got {small.Length}.", nameof(small));
         for (int i = 0; i < target.ModulusCount; i++)
-        {
-            Modulus m = Moduli[i];
-            Span<ulong> r = target.Residue(i);
-            for (int j = 0; j < r.Length; j++)
-                r[j] = m.Add(r[j], m.FromSigned(small[j]));
-        }
+            AddSmallInPlace(Moduli[i], target.Residue(i), small);
     }
 
     /// <summary>Writes a small signed polynomial into every residue of <paramref name="target"/> (coefficient domain).</summary>
@@ -122,6 +114,37 @@ public sealed class RnsRing
     {
         target.Clear();
         AddSmallInPlace(target, small);
+    }
+
+    /// <summary>target[j] += small[j] mod q, for signed values of any size (fast when all |small[j]| &lt; q).</summary>
+    public static void AddSmallInPlace(Modulus modulus, Span<ulong> target, ReadOnlySpan<long> small)
+    {
+        if (target.Length != small.Length)
+            throw new ArgumentException("Operand lengths differ.", nameof(small));
+        ulong q = modulus.Value;
+        long limit = (long)q;
+        int j = 0;
+        if (VectorArithmetic.Use512)
+        {
+            Vector512<ulong> q512 = Vector512.Create(q);
+            Vector512<long> upper = Vector512.Create(limit), lower = Vector512.Create(-limit);
+            for (; j + 8 <= target.Length; j += 8)
+            {
+                Vector512<long> v = Vector512.Create(small.Slice(j, 8));
+                if (!Vector512.LessThanAll(v, upper) || !Vector512.GreaterThanAll(v, lower))
+                    break; // rare large values: finish with the general scalar path
+                // v + q for negative v, then the sum of two residues below q needs one conditional subtraction.
+                Vector512<ulong> residue = (v + (Vector512.ShiftRightArithmetic(v, 63) & upper)).AsUInt64();
+                Vector512<ulong> sum = Vector512.Create((ReadOnlySpan<ulong>)target.Slice(j, 8)) + residue;
+                VectorArithmetic.SubtractIfNotBelow(sum, q512).CopyTo(target.Slice(j, 8));
+            }
+        }
+        for (; j < target.Length; j++)
+        {
+            long v = small[j];
+            ulong residue = v > -limit && v < limit ? (ulong)v + ((ulong)(v >> 63) & q) : modulus.FromSigned(v);
+            target[j] = modulus.Add(target[j], residue);
+        }
     }
 
     /// <summary>
@@ -132,25 +155,55 @@ public sealed class RnsRing
     public RnsPolynomial DropLastModulus(RnsPolynomial c)
     {
         RequireShape(c);
-        int last = c.ModulusCount - 1;
-        if (last == 0)
+        if (c.ModulusCount == 1)
             throw new ArgumentException("A polynomial with one modulus cannot be switched down further.", nameof(c));
-        var result = new RnsPolynomial(RingDimension, last);
+        RnsPolynomial copy = c.Clone();
+        DropLastModulusInPlace(copy, c.ModulusCount);
+        var result = new RnsPolynomial(RingDimension, c.ModulusCount - 1);
+        for (int i = 0; i < result.ModulusCount; i++)
+            copy.Residue(i).CopyTo(result.Residue(i));
+        return result;
+    }
+
+    /// <summary>
+    /// The same switch without allocating: <paramref name="c"/> holds <paramref name="modulusCount"/> meaningful residues,
+    /// and residues 0 … modulusCount−2 are overwritten with the result (each depends only on itself and the dropped one).
+    /// </summary>
+    public void DropLastModulusInPlace(RnsPolynomial c, int modulusCount)
+    {
+        RequireShape(c);
+        if (modulusCount < 2 || modulusCount > c.ModulusCount)
+            throw new ArgumentOutOfRangeException(nameof(modulusCount), modulusCount, $"Need 2..{c.ModulusCount} residues to drop one.");
+        int last = modulusCount - 1;
         Modulus dropped = Moduli[last];
         ReadOnlySpan<ulong> droppedResidue = c.Residue(last);
         for (int i = 0; i < last; i++)
         {
             Modulus qi = Moduli[i];
             ulong inverse = _inverseOfDropped[last][i], inverseShoup = _inverseOfDroppedShoup[last][i];
-            ReadOnlySpan<ulong> source = c.Residue(i);
-            Span<ulong> target = result.Residue(i);
-            for (int j = 0; j < target.Length; j++)
+            Span<ulong> target = c.Residue(i);
+            int j = 0;
+            if (VectorArithmetic.Use512 && dropped.Value < qi.Value)
+            {
+                // [c]_{q_last} mod q_i is r itself, or r − q_last + q_i when r is above q_last/2.
+                Vector512<ulong> q = Vector512.Create(qi.Value), half = Vector512.Create(dropped.Value >> 1);
+                Vector512<ulong> shift = Vector512.Create(qi.Value - dropped.Value);
+                Vector512<ulong> inv = Vector512.Create(inverse), invShoup = Vector512.Create(inverseShoup), invShoupHigh = Vector512.Create(inverseShoup >> 32);
+                for (; j + 8 <= target.Length; j += 8)
+                {
+                    Vector512<ulong> r = Vector512.Create(droppedResidue.Slice(j, 8));
+                    Vector512<ulong> correction = r + (Vector512.GreaterThan(r, half) & shift);
+                    Vector512<ulong> difference = VectorArithmetic.SubtractIfNotBelow(Vector512.Create((ReadOnlySpan<ulong>)target.Slice(j, 8)) + q - correction, q);
+                    Vector512<ulong> product = VectorArithmetic.MultiplyShoupLazy(difference, inv, invShoup, invShoupHigh, q);
+                    VectorArithmetic.SubtractIfNotBelow(product, q).CopyTo(target.Slice(j, 8));
+                }
+            }
+            for (; j < target.Length; j++)
             {
                 ulong correction = qi.FromSigned(dropped.ToCentered(droppedResidue[j]));
-                target[j] = qi.MultiplyShoup(qi.Subtract(source[j], correction), inverse, inverseShoup);
+                target[j] = qi.MultiplyShoup(qi.Subtract(target[j], correction), inverse, inverseShoup);
             }
         }
-        return result;
     }
 
     private int RequireModulusCount(int modulusCount)

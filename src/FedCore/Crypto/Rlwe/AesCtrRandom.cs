@@ -16,10 +16,11 @@ public sealed class AesCtrRandom : IDisposable
 {
     public const int SeedLength = 32;
     private const int BlockLength = 16;
-    // 4 KiB per AES call: large enough that the per-call overhead of the crypto library vanishes.
-    private const int BufferLength = 4096;
+    // 16 KiB per AES call: large enough that the per-call overhead of the crypto library vanishes.
+    private const int BufferLength = 16384;
 
     private readonly Aes _aes;
+    private readonly ICryptoTransform _encryptor; // one native cipher context, reused for every block of counters
     private readonly byte[] _counterBlocks = new byte[BufferLength];
     private readonly byte[] _keystream = new byte[BufferLength];
     private int _position = BufferLength;
@@ -37,8 +38,11 @@ public sealed class AesCtrRandom : IDisposable
         byte[] key = SHA256.HashData(keyMaterial);
         CryptographicOperations.ZeroMemory(keyMaterial);
         _aes = Aes.Create();
+        _aes.Mode = CipherMode.ECB;
+        _aes.Padding = PaddingMode.None;
         _aes.Key = key;
         CryptographicOperations.ZeroMemory(key);
+        _encryptor = _aes.CreateEncryptor();
     }
 
     /// <summary>A stream seeded from the operating system's entropy source.</summary>
@@ -85,18 +89,21 @@ public sealed class AesCtrRandom : IDisposable
     public void Dispose()
     {
         CryptographicOperations.ZeroMemory(_keystream);
+        _encryptor.Dispose();
         _aes.Dispose();
     }
 
     private void Refill()
     {
         // Counter blocks: 64-bit block index, little-endian, then eight zero bytes (the key is unique per stream).
-        for (int offset = 0; offset < BufferLength; offset += BlockLength)
+        Span<ulong> words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(_counterBlocks.AsSpan());
+        for (int w = 0; w < words.Length; w += 2)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(_counterBlocks.AsSpan(offset), _nextBlock++);
-            BinaryPrimitives.WriteUInt64LittleEndian(_counterBlocks.AsSpan(offset + 8), 0);
+            words[w] = BitConverter.IsLittleEndian ? _nextBlock : BinaryPrimitives.ReverseEndianness(_nextBlock);
+            words[w + 1] = 0;
+            _nextBlock++;
         }
-        _aes.EncryptEcb(_counterBlocks, _keystream, PaddingMode.None);
+        _encryptor.TransformBlock(_counterBlocks, 0, BufferLength, _keystream, 0);
         _position = 0;
     }
 }

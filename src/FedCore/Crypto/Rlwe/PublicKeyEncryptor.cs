@@ -43,13 +43,8 @@ public sealed class PublicKeyEncryptor
         for (int i = 0; i < levels; i++)
         {
             Modulus m = _ring.Moduli[i];
-            Span<ulong> u = _u.Residue(i), p = _key.P.Residue(i), pS = _key.PShoup.Residue(i), a = _key.A.Residue(i), aS = _key.AShoup.Residue(i);
-            Span<ulong> t0 = _c0.Residue(i), t1 = _c1.Residue(i);
-            for (int j = 0; j < u.Length; j++)
-            {
-                t0[j] = m.MultiplyShoup(u[j], p[j], pS[j]);
-                t1[j] = m.MultiplyShoup(u[j], a[j], aS[j]);
-            }
+            VectorArithmetic.MultiplyShoup(m, _u.Residue(i), _key.P.Residue(i), _key.PShoup.Residue(i), _c0.Residue(i));
+            VectorArithmetic.MultiplyShoup(m, _u.Residue(i), _key.A.Residue(i), _key.AShoup.Residue(i), _c1.Residue(i));
         }
         _ring.InverseNtt(_c0);
         _ring.InverseNtt(_c1);
@@ -58,15 +53,13 @@ public sealed class PublicKeyEncryptor
         _errors.Sample(random, _small);
         _ring.AddSmallInPlace(_c1, _small);
 
-        SwitchToWireModulus(_c0).Residue(0).CopyTo(c0);
-        SwitchToWireModulus(_c1).Residue(0).CopyTo(c1);
-    }
-
-    private RnsPolynomial SwitchToWireModulus(RnsPolynomial c)
-    {
-        while (c.ModulusCount > 1)
-            c = _ring.DropLastModulus(c);
-        return c;
+        for (int count = levels; count > 1; count--)
+        {
+            _ring.DropLastModulusInPlace(_c0, count);
+            _ring.DropLastModulusInPlace(_c1, count);
+        }
+        _c0.Residue(0).CopyTo(c0);
+        _c1.Residue(0).CopyTo(c1);
     }
 }
 

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using FedCore.Crypto.Ring;
 
 namespace FedCore.Crypto.Rlwe;
@@ -20,15 +22,33 @@ public static class Sampling
         }
     }
 
+    // ⌈2^64/3⌉ and ⌈2^65/3⌉: floor(3r/2^64) = [r ≥ OneThird] + [r ≥ TwoThirds].
+    private const ulong OneThird = 0x5555_5555_5555_5556, TwoThirds = 0xAAAA_AAAA_AAAA_AAAB;
+
     /// <summary>
-    /// Uniform ternary coefficients in {−1, 0, 1}: the high word of r·3 for a uniform 64-bit r is uniform on
-    /// {0, 1, 2} up to a bias below 2^−62, with no data-dependent branch.
+    /// Uniform ternary coefficients in {−1, 0, 1}: floor(3r / 2^64) − 1 for a uniform 64-bit r, uniform up to a bias
+    /// below 2^−62, with no data-dependent branch. Each draw overwrites the random word it came from.
     /// </summary>
     public static void Ternary(AesCtrRandom random, Span<long> destination)
     {
         ArgumentNullException.ThrowIfNull(random);
-        for (int j = 0; j < destination.Length; j++)
-            destination[j] = (long)Math.BigMul(random.NextUInt64(), 3UL, out _) - 1;
+        random.Fill(MemoryMarshal.AsBytes(destination));
+        Span<ulong> words = MemoryMarshal.Cast<long, ulong>(destination);
+        int j = 0;
+        if (VectorArithmetic.Use512)
+        {
+            Vector512<ulong> oneThird = Vector512.Create(OneThird), twoThirds = Vector512.Create(TwoThirds);
+            for (; j + 8 <= words.Length; j += 8)
+            {
+                Vector512<ulong> r = Vector512.Create((ReadOnlySpan<ulong>)words.Slice(j, 8));
+                // Comparison masks are all-ones (−1) where true, so subtracting them counts.
+                Vector512<long> value = Vector512<long>.Zero - Vector512.GreaterThanOrEqual(r, oneThird).AsInt64()
+                    - Vector512.GreaterThanOrEqual(r, twoThirds).AsInt64() - Vector512<long>.One;
+                value.CopyTo(destination.Slice(j, 8));
+            }
+        }
+        for (; j < words.Length; j++)
+            destination[j] = (long)Math.BigMul(words[j], 3UL, out _) - 1;
     }
 
     /// <summary>
@@ -41,13 +61,35 @@ public static class Sampling
         ArgumentNullException.ThrowIfNull(random);
         if (!(standardDeviation > 0) || double.IsInfinity(standardDeviation))
             throw new ArgumentOutOfRangeException(nameof(standardDeviation), standardDeviation, "σ must be positive and finite.");
-        for (int j = 0; j < destination.Length; j += 2)
+        random.Fill(MemoryMarshal.AsBytes(destination));
+        Span<ulong> words = MemoryMarshal.Cast<long, ulong>(destination);
+        const double Unit = 1.0 / (1UL << 53);
+        int j = 0;
+        if (VectorArithmetic.Use512)
         {
-            // 1 − u lies in (0, 1], so the logarithm is finite.
-            double radius = standardDeviation * Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble()));
-            (double sin, double cos) = Math.SinCos(2.0 * Math.PI * random.NextDouble());
+            // Sixteen words give sixteen samples: the first eight set the radii, the next eight the angles.
+            Vector512<double> unit = Vector512.Create(Unit), one = Vector512<double>.One;
+            Vector512<double> minusTwoSigmaSquared = Vector512.Create(-2 * standardDeviation * standardDeviation);
+            Vector512<double> twoPi = Vector512.Create(2 * Math.PI);
+            for (; j + 16 <= words.Length; j += 16)
+            {
+                Vector512<double> u1 = Vector512.ConvertToDouble(Vector512.ShiftRightLogical(Vector512.Create((ReadOnlySpan<ulong>)words.Slice(j, 8)), 11)) * unit;
+                Vector512<double> u2 = Vector512.ConvertToDouble(Vector512.ShiftRightLogical(Vector512.Create((ReadOnlySpan<ulong>)words.Slice(j + 8, 8)), 11)) * unit;
+                Vector512<double> radius = Vector512.Sqrt(minusTwoSigmaSquared * Vector512.Log(one - u1));
+                (Vector512<double> sin, Vector512<double> cos) = Vector512.SinCos(twoPi * u2);
+                Vector512.ConvertToInt64(Vector512.Round(radius * cos)).CopyTo(destination.Slice(j, 8));
+                Vector512.ConvertToInt64(Vector512.Round(radius * sin)).CopyTo(destination.Slice(j + 8, 8));
+            }
+        }
+        for (; j < words.Length; j += 2)
+        {
+            // 1 − u lies in (0, 1], so the logarithm is finite. A lone last value gets a fresh word for its angle.
+            double u1 = (words[j] >> 11) * Unit;
+            double u2 = ((j + 1 < words.Length ? words[j + 1] : random.NextUInt64()) >> 11) * Unit;
+            double radius = standardDeviation * Math.Sqrt(-2.0 * Math.Log(1.0 - u1));
+            (double sin, double cos) = Math.SinCos(2.0 * Math.PI * u2);
             destination[j] = (long)Math.Round(radius * cos);
-            if (j + 1 < destination.Length)
+            if (j + 1 < words.Length)
                 destination[j + 1] = (long)Math.Round(radius * sin);
         }
     }
@@ -91,16 +133,33 @@ public sealed class DiscreteGaussianSampler
     public void Sample(AesCtrRandom random, Span<long> destination)
     {
         ArgumentNullException.ThrowIfNull(random);
+        random.Fill(MemoryMarshal.AsBytes(destination));
+        Span<ulong> words = MemoryMarshal.Cast<long, ulong>(destination);
         ulong[] thresholds = _thresholds;
-        for (int j = 0; j < destination.Length; j++)
+        int j = 0;
+        if (VectorArithmetic.Use512)
         {
-            ulong r = random.NextUInt64();
-            ulong magnitudeDraw = r >> 1;
+            for (; j + 8 <= words.Length; j += 8)
+            {
+                Vector512<ulong> r = Vector512.Create((ReadOnlySpan<ulong>)words.Slice(j, 8));
+                Vector512<ulong> draw = Vector512.ShiftRightLogical(r, 1);
+                Vector512<long> magnitude = Vector512<long>.Zero;
+                foreach (ulong threshold in thresholds)
+                    magnitude -= Vector512.LessThanOrEqual(Vector512.Create(threshold), draw).AsInt64(); // −(−1) where threshold ≤ draw
+                // Negate where the low bit is set: (m ^ s) − s with s = 0 or −1.
+                Vector512<long> sign = Vector512<long>.Zero - (r & Vector512<ulong>.One).AsInt64();
+                ((magnitude ^ sign) - sign).CopyTo(destination.Slice(j, 8));
+            }
+        }
+        for (; j < words.Length; j++)
+        {
+            ulong r = words[j];
+            ulong draw = r >> 1;
             long magnitude = 0;
-            for (int k = 0; k < thresholds.Length; k++)
-                magnitude += (long)((thresholds[k] - magnitudeDraw - 1) >> 63); // 1 when thresholds[k] ≤ draw
-            long sign = 1 - 2 * (long)(r & 1);
-            destination[j] = sign * magnitude;
+            foreach (ulong threshold in thresholds)
+                magnitude += (long)((threshold - draw - 1) >> 63); // 1 when threshold ≤ draw
+            long sign = -(long)(r & 1);
+            destination[j] = (magnitude ^ sign) - sign;
         }
     }
 }
