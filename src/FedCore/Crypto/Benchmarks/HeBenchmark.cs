@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Multiparty;
+using FedCore.Crypto.Ring;
+using FedCore.Crypto.Rlwe;
+
+namespace FedCore.Crypto.Benchmarks;
+
+/// <summary>What to measure. Defaults are the scenario: 10 participants, a 10^6-parameter update.</summary>
+public sealed record HeBenchmarkOptions
+{
+    public int Participants { get; init; } = 10;
+
+    public int ModelParameters { get; init; } = 1_000_000;
+
+    /// <summary>Times the whole scenario runs; best and median are reported.</summary>
+    public int ScenarioRuns { get; init; } = 3;
+
+    /// <summary>Timed batches per single-ciphertext operation; best and median batch are reported.</summary>
+    public int Batches { get; init; } = 30;
+
+    public int OperationsPerBatch { get; init; } = 20;
+
+    /// <summary>Declared bound on aggregate slot values (scale rule).</summary>
+    public double Bound { get; init; } = 16;
+}
+
+/// <summary>
+/// Figures for one parameter set. Single-ciphertext timings are microseconds per operation (median of batches,
+/// and best batch); scenario timings are seconds on one thread. combineMicros adds all participants' shares to one
+/// ciphertext's c0. bytesPerParameter is the serialised encrypted update divided by its number of values.
+/// </summary>
+public sealed record HeBenchmarkResult
+{
+    public required string ParameterSet { get; init; }
+    public required int RingDimension { get; init; }
+    public required int LogQ { get; init; }
+    public required int WireModulusBits { get; init; }
+    public required int ValuesPerCiphertext { get; init; }
+    public required double EncodeMicros { get; init; }
+    public required double EncodeMicrosBest { get; init; }
+    public required double EncryptMicros { get; init; }
+    public required double EncryptMicrosBest { get; init; }
+    public required double AddMicros { get; init; }
+    public required double AddMicrosBest { get; init; }
+    public required double DecryptShareMicros { get; init; }
+    public required double DecryptShareMicrosBest { get; init; }
+    public required double CombineMicros { get; init; }
+    public required double CombineMicrosBest { get; init; }
+    public required double DecodeMicros { get; init; }
+    public required double DecodeMicrosBest { get; init; }
+    public required double NttMicros { get; init; }
+    public required double BytesPerParameter { get; init; }
+    public required int Participants { get; init; }
+    public required int ModelParameters { get; init; }
+    public required double EncryptSecondsPerParticipant { get; init; }
+    public required double EncryptSecondsPerParticipantBest { get; init; }
+    public required double TotalSeconds { get; init; }
+    public required double TotalSecondsBest { get; init; }
+    /// <summary>Largest |decrypted mean − plaintext mean| in the scenario: the benchmark checks itself.</summary>
+    public required double MaxAbsError { get; init; }
+    public required string Simd { get; init; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJsonLine() => JsonSerializer.Serialize(this, JsonOptions);
+}
+
+/// <summary>
+/// Measures the CKKS layer for `federation bench he`. Runs on the calling thread only (the targets are per core);
+/// run it from a Release build. Not a test: it prints figures, it does not judge them.
+/// </summary>
+public static class HeBenchmark
+{
+    public static IEnumerable<HeBenchmarkResult> RunStandardSets(HeBenchmarkOptions? options = null) =>
+        CkksParameters.Standard.Select(p => Run(p, options));
+
+    public static void WriteJsonLines(TextWriter writer, IEnumerable<HeBenchmarkResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        foreach (HeBenchmarkResult result in results)
+        {
+            writer.WriteLine(result.ToJsonLine());
+            writer.Flush();
+        }
+    }
+
+    public static HeBenchmarkResult Run(CkksParameters parameters, HeBenchmarkOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        options ??= new HeBenchmarkOptions();
+        if (options.Participants < 1 || options.ModelParameters < 1 || options.ScenarioRuns < 1 || options.Batches < 1 || options.OperationsPerBatch < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "Every count in the options must be positive.");
+
+        var rng = new Random(12345);
+        int n = parameters.RingDimension;
+        CkksContext context = parameters.Context;
+        Modulus q0 = context.WireModulus;
+        double scale = parameters.ScaleForBound(options.Bound);
+
+        byte[] seed = CommonReferencePolynomial.NewSeed();
+        SecretKeyShare[] secrets = Enumerable.Range(0, options.Participants).Select(_ => SecretKeyShare.Generate(parameters, seed)).ToArray();
+        CollectivePublicKey key = CollectivePublicKey.Combine(secrets.Select(s => s.PublicKeyShare));
+
+        // Single-ciphertext operations.
+        double[] values = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var plaintext = new ulong[n];
+        var c0 = new ulong[n];
+        var c1 = new ulong[n];
+        var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
+        using var random = AesCtrRandom.FromSystemEntropy("FedCore/CKKS/benchmark");
+        (double encode, double encodeBest) = Time(options, () => context.Encoder.Encode(values, scale, q0, plaintext));
+        (double encrypt, double encryptBest) = Time(options, () =>
+        {
+            encryptor.EncryptZero(random, c0, c1);
+            RnsRing.AddInPlace(q0, c0, plaintext);
+        });
+        EncryptedVector one = EncryptedVector.Encrypt(key, values, options.Bound);
+        EncryptedVector other = EncryptedVector.Encrypt(key, values, options.Bound);
+        var sumC0 = new ulong[n];
+        var sumC1 = new ulong[n];
+        (double add, double addBest) = Time(options, () =>
+        {
+            one.C0(0).CopyTo(sumC0);
+            one.C1(0).CopyTo(sumC1);
+            RnsRing.AddInPlace(q0, sumC0, other.C0(0));
+            RnsRing.AddInPlace(q0, sumC1, other.C1(0));
+        });
+        (double share, double shareBest) = Time(options, () => secrets[0].CreateDecryptionShare(key, one));
+        DecryptionShare[] oneShares = secrets.Select(s => s.CreateDecryptionShare(key, one)).ToArray();
+        var combined = new ulong[n];
+        (double combine, double combineBest) = Time(options, () =>
+        {
+            one.C0(0).CopyTo(combined);
+            foreach (DecryptionShare s in oneShares)
+                RnsRing.AddInPlace(q0, combined, s.Chunk(0));
+        });
+        var decoded = new double[n];
+        (double decode, double decodeBest) = Time(options, () => context.Encoder.Decode(combined, q0, one.Scale, decoded));
+        NegacyclicNtt ntt = context.WireTransform;
+        (double nttMicros, _) = Time(options, () => ntt.Forward(c0));
+
+        // The scenario: every participant encrypts its weighted update, the aggregator sums, all decrypt jointly.
+        var encryptSeconds = new List<double>();
+        var totalSeconds = new List<double>();
+        double maxError = 0;
+        long wireBytes = 0;
+        for (int run = 0; run < options.ScenarioRuns; run++)
+        {
+            double[][] updates = Enumerable.Range(0, options.Participants)
+                .Select(_ => Enumerable.Range(0, options.ModelParameters).Select(_ => (rng.NextDouble() * 2 - 1) / options.Participants).ToArray())
+                .ToArray();
+            var encrypted = new EncryptedVector[options.Participants];
+            double total = 0;
+            for (int i = 0; i < options.Participants; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                encrypted[i] = EncryptedVector.Encrypt(key, updates[i], options.Bound);
+                double seconds = watch.Elapsed.TotalSeconds;
+                encryptSeconds.Add(seconds);
+                total += seconds;
+            }
+            var rest = Stopwatch.StartNew();
+            EncryptedVector aggregate = EncryptedVector.Sum(encrypted);
+            DecryptionShare[] shares = secrets.Select(s => s.CreateDecryptionShare(key, aggregate)).ToArray();
+            double[] result = JointDecryption.Combine(key, aggregate, shares);
+            total += rest.Elapsed.TotalSeconds;
+            totalSeconds.Add(total);
+
+            for (int j = 0; j < options.ModelParameters; j++)
+            {
+                double expected = 0;
+                for (int i = 0; i < options.Participants; i++)
+                    expected += updates[i][j];
+                maxError = Math.Max(maxError, Math.Abs(result[j] - expected));
+            }
+            wireBytes = encrypted[0].WireLength;
+        }
+
+        return new HeBenchmarkResult
+        {
+            ParameterSet = parameters.Name,
+            RingDimension = n,
+            LogQ = parameters.LogQ,
+            WireModulusBits = parameters.WireModulusBits,
+            ValuesPerCiphertext = parameters.ValuesPerCiphertext,
+            EncodeMicros = encode,
+            EncodeMicrosBest = encodeBest,
+            EncryptMicros = encrypt,
+            EncryptMicrosBest = encryptBest,
+            AddMicros = add,
+            AddMicrosBest = addBest,
+            DecryptShareMicros = share,
+            DecryptShareMicrosBest = shareBest,
+            CombineMicros = combine,
+            CombineMicrosBest = combineBest,
+            DecodeMicros = decode,
+            DecodeMicrosBest = decodeBest,
+            NttMicros = nttMicros,
+            BytesPerParameter = (double)wireBytes / options.ModelParameters,
+            Participants = options.Participants,
+            ModelParameters = options.ModelParameters,
+            EncryptSecondsPerParticipant = Median(encryptSeconds),
+            EncryptSecondsPerParticipantBest = encryptSeconds.Min(),
+            TotalSeconds = Median(totalSeconds),
+            TotalSecondsBest = totalSeconds.Min(),
+            MaxAbsError = maxError,
+            Simd = DescribeSimd(),
+        };
+    }
+
+    /// <summary>Median and best of the per-operation time over batches, in microseconds, after a warm-up batch set.</summary>
+    private static (double Median, double Best) Time(HeBenchmarkOptions options, Action operation)
+    {
+        // Warm-up long enough for tiered compilation to reach optimised code.
+        for (int i = 0; i < Math.Max(50, options.OperationsPerBatch * 3); i++)
+            operation();
+        var perOperation = new List<double>(options.Batches);
+        for (int batch = 0; batch < options.Batches; batch++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < options.OperationsPerBatch; i++)
+                operation();
+            perOperation.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / options.OperationsPerBatch);
+        }
+        return (Median(perOperation), perOperation.Min());
+    }
+
+    private static double Median(List<double> samples)
+    {
+        double[] sorted = [.. samples.Order()];
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static string DescribeSimd() =>
+        Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
+}

@@ -1,0 +1,101 @@
+using System.Buffers.Binary;
+
+namespace FedCore.Crypto.Wire;
+
+/// <summary>
+/// Residues written at a fixed width w (the modulus bit length), least significant bit first, back to back:
+/// value i occupies bits [i·w, (i+1)·w) of the little-endian bit string.
+/// </summary>
+internal static class BitPacking
+{
+    public static int PackedLength(int count, int bitWidth) => checked((int)(((long)count * bitWidth + 7) / 8));
+
+    public static void Pack(ReadOnlySpan<ulong> values, int bitWidth, Span<byte> destination)
+    {
+        RequireWidth(bitWidth);
+        if (destination.Length != PackedLength(values.Length, bitWidth))
+            throw new ArgumentException("Destination length does not match the packed size.", nameof(destination));
+        ulong accumulator = 0;
+        int bitsHeld = 0, offset = 0;
+        foreach (ulong value in values)
+        {
+            accumulator |= value << bitsHeld;
+            int total = bitsHeld + bitWidth;
+            if (total >= 64)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(destination.Slice(offset, 8), accumulator);
+                offset += 8;
+                // The bits of value that did not fit (none when bitsHeld is 0, and a shift by 64 would be wrong).
+                accumulator = bitsHeld == 0 ? 0 : value >> (64 - bitsHeld);
+                bitsHeld = total - 64;
+            }
+            else
+            {
+                bitsHeld = total;
+            }
+        }
+        for (int b = 0; b < (bitsHeld + 7) / 8; b++)
+            destination[offset++] = (byte)(accumulator >> (8 * b));
+    }
+
+    /// <summary>
+    /// Reads values.Length values of <paramref name="bitWidth"/> bits. Returns the index of the first value that is
+    /// not below <paramref name="exclusiveLimit"/>, or −1 when all are in range; also fails on nonzero padding bits.
+    /// </summary>
+    public static int Unpack(ReadOnlySpan<byte> source, int bitWidth, ulong exclusiveLimit, Span<ulong> values, out bool paddingNonZero)
+    {
+        RequireWidth(bitWidth);
+        if (source.Length != PackedLength(values.Length, bitWidth))
+            throw new ArgumentException("Source length does not match the packed size.", nameof(source));
+        ulong mask = (1UL << bitWidth) - 1;
+        ulong accumulator = 0;
+        int bitsHeld = 0, offset = 0, firstOutOfRange = -1;
+        for (int i = 0; i < values.Length; i++)
+        {
+            ulong value;
+            if (bitsHeld >= bitWidth)
+            {
+                value = accumulator & mask;
+                accumulator >>= bitWidth;
+                bitsHeld -= bitWidth;
+            }
+            else
+            {
+                ulong next = ReadWord(source, ref offset);
+                value = (accumulator | (next << bitsHeld)) & mask;
+                int taken = bitWidth - bitsHeld; // 1 ≤ taken ≤ 62, so the shift is well defined
+                accumulator = next >> taken;
+                bitsHeld = 64 - taken;
+            }
+            values[i] = value;
+            if (value >= exclusiveLimit && firstOutOfRange < 0)
+                firstOutOfRange = i;
+        }
+        // Bits after the last value inside the final byte must be zero so that every object has one encoding.
+        long usedBits = (long)values.Length * bitWidth;
+        int spareBits = (int)((long)source.Length * 8 - usedBits);
+        paddingNonZero = spareBits > 0 && (source[^1] >> (8 - spareBits)) != 0;
+        return firstOutOfRange;
+    }
+
+    private static ulong ReadWord(ReadOnlySpan<byte> source, ref int offset)
+    {
+        ulong word;
+        if (source.Length - offset >= 8)
+        {
+            word = BinaryPrimitives.ReadUInt64LittleEndian(source.Slice(offset, 8));
+            offset += 8;
+            return word;
+        }
+        word = 0;
+        for (int b = 0; offset < source.Length; b++)
+            word |= (ulong)source[offset++] << (8 * b);
+        return word;
+    }
+
+    private static void RequireWidth(int bitWidth)
+    {
+        if (bitWidth < 1 || bitWidth > 62)
+            throw new ArgumentOutOfRangeException(nameof(bitWidth), bitWidth, "Packed width must be 1..62 bits.");
+    }
+}
