@@ -49,7 +49,7 @@ public sealed class OverviewPageTests(PortalHost portal) : IClassFixture<PortalH
         Assert.Contains("id=\"round-metrics\"", html);
         foreach (var round in status.Rounds)
             Assert.Contains(round.MeanLocalTestAccuracy.ToString("F4"), html);
-        Assert.Contains("plaintext-simulation", html); // the simulation mode is shown, never hidden
+        Assert.Contains("Update protection is &#x27;ckks&#x27;", html); // how updates were protected is shown on the page
     }
 
     private static string RowOf(string html, string participantId)

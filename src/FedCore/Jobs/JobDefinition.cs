@@ -26,8 +26,15 @@ public sealed record JobDefinition(
     LocalTrainingDefinition Training,
     double TrainFraction,
     int Seed,
-    string Protection)
+    string Protection,
+    double UpdateBound)
 {
+    /// <summary>
+    /// Default bound on the magnitude of an update value (local model − global model). It sets the CKKS scale:
+    /// larger bounds cost precision (see FedCore/Crypto/Multiparty/NoiseFlooding.md).
+    /// </summary>
+    public const double DefaultUpdateBound = 4.0;
+
     public static JobDefinition Load(string filePath)
     {
         using var document = JsonFileReader.Open(filePath);
@@ -36,7 +43,7 @@ public sealed record JobDefinition(
         if (root.ValueKind != JsonValueKind.Object)
             throw json.Error("$", "must be a JSON object");
         json.RejectUnknown(root, "$", "name", "description", "federation", "dataset", "participants", "model", "rounds",
-            "strategy", "training", "trainFraction", "seed", "protection");
+            "strategy", "training", "trainFraction", "seed", "protection", "updateBound");
 
         var federationPath = json.ResolvePath(json.String(root, "federation", "$"));
         FederationManifest federation;
@@ -124,7 +131,14 @@ public sealed record JobDefinition(
             training,
             trainFraction,
             json.Integer(root, "seed", "$", 0),
-            json.OptionalString(root, "protection", "$") ?? "ckks");
+            json.OptionalString(root, "protection", "$") ?? "ckks",
+            PositiveNumber(json, root, "updateBound", DefaultUpdateBound));
+    }
+
+    private static double PositiveNumber(JsonFileReader json, JsonElement root, string name, double fallback)
+    {
+        var value = json.Number(root, name, "$", fallback);
+        return value > 0 ? value : throw json.Error($"$.{name}", $"must be a positive number, not {value}");
     }
 
     /// <summary>FedAvg takes the plain mean (η = 1); the adaptive optimisers start from Reddi et al.'s η = 0.1.</summary>

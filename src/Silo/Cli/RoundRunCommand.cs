@@ -105,6 +105,8 @@ public static class RoundRunCommand
                 ["testAuc"] = Number(p.Test.Auc),
                 ["testLoss"] = Number(p.Test.Loss),
                 ["meanTrainLoss"] = Number(p.MeanTrainLoss),
+                ["updateBytes"] = p.UpdateBytes,
+                ["sealSeconds"] = Number(p.SealSeconds),
             });
         }
         var rounds = new JsonArray();
@@ -115,6 +117,7 @@ public static class RoundRunCommand
                 ["meanLocalTestAccuracy"] = Number(r.MeanLocalTestAccuracy),
                 ["meanLocalTestLoss"] = Number(r.MeanLocalTestLoss),
                 ["seconds"] = Number(r.Seconds),
+                ["protocolSeconds"] = Number(r.ProtocolSeconds),
             });
         return new JsonObject
         {
@@ -125,6 +128,7 @@ public static class RoundRunCommand
             ["rounds"] = status.CompletedRounds,
             ["strategy"] = job.Strategy.Name,
             ["protection"] = job.Protection,
+            ["updateBound"] = job.UpdateBound,
             ["meanLocalTestAccuracy"] = Number(last?.MeanLocalTestAccuracy),
             ["pooledTestAccuracy"] = Number(last?.PooledTestAccuracy),
             ["meanLocalTestLoss"] = Number(last?.MeanLocalTestLoss),

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Data;
 using FedCore.Learning;
@@ -19,7 +20,21 @@ public sealed class ParticipantState
 
     [Id(1)]
     public Dictionary<string, RegisteredDataset> Datasets { get; set; } = [];
+
+    /// <summary>PKCS#8 of the participant's ECDSA P-256 signing key. Secret: lives only in its country's storage.</summary>
+    [Id(2)]
+    public byte[]? SigningKey { get; set; }
+
+    /// <summary>Per job, the secret part of the current round's key share. Secret; erased once its decryption share is given.</summary>
+    [Id(3)]
+    public Dictionary<string, RoundSecret> RoundSecrets { get; set; } = [];
 }
+
+[GenerateSerializer, Immutable]
+public sealed record RoundSecret(
+    [property: Id(0)] int Round,
+    [property: Id(1)] string Scheme,
+    [property: Id(2)] byte[] Secret);
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -47,13 +62,25 @@ public sealed class ParticipantGrain(
     public async Task<ParticipantProfile> Enrol(string displayName)
     {
         var (country, organisation) = ParticipantKey.Parse(Key);
-        var profile = new ParticipantProfile(Key, country, organisation, string.IsNullOrWhiteSpace(displayName) ? organisation : displayName.Trim());
-        if (state.State.Profile != profile)
+        bool changed = false;
+        if (state.State.SigningKey is null)
         {
-            state.State.Profile = profile;
-            await state.WriteStateAsync();
+            using var key = ParticipantSigningKey.Generate();
+            state.State.SigningKey = key.ExportPkcs8();
+            changed = true;
         }
-        return profile;
+        using (var key = ParticipantSigningKey.Import(state.State.SigningKey))
+        {
+            var name = string.IsNullOrWhiteSpace(displayName) ? organisation : displayName.Trim();
+            if (state.State.Profile is not { } known || known.DisplayName != name || !known.SigningPublicKey.AsSpan().SequenceEqual(key.PublicKey))
+            {
+                state.State.Profile = new ParticipantProfile(Key, country, organisation, name, key.PublicKey);
+                changed = true;
+            }
+        }
+        if (changed)
+            await state.WriteStateAsync();
+        return state.State.Profile;
     }
 
     public Task<ParticipantProfile> GetProfile() => Task.FromResult(RequireProfile());
@@ -99,9 +126,21 @@ public sealed class ParticipantGrain(
         return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
     }
 
+    public async Task<SignedPayload> CreateRoundKeyShare(RoundKeyRequest request)
+    {
+        RequireProfile();
+        var protection = protectionSchemes.Resolve(request.Protection);
+        var share = await Task.Run(() => protection.CreateKeyShare(request.RoundSeed));
+        // The secret part stays here, in the country's storage, until this round's decryption share is given.
+        state.State.RoundSecrets[request.JobId] = new RoundSecret(request.Round, protection.Scheme, share.Secret);
+        await state.WriteStateAsync();
+        return Sign(SignedStatement.KeySharePurpose, request.JobId, request.Round, protection.Scheme, share.PublicShare);
+    }
+
     public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
     {
-        var protection = protectionSchemes.Resolve(assignment.ProtectionScheme);
+        RequireProfile();
+        var protection = protectionSchemes.Resolve(assignment.Protection);
         var spec = ParseSpec(assignment.ModelSpecJson, assignment.JobId);
         var (_, train, _) = await PrepareAsync(assignment.Split);
         var scaled = ToScaling(assignment.Scaling).Apply(train);
@@ -109,24 +148,35 @@ public sealed class ParticipantGrain(
         if (!(assignment.WeightNormaliser > 0))
             throw new FederationOperationException("job.invalid", $"Job {assignment.JobId}: weight normaliser must be positive.");
 
-        var clock = Stopwatch.StartNew();
-        // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free.
-        var (result, update) = await Task.Run(() =>
+        // Training and sealing run on the thread pool, off this activation's turn, so the silo's scheduler stays free.
+        var (result, update, trainSeconds, sealSeconds) = await Task.Run(() =>
         {
+            var clock = Stopwatch.StartNew();
             var trained = LocalTrainer.Train(spec, assignment.GlobalParameters, scaled, options, CancellationToken.None);
+            var trainTime = clock.Elapsed.TotalSeconds;
             var delta = new float[trained.Parameters.Length];
             for (int i = 0; i < delta.Length; i++)
                 delta[i] = trained.Parameters[i] - assignment.GlobalParameters[i];
-            return (trained, protection.Seal(delta, trained.SampleCount / assignment.WeightNormaliser));
+            clock.Restart();
+            byte[] sealedUpdate;
+            try
+            {
+                sealedUpdate = protection.Seal(delta, trained.SampleCount / assignment.WeightNormaliser, assignment.RoundKey);
+            }
+            catch (UpdateOutOfBoundsException e)
+            {
+                throw new FederationOperationException("round.update-out-of-bounds",
+                    $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}{(e.Index is { } at ? $" (parameter {ParameterLayout.For(spec).Locate(at)})" : "")}");
+            }
+            return (trained, sealedUpdate, trainTime, clock.Elapsed.TotalSeconds);
         });
-        clock.Stop();
 
         if (!protection.ProtectsUpdates)
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
                 Key, assignment.JobId, assignment.Round, protection.Scheme);
 
-        var sealedUpdate = new SealedUpdate(Key, assignment.JobId, assignment.Round, protection.Scheme, update);
-        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, sealedUpdate, clock.Elapsed.TotalSeconds);
+        var signed = Sign(SignedStatement.UpdatePurpose, assignment.JobId, assignment.Round, protection.Scheme, update);
+        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, signed, trainSeconds, sealSeconds);
     }
 
     public async Task<ContractMetrics> Evaluate(EvaluationAssignment assignment)
@@ -138,8 +188,30 @@ public sealed class ParticipantGrain(
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
     }
 
-    public Task<byte[]> DecryptionShare(string jobId, int round, string scheme, byte[] aggregate) =>
-        Task.FromResult(protectionSchemes.Resolve(scheme).DecryptionShare(aggregate));
+    public async Task<SignedPayload> CreateDecryptionShare(DecryptionRequest request)
+    {
+        RequireProfile();
+        var protection = protectionSchemes.Resolve(request.Protection);
+        if (!state.State.RoundSecrets.TryGetValue(request.JobId, out var secret) || secret.Round != request.Round || secret.Scheme != protection.Scheme)
+            throw new FederationOperationException("round.no-key-share",
+                $"Participant {Key} holds no {protection.Scheme} key share for job {request.JobId} round {request.Round}: " +
+                "it was never made, or its one decryption share was already given.");
+
+        var share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, request.RoundKey, secret.Secret));
+        // One decryption per round key: the secret is erased before the share leaves.
+        state.State.RoundSecrets.Remove(request.JobId);
+        await state.WriteStateAsync();
+        logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (aggregate sha256 {Digest})",
+            Key, request.JobId, request.Round, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Aggregate))[..16]);
+        return Sign(SignedStatement.DecryptionSharePurpose, request.JobId, request.Round, protection.Scheme, share);
+    }
+
+    private SignedPayload Sign(string purpose, string jobId, int round, string scheme, byte[] payload)
+    {
+        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+        var statement = SignedStatement.For(purpose, jobId, round, Key, scheme, payload);
+        return new SignedPayload(Key, jobId, round, scheme, payload, key.Sign(statement.ToBytes()));
+    }
 
     private ParticipantProfile RequireProfile() =>
         state.State.Profile ?? throw new FederationOperationException("participant.unknown", $"Participant {Key} is not enrolled.");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Aggregation.Strategies;
 using FedCore.Data;
@@ -47,6 +48,10 @@ public sealed class TrainingJobState
 
     [Id(9)]
     public List<string> Notes { get; set; } = [];
+
+    /// <summary>Each participant's signing public key, pinned when the job is prepared.</summary>
+    [Id(10)]
+    public Dictionary<string, byte[]> ParticipantKeys { get; set; } = [];
 }
 
 /// <summary>
@@ -101,12 +106,17 @@ public sealed class TrainingJobGrain(
         }
 
         Validate(specification);
-        var protection = protectionSchemes.Resolve(specification.ProtectionScheme);
+        var protection = protectionSchemes.Resolve(specification.Protection);
         var now = DateTimeOffset.UtcNow;
         state.State.Specification = specification;
         state.State.Phase = JobPhase.Pending;
         state.State.CreatedAt = state.State.UpdatedAt = now;
-        if (!protection.ProtectsUpdates)
+        if (protection.ProtectsUpdates)
+        {
+            state.State.Notes.Add($"Update protection is '{protection.Scheme}' with update values bounded by ±{specification.Protection.UpdateBound}: " +
+                "each update is encrypted under a fresh collective key per round; only the sum is decrypted, jointly.");
+        }
+        else
         {
             state.State.Notes.Add($"Update protection is '{protection.Scheme}': updates are NOT encrypted; the aggregator sees each participant's update. Simulation only.");
             logger.LogWarning("Job {Job} runs with update protection {Scheme}: updates are not encrypted (simulation mode)", JobId, protection.Scheme);
@@ -179,6 +189,8 @@ public sealed class TrainingJobGrain(
     {
         var spec = state.State.Specification!;
         var participants = spec.Participants;
+        var profiles = await Task.WhenAll(participants.Select(p => Participant(p).GetProfile()));
+        state.State.ParticipantKeys = profiles.ToDictionary(p => p.Id, p => p.SigningPublicKey);
         var moments = await Task.WhenAll(participants.Select(p =>
             Participant(p).ComputeFeatureMoments(SplitFor(p))));
         for (int i = 1; i < moments.Length; i++)
@@ -205,35 +217,50 @@ public sealed class TrainingJobGrain(
     private async Task RunRoundAsync(int round, ServerStrategy strategy)
     {
         var spec = state.State.Specification!;
-        var protection = protectionSchemes.Resolve(spec.ProtectionScheme);
+        var protection = protectionSchemes.Resolve(spec.Protection);
         var clock = Stopwatch.StartNew();
+        var protocol = new Stopwatch();
         DelayDeactivation(TimeSpan.FromHours(1));
         var global = await GlobalModelAsync();
 
-        // 1. Local training everywhere, in parallel.
+        // 1. A fresh key for the round: every participant makes a share over a public seed; the key is their sum.
+        var seed = RandomNumberGenerator.GetBytes(32);
+        var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
+            Participant(p).CreateRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
+        protocol.Start();
+        var roundKey = protection.CombineKeyShares(Verified(SignedStatement.KeySharePurpose, round, protection, keyShares));
+        protocol.Stop();
+
+        // 2. Local training everywhere, in parallel; each update comes back sealed under the round key and signed.
         var reports = await Task.WhenAll(spec.Participants.Select((p, index) =>
             Participant(p).Train(new RoundAssignment(
                 JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(p),
-                state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, protection.Scheme))));
-        CheckUpdates(reports, round, protection.Scheme);
+                state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, roundKey))));
 
-        // 2. Add the sealed updates; 3. open the sum (every participant contributes its decryption share).
-        var aggregate = protection.Add(reports.Select(r => r.Update.Payload).ToList());
+        // 3. Only ciphertexts are added here; 4. the sum opens with a decryption share from every participant.
+        protocol.Start();
+        var aggregate = protection.Add(Verified(SignedStatement.UpdatePurpose, round, protection, reports.Select(r => r.Update).ToArray()));
+        protocol.Stop();
         var shares = await Task.WhenAll(spec.Participants.Select(p =>
-            Participant(p).DecryptionShare(JobId, round, protection.Scheme, aggregate)));
-        var mean = protection.Open(aggregate, shares).Mean();
+            Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, aggregate, roundKey))));
+        protocol.Start();
+        var mean = protection.Open(aggregate, roundKey, Verified(SignedStatement.DecryptionSharePurpose, round, protection, shares)).Mean();
+        protocol.Stop();
+        if (mean.Length != global.Length)
+            throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
 
-        // 4. Server step → next global model version, stored before the round counts.
+        // 5. Server step → next global model version, stored before the round counts.
         var step = strategy.Step(global, mean, _optimizerState);
         await StoreVersionAsync(round, step.Global, step.State);
 
-        // 5. Every participant scores the new model on its own test split.
+        // 6. Every participant scores the new model on its own test split.
         var evaluations = await Task.WhenAll(spec.Participants.Select(p =>
             Participant(p).Evaluate(new EvaluationAssignment(JobId, round, step.Global, spec.ModelSpecJson, SplitFor(p), state.State.Scaling!))));
 
         clock.Stop();
         var perParticipant = spec.Participants.Select((p, i) => new ParticipantRoundMetrics(
-            p.ParticipantId, reports[i].TrainSamples, reports[i].MeanTrainLoss, reports[i].TrainSeconds, evaluations[i])).ToList();
+            p.ParticipantId, reports[i].TrainSamples, reports[i].MeanTrainLoss, reports[i].TrainSeconds, evaluations[i],
+            reports[i].Update.Payload.Length, reports[i].SealSeconds)).ToList();
         var summary = new RoundSummary(
             round,
             round,
@@ -242,28 +269,37 @@ public sealed class TrainingJobGrain(
             MeanLocalTestLoss: evaluations.Average(e => e.Loss),
             PooledTestAccuracy: evaluations.Sum(e => (e.Accuracy ?? double.NaN) * e.Samples) / Math.Max(1, evaluations.Sum(e => e.Samples)),
             Seconds: clock.Elapsed.TotalSeconds,
-            CompletedAt: DateTimeOffset.UtcNow);
+            CompletedAt: DateTimeOffset.UtcNow,
+            ProtocolSeconds: protocol.Elapsed.TotalSeconds);
 
         _global = step.Global;
         _optimizerState = step.State;
         state.State.Rounds.Add(summary);
         state.State.LatestModelVersion = round;
         await SaveAsync();
-        logger.LogInformation("Job {Job} round {Round}/{Rounds}: mean local test accuracy {Accuracy:F4} ({Seconds:F2}s)",
-            JobId, round, spec.Rounds, summary.MeanLocalTestAccuracy, summary.Seconds);
+        logger.LogInformation("Job {Job} round {Round}/{Rounds}: mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
+            JobId, round, spec.Rounds, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
     }
 
-    /// <summary>Each participant sends exactly one update for this round, in the job's scheme.</summary>
-    private void CheckUpdates(LocalTrainingReport[] reports, int round, string scheme)
+    /// <summary>
+    /// The payloads of one protocol step, in participant order, after the ledger has checked each: for this job and
+    /// round, from a participant of the round, signed with its pinned key, one each, no copies.
+    /// </summary>
+    private List<byte[]> Verified(string purpose, int round, IUpdateProtection protection, SignedPayload[] messages)
     {
-        var expected = state.State.Specification!.Participants.Select(p => p.ParticipantId).ToList();
-        for (int i = 0; i < reports.Length; i++)
+        var ledger = new RoundUpdateLedger(purpose, JobId, round, protection.Scheme, state.State.ParticipantKeys);
+        try
         {
-            var update = reports[i].Update;
-            if (update.ParticipantId != expected[i] || update.JobId != JobId || update.Round != round || update.Scheme != scheme)
-                throw new FederationOperationException("round.bad-update",
-                    $"Job {JobId} round {round}: the update from {expected[i]} is labelled participant '{update.ParticipantId}', job '{update.JobId}', round {update.Round}, scheme '{update.Scheme}'.");
+            foreach (var m in messages)
+                ledger.Accept(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
         }
+        catch (RejectedUpdateException e)
+        {
+            throw new FederationOperationException("round.rejected", $"Job {JobId} round {round}: {e.Message}");
+        }
+        if (!ledger.IsComplete)
+            throw new FederationOperationException("round.incomplete", $"Job {JobId} round {round}: {purpose} missing from some participants.");
+        return state.State.Specification!.Participants.Select(p => ledger.Accepted[p.ParticipantId]).ToList();
     }
 
     private async Task<float[]> GlobalModelAsync()
@@ -355,6 +391,7 @@ public sealed class TrainingJobGrain(
             problems.Add($"train fraction must lie strictly between 0 and 1, not {spec.TrainFraction}");
         try { ParseSpec(spec); } catch (FederationOperationException e) { problems.Add(e.Message); }
         try { ToStrategyOptions(spec.Strategy).Validate(); } catch (ArgumentException e) { problems.Add(e.Message); }
+        try { protectionSchemes.Resolve(spec.Protection); } catch (FederationOperationException e) { problems.Add(e.Message); }
         try { spec.Training.ToTrainingOptions(spec.Seed); } catch (FederationOperationException e) { problems.Add(e.Message); }
         if (problems.Count > 0)
             throw new FederationOperationException("job.invalid", $"Job {spec.JobId} is not valid: {string.Join("; ", problems)}.");

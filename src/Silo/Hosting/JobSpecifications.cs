@@ -18,7 +18,7 @@ public static class JobSpecifications
             job.Training.Momentum, job.Training.WeightDecay, job.Training.ProximalMu),
         job.TrainFraction,
         job.Seed,
-        job.Protection);
+        new ProtectionSettings(job.Protection, job.UpdateBound));
 
     /// <summary>The countries whose silos a job needs.</summary>
     public static IReadOnlyList<string> CountriesOf(JobDefinition job) =>

@@ -22,7 +22,7 @@ public sealed class JobDurabilityTests
         new LocalTrainingSettings(Epochs: 30, BatchSize: 4, Optimizer: "sgd", LearningRate: 0.01, Momentum: 0, WeightDecay: 0, ProximalMu: 0),
         2.0 / 3.0,
         7,
-        "plaintext-simulation");
+        new ProtectionSettings("ckks", 4.0));
 
     [Fact]
     public async Task A_job_continues_from_its_last_completed_round_after_a_restart()

@@ -31,9 +31,12 @@ public sealed class RoundUpdateLedger(string purpose, string jobId, int round, s
         var statement = SignedStatement.For(purpose, claimedJobId, claimedRound, participantId, claimedScheme, payload);
         if (!ParticipantSigningKey.Verify(publicKey, statement.ToBytes(), signature))
             throw new RejectedUpdateException(participantId, $"{who} refused: the signature does not verify with the participant's registered key.");
+        // A copy of another participant's payload (an update replayed under a second name) is refused; empty
+        // payloads (the plaintext simulation's key and decryption shares) carry nothing to copy.
         var hash = Convert.ToHexString(statement.PayloadSha256);
-        if (!_payloadHashes.Add(hash))
+        if (payload.Length > 0 && _payloadHashes.Contains(hash))
             throw new RejectedUpdateException(participantId, $"{who} refused: the same payload was already sent by another participant (a copy).");
+        _payloadHashes.Add(hash);
         _accepted[participantId] = payload;
     }
 }

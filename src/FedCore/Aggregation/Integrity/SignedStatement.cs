@@ -13,6 +13,7 @@ public sealed record SignedStatement(string Purpose, string JobId, int Round, st
 {
     public const string KeySharePurpose = "key-share";
     public const string UpdatePurpose = "update";
+    public const string DecryptionSharePurpose = "decryption-share";
     private const string DomainTag = "federation/signed-statement/v1";
 
     public static SignedStatement For(string purpose, string jobId, int round, string participantId, string scheme, ReadOnlySpan<byte> payload) =>

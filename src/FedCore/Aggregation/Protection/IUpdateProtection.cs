@@ -4,30 +4,39 @@ namespace FedCore.Aggregation.Protection;
 /// The one seam through which a participant's model update leaves it, is aggregated, and comes back as a
 /// sum. Only an implementation of this interface ever sees a participant's plaintext update: the
 /// participant hands it in through <see cref="Seal"/>, and what comes out of <see cref="Open"/> is the
-/// weighted sum over all participants.
+/// weighted sum over all participants of the round.
 ///
-/// The message flow is the same for every scheme (it is the multiparty decryption flow):
-///   participant: Seal(update, weight)            → sealed update
-///   aggregator:  Add(sealed updates)             → sealed aggregate
-///   participant: DecryptionShare(aggregate)      → share (empty where a scheme needs none)
-///   anyone:      Open(aggregate, shares)         → Σ weightᵢ·updateᵢ and Σ weightᵢ
+/// The message flow is the multiparty one, the same for every scheme:
+///   participant: CreateKeyShare(round seed)          → secret (kept at home) + public share
+///   anyone:      CombineKeyShares(public shares)     → the round key
+///   participant: Seal(update, weight, round key)     → sealed update
+///   aggregator:  Add(sealed updates)                 → sealed aggregate
+///   participant: DecryptionShare(aggregate, secret)  → share (empty where a scheme needs none)
+///   anyone:      Open(aggregate, shares)             → Σ weightᵢ·updateᵢ and Σ weightᵢ
 /// </summary>
 public interface IUpdateProtection
 {
-    /// <summary>Scheme name carried in every sealed update, e.g. "plaintext-simulation" or "ckks".</summary>
+    /// <summary>Scheme name carried in every sealed update, e.g. "ckks" or "plaintext-simulation".</summary>
     string Scheme { get; }
 
     /// <summary>False only for the plaintext simulation, which hosts must log as such.</summary>
     bool ProtectsUpdates { get; }
 
-    byte[] Seal(ReadOnlySpan<float> update, double weight);
+    RoundKeyShare CreateKeyShare(ReadOnlySpan<byte> roundSeed);
+
+    byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares);
+
+    byte[] Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey);
 
     byte[] Add(IReadOnlyList<byte[]> sealedUpdates);
 
-    byte[] DecryptionShare(byte[] aggregate);
+    byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret);
 
-    AggregatedUpdate Open(byte[] aggregate, IReadOnlyList<byte[]> shares);
+    AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares);
 }
+
+/// <summary>A participant's part of a round key: <see cref="Secret"/> never leaves the participant's country.</summary>
+public sealed record RoundKeyShare(byte[] Secret, byte[] PublicShare);
 
 /// <summary>The opened aggregate: Σ wᵢ·uᵢ and Σ wᵢ.</summary>
 public sealed record AggregatedUpdate(double[] WeightedSum, double TotalWeight)
@@ -45,4 +54,11 @@ public sealed record AggregatedUpdate(double[] WeightedSum, double TotalWeight)
 }
 
 /// <summary>A sealed update or aggregate that cannot be read: names the scheme and what was wrong.</summary>
-public sealed class SealedUpdateFormatException(string message) : FormatException(message);
+public sealed class SealedUpdateFormatException(string message, Exception? inner = null) : FormatException(message, inner);
+
+/// <summary>An update that the scheme cannot carry, e.g. a value beyond the job's declared bound.</summary>
+public sealed class UpdateOutOfBoundsException(string message, int? index = null) : ArgumentException(message)
+{
+    /// <summary>Position of the offending value in the update vector, if one value is to blame.</summary>
+    public int? Index { get; } = index;
+}

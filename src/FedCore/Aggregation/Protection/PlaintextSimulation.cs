@@ -17,7 +17,11 @@ public sealed class PlaintextSimulation : IUpdateProtection
 
     public bool ProtectsUpdates => false;
 
-    public byte[] Seal(ReadOnlySpan<float> update, double weight)
+    public RoundKeyShare CreateKeyShare(ReadOnlySpan<byte> roundSeed) => new([], []);
+
+    public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares) => [];
+
+    public byte[] Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
     {
         if (!(weight > 0) || double.IsInfinity(weight))
             throw new ArgumentOutOfRangeException(nameof(weight), weight, "An update's weight must be a positive number.");
@@ -49,9 +53,9 @@ public sealed class PlaintextSimulation : IUpdateProtection
         return Write(sum!, weight);
     }
 
-    public byte[] DecryptionShare(byte[] aggregate) => [];
+    public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret) => [];
 
-    public AggregatedUpdate Open(byte[] aggregate, IReadOnlyList<byte[]> shares)
+    public AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares)
     {
         var (values, weight) = Read(aggregate, "aggregate");
         return new AggregatedUpdate(values, weight);

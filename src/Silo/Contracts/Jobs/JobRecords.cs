@@ -29,7 +29,7 @@ public sealed record JobSpecification(
     [property: Id(6)] LocalTrainingSettings Training,
     [property: Id(7)] double TrainFraction,
     [property: Id(8)] int Seed,
-    [property: Id(9)] string ProtectionScheme);
+    [property: Id(9)] ProtectionSettings Protection);
 
 public enum JobPhase
 {
@@ -45,7 +45,9 @@ public sealed record ParticipantRoundMetrics(
     [property: Id(1)] int TrainSamples,
     [property: Id(2)] double MeanTrainLoss,
     [property: Id(3)] double TrainSeconds,
-    [property: Id(4)] ModelMetrics Test);
+    [property: Id(4)] ModelMetrics Test,
+    [property: Id(5)] int UpdateBytes,
+    [property: Id(6)] double SealSeconds);
 
 /// <summary>What one completed round produced: a new global model version and its metrics.</summary>
 [GenerateSerializer, Immutable]
@@ -57,7 +59,8 @@ public sealed record RoundSummary(
     [property: Id(4)] double MeanLocalTestLoss,
     [property: Id(5)] double PooledTestAccuracy,
     [property: Id(6)] double Seconds,
-    [property: Id(7)] DateTimeOffset CompletedAt);
+    [property: Id(7)] DateTimeOffset CompletedAt,
+    [property: Id(8)] double ProtocolSeconds);
 
 [GenerateSerializer, Immutable]
 public sealed record JobStatus(

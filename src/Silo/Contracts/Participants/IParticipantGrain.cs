@@ -19,10 +19,17 @@ public interface IParticipantGrain : IGrainWithStringKey
 
     Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split);
 
+    /// <summary>Makes this participant's share of the round key; the secret part stays in its country's storage.</summary>
+    Task<SignedPayload> CreateRoundKeyShare(RoundKeyRequest request);
+
+    /// <summary>Trains from the global model and returns the update sealed under the round key, signed.</summary>
     Task<LocalTrainingReport> Train(RoundAssignment assignment);
 
     Task<ModelMetrics> Evaluate(EvaluationAssignment assignment);
 
-    /// <summary>This participant's share of the joint decryption of an aggregate (empty in plaintext simulation).</summary>
-    Task<byte[]> DecryptionShare(string jobId, int round, string scheme, byte[] aggregate);
+    /// <summary>
+    /// This participant's share of the joint decryption of the round's aggregate, signed. Given once per round key:
+    /// the secret is erased after use.
+    /// </summary>
+    Task<SignedPayload> CreateDecryptionShare(DecryptionRequest request);
 }

@@ -1,12 +1,13 @@
 namespace Federation.Contracts.Participants;
 
-/// <summary>Who a participant is. Travels freely: it holds no data.</summary>
+/// <summary>Who a participant is and the public key it signs with. Travels freely: it holds no data.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ParticipantProfile(
     [property: Id(0)] string Id,
     [property: Id(1)] string Country,
     [property: Id(2)] string Organisation,
-    [property: Id(3)] string DisplayName);
+    [property: Id(3)] string DisplayName,
+    [property: Id(4)] byte[] SigningPublicKey);
 
 /// <summary>Asks a participant to register a CSV file that lies on its own silo.</summary>
 [GenerateSerializer, Immutable]
@@ -68,6 +69,20 @@ public sealed record ModelMetrics(
     [property: Id(2)] double? Auc,
     [property: Id(3)] int Samples);
 
+/// <summary>How a job's updates are protected: the scheme ("ckks", or "plaintext-simulation") and the bound on update values.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ProtectionSettings(
+    [property: Id(0)] string Scheme,
+    [property: Id(1)] double UpdateBound);
+
+/// <summary>Asks a participant for its share of a round's key, generated over the public round seed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundKeyRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] ProtectionSettings Protection,
+    [property: Id(3)] byte[] RoundSeed);
+
 /// <summary>Everything a participant needs to train one round from the current global model.</summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
@@ -81,19 +96,31 @@ public sealed record RoundAssignment(
     [property: Id(7)] FeatureScalingMessage Scaling,
     [property: Id(8)] int Seed,
     [property: Id(9)] double WeightNormaliser,
-    [property: Id(10)] string ProtectionScheme);
+    [property: Id(10)] ProtectionSettings Protection,
+    [property: Id(11)] byte[] RoundKey);
+
+/// <summary>Asks a participant for its decryption share of a round's aggregate.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DecryptionRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] ProtectionSettings Protection,
+    [property: Id(3)] byte[] Aggregate,
+    [property: Id(4)] byte[] RoundKey);
 
 /// <summary>
-/// A participant's model update as it leaves the participant: sealed by the update protection scheme
-/// (plaintext only in the logged simulation mode). The payload is opaque to everyone but that scheme.
+/// Something a participant sends out of its country for a round — a key share, a sealed update, a decryption
+/// share — signed by it (ECDSA P-256 over the purpose, job, round, participant, scheme and payload hash).
+/// The payload is opaque to everyone but the protection scheme.
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record SealedUpdate(
+public sealed record SignedPayload(
     [property: Id(0)] string ParticipantId,
     [property: Id(1)] string JobId,
     [property: Id(2)] int Round,
     [property: Id(3)] string Scheme,
-    [property: Id(4)] byte[] Payload);
+    [property: Id(4)] byte[] Payload,
+    [property: Id(5)] byte[] Signature);
 
 [GenerateSerializer, Immutable]
 public sealed record LocalTrainingReport(
@@ -101,8 +128,9 @@ public sealed record LocalTrainingReport(
     [property: Id(1)] int Round,
     [property: Id(2)] int TrainSamples,
     [property: Id(3)] double MeanTrainLoss,
-    [property: Id(4)] SealedUpdate Update,
-    [property: Id(5)] double TrainSeconds);
+    [property: Id(4)] SignedPayload Update,
+    [property: Id(5)] double TrainSeconds,
+    [property: Id(6)] double SealSeconds);
 
 /// <summary>Asks a participant to score a global model version on its own test split.</summary>
 [GenerateSerializer, Immutable]

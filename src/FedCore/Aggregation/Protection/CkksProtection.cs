@@ -1,0 +1,104 @@
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Multiparty;
+using FedCore.Crypto.Wire;
+
+namespace FedCore.Aggregation.Protection;
+
+/// <summary>
+/// Multiparty CKKS (FedCore.Crypto): every sealed update is encrypted under the round's collective public key,
+/// the aggregator adds ciphertexts only, and the sum opens only with a decryption share from every participant.
+///
+/// The weight travels inside the same ciphertext vector, as its last value: participant i encrypts
+/// (wᵢ·uᵢ, wᵢ). Inside rather than alongside because then the aggregator never learns an individual sample
+/// count (it reveals a dataset's size and, with sampling, who was in a round), the weight is bound to its
+/// update by the same ciphertext and signature, and it costs one slot rather than a message.
+/// </summary>
+public sealed class CkksProtection : IUpdateProtection
+{
+    public const string SchemeName = "ckks";
+
+    public CkksProtection(CkksParameters parameters, double bound)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(bound > 0) || !double.IsFinite(bound))
+            throw new ArgumentOutOfRangeException(nameof(bound), bound, "The update bound must be a positive number.");
+        Parameters = parameters;
+        Bound = bound;
+    }
+
+    public CkksParameters Parameters { get; }
+
+    /// <summary>
+    /// Largest magnitude of any update value (and of the aggregate, since the weights sum to about one). It
+    /// fixes the CKKS scale; an update beyond it is refused, never clipped.
+    /// </summary>
+    public double Bound { get; }
+
+    public string Scheme => SchemeName;
+
+    public bool ProtectsUpdates => true;
+
+    public RoundKeyShare CreateKeyShare(ReadOnlySpan<byte> roundSeed)
+    {
+        var share = SecretKeyShare.Generate(Parameters, roundSeed);
+        return new RoundKeyShare(share.ToBytes(), share.PublicKeyShare.ToBytes());
+    }
+
+    public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares) =>
+        Read(() => CollectivePublicKey.Combine(publicShares.Select(s => PublicKeyShare.FromBytes(s, Parameters))).ToBytes(), "public-key share");
+
+    public byte[] Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
+    {
+        if (!(weight > 0) || weight > Bound)
+            throw new UpdateOutOfBoundsException($"An update's weight must lie in (0, {Bound}], not {weight}.");
+        var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
+        var values = new double[update.Length + 1];
+        for (int i = 0; i < update.Length; i++)
+        {
+            double v = update[i];
+            if (!double.IsFinite(v) || Math.Abs(v) > Bound)
+                throw new UpdateOutOfBoundsException(
+                    $"Update value {v} at index {i} is beyond the job's bound ±{Bound}; raise the bound (it sets the encryption scale) or train with a smaller step.", i);
+            values[i] = weight * v;
+        }
+        values[^1] = weight;
+        return EncryptedVector.Encrypt(key, values, Bound).ToBytes();
+    }
+
+    public byte[] Add(IReadOnlyList<byte[]> sealedUpdates)
+    {
+        if (sealedUpdates.Count == 0)
+            throw new ArgumentException("Nothing to add: no sealed updates.", nameof(sealedUpdates));
+        var vectors = sealedUpdates.Select((bytes, k) => Read(() => EncryptedVector.FromBytes(bytes, Parameters), $"sealed update #{k}")).ToList();
+        return Read(() => EncryptedVector.Sum(vectors).ToBytes(), "sealed updates");
+    }
+
+    public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret)
+    {
+        var share = Read(() => SecretKeyShare.FromBytes(secret, Parameters), "secret key share");
+        var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
+        var vector = Read(() => EncryptedVector.FromBytes(aggregate, Parameters), "aggregate");
+        return share.CreateDecryptionShare(key, vector).ToBytes();
+    }
+
+    public AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares)
+    {
+        var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
+        var vector = Read(() => EncryptedVector.FromBytes(aggregate, Parameters), "aggregate");
+        var decryptionShares = shares.Select((s, k) => Read(() => Crypto.Multiparty.DecryptionShare.FromBytes(s, Parameters), $"decryption share #{k}")).ToList();
+        var values = JointDecryption.Combine(key, vector, decryptionShares);
+        return new AggregatedUpdate(values[..^1], values[^1]);
+    }
+
+    private static T Read<T>(Func<T> read, string what)
+    {
+        try
+        {
+            return read();
+        }
+        catch (HeFormatException e)
+        {
+            throw new SealedUpdateFormatException($"{SchemeName}: {what}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using FedCore.Aggregation.Protection;
+using FedCore.Crypto.Ckks;
+
+namespace FedCore.Tests.Aggregation;
+
+/// <summary>The CKKS scheme behind the update seam: the protocol as the grains run it, with real parameters.</summary>
+public class CkksProtectionTests
+{
+    private readonly CkksProtection _scheme = new(CkksParameters.Default, bound: 4);
+
+    [Fact]
+    public void Three_participants_encrypted_FedAvg_equals_plaintext_FedAvg()
+    {
+        var random = new Random(11);
+        const int length = 5000; // two ciphertexts at N = 4096
+        var updates = Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
+        double[] weights = [202 / 493.0, 174 / 493.0, 117 / 493.0];
+
+        var seed = new byte[32];
+        random.NextBytes(seed);
+        var keys = updates.Select(_ => _scheme.CreateKeyShare(seed)).ToList();
+        var roundKey = _scheme.CombineKeyShares(keys.Select(k => k.PublicShare).ToList());
+        var sealedUpdates = updates.Select((u, k) => _scheme.Seal(u, weights[k], roundKey)).ToList();
+        var aggregate = _scheme.Add(sealedUpdates);
+        var shares = keys.Select(k => _scheme.DecryptionShare(aggregate, roundKey, k.Secret)).ToList();
+        var opened = _scheme.Open(aggregate, roundKey, shares);
+
+        Assert.Equal(weights.Sum(), opened.TotalWeight, 6);
+        var mean = opened.Mean();
+        double worst = 0;
+        for (int i = 0; i < length; i++)
+        {
+            double plain = Enumerable.Range(0, 3).Sum(k => weights[k] * updates[k][i]) / weights.Sum();
+            worst = Math.Max(worst, Math.Abs(plain - mean[i]));
+        }
+        Assert.True(worst <= 1e-6, $"max |encrypted − plaintext| = {worst:E2}");
+        // On the wire: two ciphertexts of 4,096 values, at most 16 bytes per value they carry (plus a small header).
+        Assert.InRange(sealedUpdates[0].Length, 2 * 4096 * 15, 2 * 4096 * 16 + 256);
+    }
+
+    [Fact]
+    public void The_sum_does_not_open_without_every_participants_share()
+    {
+        var seed = new byte[32];
+        var keys = Enumerable.Range(0, 3).Select(_ => _scheme.CreateKeyShare(seed)).ToList();
+        var roundKey = _scheme.CombineKeyShares(keys.Select(k => k.PublicShare).ToList());
+        var aggregate = _scheme.Add([_scheme.Seal([0.5f, -0.25f], 0.5, roundKey), _scheme.Seal([0.1f, 0.2f], 0.5, roundKey)]);
+        var twoShares = keys.Take(2).Select(k => _scheme.DecryptionShare(aggregate, roundKey, k.Secret)).ToList();
+        Assert.ThrowsAny<Exception>(() => _scheme.Open(aggregate, roundKey, twoShares));
+    }
+
+    [Fact]
+    public void An_update_beyond_the_bound_is_refused_with_its_index_never_clipped()
+    {
+        var seed = new byte[32];
+        var key = _scheme.CreateKeyShare(seed);
+        var roundKey = _scheme.CombineKeyShares([key.PublicShare]);
+        var error = Assert.Throws<UpdateOutOfBoundsException>(() => _scheme.Seal([0.1f, 9f, 0.2f], 1, roundKey));
+        Assert.Equal(1, error.Index);
+        Assert.Contains("±4", error.Message);
+        Assert.Throws<UpdateOutOfBoundsException>(() => _scheme.Seal([float.NaN], 1, roundKey));
+    }
+
+    [Fact]
+    public void Garbage_in_place_of_a_sealed_update_is_a_format_error_naming_it()
+    {
+        var error = Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([[1, 2, 3, 4]]));
+        Assert.Contains("sealed update #0", error.Message);
+    }
+}
