@@ -13,6 +13,7 @@ public static class FederationCommandLine
         {
             ServeCommand.Create(error),
             new Command("round", "Training rounds.") { RoundRunCommand.Create(output, error) },
+            BenchCommand.Create(output, error),
         };
         var parse = root.Parse(args);
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
