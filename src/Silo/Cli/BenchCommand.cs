@@ -97,12 +97,7 @@ public static class BenchCommand
                 var spec = JobSpecifications.From(job with { ModelJson = model, Rounds = rounds, Protection = scheme }, id);
                 var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
                 var clock = Stopwatch.StartNew();
-                var status = await grain.Start(spec);
-                while (status.Phase is JobPhase.Pending or JobPhase.Running)
-                {
-                    await Task.Delay(100, cancellation);
-                    status = await grain.GetStatus();
-                }
+                var status = await JobProgress.WaitAsync(grain, await grain.Start(spec), cancellationToken: cancellation);
                 if (status.Phase != JobPhase.Completed)
                 {
                     await error.WriteLineAsync($"error: {scheme} job failed: {status.Error}");

@@ -62,16 +62,9 @@ public static class RoundRunCommand
             await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation, job.ParticipantIds, cancellation);
             var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
             status = await grain.Start(JobSpecifications.From(job, id));
-            int reported = 0;
-            while (status.Phase is JobPhase.Pending or JobPhase.Running)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellation);
-                status = await grain.GetStatus();
-                foreach (var round in status.Rounds.Skip(reported))
-                    await error.WriteLineAsync(
-                        $"round {round.Round,3}/{status.TotalRounds}  mean local test accuracy {round.MeanLocalTestAccuracy:F4}  loss {round.MeanLocalTestLoss:F4}  ({round.Seconds:F2} s)");
-                reported = status.Rounds.Count;
-            }
+            status = await JobProgress.WaitAsync(grain, status, round => error.WriteLineAsync(
+                $"round {round.Round,3}/{job.Rounds}  mean local test accuracy {round.MeanLocalTestAccuracy:F4}  loss {round.MeanLocalTestLoss:F4}  ({round.Seconds:F2} s)"),
+                cancellationToken: cancellation);
         }
         catch (Exception e) when (e is FederationOperationException or JobFileException or ResidencyViolationException)
         {

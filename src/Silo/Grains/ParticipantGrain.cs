@@ -94,17 +94,7 @@ public sealed class ParticipantGrain(
             throw new FederationOperationException("dataset.invalid", $"Participant {Key}: a dataset needs a name.");
 
         // Parse and load first: a bad schema or file changes nothing already stored.
-        LoadedDataset loaded;
-        try
-        {
-            var schema = DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource);
-            loaded = await Task.Run(() => CsvDatasetReader.Load(registration.CsvPath, schema));
-        }
-        catch (Exception e) when (e is DatasetException or DatasetSchemaException)
-        {
-            logger.LogWarning("Participant {Participant} refused dataset {Dataset}: {Reason}", Key, registration.Name, e.Message);
-            throw new FederationOperationException("dataset.invalid", $"Participant {Key}, dataset '{registration.Name}': {e.Message}");
-        }
+        var loaded = await LoadAsync(registration, "dataset.invalid");
 
         var summary = ToSummary(registration.Name, loaded.Metadata);
         state.State.Datasets[registration.Name] = new RegisteredDataset(registration, summary);
@@ -229,15 +219,7 @@ public sealed class ParticipantGrain(
         if (!_loaded.TryGetValue(split.DatasetName, out var loaded))
         {
             var registration = registered.Registration;
-            try
-            {
-                var schema = DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource);
-                loaded = await Task.Run(() => CsvDatasetReader.Load(registration.CsvPath, schema));
-            }
-            catch (Exception e) when (e is DatasetException or DatasetSchemaException)
-            {
-                throw new FederationOperationException("dataset.unreadable", $"Participant {Key}, dataset '{split.DatasetName}': {e.Message}");
-            }
+            loaded = await LoadAsync(registration, "dataset.unreadable");
             if (loaded.Metadata.FileSha256 != registered.Summary.FileSha256)
                 throw new FederationOperationException("dataset.changed",
                     $"Participant {Key}, dataset '{split.DatasetName}': {registration.CsvPath} changed since it was registered " +
@@ -250,6 +232,21 @@ public sealed class ParticipantGrain(
         var prepared = new PreparedSplit(split, datasetSchema, loaded.Data.Select(indices.Train), loaded.Data.Select(indices.Test));
         _prepared = prepared;
         return (prepared.Schema, prepared.Train, prepared.Test);
+    }
+
+    /// <summary>Reads a registered (or to-be-registered) file off the scheduler; errors name the file, line and column.</summary>
+    private async Task<LoadedDataset> LoadAsync(DatasetRegistration registration, string errorCode)
+    {
+        try
+        {
+            var schema = DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource);
+            return await Task.Run(() => CsvDatasetReader.Load(registration.CsvPath, schema));
+        }
+        catch (Exception e) when (e is DatasetException or DatasetSchemaException)
+        {
+            logger.LogWarning("Participant {Participant} cannot use dataset {Dataset}: {Reason}", Key, registration.Name, e.Message);
+            throw new FederationOperationException(errorCode, $"Participant {Key}, dataset '{registration.Name}': {e.Message}");
+        }
     }
 
     private static DatasetSummary ToSummary(string name, DatasetMetadata m) =>

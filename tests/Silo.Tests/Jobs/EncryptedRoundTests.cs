@@ -78,13 +78,8 @@ public sealed class EncryptedRoundTests
     private static async Task<JobStatus> RunAsync(LocalFederation federation, JobDefinition job, string id)
     {
         var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
-        var status = await grain.Start(JobSpecifications.From(job, id));
-        var deadline = DateTime.UtcNow.AddMinutes(5);
-        while (status.Phase is JobPhase.Pending or JobPhase.Running && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-            status = await grain.GetStatus();
-        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, id)), cancellationToken: timeout.Token);
         Assert.True(status.Phase == JobPhase.Completed, $"{id}: {status.Phase} {status.Error}");
         return status;
     }
