@@ -29,8 +29,10 @@ public sealed record HeBenchmarkOptions
 
 /// <summary>
 /// Figures for one parameter set. Single-ciphertext timings are microseconds per operation (median of batches,
-/// and best batch); scenario timings are seconds on one thread. combineMicros adds all participants' shares to one
-/// ciphertext's c0. bytesPerParameter is the serialised encrypted update divided by its number of values.
+/// and best batch); scenario timings are seconds on one thread. encryptMicros is public-key encryption of an encoded
+/// plaintext (encodeMicros is separate); addMicros accumulates one ciphertext into a sum; decryptShareMicros is one
+/// participant's flooded share; combineMicros adds every participant's share to c0. bytesPerParameter is the
+/// serialised encrypted update divided by its number of values.
 /// </summary>
 public sealed record HeBenchmarkResult
 {
@@ -220,7 +222,7 @@ public static class HeBenchmark
         var plaintext = new ulong[n];
         var c0 = new ulong[n];
         var c1 = new ulong[n];
-        var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
+        using var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
         using var random = AesCtrRandom.FromSystemEntropy("FedCore/CKKS/benchmark");
 
         Timing encode = Time(options, () => context.Encoder.Encode(values, scale, q0, plaintext));
@@ -231,12 +233,10 @@ public static class HeBenchmark
         });
         EncryptedVector one = EncryptedVector.Encrypt(key, values, options.Bound);
         EncryptedVector other = EncryptedVector.Encrypt(key, values, options.Bound);
-        var sumC0 = new ulong[n];
-        var sumC1 = new ulong[n];
+        // The aggregator's step: accumulate one more ciphertext (both polynomials) into a running sum.
+        ulong[] sumC0 = one.C0(0).ToArray(), sumC1 = one.C1(0).ToArray();
         Timing add = Time(options, () =>
         {
-            one.C0(0).CopyTo(sumC0);
-            one.C1(0).CopyTo(sumC1);
             RnsRing.AddInPlace(q0, sumC0, other.C0(0));
             RnsRing.AddInPlace(q0, sumC1, other.C1(0));
         });
