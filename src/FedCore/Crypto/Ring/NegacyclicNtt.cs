@@ -120,8 +120,7 @@ public sealed class NegacyclicNtt
         for (; j < n; j++)
         {
             ref ulong x = ref Unsafe.Add(ref a, j);
-            ulong r = x >= twoQ ? x - twoQ : x;
-            x = r >= q ? r - q : r;
+            x = Modulus.SubtractIfNotBelow(Modulus.SubtractIfNotBelow(x, twoQ), q);
         }
     }
 
@@ -244,14 +243,13 @@ public sealed class NegacyclicNtt
     }
 
     // Cooley–Tukey butterflies on a[start .. start+2t): inputs in [0, 4q), outputs in [0, 4q).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ForwardButterfliesScalar(ref ulong a, int start, int t, ulong w, ulong wShoup, ulong q, ulong twoQ)
     {
         for (int j = start; j < start + t; j++)
         {
             ref ulong x = ref Unsafe.Add(ref a, j);
             ref ulong y = ref Unsafe.Add(ref a, j + t);
-            ulong u = x >= twoQ ? x - twoQ : x;
+            ulong u = Modulus.SubtractIfNotBelow(x, twoQ);
             ulong v = y * w - Math.BigMul(y, wShoup, out _) * q;
             x = u + v;
             y = u - v + twoQ;
@@ -289,7 +287,6 @@ public sealed class NegacyclicNtt
     }
 
     // Gentleman–Sande butterflies: inputs in [0, 2q), outputs in [0, 2q).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void InverseButterfliesScalar(ref ulong a, int start, int t, ulong w, ulong wShoup, ulong q, ulong twoQ)
     {
         for (int j = start; j < start + t; j++)
@@ -298,7 +295,7 @@ public sealed class NegacyclicNtt
             ref ulong y = ref Unsafe.Add(ref a, j + t);
             ulong u = x, v = y;
             ulong sum = u + v;
-            x = sum >= twoQ ? sum - twoQ : sum;
+            x = Modulus.SubtractIfNotBelow(sum, twoQ);
             ulong difference = u - v + twoQ;
             y = difference * w - Math.BigMul(difference, wShoup, out _) * q;
         }
