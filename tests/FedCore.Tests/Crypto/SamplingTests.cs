@@ -30,6 +30,21 @@ public class SamplingTests
         Assert.NotEqual(a, c);
         Assert.NotEqual(a, d);
         Assert.Throws<ArgumentException>(() => new AesCtrRandom(new byte[31], "test"));
+
+        // Reads that straddle the internal buffer in every way give the same bytes as one long read.
+        using var whole = new AesCtrRandom(SeedB, "chunks");
+        using var pieces = new AesCtrRandom(SeedB, "chunks");
+        var expected = new byte[100_000];
+        whole.Fill(expected);
+        var actual = new byte[expected.Length];
+        var sizes = new Random(1);
+        for (int offset = 0; offset < actual.Length;)
+        {
+            int count = Math.Min(actual.Length - offset, sizes.Next(3) == 0 ? sizes.Next(1, 40_000) : sizes.Next(1, 20));
+            pieces.Fill(actual.AsSpan(offset, count));
+            offset += count;
+        }
+        Assert.Equal(expected, actual);
     }
 
     [Fact]

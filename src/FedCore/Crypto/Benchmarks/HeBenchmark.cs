@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.Intrinsics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FedCore.Crypto.Ckks;
@@ -24,14 +23,19 @@ public sealed record HeBenchmarkOptions
 
     public int OperationsPerBatch { get; init; } = 20;
 
+    /// <summary>Minimum time each operation runs before it is timed, so that the JIT has produced optimised code.</summary>
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromMilliseconds(400);
+
     /// <summary>Declared bound on aggregate slot values (scale rule).</summary>
     public double Bound { get; init; } = 16;
 }
 
 /// <summary>
 /// Figures for one parameter set. Single-ciphertext timings are microseconds per operation (median of batches,
-/// and best batch); scenario timings are seconds on one thread. combineMicros adds all participants' shares to one
-/// ciphertext's c0. bytesPerParameter is the serialised encrypted update divided by its number of values.
+/// and best batch); scenario timings are seconds on one thread. encryptMicros is public-key encryption of an encoded
+/// plaintext (encodeMicros is separate); addMicros accumulates one ciphertext into a sum; decryptShareMicros is one
+/// participant's flooded share; combineMicros adds every participant's share to c0. bytesPerParameter is the
+/// serialised encrypted update divided by its number of values.
 /// </summary>
 public sealed record HeBenchmarkResult
 {
@@ -53,11 +57,19 @@ public sealed record HeBenchmarkResult
     public required double DecodeMicros { get; init; }
     public required double DecodeMicrosBest { get; init; }
     public required double NttMicros { get; init; }
+    /// <summary>The same single-ciphertext operations with the vector (System.Runtime.Intrinsics) paths switched off.</summary>
+    public required double EncodeMicrosScalar { get; init; }
+    public required double EncryptMicrosScalar { get; init; }
+    public required double DecryptShareMicrosScalar { get; init; }
+    public required double DecodeMicrosScalar { get; init; }
+    public required double NttMicrosScalar { get; init; }
     public required double BytesPerParameter { get; init; }
     public required int Participants { get; init; }
     public required int ModelParameters { get; init; }
     public required double EncryptSecondsPerParticipant { get; init; }
     public required double EncryptSecondsPerParticipantBest { get; init; }
+    /// <summary>One participant's encode + encrypt of the whole update with the vector paths off (one run).</summary>
+    public required double EncryptSecondsPerParticipantScalar { get; init; }
     public required double TotalSeconds { get; init; }
     public required double TotalSecondsBest { get; init; }
     /// <summary>Largest |decrypted mean − plaintext mean| in the scenario: the benchmark checks itself.</summary>
@@ -100,52 +112,29 @@ public static class HeBenchmark
             throw new ArgumentOutOfRangeException(nameof(options), "Every count in the options must be positive.");
 
         var rng = new Random(12345);
-        int n = parameters.RingDimension;
-        CkksContext context = parameters.Context;
-        Modulus q0 = context.WireModulus;
-        double scale = parameters.ScaleForBound(options.Bound);
-
         byte[] seed = CommonReferencePolynomial.NewSeed();
         SecretKeyShare[] secrets = Enumerable.Range(0, options.Participants).Select(_ => SecretKeyShare.Generate(parameters, seed)).ToArray();
         CollectivePublicKey key = CollectivePublicKey.Combine(secrets.Select(s => s.PublicKeyShare));
 
-        // Single-ciphertext operations.
-        double[] values = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
-        var plaintext = new ulong[n];
-        var c0 = new ulong[n];
-        var c1 = new ulong[n];
-        var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
-        using var random = AesCtrRandom.FromSystemEntropy("FedCore/CKKS/benchmark");
-        (double encode, double encodeBest) = Time(options, () => context.Encoder.Encode(values, scale, q0, plaintext));
-        (double encrypt, double encryptBest) = Time(options, () =>
+        // Scalar first: with dynamic PGO, a branch never taken while a method warms up is compiled as cold code, so
+        // whichever path runs second would be handicapped if it shared a method body with the first.
+        SingleCiphertextTimes scalar;
+        double scalarEncryptSeconds;
+        bool saved = VectorArithmetic.Enabled;
+        try
         {
-            encryptor.EncryptZero(random, c0, c1);
-            RnsRing.AddInPlace(q0, c0, plaintext);
-        });
-        EncryptedVector one = EncryptedVector.Encrypt(key, values, options.Bound);
-        EncryptedVector other = EncryptedVector.Encrypt(key, values, options.Bound);
-        var sumC0 = new ulong[n];
-        var sumC1 = new ulong[n];
-        (double add, double addBest) = Time(options, () =>
+            VectorArithmetic.Enabled = false;
+            scalar = MeasureSingleCiphertext(parameters, options, key, secrets, rng);
+            double[] update = Enumerable.Range(0, options.ModelParameters).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+            var watch = Stopwatch.StartNew();
+            EncryptedVector.Encrypt(key, update, options.Bound);
+            scalarEncryptSeconds = watch.Elapsed.TotalSeconds;
+        }
+        finally
         {
-            one.C0(0).CopyTo(sumC0);
-            one.C1(0).CopyTo(sumC1);
-            RnsRing.AddInPlace(q0, sumC0, other.C0(0));
-            RnsRing.AddInPlace(q0, sumC1, other.C1(0));
-        });
-        (double share, double shareBest) = Time(options, () => secrets[0].CreateDecryptionShare(key, one));
-        DecryptionShare[] oneShares = secrets.Select(s => s.CreateDecryptionShare(key, one)).ToArray();
-        var combined = new ulong[n];
-        (double combine, double combineBest) = Time(options, () =>
-        {
-            one.C0(0).CopyTo(combined);
-            foreach (DecryptionShare s in oneShares)
-                RnsRing.AddInPlace(q0, combined, s.Chunk(0));
-        });
-        var decoded = new double[n];
-        (double decode, double decodeBest) = Time(options, () => context.Encoder.Decode(combined, q0, one.Scale, decoded));
-        NegacyclicNtt ntt = context.WireTransform;
-        (double nttMicros, _) = Time(options, () => ntt.Forward(c0));
+            VectorArithmetic.Enabled = saved;
+        }
+        SingleCiphertextTimes vector = MeasureSingleCiphertext(parameters, options, key, secrets, rng);
 
         // The scenario: every participant encrypts its weighted update, the aggregator sums, all decrypt jointly.
         var encryptSeconds = new List<double>();
@@ -187,40 +176,97 @@ public static class HeBenchmark
         return new HeBenchmarkResult
         {
             ParameterSet = parameters.Name,
-            RingDimension = n,
+            RingDimension = parameters.RingDimension,
             LogQ = parameters.LogQ,
             WireModulusBits = parameters.WireModulusBits,
             ValuesPerCiphertext = parameters.ValuesPerCiphertext,
-            EncodeMicros = encode,
-            EncodeMicrosBest = encodeBest,
-            EncryptMicros = encrypt,
-            EncryptMicrosBest = encryptBest,
-            AddMicros = add,
-            AddMicrosBest = addBest,
-            DecryptShareMicros = share,
-            DecryptShareMicrosBest = shareBest,
-            CombineMicros = combine,
-            CombineMicrosBest = combineBest,
-            DecodeMicros = decode,
-            DecodeMicrosBest = decodeBest,
-            NttMicros = nttMicros,
+            EncodeMicros = vector.Encode.Median,
+            EncodeMicrosBest = vector.Encode.Best,
+            EncryptMicros = vector.Encrypt.Median,
+            EncryptMicrosBest = vector.Encrypt.Best,
+            AddMicros = vector.Add.Median,
+            AddMicrosBest = vector.Add.Best,
+            DecryptShareMicros = vector.DecryptShare.Median,
+            DecryptShareMicrosBest = vector.DecryptShare.Best,
+            CombineMicros = vector.Combine.Median,
+            CombineMicrosBest = vector.Combine.Best,
+            DecodeMicros = vector.Decode.Median,
+            DecodeMicrosBest = vector.Decode.Best,
+            NttMicros = vector.Ntt.Median,
+            EncodeMicrosScalar = scalar.Encode.Median,
+            EncryptMicrosScalar = scalar.Encrypt.Median,
+            DecryptShareMicrosScalar = scalar.DecryptShare.Median,
+            DecodeMicrosScalar = scalar.Decode.Median,
+            NttMicrosScalar = scalar.Ntt.Median,
             BytesPerParameter = (double)wireBytes / options.ModelParameters,
             Participants = options.Participants,
             ModelParameters = options.ModelParameters,
             EncryptSecondsPerParticipant = Median(encryptSeconds),
             EncryptSecondsPerParticipantBest = encryptSeconds.Min(),
+            EncryptSecondsPerParticipantScalar = scalarEncryptSeconds,
             TotalSeconds = Median(totalSeconds),
             TotalSecondsBest = totalSeconds.Min(),
             MaxAbsError = maxError,
-            Simd = DescribeSimd(),
+            Simd = VectorArithmetic.Describe(),
         };
     }
 
-    /// <summary>Median and best of the per-operation time over batches, in microseconds, after a warm-up batch set.</summary>
-    private static (double Median, double Best) Time(HeBenchmarkOptions options, Action operation)
+    private readonly record struct Timing(double Median, double Best);
+
+    private sealed record SingleCiphertextTimes(Timing Encode, Timing Encrypt, Timing Add, Timing DecryptShare, Timing Combine, Timing Decode, Timing Ntt);
+
+    /// <summary>Each operation on one ciphertext (N values), through the same code the public API runs.</summary>
+    private static SingleCiphertextTimes MeasureSingleCiphertext(
+        CkksParameters parameters, HeBenchmarkOptions options, CollectivePublicKey key, SecretKeyShare[] secrets, Random rng)
     {
-        // Warm-up long enough for tiered compilation to reach optimised code.
-        for (int i = 0; i < Math.Max(50, options.OperationsPerBatch * 3); i++)
+        int n = parameters.RingDimension;
+        CkksContext context = parameters.Context;
+        Modulus q0 = context.WireModulus;
+        double scale = parameters.ScaleForBound(options.Bound);
+        double[] values = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var plaintext = new ulong[n];
+        var c0 = new ulong[n];
+        var c1 = new ulong[n];
+        using var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
+        using var random = AesCtrRandom.FromSystemEntropy("FedCore/CKKS/benchmark");
+
+        Timing encode = Time(options, () => context.Encoder.Encode(values, scale, q0, plaintext));
+        Timing encrypt = Time(options, () =>
+        {
+            encryptor.EncryptZero(random, c0, c1);
+            RnsRing.AddInPlace(q0, c0, plaintext);
+        });
+        EncryptedVector one = EncryptedVector.Encrypt(key, values, options.Bound);
+        EncryptedVector other = EncryptedVector.Encrypt(key, values, options.Bound);
+        // The aggregator's step: accumulate one more ciphertext (both polynomials) into a running sum.
+        ulong[] sumC0 = one.C0(0).ToArray(), sumC1 = one.C1(0).ToArray();
+        Timing add = Time(options, () =>
+        {
+            RnsRing.AddInPlace(q0, sumC0, other.C0(0));
+            RnsRing.AddInPlace(q0, sumC1, other.C1(0));
+        });
+        Timing share = Time(options, () => secrets[0].CreateDecryptionShare(key, one));
+        DecryptionShare[] shares = secrets.Select(s => s.CreateDecryptionShare(key, one)).ToArray();
+        var combined = new ulong[n];
+        Timing combine = Time(options, () =>
+        {
+            one.C0(0).CopyTo(combined);
+            foreach (DecryptionShare s in shares)
+                RnsRing.AddInPlace(q0, combined, s.Chunk(0));
+        });
+        var decoded = new double[n];
+        Timing decode = Time(options, () => context.Encoder.Decode(combined, q0, one.Scale, decoded));
+        Timing ntt = Time(options, () => context.WireTransform.Forward(c0));
+        return new SingleCiphertextTimes(encode, encrypt, add, share, combine, decode, ntt);
+    }
+
+    /// <summary>Median and best of the per-operation time over batches, in microseconds, after a warm-up batch set.</summary>
+    private static Timing Time(HeBenchmarkOptions options, Action operation)
+    {
+        // Warm up long enough for tiered compilation to replace the first, unoptimised code (it waits for ~100 ms
+        // without new methods being called before it recompiles hot ones).
+        long warmUpStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 50 || Stopwatch.GetElapsedTime(warmUpStart) < options.WarmUp; i++)
             operation();
         var perOperation = new List<double>(options.Batches);
         for (int batch = 0; batch < options.Batches; batch++)
@@ -230,7 +276,7 @@ public static class HeBenchmark
                 operation();
             perOperation.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / options.OperationsPerBatch);
         }
-        return (Median(perOperation), perOperation.Min());
+        return new Timing(Median(perOperation), perOperation.Min());
     }
 
     private static double Median(List<double> samples)
@@ -240,6 +286,4 @@ public static class HeBenchmark
         return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
-    private static string DescribeSimd() =>
-        Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
 }

@@ -85,7 +85,7 @@ public sealed class EncryptedVector
         var c1 = new ulong[(long)chunks * n];
         var plaintext = new ulong[n];
         Modulus q0 = context.WireModulus;
-        var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
+        using var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
         using var random = AesCtrRandom.FromSystemEntropy(EncryptionDomain);
         for (int chunk = 0; chunk < chunks; chunk++)
         {

@@ -105,6 +105,8 @@ public sealed class SecretKeyShare
             Sampling.RoundedGaussian(floodingStream, Parameters.FloodingStandardDeviation, flooding);
             RnsRing.AddSmallInPlace(q0, h, flooding);
         }
+        // The flooding noise is as secret as s_i: h_i minus it would be s_i·c1.
+        Array.Clear(flooding);
         return new DecryptionShare(Parameters, key.KeyId.ToArray(), ShareId, vector.Digest.ToArray(), vector.Length, shares);
     }
 
@@ -126,11 +128,10 @@ public sealed class SecretKeyShare
         return new SecretKeyShare(parameters, crsSeed, secretSeed);
     }
 
-    /// <summary>Decryption with this share alone and no flooding; only tests use it, to show that one share decrypts nothing.</summary>
+    /// <summary>s_i·c1 of one ciphertext without flooding; tests use it to measure the bare ciphertext noise.</summary>
     internal ulong[] PartialDecryptionWithoutFlooding(EncryptedVector vector, int chunk)
     {
         CkksContext context = Parameters.Context;
-        int n = Parameters.RingDimension;
         var h = vector.C1(chunk).ToArray();
         context.WireTransform.Forward(h);
         VectorArithmetic.MultiplyShoup(context.WireModulus, h, _secretNtt.Residue(0), _wireSecretShoup, h);

@@ -33,15 +33,26 @@ public sealed class Modulus
     /// <summary>Number of bits needed to write any residue, ⌈log2 q⌉ for a non-power of two.</summary>
     public int BitLength { get; }
 
+    /// <summary>
+    /// x − m if x ≥ m, else x, without a branch: for x &lt; m + 2^63 and m &lt; 2^63 the sign bit of x − m tells which.
+    /// Branch-free keeps the time independent of secret values and avoids mispredictions on random data.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong Add(ulong a, ulong b)
+    public static ulong SubtractIfNotBelow(ulong x, ulong m)
     {
-        ulong sum = a + b;
-        return sum >= Value ? sum - Value : sum;
+        ulong difference = x - m;
+        return difference + (m & (ulong)((long)difference >> 63));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong Subtract(ulong a, ulong b) => a >= b ? a - b : a + Value - b;
+    public ulong Add(ulong a, ulong b) => SubtractIfNotBelow(a + b, Value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong Subtract(ulong a, ulong b)
+    {
+        ulong difference = a - b;
+        return difference + (Value & (ulong)((long)difference >> 63));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Negate(ulong a) => a == 0 ? 0 : Value - a;
@@ -72,7 +83,7 @@ public sealed class Modulus
         ulong carry2 = sum2 < midLow2 ? 1UL : 0UL;
         ulong quotient = high * _barrettHigh + midHigh1 + midHigh2 + carry1 + carry2;
         ulong remainder = low - quotient * Value;
-        return remainder >= Value ? remainder - Value : remainder;
+        return SubtractIfNotBelow(remainder, Value);
     }
 
     /// <summary>Reduces any 64-bit value modulo q.</summary>
@@ -91,7 +102,11 @@ public sealed class Modulus
 
     /// <summary>Centred representative in (−q/2, q/2].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long ToCentered(ulong a) => a > Value >> 1 ? -(long)(Value - a) : (long)a;
+    public long ToCentered(ulong a)
+    {
+        ulong above = (ulong)((long)((Value >> 1) - a) >> 63); // all ones when a > q/2
+        return (long)a - (long)(Value & above);
+    }
 
     /// <summary>floor(w·2^64 / q): the Shoup companion of a fixed multiplier w &lt; q.</summary>
     public ulong ShoupPrecompute(ulong w)
@@ -113,8 +128,7 @@ public sealed class Modulus
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong MultiplyShoup(ulong x, ulong w, ulong wShoup)
     {
-        ulong r = MultiplyShoupLazy(x, w, wShoup);
-        return r >= Value ? r - Value : r;
+        return SubtractIfNotBelow(MultiplyShoupLazy(x, w, wShoup), Value);
     }
 
     public ulong Power(ulong baseValue, ulong exponent)

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FedCore.Crypto.Ring;
 
@@ -18,6 +19,10 @@ public sealed class NegacyclicNtt
     private readonly ulong[] _rootPowersShoup;
     private readonly ulong[] _inverseRootPowers;
     private readonly ulong[] _inverseRootPowersShoup;
+    // The stage with t = 2 pairs elements two apart; its twiddles repeated twice ([w0, w0, w1, w1, …]) line up with the
+    // vector lanes, so that stage (and t = 1, whose twiddles are already contiguous) also runs 8 lanes wide.
+    private readonly ulong[] _pairedRootPowers, _pairedRootPowersShoup;
+    private readonly ulong[] _pairedInverseRootPowers, _pairedInverseRootPowersShoup;
     // N^{-1}, and N^{-1}·ψ^{-bitrev(1)}: the inverse transform folds the scaling into its last stage.
     private readonly ulong _inverseN;
     private readonly ulong _inverseNShoup;
@@ -51,6 +56,19 @@ public sealed class NegacyclicNtt
             inversePower = modulus.Multiply(inversePower, psiInverse);
         }
 
+        int quarter = Math.Max(1, ringDimension / 4);
+        _pairedRootPowers = new ulong[2 * quarter];
+        _pairedRootPowersShoup = new ulong[2 * quarter];
+        _pairedInverseRootPowers = new ulong[2 * quarter];
+        _pairedInverseRootPowersShoup = new ulong[2 * quarter];
+        for (int i = 0; i < 2 * quarter; i++)
+        {
+            _pairedRootPowers[i] = _rootPowers[quarter + i / 2];
+            _pairedRootPowersShoup[i] = _rootPowersShoup[quarter + i / 2];
+            _pairedInverseRootPowers[i] = _inverseRootPowers[quarter + i / 2];
+            _pairedInverseRootPowersShoup[i] = _inverseRootPowersShoup[quarter + i / 2];
+        }
+
         _inverseN = modulus.Inverse((ulong)ringDimension % q);
         _inverseNShoup = modulus.ShoupPrecompute(_inverseN);
         _inverseNTimesLastRoot = modulus.Multiply(_inverseN, _inverseRootPowers[1]);
@@ -71,6 +89,11 @@ public sealed class NegacyclicNtt
         bool use512 = VectorArithmetic.Use512, use256 = VectorArithmetic.Use256;
         for (int m = 1, t = n >> 1; m < n; m <<= 1, t >>= 1)
         {
+            if (use512 && t <= 2 && n >= 16)
+            {
+                ForwardNarrowStage512(ref a, t);
+                continue;
+            }
             for (int i = 0; i < m; i++)
             {
                 ulong w = _rootPowers[m + i], wShoup = _rootPowersShoup[m + i];
@@ -97,8 +120,7 @@ public sealed class NegacyclicNtt
         for (; j < n; j++)
         {
             ref ulong x = ref Unsafe.Add(ref a, j);
-            ulong r = x >= twoQ ? x - twoQ : x;
-            x = r >= q ? r - q : r;
+            x = Modulus.SubtractIfNotBelow(Modulus.SubtractIfNotBelow(x, twoQ), q);
         }
     }
 
@@ -113,6 +135,11 @@ public sealed class NegacyclicNtt
         int t = 1;
         for (int m = n >> 1; m > 1; m >>= 1, t <<= 1)
         {
+            if (use512 && t <= 2 && n >= 16)
+            {
+                InverseNarrowStage512(ref a, t);
+                continue;
+            }
             for (int i = 0, start = 0; i < m; i++, start += 2 * t)
             {
                 ulong w = _inverseRootPowers[m + i], wShoup = _inverseRootPowersShoup[m + i];
@@ -153,15 +180,76 @@ public sealed class NegacyclicNtt
         }
     }
 
+    // Lane gathers for the stages whose butterfly partners sit in the same vector: from two loaded vectors A (lanes 0–7)
+    // and B (lanes 8–15), the first operands X and second operands Y of eight butterflies, and the way back.
+    private static readonly Vector512<ulong> GatherXForT2 = Vector512.Create(0UL, 1, 4, 5, 8, 9, 12, 13);
+    private static readonly Vector512<ulong> GatherYForT2 = Vector512.Create(2UL, 3, 6, 7, 10, 11, 14, 15);
+    private static readonly Vector512<ulong> ScatterLowForT2 = Vector512.Create(0UL, 1, 8, 9, 2, 3, 10, 11);
+    private static readonly Vector512<ulong> ScatterHighForT2 = Vector512.Create(4UL, 5, 12, 13, 6, 7, 14, 15);
+    private static readonly Vector512<ulong> GatherXForT1 = Vector512.Create(0UL, 2, 4, 6, 8, 10, 12, 14);
+    private static readonly Vector512<ulong> GatherYForT1 = Vector512.Create(1UL, 3, 5, 7, 9, 11, 13, 15);
+    private static readonly Vector512<ulong> ScatterLowForT1 = Vector512.Create(0UL, 8, 1, 9, 2, 10, 3, 11);
+    private static readonly Vector512<ulong> ScatterHighForT1 = Vector512.Create(4UL, 12, 5, 13, 6, 14, 7, 15);
+
+    /// <summary>Forward stage with t = 2 or t = 1 (m = N/4 or N/2 groups), sixteen values per step.</summary>
+    private void ForwardNarrowStage512(ref ulong a, int t)
+    {
+        int n = RingDimension;
+        Vector512<ulong> q = Vector512.Create(Modulus.Value), twoQ = q + q;
+        (Vector512<ulong> gatherX, Vector512<ulong> gatherY, Vector512<ulong> scatterLow, Vector512<ulong> scatterHigh) = t == 2
+            ? (GatherXForT2, GatherYForT2, ScatterLowForT2, ScatterHighForT2)
+            : (GatherXForT1, GatherYForT1, ScatterLowForT1, ScatterHighForT1);
+        // Eight butterflies per step; their twiddles are at [j/2, j/2 + 8) of the paired table (t = 2) or of the
+        // stage's own range [N/2 + j/2, …) of the bit-reversed table (t = 1).
+        ref ulong roots = ref t == 2 ? ref _pairedRootPowers[0] : ref _rootPowers[n / 2];
+        ref ulong rootsShoup = ref t == 2 ? ref _pairedRootPowersShoup[0] : ref _rootPowersShoup[n / 2];
+        for (int j = 0; j < n; j += 16)
+        {
+            Vector512<ulong> lower = Vector512.LoadUnsafe(ref a, (nuint)j), upper = Vector512.LoadUnsafe(ref a, (nuint)(j + 8));
+            Vector512<ulong> x = Avx512F.PermuteVar8x64x2(lower, gatherX, upper);
+            Vector512<ulong> y = Avx512F.PermuteVar8x64x2(lower, gatherY, upper);
+            Vector512<ulong> w = Vector512.LoadUnsafe(ref roots, (nuint)(j / 2));
+            Vector512<ulong> wShoup = Vector512.LoadUnsafe(ref rootsShoup, (nuint)(j / 2));
+            Vector512<ulong> u = VectorArithmetic.SubtractIfNotBelow(x, twoQ);
+            Vector512<ulong> v = VectorArithmetic.MultiplyShoupLazy(y, w, wShoup, Vector512.ShiftRightLogical(wShoup, 32), q);
+            Vector512<ulong> newX = u + v, newY = u - v + twoQ;
+            Avx512F.PermuteVar8x64x2(newX, scatterLow, newY).StoreUnsafe(ref a, (nuint)j);
+            Avx512F.PermuteVar8x64x2(newX, scatterHigh, newY).StoreUnsafe(ref a, (nuint)(j + 8));
+        }
+    }
+
+    /// <summary>Inverse stage with t = 1 or t = 2, sixteen values per step.</summary>
+    private void InverseNarrowStage512(ref ulong a, int t)
+    {
+        int n = RingDimension;
+        Vector512<ulong> q = Vector512.Create(Modulus.Value), twoQ = q + q;
+        (Vector512<ulong> gatherX, Vector512<ulong> gatherY, Vector512<ulong> scatterLow, Vector512<ulong> scatterHigh) = t == 2
+            ? (GatherXForT2, GatherYForT2, ScatterLowForT2, ScatterHighForT2)
+            : (GatherXForT1, GatherYForT1, ScatterLowForT1, ScatterHighForT1);
+        ref ulong roots = ref t == 2 ? ref _pairedInverseRootPowers[0] : ref _inverseRootPowers[n / 2];
+        ref ulong rootsShoup = ref t == 2 ? ref _pairedInverseRootPowersShoup[0] : ref _inverseRootPowersShoup[n / 2];
+        for (int j = 0; j < n; j += 16)
+        {
+            Vector512<ulong> lower = Vector512.LoadUnsafe(ref a, (nuint)j), upper = Vector512.LoadUnsafe(ref a, (nuint)(j + 8));
+            Vector512<ulong> x = Avx512F.PermuteVar8x64x2(lower, gatherX, upper);
+            Vector512<ulong> y = Avx512F.PermuteVar8x64x2(lower, gatherY, upper);
+            Vector512<ulong> w = Vector512.LoadUnsafe(ref roots, (nuint)(j / 2));
+            Vector512<ulong> wShoup = Vector512.LoadUnsafe(ref rootsShoup, (nuint)(j / 2));
+            Vector512<ulong> newX = VectorArithmetic.SubtractIfNotBelow(x + y, twoQ);
+            Vector512<ulong> newY = VectorArithmetic.MultiplyShoupLazy(x - y + twoQ, w, wShoup, Vector512.ShiftRightLogical(wShoup, 32), q);
+            Avx512F.PermuteVar8x64x2(newX, scatterLow, newY).StoreUnsafe(ref a, (nuint)j);
+            Avx512F.PermuteVar8x64x2(newX, scatterHigh, newY).StoreUnsafe(ref a, (nuint)(j + 8));
+        }
+    }
+
     // Cooley–Tukey butterflies on a[start .. start+2t): inputs in [0, 4q), outputs in [0, 4q).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ForwardButterfliesScalar(ref ulong a, int start, int t, ulong w, ulong wShoup, ulong q, ulong twoQ)
     {
         for (int j = start; j < start + t; j++)
         {
             ref ulong x = ref Unsafe.Add(ref a, j);
             ref ulong y = ref Unsafe.Add(ref a, j + t);
-            ulong u = x >= twoQ ? x - twoQ : x;
+            ulong u = Modulus.SubtractIfNotBelow(x, twoQ);
             ulong v = y * w - Math.BigMul(y, wShoup, out _) * q;
             x = u + v;
             y = u - v + twoQ;
@@ -199,7 +287,6 @@ public sealed class NegacyclicNtt
     }
 
     // Gentleman–Sande butterflies: inputs in [0, 2q), outputs in [0, 2q).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void InverseButterfliesScalar(ref ulong a, int start, int t, ulong w, ulong wShoup, ulong q, ulong twoQ)
     {
         for (int j = start; j < start + t; j++)
@@ -208,7 +295,7 @@ public sealed class NegacyclicNtt
             ref ulong y = ref Unsafe.Add(ref a, j + t);
             ulong u = x, v = y;
             ulong sum = u + v;
-            x = sum >= twoQ ? sum - twoQ : sum;
+            x = Modulus.SubtractIfNotBelow(sum, twoQ);
             ulong difference = u - v + twoQ;
             y = difference * w - Math.BigMul(difference, wShoup, out _) * q;
         }

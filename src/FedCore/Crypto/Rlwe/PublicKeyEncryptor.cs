@@ -8,9 +8,10 @@ namespace FedCore.Crypto.Rlwe;
 ///   (c0, c1) = (p·u + e0, a·u + e1) mod Q, u ternary, e0, e1 Gaussian; then c_j ← round(c_j / (Q/q_0)) mod q_0.
 /// c0 + c1·s = e·u + e0 + e1·s at Q; the switch divides that by Q/q_0 and leaves only the rounding terms
 /// τ0 + τ1·s (|τ| ≤ 1/2) at q_0. Adding an encoded message to c0 afterwards gives its encryption at q_0.
-/// Not thread-safe: it owns scratch buffers so that encrypting many chunks allocates nothing per chunk.
+/// Not thread-safe: it owns scratch buffers so that encrypting many chunks allocates nothing per chunk. They hold the
+/// ephemeral u and errors (which would decrypt the last ciphertext), so disposing zeroes them.
 /// </summary>
-public sealed class PublicKeyEncryptor
+public sealed class PublicKeyEncryptor : IDisposable
 {
     private readonly RnsRing _ring;
     private readonly NttPublicKey _key;
@@ -60,6 +61,14 @@ public sealed class PublicKeyEncryptor
         }
         _c0.Residue(0).CopyTo(c0);
         _c1.Residue(0).CopyTo(c1);
+    }
+
+    public void Dispose()
+    {
+        Array.Clear(_small);
+        _u.Clear();
+        _c0.Clear();
+        _c1.Clear();
     }
 }
 

@@ -11,7 +11,7 @@ public static class Sampling
     public static void Uniform(AesCtrRandom random, Modulus modulus, Span<ulong> destination)
     {
         ArgumentNullException.ThrowIfNull(random);
-        ulong mask = modulus.BitLength == 64 ? ulong.MaxValue : (1UL << modulus.BitLength) - 1;
+        ulong mask = (1UL << modulus.BitLength) - 1;
         for (int j = 0; j < destination.Length; j++)
         {
             ulong candidate;
