@@ -110,7 +110,7 @@ public static class RoundRunCommand
                 ["meanLocalTestAccuracy"] = Number(r.MeanLocalTestAccuracy),
                 ["meanLocalTestLoss"] = Number(r.MeanLocalTestLoss),
                 ["seconds"] = Number(r.Seconds),
-                ["protocolSeconds"] = Number(r.ProtocolSeconds),
+                ["phases"] = new JsonObject(r.Phases.Select(p => KeyValuePair.Create(p.Phase, Number(p.Seconds)))),
             });
         return new JsonObject
         {

@@ -219,7 +219,7 @@ public sealed class TrainingJobGrain(
         var spec = state.State.Specification!;
         var protection = protectionSchemes.Resolve(spec.Protection);
         var clock = Stopwatch.StartNew();
-        var protocol = new Stopwatch();
+        var phases = new PhaseClock();
         DelayDeactivation(TimeSpan.FromHours(1));
         var global = await GlobalModelAsync();
 
@@ -227,35 +227,41 @@ public sealed class TrainingJobGrain(
         var seed = RandomNumberGenerator.GetBytes(32);
         var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
             Participant(p).CreateRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
-        protocol.Start();
-        var roundKey = protection.CombineKeyShares(Verified(SignedStatement.KeySharePurpose, round, protection, keyShares));
-        protocol.Stop();
+        var keyPayloads = Verified(SignedStatement.KeySharePurpose, round, protection, keyShares);
+        var roundKey = await Task.Run(() => protection.CombineKeyShares(keyPayloads));
+        phases.Mark("key");
 
         // 2. Local training everywhere, in parallel; each update comes back sealed under the round key and signed.
         var reports = await Task.WhenAll(spec.Participants.Select((p, index) =>
             Participant(p).Train(new RoundAssignment(
                 JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(p),
                 state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, roundKey))));
+        phases.Mark("train");
 
-        // 3. Only ciphertexts are added here; 4. the sum opens with a decryption share from every participant.
-        protocol.Start();
-        var aggregate = protection.Add(Verified(SignedStatement.UpdatePurpose, round, protection, reports.Select(r => r.Update).ToArray()));
-        protocol.Stop();
+        // 3. Only ciphertexts are added here (off the scheduler: it is arithmetic on megabytes).
+        var updates = Verified(SignedStatement.UpdatePurpose, round, protection, reports.Select(r => r.Update).ToArray());
+        var aggregate = await Task.Run(() => protection.Add(updates));
+        phases.Mark("aggregate");
+
+        // 4. The sum opens with a decryption share from every participant.
         var shares = await Task.WhenAll(spec.Participants.Select(p =>
             Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, aggregate, roundKey))));
-        protocol.Start();
-        var mean = protection.Open(aggregate, roundKey, Verified(SignedStatement.DecryptionSharePurpose, round, protection, shares)).Mean();
-        protocol.Stop();
+        phases.Mark("decryption-shares");
+        var sharePayloads = Verified(SignedStatement.DecryptionSharePurpose, round, protection, shares);
+        var mean = await Task.Run(() => protection.Open(aggregate, roundKey, sharePayloads).Mean());
         if (mean.Length != global.Length)
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
+        phases.Mark("open");
 
         // 5. Server step → next global model version, stored before the round counts.
-        var step = strategy.Step(global, mean, _optimizerState);
+        var step = await Task.Run(() => strategy.Step(global, mean, _optimizerState));
         await StoreVersionAsync(round, step.Global, step.State);
+        phases.Mark("server-step");
 
         // 6. Every participant scores the new model on its own test split.
         var evaluations = await Task.WhenAll(spec.Participants.Select(p =>
             Participant(p).Evaluate(new EvaluationAssignment(JobId, round, step.Global, spec.ModelSpecJson, SplitFor(p), state.State.Scaling!))));
+        phases.Mark("evaluate");
 
         clock.Stop();
         var perParticipant = spec.Participants.Select((p, i) => new ParticipantRoundMetrics(
@@ -270,7 +276,7 @@ public sealed class TrainingJobGrain(
             PooledTestAccuracy: evaluations.Sum(e => (e.Accuracy ?? double.NaN) * e.Samples) / Math.Max(1, evaluations.Sum(e => e.Samples)),
             Seconds: clock.Elapsed.TotalSeconds,
             CompletedAt: DateTimeOffset.UtcNow,
-            ProtocolSeconds: protocol.Elapsed.TotalSeconds);
+            Phases: phases.Timings);
 
         _global = step.Global;
         _optimizerState = step.State;
@@ -279,6 +285,21 @@ public sealed class TrainingJobGrain(
         await SaveAsync();
         logger.LogInformation("Job {Job} round {Round}/{Rounds}: mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
             JobId, round, spec.Rounds, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
+    }
+
+    /// <summary>Wall time between successive marks.</summary>
+    private sealed class PhaseClock
+    {
+        private readonly Stopwatch _watch = Stopwatch.StartNew();
+        private readonly List<PhaseTiming> _timings = [];
+
+        public IReadOnlyList<PhaseTiming> Timings => _timings;
+
+        public void Mark(string phase)
+        {
+            _timings.Add(new PhaseTiming(phase, _watch.Elapsed.TotalSeconds));
+            _watch.Restart();
+        }
     }
 
     /// <summary>

@@ -60,7 +60,13 @@ public sealed record RoundSummary(
     [property: Id(5)] double PooledTestAccuracy,
     [property: Id(6)] double Seconds,
     [property: Id(7)] DateTimeOffset CompletedAt,
-    [property: Id(8)] double ProtocolSeconds);
+    [property: Id(8)] IReadOnlyList<PhaseTiming> Phases);
+
+/// <summary>Wall time of one phase of a round, as the job saw it (e.g. "train", "aggregate", "open").</summary>
+[GenerateSerializer, Immutable]
+public sealed record PhaseTiming(
+    [property: Id(0)] string Phase,
+    [property: Id(1)] double Seconds);
 
 [GenerateSerializer, Immutable]
 public sealed record JobStatus(
