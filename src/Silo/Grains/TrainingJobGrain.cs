@@ -227,27 +227,36 @@ public sealed class TrainingJobGrain(
         var seed = RandomNumberGenerator.GetBytes(32);
         var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
             Participant(p).CreateRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
-        var keyPayloads = Verified(SignedStatement.KeySharePurpose, round, protection, keyShares);
+        var keyPayloads = Gate(SignedStatement.KeySharePurpose, round, protection).CheckAll(keyShares);
         var roundKey = await Task.Run(() => protection.CombineKeyShares(keyPayloads));
         phases.Mark("key");
 
-        // 2. Local training everywhere, in parallel; each update comes back sealed under the round key and signed.
-        var reports = await Task.WhenAll(spec.Participants.Select((p, index) =>
-            Participant(p).Train(new RoundAssignment(
+        // 2. Local training everywhere, in parallel; each update comes back sealed under the round key and signed,
+        // 3. and is checked and added (ciphertexts only) as soon as it arrives, while the others still train.
+        var updates = Gate(SignedStatement.UpdatePurpose, round, protection);
+        var sum = protection.NewAggregate();
+        var reports = await Task.WhenAll(spec.Participants.Select(async (p, index) =>
+        {
+            var report = await Participant(p).Train(new RoundAssignment(
                 JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(p),
-                state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, roundKey))));
-        phases.Mark("train");
-
-        // 3. Only ciphertexts are added here (off the scheduler: it is arithmetic on megabytes).
-        var updates = Verified(SignedStatement.UpdatePurpose, round, protection, reports.Select(r => r.Update).ToArray());
-        var aggregate = await Task.Run(() => protection.Add(updates));
+                state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, roundKey));
+            await Task.Run(() =>
+            {
+                updates.Accept(report.Update);
+                sum.Add(report.Update.Payload);
+            });
+            return report;
+        }));
+        updates.RequireComplete();
+        phases.Mark("train-and-add");
+        var aggregate = await Task.Run(sum.ToBytes);
         phases.Mark("aggregate");
 
         // 4. The sum opens with a decryption share from every participant.
         var shares = await Task.WhenAll(spec.Participants.Select(p =>
             Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, aggregate, roundKey))));
         phases.Mark("decryption-shares");
-        var sharePayloads = Verified(SignedStatement.DecryptionSharePurpose, round, protection, shares);
+        var sharePayloads = Gate(SignedStatement.DecryptionSharePurpose, round, protection).CheckAll(shares);
         var mean = await Task.Run(() => protection.Open(aggregate, roundKey, sharePayloads).Mean());
         if (mean.Length != global.Length)
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
@@ -302,25 +311,50 @@ public sealed class TrainingJobGrain(
         }
     }
 
+    private RoundGate Gate(string purpose, int round, IUpdateProtection protection) =>
+        new(JobId, purpose, round, protection.Scheme, state.State.ParticipantKeys,
+            state.State.Specification!.Participants.Select(p => p.ParticipantId).ToList());
+
     /// <summary>
-    /// The payloads of one protocol step, in participant order, after the ledger has checked each: for this job and
-    /// round, from a participant of the round, signed with its pinned key, one each, no copies.
+    /// One protocol step's gate: each message must be for this job and round, from a participant of the round,
+    /// signed with its pinned key, one each, no copies (see <see cref="RoundUpdateLedger"/>). Thread-safe.
     /// </summary>
-    private List<byte[]> Verified(string purpose, int round, IUpdateProtection protection, SignedPayload[] messages)
+    private sealed class RoundGate(string jobId, string purpose, int round, string scheme,
+        IReadOnlyDictionary<string, byte[]> participantKeys, IReadOnlyList<string> participantOrder)
     {
-        var ledger = new RoundUpdateLedger(purpose, JobId, round, protection.Scheme, state.State.ParticipantKeys);
-        try
+        private readonly RoundUpdateLedger _ledger = new(purpose, jobId, round, scheme, participantKeys);
+        private readonly Lock _lock = new();
+
+        /// <summary>The payloads of a whole step, in participant order, once every message has passed.</summary>
+        public List<byte[]> CheckAll(SignedPayload[] messages)
         {
             foreach (var m in messages)
-                ledger.Accept(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
+                Accept(m);
+            RequireComplete();
+            return participantOrder.Select(id => _ledger.Accepted[id]).ToList();
         }
-        catch (RejectedUpdateException e)
+
+        public void Accept(SignedPayload m)
         {
-            throw new FederationOperationException("round.rejected", $"Job {JobId} round {round}: {e.Message}");
+            try
+            {
+                lock (_lock)
+                    _ledger.Accept(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
+            }
+            catch (RejectedUpdateException e)
+            {
+                throw new FederationOperationException("round.rejected", $"Job {jobId} round {round}: {e.Message}");
+            }
         }
-        if (!ledger.IsComplete)
-            throw new FederationOperationException("round.incomplete", $"Job {JobId} round {round}: {purpose} missing from some participants.");
-        return state.State.Specification!.Participants.Select(p => ledger.Accepted[p.ParticipantId]).ToList();
+
+        public void RequireComplete()
+        {
+            lock (_lock)
+            {
+                if (!_ledger.IsComplete)
+                    throw new FederationOperationException("round.incomplete", $"Job {jobId} round {round}: {purpose} missing from some participants.");
+            }
+        }
     }
 
     private async Task<float[]> GlobalModelAsync()

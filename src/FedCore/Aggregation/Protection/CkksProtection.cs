@@ -65,13 +65,7 @@ public sealed class CkksProtection : IUpdateProtection
         return EncryptedVector.Encrypt(key, values, Bound).ToBytes();
     }
 
-    public byte[] Add(IReadOnlyList<byte[]> sealedUpdates)
-    {
-        if (sealedUpdates.Count == 0)
-            throw new ArgumentException("Nothing to add: no sealed updates.", nameof(sealedUpdates));
-        var vectors = sealedUpdates.Select((bytes, k) => Read(() => EncryptedVector.FromBytes(bytes, Parameters), $"sealed update #{k}")).ToList();
-        return Read(() => EncryptedVector.Sum(vectors).ToBytes(), "sealed updates");
-    }
+    public ISealedAggregate NewAggregate() => new Sum(Parameters);
 
     public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret)
     {
@@ -96,9 +90,35 @@ public sealed class CkksProtection : IUpdateProtection
         {
             return read();
         }
-        catch (HeFormatException e)
+        catch (Exception e) when (e is HeFormatException or ArgumentException)
         {
+            // Malformed bytes, or well-formed ones that do not belong together (another key, bound or length).
             throw new SealedUpdateFormatException($"{SchemeName}: {what}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Adds ciphertexts as they arrive; parsing (the costly part) runs outside the lock.</summary>
+    private sealed class Sum(CkksParameters parameters) : ISealedAggregate
+    {
+        private readonly Lock _lock = new();
+        private EncryptedVector? _sum;
+
+        public int Count { get; private set; }
+
+        public void Add(byte[] sealedUpdate)
+        {
+            var vector = Read(() => EncryptedVector.FromBytes(sealedUpdate, parameters), $"sealed update #{Count}");
+            lock (_lock)
+            {
+                _sum = _sum is null ? vector : Read(() => _sum.Add(vector), $"sealed update #{Count}");
+                Count++;
+            }
+        }
+
+        public byte[] ToBytes()
+        {
+            lock (_lock)
+                return (_sum ?? throw new InvalidOperationException("Nothing was added.")).ToBytes();
         }
     }
 }

@@ -10,7 +10,7 @@ namespace FedCore.Aggregation.Protection;
 ///   participant: CreateKeyShare(round seed)          → secret (kept at home) + public share
 ///   anyone:      CombineKeyShares(public shares)     → the round key
 ///   participant: Seal(update, weight, round key)     → sealed update
-///   aggregator:  Add(sealed updates)                 → sealed aggregate
+///   aggregator:  NewAggregate().Add(sealed update)…  → sealed aggregate (updates are added as they arrive)
 ///   participant: DecryptionShare(aggregate, secret)  → share (empty where a scheme needs none)
 ///   anyone:      Open(aggregate, shares)             → Σ weightᵢ·updateᵢ and Σ weightᵢ
 /// </summary>
@@ -28,11 +28,40 @@ public interface IUpdateProtection
 
     byte[] Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey);
 
-    byte[] Add(IReadOnlyList<byte[]> sealedUpdates);
+    /// <summary>An empty aggregate to which sealed updates are added one by one, as they arrive.</summary>
+    ISealedAggregate NewAggregate();
 
     byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret);
 
     AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares);
+}
+
+/// <summary>
+/// A running sum of sealed updates. <see cref="Add"/> may be called from several threads at once; the first
+/// update fixes the length, and a malformed one is refused without changing the sum.
+/// </summary>
+public interface ISealedAggregate
+{
+    int Count { get; }
+
+    void Add(byte[] sealedUpdate);
+
+    /// <summary>The sealed sum of everything added so far.</summary>
+    byte[] ToBytes();
+}
+
+public static class UpdateProtectionExtensions
+{
+    /// <summary>Adds a batch of sealed updates in one go (the streaming form is <see cref="IUpdateProtection.NewAggregate"/>).</summary>
+    public static byte[] Add(this IUpdateProtection protection, IReadOnlyList<byte[]> sealedUpdates)
+    {
+        if (sealedUpdates.Count == 0)
+            throw new ArgumentException("Nothing to add: no sealed updates.", nameof(sealedUpdates));
+        var aggregate = protection.NewAggregate();
+        foreach (var update in sealedUpdates)
+            aggregate.Add(update);
+        return aggregate.ToBytes();
+    }
 }
 
 /// <summary>A participant's part of a round key: <see cref="Secret"/> never leaves the participant's country.</summary>

@@ -31,27 +31,7 @@ public sealed class PlaintextSimulation : IUpdateProtection
         return Write(values, weight);
     }
 
-    public byte[] Add(IReadOnlyList<byte[]> sealedUpdates)
-    {
-        if (sealedUpdates.Count == 0)
-            throw new ArgumentException("Nothing to add: no sealed updates.", nameof(sealedUpdates));
-        double[]? sum = null;
-        double weight = 0;
-        for (int k = 0; k < sealedUpdates.Count; k++)
-        {
-            var (values, w) = Read(sealedUpdates[k], $"sealed update #{k}");
-            if (sum is null)
-                sum = values;
-            else if (values.Length != sum.Length)
-                throw new SealedUpdateFormatException(
-                    $"{SchemeName}: sealed update #{k} has {values.Length} values; #0 has {sum.Length}.");
-            else
-                for (int i = 0; i < sum.Length; i++)
-                    sum[i] += values[i];
-            weight += w;
-        }
-        return Write(sum!, weight);
-    }
+    public ISealedAggregate NewAggregate() => new Sum();
 
     public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret) => [];
 
@@ -85,5 +65,37 @@ public sealed class PlaintextSimulation : IUpdateProtection
         for (int i = 0; i < length; i++)
             values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(HeaderLength + 8 * i));
         return (values, weight);
+    }
+
+    private sealed class Sum : ISealedAggregate
+    {
+        private readonly Lock _lock = new();
+        private double[]? _values;
+        private double _weight;
+
+        public int Count { get; private set; }
+
+        public void Add(byte[] sealedUpdate)
+        {
+            var (values, weight) = Read(sealedUpdate, $"sealed update #{Count}");
+            lock (_lock)
+            {
+                if (_values is null)
+                    _values = values;
+                else if (values.Length != _values.Length)
+                    throw new SealedUpdateFormatException($"{SchemeName}: sealed update #{Count} has {values.Length} values; the sum has {_values.Length}.");
+                else
+                    for (int i = 0; i < _values.Length; i++)
+                        _values[i] += values[i];
+                _weight += weight;
+                Count++;
+            }
+        }
+
+        public byte[] ToBytes()
+        {
+            lock (_lock)
+                return _values is null ? throw new InvalidOperationException("Nothing was added.") : Write(_values, _weight);
+        }
     }
 }
