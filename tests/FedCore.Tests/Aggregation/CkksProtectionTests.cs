@@ -67,4 +67,17 @@ public class CkksProtectionTests
         var error = Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([[1, 2, 3, 4]]));
         Assert.Contains("sealed update #0", error.Message);
     }
+
+    [Fact]
+    public void Updates_under_another_round_key_or_of_another_length_are_refused_on_arrival()
+    {
+        var seed = new byte[32];
+        var keyA = _scheme.CombineKeyShares([_scheme.CreateKeyShare(seed).PublicShare]);
+        var keyB = _scheme.CombineKeyShares([_scheme.CreateKeyShare(seed).PublicShare]);
+        var sum = _scheme.NewAggregate();
+        sum.Add(_scheme.Seal([0.1f, 0.2f], 1, keyA));
+        Assert.Contains("another round key", Assert.Throws<SealedUpdateFormatException>(() => sum.Add(_scheme.Seal([0.1f, 0.2f], 1, keyB))).Message);
+        Assert.Contains("carries 4 values, not 3", Assert.Throws<SealedUpdateFormatException>(() => sum.Add(_scheme.Seal([0.1f, 0.2f, 0.3f], 1, keyA))).Message);
+        Assert.Equal(1, sum.Count);
+    }
 }

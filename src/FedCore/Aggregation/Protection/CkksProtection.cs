@@ -97,28 +97,51 @@ public sealed class CkksProtection : IUpdateProtection
         }
     }
 
-    /// <summary>Adds ciphertexts as they arrive; parsing (the costly part) runs outside the lock.</summary>
+    /// <summary>
+    /// Parses (the costly part, outside the lock) and checks each ciphertext as it arrives; the additions happen
+    /// once, in place, when the sum is asked for.
+    /// </summary>
     private sealed class Sum(CkksParameters parameters) : ISealedAggregate
     {
         private readonly Lock _lock = new();
-        private EncryptedVector? _sum;
+        private readonly List<EncryptedVector> _vectors = [];
 
-        public int Count { get; private set; }
+        public int Count
+        {
+            get
+            {
+                lock (_lock)
+                    return _vectors.Count;
+            }
+        }
 
         public void Add(byte[] sealedUpdate)
         {
             var vector = Read(() => EncryptedVector.FromBytes(sealedUpdate, parameters), $"sealed update #{Count}");
             lock (_lock)
             {
-                _sum = _sum is null ? vector : Read(() => _sum.Add(vector), $"sealed update #{Count}");
-                Count++;
+                // Checked on arrival: an update that does not belong with the others is refused at once.
+                if (_vectors.Count > 0 && Mismatch(_vectors[0], vector) is { } reason)
+                    throw new SealedUpdateFormatException($"{SchemeName}: sealed update #{_vectors.Count} does not match #0: {reason}.");
+                _vectors.Add(vector);
             }
         }
+
+        private static string? Mismatch(EncryptedVector first, EncryptedVector other) =>
+            !other.KeyId.Span.SequenceEqual(first.KeyId.Span) ? "it is encrypted under another round key"
+            : other.Length != first.Length ? $"it carries {other.Length} values, not {first.Length}"
+            : other.Scale != first.Scale ? "it was encrypted at another scale (another update bound)"
+            : other.Parameters != first.Parameters ? $"it uses parameter set {other.Parameters.Name}, not {first.Parameters.Name}"
+            : null;
 
         public byte[] ToBytes()
         {
             lock (_lock)
-                return (_sum ?? throw new InvalidOperationException("Nothing was added.")).ToBytes();
+            {
+                if (_vectors.Count == 0)
+                    throw new InvalidOperationException("Nothing was added.");
+                return Read(() => EncryptedVector.Sum(_vectors).ToBytes(), "sealed updates");
+            }
         }
     }
 }
