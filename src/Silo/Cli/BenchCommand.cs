@@ -48,14 +48,16 @@ public static class BenchCommand
             DefaultValueFactory = _ => new FileInfo(Path.Combine("samples", "fed-heart-disease", "job.json")),
         };
         var hidden = new Option<string>("--hidden") { Description = "Hidden widths of the MLP (about 10^6 parameters by default).", DefaultValueFactory = _ => "1000,985" };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds per mode; the first is a warm-up and not counted.", DefaultValueFactory = _ => 4 };
-        var round = new Command("round", "Wall time of sample-federation rounds with an MLP, encrypted (ckks) against the plaintext simulation.") { config, hidden, rounds };
-        round.SetAction((parse, cancellation) => RoundOverheadAsync(parse.GetValue(config)!, parse.GetValue(hidden)!, parse.GetValue(rounds), output, error, cancellation));
+        var rounds = new Option<int>("--rounds") { Description = "Rounds counted per mode.", DefaultValueFactory = _ => 6 };
+        var warmUp = new Option<int>("--warm-up") { Description = "Rounds run first in each mode and not counted (JIT, caches).", DefaultValueFactory = _ => 3 };
+        var round = new Command("round", "Wall time of sample-federation rounds with an MLP, encrypted (ckks) against the plaintext simulation.") { config, hidden, rounds, warmUp };
+        round.SetAction((parse, cancellation) => RoundOverheadAsync(
+            parse.GetValue(config)!, parse.GetValue(hidden)!, parse.GetValue(rounds), parse.GetValue(warmUp), output, error, cancellation));
         bench.Subcommands.Add(round);
         return bench;
     }
 
-    private static async Task<int> RoundOverheadAsync(FileInfo config, string hidden, int rounds, TextWriter output, TextWriter error, CancellationToken cancellation)
+    private static async Task<int> RoundOverheadAsync(FileInfo config, string hidden, int rounds, int warmUp, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         JobDefinition job;
         int[] widths;
@@ -69,9 +71,9 @@ public static class BenchCommand
             await error.WriteLineAsync($"error: {e.Message}");
             return 2;
         }
-        if (rounds < 2)
+        if (rounds < 1 || warmUp < 1)
         {
-            await error.WriteLineAsync("error: --rounds must be at least 2 (the first round is a warm-up).");
+            await error.WriteLineAsync("error: --rounds and --warm-up must be at least 1 (the CPU time of a round is measured from the round before it).");
             return 2;
         }
         await WarnIfDebugAsync(error);
@@ -94,16 +96,22 @@ public static class BenchCommand
             foreach (var scheme in new[] { "plaintext-simulation", "ckks" })
             {
                 var id = $"bench-round-{scheme}";
-                var spec = JobSpecifications.From(job with { ModelJson = model, Rounds = rounds, Protection = scheme }, id);
+                var spec = JobSpecifications.From(job with { ModelJson = model, Rounds = warmUp + rounds, Protection = scheme }, id);
                 var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
                 var clock = Stopwatch.StartNew();
-                var status = await JobProgress.WaitAsync(grain, await grain.Start(spec), cancellationToken: cancellation);
+                // Process CPU time when each round is seen complete: CPU per round shows whether a round is compute-bound.
+                var cpuAtRound = new List<TimeSpan>();
+                var status = await JobProgress.WaitAsync(grain, await grain.Start(spec), _ =>
+                {
+                    cpuAtRound.Add(Process.GetCurrentProcess().TotalProcessorTime);
+                    return Task.CompletedTask;
+                }, TimeSpan.FromMilliseconds(20), cancellation);
                 if (status.Phase != JobPhase.Completed)
                 {
                     await error.WriteLineAsync($"error: {scheme} job failed: {status.Error}");
                     return 1;
                 }
-                var counted = status.Rounds.Skip(1).ToList();
+                var counted = status.Rounds.Skip(warmUp).ToList();
                 seconds[scheme] = counted.Average(r => r.Seconds);
                 var last = status.Rounds[^1];
                 await output.WriteLineAsync(new JsonObject
@@ -114,6 +122,8 @@ public static class BenchCommand
                     ["participants"] = last.Participants.Count,
                     ["roundsCounted"] = counted.Count,
                     ["meanRoundSeconds"] = Math.Round(seconds[scheme], 4),
+                    ["cpuSecondsPerRound"] = Math.Round((cpuAtRound[^1] - cpuAtRound[warmUp - 1]).TotalSeconds / counted.Count, 4),
+                    ["cores"] = Environment.ProcessorCount,
                     ["medianRoundSeconds"] = Math.Round(Median(counted.Select(r => r.Seconds)), 4),
                     ["meanPhaseSeconds"] = new JsonObject(counted[0].Phases.Select(p => KeyValuePair.Create(p.Phase,
                         (JsonNode?)Math.Round(counted.Average(r => r.Phases.First(q => q.Phase == p.Phase).Seconds), 4)))),
