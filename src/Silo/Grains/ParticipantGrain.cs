@@ -3,6 +3,7 @@ using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Data;
 using FedCore.Learning;
+using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Silo.Hosting;
@@ -30,11 +31,20 @@ public sealed class ParticipantState
     public Dictionary<string, RoundSecret> RoundSecrets { get; set; } = [];
 }
 
+/// <summary>
+/// A participant's state for its current round of a job: the secret key part, then its own update's commitment,
+/// then the aggregate it was shown and the blocks it challenged.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundSecret(
     [property: Id(0)] int Round,
     [property: Id(1)] string Scheme,
-    [property: Id(2)] byte[] Secret);
+    [property: Id(2)] byte[] Secret,
+    [property: Id(3)] byte[]? OwnCommitment = null,
+    [property: Id(4)] int UpdateLength = 0,
+    [property: Id(5)] byte[]? AggregateSha256 = null,
+    [property: Id(6)] int[]? Challenge = null,
+    [property: Id(7)] IReadOnlyList<byte[]>? Commitments = null);
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -148,7 +158,7 @@ public sealed class ParticipantGrain(
             for (int i = 0; i < delta.Length; i++)
                 delta[i] = trained.Parameters[i] - assignment.GlobalParameters[i];
             clock.Restart();
-            byte[] sealedUpdate;
+            SealedUpdate sealedUpdate;
             try
             {
                 sealedUpdate = protection.Seal(delta, trained.SampleCount / assignment.WeightNormaliser, assignment.RoundKey);
@@ -160,13 +170,16 @@ public sealed class ParticipantGrain(
             }
             return (trained, sealedUpdate, trainTime, clock.Elapsed.TotalSeconds);
         });
+        var secret = RoundSecretFor(assignment.JobId, assignment.Round, protection.Scheme);
+        state.State.RoundSecrets[assignment.JobId] = secret with { OwnCommitment = update.Commitment, UpdateLength = result.Parameters.Length };
+        await state.WriteStateAsync();
 
         if (!protection.ProtectsUpdates)
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
                 Key, assignment.JobId, assignment.Round, protection.Scheme);
 
-        var signed = Sign(SignedStatement.UpdatePurpose, assignment.JobId, assignment.Round, protection.Scheme, update);
-        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, signed, trainSeconds, sealSeconds);
+        var signed = Sign(SignedStatement.UpdatePurpose, assignment.JobId, assignment.Round, protection.Scheme, update.Commitment);
+        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, update.Bytes, signed, trainSeconds, sealSeconds);
     }
 
     public async Task<ContractMetrics> Evaluate(EvaluationAssignment assignment)
@@ -178,22 +191,79 @@ public sealed class ParticipantGrain(
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
     }
 
+    public async Task<int[]> ChallengeAggregate(AggregateChallengeRequest request)
+    {
+        RequireProfile();
+        var protection = protectionSchemes.Resolve(request.Protection);
+        var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
+        if (secret.OwnCommitment is null)
+            throw Refused(request.JobId, request.Round, "it has not sent an update this round");
+
+        // Every commitment must be signed by an enrolled participant for this job and round, one each, and one of
+        // them must be this participant's own, exactly as it sent it: then the sum includes its update.
+        var enrolled = (await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).GetParticipants()).ToDictionary(p => p.Id, p => p.SigningPublicKey);
+        var ledger = new RoundUpdateLedger(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, enrolled);
+        try
+        {
+            foreach (var c in request.Commitments)
+                ledger.Accept(c.ParticipantId, c.JobId, c.Round, c.Scheme, c.Payload, c.Signature);
+        }
+        catch (RejectedUpdateException e)
+        {
+            throw Refused(request.JobId, request.Round, e.Message);
+        }
+        if (!ledger.Accepted.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(secret.OwnCommitment))
+            throw Refused(request.JobId, request.Round, "its own update is not among the committed updates");
+
+        var challenge = protection.ChooseChallenge(secret.UpdateLength);
+        state.State.RoundSecrets[request.JobId] = secret with
+        {
+            AggregateSha256 = request.AggregateSha256,
+            Challenge = challenge,
+            Commitments = request.Commitments.Select(c => c.Payload).ToList(),
+        };
+        await state.WriteStateAsync();
+        return challenge;
+    }
+
     public async Task<SignedPayload> CreateDecryptionShare(DecryptionRequest request)
     {
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
-        if (!state.State.RoundSecrets.TryGetValue(request.JobId, out var secret) || secret.Round != request.Round || secret.Scheme != protection.Scheme)
-            throw new FederationOperationException("round.no-key-share",
-                $"Participant {Key} holds no {protection.Scheme} key share for job {request.JobId} round {request.Round}: " +
-                "it was never made, or its one decryption share was already given.");
+        var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
+        if (secret.Challenge is null || secret.Commitments is null || secret.AggregateSha256 is null)
+            throw Refused(request.JobId, request.Round, "it was not shown the aggregate and its commitments first");
+        if (!System.Security.Cryptography.SHA256.HashData(request.Aggregate).AsSpan().SequenceEqual(secret.AggregateSha256))
+            throw Refused(request.JobId, request.Round, "this is not the aggregate it was shown");
 
-        var share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, request.RoundKey, secret.Secret));
+        byte[] share;
+        try
+        {
+            var evidence = new AggregateEvidence(secret.Commitments, secret.Challenge, request.Openings);
+            share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, request.RoundKey, secret.Secret, evidence));
+        }
+        catch (Exception e) when (e is AggregateRefusedException or SealedUpdateFormatException)
+        {
+            throw Refused(request.JobId, request.Round, e.Message);
+        }
         // One decryption per round key: the secret is erased before the share leaves.
         state.State.RoundSecrets.Remove(request.JobId);
         await state.WriteStateAsync();
         logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (aggregate sha256 {Digest})",
-            Key, request.JobId, request.Round, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Aggregate))[..16]);
+            Key, request.JobId, request.Round, Convert.ToHexStringLower(secret.AggregateSha256)[..16]);
         return Sign(SignedStatement.DecryptionSharePurpose, request.JobId, request.Round, protection.Scheme, share);
+    }
+
+    private RoundSecret RoundSecretFor(string jobId, int round, string scheme) =>
+        state.State.RoundSecrets.TryGetValue(jobId, out var secret) && secret.Round == round && secret.Scheme == scheme
+            ? secret
+            : throw new FederationOperationException("round.no-key-share",
+                $"Participant {Key} holds no {scheme} key share for job {jobId} round {round}: it was never made, or its one decryption share was already given.");
+
+    private FederationOperationException Refused(string jobId, int round, string reason)
+    {
+        logger.LogWarning("Participant {Participant} refused to help decrypt job {Job} round {Round}: {Reason}", Key, jobId, round, reason);
+        return new FederationOperationException("round.aggregate-refused", $"Participant {Key} refuses to help decrypt job {jobId} round {round}: {reason}.");
     }
 
     private SignedPayload Sign(string purpose, string jobId, int round, string scheme, byte[] payload)

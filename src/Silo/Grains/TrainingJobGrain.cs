@@ -242,8 +242,11 @@ public sealed class TrainingJobGrain(
                 state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, roundKey));
             await Task.Run(() =>
             {
-                updates.Accept(report.Update);
-                sum.Add(report.Update.Payload);
+                var commitment = sum.Add(p.ParticipantId, report.SealedUpdate);
+                if (!commitment.AsSpan().SequenceEqual(report.Commitment.Payload))
+                    throw new FederationOperationException("round.rejected",
+                        $"Job {JobId} round {round}: the update from {p.ParticipantId} does not match the commitment it signed.");
+                updates.Accept(report.Commitment);
             });
             return report;
         }));
@@ -252,9 +255,17 @@ public sealed class TrainingJobGrain(
         var aggregate = await Task.Run(sum.ToBytes);
         phases.Mark("aggregate");
 
-        // 4. The sum opens with a decryption share from every participant.
-        var shares = await Task.WhenAll(spec.Participants.Select(p =>
-            Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, aggregate, roundKey))));
+        // 4. Each participant is shown the fixed aggregate and the signed commitments and challenges blocks at random;
+        // 5. with every update opened at those blocks, it checks that the aggregate is their sum, then gives its share.
+        var commitments = spec.Participants.Select(p => reports.Single(r => r.ParticipantId == p.ParticipantId).Commitment).ToList();
+        var aggregateSha256 = SHA256.HashData(aggregate);
+        var challenges = await Task.WhenAll(spec.Participants.Select(p =>
+            Participant(p).ChallengeAggregate(new AggregateChallengeRequest(JobId, round, spec.Protection, aggregateSha256, commitments))));
+        var shares = await Task.WhenAll(spec.Participants.Select(async (p, i) =>
+        {
+            var openings = await Task.Run(() => commitments.Select(c => sum.Open(c.ParticipantId, challenges[i])).ToList());
+            return await Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, aggregate, roundKey, openings));
+        }));
         phases.Mark("decryption-shares");
         var sharePayloads = Gate(SignedStatement.DecryptionSharePurpose, round, protection).CheckAll(shares);
         var mean = await Task.Run(() => protection.Open(aggregate, roundKey, sharePayloads).Mean());
@@ -275,7 +286,7 @@ public sealed class TrainingJobGrain(
         clock.Stop();
         var perParticipant = spec.Participants.Select((p, i) => new ParticipantRoundMetrics(
             p.ParticipantId, reports[i].TrainSamples, reports[i].MeanTrainLoss, reports[i].TrainSeconds, evaluations[i],
-            reports[i].Update.Payload.Length, reports[i].SealSeconds)).ToList();
+            reports[i].SealedUpdate.Length, reports[i].SealSeconds)).ToList();
         var summary = new RoundSummary(
             round,
             round,

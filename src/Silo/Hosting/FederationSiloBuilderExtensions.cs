@@ -31,6 +31,7 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddSingleton(new SiloCountry(options.Country));
         silo.Services.AddSingleton(options);
         silo.Services.AddSingleton<UpdateProtectionSchemes>();
+        silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
 
         silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, name) => CreateSqliteStorage(sp, name, options.ClusterDatabasePath));
         silo.Services.AddGrainStorage(StorageNames.Country, (sp, name) => CreateSqliteStorage(sp, name, options.CountryDatabasePath));

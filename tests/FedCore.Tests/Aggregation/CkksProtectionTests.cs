@@ -8,6 +8,31 @@ public class CkksProtectionTests
 {
     private readonly CkksProtection _scheme = new(CkksParameters.Default, bound: 4);
 
+    /// <summary>One round as the grains play it, with an honest aggregator.</summary>
+    private sealed record Round(List<RoundKeyShare> Keys, byte[] RoundKey, List<SealedUpdate> Updates, ISealedAggregate Sum, byte[] Aggregate)
+    {
+        public AggregateEvidence Evidence(IUpdateProtection scheme, int updateLength)
+        {
+            var challenge = scheme.ChooseChallenge(updateLength);
+            return new AggregateEvidence(
+                Updates.Select(u => u.Commitment).ToList(),
+                challenge,
+                Updates.Select((_, i) => Sum.Open($"p{i}", challenge)).ToList());
+        }
+    }
+
+    private Round Play(float[][] updates, double[] weights)
+    {
+        var seed = new byte[32];
+        var keys = updates.Select(_ => _scheme.CreateKeyShare(seed)).ToList();
+        var roundKey = _scheme.CombineKeyShares(keys.Select(k => k.PublicShare).ToList());
+        var sealedUpdates = updates.Select((u, k) => _scheme.Seal(u, weights[k], roundKey)).ToList();
+        var sum = _scheme.NewAggregate();
+        for (int i = 0; i < sealedUpdates.Count; i++)
+            Assert.Equal(sealedUpdates[i].Commitment, sum.Add($"p{i}", sealedUpdates[i].Bytes));
+        return new Round(keys, roundKey, sealedUpdates, sum, sum.ToBytes());
+    }
+
     [Fact]
     public void Three_participants_encrypted_FedAvg_equals_plaintext_FedAvg()
     {
@@ -16,14 +41,9 @@ public class CkksProtectionTests
         var updates = Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
         double[] weights = [202 / 493.0, 174 / 493.0, 117 / 493.0];
 
-        var seed = new byte[32];
-        random.NextBytes(seed);
-        var keys = updates.Select(_ => _scheme.CreateKeyShare(seed)).ToList();
-        var roundKey = _scheme.CombineKeyShares(keys.Select(k => k.PublicShare).ToList());
-        var sealedUpdates = updates.Select((u, k) => _scheme.Seal(u, weights[k], roundKey)).ToList();
-        var aggregate = _scheme.Add(sealedUpdates);
-        var shares = keys.Select(k => _scheme.DecryptionShare(aggregate, roundKey, k.Secret)).ToList();
-        var opened = _scheme.Open(aggregate, roundKey, shares);
+        var round = Play(updates, weights);
+        var shares = round.Keys.Select(k => _scheme.DecryptionShare(round.Aggregate, round.RoundKey, k.Secret, round.Evidence(_scheme, length))).ToList();
+        var opened = _scheme.Open(round.Aggregate, round.RoundKey, shares);
 
         Assert.Equal(weights.Sum(), opened.TotalWeight, 6);
         var mean = opened.Mean();
@@ -35,18 +55,39 @@ public class CkksProtectionTests
         }
         Assert.True(worst <= 1e-6, $"max |encrypted − plaintext| = {worst:E2}");
         // On the wire: two ciphertexts of 4,096 values, at most 16 bytes per value they carry (plus a small header).
-        Assert.InRange(sealedUpdates[0].Length, 2 * 4096 * 15, 2 * 4096 * 16 + 256);
+        Assert.InRange(round.Updates[0].Bytes.Length, 2 * 4096 * 15, 2 * 4096 * 16 + 256);
     }
 
     [Fact]
     public void The_sum_does_not_open_without_every_participants_share()
     {
-        var seed = new byte[32];
-        var keys = Enumerable.Range(0, 3).Select(_ => _scheme.CreateKeyShare(seed)).ToList();
-        var roundKey = _scheme.CombineKeyShares(keys.Select(k => k.PublicShare).ToList());
-        var aggregate = _scheme.Add([_scheme.Seal([0.5f, -0.25f], 0.5, roundKey), _scheme.Seal([0.1f, 0.2f], 0.5, roundKey)]);
-        var twoShares = keys.Take(2).Select(k => _scheme.DecryptionShare(aggregate, roundKey, k.Secret)).ToList();
-        Assert.ThrowsAny<Exception>(() => _scheme.Open(aggregate, roundKey, twoShares));
+        var round = Play([[0.5f, -0.25f], [0.1f, 0.2f], [0.3f, 0.3f]], [0.3, 0.3, 0.4]);
+        var twoShares = round.Keys.Take(2).Select(k => _scheme.DecryptionShare(round.Aggregate, round.RoundKey, k.Secret, round.Evidence(_scheme, 2))).ToList();
+        Assert.ThrowsAny<Exception>(() => _scheme.Open(round.Aggregate, round.RoundKey, twoShares));
+    }
+
+    [Fact]
+    public void Participants_give_shares_for_the_true_sum_only()
+    {
+        var random = new Random(5);
+        const int length = 9000; // three ciphertexts
+        var round = Play(Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray()).ToArray(), [0.3, 0.3, 0.4]);
+        var evidence = round.Evidence(_scheme, length);
+        Assert.Equal(CkksProtection.ChallengedBlocks, evidence.Challenge.Length);
+        _scheme.DecryptionShare(round.Aggregate, round.RoundKey, round.Keys[0].Secret, evidence); // the honest sum passes
+
+        // The aggregator shows participant 0's own ciphertext as if it were the sum.
+        var refused = Assert.Throws<AggregateRefusedException>(() =>
+            _scheme.DecryptionShare(round.Updates[0].Bytes, round.RoundKey, round.Keys[1].Secret, evidence));
+        Assert.Contains("not the sum", refused.Message);
+        // Or leaves one update out of the openings, or opens another update in its place.
+        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(round.Aggregate, round.RoundKey, round.Keys[1].Secret,
+            evidence with { Openings = evidence.Openings.Take(2).ToList() }));
+        Assert.Contains("does not match its signed commitment", Assert.Throws<AggregateRefusedException>(() =>
+            _scheme.DecryptionShare(round.Aggregate, round.RoundKey, round.Keys[1].Secret,
+                evidence with { Openings = [evidence.Openings[0], evidence.Openings[0], evidence.Openings[2]] })).Message);
+        // Without a challenge nothing would tie the aggregate to the commitments: refused outright.
+        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(round.Aggregate, round.RoundKey, round.Keys[1].Secret, evidence with { Challenge = [] }));
     }
 
     [Fact]
@@ -65,7 +106,7 @@ public class CkksProtectionTests
     public void Garbage_in_place_of_a_sealed_update_is_a_format_error_naming_it()
     {
         var error = Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([[1, 2, 3, 4]]));
-        Assert.Contains("sealed update #0", error.Message);
+        Assert.Contains("sealed update from #0", error.Message);
     }
 
     [Fact]
@@ -75,9 +116,10 @@ public class CkksProtectionTests
         var keyA = _scheme.CombineKeyShares([_scheme.CreateKeyShare(seed).PublicShare]);
         var keyB = _scheme.CombineKeyShares([_scheme.CreateKeyShare(seed).PublicShare]);
         var sum = _scheme.NewAggregate();
-        sum.Add(_scheme.Seal([0.1f, 0.2f], 1, keyA));
-        Assert.Contains("another round key", Assert.Throws<SealedUpdateFormatException>(() => sum.Add(_scheme.Seal([0.1f, 0.2f], 1, keyB))).Message);
-        Assert.Contains("carries 4 values, not 3", Assert.Throws<SealedUpdateFormatException>(() => sum.Add(_scheme.Seal([0.1f, 0.2f, 0.3f], 1, keyA))).Message);
+        sum.Add("HU/a", _scheme.Seal([0.1f, 0.2f], 1, keyA).Bytes);
+        Assert.Contains("another round key", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", _scheme.Seal([0.1f, 0.2f], 1, keyB).Bytes)).Message);
+        Assert.Contains("carries 4 values, not 3", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", _scheme.Seal([0.1f, 0.2f, 0.3f], 1, keyA).Bytes)).Message);
+        Assert.Contains("second sealed update from HU/a", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("HU/a", _scheme.Seal([0.3f, 0.2f], 1, keyA).Bytes)).Message);
         Assert.Equal(1, sum.Count);
     }
 }

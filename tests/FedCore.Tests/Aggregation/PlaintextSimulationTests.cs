@@ -13,9 +13,9 @@ public class PlaintextSimulationTests
         var updates = Enumerable.Range(0, 5).Select(_ => Enumerable.Range(0, 17).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
         double[] weights = [0.1, 0.4, 0.2, 0.25, 0.05];
 
-        var sealedUpdates = updates.Select((u, k) => _scheme.Seal(u, weights[k], [])).ToList();
+        var sealedUpdates = updates.Select((u, k) => _scheme.Seal(u, weights[k], []).Bytes).ToList();
         var aggregate = _scheme.Add(sealedUpdates);
-        var opened = _scheme.Open(aggregate, [], sealedUpdates.Select(_ => _scheme.DecryptionShare(aggregate, [], [])).ToList());
+        var opened = _scheme.Open(aggregate, [], sealedUpdates.Select(_ => _scheme.DecryptionShare(aggregate, [], [], new AggregateEvidence([], [], []))).ToList());
 
         Assert.Equal(weights.Sum(), opened.TotalWeight, 12);
         var mean = opened.Mean();
@@ -30,8 +30,8 @@ public class PlaintextSimulationTests
     [Fact]
     public void Foreign_truncated_and_mismatched_payloads_are_refused()
     {
-        var one = _scheme.Seal([1f, 2f], 1, []);
-        var three = _scheme.Seal([1f, 2f, 3f], 1, []);
+        var one = _scheme.Seal([1f, 2f], 1, []).Bytes;
+        var three = _scheme.Seal([1f, 2f, 3f], 1, []).Bytes;
         Assert.Contains("bad header", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]])).Message);
         Assert.Contains("declares 2 values", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([one[..^1]])).Message);
         Assert.Contains("#1 has 3 values", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([one, three])).Message);

@@ -36,7 +36,12 @@ public class WireFormatTests(ITestOutputHelper output)
             (WireKind.CollectivePublicKey, Key.ToBytes()),
             (WireKind.EncryptedVector, Vector.ToBytes()),
             (WireKind.DecryptionShare, Share.ToBytes()),
+            (WireKind.CommitmentOpenings, CommitmentOpenings.ToBytes(Parameters, [Commitment.Open(0), Commitment.Open(Commitment.LeafCount - 1)])),
         ];
+
+        public CiphertextCommitment Commitment => _commitment ??= CiphertextCommitment.Commit(Vector);
+
+        private CiphertextCommitment? _commitment;
 
         /// <summary>Parses as <paramref name="kind"/> and returns the object's own serialisation.</summary>
         public byte[] Reparse(WireKind kind, byte[] bytes) => kind switch
@@ -46,6 +51,7 @@ public class WireFormatTests(ITestOutputHelper output)
             WireKind.CollectivePublicKey => CollectivePublicKey.FromBytes(bytes, Parameters).ToBytes(),
             WireKind.EncryptedVector => EncryptedVector.FromBytes(bytes, Parameters).ToBytes(),
             WireKind.DecryptionShare => DecryptionShare.FromBytes(bytes, Parameters).ToBytes(),
+            WireKind.CommitmentOpenings => CommitmentOpenings.ToBytes(Parameters, CommitmentOpenings.FromBytes(bytes, Parameters)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }

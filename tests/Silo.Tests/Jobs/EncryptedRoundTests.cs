@@ -37,44 +37,6 @@ public sealed class EncryptedRoundTests
         Assert.All(encrypted.Rounds[^1].Participants, p => Assert.InRange(p.UpdateBytes, 4096 * 15, 4096 * 16 + 256));
     }
 
-    [Fact]
-    public async Task A_participant_gives_one_decryption_share_per_round_key_and_only_for_its_round()
-    {
-        using var dir = new TempDirectory("federation-decryption");
-        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "HU", "CH"));
-        var budapest = federation.Grains.GetGrain<IParticipantGrain>("HU/budapest");
-        var zurich = federation.Grains.GetGrain<IParticipantGrain>("CH/zurich");
-        await budapest.Enrol("Budapest");
-        await zurich.Enrol("Zurich");
-
-        var protection = new ProtectionSettings("ckks", 4);
-        var scheme = new CkksProtection(CkksParameters.Default, 4);
-        var seed = new byte[32];
-        var shares = new[]
-        {
-            await budapest.CreateRoundKeyShare(new RoundKeyRequest("job-x", 1, protection, seed)),
-            await zurich.CreateRoundKeyShare(new RoundKeyRequest("job-x", 1, protection, seed)),
-        };
-        var roundKey = scheme.CombineKeyShares(shares.Select(s => s.Payload).ToList());
-        var aggregate = scheme.Add([scheme.Seal([0.5f, -0.5f], 0.5, roundKey), scheme.Seal([0.25f, 0.75f], 0.5, roundKey)]);
-
-        // Not for another round than the key's.
-        var wrongRound = await Assert.ThrowsAsync<FederationOperationException>(() =>
-            budapest.CreateDecryptionShare(new DecryptionRequest("job-x", 2, protection, aggregate, roundKey)));
-        Assert.Equal("round.no-key-share", wrongRound.Code);
-
-        var first = await budapest.CreateDecryptionShare(new DecryptionRequest("job-x", 1, protection, aggregate, roundKey));
-        var second = await zurich.CreateDecryptionShare(new DecryptionRequest("job-x", 1, protection, aggregate, roundKey));
-        var opened = scheme.Open(aggregate, roundKey, [first.Payload, second.Payload]).Mean();
-        Assert.Equal(0.375, opened[0], 5);
-        Assert.Equal(0.125, opened[1], 5);
-
-        // The secret was erased: a second request (say, for one participant's own ciphertext) is refused.
-        var again = await Assert.ThrowsAsync<FederationOperationException>(() =>
-            budapest.CreateDecryptionShare(new DecryptionRequest("job-x", 1, protection, scheme.Seal([0.1f], 1, roundKey), roundKey)));
-        Assert.Equal("round.no-key-share", again.Code);
-    }
-
     private static async Task<JobStatus> RunAsync(LocalFederation federation, JobDefinition job, string id)
     {
         var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);

@@ -47,7 +47,7 @@ public sealed class CkksProtection : IUpdateProtection
     public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares) =>
         Read(() => CollectivePublicKey.Combine(publicShares.Select(s => PublicKeyShare.FromBytes(s, Parameters))).ToBytes(), "public-key share");
 
-    public byte[] Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
+    public SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
     {
         if (!(weight > 0) || weight > Bound)
             throw new UpdateOutOfBoundsException($"An update's weight must lie in (0, {Bound}], not {weight}.");
@@ -62,16 +62,35 @@ public sealed class CkksProtection : IUpdateProtection
             values[i] = weight * v;
         }
         values[^1] = weight;
-        return EncryptedVector.Encrypt(key, values, Bound).ToBytes();
+        var vector = EncryptedVector.Encrypt(key, values, Bound);
+        return new SealedUpdate(vector.ToBytes(), CiphertextCommitment.Commit(vector).Root);
     }
+
+    /// <summary>Blocks a participant opens at random before it helps decrypt: a sum that is wrong on a fraction d of the blocks passes with (1 − d)^40.</summary>
+    public const int ChallengedBlocks = 40;
+
+    public int[] ChooseChallenge(int updateLength) =>
+        AggregateVerification.ChooseLeaves(CiphertextCommitment.LeafCountFor(Parameters, updateLength + 1), ChallengedBlocks);
 
     public ISealedAggregate NewAggregate() => new Sum(Parameters);
 
-    public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret)
+    public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret, AggregateEvidence evidence)
     {
         var share = Read(() => SecretKeyShare.FromBytes(secret, Parameters), "secret key share");
         var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
         var vector = Read(() => EncryptedVector.FromBytes(aggregate, Parameters), "aggregate");
+        // No share without evidence that this is the sum of the committed updates (see CiphertextCommitment).
+        if (evidence.Challenge.Length == 0)
+            throw new AggregateRefusedException($"{SchemeName}: no blocks were challenged, so nothing ties the aggregate to the committed updates.");
+        var openings = evidence.Openings.Select((o, i) => Read(() => CommitmentOpenings.FromBytes(o, Parameters), $"openings of update #{i}")).ToList();
+        try
+        {
+            AggregateVerification.Verify(vector, evidence.Commitments, evidence.Challenge, openings);
+        }
+        catch (AggregateVerificationException e)
+        {
+            throw new AggregateRefusedException($"{SchemeName}: {e.Message}", e);
+        }
         return share.CreateDecryptionShare(key, vector).ToBytes();
     }
 
@@ -98,33 +117,54 @@ public sealed class CkksProtection : IUpdateProtection
     }
 
     /// <summary>
-    /// Parses (the costly part, outside the lock) and checks each ciphertext as it arrives; the additions happen
-    /// once, in place, when the sum is asked for.
+    /// Parses and commits to (the costly part, outside the lock) and checks each ciphertext as it arrives; the
+    /// additions happen once, in place, when the sum is asked for. Keeps each contributor's commitment to open it.
     /// </summary>
     private sealed class Sum(CkksParameters parameters) : ISealedAggregate
     {
         private readonly Lock _lock = new();
-        private readonly List<EncryptedVector> _vectors = [];
+        private readonly Dictionary<string, (EncryptedVector Vector, CiphertextCommitment Commitment)> _updates = [];
+        private EncryptedVector? _first;
 
         public int Count
         {
             get
             {
                 lock (_lock)
-                    return _vectors.Count;
+                    return _updates.Count;
             }
         }
 
-        public void Add(byte[] sealedUpdate)
+        public byte[] Add(string contributor, byte[] sealedUpdate)
         {
-            var vector = Read(() => EncryptedVector.FromBytes(sealedUpdate, parameters), $"sealed update #{Count}");
+            var vector = Read(() => EncryptedVector.FromBytes(sealedUpdate, parameters), $"sealed update from {contributor}");
+            var commitment = CiphertextCommitment.Commit(vector);
             lock (_lock)
             {
+                if (_updates.ContainsKey(contributor))
+                    throw new SealedUpdateFormatException($"{SchemeName}: a second sealed update from {contributor}.");
                 // Checked on arrival: an update that does not belong with the others is refused at once.
-                if (_vectors.Count > 0 && Mismatch(_vectors[0], vector) is { } reason)
-                    throw new SealedUpdateFormatException($"{SchemeName}: sealed update #{_vectors.Count} does not match #0: {reason}.");
-                _vectors.Add(vector);
+                if (_first is not null && Mismatch(_first, vector) is { } reason)
+                    throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} does not match the others: {reason}.");
+                _first ??= vector;
+                _updates[contributor] = (vector, commitment);
             }
+            return commitment.Root;
+        }
+
+        public byte[] Open(string contributor, int[] challenge)
+        {
+            CiphertextCommitment commitment;
+            lock (_lock)
+            {
+                if (!_updates.TryGetValue(contributor, out var update))
+                    throw new ArgumentException($"No sealed update from {contributor} was added.", nameof(contributor));
+                commitment = update.Commitment;
+            }
+            var openings = challenge.Select(leaf => leaf >= 0 && leaf < commitment.LeafCount
+                ? commitment.Open(leaf)
+                : throw new ArgumentOutOfRangeException(nameof(challenge), leaf, $"The commitment has {commitment.LeafCount} blocks.")).ToList();
+            return CommitmentOpenings.ToBytes(parameters, openings);
         }
 
         private static string? Mismatch(EncryptedVector first, EncryptedVector other) =>
@@ -138,9 +178,9 @@ public sealed class CkksProtection : IUpdateProtection
         {
             lock (_lock)
             {
-                if (_vectors.Count == 0)
+                if (_updates.Count == 0)
                     throw new InvalidOperationException("Nothing was added.");
-                return Read(() => EncryptedVector.Sum(_vectors).ToBytes(), "sealed updates");
+                return Read(() => EncryptedVector.Sum(_updates.Values.Select(u => u.Vector)).ToBytes(), "sealed updates");
             }
         }
     }

@@ -9,9 +9,12 @@ namespace FedCore.Aggregation.Protection;
 /// The message flow is the multiparty one, the same for every scheme:
 ///   participant: CreateKeyShare(round seed)          → secret (kept at home) + public share
 ///   anyone:      CombineKeyShares(public shares)     → the round key
-///   participant: Seal(update, weight, round key)     → sealed update
+///   participant: Seal(update, weight, round key)     → sealed update and the commitment it signs
 ///   aggregator:  NewAggregate().Add(sealed update)…  → sealed aggregate (updates are added as they arrive)
-///   participant: DecryptionShare(aggregate, secret)  → share (empty where a scheme needs none)
+///   participant: ChooseChallenge(length)             → positions to open, chosen after the aggregate is fixed
+///   aggregator:  aggregate.Open(contributor, positions) for every contributor
+///   participant: DecryptionShare(aggregate, secret, evidence) → share, only if the evidence shows the aggregate
+///                is the sum of the committed updates (empty share where a scheme needs none)
 ///   anyone:      Open(aggregate, shares)             → Σ weightᵢ·updateᵢ and Σ weightᵢ
 /// </summary>
 public interface IUpdateProtection
@@ -26,12 +29,21 @@ public interface IUpdateProtection
 
     byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares);
 
-    byte[] Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey);
+    /// <summary>Encrypts weight·update and the weight; returns the bytes and the commitment its author signs.</summary>
+    SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey);
+
+    /// <summary>Participant: fresh random positions it wants opened before it helps decrypt an aggregate of updates of this length.</summary>
+    int[] ChooseChallenge(int updateLength);
+
 
     /// <summary>An empty aggregate to which sealed updates are added one by one, as they arrive.</summary>
     ISealedAggregate NewAggregate();
 
-    byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret);
+    /// <summary>
+    /// Participant: its share of the decryption of <paramref name="aggregate"/> — refused (<see cref="AggregateRefusedException"/>)
+    /// unless <paramref name="evidence"/> shows that the aggregate is the sum of the committed updates.
+    /// </summary>
+    byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret, AggregateEvidence evidence);
 
     AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares);
 }
@@ -44,10 +56,14 @@ public interface ISealedAggregate
 {
     int Count { get; }
 
-    void Add(byte[] sealedUpdate);
+    /// <summary>Adds one contributor's sealed update; returns its commitment (<see cref="IUpdateProtection.Commit"/>).</summary>
+    byte[] Add(string contributor, byte[] sealedUpdate);
 
     /// <summary>The sealed sum of everything added so far.</summary>
     byte[] ToBytes();
+
+    /// <summary>One contributor's update opened at the challenged positions, for a participant's check of the sum.</summary>
+    byte[] Open(string contributor, int[] challenge);
 }
 
 public static class UpdateProtectionExtensions
@@ -58,11 +74,20 @@ public static class UpdateProtectionExtensions
         if (sealedUpdates.Count == 0)
             throw new ArgumentException("Nothing to add: no sealed updates.", nameof(sealedUpdates));
         var aggregate = protection.NewAggregate();
-        foreach (var update in sealedUpdates)
-            aggregate.Add(update);
+        for (int i = 0; i < sealedUpdates.Count; i++)
+            aggregate.Add($"#{i}", sealedUpdates[i]);
         return aggregate.ToBytes();
     }
 }
+
+/// <summary>A sealed update and the commitment to it (what its author signs; parts of the update can be opened against it).</summary>
+public sealed record SealedUpdate(byte[] Bytes, byte[] Commitment);
+
+/// <summary>
+/// What a participant holds before it helps decrypt an aggregate: the signed commitments of the round's updates,
+/// the positions it challenged, and the aggregator's openings of every update there (one per commitment, in order).
+/// </summary>
+public sealed record AggregateEvidence(IReadOnlyList<byte[]> Commitments, int[] Challenge, IReadOnlyList<byte[]> Openings);
 
 /// <summary>A participant's part of a round key: <see cref="Secret"/> never leaves the participant's country.</summary>
 public sealed record RoundKeyShare(byte[] Secret, byte[] PublicShare);
@@ -84,6 +109,9 @@ public sealed record AggregatedUpdate(double[] WeightedSum, double TotalWeight)
 
 /// <summary>A sealed update or aggregate that cannot be read: names the scheme and what was wrong.</summary>
 public sealed class SealedUpdateFormatException(string message, Exception? inner = null) : FormatException(message, inner);
+
+/// <summary>A participant refused to help decrypt an aggregate that does not match the round's committed updates.</summary>
+public sealed class AggregateRefusedException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>An update that the scheme cannot carry, e.g. a value beyond the job's declared bound.</summary>
 public sealed class UpdateOutOfBoundsException(string message, int? index = null) : ArgumentException(message)

@@ -21,19 +21,26 @@ public sealed class PlaintextSimulation : IUpdateProtection
 
     public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares) => [];
 
-    public byte[] Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
+    public SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
     {
         if (!(weight > 0) || double.IsInfinity(weight))
             throw new ArgumentOutOfRangeException(nameof(weight), weight, "An update's weight must be a positive number.");
         var values = new double[update.Length];
         for (int i = 0; i < values.Length; i++)
             values[i] = weight * update[i];
-        return Write(values, weight);
+        var bytes = Write(values, weight);
+        return new SealedUpdate(bytes, Commit(bytes));
     }
+
+    /// <summary>SHA-256 of the payload: the simulation has nothing to open selectively.</summary>
+    private static byte[] Commit(byte[] sealedUpdate) => System.Security.Cryptography.SHA256.HashData(sealedUpdate);
+
+    /// <summary>Nothing to check: in the simulation the aggregator sees every update anyway.</summary>
+    public int[] ChooseChallenge(int updateLength) => [];
 
     public ISealedAggregate NewAggregate() => new Sum();
 
-    public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret) => [];
+    public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret, AggregateEvidence evidence) => [];
 
     public AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares)
     {
@@ -75,21 +82,24 @@ public sealed class PlaintextSimulation : IUpdateProtection
 
         public int Count { get; private set; }
 
-        public void Add(byte[] sealedUpdate)
+        public byte[] Open(string contributor, int[] challenge) => [];
+
+        public byte[] Add(string contributor, byte[] sealedUpdate)
         {
-            var (values, weight) = Read(sealedUpdate, $"sealed update #{Count}");
+            var (values, weight) = Read(sealedUpdate, $"sealed update from {contributor}");
             lock (_lock)
             {
                 if (_values is null)
                     _values = values;
                 else if (values.Length != _values.Length)
-                    throw new SealedUpdateFormatException($"{SchemeName}: sealed update #{Count} has {values.Length} values; the sum has {_values.Length}.");
+                    throw new SealedUpdateFormatException($"{SchemeName}: sealed update from {contributor} has {values.Length} values; the sum has {_values.Length}.");
                 else
                     for (int i = 0; i < _values.Length; i++)
                         _values[i] += values[i];
                 _weight += weight;
                 Count++;
             }
+            return Commit(sealedUpdate);
         }
 
         public byte[] ToBytes()

@@ -11,6 +11,7 @@ public enum WireKind : byte
     EncryptedVector = 3,
     DecryptionShare = 4,
     SecretKeyShare = 5,
+    CommitmentOpenings = 6,
 }
 
 /// <summary>
@@ -37,6 +38,7 @@ public static class WireFormat
         WireKind.EncryptedVector => "encrypted vector",
         WireKind.DecryptionShare => "decryption share",
         WireKind.SecretKeyShare => "secret-key share",
+        WireKind.CommitmentOpenings => "commitment openings",
         _ => $"object of kind {(byte)kind}",
     };
 }

@@ -99,14 +99,30 @@ public sealed record RoundAssignment(
     [property: Id(10)] ProtectionSettings Protection,
     [property: Id(11)] byte[] RoundKey);
 
-/// <summary>Asks a participant for its decryption share of a round's aggregate.</summary>
+/// <summary>
+/// Shows a participant the round's fixed aggregate (by its SHA-256) and the signed commitments of the updates it
+/// claims to sum; the participant answers with the blocks it wants opened.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record AggregateChallengeRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] ProtectionSettings Protection,
+    [property: Id(3)] byte[] AggregateSha256,
+    [property: Id(4)] IReadOnlyList<SignedPayload> Commitments);
+
+/// <summary>
+/// Asks a participant for its decryption share of a round's aggregate, with every committed update opened at the
+/// blocks the participant challenged (in the order of the commitments it was shown).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
     [property: Id(2)] ProtectionSettings Protection,
     [property: Id(3)] byte[] Aggregate,
-    [property: Id(4)] byte[] RoundKey);
+    [property: Id(4)] byte[] RoundKey,
+    [property: Id(5)] IReadOnlyList<byte[]> Openings);
 
 /// <summary>
 /// Something a participant sends out of its country for a round — a key share, a sealed update, a decryption
@@ -122,15 +138,17 @@ public sealed record SignedPayload(
     [property: Id(4)] byte[] Payload,
     [property: Id(5)] byte[] Signature);
 
+/// <summary>A participant's round result: its sealed update and, signed, its commitment to that update.</summary>
 [GenerateSerializer, Immutable]
 public sealed record LocalTrainingReport(
     [property: Id(0)] string ParticipantId,
     [property: Id(1)] int Round,
     [property: Id(2)] int TrainSamples,
     [property: Id(3)] double MeanTrainLoss,
-    [property: Id(4)] SignedPayload Update,
-    [property: Id(5)] double TrainSeconds,
-    [property: Id(6)] double SealSeconds);
+    [property: Id(4)] byte[] SealedUpdate,
+    [property: Id(5)] SignedPayload Commitment,
+    [property: Id(6)] double TrainSeconds,
+    [property: Id(7)] double SealSeconds);
 
 /// <summary>Asks a participant to score a global model version on its own test split.</summary>
 [GenerateSerializer, Immutable]

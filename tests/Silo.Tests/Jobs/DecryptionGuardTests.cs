@@ -1,0 +1,140 @@
+using FedCore.Aggregation.Protection;
+using FedCore.Crypto.Ckks;
+using FedCore.Data;
+using FedCore.Jobs;
+using FedCore.Learning;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
+using Federation.Silo.Hosting;
+
+namespace Federation.Silo.Tests.Jobs;
+
+/// <summary>
+/// Participants (real grains on HU and CH silos) playing one encrypted round against an aggregator driven by the
+/// test, honest or not: they help decrypt only the sum of the round's committed updates, and only once.
+/// </summary>
+public sealed class DecryptionGuardTests : IAsyncLifetime
+{
+    private static readonly ProtectionSettings Protection = new("ckks", 4);
+    private readonly TempDirectory _dir = new("federation-guard");
+    private readonly CkksProtection _scheme = new(CkksParameters.Default, 4);
+    private LocalFederation _federation = null!;
+    private IParticipantGrain[] _participants = null!;
+
+    public async Task InitializeAsync()
+    {
+        _federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.Path, "HU", "CH"));
+        var manifest = FederationManifest.Load(Path.Combine(TestPaths.HeartSample, "federation.json"));
+        await FederationEnrolment.EnrolAsync(_federation.Grains, manifest, ["HU/budapest", "CH/zurich"]);
+        _participants = [_federation.Grains.GetGrain<IParticipantGrain>("HU/budapest"), _federation.Grains.GetGrain<IParticipantGrain>("CH/zurich")];
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _federation.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private sealed record PlayedRound(string JobId, int Round, byte[] RoundKey, LocalTrainingReport[] Reports, ISealedAggregate Sum, byte[] Aggregate)
+    {
+        public IReadOnlyList<SignedPayload> Commitments => Reports.Select(r => r.Commitment).ToList();
+    }
+
+    /// <summary>Key shares and local training, as the job grain does them; the test then plays the aggregator.</summary>
+    private async Task<PlayedRound> PlayRoundAsync(string jobId)
+    {
+        var split = new DataSplit("heart", 2.0 / 3.0, 42);
+        var moments = await Task.WhenAll(_participants.Select(p => p.ComputeFeatureMoments(split)));
+        var scaling = FeatureScaling.FromMoments(FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares))));
+        var model = ModelSpec.Logistic(15, 2);
+
+        var keyShares = await Task.WhenAll(_participants.Select(p => p.CreateRoundKeyShare(new RoundKeyRequest(jobId, 1, Protection, new byte[32]))));
+        var roundKey = _scheme.CombineKeyShares(keyShares.Select(k => k.Payload).ToList());
+        var reports = await Task.WhenAll(_participants.Select((p, i) => p.Train(new RoundAssignment(
+            jobId, 1, 0, ModelFactory.InitialParameters(model, 1), model.ToJson(),
+            new LocalTrainingSettings(1, 8, "sgd", 0.05, 0, 0, 0), split,
+            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), i, moments.Sum(m => m.Count), Protection, roundKey))));
+        var sum = _scheme.NewAggregate();
+        foreach (var r in reports)
+            Assert.Equal(r.Commitment.Payload, sum.Add(r.ParticipantId, r.SealedUpdate));
+        return new PlayedRound(jobId, 1, roundKey, reports, sum, sum.ToBytes());
+    }
+
+    private async Task<int[]> ChallengeAsync(IParticipantGrain participant, PlayedRound round, byte[] shownAggregate, IReadOnlyList<SignedPayload> commitments) =>
+        await participant.ChallengeAggregate(new AggregateChallengeRequest(round.JobId, round.Round, Protection,
+            System.Security.Cryptography.SHA256.HashData(shownAggregate), commitments));
+
+    private Task<SignedPayload> DecryptAsync(IParticipantGrain participant, PlayedRound round, byte[] aggregate, int[] challenge) =>
+        participant.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, aggregate, round.RoundKey,
+            round.Reports.Select(r => round.Sum.Open(r.ParticipantId, challenge)).ToList()));
+
+    [Fact]
+    public async Task An_honest_sum_opens_and_each_key_decrypts_only_once()
+    {
+        var round = await PlayRoundAsync("guard-honest");
+        var shares = new List<byte[]>();
+        foreach (var p in _participants)
+        {
+            var challenge = await ChallengeAsync(p, round, round.Aggregate, round.Commitments);
+            Assert.Equal(CkksProtection.ChallengedBlocks, challenge.Length);
+            shares.Add((await DecryptAsync(p, round, round.Aggregate, challenge)).Payload);
+        }
+        var opened = _scheme.Open(round.Aggregate, round.RoundKey, shares);
+        Assert.Equal(round.Reports.Sum(r => r.TrainSamples) / (double)(174 + 31), opened.TotalWeight, 5);
+
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => ChallengeAsync(_participants[0], round, round.Aggregate, round.Commitments));
+        Assert.Equal("round.no-key-share", again.Code);
+    }
+
+    [Fact]
+    public async Task One_participants_update_shown_as_the_sum_is_not_decrypted()
+    {
+        var round = await PlayRoundAsync("guard-substitution");
+        var budapestsOwn = round.Reports[0].SealedUpdate;
+        var zurich = _participants[1];
+        var challenge = await ChallengeAsync(zurich, round, budapestsOwn, round.Commitments);
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(zurich, round, budapestsOwn, challenge));
+        Assert.Equal("round.aggregate-refused", refused.Code);
+        Assert.Contains("not the sum", refused.Message);
+
+        // Nor can the aggregator switch to another aggregate after the challenge was chosen.
+        var switched = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(zurich, round, round.Aggregate, challenge));
+        Assert.Contains("not the aggregate it was shown", switched.Message);
+    }
+
+    [Fact]
+    public async Task A_participant_whose_update_is_left_out_or_whose_peers_are_forged_refuses()
+    {
+        var round = await PlayRoundAsync("guard-commitments");
+        var withoutZurich = round.Commitments.Take(1).ToList();
+        var leftOut = await Assert.ThrowsAsync<FederationOperationException>(() => ChallengeAsync(_participants[1], round, round.Aggregate, withoutZurich));
+        Assert.Contains("own update is not among", leftOut.Message);
+
+        var forged = round.Commitments.ToList();
+        var payload = (byte[])forged[0].Payload.Clone();
+        payload[0] ^= 1;
+        forged[0] = forged[0] with { Payload = payload };
+        var bad = await Assert.ThrowsAsync<FederationOperationException>(() => ChallengeAsync(_participants[1], round, round.Aggregate, forged));
+        Assert.Contains("does not verify", bad.Message);
+
+        var twice = round.Commitments.Append(round.Commitments[1]).ToList();
+        Assert.Contains("duplicate", (await Assert.ThrowsAsync<FederationOperationException>(() =>
+            ChallengeAsync(_participants[1], round, round.Aggregate, twice))).Message);
+    }
+
+    [Fact]
+    public async Task A_learning_failure_reaches_the_caller_as_a_clear_error()
+    {
+        var split = new DataSplit("heart", 2.0 / 3.0, 42);
+        var moments = await _participants[0].ComputeFeatureMoments(split);
+        var model = ModelSpec.Logistic(15, 2);
+        var keyShare = await _participants[0].CreateRoundKeyShare(new RoundKeyRequest("guard-diverge", 1, Protection, new byte[32]));
+        var roundKey = _scheme.CombineKeyShares([keyShare.Payload]);
+        var error = await Assert.ThrowsAsync<FederationOperationException>(() => _participants[0].Train(new RoundAssignment(
+            "guard-diverge", 1, 0, ModelFactory.InitialParameters(model, 1).Select(_ => float.MaxValue).ToArray(), model.ToJson(),
+            new LocalTrainingSettings(3, 8, "sgd", 10, 0, 0, 0), split,
+            new FeatureScalingMessage(moments.FeatureNames, moments.Sum.Select(x => x / moments.Count).ToArray(), moments.Sum.Select(_ => 1.0).ToArray()),
+            1, moments.Count, Protection, roundKey)));
+        Assert.Equal("fedcore.TrainingDivergedException", error.Code);
+    }
+}
