@@ -72,25 +72,20 @@ public sealed class ParticipantGrain(
     public async Task<ParticipantProfile> Enrol(string displayName)
     {
         var (country, organisation) = ParticipantKey.Parse(Key);
-        bool changed = false;
-        if (state.State.SigningKey is null)
+        var name = string.IsNullOrWhiteSpace(displayName) ? organisation : displayName.Trim();
+        bool newKey = state.State.SigningKey is null;
+        if (newKey)
         {
-            using var key = ParticipantSigningKey.Generate();
-            state.State.SigningKey = key.ExportPkcs8();
-            changed = true;
+            using var generated = ParticipantSigningKey.Generate();
+            state.State.SigningKey = generated.ExportPkcs8();
         }
-        using (var key = ParticipantSigningKey.Import(state.State.SigningKey))
+        if (newKey || state.State.Profile?.DisplayName != name)
         {
-            var name = string.IsNullOrWhiteSpace(displayName) ? organisation : displayName.Trim();
-            if (state.State.Profile is not { } known || known.DisplayName != name || !known.SigningPublicKey.AsSpan().SequenceEqual(key.PublicKey))
-            {
-                state.State.Profile = new ParticipantProfile(Key, country, organisation, name, key.PublicKey);
-                changed = true;
-            }
-        }
-        if (changed)
+            using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+            state.State.Profile = new ParticipantProfile(Key, country, organisation, name, key.PublicKey);
             await state.WriteStateAsync();
-        return state.State.Profile;
+        }
+        return state.State.Profile!;
     }
 
     public Task<ParticipantProfile> GetProfile() => Task.FromResult(RequireProfile());
