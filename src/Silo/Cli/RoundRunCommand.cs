@@ -21,8 +21,9 @@ public static class RoundRunCommand
         var config = new Option<FileInfo>("--config") { Description = "The job file (job.json).", Required = true };
         var data = new Option<DirectoryInfo>("--data")
         {
-            Description = "Data directory for the silos' SQLite files.",
-            DefaultValueFactory = _ => new DirectoryInfo("data"),
+            // Not the portal's data/: two clusters must never share one cluster database.
+            Description = "Data directory for the silos' SQLite files (default data/round-run, apart from the portal's data/).",
+            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "round-run")),
         };
         var jobId = new Option<string?>("--job-id") { Description = "Job id (default: the job's name and the time). An unfinished job with this id continues." };
         var verbose = new Option<bool>("--verbose") { Description = "Show the silos' logs." };
