@@ -243,7 +243,7 @@ public sealed class TrainingJobGrain(
             await Task.Run(() =>
             {
                 var commitment = sum.Add(p.ParticipantId, report.SealedUpdate);
-                if (!commitment.AsSpan().SequenceEqual(report.Commitment.Payload))
+                if (report.Commitment.ParticipantId != p.ParticipantId || !commitment.AsSpan().SequenceEqual(report.Commitment.Payload))
                     throw new FederationOperationException("round.rejected",
                         $"Job {JobId} round {round}: the update from {p.ParticipantId} does not match the commitment it signed.");
                 updates.Accept(report.Commitment);
@@ -257,7 +257,7 @@ public sealed class TrainingJobGrain(
 
         // 4. Each participant is shown the fixed aggregate and the signed commitments and challenges blocks at random;
         // 5. with every update opened at those blocks, it checks that the aggregate is their sum, then gives its share.
-        var commitments = spec.Participants.Select(p => reports.Single(r => r.ParticipantId == p.ParticipantId).Commitment).ToList();
+        var commitments = reports.Select(r => r.Commitment).ToList();
         var aggregateSha256 = SHA256.HashData(aggregate);
         var challenges = await Task.WhenAll(spec.Participants.Select(p =>
             Participant(p).ChallengeAggregate(new AggregateChallengeRequest(JobId, round, spec.Protection, aggregateSha256, commitments))));
