@@ -31,20 +31,13 @@ public sealed class ParticipantState
     public Dictionary<string, RoundSecret> RoundSecrets { get; set; } = [];
 }
 
-/// <summary>
-/// A participant's state for its current round of a job: the secret key part, then its own update's commitment,
-/// then the aggregate it was shown and the blocks it challenged.
-/// </summary>
+/// <summary>A participant's state for its current round of a job: the secret key part, then its own update's commitment.</summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundSecret(
     [property: Id(0)] int Round,
     [property: Id(1)] string Scheme,
     [property: Id(2)] byte[] Secret,
-    [property: Id(3)] byte[]? OwnCommitment = null,
-    [property: Id(4)] int UpdateLength = 0,
-    [property: Id(5)] byte[]? AggregateSha256 = null,
-    [property: Id(6)] int[]? Challenge = null,
-    [property: Id(7)] IReadOnlyList<byte[]>? Commitments = null);
+    [property: Id(3)] byte[]? OwnCommitment = null);
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -165,11 +158,14 @@ public sealed class ParticipantGrain(
             }
             return (trained, sealedUpdate, trainTime, clock.Elapsed.TotalSeconds);
         });
-        var secret = RoundSecretFor(assignment.JobId, assignment.Round, protection.Scheme);
-        state.State.RoundSecrets[assignment.JobId] = secret with { OwnCommitment = update.Commitment, UpdateLength = result.Parameters.Length };
-        await state.WriteStateAsync();
-
-        if (!protection.ProtectsUpdates)
+        if (protection.ProtectsUpdates)
+        {
+            // Kept to recognise its own update among those it is later asked to help decrypt.
+            var secret = RoundSecretFor(assignment.JobId, assignment.Round, protection.Scheme);
+            state.State.RoundSecrets[assignment.JobId] = secret with { OwnCommitment = update.Commitment };
+            await state.WriteStateAsync();
+        }
+        else
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
                 Key, assignment.JobId, assignment.Round, protection.Scheme);
 
@@ -186,7 +182,7 @@ public sealed class ParticipantGrain(
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
     }
 
-    public async Task<int[]> ChallengeAggregate(AggregateChallengeRequest request)
+    public async Task<SignedPayload> CreateDecryptionShare(DecryptionRequest request)
     {
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
@@ -210,32 +206,11 @@ public sealed class ParticipantGrain(
         if (!ledger.Accepted.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(secret.OwnCommitment))
             throw Refused(request.JobId, request.Round, "its own update is not among the committed updates");
 
-        var challenge = protection.ChooseChallenge(secret.UpdateLength);
-        state.State.RoundSecrets[request.JobId] = secret with
-        {
-            AggregateSha256 = request.AggregateSha256,
-            Challenge = challenge,
-            Commitments = request.Commitments.Select(c => c.Payload).ToList(),
-        };
-        await state.WriteStateAsync();
-        return challenge;
-    }
-
-    public async Task<SignedPayload> CreateDecryptionShare(DecryptionRequest request)
-    {
-        RequireProfile();
-        var protection = protectionSchemes.Resolve(request.Protection);
-        var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
-        if (secret.Challenge is null || secret.Commitments is null || secret.AggregateSha256 is null)
-            throw Refused(request.JobId, request.Round, "it was not shown the aggregate and its commitments first");
-        if (!System.Security.Cryptography.SHA256.HashData(request.Aggregate).AsSpan().SequenceEqual(secret.AggregateSha256))
-            throw Refused(request.JobId, request.Round, "this is not the aggregate it was shown");
-
         byte[] share;
         try
         {
-            var evidence = new AggregateEvidence(secret.Commitments, secret.Challenge, request.Openings);
-            share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, request.RoundKey, secret.Secret, evidence));
+            var commitments = request.Commitments.Select(c => c.Payload).ToList();
+            share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, request.RoundKey, secret.Secret, commitments));
         }
         catch (Exception e) when (e is AggregateRefusedException or SealedUpdateFormatException)
         {
@@ -244,8 +219,8 @@ public sealed class ParticipantGrain(
         // One decryption per round key: the secret is erased before the share leaves.
         state.State.RoundSecrets.Remove(request.JobId);
         await state.WriteStateAsync();
-        logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (aggregate sha256 {Digest})",
-            Key, request.JobId, request.Round, Convert.ToHexStringLower(secret.AggregateSha256)[..16]);
+        logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
+            Key, request.JobId, request.Round, request.Commitments.Count);
         return Sign(SignedStatement.DecryptionSharePurpose, request.JobId, request.Round, protection.Scheme, share);
     }
 

@@ -224,17 +224,22 @@ public sealed class TrainingJobGrain(
         var global = await GlobalModelAsync();
 
         // 1. A fresh key for the round: every participant makes a share over a public seed; the key is their sum.
-        var seed = RandomNumberGenerator.GetBytes(32);
-        var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
-            Participant(p).CreateRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
-        var keyPayloads = Gate(SignedStatement.KeySharePurpose, round, protection).CheckAll(keyShares);
-        var roundKey = await Task.Run(() => protection.CombineKeyShares(keyPayloads));
-        phases.Mark("key");
+        //    (The plaintext simulation has no keys and nothing to decrypt: it skips 1 and 4.)
+        byte[] roundKey = [];
+        if (protection.ProtectsUpdates)
+        {
+            var seed = RandomNumberGenerator.GetBytes(32);
+            var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
+                Participant(p).CreateRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
+            var keyPayloads = Gate(SignedStatement.KeySharePurpose, round, protection).CheckAll(keyShares);
+            roundKey = await Task.Run(() => protection.CombineKeyShares(keyPayloads));
+            phases.Mark("key");
+        }
 
         // 2. Local training everywhere, in parallel; each update comes back sealed under the round key and signed,
         // 3. and is checked and added (ciphertexts only) as soon as it arrives, while the others still train.
         var updates = Gate(SignedStatement.UpdatePurpose, round, protection);
-        var sum = protection.NewAggregate();
+        var sum = protection.NewAggregate(roundKey);
         var reports = await Task.WhenAll(spec.Participants.Select(async (p, index) =>
         {
             var report = await Participant(p).Train(new RoundAssignment(
@@ -252,23 +257,20 @@ public sealed class TrainingJobGrain(
         }));
         updates.RequireComplete();
         phases.Mark("train-and-add");
-        var aggregate = await Task.Run(sum.ToBytes);
-        phases.Mark("aggregate");
 
-        // 4. Each participant is shown the fixed aggregate and the signed commitments and challenges blocks at random;
-        // 5. with every update opened at those blocks, it checks that the aggregate is their sum, then gives its share.
-        var commitments = reports.Select(r => r.Commitment).ToList();
-        var aggregateSha256 = SHA256.HashData(aggregate);
-        var challenges = await Task.WhenAll(spec.Participants.Select(p =>
-            Participant(p).ChallengeAggregate(new AggregateChallengeRequest(JobId, round, spec.Protection, aggregateSha256, commitments))));
-        var shares = await Task.WhenAll(spec.Participants.Select(async (p, i) =>
+        // 4. Each participant is shown the aggregate and the signed commitments; it checks that the aggregate is their
+        //    sum (its own among them) before it gives its share.
+        IReadOnlyList<byte[]> sharePayloads = [];
+        if (protection.ProtectsUpdates)
         {
-            var openings = await Task.Run(() => commitments.Select(c => sum.Open(c.ParticipantId, challenges[i])).ToList());
-            return await Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, aggregate, roundKey, openings));
-        }));
-        phases.Mark("decryption-shares");
-        var sharePayloads = Gate(SignedStatement.DecryptionSharePurpose, round, protection).CheckAll(shares);
-        var mean = await Task.Run(() => protection.Open(aggregate, roundKey, sharePayloads).Mean());
+            var commitments = reports.Select(r => r.Commitment).ToList();
+            var input = await Task.Run(sum.DecryptionInput);
+            var shares = await Task.WhenAll(spec.Participants.Select(p =>
+                Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, input, roundKey, commitments))));
+            sharePayloads = Gate(SignedStatement.DecryptionSharePurpose, round, protection).CheckAll(shares);
+            phases.Mark("decryption-shares");
+        }
+        var mean = await Task.Run(() => sum.Open(sharePayloads).Mean());
         if (mean.Length != global.Length)
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
         phases.Mark("open");

@@ -1,5 +1,6 @@
 using FedCore.Aggregation.Protection;
 using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Multiparty;
 
 namespace FedCore.Tests.Aggregation;
 
@@ -9,16 +10,9 @@ public class CkksProtectionTests
     private readonly CkksProtection _scheme = new(CkksParameters.Default, bound: 4);
 
     /// <summary>One round as the grains play it, with an honest aggregator.</summary>
-    private sealed record Round(List<RoundKeyShare> Keys, byte[] RoundKey, List<SealedUpdate> Updates, ISealedAggregate Sum, byte[] Aggregate)
+    private sealed record Round(List<RoundKeyShare> Keys, byte[] RoundKey, List<SealedUpdate> Updates, ISealedAggregate Sum, byte[] Input)
     {
-        public AggregateEvidence Evidence(IUpdateProtection scheme, int updateLength)
-        {
-            var challenge = scheme.ChooseChallenge(updateLength);
-            return new AggregateEvidence(
-                Updates.Select(u => u.Commitment).ToList(),
-                challenge,
-                Updates.Select((_, i) => Sum.Open($"p{i}", challenge)).ToList());
-        }
+        public List<byte[]> Commitments => Updates.Select(u => u.Commitment).ToList();
     }
 
     private Round Play(float[][] updates, double[] weights)
@@ -27,10 +21,10 @@ public class CkksProtectionTests
         var keys = updates.Select(_ => _scheme.CreateKeyShare(seed)).ToList();
         var roundKey = _scheme.CombineKeyShares(keys.Select(k => k.PublicShare).ToList());
         var sealedUpdates = updates.Select((u, k) => _scheme.Seal(u, weights[k], roundKey)).ToList();
-        var sum = _scheme.NewAggregate();
+        var sum = _scheme.NewAggregate(roundKey);
         for (int i = 0; i < sealedUpdates.Count; i++)
             Assert.Equal(sealedUpdates[i].Commitment, sum.Add($"p{i}", sealedUpdates[i].Bytes));
-        return new Round(keys, roundKey, sealedUpdates, sum, sum.ToBytes());
+        return new Round(keys, roundKey, sealedUpdates, sum, sum.DecryptionInput());
     }
 
     [Fact]
@@ -42,8 +36,8 @@ public class CkksProtectionTests
         double[] weights = [202 / 493.0, 174 / 493.0, 117 / 493.0];
 
         var round = Play(updates, weights);
-        var shares = round.Keys.Select(k => _scheme.DecryptionShare(round.Aggregate, round.RoundKey, k.Secret, round.Evidence(_scheme, length))).ToList();
-        var opened = _scheme.Open(round.Aggregate, round.RoundKey, shares);
+        var shares = round.Keys.Select(k => _scheme.DecryptionShare(round.Input, round.RoundKey, k.Secret, round.Commitments)).ToList();
+        var opened = round.Sum.Open(shares);
 
         Assert.Equal(weights.Sum(), opened.TotalWeight, 6);
         var mean = opened.Mean();
@@ -62,8 +56,8 @@ public class CkksProtectionTests
     public void The_sum_does_not_open_without_every_participants_share()
     {
         var round = Play([[0.5f, -0.25f], [0.1f, 0.2f], [0.3f, 0.3f]], [0.3, 0.3, 0.4]);
-        var twoShares = round.Keys.Take(2).Select(k => _scheme.DecryptionShare(round.Aggregate, round.RoundKey, k.Secret, round.Evidence(_scheme, 2))).ToList();
-        Assert.ThrowsAny<Exception>(() => _scheme.Open(round.Aggregate, round.RoundKey, twoShares));
+        var twoShares = round.Keys.Take(2).Select(k => _scheme.DecryptionShare(round.Input, round.RoundKey, k.Secret, round.Commitments)).ToList();
+        Assert.Contains("Missing decryption shares from 1", Assert.Throws<SealedUpdateFormatException>(() => round.Sum.Open(twoShares)).Message);
     }
 
     [Fact]
@@ -72,22 +66,23 @@ public class CkksProtectionTests
         var random = new Random(5);
         const int length = 9000; // three ciphertexts
         var round = Play(Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray()).ToArray(), [0.3, 0.3, 0.4]);
-        var evidence = round.Evidence(_scheme, length);
-        Assert.Equal(CkksProtection.ChallengedBlocks, evidence.Challenge.Length);
-        _scheme.DecryptionShare(round.Aggregate, round.RoundKey, round.Keys[0].Secret, evidence); // the honest sum passes
+        _scheme.DecryptionShare(round.Input, round.RoundKey, round.Keys[0].Secret, round.Commitments); // the honest sum passes
 
-        // The aggregator shows participant 0's own ciphertext as if it were the sum.
-        var refused = Assert.Throws<AggregateRefusedException>(() =>
-            _scheme.DecryptionShare(round.Updates[0].Bytes, round.RoundKey, round.Keys[1].Secret, evidence));
-        Assert.Contains("not the sum", refused.Message);
-        // Or leaves one update out of the openings, or opens another update in its place.
-        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(round.Aggregate, round.RoundKey, round.Keys[1].Secret,
-            evidence with { Openings = evidence.Openings.Take(2).ToList() }));
-        Assert.Contains("does not match its signed commitment", Assert.Throws<AggregateRefusedException>(() =>
-            _scheme.DecryptionShare(round.Aggregate, round.RoundKey, round.Keys[1].Secret,
-                evidence with { Openings = [evidence.Openings[0], evidence.Openings[0], evidence.Openings[2]] })).Message);
-        // Without a challenge nothing would tie the aggregate to the commitments: refused outright.
-        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(round.Aggregate, round.RoundKey, round.Keys[1].Secret, evidence with { Challenge = [] }));
+        // The aggregator shows participant 0's own update (its masks) as if it were the sum.
+        var ownMasks = CiphertextMasks.Of(EncryptedVector.FromBytes(round.Updates[0].Bytes, CkksParameters.Default)).ToBytes();
+        Assert.Contains("not the sum", Assert.Throws<AggregateRefusedException>(() =>
+            _scheme.DecryptionShare(ownMasks, round.RoundKey, round.Keys[1].Secret, round.Commitments)).Message);
+        // Or the sum of two of the three updates, or the true sum with one commitment left out or counted twice.
+        var twoOfThree = _scheme.Aggregate(round.RoundKey, round.Updates.Take(2).Select(u => u.Bytes).ToList()).DecryptionInput();
+        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(twoOfThree, round.RoundKey, round.Keys[1].Secret, round.Commitments));
+        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(round.Input, round.RoundKey, round.Keys[1].Secret, round.Commitments.Take(2).ToList()));
+        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(round.Input, round.RoundKey, round.Keys[1].Secret, [.. round.Commitments, round.Commitments[0]]));
+        // One coefficient of the masks changed is enough.
+        var tampered = (byte[])round.Input.Clone();
+        tampered[^100] ^= 1;
+        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(tampered, round.RoundKey, round.Keys[1].Secret, round.Commitments));
+        // Without commitments nothing ties the aggregate to the updates: refused outright.
+        Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(round.Input, round.RoundKey, round.Keys[1].Secret, []));
     }
 
     [Fact]
@@ -105,7 +100,8 @@ public class CkksProtectionTests
     [Fact]
     public void Garbage_in_place_of_a_sealed_update_is_a_format_error_naming_it()
     {
-        var error = Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([[1, 2, 3, 4]]));
+        var roundKey = _scheme.CombineKeyShares([_scheme.CreateKeyShare(new byte[32]).PublicShare]);
+        var error = Assert.Throws<SealedUpdateFormatException>(() => _scheme.Aggregate(roundKey, [[1, 2, 3, 4]]));
         Assert.Contains("sealed update from #0", error.Message);
     }
 
@@ -115,10 +111,10 @@ public class CkksProtectionTests
         var seed = new byte[32];
         var keyA = _scheme.CombineKeyShares([_scheme.CreateKeyShare(seed).PublicShare]);
         var keyB = _scheme.CombineKeyShares([_scheme.CreateKeyShare(seed).PublicShare]);
-        var sum = _scheme.NewAggregate();
+        var sum = _scheme.NewAggregate(keyA);
         sum.Add("HU/a", _scheme.Seal([0.1f, 0.2f], 1, keyA).Bytes);
         Assert.Contains("another round key", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", _scheme.Seal([0.1f, 0.2f], 1, keyB).Bytes)).Message);
-        Assert.Contains("carries 4 values, not 3", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", _scheme.Seal([0.1f, 0.2f, 0.3f], 1, keyA).Bytes)).Message);
+        Assert.Contains("lengths 3 and 4", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", _scheme.Seal([0.1f, 0.2f, 0.3f], 1, keyA).Bytes)).Message);
         Assert.Contains("second sealed update from HU/a", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("HU/a", _scheme.Seal([0.3f, 0.2f], 1, keyA).Bytes)).Message);
         Assert.Equal(1, sum.Count);
     }

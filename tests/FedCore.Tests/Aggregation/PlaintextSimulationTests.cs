@@ -14,8 +14,9 @@ public class PlaintextSimulationTests
         double[] weights = [0.1, 0.4, 0.2, 0.25, 0.05];
 
         var sealedUpdates = updates.Select((u, k) => _scheme.Seal(u, weights[k], []).Bytes).ToList();
-        var aggregate = _scheme.Add(sealedUpdates);
-        var opened = _scheme.Open(aggregate, [], sealedUpdates.Select(_ => _scheme.DecryptionShare(aggregate, [], [], new AggregateEvidence([], [], []))).ToList());
+        var aggregate = _scheme.Aggregate([], sealedUpdates);
+        Assert.Empty(aggregate.DecryptionInput());
+        var opened = aggregate.Open([]);
 
         Assert.Equal(weights.Sum(), opened.TotalWeight, 12);
         var mean = opened.Mean();
@@ -32,9 +33,9 @@ public class PlaintextSimulationTests
     {
         var one = _scheme.Seal([1f, 2f], 1, []).Bytes;
         var three = _scheme.Seal([1f, 2f, 3f], 1, []).Bytes;
-        Assert.Contains("bad header", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]])).Message);
-        Assert.Contains("declares 2 values", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([one[..^1]])).Message);
-        Assert.Contains("#1 has 3 values", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Add([one, three])).Message);
+        Assert.Contains("bad header", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Aggregate([], [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]])).Message);
+        Assert.Contains("declares 2 values", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Aggregate([], [one[..^1]])).Message);
+        Assert.Contains("#1 has 3 values", Assert.Throws<SealedUpdateFormatException>(() => _scheme.Aggregate([], [one, three])).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => _scheme.Seal([1f], 0, []));
         Assert.Throws<ArgumentOutOfRangeException>(() => _scheme.Seal([1f], double.NaN, []));
     }

@@ -82,7 +82,7 @@ public class MultipartyTests(ITestOutputHelper output)
         EncryptedVector zero = EncryptedVector.Encrypt(key, new double[parameters.RingDimension], 1);
         ulong[] partial = secrets[0].PartialDecryptionWithoutFlooding(zero, 0);
         var q0 = new FedCore.Crypto.Ring.Modulus(parameters.WireModulus);
-        long[] noise = zero.C0(0).ToArray().Zip(partial, (c0, h) => q0.ToCentered(q0.Add(c0, h))).ToArray();
+        long[] noise = ReadC0(zero, 0).Zip(partial, (c0, h) => q0.ToCentered(q0.Add(c0, h))).ToArray();
         double sd = Math.Sqrt(noise.Average(e => (double)e * e));
         Assert.InRange(sd, 12, 18);
         Assert.True(noise.Max(Math.Abs) < 130);
@@ -217,5 +217,12 @@ public class MultipartyTests(ITestOutputHelper output)
         Assert.Equal(
             CommonReferencePolynomial.Expand(parameters, seed).NttForm.Residue(1).ToArray(),
             CommonReferencePolynomial.Expand(parameters, seed).NttForm.Residue(1).ToArray());
+    }
+
+    private static ulong[] ReadC0(EncryptedVector vector, int chunk)
+    {
+        var c0 = new ulong[vector.Parameters.RingDimension];
+        vector.ReadC0(chunk, c0);
+        return c0;
     }
 }

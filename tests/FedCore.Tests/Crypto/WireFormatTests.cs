@@ -36,12 +36,9 @@ public class WireFormatTests(ITestOutputHelper output)
             (WireKind.CollectivePublicKey, Key.ToBytes()),
             (WireKind.EncryptedVector, Vector.ToBytes()),
             (WireKind.DecryptionShare, Share.ToBytes()),
-            (WireKind.CommitmentOpenings, CommitmentOpenings.ToBytes(Parameters, [Commitment.Open(0), Commitment.Open(Commitment.LeafCount - 1)])),
+            (WireKind.CiphertextMasks, CiphertextMasks.Of(Vector).ToBytes()),
+            (WireKind.CiphertextSketch, CiphertextSketch.Of(Vector).ToBytes()),
         ];
-
-        public CiphertextCommitment Commitment => _commitment ??= CiphertextCommitment.Commit(Vector);
-
-        private CiphertextCommitment? _commitment;
 
         /// <summary>Parses as <paramref name="kind"/> and returns the object's own serialisation.</summary>
         public byte[] Reparse(WireKind kind, byte[] bytes) => kind switch
@@ -51,7 +48,8 @@ public class WireFormatTests(ITestOutputHelper output)
             WireKind.CollectivePublicKey => CollectivePublicKey.FromBytes(bytes, Parameters).ToBytes(),
             WireKind.EncryptedVector => EncryptedVector.FromBytes(bytes, Parameters).ToBytes(),
             WireKind.DecryptionShare => DecryptionShare.FromBytes(bytes, Parameters).ToBytes(),
-            WireKind.CommitmentOpenings => CommitmentOpenings.ToBytes(Parameters, CommitmentOpenings.FromBytes(bytes, Parameters)),
+            WireKind.CiphertextMasks => CiphertextMasks.FromBytes(bytes, Parameters).ToBytes(),
+            WireKind.CiphertextSketch => CiphertextSketch.FromBytes(bytes, Parameters).ToBytes(),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }

@@ -1,5 +1,6 @@
 using FedCore.Aggregation.Protection;
 using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Multiparty;
 using FedCore.Data;
 using FedCore.Jobs;
 using FedCore.Learning;
@@ -35,7 +36,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private sealed record PlayedRound(string JobId, int Round, byte[] RoundKey, LocalTrainingReport[] Reports, ISealedAggregate Sum, byte[] Aggregate)
+    private sealed record PlayedRound(string JobId, int Round, byte[] RoundKey, LocalTrainingReport[] Reports, ISealedAggregate Sum, byte[] Input)
     {
         public IReadOnlyList<SignedPayload> Commitments => Reports.Select(r => r.Commitment).ToList();
     }
@@ -54,19 +55,14 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
             jobId, 1, 0, ModelFactory.InitialParameters(model, 1), model.ToJson(),
             new LocalTrainingSettings(1, 8, "sgd", 0.05, 0, 0, 0), split,
             new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), i, moments.Sum(m => m.Count), Protection, roundKey))));
-        var sum = _scheme.NewAggregate();
+        var sum = _scheme.NewAggregate(roundKey);
         foreach (var r in reports)
             Assert.Equal(r.Commitment.Payload, sum.Add(r.ParticipantId, r.SealedUpdate));
-        return new PlayedRound(jobId, 1, roundKey, reports, sum, sum.ToBytes());
+        return new PlayedRound(jobId, 1, roundKey, reports, sum, sum.DecryptionInput());
     }
 
-    private async Task<int[]> ChallengeAsync(IParticipantGrain participant, PlayedRound round, byte[] shownAggregate, IReadOnlyList<SignedPayload> commitments) =>
-        await participant.ChallengeAggregate(new AggregateChallengeRequest(round.JobId, round.Round, Protection,
-            System.Security.Cryptography.SHA256.HashData(shownAggregate), commitments));
-
-    private Task<SignedPayload> DecryptAsync(IParticipantGrain participant, PlayedRound round, byte[] aggregate, int[] challenge) =>
-        participant.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, aggregate, round.RoundKey,
-            round.Reports.Select(r => round.Sum.Open(r.ParticipantId, challenge)).ToList()));
+    private static Task<SignedPayload> DecryptAsync(IParticipantGrain participant, PlayedRound round, byte[] shown, IReadOnlyList<SignedPayload> commitments) =>
+        participant.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, shown, round.RoundKey, commitments));
 
     [Fact]
     public async Task An_honest_sum_opens_and_each_key_decrypts_only_once()
@@ -74,15 +70,11 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var round = await PlayRoundAsync("guard-honest");
         var shares = new List<byte[]>();
         foreach (var p in _participants)
-        {
-            var challenge = await ChallengeAsync(p, round, round.Aggregate, round.Commitments);
-            Assert.Equal(CkksProtection.ChallengedBlocks, challenge.Length);
-            shares.Add((await DecryptAsync(p, round, round.Aggregate, challenge)).Payload);
-        }
-        var opened = _scheme.Open(round.Aggregate, round.RoundKey, shares);
+            shares.Add((await DecryptAsync(p, round, round.Input, round.Commitments)).Payload);
+        var opened = round.Sum.Open(shares);
         Assert.Equal(round.Reports.Sum(r => r.TrainSamples) / (double)(174 + 31), opened.TotalWeight, 5);
 
-        var again = await Assert.ThrowsAsync<FederationOperationException>(() => ChallengeAsync(_participants[0], round, round.Aggregate, round.Commitments));
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(_participants[0], round, round.Input, round.Commitments));
         Assert.Equal("round.no-key-share", again.Code);
     }
 
@@ -90,16 +82,14 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     public async Task One_participants_update_shown_as_the_sum_is_not_decrypted()
     {
         var round = await PlayRoundAsync("guard-substitution");
-        var budapestsOwn = round.Reports[0].SealedUpdate;
+        var budapestsOwn = CiphertextMasks.Of(EncryptedVector.FromBytes(round.Reports[0].SealedUpdate, CkksParameters.Default)).ToBytes();
         var zurich = _participants[1];
-        var challenge = await ChallengeAsync(zurich, round, budapestsOwn, round.Commitments);
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(zurich, round, budapestsOwn, challenge));
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(zurich, round, budapestsOwn, round.Commitments));
         Assert.Equal("round.aggregate-refused", refused.Code);
         Assert.Contains("not the sum", refused.Message);
 
-        // Nor can the aggregator switch to another aggregate after the challenge was chosen.
-        var switched = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(zurich, round, round.Aggregate, challenge));
-        Assert.Contains("not the aggregate it was shown", switched.Message);
+        // A refusal spends nothing: the honest sum is still decrypted afterwards.
+        await DecryptAsync(zurich, round, round.Input, round.Commitments);
     }
 
     [Fact]
@@ -107,19 +97,19 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     {
         var round = await PlayRoundAsync("guard-commitments");
         var withoutZurich = round.Commitments.Take(1).ToList();
-        var leftOut = await Assert.ThrowsAsync<FederationOperationException>(() => ChallengeAsync(_participants[1], round, round.Aggregate, withoutZurich));
+        var leftOut = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(_participants[1], round, round.Input, withoutZurich));
         Assert.Contains("own update is not among", leftOut.Message);
 
         var forged = round.Commitments.ToList();
         var payload = (byte[])forged[0].Payload.Clone();
         payload[0] ^= 1;
         forged[0] = forged[0] with { Payload = payload };
-        var bad = await Assert.ThrowsAsync<FederationOperationException>(() => ChallengeAsync(_participants[1], round, round.Aggregate, forged));
+        var bad = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(_participants[1], round, round.Input, forged));
         Assert.Contains("does not verify", bad.Message);
 
         var twice = round.Commitments.Append(round.Commitments[1]).ToList();
         Assert.Contains("duplicate", (await Assert.ThrowsAsync<FederationOperationException>(() =>
-            ChallengeAsync(_participants[1], round, round.Aggregate, twice))).Message);
+            DecryptAsync(_participants[1], round, round.Input, twice))).Message);
     }
 
     [Fact]

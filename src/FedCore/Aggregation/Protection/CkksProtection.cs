@@ -51,56 +51,54 @@ public sealed class CkksProtection : IUpdateProtection
     {
         if (!(weight > 0) || weight > Bound)
             throw new UpdateOutOfBoundsException($"An update's weight must lie in (0, {Bound}], not {weight}.");
-        var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
-        var values = new double[update.Length + 1];
         for (int i = 0; i < update.Length; i++)
         {
-            double v = update[i];
-            if (!double.IsFinite(v) || Math.Abs(v) > Bound)
+            if (!float.IsFinite(update[i]) || Math.Abs(update[i]) > Bound)
                 throw new UpdateOutOfBoundsException(
-                    $"Update value {v} at index {i} is beyond the job's bound ±{Bound}; raise the bound (it sets the encryption scale) or train with a smaller step.", i);
-            values[i] = weight * v;
+                    $"Update value {update[i]} at index {i} is beyond the job's bound ±{Bound}; raise the bound (it sets the encryption scale) or train with a smaller step.", i);
         }
-        values[^1] = weight;
-        var vector = EncryptedVector.Encrypt(key, values, Bound);
-        return new SealedUpdate(vector.ToBytes(), CiphertextCommitment.Commit(vector).Root);
+        var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
+        var vector = EncryptedVector.EncryptWeighted(key, update, weight, Bound);
+        return new SealedUpdate(vector.WireBuffer, Commitment(vector));
     }
 
-    /// <summary>Blocks a participant opens at random before it helps decrypt: a sum that is wrong on a fraction d of the blocks passes with (1 − d)^40.</summary>
-    public const int ChallengedBlocks = 40;
+    /// <summary>
+    /// What an update's author signs: SHA-256 of the sealed bytes (so the aggregator can show it added exactly those)
+    /// and the sketch of its masks (so every participant can check the masks it is asked to decrypt are the sum).
+    /// </summary>
+    private static byte[] Commitment(EncryptedVector vector) => [.. vector.Sha256(), .. CiphertextSketch.Of(vector).ToBytes()];
 
-    public int[] ChooseChallenge(int updateLength) =>
-        AggregateVerification.ChooseLeaves(CiphertextCommitment.LeafCountFor(Parameters, updateLength + 1), ChallengedBlocks);
+    private CiphertextSketch SketchOf(byte[] commitment, string what)
+    {
+        if (commitment.Length != Sha256Length + CiphertextSketch.WireLength(Parameters))
+            throw new SealedUpdateFormatException($"{SchemeName}: {what} has {commitment.Length} bytes, not the {Sha256Length + CiphertextSketch.WireLength(Parameters)} of a commitment.");
+        return Read(() => CiphertextSketch.FromBytes(commitment.AsSpan(Sha256Length), Parameters), what);
+    }
 
-    public ISealedAggregate NewAggregate() => new Sum(Parameters);
+    private const int Sha256Length = 32;
 
-    public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret, AggregateEvidence evidence)
+    public ISealedAggregate NewAggregate(byte[] roundKey) => new Sum(this, Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key"));
+
+    public byte[] DecryptionShare(byte[] decryptionInput, byte[] roundKey, byte[] secret, IReadOnlyList<byte[]> commitments)
     {
         var share = Read(() => SecretKeyShare.FromBytes(secret, Parameters), "secret key share");
         var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
-        var vector = Read(() => EncryptedVector.FromBytes(aggregate, Parameters), "aggregate");
-        // No share without evidence that this is the sum of the committed updates (see CiphertextCommitment).
-        if (evidence.Challenge.Length == 0)
-            throw new AggregateRefusedException($"{SchemeName}: no blocks were challenged, so nothing ties the aggregate to the committed updates.");
-        var openings = evidence.Openings.Select((o, i) => Read(() => CommitmentOpenings.FromBytes(o, Parameters), $"openings of update #{i}")).ToList();
+        var masks = Read(() => CiphertextMasks.Adopt(decryptionInput, Parameters), "aggregate masks");
+        if (commitments.Count == 0)
+            throw new AggregateRefusedException($"{SchemeName}: no committed updates, so nothing ties the aggregate to them.");
+        // No share without evidence that these masks are the sum of the committed updates (see CiphertextSketch).
+        CiphertextSketch expected;
         try
         {
-            AggregateVerification.Verify(vector, evidence.Commitments, evidence.Challenge, openings);
+            expected = CiphertextSketch.Sum(commitments.Select((c, i) => SketchOf(c, $"commitment #{i}")));
         }
-        catch (AggregateVerificationException e)
+        catch (ArgumentException e)
         {
-            throw new AggregateRefusedException($"{SchemeName}: {e.Message}", e);
+            throw new AggregateRefusedException($"{SchemeName}: the committed updates do not belong together: {e.Message}", e);
         }
-        return share.CreateDecryptionShare(key, vector).ToBytes();
-    }
-
-    public AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares)
-    {
-        var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
-        var vector = Read(() => EncryptedVector.FromBytes(aggregate, Parameters), "aggregate");
-        var decryptionShares = shares.Select((s, k) => Read(() => Crypto.Multiparty.DecryptionShare.FromBytes(s, Parameters), $"decryption share #{k}")).ToList();
-        var values = JointDecryption.Combine(key, vector, decryptionShares);
-        return new AggregatedUpdate(values[..^1], values[^1]);
+        if (!CiphertextSketch.Of(masks).Matches(expected))
+            throw new AggregateRefusedException($"{SchemeName}: the aggregate is not the sum of the {commitments.Count} committed updates (its sketch differs from the sum of theirs).");
+        return Read(() => share.CreateDecryptionShare(key, masks).WireBuffer, "aggregate masks");
     }
 
     private static T Read<T>(Func<T> read, string what)
@@ -117,71 +115,71 @@ public sealed class CkksProtection : IUpdateProtection
     }
 
     /// <summary>
-    /// Parses and commits to (the costly part, outside the lock) and checks each ciphertext as it arrives; the
-    /// additions happen once, in place, when the sum is asked for. Keeps each contributor's commitment to open it.
+    /// Checks each sealed update as it arrives (parse, hash, sketch: the costly part, outside the lock) and adds it
+    /// into the packed running sum, one ciphertext at a time.
     /// </summary>
-    private sealed class Sum(CkksParameters parameters) : ISealedAggregate
+    private sealed class Sum(CkksProtection scheme, CollectivePublicKey key) : ISealedAggregate
     {
         private readonly Lock _lock = new();
-        private readonly Dictionary<string, (EncryptedVector Vector, CiphertextCommitment Commitment)> _updates = [];
-        private EncryptedVector? _first;
+        private readonly HashSet<string> _contributors = [];
+        private readonly EncryptedVectorSum _sum = new();
+        private EncryptedVector? _aggregate;
 
         public int Count
         {
             get
             {
                 lock (_lock)
-                    return _updates.Count;
+                    return _contributors.Count;
             }
         }
 
         public byte[] Add(string contributor, byte[] sealedUpdate)
         {
-            var vector = Read(() => EncryptedVector.FromBytes(sealedUpdate, parameters), $"sealed update from {contributor}");
-            var commitment = CiphertextCommitment.Commit(vector);
+            var vector = Read(() => EncryptedVector.Adopt(sealedUpdate, scheme.Parameters), $"sealed update from {contributor}");
+            if (!vector.KeyId.Span.SequenceEqual(key.KeyId.Span))
+                throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} is encrypted under another round key.");
+            var commitment = Commitment(vector);
             lock (_lock)
             {
-                if (_updates.ContainsKey(contributor))
+                if (_aggregate is not null)
+                    throw new InvalidOperationException("The aggregate was already fixed for decryption; no more updates can be added.");
+                if (!_contributors.Add(contributor))
                     throw new SealedUpdateFormatException($"{SchemeName}: a second sealed update from {contributor}.");
-                // Checked on arrival: an update that does not belong with the others is refused at once.
-                if (_first is not null && Mismatch(_first, vector) is { } reason)
-                    throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} does not match the others: {reason}.");
-                _first ??= vector;
-                _updates[contributor] = (vector, commitment);
+                try
+                {
+                    _sum.Add(vector);
+                }
+                catch (ArgumentException e)
+                {
+                    _contributors.Remove(contributor);
+                    throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} does not match the others: {e.Message}", e);
+                }
             }
-            return commitment.Root;
+            return commitment;
         }
 
-        public byte[] Open(string contributor, int[] challenge)
+        /// <summary>The aggregate's masks; fixes the aggregate (nothing can be added afterwards).</summary>
+        public byte[] DecryptionInput() => CiphertextMasks.Of(Fix()).WireBuffer;
+
+        public AggregatedUpdate Open(IReadOnlyList<byte[]> shares)
         {
-            CiphertextCommitment commitment;
-            lock (_lock)
+            var aggregate = Fix();
+            var decryptionShares = shares.Select((s, k) => Read(() => Crypto.Multiparty.DecryptionShare.Adopt(s, scheme.Parameters), $"decryption share #{k}")).ToList();
+            var weightedSum = new double[aggregate.Length - 1];
+            var weight = new double[1];
+            Read(() =>
             {
-                if (!_updates.TryGetValue(contributor, out var update))
-                    throw new ArgumentException($"No sealed update from {contributor} was added.", nameof(contributor));
-                commitment = update.Commitment;
-            }
-            var openings = challenge.Select(leaf => leaf >= 0 && leaf < commitment.LeafCount
-                ? commitment.Open(leaf)
-                : throw new ArgumentOutOfRangeException(nameof(challenge), leaf, $"The commitment has {commitment.LeafCount} blocks.")).ToList();
-            return CommitmentOpenings.ToBytes(parameters, openings);
+                JointDecryption.Combine(key, aggregate, decryptionShares, weightedSum, weight);
+                return 0;
+            }, "decryption shares");
+            return new AggregatedUpdate(weightedSum, weight[0]);
         }
 
-        private static string? Mismatch(EncryptedVector first, EncryptedVector other) =>
-            !other.KeyId.Span.SequenceEqual(first.KeyId.Span) ? "it is encrypted under another round key"
-            : other.Length != first.Length ? $"it carries {other.Length} values, not {first.Length}"
-            : other.Scale != first.Scale ? "it was encrypted at another scale (another update bound)"
-            : other.Parameters != first.Parameters ? $"it uses parameter set {other.Parameters.Name}, not {first.Parameters.Name}"
-            : null;
-
-        public byte[] ToBytes()
+        private EncryptedVector Fix()
         {
             lock (_lock)
-            {
-                if (_updates.Count == 0)
-                    throw new InvalidOperationException("Nothing was added.");
-                return Read(() => EncryptedVector.Sum(_updates.Values.Select(u => u.Vector)).ToBytes(), "sealed updates");
-            }
+                return _aggregate ??= _contributors.Count == 0 ? throw new InvalidOperationException("Nothing was added.") : _sum.ToVector();
         }
     }
 }

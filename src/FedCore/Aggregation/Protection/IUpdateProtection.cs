@@ -3,26 +3,26 @@ namespace FedCore.Aggregation.Protection;
 /// <summary>
 /// The one seam through which a participant's model update leaves it, is aggregated, and comes back as a
 /// sum. Only an implementation of this interface ever sees a participant's plaintext update: the
-/// participant hands it in through <see cref="Seal"/>, and what comes out of <see cref="Open"/> is the
-/// weighted sum over all participants of the round.
+/// participant hands it in through <see cref="Seal"/>, and what comes out of <see cref="ISealedAggregate.Open"/> is
+/// the weighted sum over all participants of the round.
 ///
-/// The message flow is the multiparty one, the same for every scheme:
+/// The message flow is the multiparty one:
 ///   participant: CreateKeyShare(round seed)          → secret (kept at home) + public share
 ///   anyone:      CombineKeyShares(public shares)     → the round key
 ///   participant: Seal(update, weight, round key)     → sealed update and the commitment it signs
-///   aggregator:  NewAggregate().Add(sealed update)…  → sealed aggregate (updates are added as they arrive)
-///   participant: ChooseChallenge(length)             → positions to open, chosen after the aggregate is fixed
-///   aggregator:  aggregate.Open(contributor, positions) for every contributor
-///   participant: DecryptionShare(aggregate, secret, evidence) → share, only if the evidence shows the aggregate
-///                is the sum of the committed updates (empty share where a scheme needs none)
-///   anyone:      Open(aggregate, shares)             → Σ weightᵢ·updateᵢ and Σ weightᵢ
+///   aggregator:  NewAggregate(round key).Add(…)      → sealed aggregate (updates are added as they arrive)
+///   participant: DecryptionShare(aggregate.DecryptionInput(), secret, signed commitments) → its share, only if the
+///                input is provably the sum of the committed updates
+///   aggregator:  aggregate.Open(shares)              → Σ weightᵢ·updateᵢ and Σ weightᵢ
+/// A scheme that does not protect updates (<see cref="ProtectsUpdates"/> false) has no keys and no shares: hosts
+/// skip those steps.
 /// </summary>
 public interface IUpdateProtection
 {
     /// <summary>Scheme name carried in every sealed update, e.g. "ckks" or "plaintext-simulation".</summary>
     string Scheme { get; }
 
-    /// <summary>False only for the plaintext simulation, which hosts must log as such.</summary>
+    /// <summary>False only for the plaintext simulation, which hosts must log as such; it needs no round key and no decryption.</summary>
     bool ProtectsUpdates { get; }
 
     RoundKeyShare CreateKeyShare(ReadOnlySpan<byte> roundSeed);
@@ -32,62 +32,50 @@ public interface IUpdateProtection
     /// <summary>Encrypts weight·update and the weight; returns the bytes and the commitment its author signs.</summary>
     SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey);
 
-    /// <summary>Participant: fresh random positions it wants opened before it helps decrypt an aggregate of updates of this length.</summary>
-    int[] ChooseChallenge(int updateLength);
-
-
-    /// <summary>An empty aggregate to which sealed updates are added one by one, as they arrive.</summary>
-    ISealedAggregate NewAggregate();
+    /// <summary>An empty aggregate for one round key, to which sealed updates are added one by one, as they arrive.</summary>
+    ISealedAggregate NewAggregate(byte[] roundKey);
 
     /// <summary>
-    /// Participant: its share of the decryption of <paramref name="aggregate"/> — refused (<see cref="AggregateRefusedException"/>)
-    /// unless <paramref name="evidence"/> shows that the aggregate is the sum of the committed updates.
+    /// Participant: its share of the decryption of <paramref name="decryptionInput"/> — refused (<see cref="AggregateRefusedException"/>)
+    /// unless the input is the sum of the updates behind <paramref name="commitments"/> (each already checked as signed by its author).
     /// </summary>
-    byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret, AggregateEvidence evidence);
-
-    AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares);
+    byte[] DecryptionShare(byte[] decryptionInput, byte[] roundKey, byte[] secret, IReadOnlyList<byte[]> commitments);
 }
 
 /// <summary>
-/// A running sum of sealed updates. <see cref="Add"/> may be called from several threads at once; the first
-/// update fixes the length, and a malformed one is refused without changing the sum.
+/// A running sum of sealed updates under one round key. <see cref="Add"/> may be called from several threads at once;
+/// the first update fixes the length, and a malformed one is refused without changing the sum.
 /// </summary>
 public interface ISealedAggregate
 {
     int Count { get; }
 
-    /// <summary>Adds one contributor's sealed update; returns its commitment (<see cref="IUpdateProtection.Commit"/>).</summary>
+    /// <summary>Adds one contributor's sealed update; returns the commitment its author should have signed.</summary>
     byte[] Add(string contributor, byte[] sealedUpdate);
 
-    /// <summary>The sealed sum of everything added so far.</summary>
-    byte[] ToBytes();
+    /// <summary>What every participant is shown to give its decryption share (empty where a scheme needs none).</summary>
+    byte[] DecryptionInput();
 
-    /// <summary>One contributor's update opened at the challenged positions, for a participant's check of the sum.</summary>
-    byte[] Open(string contributor, int[] challenge);
+    /// <summary>The opened sum, from one decryption share per participant of the round key.</summary>
+    AggregatedUpdate Open(IReadOnlyList<byte[]> shares);
 }
 
 public static class UpdateProtectionExtensions
 {
     /// <summary>Adds a batch of sealed updates in one go (the streaming form is <see cref="IUpdateProtection.NewAggregate"/>).</summary>
-    public static byte[] Add(this IUpdateProtection protection, IReadOnlyList<byte[]> sealedUpdates)
+    public static ISealedAggregate Aggregate(this IUpdateProtection protection, byte[] roundKey, IReadOnlyList<byte[]> sealedUpdates)
     {
         if (sealedUpdates.Count == 0)
             throw new ArgumentException("Nothing to add: no sealed updates.", nameof(sealedUpdates));
-        var aggregate = protection.NewAggregate();
+        var aggregate = protection.NewAggregate(roundKey);
         for (int i = 0; i < sealedUpdates.Count; i++)
             aggregate.Add($"#{i}", sealedUpdates[i]);
-        return aggregate.ToBytes();
+        return aggregate;
     }
 }
 
 /// <summary>A sealed update and the commitment to it (what its author signs; parts of the update can be opened against it).</summary>
 public sealed record SealedUpdate(byte[] Bytes, byte[] Commitment);
-
-/// <summary>
-/// What a participant holds before it helps decrypt an aggregate: the signed commitments of the round's updates,
-/// the positions it challenged, and the aggregator's openings of every update there (one per commitment, in order).
-/// </summary>
-public sealed record AggregateEvidence(IReadOnlyList<byte[]> Commitments, int[] Challenge, IReadOnlyList<byte[]> Openings);
 
 /// <summary>A participant's part of a round key: <see cref="Secret"/> never leaves the participant's country.</summary>
 public sealed record RoundKeyShare(byte[] Secret, byte[] PublicShare);

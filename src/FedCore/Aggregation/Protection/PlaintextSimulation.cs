@@ -35,18 +35,10 @@ public sealed class PlaintextSimulation : IUpdateProtection
     /// <summary>SHA-256 of the payload: the simulation has nothing to open selectively.</summary>
     private static byte[] Commit(byte[] sealedUpdate) => System.Security.Cryptography.SHA256.HashData(sealedUpdate);
 
-    /// <summary>Nothing to check: in the simulation the aggregator sees every update anyway.</summary>
-    public int[] ChooseChallenge(int updateLength) => [];
+    public ISealedAggregate NewAggregate(byte[] roundKey) => new Sum();
 
-    public ISealedAggregate NewAggregate() => new Sum();
-
-    public byte[] DecryptionShare(byte[] aggregate, byte[] roundKey, byte[] secret, AggregateEvidence evidence) => [];
-
-    public AggregatedUpdate Open(byte[] aggregate, byte[] roundKey, IReadOnlyList<byte[]> shares)
-    {
-        var (values, weight) = Read(aggregate, "aggregate");
-        return new AggregatedUpdate(values, weight);
-    }
+    /// <summary>Nothing to decrypt: in the simulation the aggregator sees every update anyway.</summary>
+    public byte[] DecryptionShare(byte[] decryptionInput, byte[] roundKey, byte[] secret, IReadOnlyList<byte[]> commitments) => [];
 
     private static byte[] Write(double[] values, double weight)
     {
@@ -82,8 +74,6 @@ public sealed class PlaintextSimulation : IUpdateProtection
 
         public int Count { get; private set; }
 
-        public byte[] Open(string contributor, int[] challenge) => [];
-
         public byte[] Add(string contributor, byte[] sealedUpdate)
         {
             var (values, weight) = Read(sealedUpdate, $"sealed update from {contributor}");
@@ -102,10 +92,12 @@ public sealed class PlaintextSimulation : IUpdateProtection
             return Commit(sealedUpdate);
         }
 
-        public byte[] ToBytes()
+        public byte[] DecryptionInput() => [];
+
+        public AggregatedUpdate Open(IReadOnlyList<byte[]> shares)
         {
             lock (_lock)
-                return _values is null ? throw new InvalidOperationException("Nothing was added.") : Write(_values, _weight);
+                return _values is null ? throw new InvalidOperationException("Nothing was added.") : new AggregatedUpdate(_values, _weight);
         }
     }
 }

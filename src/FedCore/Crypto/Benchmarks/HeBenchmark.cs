@@ -5,6 +5,7 @@ using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
 using FedCore.Crypto.Ring;
 using FedCore.Crypto.Rlwe;
+using FedCore.Crypto.Wire;
 
 namespace FedCore.Crypto.Benchmarks;
 
@@ -238,21 +239,37 @@ public static class HeBenchmark
         });
         EncryptedVector one = EncryptedVector.Encrypt(key, values, options.Bound);
         EncryptedVector other = EncryptedVector.Encrypt(key, values, options.Bound);
-        // The aggregator's step: accumulate one more ciphertext (both polynomials) into a running sum.
-        ulong[] sumC0 = one.C0(0).ToArray(), sumC1 = one.C1(0).ToArray();
+        // The aggregator's step: accumulate one more ciphertext (both polynomials) into the packed running sum, as
+        // EncryptedVectorSum does: unpack sum and addend, add, pack the sum again.
+        int bits = parameters.WireModulusBits;
+        byte[] packedSum = new byte[2 * EncryptedVector.PackedPolynomialLength(parameters)];
+        var sum = new ulong[n];
+        var addend = new ulong[n];
         Timing add = Time(options, () =>
         {
-            RnsRing.AddInPlace(q0, sumC0, other.C0(0));
-            RnsRing.AddInPlace(q0, sumC1, other.C1(0));
+            for (int part = 0; part < 2; part++)
+            {
+                Span<byte> packed = packedSum.AsSpan(part * packedSum.Length / 2, packedSum.Length / 2);
+                BitPacking.Unpack(packed, bits, ulong.MaxValue, sum, out _);
+                if (part == 0)
+                    other.ReadC0(0, addend);
+                else
+                    other.ReadC1(0, addend);
+                RnsRing.AddInPlace(q0, sum, addend);
+                BitPacking.Pack(sum, bits, packed);
+            }
         });
         Timing share = Time(options, () => secrets[0].CreateDecryptionShare(key, one));
         DecryptionShare[] shares = secrets.Select(s => s.CreateDecryptionShare(key, one)).ToArray();
         var combined = new ulong[n];
         Timing combine = Time(options, () =>
         {
-            one.C0(0).CopyTo(combined);
+            one.ReadC0(0, combined);
             foreach (DecryptionShare s in shares)
-                RnsRing.AddInPlace(q0, combined, s.Chunk(0));
+            {
+                s.ReadChunk(0, addend);
+                RnsRing.AddInPlace(q0, combined, addend);
+            }
         });
         var decoded = new double[n];
         Timing decode = Time(options, () => context.Encoder.Decode(combined, q0, one.Scale, decoded));

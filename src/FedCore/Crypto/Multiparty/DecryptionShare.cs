@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Wire;
 
@@ -6,73 +7,88 @@ namespace FedCore.Crypto.Multiparty;
 /// <summary>
 /// One participant's contribution h_i = s_i·c1 + e_flood to the joint decryption of one encrypted vector
 /// (one polynomial mod q_0 per ciphertext). On its own it reveals nothing: without the other participants' shares
-/// c0 + h_i is still masked by c1·Σ_{j≠i} s_j.
-/// Wire body: key id (32 bytes), share id (16), digest of the vector it decrypts (32), vector length (uint32), then
-/// one polynomial per ciphertext, N coefficients bit-packed at ⌈log2 q_0⌉ bits.
+/// c0 + h_i is still masked by c1·Σ_{j≠i} s_j. Immutable; kept in wire form.
+/// Wire body: key id (32 bytes), share id (16), digest of the masks it decrypts (32, <see cref="CiphertextMasks.Digest"/>),
+/// vector length (uint32), then one polynomial per ciphertext, N coefficients bit-packed at ⌈log2 q_0⌉ bits.
 /// </summary>
 public sealed class DecryptionShare
 {
     private const int FixedBodyLength = 32 + 16 + 32 + 4;
+    private const int BodyStart = WireFormat.HeaderLength + FixedBodyLength;
 
-    private readonly byte[] _keyId;
-    private readonly byte[] _vectorDigest;
-    private readonly ulong[] _shares;
+    private readonly byte[] _wire;
 
-    internal DecryptionShare(CkksParameters parameters, byte[] keyId, Guid shareId, byte[] vectorDigest, int length, ulong[] shares)
+    private DecryptionShare(CkksParameters parameters, byte[] wire)
     {
         Parameters = parameters;
-        _keyId = keyId;
-        ShareId = shareId;
-        _vectorDigest = vectorDigest;
-        Length = length;
-        _shares = shares;
+        _wire = wire;
+        Length = (int)BinaryPrimitives.ReadUInt32LittleEndian(wire.AsSpan(BodyStart - 4));
+        ChunkCount = EncryptedVector.ChunksFor(parameters, Length);
     }
 
     public CkksParameters Parameters { get; }
 
-    public ReadOnlyMemory<byte> KeyId => _keyId;
+    public ReadOnlyMemory<byte> KeyId => _wire.AsMemory(WireFormat.HeaderLength, 32);
 
     /// <summary>The participant (its public-key share) that made this share.</summary>
-    public Guid ShareId { get; }
+    public Guid ShareId => new(_wire.AsSpan(WireFormat.HeaderLength + 32, 16));
 
-    /// <summary>Digest of the encrypted vector this share decrypts.</summary>
-    public ReadOnlyMemory<byte> VectorDigest => _vectorDigest;
+    /// <summary>Digest of the masks (and so of the encrypted vector) this share decrypts.</summary>
+    public ReadOnlyMemory<byte> VectorDigest => _wire.AsMemory(WireFormat.HeaderLength + 48, 32);
 
     public int Length { get; }
 
-    public int ChunkCount => _shares.Length / Parameters.RingDimension;
+    public int ChunkCount { get; }
 
-    public long WireLength => WireFormat.HeaderLength + FixedBodyLength + ChunkCount * EncryptedVector.PackedPolynomialLength(Parameters);
+    public long WireLength => _wire.Length;
 
-    internal ReadOnlySpan<ulong> Chunk(int chunk) => _shares.AsSpan(chunk * Parameters.RingDimension, Parameters.RingDimension);
+    internal byte[] WireBuffer => _wire;
 
-    public byte[] ToBytes()
+    internal void ReadChunk(int chunk, Span<ulong> destination)
     {
-        var writer = new WireWriter(WireKind.DecryptionShare, Parameters, WireLength - WireFormat.HeaderLength);
-        writer.WriteBytes(_keyId);
-        writer.WriteGuid(ShareId);
-        writer.WriteBytes(_vectorDigest);
-        writer.WriteUInt32((uint)Length);
-        for (int chunk = 0; chunk < ChunkCount; chunk++)
-            writer.WritePacked(Chunk(chunk), Parameters.WireModulusBits);
-        return writer.ToArray();
+        int polynomialBytes = EncryptedVector.PackedPolynomialLength(Parameters);
+        BitPacking.Unpack(_wire.AsSpan(BodyStart + chunk * polynomialBytes, polynomialBytes), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
     }
+
+    /// <summary>A writer for a share of <paramref name="masks"/>; the caller writes one packed polynomial per ciphertext, then <see cref="Finish"/>.</summary>
+    internal static WireWriter NewWriter(CkksParameters parameters, Guid shareId, CiphertextMasks masks)
+    {
+        var writer = new WireWriter(WireKind.DecryptionShare, parameters,
+            FixedBodyLength + masks.ChunkCount * (long)EncryptedVector.PackedPolynomialLength(parameters));
+        writer.WriteBytes(masks.KeyId.Span);
+        writer.WriteGuid(shareId);
+        writer.WriteBytes(masks.Digest.Span);
+        writer.WriteUInt32((uint)masks.Length);
+        return writer;
+    }
+
+    internal static DecryptionShare Finish(CkksParameters parameters, WireWriter writer) => new(parameters, writer.ToArray());
+
+    public byte[] ToBytes() => (byte[])_wire.Clone();
 
     public static DecryptionShare FromBytes(ReadOnlySpan<byte> data, CkksParameters parameters)
     {
+        Validate(data, parameters);
+        return new DecryptionShare(parameters, data.ToArray());
+    }
+
+    /// <summary>Reads <paramref name="data"/> without copying it: the caller hands the array over and must not change it afterwards.</summary>
+    internal static DecryptionShare Adopt(byte[] data, CkksParameters parameters)
+    {
+        Validate(data, parameters);
+        return new DecryptionShare(parameters, data);
+    }
+
+    private static void Validate(ReadOnlySpan<byte> data, CkksParameters parameters)
+    {
         var reader = new WireReader(data, WireKind.DecryptionShare, parameters);
-        byte[] keyId = reader.ReadBytes(32, "key id").ToArray();
-        Guid shareId = reader.ReadGuid("share id");
-        byte[] digest = reader.ReadBytes(32, "vector digest").ToArray();
-        uint length = reader.ReadUInt32("length");
-        if (length == 0 || length > int.MaxValue)
-            throw reader.Fail("length", $"{length} values is outside 1..{int.MaxValue}");
-        int n = parameters.RingDimension;
-        long chunks = (length + (long)n - 1) / n;
-        reader.RequireExactly(chunks * EncryptedVector.PackedPolynomialLength(parameters), "share polynomials");
-        var shares = new ulong[chunks * n];
+        reader.ReadBytes(32, "key id");
+        reader.ReadGuid("share id");
+        reader.ReadBytes(32, "vector digest");
+        int chunks = EncryptedVector.ChunksFor(parameters, (int)EncryptedVector.ReadLength(ref reader));
+        reader.RequireExactly(chunks * (long)EncryptedVector.PackedPolynomialLength(parameters), "share polynomials");
+        var scratch = new ulong[parameters.RingDimension];
         for (int chunk = 0; chunk < chunks; chunk++)
-            reader.ReadPacked(shares.AsSpan(chunk * n, n), parameters.WireModulusBits, parameters.WireModulus, $"share polynomial {chunk}");
-        return new DecryptionShare(parameters, keyId, shareId, digest, (int)length, shares);
+            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"share polynomial {chunk}");
     }
 }

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Ring;
 using FedCore.Crypto.Rlwe;
@@ -13,32 +11,34 @@ namespace FedCore.Crypto.Multiparty;
 /// A real vector of any length encrypted under a collective public key: ⌈Length / N⌉ CKKS ciphertexts
 /// (c0, c1) ∈ R_{q_0}², N values each, all at one scale Δ. This is what crosses a border and what the aggregator
 /// adds; it holds no key material. Immutable.
+///
+/// It is kept in its wire form and unpacked one ciphertext at a time when used: a 10⁶-value update is 15 MB packed
+/// and would be 16 MB more unpacked, and on a busy host fresh memory costs more than unpacking (see the README's
+/// benchmark notes).
 /// Wire body: key id (32 bytes), length (uint32), scale (IEEE double), then per ciphertext c0 and c1,
 /// each N coefficients bit-packed at ⌈log2 q_0⌉ bits.
 /// </summary>
 public sealed class EncryptedVector
 {
     private const string EncryptionDomain = "FedCore/CKKS/encryption/v1";
+    internal const int FixedBodyLength = 32 + 4 + 8;
+    private const int BodyStart = WireFormat.HeaderLength + FixedBodyLength;
 
-    private readonly byte[] _keyId;
-    private readonly ulong[] _c0, _c1; // ciphertext after ciphertext, N coefficients each, mod q_0
-    private readonly Lazy<byte[]> _digest;
+    private readonly byte[] _wire;
 
-    private EncryptedVector(CkksParameters parameters, byte[] keyId, int length, double scale, ulong[] c0, ulong[] c1)
+    private EncryptedVector(CkksParameters parameters, byte[] wire)
     {
         Parameters = parameters;
-        _keyId = keyId;
-        Length = length;
-        Scale = scale;
-        _c0 = c0;
-        _c1 = c1;
-        _digest = new Lazy<byte[]>(ComputeDigest);
+        _wire = wire;
+        Length = (int)BinaryPrimitives.ReadUInt32LittleEndian(wire.AsSpan(WireFormat.HeaderLength + 32));
+        Scale = BinaryPrimitives.ReadDoubleLittleEndian(wire.AsSpan(WireFormat.HeaderLength + 36));
+        ChunkCount = ChunksFor(parameters, Length);
     }
 
     public CkksParameters Parameters { get; }
 
     /// <summary>Identifier of the collective key it is encrypted under.</summary>
-    public ReadOnlyMemory<byte> KeyId => _keyId;
+    public ReadOnlyMemory<byte> KeyId => _wire.AsMemory(WireFormat.HeaderLength, 32);
 
     /// <summary>Number of real values carried.</summary>
     public int Length { get; }
@@ -46,57 +46,86 @@ public sealed class EncryptedVector
     /// <summary>Δ: decrypted coefficients divided by this give the values.</summary>
     public double Scale { get; }
 
-    public int ChunkCount => _c0.Length / Parameters.RingDimension;
+    public int ChunkCount { get; }
 
     /// <summary>Size of <see cref="ToBytes"/> in bytes.</summary>
-    public long WireLength => WireFormat.HeaderLength + FixedBodyLength + ChunkCount * 2L * PackedPolynomialLength(Parameters);
+    public long WireLength => _wire.Length;
 
-    /// <summary>SHA-256 over key id, length, scale and both polynomials: binds decryption shares to this exact vector.</summary>
-    internal ReadOnlyMemory<byte> Digest => _digest.Value;
+    /// <summary>The wire form itself, not a copy: for handing to a transport inside FedCore. Never modify it.</summary>
+    internal byte[] WireBuffer => _wire;
 
-    internal ReadOnlySpan<ulong> C0(int chunk) => _c0.AsSpan(chunk * Parameters.RingDimension, Parameters.RingDimension);
+    internal void ReadC0(int chunk, Span<ulong> destination) => Unpack(C0Offset(chunk), destination);
 
-    internal ReadOnlySpan<ulong> C1(int chunk) => _c1.AsSpan(chunk * Parameters.RingDimension, Parameters.RingDimension);
+    internal void ReadC1(int chunk, Span<ulong> destination) => Unpack(C1Offset(chunk), destination);
 
-    private const int FixedBodyLength = 32 + 4 + 8;
+    /// <summary>c1 of one ciphertext as packed on the wire (what a decryption share depends on).</summary>
+    internal ReadOnlySpan<byte> PackedC1(int chunk) => _wire.AsSpan(C1Offset(chunk), PolynomialBytes);
+
+    private int PolynomialBytes => PackedPolynomialLength(Parameters);
+
+    private int C0Offset(int chunk) => BodyStart + 2 * chunk * PolynomialBytes;
+
+    private int C1Offset(int chunk) => C0Offset(chunk) + PolynomialBytes;
+
+    private void Unpack(int offset, Span<ulong> destination) =>
+        BitPacking.Unpack(_wire.AsSpan(offset, PolynomialBytes), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
 
     /// <summary>
     /// Encrypts <paramref name="values"/> under <paramref name="key"/> at the scale for <paramref name="bound"/>, the
     /// largest magnitude any slot of the eventual aggregate may reach (see <see cref="CkksParameters.ScaleForBound"/>).
     /// Every value must be finite and within ±bound. Randomness comes from the operating system.
     /// </summary>
-    public static EncryptedVector Encrypt(CollectivePublicKey key, ReadOnlySpan<double> values, double bound)
+    public static EncryptedVector Encrypt(CollectivePublicKey key, ReadOnlySpan<double> values, double bound) =>
+        EncryptCore(key, new PlainValues(values), bound);
+
+    /// <summary>
+    /// Encrypts (weight·update₀, …, weight·updateₙ₋₁, weight) — a weighted update with its weight in the last slot —
+    /// without materialising the weighted vector.
+    /// </summary>
+    public static EncryptedVector EncryptWeighted(CollectivePublicKey key, ReadOnlySpan<float> update, double weight, double bound) =>
+        EncryptCore(key, new WeightedValues(update, weight), bound);
+
+    private static EncryptedVector EncryptCore<TValues>(CollectivePublicKey key, TValues values, double bound)
+        where TValues : IChunkedValues, allows ref struct
     {
         ArgumentNullException.ThrowIfNull(key);
         CkksParameters parameters = key.Parameters;
         double scale = parameters.ScaleForBound(bound);
-        if (values.IsEmpty)
+        if (values.Length == 0)
             throw new ArgumentException("Nothing to encrypt: the vector is empty.", nameof(values));
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!double.IsFinite(values[i]) || Math.Abs(values[i]) > bound)
-                throw new ArgumentOutOfRangeException(nameof(values), values[i], $"Value at index {i} is not a finite number within ±{bound}.");
-        }
 
         CkksContext context = parameters.Context;
         int n = parameters.RingDimension;
-        int chunks = (values.Length + n - 1) / n;
-        var c0 = new ulong[(long)chunks * n];
-        var c1 = new ulong[(long)chunks * n];
+        int chunks = ChunksFor(parameters, values.Length);
+        var writer = NewWriter(parameters, key.KeyId.Span, values.Length, scale);
+        var c0 = new ulong[n];
+        var c1 = new ulong[n];
         var plaintext = new ulong[n];
+        var chunkValues = new double[n];
         Modulus q0 = context.WireModulus;
+        int bits = parameters.WireModulusBits;
         using var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
         using var random = AesCtrRandom.FromSystemEntropy(EncryptionDomain);
         for (int chunk = 0; chunk < chunks; chunk++)
         {
-            Span<ulong> chunkC0 = c0.AsSpan(chunk * n, n), chunkC1 = c1.AsSpan(chunk * n, n);
+            int start = chunk * n, count = Math.Min(n, values.Length - start);
+            Span<double> slice = chunkValues.AsSpan(0, count);
+            values.Fill(start, slice);
+            for (int i = 0; i < slice.Length; i++)
+            {
+                if (!double.IsFinite(slice[i]) || Math.Abs(slice[i]) > bound)
+                    throw new ArgumentOutOfRangeException(nameof(values), slice[i], $"Value at index {start + i} is not a finite number within ±{bound}.");
+            }
             // Encrypt zero at Q, switch to q_0, then add the message at q_0 (equivalent, and cheaper than encoding at Q).
-            encryptor.EncryptZero(random, chunkC0, chunkC1);
-            int start = chunk * n;
-            context.Encoder.Encode(values.Slice(start, Math.Min(n, values.Length - start)), scale, q0, plaintext);
-            RnsRing.AddInPlace(q0, chunkC0, plaintext);
+            encryptor.EncryptZero(random, c0, c1);
+            context.Encoder.Encode(slice, scale, q0, plaintext);
+            RnsRing.AddInPlace(q0, c0, plaintext);
+            writer.WritePacked(c0, bits);
+            writer.WritePacked(c1, bits);
         }
-        return new EncryptedVector(parameters, key.KeyId.ToArray(), values.Length, scale, c0, c1);
+        Array.Clear(chunkValues);
+        Array.Clear(plaintext);
+        return new EncryptedVector(parameters, writer.ToArray());
     }
 
     /// <summary>The encryption of the element-wise sum.</summary>
@@ -106,26 +135,14 @@ public sealed class EncryptedVector
     public static EncryptedVector Sum(IEnumerable<EncryptedVector> vectors)
     {
         ArgumentNullException.ThrowIfNull(vectors);
-        EncryptedVector? first = null;
-        ulong[]? c0 = null, c1 = null;
+        EncryptedVectorSum? sum = null;
         foreach (EncryptedVector v in vectors)
         {
             ArgumentNullException.ThrowIfNull(v, nameof(vectors));
-            if (first is null)
-            {
-                first = v;
-                c0 = (ulong[])v._c0.Clone();
-                c1 = (ulong[])v._c1.Clone();
-                continue;
-            }
-            first.RequireCompatible(v);
-            Modulus q0 = v.Parameters.Context.WireModulus;
-            RnsRing.AddInPlace(q0, c0, v._c0);
-            RnsRing.AddInPlace(q0, c1, v._c1);
+            sum ??= new EncryptedVectorSum();
+            sum.Add(v);
         }
-        if (first is null)
-            throw new ArgumentException("No vectors to add.", nameof(vectors));
-        return new EncryptedVector(first.Parameters, first._keyId, first.Length, first.Scale, c0!, c1!);
+        return sum?.ToVector() ?? throw new ArgumentException("No vectors to add.", nameof(vectors));
     }
 
     /// <summary>
@@ -137,14 +154,11 @@ public sealed class EncryptedVector
         Modulus q0 = Parameters.Context.WireModulus;
         ulong k = q0.FromSigned(factor);
         ulong kShoup = q0.ShoupPrecompute(k);
-        var c0 = new ulong[_c0.Length];
-        var c1 = new ulong[_c1.Length];
-        for (int j = 0; j < c0.Length; j++)
+        return Map(Scale, polynomial =>
         {
-            c0[j] = q0.MultiplyShoup(_c0[j], k, kShoup);
-            c1[j] = q0.MultiplyShoup(_c1[j], k, kShoup);
-        }
-        return new EncryptedVector(Parameters, _keyId, Length, Scale, c0, c1);
+            for (int j = 0; j < polynomial.Length; j++)
+                polynomial[j] = q0.MultiplyShoup(polynomial[j], k, kShoup);
+        });
     }
 
     /// <summary>
@@ -158,62 +172,104 @@ public sealed class EncryptedVector
         if (!double.IsFinite(factor))
             throw new ArgumentOutOfRangeException(nameof(factor), factor, "The factor must be finite.");
         if (factor == 0)
-            return new EncryptedVector(Parameters, _keyId, Length, Scale, new ulong[_c0.Length], new ulong[_c1.Length]);
+            return Map(Scale, polynomial => polynomial.Clear());
         double scale = Scale / Math.Abs(factor);
         if (!double.IsNormal(scale))
             throw new ArgumentOutOfRangeException(nameof(factor), factor, $"Scale {Scale} / |{factor}| is not a usable number.");
-        EncryptedVector source = factor < 0 ? MultiplyByInteger(-1) : this;
-        return new EncryptedVector(Parameters, _keyId, Length, scale, source._c0, source._c1);
+        Modulus q0 = Parameters.Context.WireModulus;
+        return Map(scale, polynomial =>
+        {
+            if (factor < 0)
+                for (int j = 0; j < polynomial.Length; j++)
+                    polynomial[j] = q0.Negate(polynomial[j]);
+        });
     }
 
-    public byte[] ToBytes()
+    private delegate void PolynomialMap(Span<ulong> polynomial);
+
+    /// <summary>A vector of the same key and length at <paramref name="scale"/>, each polynomial passed through <paramref name="map"/>.</summary>
+    private EncryptedVector Map(double scale, PolynomialMap map)
     {
-        var writer = new WireWriter(WireKind.EncryptedVector, Parameters, WireLength - WireFormat.HeaderLength);
-        writer.WriteBytes(_keyId);
-        writer.WriteUInt32((uint)Length);
-        writer.WriteDouble(Scale);
-        int bits = Parameters.WireModulusBits;
+        var writer = NewWriter(Parameters, KeyId.Span, Length, scale);
+        var polynomial = new ulong[Parameters.RingDimension];
         for (int chunk = 0; chunk < ChunkCount; chunk++)
         {
-            writer.WritePacked(C0(chunk), bits);
-            writer.WritePacked(C1(chunk), bits);
+            ReadC0(chunk, polynomial);
+            map(polynomial);
+            writer.WritePacked(polynomial, Parameters.WireModulusBits);
+            ReadC1(chunk, polynomial);
+            map(polynomial);
+            writer.WritePacked(polynomial, Parameters.WireModulusBits);
         }
-        return writer.ToArray();
+        return new EncryptedVector(Parameters, writer.ToArray());
     }
+
+    public byte[] ToBytes() => (byte[])_wire.Clone();
 
     public static EncryptedVector FromBytes(ReadOnlySpan<byte> data, CkksParameters parameters)
     {
+        Validate(data, parameters);
+        return new EncryptedVector(parameters, data.ToArray());
+    }
+
+    /// <summary>Reads <paramref name="data"/> without copying it: the caller hands the array over and must not change it afterwards.</summary>
+    internal static EncryptedVector Adopt(byte[] data, CkksParameters parameters)
+    {
+        Validate(data, parameters);
+        return new EncryptedVector(parameters, data);
+    }
+
+    /// <summary>Wraps a wire form built and checked here (no second validation pass).</summary>
+    internal static EncryptedVector Trusted(byte[] wire, CkksParameters parameters) => new(parameters, wire);
+
+    private static void Validate(ReadOnlySpan<byte> data, CkksParameters parameters)
+    {
         var reader = new WireReader(data, WireKind.EncryptedVector, parameters);
-        byte[] keyId = reader.ReadBytes(32, "key id").ToArray();
-        uint length = reader.ReadUInt32("length");
-        if (length == 0 || length > int.MaxValue)
-            throw reader.Fail("length", $"{length} values is outside 1..{int.MaxValue}");
+        reader.ReadBytes(32, "key id");
+        uint length = ReadLength(ref reader);
         double scale = reader.ReadDouble("scale");
         if (!double.IsNormal(scale) || scale < 0)
             throw reader.Fail("scale", $"{scale} is not a positive finite number");
-        int n = parameters.RingDimension;
-        long chunks = (length + (long)n - 1) / n;
-        reader.RequireExactly(chunks * 2 * PackedPolynomialLength(parameters), "ciphertexts");
-        var c0 = new ulong[chunks * n];
-        var c1 = new ulong[chunks * n];
-        int bits = parameters.WireModulusBits;
-        ulong q0 = parameters.WireModulus;
+        int chunks = ChunksFor(parameters, (int)length);
+        reader.RequireExactly(chunks * 2L * PackedPolynomialLength(parameters), "ciphertexts");
+        var scratch = new ulong[parameters.RingDimension];
         for (int chunk = 0; chunk < chunks; chunk++)
         {
-            reader.ReadPacked(c0.AsSpan(chunk * n, n), bits, q0, $"ciphertext {chunk} c0");
-            reader.ReadPacked(c1.AsSpan(chunk * n, n), bits, q0, $"ciphertext {chunk} c1");
+            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"ciphertext {chunk} c0");
+            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"ciphertext {chunk} c1");
         }
-        return new EncryptedVector(parameters, keyId, (int)length, scale, c0, c1);
     }
 
-    internal static long PackedPolynomialLength(CkksParameters parameters) =>
+    internal static uint ReadLength(ref WireReader reader)
+    {
+        uint length = reader.ReadUInt32("length");
+        if (length == 0 || length > int.MaxValue)
+            throw reader.Fail("length", $"{length} values is outside 1..{int.MaxValue}");
+        return length;
+    }
+
+    internal static int ChunksFor(CkksParameters parameters, int length) =>
+        (int)((length + (long)parameters.RingDimension - 1) / parameters.RingDimension);
+
+    internal static int PackedPolynomialLength(CkksParameters parameters) =>
         BitPacking.PackedLength(parameters.RingDimension, parameters.WireModulusBits);
 
-    private void RequireCompatible(EncryptedVector other)
+    /// <summary>A writer positioned after the fixed body fields, sized for ⌈length/N⌉ ciphertexts.</summary>
+    private static WireWriter NewWriter(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, double scale)
+    {
+        long body = FixedBodyLength + ChunksFor(parameters, length) * 2L * PackedPolynomialLength(parameters);
+        var writer = new WireWriter(WireKind.EncryptedVector, parameters, body);
+        writer.WriteBytes(keyId);
+        writer.WriteUInt32((uint)length);
+        writer.WriteDouble(scale);
+        return writer;
+    }
+
+    internal void RequireCompatible(EncryptedVector other)
     {
         if (other.Parameters != Parameters)
             throw new ArgumentException($"Cannot combine vectors of parameter sets {Parameters.Name} and {other.Parameters.Name}.");
-        if (!other._keyId.AsSpan().SequenceEqual(_keyId))
+        if (!other.KeyId.Span.SequenceEqual(KeyId.Span))
             throw new ArgumentException("Cannot combine vectors encrypted under different collective keys.");
         if (other.Length != Length)
             throw new ArgumentException($"Cannot combine vectors of lengths {Length} and {other.Length}.");
@@ -221,18 +277,100 @@ public sealed class EncryptedVector
             throw new ArgumentException($"Cannot add vectors of scales {Scale} and {other.Scale}: they were encrypted with different bounds or multiplied by different scalars.");
     }
 
-    private byte[] ComputeDigest()
+    /// <summary>SHA-256 of the whole wire form: what a participant's signed commitment names.</summary>
+    internal byte[] Sha256() => SHA256.HashData(_wire);
+
+    private interface IChunkedValues
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.ASCII.GetBytes("FedCore/CKKS/encrypted-vector-digest/v1\0"));
-        hash.AppendData(_keyId);
-        Span<byte> header = stackalloc byte[12];
-        BinaryPrimitives.WriteInt32LittleEndian(header, Length);
-        BinaryPrimitives.WriteDoubleLittleEndian(header[4..], Scale);
-        hash.AppendData(header);
-        // Raw little-endian words (the platform is little-endian x64, see Directory.Build.props).
-        hash.AppendData(MemoryMarshal.AsBytes(_c0.AsSpan()));
-        hash.AppendData(MemoryMarshal.AsBytes(_c1.AsSpan()));
-        return hash.GetHashAndReset();
+        int Length { get; }
+
+        void Fill(int start, Span<double> destination);
+    }
+
+    private readonly ref struct PlainValues(ReadOnlySpan<double> values) : IChunkedValues
+    {
+        private readonly ReadOnlySpan<double> _values = values;
+
+        public int Length => _values.Length;
+
+        public void Fill(int start, Span<double> destination) => _values.Slice(start, destination.Length).CopyTo(destination);
+    }
+
+    private readonly ref struct WeightedValues(ReadOnlySpan<float> update, double weight) : IChunkedValues
+    {
+        private readonly ReadOnlySpan<float> _update = update;
+
+        public int Length => _update.Length + 1;
+
+        public void Fill(int start, Span<double> destination)
+        {
+            for (int i = 0; i < destination.Length; i++)
+                destination[i] = start + i < _update.Length ? weight * _update[start + i] : weight;
+        }
+    }
+}
+
+/// <summary>
+/// A running sum of encrypted vectors of one key, length and scale, kept packed and added into one ciphertext at a
+/// time. <see cref="Add"/> is thread-safe; a vector that does not match the first is refused and changes nothing.
+/// </summary>
+public sealed class EncryptedVectorSum
+{
+    private readonly Lock _lock = new();
+    private byte[]? _wire;
+    private EncryptedVector? _first;
+    private bool _closed;
+
+    public int Count { get; private set; }
+
+    public void Add(EncryptedVector vector)
+    {
+        ArgumentNullException.ThrowIfNull(vector);
+        lock (_lock)
+        {
+            if (_closed)
+                throw new InvalidOperationException("The sum was already taken; start a new one.");
+            if (_first is null)
+            {
+                _first = vector;
+                _wire = vector.ToBytes();
+                Count = 1;
+                return;
+            }
+            _first.RequireCompatible(vector);
+            CkksParameters parameters = vector.Parameters;
+            Modulus q0 = parameters.Context.WireModulus;
+            int bits = parameters.WireModulusBits, n = parameters.RingDimension, polynomialBytes = EncryptedVector.PackedPolynomialLength(parameters);
+            var sum = new ulong[n];
+            var addend = new ulong[n];
+            int offset = WireFormat.HeaderLength + EncryptedVector.FixedBodyLength;
+            for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
+            {
+                for (int part = 0; part < 2; part++, offset += polynomialBytes)
+                {
+                    Span<byte> packed = _wire.AsSpan(offset, polynomialBytes);
+                    BitPacking.Unpack(packed, bits, ulong.MaxValue, sum, out _);
+                    if (part == 0)
+                        vector.ReadC0(chunk, addend);
+                    else
+                        vector.ReadC1(chunk, addend);
+                    RnsRing.AddInPlace(q0, sum, addend);
+                    BitPacking.Pack(sum, bits, packed);
+                }
+            }
+            Count++;
+        }
+    }
+
+    /// <summary>The encrypted sum; no more vectors can be added afterwards.</summary>
+    public EncryptedVector ToVector()
+    {
+        lock (_lock)
+        {
+            if (_first is null)
+                throw new InvalidOperationException("Nothing was added.");
+            _closed = true;
+            return EncryptedVector.Trusted(_wire!, _first.Parameters);
+        }
     }
 }

@@ -12,6 +12,19 @@ public static class JointDecryption
     /// </summary>
     public static double[] Combine(CollectivePublicKey key, EncryptedVector vector, IEnumerable<DecryptionShare> shares)
     {
+        ArgumentNullException.ThrowIfNull(vector);
+        var values = new double[vector.Length];
+        Combine(key, vector, shares, values, []);
+        return values;
+    }
+
+    /// <summary>
+    /// As <see cref="Combine(CollectivePublicKey, EncryptedVector, IEnumerable{DecryptionShare})"/>, decoding the first
+    /// head.Length values into <paramref name="head"/> and the rest into <paramref name="tail"/>: a caller whose last
+    /// values mean something else (a weight) needs no second copy of a large vector.
+    /// </summary>
+    public static void Combine(CollectivePublicKey key, EncryptedVector vector, IEnumerable<DecryptionShare> shares, Span<double> head, Span<double> tail)
+    {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(vector);
         ArgumentNullException.ThrowIfNull(shares);
@@ -21,6 +34,7 @@ public static class JointDecryption
         if (!vector.KeyId.Span.SequenceEqual(key.KeyId.Span))
             throw new ArgumentException("The vector was encrypted under a different collective key.", nameof(vector));
 
+        byte[] digest = CiphertextMasks.DigestOf(vector);
         var expected = new HashSet<Guid>(key.ShareIds);
         foreach (DecryptionShare share in all)
         {
@@ -31,31 +45,51 @@ public static class JointDecryption
                     : $"Share from {share.ShareId}, who is not a participant of this key.", nameof(shares));
             if (share.Parameters != key.Parameters || !share.KeyId.Span.SequenceEqual(key.KeyId.Span))
                 throw new ArgumentException($"Share from {share.ShareId} was made for another key.", nameof(shares));
-            if (!share.VectorDigest.Span.SequenceEqual(vector.Digest.Span) || share.Length != vector.Length)
+            if (!share.VectorDigest.Span.SequenceEqual(digest) || share.Length != vector.Length)
                 throw new ArgumentException($"Share from {share.ShareId} decrypts a different vector.", nameof(shares));
         }
         if (expected.Count > 0)
             throw new ArgumentException($"Missing decryption shares from {expected.Count} participant(s): {string.Join(", ", expected)}. " +
                 "Every participant of the key must contribute; otherwise re-key without the absent ones.", nameof(shares));
-        return CombineUnchecked(vector, all);
+        CombineInto(vector, all, head, tail);
     }
 
     /// <summary>c0 + Σ h_i and decoding, with no check that the shares are complete (tests use it to show partial sets fail).</summary>
     internal static double[] CombineUnchecked(EncryptedVector vector, IReadOnlyList<DecryptionShare> shares)
     {
+        var values = new double[vector.Length];
+        CombineInto(vector, shares, values, []);
+        return values;
+    }
+
+    private static void CombineInto(EncryptedVector vector, IReadOnlyList<DecryptionShare> shares, Span<double> head, Span<double> tail)
+    {
+        if (head.Length + tail.Length != vector.Length)
+            throw new ArgumentException($"Destinations hold {head.Length + tail.Length} values; the vector carries {vector.Length}.");
         CkksContext context = vector.Parameters.Context;
         Modulus q0 = context.WireModulus;
         int n = vector.Parameters.RingDimension;
-        var values = new double[vector.Length];
         var sum = new ulong[n];
+        var addend = new ulong[n];
+        var decoded = new double[n];
         for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
         {
-            vector.C0(chunk).CopyTo(sum);
+            vector.ReadC0(chunk, sum);
             foreach (DecryptionShare share in shares)
-                RnsRing.AddInPlace(q0, sum, share.Chunk(chunk));
-            int start = chunk * n;
-            context.Encoder.Decode(sum, q0, vector.Scale, values.AsSpan(start, Math.Min(n, vector.Length - start)));
+            {
+                share.ReadChunk(chunk, addend);
+                RnsRing.AddInPlace(q0, sum, addend);
+            }
+            int start = chunk * n, count = Math.Min(n, vector.Length - start);
+            context.Encoder.Decode(sum, q0, vector.Scale, decoded.AsSpan(0, count));
+            for (int i = 0; i < count; i++)
+            {
+                int at = start + i;
+                if (at < head.Length)
+                    head[at] = decoded[i];
+                else
+                    tail[at - head.Length] = decoded[i];
+            }
         }
-        return values;
     }
 }

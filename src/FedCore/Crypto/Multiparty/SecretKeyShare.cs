@@ -78,36 +78,45 @@ public sealed class SecretKeyShare
     /// </summary>
     public DecryptionShare CreateDecryptionShare(CollectivePublicKey key, EncryptedVector vector)
     {
-        ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(vector);
-        if (key.Parameters != Parameters || vector.Parameters != Parameters)
+        return CreateDecryptionShare(key, CiphertextMasks.Of(vector));
+    }
+
+    /// <summary>The share from the masks (c1 halves) alone, which is all it depends on.</summary>
+    public DecryptionShare CreateDecryptionShare(CollectivePublicKey key, CiphertextMasks masks)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(masks);
+        if (key.Parameters != Parameters || masks.Parameters != Parameters)
             throw new ArgumentException($"Key, vector and share must use one parameter set ({Parameters.Name}).");
         if (!key.ShareIds.Contains(ShareId) || !key.CrsSeed.SequenceEqual(CrsSeed))
             throw new ArgumentException($"Share {ShareId} is not part of collective key {Convert.ToHexString(key.KeyId.Span)[..16]}….", nameof(key));
-        if (!vector.KeyId.Span.SequenceEqual(key.KeyId.Span))
-            throw new ArgumentException("The vector was encrypted under a different collective key.", nameof(vector));
+        if (!masks.KeyId.Span.SequenceEqual(key.KeyId.Span))
+            throw new ArgumentException("The vector was encrypted under a different collective key.", nameof(masks));
 
         CkksContext context = Parameters.Context;
         Modulus q0 = context.WireModulus;
         NegacyclicNtt ntt = context.WireTransform;
         int n = Parameters.RingDimension;
         ReadOnlySpan<ulong> secret = _secretNtt.Residue(0);
-        var shares = new ulong[vector.ChunkCount * n];
+        var writer = DecryptionShare.NewWriter(Parameters, ShareId, masks);
+        var h = new ulong[n];
         var flooding = new long[n];
         using var floodingStream = AesCtrRandom.FromSystemEntropy(FloodingDomain);
-        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
+        for (int chunk = 0; chunk < masks.ChunkCount; chunk++)
         {
-            Span<ulong> h = shares.AsSpan(chunk * n, n);
-            vector.C1(chunk).CopyTo(h);
+            masks.ReadC1(chunk, h);
             ntt.Forward(h);
             VectorArithmetic.MultiplyShoup(q0, h, secret, _wireSecretShoup, h);
             ntt.Inverse(h);
             Sampling.RoundedGaussian(floodingStream, Parameters.FloodingStandardDeviation, flooding);
             RnsRing.AddSmallInPlace(q0, h, flooding);
+            writer.WritePacked(h, Parameters.WireModulusBits);
         }
         // The flooding noise is as secret as s_i: h_i minus it would be s_i·c1.
         Array.Clear(flooding);
-        return new DecryptionShare(Parameters, key.KeyId.ToArray(), ShareId, vector.Digest.ToArray(), vector.Length, shares);
+        Array.Clear(h);
+        return DecryptionShare.Finish(Parameters, writer);
     }
 
     /// <summary>For the owner's local storage only: header, CRS seed (32 bytes), secret seed (32 bytes).</summary>
@@ -132,7 +141,8 @@ public sealed class SecretKeyShare
     internal ulong[] PartialDecryptionWithoutFlooding(EncryptedVector vector, int chunk)
     {
         CkksContext context = Parameters.Context;
-        var h = vector.C1(chunk).ToArray();
+        var h = new ulong[Parameters.RingDimension];
+        vector.ReadC1(chunk, h);
         context.WireTransform.Forward(h);
         VectorArithmetic.MultiplyShoup(context.WireModulus, h, _secretNtt.Residue(0), _wireSecretShoup, h);
         context.WireTransform.Inverse(h);

@@ -11,7 +11,8 @@ public enum WireKind : byte
     EncryptedVector = 3,
     DecryptionShare = 4,
     SecretKeyShare = 5,
-    CommitmentOpenings = 6,
+    CiphertextMasks = 6,
+    CiphertextSketch = 7,
 }
 
 /// <summary>
@@ -38,7 +39,8 @@ public static class WireFormat
         WireKind.EncryptedVector => "encrypted vector",
         WireKind.DecryptionShare => "decryption share",
         WireKind.SecretKeyShare => "secret-key share",
-        WireKind.CommitmentOpenings => "commitment openings",
+        WireKind.CiphertextMasks => "ciphertext masks",
+        WireKind.CiphertextSketch => "ciphertext sketch",
         _ => $"object of kind {(byte)kind}",
     };
 }
@@ -54,7 +56,8 @@ internal sealed class WireWriter
         long total = WireFormat.HeaderLength + bodyLength;
         if (total > Array.MaxLength)
             throw new InvalidOperationException($"The {WireFormat.Describe(kind)} would take {total} bytes, more than one array can hold.");
-        _buffer = new byte[total];
+        // Every byte is written before ToArray hands the buffer out, so it need not be zeroed first.
+        _buffer = GC.AllocateUninitializedArray<byte>((int)total);
         WriteBytes(WireFormat.Magic);
         _buffer[_position++] = WireFormat.Version;
         _buffer[_position++] = (byte)kind;

@@ -28,15 +28,9 @@ public interface IParticipantGrain : IGrainWithStringKey
     Task<ModelMetrics> Evaluate(EvaluationAssignment assignment);
 
     /// <summary>
-    /// Checks the signed commitments of the round's updates (its own among them) and chooses, at random, the blocks
-    /// it will check the aggregate at.
-    /// </summary>
-    Task<int[]> ChallengeAggregate(AggregateChallengeRequest request);
-
-    /// <summary>
-    /// This participant's share of the joint decryption of the round's aggregate, signed — only if the aggregate
-    /// is the one it was shown and matches the committed updates at the blocks it challenged. Given once per round
-    /// key: the secret is erased after use.
+    /// This participant's share of the joint decryption of the round's aggregate, signed — only if every commitment
+    /// is signed by an enrolled participant (one each, its own among them) and the aggregate is their sum. Given once
+    /// per round key: the secret is erased after use.
     /// </summary>
     Task<SignedPayload> CreateDecryptionShare(DecryptionRequest request);
 }

@@ -100,20 +100,8 @@ public sealed record RoundAssignment(
     [property: Id(11)] byte[] RoundKey);
 
 /// <summary>
-/// Shows a participant the round's fixed aggregate (by its SHA-256) and the signed commitments of the updates it
-/// claims to sum; the participant answers with the blocks it wants opened.
-/// </summary>
-[GenerateSerializer, Immutable]
-public sealed record AggregateChallengeRequest(
-    [property: Id(0)] string JobId,
-    [property: Id(1)] int Round,
-    [property: Id(2)] ProtectionSettings Protection,
-    [property: Id(3)] byte[] AggregateSha256,
-    [property: Id(4)] IReadOnlyList<SignedPayload> Commitments);
-
-/// <summary>
-/// Asks a participant for its decryption share of a round's aggregate, with every committed update opened at the
-/// blocks the participant challenged (in the order of the commitments it was shown).
+/// Asks a participant for its decryption share of a round's aggregate: what the scheme shows of the aggregate (for
+/// ckks, its masks — the c1 halves, all a share depends on) and the signed commitments of the updates it claims to sum.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionRequest(
@@ -122,7 +110,7 @@ public sealed record DecryptionRequest(
     [property: Id(2)] ProtectionSettings Protection,
     [property: Id(3)] byte[] Aggregate,
     [property: Id(4)] byte[] RoundKey,
-    [property: Id(5)] IReadOnlyList<byte[]> Openings);
+    [property: Id(5)] IReadOnlyList<SignedPayload> Commitments);
 
 /// <summary>
 /// Something a participant sends out of its country for a round — a key share, a sealed update, a decryption

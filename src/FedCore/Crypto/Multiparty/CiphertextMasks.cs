@@ -1,0 +1,105 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Wire;
+
+namespace FedCore.Crypto.Multiparty;
+
+/// <summary>
+/// The c1 halves ("masks") of an encrypted vector's ciphertexts: all that a participant needs to compute its
+/// decryption share h_i = s_i·c1 + e, and half the bytes of the vector. The c0 halves stay with whoever combines the
+/// shares. Immutable; kept in wire form like <see cref="EncryptedVector"/>.
+/// Wire body: key id (32 bytes), length (uint32), then per ciphertext c1, N coefficients bit-packed at ⌈log2 q_0⌉ bits.
+/// </summary>
+public sealed class CiphertextMasks
+{
+    private const int FixedBodyLength = 32 + 4;
+    private const int BodyStart = WireFormat.HeaderLength + FixedBodyLength;
+
+    private readonly byte[] _wire;
+    private readonly Lazy<byte[]> _digest;
+
+    private CiphertextMasks(CkksParameters parameters, byte[] wire)
+    {
+        Parameters = parameters;
+        _wire = wire;
+        Length = (int)BinaryPrimitives.ReadUInt32LittleEndian(wire.AsSpan(WireFormat.HeaderLength + 32));
+        ChunkCount = EncryptedVector.ChunksFor(parameters, Length);
+        _digest = new Lazy<byte[]>(() => SHA256.HashData(_wire));
+    }
+
+    public CkksParameters Parameters { get; }
+
+    public ReadOnlyMemory<byte> KeyId => _wire.AsMemory(WireFormat.HeaderLength, 32);
+
+    /// <summary>Number of real values the vector carries.</summary>
+    public int Length { get; }
+
+    public int ChunkCount { get; }
+
+    /// <summary>SHA-256 of the wire form: names the masks (and so the vector) a decryption share belongs to.</summary>
+    public ReadOnlyMemory<byte> Digest => _digest.Value;
+
+    internal byte[] WireBuffer => _wire;
+
+    internal void ReadC1(int chunk, Span<ulong> destination)
+    {
+        int polynomialBytes = EncryptedVector.PackedPolynomialLength(Parameters);
+        BitPacking.Unpack(_wire.AsSpan(BodyStart + chunk * polynomialBytes, polynomialBytes), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
+    }
+
+    /// <summary>The masks of <paramref name="vector"/> (a copy of its packed c1 halves; nothing is unpacked).</summary>
+    public static CiphertextMasks Of(EncryptedVector vector)
+    {
+        ArgumentNullException.ThrowIfNull(vector);
+        var writer = NewWriter(vector);
+        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
+            writer.WriteBytes(vector.PackedC1(chunk));
+        return new CiphertextMasks(vector.Parameters, writer.ToArray());
+    }
+
+    /// <summary>The <see cref="Digest"/> that the masks of <paramref name="vector"/> would have, without copying them out.</summary>
+    internal static byte[] DigestOf(EncryptedVector vector)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(NewWriter(vector, headerOnly: true).ToArray());
+        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
+            hash.AppendData(vector.PackedC1(chunk));
+        return hash.GetHashAndReset();
+    }
+
+    private static WireWriter NewWriter(EncryptedVector vector, bool headerOnly = false)
+    {
+        long body = FixedBodyLength + (headerOnly ? 0 : vector.ChunkCount * (long)EncryptedVector.PackedPolynomialLength(vector.Parameters));
+        var writer = new WireWriter(WireKind.CiphertextMasks, vector.Parameters, body);
+        writer.WriteBytes(vector.KeyId.Span);
+        writer.WriteUInt32((uint)vector.Length);
+        return writer;
+    }
+
+    public byte[] ToBytes() => (byte[])_wire.Clone();
+
+    public static CiphertextMasks FromBytes(ReadOnlySpan<byte> data, CkksParameters parameters)
+    {
+        Validate(data, parameters);
+        return new CiphertextMasks(parameters, data.ToArray());
+    }
+
+    /// <summary>Reads <paramref name="data"/> without copying it: the caller hands the array over and must not change it afterwards.</summary>
+    internal static CiphertextMasks Adopt(byte[] data, CkksParameters parameters)
+    {
+        Validate(data, parameters);
+        return new CiphertextMasks(parameters, data);
+    }
+
+    private static void Validate(ReadOnlySpan<byte> data, CkksParameters parameters)
+    {
+        var reader = new WireReader(data, WireKind.CiphertextMasks, parameters);
+        reader.ReadBytes(32, "key id");
+        int chunks = EncryptedVector.ChunksFor(parameters, (int)EncryptedVector.ReadLength(ref reader));
+        reader.RequireExactly(chunks * (long)EncryptedVector.PackedPolynomialLength(parameters), "masks");
+        var scratch = new ulong[parameters.RingDimension];
+        for (int chunk = 0; chunk < chunks; chunk++)
+            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"ciphertext {chunk} c1");
+    }
+}
