@@ -31,13 +31,12 @@ public sealed class ParticipantState
     public Dictionary<string, RoundSecret> RoundSecrets { get; set; } = [];
 }
 
-/// <summary>A participant's state for its current round of a job: the secret key part, then its own update's commitment.</summary>
+/// <summary>A participant's secret key part for its current round of a job.</summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundSecret(
     [property: Id(0)] int Round,
     [property: Id(1)] string Scheme,
-    [property: Id(2)] byte[] Secret,
-    [property: Id(3)] byte[]? OwnCommitment = null);
+    [property: Id(2)] byte[] Secret);
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -59,6 +58,10 @@ public sealed class ParticipantGrain(
     // Rows loaded from the registered files, kept only in this activation's memory.
     private readonly Dictionary<string, LoadedDataset> _loaded = [];
     private PreparedSplit? _prepared;
+
+    // Per job, the commitment this participant signed for its update of the current round: kept by the activation
+    // only (a participant that restarted mid-round refuses to decrypt, and the job redoes the round).
+    private readonly Dictionary<string, (int Round, byte[] Commitment)> _ownCommitments = [];
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -118,11 +121,20 @@ public sealed class ParticipantGrain(
     {
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
-        var share = await Task.Run(() => protection.CreateKeyShare(request.RoundSeed));
-        // The secret part stays here, in the country's storage, until this round's decryption share is given.
-        state.State.RoundSecrets[request.JobId] = new RoundSecret(request.Round, protection.Scheme, share.Secret);
+        var share = await NewKeyShareAsync(protection, request.JobId, request.Round, request.RoundSeed);
         await state.WriteStateAsync();
-        return Sign(SignedStatement.KeySharePurpose, request.JobId, request.Round, protection.Scheme, share.PublicShare);
+        return share;
+    }
+
+    /// <summary>
+    /// A key share for a job's round: the secret part is put in the state (the caller writes it to the country's
+    /// storage, where it stays until that round's decryption share is given), the public part is returned signed.
+    /// </summary>
+    private async Task<SignedPayload> NewKeyShareAsync(IUpdateProtection protection, string jobId, int round, byte[] seed)
+    {
+        var share = await Task.Run(() => protection.CreateKeyShare(seed));
+        state.State.RoundSecrets[jobId] = new RoundSecret(round, protection.Scheme, share.Secret);
+        return Sign(SignedStatement.KeySharePurpose, jobId, round, protection.Scheme, share.PublicShare);
     }
 
     public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
@@ -159,12 +171,7 @@ public sealed class ParticipantGrain(
             return (trained, sealedUpdate, trainTime, clock.Elapsed.TotalSeconds);
         });
         if (protection.ProtectsUpdates)
-        {
-            // Kept to recognise its own update among those it is later asked to help decrypt.
-            var secret = RoundSecretFor(assignment.JobId, assignment.Round, protection.Scheme);
-            state.State.RoundSecrets[assignment.JobId] = secret with { OwnCommitment = update.Commitment };
-            await state.WriteStateAsync();
-        }
+            _ownCommitments[assignment.JobId] = (assignment.Round, update.Commitment);
         else
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
                 Key, assignment.JobId, assignment.Round, protection.Scheme);
@@ -182,13 +189,13 @@ public sealed class ParticipantGrain(
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
     }
 
-    public async Task<SignedPayload> CreateDecryptionShare(DecryptionRequest request)
+    public async Task<DecryptionReply> CreateDecryptionShare(DecryptionRequest request)
     {
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
         var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
-        if (secret.OwnCommitment is null)
-            throw Refused(request.JobId, request.Round, "it has not sent an update this round");
+        if (!_ownCommitments.TryGetValue(request.JobId, out var own) || own.Round != request.Round)
+            throw Refused(request.JobId, request.Round, "it has not sent an update this round (or restarted since)");
 
         // Every commitment must be signed by an enrolled participant for this job and round, one each, and one of
         // them must be this participant's own, exactly as it sent it: then the sum includes its update.
@@ -203,7 +210,7 @@ public sealed class ParticipantGrain(
         {
             throw Refused(request.JobId, request.Round, e.Message);
         }
-        if (!ledger.Accepted.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(secret.OwnCommitment))
+        if (!ledger.Accepted.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(own.Commitment))
             throw Refused(request.JobId, request.Round, "its own update is not among the committed updates");
 
         byte[] share;
@@ -216,12 +223,17 @@ public sealed class ParticipantGrain(
         {
             throw Refused(request.JobId, request.Round, e.Message);
         }
-        // One decryption per round key: the secret is erased before the share leaves.
+        // One decryption per round key: the secret is erased (replaced by the next round's, if asked for) before the
+        // share leaves.
         state.State.RoundSecrets.Remove(request.JobId);
+        _ownCommitments.Remove(request.JobId);
+        var nextKeyShare = request.NextRoundSeed is { } seed
+            ? await NewKeyShareAsync(protection, request.JobId, request.Round + 1, seed)
+            : null;
         await state.WriteStateAsync();
         logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
             Key, request.JobId, request.Round, request.Commitments.Count);
-        return Sign(SignedStatement.DecryptionSharePurpose, request.JobId, request.Round, protection.Scheme, share);
+        return new DecryptionReply(Sign(SignedStatement.DecryptionSharePurpose, request.JobId, request.Round, protection.Scheme, share), nextKeyShare);
     }
 
     private RoundSecret RoundSecretFor(string jobId, int round, string scheme) =>

@@ -214,6 +214,10 @@ public sealed class TrainingJobGrain(
         await SaveAsync();
     }
 
+    // The next round's key, combined from the key shares participants sent with this round's decryption shares.
+    // Memory only: after a restart the next round simply exchanges keys itself.
+    private (int Round, byte[] Key)? _nextRoundKey;
+
     private async Task RunRoundAsync(int round, ServerStrategy strategy)
     {
         var spec = state.State.Specification!;
@@ -226,7 +230,15 @@ public sealed class TrainingJobGrain(
         // 1. A fresh key for the round: every participant makes a share over a public seed; the key is their sum.
         //    (The plaintext simulation has no keys and nothing to decrypt: it skips 1 and 4.)
         byte[] roundKey = [];
-        if (protection.ProtectsUpdates)
+        var pipelined = _nextRoundKey;
+        _nextRoundKey = null;
+        if (pipelined is { } next && next.Round == round && protection.ProtectsUpdates)
+        {
+            // Made with the previous round's decryption shares (see step 4).
+            roundKey = next.Key;
+            phases.Mark("key");
+        }
+        else if (protection.ProtectsUpdates)
         {
             var seed = RandomNumberGenerator.GetBytes(32);
             var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
@@ -260,14 +272,23 @@ public sealed class TrainingJobGrain(
 
         // 4. Each participant is shown the aggregate and the signed commitments; it checks that the aggregate is their
         //    sum (its own among them) before it gives its share.
+        //    In the same call each makes its key share for the next round, which then needs no key exchange of its own.
         IReadOnlyList<byte[]> sharePayloads = [];
         if (protection.ProtectsUpdates)
         {
             var commitments = reports.Select(r => r.Commitment).ToList();
             var input = await Task.Run(sum.DecryptionInput);
-            var shares = await Task.WhenAll(spec.Participants.Select(p =>
-                Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, input, roundKey, commitments))));
-            sharePayloads = Gate(SignedStatement.DecryptionSharePurpose, round, protection).CheckAll(shares);
+            var nextSeed = round < spec.Rounds ? RandomNumberGenerator.GetBytes(32) : null;
+            var replies = await Task.WhenAll(spec.Participants.Select(p =>
+                Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, input, roundKey, commitments, nextSeed))));
+            sharePayloads = Gate(SignedStatement.DecryptionSharePurpose, round, protection).CheckAll(replies.Select(r => r.Share).ToArray());
+            if (nextSeed is not null)
+            {
+                var nextShares = replies.Select(r => r.NextRoundKeyShare ?? throw new FederationOperationException("round.rejected",
+                    $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key share for round {round + 1}.")).ToArray();
+                var nextPayloads = Gate(SignedStatement.KeySharePurpose, round + 1, protection).CheckAll(nextShares);
+                _nextRoundKey = (round + 1, await Task.Run(() => protection.CombineKeyShares(nextPayloads)));
+            }
             phases.Mark("decryption-shares");
         }
         var mean = await Task.Run(() => sum.Open(sharePayloads).Mean());

@@ -4,6 +4,7 @@ using Federation.Contracts.Directory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Federation.Silo.Hosting;
 
@@ -54,9 +55,43 @@ public sealed class LocalFederation : IAsyncDisposable
         }
 
         var federation = new LocalFederation(silos);
+        await federation.WaitUntilEverySiloSeesEveryCountryAsync(cancellationToken);
         if (options.ResumeUnfinishedJobs)
             await federation.Grains.GetGrain<IFederationDirectoryGrain>(0).ResumeUnfinishedJobs();
         return federation;
+    }
+
+    /// <summary>
+    /// Membership and silo metadata spread asynchronously: until every silo knows every other silo's country, placing a
+    /// participant from it could fail as if its country had no silo. Waits (at most 30 s) until they all do.
+    /// </summary>
+    private async Task WaitUntilEverySiloSeesEveryCountryAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var expected = _silos.Select(s => s.Country).Order(StringComparer.Ordinal).ToList();
+        foreach (var (country, host) in _silos)
+        {
+            var membership = host.Services.GetRequiredService<IClusterMembershipService>();
+            var metadata = host.Services.GetRequiredService<ISiloMetadataCache>();
+            while (true)
+            {
+                var seen = membership.CurrentSnapshot.Members.Values
+                    .Where(m => m.Status == SiloStatus.Active)
+                    .Select(m => SiloCountry.Of(metadata.GetSiloMetadata(m.SiloAddress)) ?? "?")
+                    .Order(StringComparer.Ordinal).ToList();
+                if (seen.SequenceEqual(expected))
+                    break;
+                try
+                {
+                    await Task.Delay(50, timeout.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"The {country} silo still sees countries [{string.Join(", ", seen)}] of [{string.Join(", ", expected)}] after 30 s.");
+                }
+            }
+        }
     }
 
     /// <summary>Builds the host of one silo; the portal uses the same configuration for its co-hosted silo.</summary>

@@ -61,8 +61,8 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         return new PlayedRound(jobId, 1, roundKey, reports, sum, sum.DecryptionInput());
     }
 
-    private static Task<SignedPayload> DecryptAsync(IParticipantGrain participant, PlayedRound round, byte[] shown, IReadOnlyList<SignedPayload> commitments) =>
-        participant.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, shown, round.RoundKey, commitments));
+    private static async Task<SignedPayload> DecryptAsync(IParticipantGrain participant, PlayedRound round, byte[] shown, IReadOnlyList<SignedPayload> commitments) =>
+        (await participant.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, shown, round.RoundKey, commitments))).Share;
 
     [Fact]
     public async Task An_honest_sum_opens_and_each_key_decrypts_only_once()
@@ -70,7 +70,12 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var round = await PlayRoundAsync("guard-honest");
         var shares = new List<byte[]>();
         foreach (var p in _participants)
-            shares.Add((await DecryptAsync(p, round, round.Input, round.Commitments)).Payload);
+        {
+            // Asked for it, a participant also makes its key share for the next round in the same call.
+            var reply = await p.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, round.Input, round.RoundKey, round.Commitments, new byte[32]));
+            Assert.Equal(round.Round + 1, reply.NextRoundKeyShare!.Round);
+            shares.Add(reply.Share.Payload);
+        }
         var opened = round.Sum.Open(shares);
         Assert.Equal(round.Reports.Sum(r => r.TrainSamples) / (double)(174 + 31), opened.TotalWeight, 5);
 

@@ -32,5 +32,5 @@ public interface IParticipantGrain : IGrainWithStringKey
     /// is signed by an enrolled participant (one each, its own among them) and the aggregate is their sum. Given once
     /// per round key: the secret is erased after use.
     /// </summary>
-    Task<SignedPayload> CreateDecryptionShare(DecryptionRequest request);
+    Task<DecryptionReply> CreateDecryptionShare(DecryptionRequest request);
 }

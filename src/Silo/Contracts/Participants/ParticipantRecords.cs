@@ -102,6 +102,8 @@ public sealed record RoundAssignment(
 /// <summary>
 /// Asks a participant for its decryption share of a round's aggregate: what the scheme shows of the aggregate (for
 /// ckks, its masks — the c1 halves, all a share depends on) and the signed commitments of the updates it claims to sum.
+/// With <see cref="NextRoundSeed"/> it also makes its key share for the next round in the same call, which saves the
+/// next round a message exchange.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionRequest(
@@ -110,7 +112,14 @@ public sealed record DecryptionRequest(
     [property: Id(2)] ProtectionSettings Protection,
     [property: Id(3)] byte[] Aggregate,
     [property: Id(4)] byte[] RoundKey,
-    [property: Id(5)] IReadOnlyList<SignedPayload> Commitments);
+    [property: Id(5)] IReadOnlyList<SignedPayload> Commitments,
+    [property: Id(6)] byte[]? NextRoundSeed = null);
+
+/// <summary>A participant's signed decryption share and, if asked for, its signed key share for the next round.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DecryptionReply(
+    [property: Id(0)] SignedPayload Share,
+    [property: Id(1)] SignedPayload? NextRoundKeyShare);
 
 /// <summary>
 /// Something a participant sends out of its country for a round — a key share, a sealed update, a decryption
