@@ -112,7 +112,7 @@ public class WireFormatTests(ITestOutputHelper output)
         badMagic[0] = (byte)'X';
         Assert.Equal("magic", Assert.Throws<HeFormatException>(() => EncryptedVector.FromBytes(badMagic, p)).Field);
         byte[] badVersion = (byte[])vector.Clone();
-        badVersion[4] = 2;
+        badVersion[4] = WireFormat.Version + 1;
         Assert.Equal("version", Assert.Throws<HeFormatException>(() => EncryptedVector.FromBytes(badVersion, p)).Field);
     }
 

@@ -7,8 +7,9 @@ namespace FedCore.Crypto.Multiparty;
 
 /// <summary>
 /// A short, linear and binding digest of the masks (c1 halves) of an encrypted vector: with public random
-/// polynomials a_j expanded from the vector's key id, sketch(c1) = Σ_j a_j · c1_j ∈ R_{q_0} (kept in NTT form,
-/// one polynomial, whatever the vector's length).
+/// polynomials a_j expanded from the vector's key id, sketch(c1) = 2^-64 · Σ_j a_j · c1_j ∈ R_{q_0} (kept in NTT form,
+/// one polynomial, whatever the vector's length; the constant 2^-64 is what Montgomery products leave, and changes
+/// nothing below).
 ///
 /// Why: before a participant gives its decryption share it must know that the masks it is asked to decrypt are the
 /// sum of the round's committed updates, not one participant's update (whose c0 the aggregator also holds). Every
@@ -73,8 +74,7 @@ public sealed class CiphertextSketch
             context.WireTransform.Forward(mask);
             // a_j is drawn directly in NTT form: uniform there is uniform in the ring.
             Sampling.Uniform(coefficients, q0, a);
-            for (int k = 0; k < n; k++)
-                sketch[k] = q0.Add(sketch[k], q0.Multiply(a[k], mask[k]));
+            VectorArithmetic.MultiplyAccumulateMontgomery(q0, sketch, a, mask);
         }
         return new CiphertextSketch(parameters, keyId.ToArray(), length, sketch);
     }
