@@ -49,15 +49,16 @@ public static class BenchCommand
         };
         var hidden = new Option<string>("--hidden") { Description = "Hidden widths of the MLP (about 10^6 parameters by default).", DefaultValueFactory = _ => "1000,985" };
         var rounds = new Option<int>("--rounds") { Description = "Rounds counted per mode.", DefaultValueFactory = _ => 6 };
-        var warmUp = new Option<int>("--warm-up") { Description = "Rounds run first in each mode and not counted (JIT, caches).", DefaultValueFactory = _ => 3 };
-        var round = new Command("round", "Wall time of sample-federation rounds with an MLP, encrypted (ckks) against the plaintext simulation.") { config, hidden, rounds, warmUp };
+        var warmUp = new Option<int>("--warm-up") { Description = "Rounds run first in each job and not counted (JIT, caches).", DefaultValueFactory = _ => 3 };
+        var repeat = new Option<int>("--repeat") { Description = "Pairs of jobs (one per mode, alternating which goes first).", DefaultValueFactory = _ => 3 };
+        var round = new Command("round", "Wall time of sample-federation rounds with an MLP, encrypted (ckks) against the plaintext simulation.") { config, hidden, rounds, warmUp, repeat };
         round.SetAction((parse, cancellation) => RoundOverheadAsync(
-            parse.GetValue(config)!, parse.GetValue(hidden)!, parse.GetValue(rounds), parse.GetValue(warmUp), output, error, cancellation));
+            parse.GetValue(config)!, parse.GetValue(hidden)!, parse.GetValue(rounds), parse.GetValue(warmUp), parse.GetValue(repeat), output, error, cancellation));
         bench.Subcommands.Add(round);
         return bench;
     }
 
-    private static async Task<int> RoundOverheadAsync(FileInfo config, string hidden, int rounds, int warmUp, TextWriter output, TextWriter error, CancellationToken cancellation)
+    private static async Task<int> RoundOverheadAsync(FileInfo config, string hidden, int rounds, int warmUp, int repeat, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         JobDefinition job;
         int[] widths;
@@ -71,9 +72,9 @@ public static class BenchCommand
             await error.WriteLineAsync($"error: {e.Message}");
             return 2;
         }
-        if (rounds < 1 || warmUp < 1)
+        if (rounds < 1 || warmUp < 1 || repeat < 1)
         {
-            await error.WriteLineAsync("error: --rounds and --warm-up must be at least 1 (the CPU time of a round is measured from the round before it).");
+            await error.WriteLineAsync("error: --rounds, --warm-up and --repeat must be at least 1 (the CPU time of a round is measured from the round before it).");
             return 2;
         }
         await WarnIfDebugAsync(error);
@@ -92,52 +93,69 @@ public static class BenchCommand
             }, cancellation);
             await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation, job.ParticipantIds, cancellation);
 
-            var seconds = new Dictionary<string, double>();
-            foreach (var scheme in new[] { "plaintext-simulation", "ckks" })
+            // Jobs of the two modes alternate, in swapped order from one repetition to the next, so that drift on a busy
+            // machine (heap growth, other load) weighs on both alike.
+            var roundSeconds = new Dictionary<string, List<double>> { ["plaintext-simulation"] = [], ["ckks"] = [] };
+            var overheadPerRepetition = new JsonArray();
+            for (int repetition = 1; repetition <= repeat; repetition++)
             {
-                var id = $"bench-round-{scheme}";
-                var spec = JobSpecifications.From(job with { ModelJson = model, Rounds = warmUp + rounds, Protection = scheme }, id);
-                var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
-                var clock = Stopwatch.StartNew();
-                // Process CPU time when each round is seen complete: CPU per round shows whether a round is compute-bound.
-                var cpuAtRound = new List<TimeSpan>();
-                var status = await JobProgress.WaitAsync(grain, await grain.Start(spec), _ =>
+                var means = new Dictionary<string, double>();
+                string[] order = repetition % 2 == 1 ? ["plaintext-simulation", "ckks"] : ["ckks", "plaintext-simulation"];
+                foreach (var scheme in order)
                 {
-                    cpuAtRound.Add(Process.GetCurrentProcess().TotalProcessorTime);
-                    return Task.CompletedTask;
-                }, TimeSpan.FromMilliseconds(20), cancellation);
-                if (status.Phase != JobPhase.Completed)
-                {
-                    await error.WriteLineAsync($"error: {scheme} job failed: {status.Error}");
-                    return 1;
+                    var id = $"bench-round-{scheme}-{repetition}";
+                    var spec = JobSpecifications.From(job with { ModelJson = model, Rounds = warmUp + rounds, Protection = scheme }, id);
+                    var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
+                    var clock = Stopwatch.StartNew();
+                    // Process CPU time when each round is seen complete: CPU per round shows whether a round is compute-bound.
+                    var cpuAtRound = new List<TimeSpan>();
+                    var status = await JobProgress.WaitAsync(grain, await grain.Start(spec), _ =>
+                    {
+                        cpuAtRound.Add(Process.GetCurrentProcess().TotalProcessorTime);
+                        return Task.CompletedTask;
+                    }, TimeSpan.FromMilliseconds(20), cancellation);
+                    if (status.Phase != JobPhase.Completed)
+                    {
+                        await error.WriteLineAsync($"error: {scheme} job failed: {status.Error}");
+                        return 1;
+                    }
+                    var counted = status.Rounds.Skip(warmUp).ToList();
+                    means[scheme] = counted.Average(r => r.Seconds);
+                    roundSeconds[scheme].AddRange(counted.Select(r => r.Seconds));
+                    var last = status.Rounds[^1];
+                    await output.WriteLineAsync(new JsonObject
+                    {
+                        ["benchmark"] = "round",
+                        ["protection"] = scheme,
+                        ["repetition"] = repetition,
+                        ["modelParameters"] = FedCore.Learning.ParameterLayout.For(FedCore.Learning.ModelSpec.Parse(model, "bench")).TotalLength,
+                        ["participants"] = last.Participants.Count,
+                        ["roundsCounted"] = counted.Count,
+                        ["meanRoundSeconds"] = Math.Round(means[scheme], 4),
+                        ["medianRoundSeconds"] = Math.Round(Median(counted.Select(r => r.Seconds)), 4),
+                        ["cpuSecondsPerRound"] = Math.Round((cpuAtRound[^1] - cpuAtRound[warmUp - 1]).TotalSeconds / counted.Count, 4),
+                        ["cores"] = Environment.ProcessorCount,
+                        ["meanPhaseSeconds"] = new JsonObject(counted.SelectMany(r => r.Phases).Select(p => p.Phase).Distinct().Select(phase => KeyValuePair.Create(phase,
+                            (JsonNode?)Math.Round(counted.Average(r => r.Phases.Where(q => q.Phase == phase).Sum(q => q.Seconds)), 4)))),
+                        ["meanSealSecondsPerParticipant"] = Math.Round(counted.Average(r => r.Participants.Average(p => p.SealSeconds)), 4),
+                        ["meanTrainSecondsPerParticipant"] = Math.Round(counted.Average(r => r.Participants.Average(p => p.TrainSeconds)), 4),
+                        ["updateBytesPerParticipant"] = last.Participants[0].UpdateBytes,
+                        ["meanLocalTestAccuracy"] = Math.Round(last.MeanLocalTestAccuracy, 4),
+                        ["wallSeconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
+                    }.ToJsonString());
                 }
-                var counted = status.Rounds.Skip(warmUp).ToList();
-                seconds[scheme] = counted.Average(r => r.Seconds);
-                var last = status.Rounds[^1];
-                await output.WriteLineAsync(new JsonObject
-                {
-                    ["benchmark"] = "round",
-                    ["protection"] = scheme,
-                    ["modelParameters"] = FedCore.Learning.ParameterLayout.For(FedCore.Learning.ModelSpec.Parse(model, "bench")).TotalLength,
-                    ["participants"] = last.Participants.Count,
-                    ["roundsCounted"] = counted.Count,
-                    ["meanRoundSeconds"] = Math.Round(seconds[scheme], 4),
-                    ["cpuSecondsPerRound"] = Math.Round((cpuAtRound[^1] - cpuAtRound[warmUp - 1]).TotalSeconds / counted.Count, 4),
-                    ["cores"] = Environment.ProcessorCount,
-                    ["medianRoundSeconds"] = Math.Round(Median(counted.Select(r => r.Seconds)), 4),
-                    ["meanPhaseSeconds"] = new JsonObject(counted[0].Phases.Select(p => KeyValuePair.Create(p.Phase,
-                        (JsonNode?)Math.Round(counted.Average(r => r.Phases.First(q => q.Phase == p.Phase).Seconds), 4)))),
-                    ["meanSealSecondsPerParticipant"] = Math.Round(counted.Average(r => r.Participants.Average(p => p.SealSeconds)), 4),
-                    ["meanTrainSecondsPerParticipant"] = Math.Round(counted.Average(r => r.Participants.Average(p => p.TrainSeconds)), 4),
-                    ["updateBytesPerParticipant"] = last.Participants[0].UpdateBytes,
-                    ["meanLocalTestAccuracy"] = Math.Round(last.MeanLocalTestAccuracy, 4),
-                    ["wallSeconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
-                }.ToJsonString());
+                overheadPerRepetition.Add(Math.Round(100 * (means["ckks"] / means["plaintext-simulation"] - 1), 1));
             }
+            double Overhead(Func<List<double>, double> statistic) =>
+                Math.Round(100 * (statistic(roundSeconds["ckks"]) / statistic(roundSeconds["plaintext-simulation"]) - 1), 1);
             await output.WriteLineAsync(new JsonObject
             {
                 ["benchmark"] = "round-overhead",
-                ["encryptionOverheadPercent"] = Math.Round(100 * (seconds["ckks"] / seconds["plaintext-simulation"] - 1), 1),
+                ["encryptionOverheadPercent"] = Overhead(s => s.Average()),
+                ["encryptionOverheadPercentOfMedians"] = Overhead(s => Median(s)),
+                ["overheadPercentPerRepetition"] = overheadPerRepetition,
+                ["plaintextMedianRoundSeconds"] = Math.Round(Median(roundSeconds["plaintext-simulation"]), 4),
+                ["ckksMedianRoundSeconds"] = Math.Round(Median(roundSeconds["ckks"]), 4),
             }.ToJsonString());
             return 0;
         }

@@ -63,7 +63,8 @@ public sealed class LocalFederation : IAsyncDisposable
 
     /// <summary>
     /// Membership and silo metadata spread asynchronously: until every silo knows every other silo's country, placing a
-    /// participant from it could fail as if its country had no silo. Waits (at most 30 s) until they all do.
+    /// participant from it could fail as if its country had no silo. Waits (at most 30 s) until each of this process's
+    /// silos sees all of them.
     /// </summary>
     private async Task WaitUntilEverySiloSeesEveryCountryAsync(CancellationToken cancellationToken)
     {
@@ -80,7 +81,8 @@ public sealed class LocalFederation : IAsyncDisposable
                     .Where(m => m.Status == SiloStatus.Active)
                     .Select(m => SiloCountry.Of(metadata.GetSiloMetadata(m.SiloAddress)) ?? "?")
                     .Order(StringComparer.Ordinal).ToList();
-                if (seen.SequenceEqual(expected))
+                // At least these: the cluster may have silos elsewhere (the portal's own, or other processes').
+                if (expected.All(seen.Contains))
                     break;
                 try
                 {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Runtime.Intrinsics;
 using FedCore.Crypto.Ring;
@@ -51,6 +52,7 @@ internal sealed class CkksEncoder
     /// Coefficients (mod q) of round(Δ·m) where m carries <paramref name="values"/> (at most N; missing ones are 0).
     /// Every value must be finite and small enough that √2·|value|·Δ &lt; q/2 (checked).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Encode(ReadOnlySpan<double> values, double scale, Modulus modulus, Span<ulong> coefficients)
     {
         if (values.Length > RingDimension)
@@ -102,6 +104,7 @@ internal sealed class CkksEncoder
     }
 
     /// <summary>The first <paramref name="values"/>.Length real values carried by the coefficients (mod q), divided by Δ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Decode(ReadOnlySpan<ulong> coefficients, Modulus modulus, double scale, Span<double> values)
     {
         if (coefficients.Length != RingDimension)

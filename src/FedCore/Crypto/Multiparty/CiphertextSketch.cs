@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Ring;
 using FedCore.Crypto.Rlwe;
@@ -58,6 +59,7 @@ public sealed class CiphertextSketch
 
     private delegate void ReadMask(int chunk, Span<ulong> destination);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static CiphertextSketch Compute(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, ReadMask readMask)
     {
         CkksContext context = parameters.Context;

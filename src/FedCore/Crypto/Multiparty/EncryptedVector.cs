@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using FedCore.Crypto.Ckks;
@@ -85,6 +86,7 @@ public sealed class EncryptedVector
     public static EncryptedVector EncryptWeighted(CollectivePublicKey key, ReadOnlySpan<float> update, double weight, double bound) =>
         EncryptCore(key, new WeightedValues(update, weight), bound);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static EncryptedVector EncryptCore<TValues>(CollectivePublicKey key, TValues values, double bound)
         where TValues : IChunkedValues, allows ref struct
     {
@@ -323,6 +325,7 @@ public sealed class EncryptedVectorSum
 
     public int Count { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(EncryptedVector vector)
     {
         ArgumentNullException.ThrowIfNull(vector);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Ring;
 
@@ -62,6 +63,7 @@ public static class JointDecryption
         return values;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CombineInto(EncryptedVector vector, IReadOnlyList<DecryptionShare> shares, Span<double> head, Span<double> tail)
     {
         if (head.Length + tail.Length != vector.Length)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Ring;
@@ -83,6 +84,7 @@ public sealed class SecretKeyShare
     }
 
     /// <summary>The share from the masks (c1 halves) alone, which is all it depends on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DecryptionShare CreateDecryptionShare(CollectivePublicKey key, CiphertextMasks masks)
     {
         ArgumentNullException.ThrowIfNull(key);

@@ -80,6 +80,7 @@ public sealed class NegacyclicNtt
     public int RingDimension { get; }
 
     /// <summary>In place: coefficients (each &lt; q) → evaluations in bit-reversed order, each &lt; q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(Span<ulong> values)
     {
         RequireLength(values);
@@ -125,6 +126,7 @@ public sealed class NegacyclicNtt
     }
 
     /// <summary>In place: evaluations in bit-reversed order (each &lt; q) → coefficients, each &lt; q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Inverse(Span<ulong> values)
     {
         RequireLength(values);
@@ -192,6 +194,7 @@ public sealed class NegacyclicNtt
     private static readonly Vector512<ulong> ScatterHighForT1 = Vector512.Create(4UL, 12, 5, 13, 6, 14, 7, 15);
 
     /// <summary>Forward stage with t = 2 or t = 1 (m = N/4 or N/2 groups), sixteen values per step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardNarrowStage512(ref ulong a, int t)
     {
         int n = RingDimension;
@@ -219,6 +222,7 @@ public sealed class NegacyclicNtt
     }
 
     /// <summary>Inverse stage with t = 1 or t = 2, sixteen values per step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InverseNarrowStage512(ref ulong a, int t)
     {
         int n = RingDimension;
@@ -243,6 +247,7 @@ public sealed class NegacyclicNtt
     }
 
     // Cooley–Tukey butterflies on a[start .. start+2t): inputs in [0, 4q), outputs in [0, 4q).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardButterfliesScalar(ref ulong a, int start, int t, ulong w, ulong wShoup, ulong q, ulong twoQ)
     {
         for (int j = start; j < start + t; j++)
@@ -256,6 +261,7 @@ public sealed class NegacyclicNtt
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardButterflies512(ref ulong a, int start, int t, ulong w, ulong wShoup)
     {
         Vector512<ulong> q = Vector512.Create(Modulus.Value), twoQ = q + q;
@@ -271,6 +277,7 @@ public sealed class NegacyclicNtt
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardButterflies256(ref ulong a, int start, int t, ulong w, ulong wShoup)
     {
         Vector256<ulong> q = Vector256.Create(Modulus.Value), twoQ = q + q;
@@ -287,6 +294,7 @@ public sealed class NegacyclicNtt
     }
 
     // Gentleman–Sande butterflies: inputs in [0, 2q), outputs in [0, 2q).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InverseButterfliesScalar(ref ulong a, int start, int t, ulong w, ulong wShoup, ulong q, ulong twoQ)
     {
         for (int j = start; j < start + t; j++)
@@ -301,6 +309,7 @@ public sealed class NegacyclicNtt
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InverseButterflies512(ref ulong a, int start, int t, ulong w, ulong wShoup)
     {
         Vector512<ulong> q = Vector512.Create(Modulus.Value), twoQ = q + q;
@@ -314,6 +323,7 @@ public sealed class NegacyclicNtt
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InverseButterflies256(ref ulong a, int start, int t, ulong w, ulong wShoup)
     {
         Vector256<ulong> q = Vector256.Create(Modulus.Value), twoQ = q + q;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FedCore.Crypto.Ring;
@@ -49,6 +50,7 @@ public sealed class RnsRing
 
     public RnsPolynomial NewPolynomial(int modulusCount) => new(RingDimension, RequireModulusCount(modulusCount));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ForwardNtt(RnsPolynomial p)
     {
         RequireShape(p);
@@ -56,6 +58,7 @@ public sealed class RnsRing
             _transforms[i].Forward(p.Residue(i));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void InverseNtt(RnsPolynomial p)
     {
         RequireShape(p);
@@ -86,6 +89,7 @@ public sealed class RnsRing
     }
 
     /// <summary>target = a ⊙ b: pointwise product of two NTT-domain polynomials.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MultiplyNtt(RnsPolynomial a, RnsPolynomial b, RnsPolynomial target)
     {
         RequireSameShape(a, b);
@@ -100,6 +104,7 @@ public sealed class RnsRing
     }
 
     /// <summary>Adds a small signed polynomial (e.g. an error term) to every residue of a coefficient-domain polynomial.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddSmallInPlace(RnsPolynomial target, ReadOnlySpan<long> small)
     {
         RequireShape(target);
@@ -110,6 +115,7 @@ public sealed class RnsRing
     }
 
     /// <summary>Writes a small signed polynomial into every residue of <paramref name="target"/> (coefficient domain).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetSmall(RnsPolynomial target, ReadOnlySpan<long> small)
     {
         target.Clear();
@@ -117,6 +123,7 @@ public sealed class RnsRing
     }
 
     /// <summary>target[j] += small[j] mod q, for signed values of any size (fast when all |small[j]| &lt; q).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddSmallInPlace(Modulus modulus, Span<ulong> target, ReadOnlySpan<long> small)
     {
         if (target.Length != small.Length)
@@ -169,6 +176,7 @@ public sealed class RnsRing
     /// The same switch without allocating: <paramref name="c"/> holds <paramref name="modulusCount"/> meaningful residues,
     /// and residues 0 … modulusCount−2 are overwritten with the result (each depends only on itself and the dropped one).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void DropLastModulusInPlace(RnsPolynomial c, int modulusCount)
     {
         RequireShape(c);

@@ -75,6 +75,7 @@ internal static class VectorArithmetic
     public static Vector256<ulong> SubtractIfNotBelow(Vector256<ulong> x, Vector256<ulong> m) => Vector256.Min(x, x - m);
 
     /// <summary>z[j] = x[j]·w[j] mod q (fully reduced) for Shoup companions wShoup[j].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyShoup(Modulus modulus, ReadOnlySpan<ulong> x, ReadOnlySpan<ulong> w, ReadOnlySpan<ulong> wShoup, Span<ulong> z)
     {
         int length = z.Length;
@@ -96,6 +97,7 @@ internal static class VectorArithmetic
     }
 
     /// <summary>target[j] = target[j] + addend[j] mod q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(Modulus modulus, Span<ulong> target, ReadOnlySpan<ulong> addend)
     {
         int length = target.Length;
@@ -125,6 +127,7 @@ internal static class VectorArithmetic
     }
 
     /// <summary>accumulator[j] = accumulator[j] + a[j]·b[j]·2^-64 mod q (Montgomery products, all operands below q, q odd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAccumulateMontgomery(Modulus modulus, Span<ulong> accumulator, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b)
     {
         int length = accumulator.Length;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FedCore.Crypto.Ring;
 
 namespace FedCore.Crypto.Rlwe;
@@ -35,6 +36,7 @@ public sealed class PublicKeyEncryptor : IDisposable
     }
 
     /// <summary>Writes a fresh encryption of zero at q_0, in coefficient form, into <paramref name="c0"/> and <paramref name="c1"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EncryptZero(AesCtrRandom random, Span<ulong> c0, Span<ulong> c1)
     {
         int levels = _ring.Moduli.Count;

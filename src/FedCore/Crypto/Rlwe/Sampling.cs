@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using FedCore.Crypto.Ring;
@@ -8,6 +9,7 @@ namespace FedCore.Crypto.Rlwe;
 public static class Sampling
 {
     /// <summary>Uniform residues modulo q, by rejection of masked 64-bit words (no modulo bias).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Uniform(AesCtrRandom random, Modulus modulus, Span<ulong> destination)
     {
         ArgumentNullException.ThrowIfNull(random);
@@ -29,6 +31,7 @@ public static class Sampling
     /// Uniform ternary coefficients in {−1, 0, 1}: floor(3r / 2^64) − 1 for a uniform 64-bit r, uniform up to a bias
     /// below 2^−62, with no data-dependent branch. Each draw overwrites the random word it came from.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Ternary(AesCtrRandom random, Span<long> destination)
     {
         ArgumentNullException.ThrowIfNull(random);
@@ -56,6 +59,7 @@ public static class Sampling
     /// Used for noise flooding, where σ is far above the smoothing parameter and the rounded and the discrete
     /// Gaussian are interchangeable for the Rényi-divergence argument (rounding is post-processing).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RoundedGaussian(AesCtrRandom random, double standardDeviation, Span<long> destination)
     {
         ArgumentNullException.ThrowIfNull(random);
@@ -130,6 +134,7 @@ public sealed class DiscreteGaussianSampler
 
     public int Bound { get; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Sample(AesCtrRandom random, Span<long> destination)
     {
         ArgumentNullException.ThrowIfNull(random);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 
 namespace FedCore.Crypto.Wire;
@@ -10,6 +11,7 @@ internal static class BitPacking
 {
     public static int PackedLength(int count, int bitWidth) => checked((int)(((long)count * bitWidth + 7) / 8));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<ulong> values, int bitWidth, Span<byte> destination)
     {
         RequireWidth(bitWidth);
@@ -42,6 +44,7 @@ internal static class BitPacking
     /// Reads values.Length values of <paramref name="bitWidth"/> bits. Returns the index of the first value that is
     /// not below <paramref name="exclusiveLimit"/>, or −1 when all are in range; also fails on nonzero padding bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Unpack(ReadOnlySpan<byte> source, int bitWidth, ulong exclusiveLimit, Span<ulong> values, out bool paddingNonZero)
     {
         RequireWidth(bitWidth);
