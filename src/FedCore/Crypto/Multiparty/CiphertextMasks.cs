@@ -97,9 +97,6 @@ public sealed class CiphertextMasks
         var reader = new WireReader(data, WireKind.CiphertextMasks, parameters);
         reader.ReadBytes(32, "key id");
         int chunks = EncryptedVector.ChunksFor(parameters, (int)EncryptedVector.ReadLength(ref reader));
-        reader.RequireExactly(chunks * (long)EncryptedVector.PackedPolynomialLength(parameters), "masks");
-        var scratch = new ulong[parameters.RingDimension];
-        for (int chunk = 0; chunk < chunks; chunk++)
-            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"ciphertext {chunk} c1");
+        EncryptedVector.CheckPolynomials(ref reader, parameters, chunks, "masks", "ciphertext {0} c1");
     }
 }

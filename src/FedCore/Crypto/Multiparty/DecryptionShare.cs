@@ -86,9 +86,6 @@ public sealed class DecryptionShare
         reader.ReadGuid("share id");
         reader.ReadBytes(32, "vector digest");
         int chunks = EncryptedVector.ChunksFor(parameters, (int)EncryptedVector.ReadLength(ref reader));
-        reader.RequireExactly(chunks * (long)EncryptedVector.PackedPolynomialLength(parameters), "share polynomials");
-        var scratch = new ulong[parameters.RingDimension];
-        for (int chunk = 0; chunk < chunks; chunk++)
-            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"share polynomial {chunk}");
+        EncryptedVector.CheckPolynomials(ref reader, parameters, chunks, "share polynomials", "share polynomial {0}");
     }
 }

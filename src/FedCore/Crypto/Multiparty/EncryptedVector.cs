@@ -232,14 +232,20 @@ public sealed class EncryptedVector
         double scale = reader.ReadDouble("scale");
         if (!double.IsNormal(scale) || scale < 0)
             throw reader.Fail("scale", $"{scale} is not a positive finite number");
-        int chunks = ChunksFor(parameters, (int)length);
-        reader.RequireExactly(chunks * 2L * PackedPolynomialLength(parameters), "ciphertexts");
+        CheckPolynomials(ref reader, parameters, ChunksFor(parameters, (int)length), "ciphertexts", "ciphertext {0} c0", "ciphertext {0} c1");
+    }
+
+    /// <summary>
+    /// Checks that exactly <paramref name="chunks"/> groups of packed polynomials remain, one per name pattern
+    /// ("{0}" is the chunk), every coefficient below q_0.
+    /// </summary>
+    internal static void CheckPolynomials(ref WireReader reader, CkksParameters parameters, int chunks, string what, params string[] names)
+    {
+        reader.RequireExactly(chunks * (long)names.Length * PackedPolynomialLength(parameters), what);
         var scratch = new ulong[parameters.RingDimension];
         for (int chunk = 0; chunk < chunks; chunk++)
-        {
-            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"ciphertext {chunk} c0");
-            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"ciphertext {chunk} c1");
-        }
+            foreach (string name in names)
+                reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, string.Format(System.Globalization.CultureInfo.InvariantCulture, name, chunk));
     }
 
     internal static uint ReadLength(ref WireReader reader)
