@@ -5,7 +5,6 @@ using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
 using FedCore.Crypto.Ring;
 using FedCore.Crypto.Rlwe;
-using FedCore.Crypto.Wire;
 
 namespace FedCore.Crypto.Benchmarks;
 
@@ -239,25 +238,17 @@ public static class HeBenchmark
         });
         EncryptedVector one = EncryptedVector.Encrypt(key, values, options.Bound);
         EncryptedVector other = EncryptedVector.Encrypt(key, values, options.Bound);
-        // The aggregator's step: accumulate one more ciphertext (both polynomials) into the packed running sum, as
-        // EncryptedVectorSum does: unpack sum and addend, add, pack the sum again.
-        int bits = parameters.WireModulusBits;
-        byte[] packedSum = new byte[2 * EncryptedVector.PackedPolynomialLength(parameters)];
-        var sum = new ulong[n];
+        // The aggregator's step, as EncryptedVectorSum takes it: unpack one more ciphertext and add both polynomials
+        // into the unpacked running sum.
+        var sumC0 = new ulong[n];
+        var sumC1 = new ulong[n];
         var addend = new ulong[n];
         Timing add = Time(options, () =>
         {
-            for (int part = 0; part < 2; part++)
-            {
-                Span<byte> packed = packedSum.AsSpan(part * packedSum.Length / 2, packedSum.Length / 2);
-                BitPacking.Unpack(packed, bits, ulong.MaxValue, sum, out _);
-                if (part == 0)
-                    other.ReadC0(0, addend);
-                else
-                    other.ReadC1(0, addend);
-                RnsRing.AddInPlace(q0, sum, addend);
-                BitPacking.Pack(sum, bits, packed);
-            }
+            other.ReadC0(0, addend);
+            RnsRing.AddInPlace(q0, sumC0, addend);
+            other.ReadC1(0, addend);
+            RnsRing.AddInPlace(q0, sumC1, addend);
         });
         Timing share = Time(options, () => secrets[0].CreateDecryptionShare(key, one));
         DecryptionShare[] shares = secrets.Select(s => s.CreateDecryptionShare(key, one)).ToArray();
