@@ -166,6 +166,31 @@ public class MultipartyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_running_sum_shows_the_same_masks_and_opens_to_the_same_values_as_the_packed_sum()
+    {
+        var rng = new Random(17);
+        CkksParameters parameters = CkksParameters.InsecureForTesting(64);
+        (SecretKeyShare[] secrets, CollectivePublicKey key) = GenerateKeys(parameters, 3);
+        EncryptedVector[] vectors = Enumerable.Range(0, 3).Select(_ => EncryptedVector.Encrypt(key, RandomVector(rng, 150), Bound)).ToArray();
+        EncryptedVector packed = EncryptedVector.Sum(vectors);
+
+        var running = new EncryptedVectorSum();
+        foreach (EncryptedVector v in vectors)
+            running.Add(v);
+        CiphertextMasks masks = running.Masks();
+        Assert.Equal(CiphertextMasks.Of(packed).ToBytes(), masks.ToBytes());
+        Assert.Throws<InvalidOperationException>(() => running.Add(vectors[0]));
+
+        DecryptionShare[] shares = secrets.Select(s => s.CreateDecryptionShare(key, masks)).ToArray();
+        var head = new double[149];
+        var tail = new double[1];
+        Assert.Contains("Missing decryption shares", Assert.Throws<ArgumentException>(() => running.Open(key, shares.Take(2), head, tail)).Message);
+        running.Open(key, shares, head, tail);
+        double[] expected = JointDecryption.Combine(key, packed, shares);
+        Assert.True(MaxDifference(expected, [.. head, .. tail]) < 1e-9);
+    }
+
+    [Fact]
     public void Misuse_is_refused_with_a_clear_reason()
     {
         CkksParameters parameters = CkksParameters.InsecureForTesting(16);

@@ -123,7 +123,7 @@ public sealed class CkksProtection : IUpdateProtection
         private readonly Lock _lock = new();
         private readonly HashSet<string> _contributors = [];
         private readonly EncryptedVectorSum _sum = new();
-        private EncryptedVector? _aggregate;
+        private CiphertextMasks? _masks;
 
         public int Count
         {
@@ -142,7 +142,7 @@ public sealed class CkksProtection : IUpdateProtection
             var commitment = Commitment(vector);
             lock (_lock)
             {
-                if (_aggregate is not null)
+                if (_masks is not null)
                     throw new InvalidOperationException("The aggregate was already fixed for decryption; no more updates can be added.");
                 if (!_contributors.Add(contributor))
                     throw new SealedUpdateFormatException($"{SchemeName}: a second sealed update from {contributor}.");
@@ -160,26 +160,30 @@ public sealed class CkksProtection : IUpdateProtection
         }
 
         /// <summary>The aggregate's masks; fixes the aggregate (nothing can be added afterwards).</summary>
-        public byte[] DecryptionInput() => CiphertextMasks.Of(Fix()).WireBuffer;
+        public byte[] DecryptionInput()
+        {
+            lock (_lock)
+            {
+                if (_contributors.Count == 0)
+                    throw new InvalidOperationException("Nothing was added.");
+                return (_masks ??= _sum.Masks()).WireBuffer;
+            }
+        }
 
         public AggregatedUpdate Open(IReadOnlyList<byte[]> shares)
         {
-            var aggregate = Fix();
+            CiphertextMasks masks;
+            lock (_lock)
+                masks = _masks ?? throw new InvalidOperationException("The aggregate's decryption input was never taken, so no share can be for it.");
             var decryptionShares = shares.Select((s, k) => Read(() => Crypto.Multiparty.DecryptionShare.Adopt(s, scheme.Parameters), $"decryption share #{k}")).ToList();
-            var weightedSum = new double[aggregate.Length - 1];
+            var weightedSum = new double[masks.Length - 1];
             var weight = new double[1];
             Read(() =>
             {
-                JointDecryption.Combine(key, aggregate, decryptionShares, weightedSum, weight);
+                _sum.Open(key, decryptionShares, weightedSum, weight);
                 return 0;
             }, "decryption shares");
             return new AggregatedUpdate(weightedSum, weight[0]);
-        }
-
-        private EncryptedVector Fix()
-        {
-            lock (_lock)
-                return _aggregate ??= _contributors.Count == 0 ? throw new InvalidOperationException("Nothing was added.") : _sum.ToVector();
         }
     }
 }

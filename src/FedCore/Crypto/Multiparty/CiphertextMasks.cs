@@ -58,6 +58,16 @@ public sealed class CiphertextMasks
         return new CiphertextMasks(vector.Parameters, writer.ToArray());
     }
 
+    /// <summary>Masks of the vector shaped like <paramref name="shape"/> whose c1 halves, unpacked, are <paramref name="c1"/>.</summary>
+    internal static CiphertextMasks FromPolynomials(EncryptedVector shape, ReadOnlySpan<ulong> c1)
+    {
+        var writer = NewWriter(shape);
+        int n = shape.Parameters.RingDimension;
+        for (int chunk = 0; chunk < shape.ChunkCount; chunk++)
+            writer.WritePacked(c1.Slice(chunk * n, n), shape.Parameters.WireModulusBits);
+        return new CiphertextMasks(shape.Parameters, writer.ToArray());
+    }
+
     /// <summary>The <see cref="Digest"/> that the masks of <paramref name="vector"/> would have, without copying them out.</summary>
     internal static byte[] DigestOf(EncryptedVector vector)
     {

@@ -329,6 +329,7 @@ public sealed class EncryptedVectorSum
     private readonly Lock _lock = new();
     private ulong[]? _c0, _c1;
     private EncryptedVector? _first;
+    private CiphertextMasks? _masks;
     private bool _closed;
 
     public int Count { get; private set; }
@@ -374,23 +375,72 @@ public sealed class EncryptedVectorSum
     {
         lock (_lock)
         {
-            if (_first is null)
-                throw new InvalidOperationException("Nothing was added.");
-            if (_closed)
-                throw new InvalidOperationException("The sum was already taken.");
-            _closed = true;
-            CkksParameters parameters = _first.Parameters;
+            var first = Close();
+            CkksParameters parameters = first.Parameters;
             int n = parameters.RingDimension, bits = parameters.WireModulusBits;
-            var writer = EncryptedVector.NewWriter(parameters, _first.KeyId.Span, _first.Length, _first.Scale);
-            for (int chunk = 0; chunk < _first.ChunkCount; chunk++)
+            var writer = EncryptedVector.NewWriter(parameters, first.KeyId.Span, first.Length, first.Scale);
+            for (int chunk = 0; chunk < first.ChunkCount; chunk++)
             {
                 writer.WritePacked(_c0.AsSpan(chunk * n, n), bits);
                 writer.WritePacked(_c1.AsSpan(chunk * n, n), bits);
             }
-            ArrayPool<ulong>.Shared.Return(_c0!);
-            ArrayPool<ulong>.Shared.Return(_c1!);
-            _c0 = _c1 = null;
+            ReturnArrays();
             return EncryptedVector.Trusted(writer.ToArray(), parameters);
         }
+    }
+
+    /// <summary>
+    /// The masks (c1 halves) of the sum, for the participants to make their decryption shares; no more vectors can be
+    /// added afterwards. The c0 halves stay here, unpacked, for <see cref="Open"/>.
+    /// </summary>
+    public CiphertextMasks Masks()
+    {
+        lock (_lock)
+        {
+            var first = Close();
+            _masks = CiphertextMasks.FromPolynomials(first, _c1!);
+            return _masks;
+        }
+    }
+
+    /// <summary>
+    /// Decrypts the sum from one share of its <see cref="Masks"/> by each participant of <paramref name="key"/>, decoding
+    /// the first head.Length values into <paramref name="head"/> and the rest into <paramref name="tail"/>.
+    /// </summary>
+    public void Open(CollectivePublicKey key, IEnumerable<DecryptionShare> shares, Span<double> head, Span<double> tail)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(shares);
+        lock (_lock)
+        {
+            if (_masks is null || _c0 is null)
+                throw new InvalidOperationException("Open needs the masks to have been taken (and the sum not opened already).");
+            if (!_masks.KeyId.Span.SequenceEqual(key.KeyId.Span) || _masks.Parameters != key.Parameters)
+                throw new ArgumentException("The sum was encrypted under a different collective key.", nameof(key));
+            DecryptionShare[] all = shares.ToArray();
+            JointDecryption.RequireOneShareEach(key, _masks.Digest.Span, _first!.Length, all);
+            int n = _first.Parameters.RingDimension;
+            ulong[] c0 = _c0;
+            JointDecryption.CombineInto(_first.Parameters, _first.Scale, _first.Length,
+                (chunk, destination) => c0.AsSpan(chunk * n, n).CopyTo(destination), all, head, tail);
+            ReturnArrays();
+        }
+    }
+
+    private EncryptedVector Close()
+    {
+        if (_first is null)
+            throw new InvalidOperationException("Nothing was added.");
+        if (_closed)
+            throw new InvalidOperationException("The sum was already taken.");
+        _closed = true;
+        return _first;
+    }
+
+    private void ReturnArrays()
+    {
+        ArrayPool<ulong>.Shared.Return(_c0!);
+        ArrayPool<ulong>.Shared.Return(_c1!);
+        _c0 = _c1 = null;
     }
 }

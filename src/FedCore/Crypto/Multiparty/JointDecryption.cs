@@ -29,15 +29,20 @@ public static class JointDecryption
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(vector);
         ArgumentNullException.ThrowIfNull(shares);
-        DecryptionShare[] all = shares.ToArray();
         if (vector.Parameters != key.Parameters)
             throw new ArgumentException($"Vector uses {vector.Parameters.Name}, key uses {key.Parameters.Name}.", nameof(vector));
         if (!vector.KeyId.Span.SequenceEqual(key.KeyId.Span))
             throw new ArgumentException("The vector was encrypted under a different collective key.", nameof(vector));
+        DecryptionShare[] all = shares.ToArray();
+        RequireOneShareEach(key, CiphertextMasks.DigestOf(vector), vector.Length, all);
+        CombineInto(vector.Parameters, vector.Scale, vector.Length, vector.ReadC0, all, head, tail);
+    }
 
-        byte[] digest = CiphertextMasks.DigestOf(vector);
+    /// <summary>Exactly one share from each participant of <paramref name="key"/>, each of the vector named by <paramref name="digest"/>.</summary>
+    internal static void RequireOneShareEach(CollectivePublicKey key, ReadOnlySpan<byte> digest, int length, DecryptionShare[] shares)
+    {
         var expected = new HashSet<Guid>(key.ShareIds);
-        foreach (DecryptionShare share in all)
+        foreach (DecryptionShare share in shares)
         {
             ArgumentNullException.ThrowIfNull(share, nameof(shares));
             if (!expected.Remove(share.ShareId))
@@ -46,44 +51,46 @@ public static class JointDecryption
                     : $"Share from {share.ShareId}, who is not a participant of this key.", nameof(shares));
             if (share.Parameters != key.Parameters || !share.KeyId.Span.SequenceEqual(key.KeyId.Span))
                 throw new ArgumentException($"Share from {share.ShareId} was made for another key.", nameof(shares));
-            if (!share.VectorDigest.Span.SequenceEqual(digest) || share.Length != vector.Length)
+            if (!share.VectorDigest.Span.SequenceEqual(digest) || share.Length != length)
                 throw new ArgumentException($"Share from {share.ShareId} decrypts a different vector.", nameof(shares));
         }
         if (expected.Count > 0)
             throw new ArgumentException($"Missing decryption shares from {expected.Count} participant(s): {string.Join(", ", expected)}. " +
                 "Every participant of the key must contribute; otherwise re-key without the absent ones.", nameof(shares));
-        CombineInto(vector, all, head, tail);
     }
 
     /// <summary>c0 + Σ h_i and decoding, with no check that the shares are complete (tests use it to show partial sets fail).</summary>
     internal static double[] CombineUnchecked(EncryptedVector vector, IReadOnlyList<DecryptionShare> shares)
     {
         var values = new double[vector.Length];
-        CombineInto(vector, shares, values, []);
+        CombineInto(vector.Parameters, vector.Scale, vector.Length, vector.ReadC0, shares, values, []);
         return values;
     }
 
+    internal delegate void ReadPolynomial(int chunk, Span<ulong> destination);
+
+    /// <summary>c0 (from <paramref name="readC0"/>) + Σ h_i per ciphertext, decoded into head, then tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CombineInto(EncryptedVector vector, IReadOnlyList<DecryptionShare> shares, Span<double> head, Span<double> tail)
+    internal static void CombineInto(CkksParameters parameters, double scale, int length, ReadPolynomial readC0, IReadOnlyList<DecryptionShare> shares, Span<double> head, Span<double> tail)
     {
-        if (head.Length + tail.Length != vector.Length)
-            throw new ArgumentException($"Destinations hold {head.Length + tail.Length} values; the vector carries {vector.Length}.");
-        CkksContext context = vector.Parameters.Context;
+        if (head.Length + tail.Length != length)
+            throw new ArgumentException($"Destinations hold {head.Length + tail.Length} values; the vector carries {length}.");
+        CkksContext context = parameters.Context;
         Modulus q0 = context.WireModulus;
-        int n = vector.Parameters.RingDimension;
+        int n = parameters.RingDimension;
         var sum = new ulong[n];
         var addend = new ulong[n];
         var decoded = new double[n];
-        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
+        for (int chunk = 0; chunk < EncryptedVector.ChunksFor(parameters, length); chunk++)
         {
-            vector.ReadC0(chunk, sum);
+            readC0(chunk, sum);
             foreach (DecryptionShare share in shares)
             {
                 share.ReadChunk(chunk, addend);
                 RnsRing.AddInPlace(q0, sum, addend);
             }
-            int start = chunk * n, count = Math.Min(n, vector.Length - start);
-            context.Encoder.Decode(sum, q0, vector.Scale, decoded.AsSpan(0, count));
+            int start = chunk * n, count = Math.Min(n, length - start);
+            context.Encoder.Decode(sum, q0, scale, decoded.AsSpan(0, count));
             for (int i = 0; i < count; i++)
             {
                 int at = start + i;
