@@ -86,6 +86,23 @@ public class CkksProtectionTests
     }
 
     [Fact]
+    public void An_update_changed_on_the_way_no_longer_matches_the_commitment_its_author_signed()
+    {
+        var roundKey = _scheme.CombineKeyShares([_scheme.CreateKeyShare(new byte[32]).PublicShare]);
+        var sealedUpdate = _scheme.Seal([0.1f, -0.2f, 0.3f], 1, roundKey);
+        const int header = 38 + 32 + 4 + 8; // wire header, key id, length, scale: then c0, then c1
+        int polynomialBytes = 4096 * 61 / 8;
+        foreach (int offset in new[] { header + 10, header + polynomialBytes + 10 }) // a bit of c0, then of c1
+        {
+            var changed = (byte[])sealedUpdate.Bytes.Clone();
+            changed[offset] ^= 1;
+            var commitment = _scheme.NewAggregate(roundKey).Add("HU/a", changed);
+            Assert.NotEqual(sealedUpdate.Commitment, commitment);
+            Assert.NotEqual(sealedUpdate.Commitment.AsSpan(0, 32).ToArray(), commitment.AsSpan(0, 32).ToArray()); // the SHA-256 part
+        }
+    }
+
+    [Fact]
     public void An_update_beyond_the_bound_is_refused_with_its_index_never_clipped()
     {
         var seed = new byte[32];
