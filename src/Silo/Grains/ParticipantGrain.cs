@@ -59,9 +59,12 @@ public sealed class ParticipantGrain(
     private readonly Dictionary<string, LoadedDataset> _loaded = [];
     private PreparedSplit? _prepared;
 
-    // Per job, the commitment this participant signed for its update of the current round: kept by the activation
-    // only (a participant that restarted mid-round refuses to decrypt, and the job redoes the round).
-    private readonly Dictionary<string, (int Round, byte[] Commitment)> _ownCommitments = [];
+    // Per job, what this participant needs to check the aggregate of its current round before it helps decrypt it:
+    // the commitment it signed for its own update and the enrolled participants' keys, fetched while it trained.
+    // Kept by the activation only (a participant that restarted mid-round refuses to decrypt; the job redoes the round).
+    private readonly Dictionary<string, PendingDecryption> _pending = [];
+
+    private sealed record PendingDecryption(int Round, byte[] OwnCommitment, IReadOnlyDictionary<string, byte[]> EnrolledKeys);
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -149,6 +152,8 @@ public sealed class ParticipantGrain(
             throw new FederationOperationException("job.invalid", $"Job {assignment.JobId}: weight normaliser must be positive.");
 
         // Training and sealing run on the thread pool, off this activation's turn, so the silo's scheduler stays free.
+        // The directory is asked now, while training runs, rather than on the decryption step's critical path.
+        var enrolled = protection.ProtectsUpdates ? GrainFactory.GetGrain<IFederationDirectoryGrain>(0).GetParticipants() : null;
         var (result, update, trainSeconds, sealSeconds) = await Task.Run(() =>
         {
             var clock = Stopwatch.StartNew();
@@ -171,7 +176,8 @@ public sealed class ParticipantGrain(
             return (trained, sealedUpdate, trainTime, clock.Elapsed.TotalSeconds);
         });
         if (protection.ProtectsUpdates)
-            _ownCommitments[assignment.JobId] = (assignment.Round, update.Commitment);
+            _pending[assignment.JobId] = new PendingDecryption(assignment.Round, update.Commitment,
+                (await enrolled!).ToDictionary(p => p.Id, p => p.SigningPublicKey));
         else
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
                 Key, assignment.JobId, assignment.Round, protection.Scheme);
@@ -194,13 +200,12 @@ public sealed class ParticipantGrain(
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
         var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
-        if (!_ownCommitments.TryGetValue(request.JobId, out var own) || own.Round != request.Round)
+        if (!_pending.TryGetValue(request.JobId, out var pending) || pending.Round != request.Round)
             throw Refused(request.JobId, request.Round, "it has not sent an update this round (or restarted since)");
 
         // Every commitment must be signed by an enrolled participant for this job and round, one each, and one of
         // them must be this participant's own, exactly as it sent it: then the sum includes its update.
-        var enrolled = (await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).GetParticipants()).ToDictionary(p => p.Id, p => p.SigningPublicKey);
-        var ledger = new RoundUpdateLedger(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, enrolled);
+        var ledger = new RoundUpdateLedger(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys);
         try
         {
             foreach (var c in request.Commitments)
@@ -210,7 +215,7 @@ public sealed class ParticipantGrain(
         {
             throw Refused(request.JobId, request.Round, e.Message);
         }
-        if (!ledger.Accepted.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(own.Commitment))
+        if (!ledger.Accepted.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(pending.OwnCommitment))
             throw Refused(request.JobId, request.Round, "its own update is not among the committed updates");
 
         byte[] share;
@@ -226,7 +231,7 @@ public sealed class ParticipantGrain(
         // One decryption per round key: the secret is erased (replaced by the next round's, if asked for) before the
         // share leaves.
         state.State.RoundSecrets.Remove(request.JobId);
-        _ownCommitments.Remove(request.JobId);
+        _pending.Remove(request.JobId);
         var nextKeyShare = request.NextRoundSeed is { } seed
             ? await NewKeyShareAsync(protection, request.JobId, request.Round + 1, seed)
             : null;
