@@ -229,24 +229,14 @@ public sealed class TrainingJobGrain(
 
         // 1. A fresh key for the round: every participant makes a share over a public seed; the key is their sum.
         //    (The plaintext simulation has no keys and nothing to decrypt: it skips 1 and 4.)
+        //    From round 2 on, the shares came with the previous round's decryption shares (step 4).
         byte[] roundKey = [];
-        var pipelined = _nextRoundKey;
+        if (protection.ProtectsUpdates)
+        {
+            roundKey = _nextRoundKey is { } next && next.Round == round ? next.Key : await ExchangeRoundKeyAsync(round, protection);
+            phases.Mark("key");
+        }
         _nextRoundKey = null;
-        if (pipelined is { } next && next.Round == round && protection.ProtectsUpdates)
-        {
-            // Made with the previous round's decryption shares (see step 4).
-            roundKey = next.Key;
-            phases.Mark("key");
-        }
-        else if (protection.ProtectsUpdates)
-        {
-            var seed = RandomNumberGenerator.GetBytes(32);
-            var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
-                Participant(p).CreateRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
-            var keyPayloads = Gate(SignedStatement.KeySharePurpose, round, protection).CheckAll(keyShares);
-            roundKey = await Task.Run(() => protection.CombineKeyShares(keyPayloads));
-            phases.Mark("key");
-        }
 
         // 2. Local training everywhere, in parallel; each update comes back sealed under the round key and signed,
         // 3. and is checked and added (ciphertexts only) as soon as it arrives, while the others still train.
@@ -328,6 +318,16 @@ public sealed class TrainingJobGrain(
         await SaveAsync();
         logger.LogInformation("Job {Job} round {Round}/{Rounds}: mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
             JobId, round, spec.Rounds, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
+    }
+
+    private async Task<byte[]> ExchangeRoundKeyAsync(int round, IUpdateProtection protection)
+    {
+        var spec = state.State.Specification!;
+        var seed = RandomNumberGenerator.GetBytes(32);
+        var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
+            Participant(p).CreateRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
+        var keyPayloads = Gate(SignedStatement.KeySharePurpose, round, protection).CheckAll(keyShares);
+        return await Task.Run(() => protection.CombineKeyShares(keyPayloads));
     }
 
     /// <summary>Wall time between successive marks.</summary>

@@ -98,8 +98,14 @@ public sealed class CkksProtection : IUpdateProtection
         }
         if (!CiphertextSketch.Of(masks).Matches(expected))
             throw new AggregateRefusedException($"{SchemeName}: the aggregate is not the sum of the {commitments.Count} committed updates (its sketch differs from the sum of theirs).");
-        return Read(() => share.CreateDecryptionShare(key, masks).WireBuffer, "aggregate masks");
+        return Read(() => share.CreateDecryptionShare(key, masks).WireBuffer, "decryption share");
     }
+
+    private static void Read(Action read, string what) => Read(() =>
+    {
+        read();
+        return true;
+    }, what);
 
     private static T Read<T>(Func<T> read, string what)
     {
@@ -116,7 +122,7 @@ public sealed class CkksProtection : IUpdateProtection
 
     /// <summary>
     /// Checks each sealed update as it arrives (parse, hash, sketch: the costly part, outside the lock) and adds it
-    /// into the packed running sum, one ciphertext at a time.
+    /// into the running sum (<see cref="EncryptedVectorSum"/>); packs only the masks, and opens from the sum's c0.
     /// </summary>
     private sealed class Sum(CkksProtection scheme, CollectivePublicKey key) : ISealedAggregate
     {
@@ -178,11 +184,7 @@ public sealed class CkksProtection : IUpdateProtection
             var decryptionShares = shares.Select((s, k) => Read(() => Crypto.Multiparty.DecryptionShare.Adopt(s, scheme.Parameters), $"decryption share #{k}")).ToList();
             var weightedSum = new double[masks.Length - 1];
             var weight = new double[1];
-            Read(() =>
-            {
-                _sum.Open(key, decryptionShares, weightedSum, weight);
-                return 0;
-            }, "decryption shares");
+            Read(() => _sum.Open(key, decryptionShares, weightedSum, weight), "decryption shares");
             return new AggregatedUpdate(weightedSum, weight[0]);
         }
     }
