@@ -90,6 +90,24 @@ public class WireFormatTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Decryption_shares_drop_the_16_low_bits_that_flooding_drowns_and_refuse_larger_coefficients()
+    {
+        CkksParameters p = CkksParameters.Default;
+        var secret = SecretKeyShare.Generate(p, CommonReferencePolynomial.NewSeed());
+        CollectivePublicKey key = CollectivePublicKey.Combine([secret.PublicKeyShare]);
+        byte[] share = secret.CreateDecryptionShare(key, EncryptedVector.Encrypt(key, new double[p.RingDimension], 1)).ToBytes();
+        Assert.Equal(45, p.ShareBits);
+        Assert.Equal(WireFormat.HeaderLength + 32 + 16 + 32 + 4 + p.RingDimension * 45 / 8, share.Length);
+
+        // The first coefficient set to 2^45 − 1: beyond the largest rounded residue, so not a share.
+        int first = share.Length - p.RingDimension * 45 / 8;
+        for (int b = 0; b < 5; b++)
+            share[first + b] = 0xFF;
+        share[first + 5] |= 0x1F;
+        Assert.Contains("share polynomial 0", Assert.Throws<HeFormatException>(() => DecryptionShare.FromBytes(share, p)).Message);
+    }
+
+    [Fact]
     public void Foreign_truncated_extended_and_mislabelled_input_is_rejected_with_its_offset()
     {
         var sample = new Sample(CkksParameters.InsecureForTesting(16), 2, 40);

@@ -116,6 +116,19 @@ public sealed class CkksParameters
     /// <summary>⌈log2 q_0⌉: bits per serialised ciphertext coefficient.</summary>
     public int WireModulusBits => 64 - BitOperations.LeadingZeroCount(_moduli[0]);
 
+    /// <summary>
+    /// Low bits of each decryption-share coefficient rounded away before it leaves its owner: they lie far below the
+    /// flooding noise (2^16 against σ_f = 2^21), so the share shrinks by a quarter at no cost in precision or security
+    /// (rounding is post-processing of the flooded share).
+    /// </summary>
+    public const int ShareRoundingBits = 16;
+
+    /// <summary>Largest rounded share coefficient, ⌊(q_0 − 1 + 2^15) / 2^16⌋.</summary>
+    public ulong MaxRoundedShareCoefficient => (_moduli[0] - 1 + (1UL << (ShareRoundingBits - 1))) >> ShareRoundingBits;
+
+    /// <summary>Bits per serialised (rounded) decryption-share coefficient.</summary>
+    public int ShareBits => 64 - BitOperations.LeadingZeroCount(MaxRoundedShareCoefficient);
+
     /// <summary>Bit length of Q = Π q_i, the modulus of the keys (compare with the HomomorphicEncryption.org table).</summary>
     public int LogQ { get; }
 
@@ -169,6 +182,7 @@ public sealed class CkksParameters
         WriteUInt64(BitConverter.DoubleToUInt64Bits(ErrorStandardDeviation));
         WriteUInt64((ulong)ErrorBound);
         WriteUInt64(BitConverter.DoubleToUInt64Bits(FloodingStandardDeviation));
+        WriteUInt64(ShareRoundingBits);
         WriteUInt64(SecretDistributionUniformTernary);
         WriteUInt64(ScaleRulePowerOfTwoBelowWireModulus);
         WriteUInt64(PackingFoldedComplexSlots);

@@ -46,7 +46,8 @@ public static class NoiseFloodingBudget
 
     /// <summary>
     /// Standard deviation of the error in each decrypted value of a plain sum of <paramref name="participants"/> vectors
-    /// encrypted with <paramref name="bound"/>: √(N/2)·√(P·σ_f² + v_ct)/Δ with v_ct = P/12 + N·(P/12)·(2P/3).
+    /// encrypted with <paramref name="bound"/>: √(N/2)·√(P·(σ_f² + 4^r/12) + v_ct)/Δ with v_ct = P/12 + N·(P/12)·(2P/3)
+    /// and r = <see cref="CkksParameters.ShareRoundingBits"/> (each share is rounded to a multiple of 2^r).
     /// </summary>
     public static double ErrorStandardDeviation(CkksParameters parameters, int participants, double bound)
     {
@@ -54,7 +55,8 @@ public static class NoiseFloodingBudget
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(participants);
         double n = parameters.RingDimension, p = participants, sigma = parameters.FloodingStandardDeviation;
         double ciphertextNoise = p / 12 + n * (p / 12) * (2 * p / 3);
-        return Math.Sqrt(n / 2) * Math.Sqrt(p * sigma * sigma + ciphertextNoise) / parameters.ScaleForBound(bound);
+        double rounding = Math.Pow(4, CkksParameters.ShareRoundingBits) / 12;
+        return Math.Sqrt(n / 2) * Math.Sqrt(p * (sigma * sigma + rounding) + ciphertextNoise) / parameters.ScaleForBound(bound);
     }
 
     // x = L / (2σ_f² ln 2): the Rényi exponent in bits per unit of a.
