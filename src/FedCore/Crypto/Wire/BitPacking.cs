@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace FedCore.Crypto.Wire;
 
@@ -51,24 +52,31 @@ internal static class BitPacking
         if (source.Length != PackedLength(values.Length, bitWidth))
             throw new ArgumentException("Source length does not match the packed size.", nameof(source));
         ulong mask = (1UL << bitWidth) - 1;
-        ulong accumulator = 0;
-        int bitsHeld = 0, offset = 0, firstOutOfRange = -1;
-        for (int i = 0; i < values.Length; i++)
+        int firstOutOfRange = -1;
+        ref byte start = ref MemoryMarshal.GetReference(source);
+        // Value i occupies bits [i·w, i·w + w): an unaligned 8-byte read at byte ⌊i·w/8⌋ plus the byte after it hold
+        // all of them (w + 7 ≤ 69 bits). Values whose 9 bytes lie inside the input take this path; the last few, the
+        // careful one.
+        int fast = values.Length == 0 ? 0 : (int)Math.Clamp(((source.Length - 9) * 8L - bitWidth) / bitWidth + 1, 0, values.Length);
+        long bit = 0;
+        for (int i = 0; i < fast; i++, bit += bitWidth)
         {
-            ulong value;
-            if (bitsHeld >= bitWidth)
+            int offset = (int)(bit >> 3), shift = (int)(bit & 7);
+            ulong low = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, offset));
+            ulong high = Unsafe.Add(ref start, offset + 8);
+            // (high << 1) << (63 − shift) is high << (64 − shift), also right when shift is 0.
+            ulong value = ((low >> shift) | ((high << 1) << (63 - shift))) & mask;
+            values[i] = value;
+            if (value >= exclusiveLimit && firstOutOfRange < 0)
+                firstOutOfRange = i;
+        }
+        for (int i = fast; i < values.Length; i++, bit += bitWidth)
+        {
+            ulong value = 0;
+            for (int b = 0; b < bitWidth; b++)
             {
-                value = accumulator & mask;
-                accumulator >>= bitWidth;
-                bitsHeld -= bitWidth;
-            }
-            else
-            {
-                ulong next = ReadWord(source, ref offset);
-                value = (accumulator | (next << bitsHeld)) & mask;
-                int taken = bitWidth - bitsHeld; // 1 ≤ taken ≤ 62, so the shift is well defined
-                accumulator = next >> taken;
-                bitsHeld = 64 - taken;
+                long at = bit + b;
+                value |= (ulong)((source[(int)(at >> 3)] >> (int)(at & 7)) & 1) << b;
             }
             values[i] = value;
             if (value >= exclusiveLimit && firstOutOfRange < 0)
@@ -79,21 +87,6 @@ internal static class BitPacking
         int spareBits = (int)((long)source.Length * 8 - usedBits);
         paddingNonZero = spareBits > 0 && (source[^1] >> (8 - spareBits)) != 0;
         return firstOutOfRange;
-    }
-
-    private static ulong ReadWord(ReadOnlySpan<byte> source, ref int offset)
-    {
-        ulong word;
-        if (source.Length - offset >= 8)
-        {
-            word = BinaryPrimitives.ReadUInt64LittleEndian(source.Slice(offset, 8));
-            offset += 8;
-            return word;
-        }
-        word = 0;
-        for (int b = 0; offset < source.Length; b++)
-            word |= (ulong)source[offset++] << (8 * b);
-        return word;
     }
 
     private static void RequireWidth(int bitWidth)
