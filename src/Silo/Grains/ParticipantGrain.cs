@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Data;
@@ -59,12 +60,16 @@ public sealed class ParticipantGrain(
     private readonly Dictionary<string, LoadedDataset> _loaded = [];
     private PreparedSplit? _prepared;
 
-    // Per job, what this participant needs to check the aggregate of its current round before it helps decrypt it:
-    // the commitment it signed for its own update and the enrolled participants' keys, fetched while it trained.
-    // Kept by the activation only (a participant that restarted mid-round refuses to decrypt; the job redoes the round).
-    private readonly Dictionary<string, PendingDecryption> _pending = [];
+    // Per job, this participant's current round between training and decryption: its sealed update and commitment
+    // (until revealed), the enrolled participants' keys (fetched while it trained), and the commitment digests it saw
+    // before it revealed. Kept by the activation only: a participant that restarted mid-round refuses to go on, and
+    // the job redoes the round.
+    private readonly Dictionary<string, PendingRound> _pending = [];
 
-    private sealed record PendingDecryption(int Round, byte[] OwnCommitment, IReadOnlyDictionary<string, byte[]> EnrolledKeys);
+    private sealed record PendingRound(int Round, byte[] SealedUpdate, byte[] OwnCommitment, IReadOnlyDictionary<string, byte[]> EnrolledKeys)
+    {
+        public IReadOnlyDictionary<string, byte[]>? DigestsSeen { get; init; }
+    }
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -176,14 +181,57 @@ public sealed class ParticipantGrain(
             return (trained, sealedUpdate, trainTime, clock.Elapsed.TotalSeconds);
         });
         if (protection.ProtectsUpdates)
-            _pending[assignment.JobId] = new PendingDecryption(assignment.Round, update.Commitment,
+        {
+            // Commit now, reveal once every participant has committed (see Reveal).
+            _pending[assignment.JobId] = new PendingRound(assignment.Round, update.Bytes, update.Commitment,
                 (await enrolled!).ToDictionary(p => p.Id, p => p.SigningPublicKey));
-        else
-            logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
-                Key, assignment.JobId, assignment.Round, protection.Scheme);
-
+            var digest = Sign(SignedStatement.UpdateDigestPurpose, assignment.JobId, assignment.Round, protection.Scheme, SHA256.HashData(update.Commitment));
+            return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, [], digest, trainSeconds, sealSeconds);
+        }
+        logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
+            Key, assignment.JobId, assignment.Round, protection.Scheme);
         var signed = Sign(SignedStatement.UpdatePurpose, assignment.JobId, assignment.Round, protection.Scheme, update.Commitment);
         return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, update.Bytes, signed, trainSeconds, sealSeconds);
+    }
+
+    public Task<RevealedUpdate> Reveal(RevealRequest request)
+    {
+        RequireProfile();
+        var protection = protectionSchemes.Resolve(request.Protection);
+        if (!_pending.TryGetValue(request.JobId, out var pending) || pending.Round != request.Round)
+            throw Refused(request.JobId, request.Round, "it has no sealed update of this round to reveal (or restarted since)");
+
+        // Every digest signed by an enrolled participant for this job and round, one each, its own among them.
+        var digests = Verify(SignedStatement.UpdateDigestPurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Digests);
+        if (!digests.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(SHA256.HashData(pending.OwnCommitment)))
+            throw Refused(request.JobId, request.Round, "its own commitment is not among the digests");
+        // Once per round: shown other digests after its update is out, it could be made to accept commitments chosen
+        // with its update in view.
+        if (pending.DigestsSeen is { } seen && !SameDigests(seen, digests))
+            throw Refused(request.JobId, request.Round, "it already revealed its update against other commitment digests");
+        _pending[request.JobId] = pending with { DigestsSeen = digests };
+        return Task.FromResult(new RevealedUpdate(pending.SealedUpdate,
+            Sign(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.OwnCommitment)));
+    }
+
+    private static bool SameDigests(IReadOnlyDictionary<string, byte[]> a, IReadOnlyDictionary<string, byte[]> b) =>
+        a.Count == b.Count && a.All(d => b.TryGetValue(d.Key, out var other) && other.AsSpan().SequenceEqual(d.Value));
+
+    /// <summary>The payloads of <paramref name="messages"/> by participant, refused unless each passes <see cref="RoundUpdateLedger"/>.</summary>
+    private Dictionary<string, byte[]> Verify(string purpose, string jobId, int round, string scheme,
+        IReadOnlyDictionary<string, byte[]> enrolledKeys, IReadOnlyList<SignedPayload> messages)
+    {
+        var ledger = new RoundUpdateLedger(purpose, jobId, round, scheme, enrolledKeys);
+        try
+        {
+            foreach (var m in messages)
+                ledger.Accept(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
+        }
+        catch (RejectedUpdateException e)
+        {
+            throw Refused(jobId, round, e.Message);
+        }
+        return ledger.Accepted.ToDictionary(a => a.Key, a => a.Value);
     }
 
     public async Task<ContractMetrics> Evaluate(EvaluationAssignment assignment)
@@ -200,29 +248,23 @@ public sealed class ParticipantGrain(
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
         var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
-        if (!_pending.TryGetValue(request.JobId, out var pending) || pending.Round != request.Round)
-            throw Refused(request.JobId, request.Round, "it has not sent an update this round (or restarted since)");
+        if (!_pending.TryGetValue(request.JobId, out var pending) || pending.Round != request.Round || pending.DigestsSeen is not { } seen)
+            throw Refused(request.JobId, request.Round, "it has not revealed an update this round (or restarted since)");
 
-        // Every commitment must be signed by an enrolled participant for this job and round, one each, and one of
-        // them must be this participant's own, exactly as it sent it: then the sum includes its update.
-        var ledger = new RoundUpdateLedger(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys);
-        try
-        {
-            foreach (var c in request.Commitments)
-                ledger.Accept(c.ParticipantId, c.JobId, c.Round, c.Scheme, c.Payload, c.Signature);
-        }
-        catch (RejectedUpdateException e)
-        {
-            throw Refused(request.JobId, request.Round, e.Message);
-        }
-        if (!ledger.Accepted.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(pending.OwnCommitment))
+        // Every commitment must be signed by an enrolled participant for this job and round, one each, be the one whose
+        // digest it saw before it revealed its own update, and its own must be among them: then the sum includes its
+        // update, and no commitment was chosen with another participant's update in view.
+        var commitments = Verify(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Commitments);
+        if (!commitments.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(pending.OwnCommitment))
             throw Refused(request.JobId, request.Round, "its own update is not among the committed updates");
+        if (commitments.Count != seen.Count || commitments.Any(c => !seen.TryGetValue(c.Key, out var digest) || !SHA256.HashData(c.Value).AsSpan().SequenceEqual(digest)))
+            throw Refused(request.JobId, request.Round, "the commitments are not the ones whose digests it saw before it revealed its update");
 
         byte[] share;
         try
         {
-            var commitments = request.Commitments.Select(c => c.Payload).ToList();
-            share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, request.RoundKey, secret.Secret, commitments));
+            var payloads = request.Commitments.Select(c => c.Payload).ToList();
+            share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, request.RoundKey, secret.Secret, payloads));
         }
         catch (Exception e) when (e is AggregateRefusedException or SealedUpdateFormatException)
         {

@@ -238,27 +238,55 @@ public sealed class TrainingJobGrain(
         }
         _nextRoundKey = null;
 
-        // 2. Local training everywhere, in parallel; each update comes back sealed under the round key and signed,
-        // 3. and is checked and added (ciphertexts only) as soon as it arrives, while the others still train.
+        // 2. Local training everywhere, in parallel. Each participant seals its update under the round key and commits
+        //    to it: the signed digest of its commitment comes back now, the update only once every participant has
+        //    committed (commit, then reveal), so that no update can be chosen with another one in view.
+        // 3. Sealed updates are checked against their signed commitments and added (ciphertexts only) as they arrive.
+        //    The plaintext simulation sends its update with the training report and skips the reveal.
         var updates = Gate(SignedStatement.UpdatePurpose, round, protection);
         var sum = protection.NewAggregate(roundKey);
+        var sealedBytes = new int[spec.Participants.Count];
+        void Add(int index, byte[] sealedUpdate, SignedPayload commitment, byte[]? digest)
+        {
+            var participant = spec.Participants[index].ParticipantId;
+            var expected = sum.Add(participant, sealedUpdate);
+            if (commitment.ParticipantId != participant || !expected.AsSpan().SequenceEqual(commitment.Payload)
+                || (digest is not null && !SHA256.HashData(commitment.Payload).AsSpan().SequenceEqual(digest)))
+                throw new FederationOperationException("round.rejected",
+                    $"Job {JobId} round {round}: the update from {participant} does not match the commitment it signed.");
+            updates.Accept(commitment);
+            sealedBytes[index] = sealedUpdate.Length;
+        }
         var reports = await Task.WhenAll(spec.Participants.Select(async (p, index) =>
         {
             var report = await Participant(p).Train(new RoundAssignment(
                 JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(p),
                 state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, roundKey));
-            await Task.Run(() =>
-            {
-                var commitment = sum.Add(p.ParticipantId, report.SealedUpdate);
-                if (report.Commitment.ParticipantId != p.ParticipantId || !commitment.AsSpan().SequenceEqual(report.Commitment.Payload))
-                    throw new FederationOperationException("round.rejected",
-                        $"Job {JobId} round {round}: the update from {p.ParticipantId} does not match the commitment it signed.");
-                updates.Accept(report.Commitment);
-            });
+            if (!protection.ProtectsUpdates)
+                await Task.Run(() => Add(index, report.SealedUpdate, report.Commitment, null));
             return report;
         }));
-        updates.RequireComplete();
-        phases.Mark("train-and-add");
+        IReadOnlyList<SignedPayload> commitments = reports.Select(r => r.Commitment).ToList();
+        if (protection.ProtectsUpdates)
+        {
+            var digestMessages = reports.Select(r => r.Commitment).ToArray();
+            var digests = Gate(SignedStatement.UpdateDigestPurpose, round, protection).CheckAll(digestMessages);
+            phases.Mark("train");
+            var revealed = await Task.WhenAll(spec.Participants.Select(async (p, index) =>
+            {
+                var update = await Participant(p).Reveal(new RevealRequest(JobId, round, spec.Protection, digestMessages));
+                await Task.Run(() => Add(index, update.SealedUpdate, update.Commitment, digests[index]));
+                return update;
+            }));
+            commitments = revealed.Select(r => r.Commitment).ToList();
+            updates.RequireComplete();
+            phases.Mark("reveal-and-add");
+        }
+        else
+        {
+            updates.RequireComplete();
+            phases.Mark("train-and-add");
+        }
 
         // 4. Each participant is shown the aggregate and the signed commitments; it checks that the aggregate is their
         //    sum (its own among them) before it gives its share.
@@ -266,7 +294,6 @@ public sealed class TrainingJobGrain(
         IReadOnlyList<byte[]> sharePayloads = [];
         if (protection.ProtectsUpdates)
         {
-            var commitments = reports.Select(r => r.Commitment).ToList();
             var input = await Task.Run(sum.DecryptionInput);
             var nextSeed = round < spec.Rounds ? RandomNumberGenerator.GetBytes(32) : null;
             var replies = await Task.WhenAll(spec.Participants.Select(p =>
@@ -299,7 +326,7 @@ public sealed class TrainingJobGrain(
         clock.Stop();
         var perParticipant = spec.Participants.Select((p, i) => new ParticipantRoundMetrics(
             p.ParticipantId, reports[i].TrainSamples, reports[i].MeanTrainLoss, reports[i].TrainSeconds, evaluations[i],
-            reports[i].SealedUpdate.Length, reports[i].SealSeconds)).ToList();
+            sealedBytes[i], reports[i].SealSeconds)).ToList();
         var summary = new RoundSummary(
             round,
             round,

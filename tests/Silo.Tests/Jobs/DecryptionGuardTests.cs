@@ -36,29 +36,42 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private sealed record PlayedRound(string JobId, int Round, byte[] RoundKey, LocalTrainingReport[] Reports, ISealedAggregate Sum, byte[] Input)
+    private sealed record PlayedRound(string JobId, int Round, byte[] RoundKey, RevealedUpdate[] Updates, ISealedAggregate Sum, byte[] Input)
     {
-        public IReadOnlyList<SignedPayload> Commitments => Reports.Select(r => r.Commitment).ToList();
+        public IReadOnlyList<SignedPayload> Commitments => Updates.Select(r => r.Commitment).ToList();
     }
 
-    /// <summary>Key shares and local training, as the job grain does them; the test then plays the aggregator.</summary>
+    /// <summary>Key shares, local training and the reveal, as the job grain does them; the test then plays the aggregator.</summary>
     private async Task<PlayedRound> PlayRoundAsync(string jobId)
+    {
+        var (roundKey, digests) = await CommitAsync(jobId);
+        var updates = await Task.WhenAll(_participants.Select(p => p.Reveal(new RevealRequest(jobId, 1, Protection, digests))));
+        var sum = _scheme.NewAggregate(roundKey);
+        foreach (var u in updates)
+            Assert.Equal(u.Commitment.Payload, sum.Add(u.Commitment.ParticipantId, u.SealedUpdate));
+        return new PlayedRound(jobId, 1, roundKey, updates, sum, sum.DecryptionInput());
+    }
+
+    /// <summary>Round 1 of <paramref name="jobId"/> up to the commitments: the round key and every participant's signed digest.</summary>
+    private async Task<(byte[] RoundKey, SignedPayload[] Digests)> CommitAsync(string jobId)
+    {
+        var keyShares = await Task.WhenAll(_participants.Select(p => p.CreateRoundKeyShare(new RoundKeyRequest(jobId, 1, Protection, new byte[32]))));
+        var roundKey = _scheme.CombineKeyShares(keyShares.Select(k => k.Payload).ToList());
+        var reports = await Task.WhenAll(_participants.Select((p, i) => TrainAsync(p, i, jobId, roundKey)));
+        Assert.All(reports, r => Assert.Empty(r.SealedUpdate)); // nothing but a commitment before everyone has committed
+        return (roundKey, reports.Select(r => r.Commitment).ToArray());
+    }
+
+    private async Task<LocalTrainingReport> TrainAsync(IParticipantGrain participant, int index, string jobId, byte[] roundKey)
     {
         var split = new DataSplit("heart", 2.0 / 3.0, 42);
         var moments = await Task.WhenAll(_participants.Select(p => p.ComputeFeatureMoments(split)));
         var scaling = FeatureScaling.FromMoments(FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares))));
         var model = ModelSpec.Logistic(15, 2);
-
-        var keyShares = await Task.WhenAll(_participants.Select(p => p.CreateRoundKeyShare(new RoundKeyRequest(jobId, 1, Protection, new byte[32]))));
-        var roundKey = _scheme.CombineKeyShares(keyShares.Select(k => k.Payload).ToList());
-        var reports = await Task.WhenAll(_participants.Select((p, i) => p.Train(new RoundAssignment(
+        return await participant.Train(new RoundAssignment(
             jobId, 1, 0, ModelFactory.InitialParameters(model, 1), model.ToJson(),
             new LocalTrainingSettings(1, 8, "sgd", 0.05, 0, 0, 0), split,
-            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), i, moments.Sum(m => m.Count), Protection, roundKey))));
-        var sum = _scheme.NewAggregate(roundKey);
-        foreach (var r in reports)
-            Assert.Equal(r.Commitment.Payload, sum.Add(r.ParticipantId, r.SealedUpdate));
-        return new PlayedRound(jobId, 1, roundKey, reports, sum, sum.DecryptionInput());
+            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), index, moments.Sum(m => m.Count), Protection, roundKey));
     }
 
     private static async Task<SignedPayload> DecryptAsync(IParticipantGrain participant, PlayedRound round, byte[] shown, IReadOnlyList<SignedPayload> commitments) =>
@@ -77,7 +90,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
             shares.Add(reply.Share.Payload);
         }
         var opened = round.Sum.Open(shares);
-        Assert.Equal(round.Reports.Sum(r => r.TrainSamples) / (double)(174 + 31), opened.TotalWeight, 5);
+        Assert.Equal(1.0, opened.TotalWeight, 5); // each weight is its train rows over all train rows (174 + 31)
 
         var again = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(_participants[0], round, round.Input, round.Commitments));
         Assert.Equal("round.no-key-share", again.Code);
@@ -87,7 +100,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     public async Task One_participants_update_shown_as_the_sum_is_not_decrypted()
     {
         var round = await PlayRoundAsync("guard-substitution");
-        var budapestsOwn = CiphertextMasks.Of(EncryptedVector.FromBytes(round.Reports[0].SealedUpdate, CkksParameters.Default)).ToBytes();
+        var budapestsOwn = CiphertextMasks.Of(EncryptedVector.FromBytes(round.Updates[0].SealedUpdate, CkksParameters.Default)).ToBytes();
         var zurich = _participants[1];
         var refused = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(zurich, round, budapestsOwn, round.Commitments));
         Assert.Equal("round.aggregate-refused", refused.Code);
@@ -115,6 +128,28 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var twice = round.Commitments.Append(round.Commitments[1]).ToList();
         Assert.Contains("duplicate", (await Assert.ThrowsAsync<FederationOperationException>(() =>
             DecryptAsync(_participants[1], round, round.Input, twice))).Message);
+    }
+
+    [Fact]
+    public async Task Updates_are_revealed_once_against_one_set_of_digests_and_decrypted_only_for_those_commitments()
+    {
+        var (roundKey, digests) = await CommitAsync("guard-reveal");
+        var budapest = _participants[0];
+        var zurich = _participants[1];
+        Assert.Contains("own commitment is not among", (await Assert.ThrowsAsync<FederationOperationException>(() =>
+            zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, digests.Take(1).ToList())))).Message);
+        var zurichs = await zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, digests));
+        Assert.Equal(zurichs.SealedUpdate, (await zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, digests))).SealedUpdate); // a retry
+
+        // Budapest trains again (a new update and commitment) and reveals against the new digests...
+        var second = (await TrainAsync(budapest, 0, "guard-reveal", roundKey)).Commitment;
+        Assert.Contains("other commitment digests", (await Assert.ThrowsAsync<FederationOperationException>(() =>
+            zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, [second, digests[1]])))).Message);
+        var budapests = await budapest.Reveal(new RevealRequest("guard-reveal", 1, Protection, [second, digests[1]]));
+        // ...but Zurich revealed its update against Budapest's first commitment, and holds to it.
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => zurich.CreateDecryptionShare(new DecryptionRequest(
+            "guard-reveal", 1, Protection, [], roundKey, [budapests.Commitment, zurichs.Commitment])));
+        Assert.Contains("not the ones whose digests it saw", refused.Message);
     }
 
     [Fact]

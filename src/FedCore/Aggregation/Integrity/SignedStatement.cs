@@ -13,6 +13,9 @@ public sealed record SignedStatement(string Purpose, string JobId, int Round, st
 {
     public const string KeySharePurpose = "key-share";
     public const string UpdatePurpose = "update";
+
+    /// <summary>SHA-256 of an update's commitment, sent before any update is revealed (commit, then reveal).</summary>
+    public const string UpdateDigestPurpose = "update-digest";
     public const string DecryptionSharePurpose = "decryption-share";
     private const string DomainTag = "federation/signed-statement/v1";
 

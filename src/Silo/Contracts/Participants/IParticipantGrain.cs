@@ -22,14 +22,21 @@ public interface IParticipantGrain : IGrainWithStringKey
     /// <summary>Makes this participant's share of the round key; the secret part stays in its country's storage.</summary>
     Task<SignedPayload> CreateRoundKeyShare(RoundKeyRequest request);
 
-    /// <summary>Trains from the global model and returns the update sealed under the round key, signed.</summary>
+    /// <summary>Trains from the global model and seals the update under the round key; returns what it commits to (see <see cref="LocalTrainingReport"/>).</summary>
     Task<LocalTrainingReport> Train(RoundAssignment assignment);
 
     Task<ModelMetrics> Evaluate(EvaluationAssignment assignment);
 
     /// <summary>
+    /// Its sealed update and signed commitment, once it has seen every participant's commitment digest (its own among
+    /// them). Once per round: the digests it saw are what it later checks the commitments against.
+    /// </summary>
+    Task<RevealedUpdate> Reveal(RevealRequest request);
+
+    /// <summary>
     /// This participant's share of the joint decryption of the round's aggregate, signed — only if every commitment
-    /// is signed by an enrolled participant (one each, its own among them) and the aggregate is their sum. Given once
+    /// is signed by an enrolled participant (one each, its own among them), matches the digest it saw before it
+    /// revealed its update, and the aggregate is their sum. Given once
     /// per round key: the secret is erased after use.
     /// </summary>
     Task<DecryptionReply> CreateDecryptionShare(DecryptionRequest request);

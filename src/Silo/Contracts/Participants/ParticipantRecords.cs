@@ -100,6 +100,23 @@ public sealed record RoundAssignment(
     [property: Id(11)] byte[] RoundKey);
 
 /// <summary>
+/// Shows a participant every participant's signed commitment digest and asks for its sealed update. Commit, then
+/// reveal: no update, and no commitment, can be chosen after seeing another participant's.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record RevealRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] ProtectionSettings Protection,
+    [property: Id(3)] IReadOnlyList<SignedPayload> Digests);
+
+/// <summary>A participant's sealed update and, signed, its commitment to it (whose SHA-256 it committed to before).</summary>
+[GenerateSerializer, Immutable]
+public sealed record RevealedUpdate(
+    [property: Id(0)] byte[] SealedUpdate,
+    [property: Id(1)] SignedPayload Commitment);
+
+/// <summary>
 /// Asks a participant for its decryption share of a round's aggregate: what the scheme shows of the aggregate (for
 /// ckks, its masks — the c1 halves, all a share depends on) and the signed commitments of the updates it claims to sum.
 /// With <see cref="NextRoundSeed"/> it also makes its key share for the next round in the same call, which saves the
@@ -135,7 +152,11 @@ public sealed record SignedPayload(
     [property: Id(4)] byte[] Payload,
     [property: Id(5)] byte[] Signature);
 
-/// <summary>A participant's round result: its sealed update and, signed, its commitment to that update.</summary>
+/// <summary>
+/// A participant's round result. Under a scheme that protects updates it is only a commitment — the signed SHA-256
+/// of the commitment to its sealed update — and the update itself comes with <see cref="RevealedUpdate"/> once
+/// every participant has committed; under the plaintext simulation it is the sealed update and its signed commitment.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record LocalTrainingReport(
     [property: Id(0)] string ParticipantId,
