@@ -14,8 +14,9 @@ namespace FedCore.Aggregation.Protection;
 ///   participant: DecryptionShare(aggregate.DecryptionInput(), secret, signed commitments) → its share, only if the
 ///                input is provably the sum of the committed updates
 ///   aggregator:  aggregate.Open(shares)              → Σ weightᵢ·updateᵢ and Σ weightᵢ
-/// A scheme that does not protect updates (<see cref="ProtectsUpdates"/> false) has no keys and no shares: hosts
-/// skip those steps.
+/// Hosts send a sealed update only once every participant has committed (a signed digest of its commitment), so
+/// that no update is chosen with another in view. A scheme that does not protect updates (<see cref="ProtectsUpdates"/>
+/// false) has no keys and no shares: hosts skip those steps.
 /// </summary>
 public interface IUpdateProtection
 {
