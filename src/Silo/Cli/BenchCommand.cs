@@ -51,14 +51,17 @@ public static class BenchCommand
         var rounds = new Option<int>("--rounds") { Description = "Rounds counted per mode.", DefaultValueFactory = _ => 6 };
         var warmUp = new Option<int>("--warm-up") { Description = "Rounds run first in each job and not counted (JIT, caches).", DefaultValueFactory = _ => 3 };
         var repeat = new Option<int>("--repeat") { Description = "Pairs of jobs (one per mode, alternating which goes first).", DefaultValueFactory = _ => 3 };
-        var round = new Command("round", "Wall time of sample-federation rounds with an MLP, encrypted (ckks) against the plaintext simulation.") { config, hidden, rounds, warmUp, repeat };
+        var epochs = new Option<int?>("--epochs") { Description = "Local epochs per round instead of the job file's (more local work, same encryption work)." };
+        var round = new Command("round", "Wall time of sample-federation rounds with an MLP, encrypted (ckks) against the plaintext simulation.") { config, hidden, rounds, warmUp, repeat, epochs };
         round.SetAction((parse, cancellation) => RoundOverheadAsync(
-            parse.GetValue(config)!, parse.GetValue(hidden)!, parse.GetValue(rounds), parse.GetValue(warmUp), parse.GetValue(repeat), output, error, cancellation));
+            parse.GetValue(config)!, parse.GetValue(hidden)!, parse.GetValue(rounds), parse.GetValue(warmUp), parse.GetValue(repeat), parse.GetValue(epochs),
+            output, error, cancellation));
         bench.Subcommands.Add(round);
         return bench;
     }
 
-    private static async Task<int> RoundOverheadAsync(FileInfo config, string hidden, int rounds, int warmUp, int repeat, TextWriter output, TextWriter error, CancellationToken cancellation)
+    private static async Task<int> RoundOverheadAsync(FileInfo config, string hidden, int rounds, int warmUp, int repeat, int? epochs,
+        TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         JobDefinition job;
         int[] widths;
@@ -72,11 +75,13 @@ public static class BenchCommand
             await error.WriteLineAsync($"error: {e.Message}");
             return 2;
         }
-        if (rounds < 1 || warmUp < 1 || repeat < 1)
+        if (rounds < 1 || warmUp < 1 || repeat < 1 || epochs < 1)
         {
-            await error.WriteLineAsync("error: --rounds, --warm-up and --repeat must be at least 1 (the CPU time of a round is measured from the round before it).");
+            await error.WriteLineAsync("error: --rounds, --warm-up, --repeat and --epochs must be at least 1 (the CPU time of a round is measured from the round before it).");
             return 2;
         }
+        if (epochs is { } localEpochs)
+            job = job with { Training = job.Training with { Epochs = localEpochs } };
         await WarnIfDebugAsync(error);
 
         var inputs = FedCore.Data.DatasetSchema.Load(job.Federation.Participants[0].Datasets.First(d => d.Name == job.DatasetName).SchemaPath).FeatureNames.Count;
@@ -133,6 +138,7 @@ public static class BenchCommand
                         ["repetition"] = repetition,
                         ["modelParameters"] = FedCore.Learning.ParameterLayout.For(FedCore.Learning.ModelSpec.Parse(model, "bench")).TotalLength,
                         ["participants"] = last.Participants.Count,
+                        ["localEpochs"] = job.Training.Epochs,
                         ["roundsCounted"] = counted.Count,
                         ["meanRoundSeconds"] = Math.Round(means[scheme], 4),
                         ["medianRoundSeconds"] = Math.Round(Median(counted.Select(r => r.Seconds)), 4),
