@@ -20,6 +20,8 @@ namespace FedCore.Crypto.Multiparty;
 /// turning a share of c1' into a share of one update's c1 needs that difference, minus the other updates' masks,
 /// to be short — an inhomogeneous ring-SIS instance over R_{q_0} (N = 4096, q_0 ≈ 2^61), far beyond lattice
 /// reduction. The a_j depend on the key id, which no party controls alone, so none can be prepared in advance.
+/// VerifiedAggregation.md (next to this file) gives the whole argument, with the commit-then-reveal step that keeps
+/// a colluding participant from cancelling the others' masks.
 /// Wire body: key id (32 bytes), length (uint32), one polynomial (N coefficients bit-packed at ⌈log2 q_0⌉ bits).
 /// </summary>
 public sealed class CiphertextSketch
