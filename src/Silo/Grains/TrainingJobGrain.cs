@@ -266,7 +266,7 @@ public sealed class TrainingJobGrain(
                 await Task.Run(() => Add(index, report.SealedUpdate, report.Commitment, null));
             return report;
         }));
-        IReadOnlyList<SignedPayload> commitments = reports.Select(r => r.Commitment).ToList();
+        IReadOnlyList<SignedPayload> commitments = [];
         if (protection.ProtectsUpdates)
         {
             var digestMessages = reports.Select(r => r.Commitment).ToArray();
