@@ -308,7 +308,7 @@ public sealed class TrainingJobGrain(
             }
             phases.Mark("decryption-shares");
         }
-        var mean = await Task.Run(() => sum.Open(sharePayloads).Mean());
+        var mean = await OpenMeanAsync(sum, sharePayloads, reports, round);
         if (mean.Length != global.Length)
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
         phases.Mark("open");
@@ -345,6 +345,31 @@ public sealed class TrainingJobGrain(
         await SaveAsync();
         logger.LogInformation("Job {Job} round {Round}/{Rounds}: mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
             JobId, round, spec.Rounds, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
+    }
+
+    /// <summary>
+    /// The weighted mean of the round's updates, refused when the opened sum could not come from honest seals (a malformed
+    /// or inflated update) or when its total weight is not the training samples the participants reported.
+    /// </summary>
+    private async Task<float[]> OpenMeanAsync(ISealedAggregate sum, IReadOnlyList<byte[]> shares, LocalTrainingReport[] reports, int round)
+    {
+        AggregatedUpdate aggregate;
+        try
+        {
+            aggregate = await Task.Run(() => sum.Open(shares));
+        }
+        catch (ImplausibleAggregateException e)
+        {
+            var where = e.Index is { } at ? $" (parameter {ParameterLayout.For(ParseSpec(state.State.Specification!)).Locate(at)})" : "";
+            throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: {e.Message}{where}");
+        }
+        long samples = reports.Sum(r => (long)r.TrainSamples);
+        double expected = samples / state.State.WeightNormaliser;
+        // CKKS decrypts the weight to about 1e-8 (NoiseFlooding.md); a sample more or less anywhere moves it by ≥ 1/normaliser.
+        if (!(Math.Abs(aggregate.TotalWeight - expected) <= 1e-6 * Math.Max(1, expected)))
+            throw new FederationOperationException("round.bad-aggregate",
+                $"Job {JobId} round {round}: the updates carry a total weight of {aggregate.TotalWeight:G6}, but the participants report {samples} training samples (weight {expected:G6}); an update's weight is not its sample count.");
+        return aggregate.Mean();
     }
 
     private async Task<byte[]> ExchangeRoundKeyAsync(int round, IUpdateProtection protection)

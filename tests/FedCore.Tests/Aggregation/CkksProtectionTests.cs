@@ -114,6 +114,40 @@ public class CkksProtectionTests
         Assert.Throws<UpdateOutOfBoundsException>(() => _scheme.Seal([float.NaN], 1, roundKey));
     }
 
+    [Theory]
+    [InlineData(new[] { 0.35, -0.1, 0.9 }, null)] // ×10: total weight 0.6 + 9 is beyond 2 updates × bound 4
+    [InlineData(new[] { 3.9, -3.9, 0.001 }, 0)]  // ×10: 0.6·0.5 + 39 at index 0 is beyond (0.6 + 0.01) × 4
+    public void A_sum_that_honest_seals_cannot_make_does_not_open(double[] weightedValuesThenWeight, int? offendingIndex)
+    {
+        // Participant 2 skips Seal's checks: it encrypts through the library directly and multiplies its ciphertext by
+        // 10. The wire form is valid and it signs what it sends, so only the opened sum can give it away.
+        var seed = new byte[32];
+        var keys = Enumerable.Range(0, 2).Select(_ => _scheme.CreateKeyShare(seed)).ToList();
+        var roundKey = _scheme.CombineKeyShares(keys.Select(k => k.PublicShare).ToList());
+        var collective = CollectivePublicKey.FromBytes(roundKey, CkksParameters.Default);
+        var inflated = EncryptedVector.Encrypt(collective, weightedValuesThenWeight, _scheme.Bound).MultiplyByInteger(10).ToBytes();
+        var honest = _scheme.Seal([0.5f, 0.5f], 0.6, roundKey);
+        var sum = _scheme.NewAggregate(roundKey);
+        var commitments = new List<byte[]> { sum.Add("HU/honest", honest.Bytes), sum.Add("CH/inflated", inflated) };
+        var input = sum.DecryptionInput();
+        var shares = keys.Select(k => _scheme.DecryptionShare(input, roundKey, k.Secret, commitments)).ToList();
+
+        var error = Assert.Throws<ImplausibleAggregateException>(() => sum.Open(shares));
+        Assert.Contains("malformed", error.Message);
+        Assert.Equal(offendingIndex, error.Index);
+    }
+
+    [Fact]
+    public void An_honest_sum_at_the_edge_of_the_bound_opens()
+    {
+        // Every value at ±bound: the opened weighted sums sit exactly on the edge of the box, ±total weight × bound.
+        var round = Play([[4f, -4f], [4f, -4f]], [0.5, 0.5]);
+        var opened = round.Sum.Open(round.Keys.Select(k => _scheme.DecryptionShare(round.Input, round.RoundKey, k.Secret, round.Commitments)).ToList());
+        Assert.Equal(1, opened.TotalWeight, 6);
+        Assert.Equal(4, opened.WeightedSum[0], 6);
+        Assert.Equal(-4, opened.WeightedSum[1], 6);
+    }
+
     [Fact]
     public void Garbage_in_place_of_a_sealed_update_is_a_format_error_naming_it()
     {

@@ -75,7 +75,7 @@ public static class UpdateProtectionExtensions
     }
 }
 
-/// <summary>A sealed update and the commitment to it (what its author signs; parts of the update can be opened against it).</summary>
+/// <summary>A sealed update and the commitment to it (what its author signs).</summary>
 public sealed record SealedUpdate(byte[] Bytes, byte[] Commitment);
 
 /// <summary>A participant's part of a round key: <see cref="Secret"/> never leaves the participant's country.</summary>
@@ -98,6 +98,16 @@ public sealed record AggregatedUpdate(double[] WeightedSum, double TotalWeight)
 
 /// <summary>A sealed update or aggregate that cannot be read: names the scheme and what was wrong.</summary>
 public sealed class SealedUpdateFormatException(string message, Exception? inner = null) : FormatException(message, inner);
+
+/// <summary>
+/// An opened aggregate that honest seals cannot produce: a value or the total weight beyond the bound every seal
+/// enforces. Some update in it was malformed or sealed past its bound; the round must not use it.
+/// </summary>
+public sealed class ImplausibleAggregateException(string message, int? index = null) : Exception(message)
+{
+    /// <summary>Position of the first offending value, if a value (not the total weight) is to blame.</summary>
+    public int? Index { get; } = index;
+}
 
 /// <summary>A participant refused to help decrypt an aggregate that does not match the round's committed updates.</summary>
 public sealed class AggregateRefusedException(string message, Exception? inner = null) : Exception(message, inner);
