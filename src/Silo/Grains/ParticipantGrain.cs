@@ -27,17 +27,18 @@ public sealed class ParticipantState
     [Id(2)]
     public byte[]? SigningKey { get; set; }
 
-    /// <summary>Per job, the secret part of the current round's key share. Secret; erased once its decryption share is given.</summary>
+    /// <summary>Per job, the current round's key share (its secret part is secret); erased once its decryption share is given.</summary>
     [Id(3)]
     public Dictionary<string, RoundSecret> RoundSecrets { get; set; } = [];
 }
 
-/// <summary>A participant's secret key part for its current round of a job.</summary>
+/// <summary>A participant's key share for its current round of a job: the secret part, and the public part it committed to.</summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundSecret(
     [property: Id(0)] int Round,
     [property: Id(1)] string Scheme,
-    [property: Id(2)] byte[] Secret);
+    [property: Id(2)] byte[] Secret,
+    [property: Id(3)] byte[]? PublicShare = null);
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -60,13 +61,15 @@ public sealed class ParticipantGrain(
     private readonly Dictionary<string, LoadedDataset> _loaded = [];
     private PreparedSplit? _prepared;
 
-    // Per job, this participant's current round between training and decryption: its sealed update and commitment
-    // (until revealed), the enrolled participants' keys (fetched while it trained), and the commitment digests it saw
-    // before it revealed. Kept by the activation only: a participant that restarted mid-round refuses to go on, and
-    // the job redoes the round.
+    // Per job, this participant's current round between training and decryption: the round key it checked, its sealed
+    // update and commitment (until revealed), the enrolled participants' keys (fetched while it trained), and the
+    // commitment digests it saw before it revealed. And the key-share digests it saw before it revealed its key share.
+    // Kept by the activation only: a participant that restarted mid-round refuses to go on ("round.participant-restarted"),
+    // and the job redoes the round with a fresh key.
     private readonly Dictionary<string, PendingRound> _pending = [];
+    private readonly Dictionary<string, (int Round, IReadOnlyDictionary<string, byte[]> Digests)> _keyDigestsSeen = [];
 
-    private sealed record PendingRound(int Round, byte[] SealedUpdate, byte[] OwnCommitment, IReadOnlyDictionary<string, byte[]> EnrolledKeys)
+    private sealed record PendingRound(int Round, byte[] RoundKey, byte[] SealedUpdate, byte[] OwnCommitment, IReadOnlyDictionary<string, byte[]> EnrolledKeys)
     {
         public IReadOnlyDictionary<string, byte[]>? DigestsSeen { get; init; }
     }
@@ -125,24 +128,75 @@ public sealed class ParticipantGrain(
         return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
     }
 
-    public async Task<SignedPayload> CreateRoundKeyShare(RoundKeyRequest request)
+    public async Task<SignedPayload> CommitRoundKeyShare(RoundKeyRequest request)
     {
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
-        var share = await NewKeyShareAsync(protection, request.JobId, request.Round, request.RoundSeed);
+        var digest = await NewKeyShareAsync(protection, request.JobId, request.Round, request.RoundSeed);
         await state.WriteStateAsync();
-        return share;
+        return digest;
     }
 
     /// <summary>
-    /// A key share for a job's round: the secret part is put in the state (the caller writes it to the country's
-    /// storage, where it stays until that round's decryption share is given), the public part is returned signed.
+    /// A key share for a job's round: put in the state (the caller writes it to the country's storage, where it stays
+    /// until that round's decryption share is given); the signed digest of its public part is returned (commit).
     /// </summary>
     private async Task<SignedPayload> NewKeyShareAsync(IUpdateProtection protection, string jobId, int round, byte[] seed)
     {
         var share = await Task.Run(() => protection.CreateKeyShare(seed));
-        state.State.RoundSecrets[jobId] = new RoundSecret(round, protection.Scheme, share.Secret);
-        return Sign(SignedStatement.KeySharePurpose, jobId, round, protection.Scheme, share.PublicShare);
+        state.State.RoundSecrets[jobId] = new RoundSecret(round, protection.Scheme, share.Secret, share.PublicShare);
+        _keyDigestsSeen.Remove(jobId);
+        return Sign(SignedStatement.KeyShareDigestPurpose, jobId, round, protection.Scheme, SHA256.HashData(share.PublicShare));
+    }
+
+    public Task<SignedPayload> RevealRoundKeyShare(RoundKeyRevealRequest request)
+    {
+        RequireProfile();
+        var protection = protectionSchemes.Resolve(request.Protection);
+        const string action = "reveal its key share";
+        var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
+        if (secret.PublicShare is not { } publicShare)
+            throw Refused(request.JobId, request.Round, action, "its key share predates commit-then-reveal; the round needs a fresh key", Restart);
+        // The digests' signatures are checked with the shares, before the key is used (see RoundKeyAsync): a digest only
+        // has to be fixed before this share is out.
+        var digests = new Dictionary<string, byte[]>();
+        foreach (var d in request.Digests)
+        {
+            if (d.JobId != request.JobId || d.Round != request.Round || !digests.TryAdd(d.ParticipantId, d.Payload))
+                throw Refused(request.JobId, request.Round, action, $"the digest from {d.ParticipantId} is for another round or repeated");
+        }
+        if (!digests.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(SHA256.HashData(publicShare)))
+            throw Refused(request.JobId, request.Round, action, "its own key-share digest is not among the digests");
+        if (_keyDigestsSeen.TryGetValue(request.JobId, out var seen) && seen.Round == request.Round && !SameDigests(seen.Digests, digests))
+            throw Refused(request.JobId, request.Round, action, "it already revealed its key share against other digests");
+        _keyDigestsSeen[request.JobId] = (request.Round, digests);
+        return Task.FromResult(Sign(SignedStatement.KeySharePurpose, request.JobId, request.Round, protection.Scheme, publicShare));
+    }
+
+    /// <summary>
+    /// The round key, combined here and never taken from the job: from key shares each signed by an enrolled participant
+    /// for this job and round (one each), each the one whose digest this participant saw before it revealed its own,
+    /// its own among them. So no share was chosen to cancel its own, and nobody can decrypt under the key without it.
+    /// </summary>
+    private async Task<byte[]> RoundKeyAsync(IUpdateProtection protection, RoundAssignment assignment, IReadOnlyDictionary<string, byte[]> enrolledKeys)
+    {
+        var (jobId, round) = (assignment.JobId, assignment.Round);
+        const string action = "seal its update";
+        var secret = RoundSecretFor(jobId, round, protection.Scheme);
+        if (!_keyDigestsSeen.TryGetValue(jobId, out var seen) || seen.Round != round)
+            throw Refused(jobId, round, action, "it has not revealed its key share for this round (or restarted since)", Restart);
+        var shares = Verify(SignedStatement.KeySharePurpose, jobId, round, protection.Scheme, enrolledKeys, assignment.RoundKeyShares, action);
+        if (shares.Count != seen.Digests.Count || shares.Any(s => !seen.Digests.TryGetValue(s.Key, out var digest) || !SHA256.HashData(s.Value).AsSpan().SequenceEqual(digest)))
+            throw Refused(jobId, round, action, "the key shares are not the ones whose digests it saw before it revealed its own");
+        try
+        {
+            var payloads = shares.Values.ToList();
+            return await Task.Run(() => protection.CombineKeyShares(payloads, secret.Secret));
+        }
+        catch (SealedUpdateFormatException e)
+        {
+            throw Refused(jobId, round, action, e.Message);
+        }
     }
 
     public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
@@ -157,34 +211,35 @@ public sealed class ParticipantGrain(
             throw new FederationOperationException("job.invalid", $"Job {assignment.JobId}: weight normaliser must be positive.");
 
         // Training and sealing run on the thread pool, off this activation's turn, so the silo's scheduler stays free.
-        // The directory is asked now, while training runs, rather than on the decryption step's critical path.
+        // The directory is asked now, while training runs: its keys check the round's key shares, and later the
+        // commitments, off the critical path.
         var enrolled = protection.ProtectsUpdates ? GrainFactory.GetGrain<IFederationDirectoryGrain>(0).GetParticipants() : null;
-        var (result, update, trainSeconds, sealSeconds) = await Task.Run(() =>
+        var clock = Stopwatch.StartNew();
+        var result = await Task.Run(() => LocalTrainer.Train(spec, assignment.GlobalParameters, scaled, options, CancellationToken.None));
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        var enrolledKeys = protection.ProtectsUpdates ? (await enrolled!).ToDictionary(p => p.Id, p => p.SigningPublicKey) : [];
+        var roundKey = protection.ProtectsUpdates ? await RoundKeyAsync(protection, assignment, enrolledKeys) : [];
+        clock.Restart();
+        var update = await Task.Run(() =>
         {
-            var clock = Stopwatch.StartNew();
-            var trained = LocalTrainer.Train(spec, assignment.GlobalParameters, scaled, options, CancellationToken.None);
-            var trainTime = clock.Elapsed.TotalSeconds;
-            var delta = new float[trained.Parameters.Length];
+            var delta = new float[result.Parameters.Length];
             for (int i = 0; i < delta.Length; i++)
-                delta[i] = trained.Parameters[i] - assignment.GlobalParameters[i];
-            clock.Restart();
-            SealedUpdate sealedUpdate;
+                delta[i] = result.Parameters[i] - assignment.GlobalParameters[i];
             try
             {
-                sealedUpdate = protection.Seal(delta, trained.SampleCount / assignment.WeightNormaliser, assignment.RoundKey);
+                return protection.Seal(delta, result.SampleCount / assignment.WeightNormaliser, roundKey);
             }
             catch (UpdateOutOfBoundsException e)
             {
                 throw new FederationOperationException("round.update-out-of-bounds",
                     $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}{(e.Index is { } at ? $" (parameter {ParameterLayout.For(spec).Locate(at)})" : "")}");
             }
-            return (trained, sealedUpdate, trainTime, clock.Elapsed.TotalSeconds);
         });
+        var sealSeconds = clock.Elapsed.TotalSeconds;
         if (protection.ProtectsUpdates)
         {
             // Commit now, reveal once every participant has committed (see Reveal).
-            _pending[assignment.JobId] = new PendingRound(assignment.Round, update.Bytes, update.Commitment,
-                (await enrolled!).ToDictionary(p => p.Id, p => p.SigningPublicKey));
+            _pending[assignment.JobId] = new PendingRound(assignment.Round, roundKey, update.Bytes, update.Commitment, enrolledKeys);
             var digest = Sign(SignedStatement.UpdateDigestPurpose, assignment.JobId, assignment.Round, protection.Scheme, SHA256.HashData(update.Commitment));
             return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, [], digest, trainSeconds, sealSeconds);
         }
@@ -198,17 +253,18 @@ public sealed class ParticipantGrain(
     {
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
+        const string action = "reveal its update";
         if (!_pending.TryGetValue(request.JobId, out var pending) || pending.Round != request.Round)
-            throw Refused(request.JobId, request.Round, "it has no sealed update of this round to reveal (or restarted since)");
+            throw Refused(request.JobId, request.Round, action, "it has no sealed update of this round to reveal (or restarted since)", Restart);
 
         // Every digest signed by an enrolled participant for this job and round, one each, its own among them.
-        var digests = Verify(SignedStatement.UpdateDigestPurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Digests);
+        var digests = Verify(SignedStatement.UpdateDigestPurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Digests, action);
         if (!digests.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(SHA256.HashData(pending.OwnCommitment)))
-            throw Refused(request.JobId, request.Round, "its own commitment is not among the digests");
+            throw Refused(request.JobId, request.Round, action, "its own commitment is not among the digests");
         // Once per round: shown other digests after its update is out, it could be made to accept commitments chosen
         // with its update in view.
         if (pending.DigestsSeen is { } seen && !SameDigests(seen, digests))
-            throw Refused(request.JobId, request.Round, "it already revealed its update against other commitment digests");
+            throw Refused(request.JobId, request.Round, action, "it already revealed its update against other commitment digests");
         _pending[request.JobId] = pending with { DigestsSeen = digests };
         return Task.FromResult(new RevealedUpdate(pending.SealedUpdate,
             Sign(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.OwnCommitment)));
@@ -219,7 +275,7 @@ public sealed class ParticipantGrain(
 
     /// <summary>The payloads of <paramref name="messages"/> by participant, refused unless each passes <see cref="RoundUpdateLedger"/>.</summary>
     private Dictionary<string, byte[]> Verify(string purpose, string jobId, int round, string scheme,
-        IReadOnlyDictionary<string, byte[]> enrolledKeys, IReadOnlyList<SignedPayload> messages)
+        IReadOnlyDictionary<string, byte[]> enrolledKeys, IReadOnlyList<SignedPayload> messages, string action)
     {
         var ledger = new RoundUpdateLedger(purpose, jobId, round, scheme, enrolledKeys);
         try
@@ -229,7 +285,7 @@ public sealed class ParticipantGrain(
         }
         catch (RejectedUpdateException e)
         {
-            throw Refused(jobId, round, e.Message);
+            throw Refused(jobId, round, action, e.Message);
         }
         return ledger.Accepted.ToDictionary(a => a.Key, a => a.Value);
     }
@@ -247,40 +303,41 @@ public sealed class ParticipantGrain(
     {
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
+        const string action = "help decrypt";
         var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
         if (!_pending.TryGetValue(request.JobId, out var pending) || pending.Round != request.Round || pending.DigestsSeen is not { } seen)
-            throw Refused(request.JobId, request.Round, "it has not revealed an update this round (or restarted since)");
+            throw Refused(request.JobId, request.Round, action, "it has not revealed an update this round (or restarted since)", Restart);
 
         // Every commitment must be signed by an enrolled participant for this job and round, one each, be the one whose
         // digest it saw before it revealed its own update, and its own must be among them: then the sum includes its
         // update, and no commitment was chosen with another participant's update in view.
-        var commitments = Verify(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Commitments);
+        var commitments = Verify(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Commitments, action);
         if (!commitments.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(pending.OwnCommitment))
-            throw Refused(request.JobId, request.Round, "its own update is not among the committed updates");
+            throw Refused(request.JobId, request.Round, action, "its own update is not among the committed updates", AggregateRefused);
         if (commitments.Count != seen.Count || commitments.Any(c => !seen.TryGetValue(c.Key, out var digest) || !SHA256.HashData(c.Value).AsSpan().SequenceEqual(digest)))
-            throw Refused(request.JobId, request.Round, "the commitments are not the ones whose digests it saw before it revealed its update");
+            throw Refused(request.JobId, request.Round, action, "the commitments are not the ones whose digests it saw before it revealed its update", AggregateRefused);
 
         byte[] share;
         try
         {
             var payloads = request.Commitments.Select(c => c.Payload).ToList();
-            share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, request.RoundKey, secret.Secret, payloads));
+            share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, pending.RoundKey, secret.Secret, payloads));
         }
         catch (Exception e) when (e is AggregateRefusedException or SealedUpdateFormatException)
         {
-            throw Refused(request.JobId, request.Round, e.Message);
+            throw Refused(request.JobId, request.Round, action, e.Message, AggregateRefused);
         }
         // One decryption per round key: the secret is erased (replaced by the next round's, if asked for) before the
         // share leaves.
         state.State.RoundSecrets.Remove(request.JobId);
         _pending.Remove(request.JobId);
-        var nextKeyShare = request.NextRoundSeed is { } seed
+        var nextKeyDigest = request.NextRoundSeed is { } seed
             ? await NewKeyShareAsync(protection, request.JobId, request.Round + 1, seed)
             : null;
         await state.WriteStateAsync();
         logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
             Key, request.JobId, request.Round, request.Commitments.Count);
-        return new DecryptionReply(Sign(SignedStatement.DecryptionSharePurpose, request.JobId, request.Round, protection.Scheme, share), nextKeyShare);
+        return new DecryptionReply(Sign(SignedStatement.DecryptionSharePurpose, request.JobId, request.Round, protection.Scheme, share), nextKeyDigest);
     }
 
     private RoundSecret RoundSecretFor(string jobId, int round, string scheme) =>
@@ -289,10 +346,13 @@ public sealed class ParticipantGrain(
             : throw new FederationOperationException("round.no-key-share",
                 $"Participant {Key} holds no {scheme} key share for job {jobId} round {round}: it was never made, or its one decryption share was already given.");
 
-    private FederationOperationException Refused(string jobId, int round, string reason)
+    // Refusal codes: a participant that lost its round memory asks for the round again; one shown a wrong aggregate refuses it.
+    private const string Restart = "round.participant-restarted", AggregateRefused = "round.aggregate-refused";
+
+    private FederationOperationException Refused(string jobId, int round, string action, string reason, string code = "round.refused")
     {
-        logger.LogWarning("Participant {Participant} refused to help decrypt job {Job} round {Round}: {Reason}", Key, jobId, round, reason);
-        return new FederationOperationException("round.aggregate-refused", $"Participant {Key} refuses to help decrypt job {jobId} round {round}: {reason}.");
+        logger.LogWarning("Participant {Participant} refused to {Action} for job {Job} round {Round}: {Reason}", Key, action, jobId, round, reason);
+        return new FederationOperationException(code, $"Participant {Key} refuses to {action} for job {jobId} round {round}: {reason}.");
     }
 
     private SignedPayload Sign(string purpose, string jobId, int round, string scheme, byte[] payload)

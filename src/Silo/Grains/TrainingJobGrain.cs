@@ -214,9 +214,9 @@ public sealed class TrainingJobGrain(
         await SaveAsync();
     }
 
-    // The next round's key, combined from the key shares participants sent with this round's decryption shares.
-    // Memory only: after a restart the next round simply exchanges keys itself.
-    private (int Round, byte[] Key)? _nextRoundKey;
+    // The digests of the next round's key shares, which participants sent with this round's decryption shares.
+    // Memory only: after a restart the next round simply starts its key exchange from the commitments.
+    private (int Round, SignedPayload[] Digests)? _nextRoundKeyDigests;
 
     private async Task RunRoundAsync(int round, ServerStrategy strategy)
     {
@@ -227,16 +227,20 @@ public sealed class TrainingJobGrain(
         DelayDeactivation(TimeSpan.FromHours(1));
         var global = await GlobalModelAsync();
 
-        // 1. A fresh key for the round: every participant makes a share over a public seed; the key is their sum.
+        // 1. A fresh key for the round: every participant makes a share over a public seed and commits to it (a signed
+        //    digest); once all have committed, each reveals its share, and the key is their sum. Each participant checks
+        //    the shares against the digests and combines the key itself before it seals under it.
         //    (The plaintext simulation has no keys and nothing to decrypt: it skips 1 and 4.)
-        //    From round 2 on, the shares came with the previous round's decryption shares (step 4).
+        //    From round 2 on, the commitments came with the previous round's decryption shares (step 4).
         byte[] roundKey = [];
+        IReadOnlyList<SignedPayload> keyShares = [];
         if (protection.ProtectsUpdates)
         {
-            roundKey = _nextRoundKey is { } next && next.Round == round ? next.Key : await ExchangeRoundKeyAsync(round, protection);
+            var keyDigests = _nextRoundKeyDigests is { } next && next.Round == round ? next.Digests : await CommitRoundKeyAsync(round, protection);
+            (roundKey, keyShares) = await RevealRoundKeyAsync(round, protection, keyDigests);
             phases.Mark("key");
         }
-        _nextRoundKey = null;
+        _nextRoundKeyDigests = null;
 
         // 2. Local training everywhere, in parallel. Each participant seals its update under the round key and commits
         //    to it: the signed digest of its commitment comes back now, the update only once every participant has
@@ -261,7 +265,7 @@ public sealed class TrainingJobGrain(
         {
             var report = await Participant(p).Train(new RoundAssignment(
                 JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(p),
-                state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, roundKey));
+                state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, keyShares));
             if (!protection.ProtectsUpdates)
                 await Task.Run(() => Add(index, report.SealedUpdate, report.Commitment, null));
             return report;
@@ -290,21 +294,21 @@ public sealed class TrainingJobGrain(
 
         // 4. Each participant is shown the aggregate and the signed commitments; it checks that the aggregate is their
         //    sum (its own among them) before it gives its share.
-        //    In the same call each makes its key share for the next round, which then needs no key exchange of its own.
+        //    In the same call each makes its key share for the next round and commits to it, which saves the next round an exchange.
         IReadOnlyList<byte[]> sharePayloads = [];
         if (protection.ProtectsUpdates)
         {
             var input = await Task.Run(sum.DecryptionInput);
             var nextSeed = round < spec.Rounds ? RandomNumberGenerator.GetBytes(32) : null;
             var replies = await Task.WhenAll(spec.Participants.Select(p =>
-                Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, input, roundKey, commitments, nextSeed))));
+                Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, input, commitments, nextSeed))));
             sharePayloads = Gate(SignedStatement.DecryptionSharePurpose, round, protection).CheckAll(replies.Select(r => r.Share).ToArray());
             if (nextSeed is not null)
             {
-                var nextShares = replies.Select(r => r.NextRoundKeyShare ?? throw new FederationOperationException("round.rejected",
-                    $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key share for round {round + 1}.")).ToArray();
-                var nextPayloads = Gate(SignedStatement.KeySharePurpose, round + 1, protection).CheckAll(nextShares);
-                _nextRoundKey = (round + 1, await Task.Run(() => protection.CombineKeyShares(nextPayloads)));
+                var nextDigests = replies.Select(r => r.NextRoundKeyDigest ?? throw new FederationOperationException("round.rejected",
+                    $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key-share digest for round {round + 1}.")).ToArray();
+                Gate(SignedStatement.KeyShareDigestPurpose, round + 1, protection).CheckAll(nextDigests);
+                _nextRoundKeyDigests = (round + 1, nextDigests);
             }
             phases.Mark("decryption-shares");
         }
@@ -372,14 +376,31 @@ public sealed class TrainingJobGrain(
         return aggregate.Mean();
     }
 
-    private async Task<byte[]> ExchangeRoundKeyAsync(int round, IUpdateProtection protection)
+    /// <summary>Every participant makes its key share for the round over a fresh public seed; returns their signed digests.</summary>
+    private async Task<SignedPayload[]> CommitRoundKeyAsync(int round, IUpdateProtection protection)
     {
         var spec = state.State.Specification!;
         var seed = RandomNumberGenerator.GetBytes(32);
-        var keyShares = await Task.WhenAll(spec.Participants.Select(p =>
-            Participant(p).CreateRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
-        var keyPayloads = Gate(SignedStatement.KeySharePurpose, round, protection).CheckAll(keyShares);
-        return await Task.Run(() => protection.CombineKeyShares(keyPayloads));
+        var digests = await Task.WhenAll(spec.Participants.Select(p =>
+            Participant(p).CommitRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
+        Gate(SignedStatement.KeyShareDigestPurpose, round, protection).CheckAll(digests);
+        return digests;
+    }
+
+    /// <summary>Shows every participant all key-share digests and collects the shares; each must be the one committed to.</summary>
+    private async Task<(byte[] Key, SignedPayload[] Shares)> RevealRoundKeyAsync(int round, IUpdateProtection protection, SignedPayload[] digests)
+    {
+        var spec = state.State.Specification!;
+        var shares = await Task.WhenAll(spec.Participants.Select(p =>
+            Participant(p).RevealRoundKeyShare(new RoundKeyRevealRequest(JobId, round, spec.Protection, digests))));
+        var payloads = Gate(SignedStatement.KeySharePurpose, round, protection).CheckAll(shares);
+        var committed = digests.ToDictionary(d => d.ParticipantId, d => d.Payload);
+        foreach (var share in shares)
+        {
+            if (!SHA256.HashData(share.Payload).AsSpan().SequenceEqual(committed[share.ParticipantId]))
+                throw new FederationOperationException("round.rejected", $"Job {JobId} round {round}: the key share from {share.ParticipantId} is not the one it committed to.");
+        }
+        return (await Task.Run(() => protection.CombineKeyShares(payloads)), shares);
     }
 
     /// <summary>Wall time between successive marks.</summary>
@@ -483,6 +504,7 @@ public sealed class TrainingJobGrain(
 
     private static bool IsTransient(Exception e) =>
         e is ResidencyViolationException or SiloUnavailableException or TimeoutException or OrleansMessageRejectionException
+        || e is FederationOperationException { Code: "round.participant-restarted" } // it lost its round memory: redo the round
         || (e.InnerException is { } inner && IsTransient(inner));
 
     private IParticipantGrain Participant(JobParticipant p) => GrainFactory.GetGrain<IParticipantGrain>(p.ParticipantId);

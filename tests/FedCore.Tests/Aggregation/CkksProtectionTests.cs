@@ -53,6 +53,20 @@ public class CkksProtectionTests
     }
 
     [Fact]
+    public void A_participant_refuses_a_round_key_made_without_its_own_share()
+    {
+        var keys = Enumerable.Range(0, 3).Select(_ => _scheme.CreateKeyShare(new byte[32])).ToList();
+        var all = keys.Select(k => k.PublicShare).ToList();
+        Assert.Equal(_scheme.CombineKeyShares(all), _scheme.CombineKeyShares(all, keys[0].Secret));
+        // The aggregator's key from the others' shares only: they could decrypt what participant 0 seals under it.
+        var error = Assert.Throws<SealedUpdateFormatException>(() => _scheme.CombineKeyShares(all.Skip(1).ToList(), keys[0].Secret));
+        Assert.Contains("own key share", error.Message);
+        // A share made over another round seed does not count either.
+        var otherSeed = _scheme.CreateKeyShare(Enumerable.Repeat((byte)1, 32).ToArray());
+        Assert.Throws<SealedUpdateFormatException>(() => _scheme.CombineKeyShares(all.Skip(1).ToList(), otherSeed.Secret));
+    }
+
+    [Fact]
     public void The_sum_does_not_open_without_every_participants_share()
     {
         var round = Play([[0.5f, -0.25f], [0.1f, 0.2f], [0.3f, 0.3f]], [0.3, 0.3, 0.4]);

@@ -44,7 +44,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     /// <summary>Key shares, local training and the reveal, as the job grain does them; the test then plays the aggregator.</summary>
     private async Task<PlayedRound> PlayRoundAsync(string jobId)
     {
-        var (roundKey, digests) = await CommitAsync(jobId);
+        var (roundKey, _, digests) = await CommitAsync(jobId);
         var updates = await Task.WhenAll(_participants.Select(p => p.Reveal(new RevealRequest(jobId, 1, Protection, digests))));
         var sum = _scheme.NewAggregate(roundKey);
         foreach (var u in updates)
@@ -52,17 +52,24 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         return new PlayedRound(jobId, 1, roundKey, updates, sum, sum.DecryptionInput());
     }
 
-    /// <summary>Round 1 of <paramref name="jobId"/> up to the commitments: the round key and every participant's signed digest.</summary>
-    private async Task<(byte[] RoundKey, SignedPayload[] Digests)> CommitAsync(string jobId)
+    /// <summary>Round 1 of <paramref name="jobId"/> up to the commitments: the round key, its shares and every participant's signed digest.</summary>
+    private async Task<(byte[] RoundKey, SignedPayload[] KeyShares, SignedPayload[] Digests)> CommitAsync(string jobId)
     {
-        var keyShares = await Task.WhenAll(_participants.Select(p => p.CreateRoundKeyShare(new RoundKeyRequest(jobId, 1, Protection, new byte[32]))));
-        var roundKey = _scheme.CombineKeyShares(keyShares.Select(k => k.Payload).ToList());
-        var reports = await Task.WhenAll(_participants.Select((p, i) => TrainAsync(p, i, jobId, roundKey)));
+        var (roundKey, keyShares) = await KeyAsync(jobId, _participants);
+        var reports = await Task.WhenAll(_participants.Select((p, i) => TrainAsync(p, i, jobId, keyShares)));
         Assert.All(reports, r => Assert.Empty(r.SealedUpdate)); // nothing but a commitment before everyone has committed
-        return (roundKey, reports.Select(r => r.Commitment).ToArray());
+        return (roundKey, keyShares, reports.Select(r => r.Commitment).ToArray());
     }
 
-    private async Task<LocalTrainingReport> TrainAsync(IParticipantGrain participant, int index, string jobId, byte[] roundKey)
+    /// <summary>Round 1's key as the job grain makes it: every participant commits to its share, then reveals it.</summary>
+    private async Task<(byte[] RoundKey, SignedPayload[] Shares)> KeyAsync(string jobId, IParticipantGrain[] participants)
+    {
+        var digests = await Task.WhenAll(participants.Select(p => p.CommitRoundKeyShare(new RoundKeyRequest(jobId, 1, Protection, new byte[32]))));
+        var shares = await Task.WhenAll(participants.Select(p => p.RevealRoundKeyShare(new RoundKeyRevealRequest(jobId, 1, Protection, digests))));
+        return (_scheme.CombineKeyShares(shares.Select(k => k.Payload).ToList()), shares);
+    }
+
+    private async Task<LocalTrainingReport> TrainAsync(IParticipantGrain participant, int index, string jobId, IReadOnlyList<SignedPayload> keyShares)
     {
         var split = new DataSplit("heart", 2.0 / 3.0, 42);
         var moments = await Task.WhenAll(_participants.Select(p => p.ComputeFeatureMoments(split)));
@@ -71,11 +78,11 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         return await participant.Train(new RoundAssignment(
             jobId, 1, 0, ModelFactory.InitialParameters(model, 1), model.ToJson(),
             new LocalTrainingSettings(1, 8, "sgd", 0.05, 0, 0, 0), split,
-            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), index, moments.Sum(m => m.Count), Protection, roundKey));
+            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), index, moments.Sum(m => m.Count), Protection, keyShares));
     }
 
     private static async Task<SignedPayload> DecryptAsync(IParticipantGrain participant, PlayedRound round, byte[] shown, IReadOnlyList<SignedPayload> commitments) =>
-        (await participant.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, shown, round.RoundKey, commitments))).Share;
+        (await participant.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, shown, commitments))).Share;
 
     [Fact]
     public async Task An_honest_sum_opens_and_each_key_decrypts_only_once()
@@ -84,9 +91,9 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var shares = new List<byte[]>();
         foreach (var p in _participants)
         {
-            // Asked for it, a participant also makes its key share for the next round in the same call.
-            var reply = await p.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, round.Input, round.RoundKey, round.Commitments, new byte[32]));
-            Assert.Equal(round.Round + 1, reply.NextRoundKeyShare!.Round);
+            // Asked for it, a participant also makes its key share for the next round, and commits to it, in the same call.
+            var reply = await p.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, round.Input, round.Commitments, new byte[32]));
+            Assert.Equal(round.Round + 1, reply.NextRoundKeyDigest!.Round);
             shares.Add(reply.Share.Payload);
         }
         var opened = round.Sum.Open(shares);
@@ -133,7 +140,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     [Fact]
     public async Task Updates_are_revealed_once_against_one_set_of_digests_and_decrypted_only_for_those_commitments()
     {
-        var (roundKey, digests) = await CommitAsync("guard-reveal");
+        var (_, keyShares, digests) = await CommitAsync("guard-reveal");
         var budapest = _participants[0];
         var zurich = _participants[1];
         Assert.Contains("own commitment is not among", (await Assert.ThrowsAsync<FederationOperationException>(() =>
@@ -142,14 +149,44 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         Assert.Equal(zurichs.SealedUpdate, (await zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, digests))).SealedUpdate); // a retry
 
         // Budapest trains again (a new update and commitment) and reveals against the new digests...
-        var second = (await TrainAsync(budapest, 0, "guard-reveal", roundKey)).Commitment;
+        var second = (await TrainAsync(budapest, 0, "guard-reveal", keyShares)).Commitment;
         Assert.Contains("other commitment digests", (await Assert.ThrowsAsync<FederationOperationException>(() =>
             zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, [second, digests[1]])))).Message);
         var budapests = await budapest.Reveal(new RevealRequest("guard-reveal", 1, Protection, [second, digests[1]]));
         // ...but Zurich revealed its update against Budapest's first commitment, and holds to it.
         var refused = await Assert.ThrowsAsync<FederationOperationException>(() => zurich.CreateDecryptionShare(new DecryptionRequest(
-            "guard-reveal", 1, Protection, [], roundKey, [budapests.Commitment, zurichs.Commitment])));
+            "guard-reveal", 1, Protection, [], [budapests.Commitment, zurichs.Commitment])));
         Assert.Contains("not the ones whose digests it saw", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_participant_seals_only_under_a_key_of_the_shares_committed_to_before_its_own_was_revealed()
+    {
+        const string job = "guard-key";
+        var (budapest, zurich) = (_participants[0], _participants[1]);
+        var digests = await Task.WhenAll(_participants.Select(p => p.CommitRoundKeyShare(new RoundKeyRequest(job, 1, Protection, new byte[32]))));
+        Assert.Contains("own key-share digest is not among", (await Assert.ThrowsAsync<FederationOperationException>(() =>
+            budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests.Skip(1).ToList())))).Message);
+        var shares = await Task.WhenAll(_participants.Select(p => p.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests))));
+
+        // A key without Budapest's share: whoever holds the other secrets could decrypt its update alone.
+        var withoutOwn = await Assert.ThrowsAsync<FederationOperationException>(() => TrainAsync(budapest, 0, job, shares.Skip(1).ToList()));
+        Assert.Contains("refuses to seal its update", withoutOwn.Message);
+        Assert.Contains("not the ones whose digests it saw", withoutOwn.Message);
+
+        // A rogue key: Zurich (colluding with the aggregator) makes a new share after Budapest's is out, say to cancel it.
+        // It is signed and well formed, but Budapest never saw its digest before it revealed its own share.
+        var rogueDigest = await zurich.CommitRoundKeyShare(new RoundKeyRequest(job, 1, Protection, new byte[32]));
+        var rogueShare = await zurich.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, [digests[0], rogueDigest]));
+        var rogue = await Assert.ThrowsAsync<FederationOperationException>(() => TrainAsync(budapest, 0, job, [shares[0], rogueShare]));
+        Assert.Contains("not the ones whose digests it saw", rogue.Message);
+        // Nor is Budapest's share revealed again against the new digests (a retry against the same ones is answered).
+        Assert.Contains("already revealed its key share against other digests", (await Assert.ThrowsAsync<FederationOperationException>(() =>
+            budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, [digests[0], rogueDigest])))).Message);
+        Assert.Equal(shares[0].Payload, (await budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests))).Payload);
+
+        // The shares it committed to: it seals.
+        Assert.Equal(job, (await TrainAsync(budapest, 0, job, shares)).Commitment.JobId);
     }
 
     [Fact]
@@ -158,13 +195,12 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var split = new DataSplit("heart", 2.0 / 3.0, 42);
         var moments = await _participants[0].ComputeFeatureMoments(split);
         var model = ModelSpec.Logistic(15, 2);
-        var keyShare = await _participants[0].CreateRoundKeyShare(new RoundKeyRequest("guard-diverge", 1, Protection, new byte[32]));
-        var roundKey = _scheme.CombineKeyShares([keyShare.Payload]);
+        var (_, keyShares) = await KeyAsync("guard-diverge", [_participants[0]]);
         var error = await Assert.ThrowsAsync<FederationOperationException>(() => _participants[0].Train(new RoundAssignment(
             "guard-diverge", 1, 0, ModelFactory.InitialParameters(model, 1).Select(_ => float.MaxValue).ToArray(), model.ToJson(),
             new LocalTrainingSettings(3, 8, "sgd", 10, 0, 0, 0), split,
             new FeatureScalingMessage(moments.FeatureNames, moments.Sum.Select(x => x / moments.Count).ToArray(), moments.Sum.Select(_ => 1.0).ToArray()),
-            1, moments.Count, Protection, roundKey)));
+            1, moments.Count, Protection, keyShares)));
         Assert.Equal("fedcore.TrainingDivergedException", error.Code);
     }
 }

@@ -12,6 +12,9 @@ namespace FedCore.Aggregation.Integrity;
 public sealed record SignedStatement(string Purpose, string JobId, int Round, string ParticipantId, string Scheme, byte[] PayloadSha256)
 {
     public const string KeySharePurpose = "key-share";
+
+    /// <summary>SHA-256 of a public key share, sent before any key share is revealed (so none is chosen with another in view).</summary>
+    public const string KeyShareDigestPurpose = "key-share-digest";
     public const string UpdatePurpose = "update";
 
     /// <summary>SHA-256 of an update's commitment, sent before any update is revealed (commit, then reveal).</summary>

@@ -44,8 +44,17 @@ public sealed class CkksProtection : IUpdateProtection
         return new RoundKeyShare(share.ToBytes(), share.PublicKeyShare.ToBytes());
     }
 
-    public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares) =>
-        Read(() => CollectivePublicKey.Combine(publicShares.Select(s => PublicKeyShare.FromBytes(s, Parameters))).ToBytes(), "public-key share");
+    public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares, byte[]? ownSecret = null)
+    {
+        var key = Read(() => CollectivePublicKey.Combine(publicShares.Select(s => PublicKeyShare.FromBytes(s, Parameters))), "public-key share");
+        if (ownSecret is not null)
+        {
+            var own = Read(() => SecretKeyShare.FromBytes(ownSecret, Parameters), "secret key share");
+            if (!key.ShareIds.Contains(own.ShareId) || !key.CrsSeed.SequenceEqual(own.CrsSeed))
+                throw new SealedUpdateFormatException($"{SchemeName}: the round key is not made with this participant's own key share ({own.ShareId}), so others could decrypt under it alone.");
+        }
+        return key.ToBytes();
+    }
 
     public SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
     {

@@ -8,13 +8,14 @@ namespace FedCore.Aggregation.Protection;
 ///
 /// The message flow is the multiparty one:
 ///   participant: CreateKeyShare(round seed)          → secret (kept at home) + public share
-///   anyone:      CombineKeyShares(public shares)     → the round key
+///   anyone:      CombineKeyShares(public shares)     → the round key (a participant passes its secret: its share must be in)
 ///   participant: Seal(update, weight, round key)     → sealed update and the commitment it signs
 ///   aggregator:  NewAggregate(round key).Add(…)      → sealed aggregate (updates are added as they arrive)
 ///   participant: DecryptionShare(aggregate.DecryptionInput(), secret, signed commitments) → its share, only if the
 ///                input is provably the sum of the committed updates
 ///   aggregator:  aggregate.Open(shares)              → Σ weightᵢ·updateᵢ and Σ weightᵢ
-/// Hosts send a sealed update only once every participant has committed (a signed digest of its commitment), so
+/// Hosts reveal a public key share only once every participant has committed to its own (a signed digest), so that
+/// no share is chosen to cancel another's (a rogue key), and likewise send a sealed update only once every participant has committed (a signed digest of its commitment), so
 /// that no update is chosen with another in view. A scheme that does not protect updates (<see cref="ProtectsUpdates"/>
 /// false) has no keys and no shares: hosts skip those steps.
 /// </summary>
@@ -28,7 +29,12 @@ public interface IUpdateProtection
 
     RoundKeyShare CreateKeyShare(ReadOnlySpan<byte> roundSeed);
 
-    byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares);
+    /// <summary>
+    /// The round key from every participant's public share. A participant passes its own round secret too: the key is
+    /// then refused (<see cref="SealedUpdateFormatException"/>) unless that secret's share is in it, for under a key
+    /// without its share others could decrypt its update alone.
+    /// </summary>
+    byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares, byte[]? ownSecret = null);
 
     /// <summary>Encrypts weight·update and the weight; returns the bytes and the commitment its author signs.</summary>
     SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey);

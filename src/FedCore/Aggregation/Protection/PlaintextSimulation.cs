@@ -19,7 +19,7 @@ public sealed class PlaintextSimulation : IUpdateProtection
 
     public RoundKeyShare CreateKeyShare(ReadOnlySpan<byte> roundSeed) => new([], []);
 
-    public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares) => [];
+    public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares, byte[]? ownSecret = null) => [];
 
     public SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
     {

@@ -19,10 +19,23 @@ public interface IParticipantGrain : IGrainWithStringKey
 
     Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split);
 
-    /// <summary>Makes this participant's share of the round key; the secret part stays in its country's storage.</summary>
-    Task<SignedPayload> CreateRoundKeyShare(RoundKeyRequest request);
+    /// <summary>
+    /// Makes this participant's share of the round key (the secret part stays in its country's storage) and returns the
+    /// signed digest of its public part: a commitment, revealed by <see cref="RevealRoundKeyShare"/>.
+    /// </summary>
+    Task<SignedPayload> CommitRoundKeyShare(RoundKeyRequest request);
 
-    /// <summary>Trains from the global model and seals the update under the round key; returns what it commits to (see <see cref="LocalTrainingReport"/>).</summary>
+    /// <summary>
+    /// Its signed public key share, once it has seen every participant's key-share digest (its own among them). Once per
+    /// round: it later combines the round key only from shares that match the digests it saw.
+    /// </summary>
+    Task<SignedPayload> RevealRoundKeyShare(RoundKeyRevealRequest request);
+
+    /// <summary>
+    /// Trains from the global model and seals the update under the round key, which it combines itself from the signed
+    /// key shares (refused unless they are the ones committed to, its own among them); returns what it commits to (see
+    /// <see cref="LocalTrainingReport"/>).
+    /// </summary>
     Task<LocalTrainingReport> Train(RoundAssignment assignment);
 
     Task<ModelMetrics> Evaluate(EvaluationAssignment assignment);

@@ -75,7 +75,10 @@ public sealed record ProtectionSettings(
     [property: Id(0)] string Scheme,
     [property: Id(1)] double UpdateBound);
 
-/// <summary>Asks a participant for its share of a round's key, generated over the public round seed.</summary>
+/// <summary>
+/// Asks a participant to make its share of a round's key over the public round seed and commit to it: the reply is the
+/// signed SHA-256 of its public share; the share itself comes with <see cref="RoundKeyRevealRequest"/>.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundKeyRequest(
     [property: Id(0)] string JobId,
@@ -83,7 +86,22 @@ public sealed record RoundKeyRequest(
     [property: Id(2)] ProtectionSettings Protection,
     [property: Id(3)] byte[] RoundSeed);
 
-/// <summary>Everything a participant needs to train one round from the current global model.</summary>
+/// <summary>
+/// Shows a participant every participant's signed key-share digest for a round and asks for its public key share.
+/// Commit, then reveal: no key share can be chosen to cancel another's (a rogue key whose secret its maker knows).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundKeyRevealRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] ProtectionSettings Protection,
+    [property: Id(3)] IReadOnlyList<SignedPayload> Digests);
+
+/// <summary>
+/// Everything a participant needs to train one round from the current global model. Under a scheme that protects
+/// updates, <see cref="RoundKeyShares"/> are every participant's signed public key share for the round: the participant
+/// combines the round key from them itself, after checking them against the digests it saw before it revealed its own.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
     [property: Id(0)] string JobId,
@@ -97,7 +115,7 @@ public sealed record RoundAssignment(
     [property: Id(8)] int Seed,
     [property: Id(9)] double WeightNormaliser,
     [property: Id(10)] ProtectionSettings Protection,
-    [property: Id(11)] byte[] RoundKey);
+    [property: Id(11)] IReadOnlyList<SignedPayload> RoundKeyShares);
 
 /// <summary>
 /// Shows a participant every participant's signed commitment digest and asks for its sealed update. Commit, then
@@ -119,8 +137,9 @@ public sealed record RevealedUpdate(
 /// <summary>
 /// Asks a participant for its decryption share of a round's aggregate: what the scheme shows of the aggregate (for
 /// ckks, its masks — the c1 halves, all a share depends on) and the signed commitments of the updates it claims to sum.
-/// With <see cref="NextRoundSeed"/> it also makes its key share for the next round in the same call, which saves the
-/// next round a message exchange.
+/// The participant decrypts under the round key it checked when it sealed its update, never one it is sent.
+/// With <see cref="NextRoundSeed"/> it also makes its key share for the next round and commits to it in the same call,
+/// which saves the next round a message exchange.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionRequest(
@@ -128,15 +147,14 @@ public sealed record DecryptionRequest(
     [property: Id(1)] int Round,
     [property: Id(2)] ProtectionSettings Protection,
     [property: Id(3)] byte[] Aggregate,
-    [property: Id(4)] byte[] RoundKey,
-    [property: Id(5)] IReadOnlyList<SignedPayload> Commitments,
-    [property: Id(6)] byte[]? NextRoundSeed = null);
+    [property: Id(4)] IReadOnlyList<SignedPayload> Commitments,
+    [property: Id(5)] byte[]? NextRoundSeed = null);
 
-/// <summary>A participant's signed decryption share and, if asked for, its signed key share for the next round.</summary>
+/// <summary>A participant's signed decryption share and, if asked for, the signed digest of its key share for the next round.</summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionReply(
     [property: Id(0)] SignedPayload Share,
-    [property: Id(1)] SignedPayload? NextRoundKeyShare);
+    [property: Id(1)] SignedPayload? NextRoundKeyDigest);
 
 /// <summary>
 /// Something a participant sends out of its country for a round — a key share, a sealed update, a decryption
