@@ -4,8 +4,8 @@ namespace FedCore.Audit;
 
 /// <summary>
 /// The Merkle tree of RFC 6962 / RFC 9162 (Certificate Transparency): SHA-256, leaf hashes H(0x00 ‖ leaf), node
-/// hashes H(0x01 ‖ left ‖ right), a tree of n leaves split at the largest power of two below n. The same tree
-/// commits to ciphertexts (so parts can be opened later) and will hold the audit log.
+/// hashes H(0x01 ‖ left ‖ right), a tree of n leaves split at the largest power of two below n. It will hold the
+/// audit log.
 /// Built bottom-up: pairing neighbours level by level and carrying an unpaired last node up unchanged gives
 /// exactly the RFC's left-balanced tree, and keeps every level for O(log n) inclusion proofs.
 /// </summary>

@@ -8,7 +8,7 @@ public sealed record FederationSiloOptions
 
     /// <summary>
     /// Root of this silo's files. The cluster's shared state (jobs, model versions, the directory) lives in
-    /// <c>cluster.db</c> there; the country's own state (its participants, later their key shares) in
+    /// <c>cluster.db</c> there; the country's own state (its participants, with their signing keys and round key shares) in
     /// <c>countries/&lt;CC&gt;/country.db</c>, which only this country's silos open.
     /// </summary>
     public required string DataDirectory { get; init; }

@@ -67,6 +67,23 @@ public class CkksProtectionTests
     }
 
     [Fact]
+    public void A_share_that_would_spend_more_than_the_flooding_budget_is_refused()
+    {
+        // 10 000 updates summed: one key may then decrypt only 84 ciphertexts (NoiseFlooding.md); this sum has 85.
+        const int participants = 10_000;
+        long budget = NoiseFloodingBudget.MaxDecryptedCiphertexts(CkksParameters.Default, participants);
+        Assert.Equal(84, budget);
+        var values = new float[(int)budget * 4096]; // with the weight: one value more than 84 ciphertexts hold
+        var round = Play([values], [1]);
+        var error = Assert.Throws<AggregateRefusedException>(() =>
+            _scheme.DecryptionShare(round.Input, round.RoundKey, round.Keys[0].Secret, Enumerable.Repeat(round.Commitments[0], participants).ToList()));
+        Assert.Contains("85 ciphertexts", error.Message);
+        Assert.Contains("allows 84", error.Message);
+        // Within the budget for the sum actually made: given.
+        Assert.NotEmpty(_scheme.DecryptionShare(round.Input, round.RoundKey, round.Keys[0].Secret, round.Commitments));
+    }
+
+    [Fact]
     public void The_sum_does_not_open_without_every_participants_share()
     {
         var round = Play([[0.5f, -0.25f], [0.1f, 0.2f], [0.3f, 0.3f]], [0.3, 0.3, 0.4]);

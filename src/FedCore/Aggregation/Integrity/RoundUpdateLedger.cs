@@ -25,7 +25,7 @@ public sealed class RoundUpdateLedger(string purpose, string jobId, int round, s
         if (claimedScheme != scheme)
             throw new RejectedUpdateException(participantId, $"{who} refused: scheme '{claimedScheme}', the round uses '{scheme}'.");
         if (!participantPublicKeys.TryGetValue(participantId, out var publicKey))
-            throw new RejectedUpdateException(participantId, $"{who} refused: '{participantId}' is not a participant of this round.");
+            throw new RejectedUpdateException(participantId, $"{who} refused: '{participantId}' has no signing key among those this check accepts (not a participant of the round, or not enrolled).");
         if (_accepted.ContainsKey(participantId))
             throw new RejectedUpdateException(participantId, $"{who} refused: '{participantId}' already sent one this round (duplicate).");
         var statement = SignedStatement.For(purpose, claimedJobId, claimedRound, participantId, claimedScheme, payload);

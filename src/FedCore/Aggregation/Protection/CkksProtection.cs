@@ -9,9 +9,10 @@ namespace FedCore.Aggregation.Protection;
 /// the aggregator adds ciphertexts only, and the sum opens only with a decryption share from every participant.
 ///
 /// The weight travels inside the same ciphertext vector, as its last value: participant i encrypts
-/// (wᵢ·uᵢ, wᵢ). Inside rather than alongside because then the aggregator never learns an individual sample
-/// count (it reveals a dataset's size and, with sampling, who was in a round), the weight is bound to its
-/// update by the same ciphertext and signature, and it costs one slot rather than a message.
+/// (wᵢ·uᵢ, wᵢ). Inside rather than alongside because the weight is then bound to its update by the same
+/// ciphertext and signature, the sum of weights comes out of the same decryption as the weighted sum, and it
+/// costs one slot rather than a message. It would also keep an individual sample count from the aggregator, but
+/// the hosts of this platform do not rely on that: participants report their counts with their training metrics.
 /// </summary>
 public sealed class CkksProtection : IUpdateProtection
 {
@@ -95,6 +96,11 @@ public sealed class CkksProtection : IUpdateProtection
         var masks = Read(() => CiphertextMasks.Adopt(decryptionInput, Parameters), "aggregate masks");
         if (commitments.Count == 0)
             throw new AggregateRefusedException($"{SchemeName}: no committed updates, so nothing ties the aggregate to them.");
+        // Every decrypted ciphertext leaks a little about the secret through the flooded share (NoiseFlooding.md).
+        long budget = NoiseFloodingBudget.MaxDecryptedCiphertexts(Parameters, commitments.Count);
+        if (masks.ChunkCount > budget)
+            throw new AggregateRefusedException(
+                $"{SchemeName}: decrypting {masks.ChunkCount} ciphertexts of a sum of {commitments.Count} updates under one key would spend more than the {NoiseFloodingBudget.DefaultMaxLossBits}-bit flooding budget, which allows {budget}; use a smaller model or fewer participants per job.");
         // No share without evidence that these masks are the sum of the committed updates (see CiphertextSketch).
         CiphertextSketch expected;
         try

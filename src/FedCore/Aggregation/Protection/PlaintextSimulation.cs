@@ -32,7 +32,7 @@ public sealed class PlaintextSimulation : IUpdateProtection
         return new SealedUpdate(bytes, Commit(bytes));
     }
 
-    /// <summary>SHA-256 of the payload: the simulation has nothing to open selectively.</summary>
+    /// <summary>SHA-256 of the payload (the simulation has no masks, so no sketch).</summary>
     private static byte[] Commit(byte[] sealedUpdate) => System.Security.Cryptography.SHA256.HashData(sealedUpdate);
 
     public ISealedAggregate NewAggregate(byte[] roundKey) => new Sum();

@@ -62,7 +62,7 @@ public sealed record RoundSummary(
     [property: Id(7)] DateTimeOffset CompletedAt,
     [property: Id(8)] IReadOnlyList<PhaseTiming> Phases);
 
-/// <summary>Wall time of one phase of a round, as the job saw it (e.g. "train", "aggregate", "open").</summary>
+/// <summary>Wall time of one phase of a round, as the job saw it (e.g. "key", "train", "reveal-and-add", "decryption-shares", "open").</summary>
 [GenerateSerializer, Immutable]
 public sealed record PhaseTiming(
     [property: Id(0)] string Phase,

@@ -1,7 +1,7 @@
 namespace Federation.Contracts.Models;
 
 /// <summary>
-/// One global model version, written once. Version 0 is the initial model; version r the model after round r.
+/// One global model version. Version 0 is the initial model; version r the model after round r.
 /// The server optimiser's moments travel with it so that a resumed job continues exactly.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -16,7 +16,7 @@ public sealed record ModelVersion(
 
 public interface IModelVersionGrain : IGrainWithStringKey
 {
-    /// <summary>Stores the version (the job that owns it is the only writer).</summary>
+    /// <summary>Stores the version; a round that is redone after a failure may store it again with other parameters.</summary>
     Task Store(ModelVersion version);
 
     Task<ModelVersion?> Get();

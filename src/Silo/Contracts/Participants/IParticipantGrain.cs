@@ -2,7 +2,7 @@ namespace Federation.Contracts.Participants;
 
 /// <summary>
 /// One organisation in one country (key: see <see cref="ParticipantKey"/>). It activates only on a silo of
-/// its own country; its rows never leave it — only metadata, moments and sealed updates do.
+/// its own country; its rows never leave it — only metadata, feature moments, metrics and what the round protocol sends do.
 /// </summary>
 public interface IParticipantGrain : IGrainWithStringKey
 {

@@ -157,8 +157,8 @@ public sealed record DecryptionReply(
     [property: Id(1)] SignedPayload? NextRoundKeyDigest);
 
 /// <summary>
-/// Something a participant sends out of its country for a round — a key share, a sealed update, a decryption
-/// share — signed by it (ECDSA P-256 over the purpose, job, round, participant, scheme and payload hash).
+/// Something a participant sends out of its country for a round — a key share or its digest, the commitment to a
+/// sealed update or its digest, a decryption share — signed by it (ECDSA P-256 over the purpose, job, round, participant, scheme and payload hash).
 /// The payload is opaque to everyone but the protection scheme.
 /// </summary>
 [GenerateSerializer, Immutable]
