@@ -7,6 +7,7 @@ using FedCore.Learning;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Silo.Hosting;
+using Orleans.Core.Internal;
 
 namespace Federation.Silo.Tests.Jobs;
 
@@ -187,6 +188,17 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
 
         // The shares it committed to: it seals.
         Assert.Equal(job, (await TrainAsync(budapest, 0, job, shares)).Commitment.JobId);
+    }
+
+    [Fact]
+    public async Task A_participant_that_lost_its_round_memory_asks_for_the_round_again()
+    {
+        var (_, _, digests) = await CommitAsync("guard-restart");
+        var zurich = _participants[1];
+        await zurich.AsReference<IGrainManagementExtension>().DeactivateOnIdle(); // as if its silo had restarted
+        var error = await Assert.ThrowsAsync<FederationOperationException>(() => zurich.Reveal(new RevealRequest("guard-restart", 1, Protection, digests)));
+        Assert.Equal("round.participant-restarted", error.Code); // which the job takes as "redo the round with a fresh key"
+        Assert.Contains("refuses to reveal its update", error.Message);
     }
 
     [Fact]
