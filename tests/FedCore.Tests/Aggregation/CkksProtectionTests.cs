@@ -48,8 +48,8 @@ public class CkksProtectionTests
             worst = Math.Max(worst, Math.Abs(plain - mean[i]));
         }
         Assert.True(worst <= 1e-6, $"max |encrypted − plaintext| = {worst:E2}");
-        // On the wire: two ciphertexts of 4,096 values, at most 16 bytes per value they carry (plus a small header).
-        Assert.InRange(round.Updates[0].Bytes.Length, 2 * 4096 * 15, 2 * 4096 * 16 + 256);
+        // On the wire: two ciphertexts of 4,096 values, 13.25 bytes per value they carry (c0 at 45 bits, c1 at 61) plus a small header.
+        Assert.InRange(round.Updates[0].Bytes.Length, 2 * 4096 * 13.25, 2 * 4096 * 13.25 + 256);
     }
 
     [Fact]
@@ -121,9 +121,9 @@ public class CkksProtectionTests
     {
         var roundKey = _scheme.CombineKeyShares([_scheme.CreateKeyShare(new byte[32]).PublicShare]);
         var sealedUpdate = _scheme.Seal([0.1f, -0.2f, 0.3f], 1, roundKey);
-        const int header = 38 + 32 + 4 + 8; // wire header, key id, length, scale: then c0, then c1
-        int polynomialBytes = 4096 * 61 / 8;
-        foreach (int offset in new[] { header + 10, header + polynomialBytes + 10 }) // a bit of c0, then of c1
+        const int header = 38 + 32 + 4 + 8; // wire header, key id, length, scale: then c0 (rounded, 45 bits), then c1
+        int c0Bytes = 4096 * 45 / 8;
+        foreach (int offset in new[] { header + 10, header + c0Bytes + 10 }) // a bit of c0, then of c1
         {
             var changed = (byte[])sealedUpdate.Bytes.Clone();
             changed[offset] ^= 1;

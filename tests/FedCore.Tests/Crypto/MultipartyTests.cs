@@ -73,9 +73,10 @@ public class MultipartyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Switching_to_the_wire_modulus_leaves_only_rounding_noise()
+    public void Switching_to_the_wire_modulus_and_rounding_c0_leave_only_rounding_noise()
     {
-        // One party, no flooding: c0 + c1·s of an encryption of zero is τ0 + τ1·s, std √(1/12 + N/18) ≈ 15 for N = 4096,
+        // One party, no flooding: c0 + c1·s of an encryption of zero is ρ + τ0 + τ1·s: ρ from rounding c0 to a multiple of
+        // 2^16 (uniform, std 2^16/√12 ≈ 18 919), τ0 + τ1·s from the modulus switch (std √(1/12 + N/18) ≈ 15 for N = 4096),
         // where the encryption at Q had e·u + e0 + e1·s, std ≈ 3.2·√(4N/3) ≈ 236.
         CkksParameters parameters = CkksParameters.N4096;
         (SecretKeyShare[] secrets, CollectivePublicKey key) = GenerateKeys(parameters, 1);
@@ -84,8 +85,9 @@ public class MultipartyTests(ITestOutputHelper output)
         var q0 = new FedCore.Crypto.Ring.Modulus(parameters.WireModulus);
         long[] noise = ReadC0(zero, 0).Zip(partial, (c0, h) => q0.ToCentered(q0.Add(c0, h))).ToArray();
         double sd = Math.Sqrt(noise.Average(e => (double)e * e));
-        Assert.InRange(sd, 12, 18);
-        Assert.True(noise.Max(Math.Abs) < 130);
+        double predicted = Math.Sqrt(Math.Pow(4, 16) / 12 + 1.0 / 12 + parameters.RingDimension / 18.0);
+        Assert.InRange(sd / predicted, 0.95, 1.05);
+        Assert.True(noise.Max(Math.Abs) < (1 << 15) + 130);
     }
 
     [Fact]

@@ -84,7 +84,8 @@ public class WireFormatTests(ITestOutputHelper output)
             CollectivePublicKey key = CollectivePublicKey.Combine([secret.PublicKeyShare]);
             byte[] bytes = EncryptedVector.Encrypt(key, new double[4 * p.RingDimension], 1).ToBytes();
             double perValue = (double)bytes.Length / (4 * p.RingDimension);
-            Assert.InRange(perValue, 2.0 * 61 / 8, 16);
+            Assert.InRange(perValue, (45 + 61) / 8.0, (45 + 61) / 8.0 + 0.05); // c0 rounded to 45 bits, c1 at 61, a small header
+            Assert.Equal((45 + 61) / 8.0, p.WireBytesPerValue);
             Assert.Equal(EncryptedVector.FromBytes(bytes, p).WireLength, bytes.Length);
         }
     }
@@ -96,7 +97,7 @@ public class WireFormatTests(ITestOutputHelper output)
         var secret = SecretKeyShare.Generate(p, CommonReferencePolynomial.NewSeed());
         CollectivePublicKey key = CollectivePublicKey.Combine([secret.PublicKeyShare]);
         byte[] share = secret.CreateDecryptionShare(key, EncryptedVector.Encrypt(key, new double[p.RingDimension], 1)).ToBytes();
-        Assert.Equal(45, p.ShareBits);
+        Assert.Equal(45, p.RoundedBits);
         Assert.Equal(WireFormat.HeaderLength + 32 + 16 + 32 + 4 + p.RingDimension * 45 / 8, share.Length);
 
         // The first coefficient set to 2^45 − 1: beyond the largest rounded residue, so not a share.

@@ -117,17 +117,18 @@ public sealed class CkksParameters
     public int WireModulusBits => 64 - BitOperations.LeadingZeroCount(_moduli[0]);
 
     /// <summary>
-    /// Low bits of each decryption-share coefficient rounded away before it leaves its owner: they lie far below the
-    /// flooding noise (2^16 against σ_f = 2^21), so the share shrinks by a quarter at no cost in precision or security
-    /// (rounding is post-processing of the flooded share).
+    /// Low bits rounded away from every coefficient that joint decryption simply adds — a ciphertext's c0 and a
+    /// decryption share — before it leaves its author: they lie far below the flooding noise (2^16 against σ_f = 2^21),
+    /// so these polynomials shrink by a quarter at no cost in precision or security (rounding is post-processing by the
+    /// author, independent of any secret; NoiseFlooding.md). c1 is never rounded: its error would be multiplied by s.
     /// </summary>
-    public const int ShareRoundingBits = 16;
+    public const int RoundingBits = 16;
 
-    /// <summary>Largest rounded share coefficient, ⌊(q_0 − 1 + 2^15) / 2^16⌋.</summary>
-    public ulong MaxRoundedShareCoefficient => (_moduli[0] - 1 + (1UL << (ShareRoundingBits - 1))) >> ShareRoundingBits;
+    /// <summary>Largest rounded coefficient, ⌊(q_0 − 1 + 2^15) / 2^16⌋.</summary>
+    public ulong MaxRoundedCoefficient => (_moduli[0] - 1 + (1UL << (RoundingBits - 1))) >> RoundingBits;
 
-    /// <summary>Bits per serialised (rounded) decryption-share coefficient.</summary>
-    public int ShareBits => 64 - BitOperations.LeadingZeroCount(MaxRoundedShareCoefficient);
+    /// <summary>Bits per serialised rounded coefficient (c0, decryption shares).</summary>
+    public int RoundedBits => 64 - BitOperations.LeadingZeroCount(MaxRoundedCoefficient);
 
     /// <summary>Bit length of Q = Π q_i, the modulus of the keys (compare with the HomomorphicEncryption.org table).</summary>
     public int LogQ { get; }
@@ -143,8 +144,8 @@ public sealed class CkksParameters
     /// <summary>SHA-256 of the canonical encoding of this set.</summary>
     public ReadOnlyMemory<byte> Fingerprint { get; }
 
-    /// <summary>Wire bytes per encrypted real value: two polynomials of N coefficients at ⌈log2 q_0⌉ bits for N values.</summary>
-    public double WireBytesPerValue => 2.0 * WireModulusBits / 8.0;
+    /// <summary>Wire bytes per encrypted real value: c0 (rounded) and c1 (⌈log2 q_0⌉ bits) of N coefficients for N values.</summary>
+    public double WireBytesPerValue => (RoundedBits + WireModulusBits) / 8.0;
 
     internal CkksContext Context => _context.Value;
 
@@ -182,7 +183,7 @@ public sealed class CkksParameters
         WriteUInt64(BitConverter.DoubleToUInt64Bits(ErrorStandardDeviation));
         WriteUInt64((ulong)ErrorBound);
         WriteUInt64(BitConverter.DoubleToUInt64Bits(FloodingStandardDeviation));
-        WriteUInt64(ShareRoundingBits);
+        WriteUInt64(RoundingBits);
         WriteUInt64(SecretDistributionUniformTernary);
         WriteUInt64(ScaleRulePowerOfTwoBelowWireModulus);
         WriteUInt64(PackingFoldedComplexSlots);

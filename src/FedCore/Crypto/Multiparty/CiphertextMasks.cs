@@ -107,6 +107,6 @@ public sealed class CiphertextMasks
         var reader = new WireReader(data, WireKind.CiphertextMasks, parameters);
         reader.ReadBytes(32, "key id");
         int chunks = EncryptedVector.ChunksFor(parameters, (int)EncryptedVector.ReadLength(ref reader));
-        EncryptedVector.CheckPolynomials(ref reader, parameters, chunks, "masks", "ciphertext {0} c1");
+        EncryptedVector.CheckMasks(ref reader, parameters, chunks);
     }
 }

@@ -11,8 +11,7 @@ namespace FedCore.Crypto.Multiparty;
 /// (one polynomial mod q_0 per ciphertext). On its own it reveals nothing: without the other participants' shares
 /// c0 + h_i is still masked by c1·Σ_{j≠i} s_j. Immutable; kept in wire form.
 /// Wire body: key id (32 bytes), share id (16), digest of the masks it decrypts (32, <see cref="CiphertextMasks.Digest"/>),
-/// vector length (uint32), then one polynomial per ciphertext: N coefficients rounded to multiples of
-/// 2^<see cref="CkksParameters.ShareRoundingBits"/>, sent divided by that and bit-packed at <see cref="CkksParameters.ShareBits"/> bits.
+/// vector length (uint32), then one polynomial per ciphertext in its rounded form (<see cref="RoundedPolynomial"/>).
 /// </summary>
 public sealed class DecryptionShare
 {
@@ -51,30 +50,15 @@ public sealed class DecryptionShare
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ReadChunk(int chunk, Span<ulong> destination)
     {
-        int polynomialBytes = PackedPolynomialLength(Parameters);
-        BitPacking.Unpack(_wire.AsSpan(BodyStart + chunk * polynomialBytes, polynomialBytes), Parameters.ShareBits, ulong.MaxValue, destination, out _);
-        ulong q0 = Parameters.WireModulus;
-        for (int j = 0; j < destination.Length; j++)
-            destination[j] = Modulus.SubtractIfNotBelow(destination[j] << CkksParameters.ShareRoundingBits, q0);
+        int polynomialBytes = RoundedPolynomial.PackedLength(Parameters);
+        RoundedPolynomial.Read(_wire.AsSpan(BodyStart + chunk * polynomialBytes, polynomialBytes), Parameters, destination);
     }
-
-    /// <summary>Rounds <paramref name="share"/> (coefficients in [0, q_0)) to its wire form in place and writes it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void WriteRounded(WireWriter writer, CkksParameters parameters, Span<ulong> share)
-    {
-        const ulong Half = 1UL << (CkksParameters.ShareRoundingBits - 1);
-        for (int j = 0; j < share.Length; j++)
-            share[j] = (share[j] + Half) >> CkksParameters.ShareRoundingBits;
-        writer.WritePacked(share, parameters.ShareBits);
-    }
-
-    private static int PackedPolynomialLength(CkksParameters parameters) => BitPacking.PackedLength(parameters.RingDimension, parameters.ShareBits);
 
     /// <summary>A writer for a share of <paramref name="masks"/>; the caller writes one packed polynomial per ciphertext, then <see cref="Finish"/>.</summary>
     internal static WireWriter NewWriter(CkksParameters parameters, Guid shareId, CiphertextMasks masks)
     {
         var writer = new WireWriter(WireKind.DecryptionShare, parameters,
-            FixedBodyLength + masks.ChunkCount * (long)PackedPolynomialLength(parameters));
+            FixedBodyLength + masks.ChunkCount * (long)RoundedPolynomial.PackedLength(parameters));
         writer.WriteBytes(masks.KeyId.Span);
         writer.WriteGuid(shareId);
         writer.WriteBytes(masks.Digest.Span);
@@ -106,9 +90,9 @@ public sealed class DecryptionShare
         reader.ReadGuid("share id");
         reader.ReadBytes(32, "vector digest");
         int chunks = EncryptedVector.ChunksFor(parameters, (int)EncryptedVector.ReadLength(ref reader));
-        reader.RequireExactly(chunks * (long)PackedPolynomialLength(parameters), "share polynomials");
+        reader.RequireExactly(chunks * (long)RoundedPolynomial.PackedLength(parameters), "share polynomials");
         var scratch = new ulong[parameters.RingDimension];
         for (int chunk = 0; chunk < chunks; chunk++)
-            reader.ReadPacked(scratch, parameters.ShareBits, parameters.MaxRoundedShareCoefficient + 1, $"share polynomial {chunk}");
+            RoundedPolynomial.Check(ref reader, parameters, scratch, $"share polynomial {chunk}");
     }
 }

@@ -14,11 +14,11 @@ namespace FedCore.Crypto.Multiparty;
 /// (c0, c1) ∈ R_{q_0}², N values each, all at one scale Δ. This is what crosses a border and what the aggregator
 /// adds; it holds no key material. Immutable.
 ///
-/// It is kept in its wire form and unpacked one ciphertext at a time when used: a 10⁶-value update is 15 MB packed
+/// It is kept in its wire form and unpacked one ciphertext at a time when used: a 10⁶-value update is 13 MB packed
 /// and would be 16 MB more unpacked, and on a busy host fresh memory costs more than unpacking (see the README's
 /// benchmark notes).
-/// Wire body: key id (32 bytes), length (uint32), scale (IEEE double), then per ciphertext c0 and c1,
-/// each N coefficients bit-packed at ⌈log2 q_0⌉ bits.
+/// Wire body: key id (32 bytes), length (uint32), scale (IEEE double), then per ciphertext c0 in its rounded form
+/// (<see cref="RoundedPolynomial"/>: decryption only adds it) and c1, N coefficients bit-packed at ⌈log2 q_0⌉ bits.
 /// </summary>
 public sealed class EncryptedVector
 {
@@ -56,21 +56,18 @@ public sealed class EncryptedVector
     /// <summary>The wire form itself, not a copy: for handing to a transport inside FedCore. Never modify it.</summary>
     internal byte[] WireBuffer => _wire;
 
-    internal void ReadC0(int chunk, Span<ulong> destination) => Unpack(C0Offset(chunk), destination);
+    internal void ReadC0(int chunk, Span<ulong> destination) =>
+        RoundedPolynomial.Read(_wire.AsSpan(C0Offset(chunk), RoundedPolynomial.PackedLength(Parameters)), Parameters, destination);
 
-    internal void ReadC1(int chunk, Span<ulong> destination) => Unpack(C1Offset(chunk), destination);
+    internal void ReadC1(int chunk, Span<ulong> destination) =>
+        BitPacking.Unpack(PackedC1(chunk), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
 
     /// <summary>c1 of one ciphertext as packed on the wire (what a decryption share depends on).</summary>
-    internal ReadOnlySpan<byte> PackedC1(int chunk) => _wire.AsSpan(C1Offset(chunk), PolynomialBytes);
+    internal ReadOnlySpan<byte> PackedC1(int chunk) => _wire.AsSpan(C1Offset(chunk), PackedPolynomialLength(Parameters));
 
-    private int PolynomialBytes => PackedPolynomialLength(Parameters);
+    private int C0Offset(int chunk) => BodyStart + chunk * PackedCiphertextLength(Parameters);
 
-    private int C0Offset(int chunk) => BodyStart + 2 * chunk * PolynomialBytes;
-
-    private int C1Offset(int chunk) => C0Offset(chunk) + PolynomialBytes;
-
-    private void Unpack(int offset, Span<ulong> destination) =>
-        BitPacking.Unpack(_wire.AsSpan(offset, PolynomialBytes), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
+    private int C1Offset(int chunk) => C0Offset(chunk) + RoundedPolynomial.PackedLength(Parameters);
 
     /// <summary>
     /// Encrypts <paramref name="values"/> under <paramref name="key"/> at the scale for <paramref name="bound"/>, the
@@ -123,7 +120,7 @@ public sealed class EncryptedVector
             encryptor.EncryptZero(random, c0, c1);
             context.Encoder.Encode(slice, scale, q0, plaintext);
             RnsRing.AddInPlace(q0, c0, plaintext);
-            writer.WritePacked(c0, bits);
+            RoundedPolynomial.Write(writer, parameters, c0);
             writer.WritePacked(c1, bits);
         }
         Array.Clear(chunkValues);
@@ -199,7 +196,7 @@ public sealed class EncryptedVector
         {
             ReadC0(chunk, polynomial);
             map(polynomial);
-            writer.WritePacked(polynomial, Parameters.WireModulusBits);
+            RoundedPolynomial.Write(writer, Parameters, polynomial);
             ReadC1(chunk, polynomial);
             map(polynomial);
             writer.WritePacked(polynomial, Parameters.WireModulusBits);
@@ -233,20 +230,23 @@ public sealed class EncryptedVector
         double scale = reader.ReadDouble("scale");
         if (!double.IsNormal(scale) || scale < 0)
             throw reader.Fail("scale", $"{scale} is not a positive finite number");
-        CheckPolynomials(ref reader, parameters, ChunksFor(parameters, (int)length), "ciphertexts", "ciphertext {0} c0", "ciphertext {0} c1");
-    }
-
-    /// <summary>
-    /// Checks that exactly <paramref name="chunks"/> groups of packed polynomials remain, one per name pattern
-    /// ("{0}" is the chunk), every coefficient below q_0.
-    /// </summary>
-    internal static void CheckPolynomials(ref WireReader reader, CkksParameters parameters, int chunks, string what, params string[] names)
-    {
-        reader.RequireExactly(chunks * (long)names.Length * PackedPolynomialLength(parameters), what);
+        int chunks = ChunksFor(parameters, (int)length);
+        reader.RequireExactly(chunks * (long)PackedCiphertextLength(parameters), "ciphertexts");
         var scratch = new ulong[parameters.RingDimension];
         for (int chunk = 0; chunk < chunks; chunk++)
-            foreach (string name in names)
-                reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, string.Format(System.Globalization.CultureInfo.InvariantCulture, name, chunk));
+        {
+            RoundedPolynomial.Check(ref reader, parameters, scratch, $"ciphertext {chunk} c0");
+            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"ciphertext {chunk} c1");
+        }
+    }
+
+    /// <summary>Checks that exactly <paramref name="chunks"/> packed c1 polynomials remain, every coefficient below q_0.</summary>
+    internal static void CheckMasks(ref WireReader reader, CkksParameters parameters, int chunks)
+    {
+        reader.RequireExactly(chunks * (long)PackedPolynomialLength(parameters), "masks");
+        var scratch = new ulong[parameters.RingDimension];
+        for (int chunk = 0; chunk < chunks; chunk++)
+            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"ciphertext {chunk} c1");
     }
 
     internal static uint ReadLength(ref WireReader reader)
@@ -263,10 +263,13 @@ public sealed class EncryptedVector
     internal static int PackedPolynomialLength(CkksParameters parameters) =>
         BitPacking.PackedLength(parameters.RingDimension, parameters.WireModulusBits);
 
+    private static int PackedCiphertextLength(CkksParameters parameters) =>
+        RoundedPolynomial.PackedLength(parameters) + PackedPolynomialLength(parameters);
+
     /// <summary>A writer positioned after the fixed body fields, sized for ⌈length/N⌉ ciphertexts.</summary>
     internal static WireWriter NewWriter(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, double scale)
     {
-        long body = FixedBodyLength + ChunksFor(parameters, length) * 2L * PackedPolynomialLength(parameters);
+        long body = FixedBodyLength + ChunksFor(parameters, length) * (long)PackedCiphertextLength(parameters);
         var writer = new WireWriter(WireKind.EncryptedVector, parameters, body);
         writer.WriteBytes(keyId);
         writer.WriteUInt32((uint)length);
@@ -381,7 +384,7 @@ public sealed class EncryptedVectorSum
             var writer = EncryptedVector.NewWriter(parameters, first.KeyId.Span, first.Length, first.Scale);
             for (int chunk = 0; chunk < first.ChunkCount; chunk++)
             {
-                writer.WritePacked(_c0.AsSpan(chunk * n, n), bits);
+                RoundedPolynomial.Write(writer, parameters, _c0.AsSpan(chunk * n, n)); // rounds the sum's c0 again
                 writer.WritePacked(_c1.AsSpan(chunk * n, n), bits);
             }
             ReturnArrays();

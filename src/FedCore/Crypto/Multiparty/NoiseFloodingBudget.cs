@@ -46,8 +46,8 @@ public static class NoiseFloodingBudget
 
     /// <summary>
     /// Standard deviation of the error in each decrypted value of a plain sum of <paramref name="participants"/> vectors
-    /// encrypted with <paramref name="bound"/>: √(N/2)·√(P·(σ_f² + 4^r/12) + v_ct)/Δ with v_ct = P/12 + N·(P/12)·(2P/3)
-    /// and r = <see cref="CkksParameters.ShareRoundingBits"/> (each share is rounded to a multiple of 2^r).
+    /// encrypted with <paramref name="bound"/>: √(N/2)·√(P·(σ_f² + 2·4^r/12) + v_ct)/Δ with v_ct = P/12 + N·(P/12)·(2P/3)
+    /// and r = <see cref="CkksParameters.RoundingBits"/> (each vector's c0 and each share is rounded to a multiple of 2^r).
     /// </summary>
     public static double ErrorStandardDeviation(CkksParameters parameters, int participants, double bound)
     {
@@ -55,7 +55,7 @@ public static class NoiseFloodingBudget
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(participants);
         double n = parameters.RingDimension, p = participants, sigma = parameters.FloodingStandardDeviation;
         double ciphertextNoise = p / 12 + n * (p / 12) * (2 * p / 3);
-        double rounding = Math.Pow(4, CkksParameters.ShareRoundingBits) / 12;
+        double rounding = 2 * Math.Pow(4, CkksParameters.RoundingBits) / 12;
         return Math.Sqrt(n / 2) * Math.Sqrt(p * (sigma * sigma + rounding) + ciphertextNoise) / parameters.ScaleForBound(bound);
     }
 

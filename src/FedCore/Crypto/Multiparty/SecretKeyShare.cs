@@ -113,7 +113,7 @@ public sealed class SecretKeyShare
             ntt.Inverse(h);
             Sampling.RoundedGaussian(floodingStream, Parameters.FloodingStandardDeviation, flooding);
             RnsRing.AddSmallInPlace(q0, h, flooding);
-            DecryptionShare.WriteRounded(writer, Parameters, h);
+            RoundedPolynomial.Write(writer, Parameters, h);
         }
         // The flooding noise is as secret as s_i: h_i minus it would be s_i·c1.
         Array.Clear(flooding);

@@ -19,7 +19,7 @@ public enum WireKind : byte
 /// Layout shared by every serialised object (all integers little-endian):
 /// <code>
 /// offset 0   4 bytes  magic "FDHE"
-///        4   1 byte   format version (2)
+///        4   1 byte   format version (3)
 ///        5   1 byte   kind (<see cref="WireKind"/>)
 ///        6  32 bytes  fingerprint of the parameter set (SHA-256)
 ///       38   …        body of the kind
@@ -28,8 +28,11 @@ public enum WireKind : byte
 /// </summary>
 public static class WireFormat
 {
-    /// <summary>2: kind 6 became the ciphertext masks (it was commitment openings) and kind 7 the sketch was added.</summary>
-    public const byte Version = 2;
+    /// <summary>
+    /// 2: kind 6 became the ciphertext masks (it was commitment openings) and kind 7 the sketch was added.
+    /// 3: an encrypted vector's c0 polynomials are rounded like decryption shares (<see cref="Ckks.CkksParameters.RoundingBits"/>).
+    /// </summary>
+    public const byte Version = 3;
     public const int HeaderLength = 38;
     internal static ReadOnlySpan<byte> Magic => "FDHE"u8;
 
