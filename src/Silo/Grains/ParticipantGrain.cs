@@ -186,7 +186,7 @@ public sealed class ParticipantGrain(
         if (!_keyDigestsSeen.TryGetValue(jobId, out var seen) || seen.Round != round)
             throw Refused(jobId, round, action, "it has not revealed its key share for this round (or restarted since)", Restart);
         var shares = Verify(SignedStatement.KeySharePurpose, jobId, round, protection.Scheme, enrolledKeys, assignment.RoundKeyShares, action);
-        if (shares.Count != seen.Digests.Count || shares.Any(s => !seen.Digests.TryGetValue(s.Key, out var digest) || !SHA256.HashData(s.Value).AsSpan().SequenceEqual(digest)))
+        if (!HashToDigests(shares, seen.Digests))
             throw Refused(jobId, round, action, "the key shares are not the ones whose digests it saw before it revealed its own");
         try
         {
@@ -273,6 +273,10 @@ public sealed class ParticipantGrain(
     private static bool SameDigests(IReadOnlyDictionary<string, byte[]> a, IReadOnlyDictionary<string, byte[]> b) =>
         a.Count == b.Count && a.All(d => b.TryGetValue(d.Key, out var other) && other.AsSpan().SequenceEqual(d.Value));
 
+    /// <summary>True if the payloads are exactly those committed to: one per digest, each hashing to its author's.</summary>
+    private static bool HashToDigests(IReadOnlyDictionary<string, byte[]> payloads, IReadOnlyDictionary<string, byte[]> digests) =>
+        payloads.Count == digests.Count && payloads.All(p => digests.TryGetValue(p.Key, out var digest) && SHA256.HashData(p.Value).AsSpan().SequenceEqual(digest));
+
     /// <summary>The payloads of <paramref name="messages"/> by participant, refused unless each passes <see cref="RoundUpdateLedger"/>.</summary>
     private Dictionary<string, byte[]> Verify(string purpose, string jobId, int round, string scheme,
         IReadOnlyDictionary<string, byte[]> enrolledKeys, IReadOnlyList<SignedPayload> messages, string action)
@@ -314,7 +318,7 @@ public sealed class ParticipantGrain(
         var commitments = Verify(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Commitments, action);
         if (!commitments.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(pending.OwnCommitment))
             throw Refused(request.JobId, request.Round, action, "its own update is not among the committed updates", AggregateRefused);
-        if (commitments.Count != seen.Count || commitments.Any(c => !seen.TryGetValue(c.Key, out var digest) || !SHA256.HashData(c.Value).AsSpan().SequenceEqual(digest)))
+        if (!HashToDigests(commitments, seen))
             throw Refused(request.JobId, request.Round, action, "the commitments are not the ones whose digests it saw before it revealed its update", AggregateRefused);
 
         byte[] share;
