@@ -15,9 +15,9 @@ namespace FedCore.Aggregation.Protection;
 ///                input is provably the sum of the committed updates
 ///   aggregator:  aggregate.Open(shares)              → Σ weightᵢ·updateᵢ and Σ weightᵢ
 /// Hosts reveal a public key share only once every participant has committed to its own (a signed digest), so that
-/// no share is chosen to cancel another's (a rogue key), and likewise send a sealed update only once every participant has committed (a signed digest of its commitment), so
-/// that no update is chosen with another in view. A scheme that does not protect updates (<see cref="ProtectsUpdates"/>
-/// false) has no keys and no shares: hosts skip those steps.
+/// no share is chosen to cancel another's (a rogue key); likewise they send a sealed update only once every participant
+/// has committed (a signed digest of its commitment), so that no update is chosen with another in view. A scheme that
+/// does not protect updates (<see cref="ProtectsUpdates"/> false) has no keys and no shares: hosts skip those steps.
 /// </summary>
 public interface IUpdateProtection
 {
