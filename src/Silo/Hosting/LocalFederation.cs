@@ -62,9 +62,9 @@ public sealed class LocalFederation : IAsyncDisposable
     }
 
     /// <summary>
-    /// Membership and silo metadata spread asynchronously: until every silo knows every other silo's country, placing a
-    /// participant from it could fail as if its country had no silo. Waits (at most 30 s) until each of this process's
-    /// silos sees all of them.
+    /// Membership, silo metadata and grain manifests spread asynchronously: until every silo knows every other silo's
+    /// country, and which grains it hosts, placing a participant from it could fail as if its country had no silo.
+    /// Waits (at most 30 s) until each of this process's silos sees all of them.
     /// </summary>
     private async Task WaitUntilEverySiloSeesEveryCountryAsync(CancellationToken cancellationToken)
     {
@@ -75,10 +75,12 @@ public sealed class LocalFederation : IAsyncDisposable
         {
             var membership = host.Services.GetRequiredService<IClusterMembershipService>();
             var metadata = host.Services.GetRequiredService<ISiloMetadataCache>();
+            var manifests = host.Services.GetRequiredService<IClusterManifestProvider>();
             while (true)
             {
+                // Placement considers only silos whose grain manifest has arrived; one without counts as not seen yet.
                 var seen = membership.CurrentSnapshot.Members.Values
-                    .Where(m => m.Status == SiloStatus.Active)
+                    .Where(m => m.Status == SiloStatus.Active && manifests.Current.Silos.ContainsKey(m.SiloAddress))
                     .Select(m => SiloCountry.Of(metadata.GetSiloMetadata(m.SiloAddress)) ?? "?")
                     .Order(StringComparer.Ordinal).ToList();
                 // At least these: the cluster may have silos elsewhere (the portal's own, or other processes').
