@@ -173,6 +173,9 @@ public sealed record LocalFederationOptions
     public IPEndPoint? PrimarySilo { get; init; }
 
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+
+    /// <summary>Extra configuration for every silo, after the federation's own (drills and fault-injection tests).</summary>
+    public Action<ISiloBuilder>? ConfigureSilo { get; init; }
 }
 
 public static class LocalSiloBuilderExtensions
@@ -183,6 +186,7 @@ public static class LocalSiloBuilderExtensions
         // Loopback clustering also advertises 127.0.0.1, never the machine's own address.
         silo.UseLocalhostClustering(siloPort, gatewayPort, primarySilo, options.ServiceId, options.ClusterId);
         silo.AddFederation(new FederationSiloOptions { Country = country, DataDirectory = options.DataDirectory });
+        options.ConfigureSilo?.Invoke(silo);
         return silo;
     }
 }

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using FedCore.Jobs;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Jobs;
+using Federation.Contracts.Models;
+using Federation.Contracts.Participants;
+using Federation.Silo.Hosting;
+
+namespace Federation.Silo.Tests.Jobs;
+
+/// <summary>
+/// A participant whose activation is lost in the middle of an encrypted round (its silo restarted, say) forgets the
+/// round: it refuses to go on, and the job redoes that round with a fresh key instead of failing.
+/// </summary>
+public sealed class ParticipantRestartTests
+{
+    private const string Victim = "HU/budapest";
+    private const int RestartRound = 2;
+
+    [Fact]
+    public async Task A_participant_restarting_mid_round_makes_the_job_redo_the_round_not_fail()
+    {
+        using var dir = new TempDirectory("federation-restart");
+        var job = JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json")) with { Rounds = 3 };
+        var revealRefusals = new ConcurrentQueue<string>();
+        int restarts = 0;
+        var options = TestFederations.Options(dir.Path, "US", "HU", "CH") with
+        {
+            // Right after the victim has trained and committed in round 2, its activation is deactivated: the job's
+            // next call, the reveal, reaches a fresh activation that knows nothing of the round.
+            ConfigureSilo = silo => silo.AddIncomingGrainCallFilter(async context =>
+            {
+                try
+                {
+                    await context.Invoke();
+                }
+                catch (FederationOperationException e) when (context.InterfaceMethod.Name == nameof(IParticipantGrain.Reveal))
+                {
+                    revealRefusals.Enqueue($"{context.TargetId.Key}: {e.Code}");
+                    throw;
+                }
+                if (context.InterfaceMethod.Name == nameof(IParticipantGrain.Train) && context.TargetId.Key.ToString() == Victim
+                    && context.Request.GetArgument(0) is RoundAssignment { Round: RestartRound, JobId: "restarted" }
+                    && Interlocked.Exchange(ref restarts, 1) == 0)
+                    context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: restart mid-round"));
+            }),
+        };
+        await using var federation = await LocalFederation.StartAsync(options);
+        await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation);
+
+        var restarted = await RunAsync(federation, job, "restarted");
+        var undisturbed = await RunAsync(federation, job, "undisturbed");
+
+        Assert.Equal(1, restarts);
+        Assert.Equal([$"{Victim}: round.participant-restarted"], revealRefusals.ToArray());
+        // The redone round trains from the same model with the same seeds: only the encryption noise differs.
+        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("restarted", job.Rounds)).Get())!.Parameters;
+        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("undisturbed", job.Rounds)).Get())!.Parameters;
+        Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-5);
+        Assert.Equal(Math.Round(undisturbed.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(restarted.Rounds[^1].MeanLocalTestAccuracy, 3));
+    }
+
+    private static async Task<JobStatus> RunAsync(LocalFederation federation, JobDefinition job, string id)
+    {
+        var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, id)), cancellationToken: timeout.Token);
+        Assert.True(status.Phase == JobPhase.Completed, $"{id}: {status.Phase} {status.Error}");
+        return status;
+    }
+}
