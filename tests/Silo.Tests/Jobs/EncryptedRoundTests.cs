@@ -20,8 +20,8 @@ public sealed class EncryptedRoundTests
         await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH"));
         await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation);
 
-        var encrypted = await RunAsync(federation, job with { Protection = "ckks" }, "sample-ckks");
-        var plaintext = await RunAsync(federation, job with { Protection = "plaintext-simulation" }, "sample-plain");
+        var encrypted = await TestFederations.RunToCompletionAsync(federation, job with { Protection = "ckks" }, "sample-ckks");
+        var plaintext = await TestFederations.RunToCompletionAsync(federation, job with { Protection = "plaintext-simulation" }, "sample-plain");
 
         Assert.Equal(Math.Round(plaintext.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(encrypted.Rounds[^1].MeanLocalTestAccuracy, 3));
         Assert.True(encrypted.Rounds[^1].MeanLocalTestAccuracy >= 0.77);
@@ -35,14 +35,5 @@ public sealed class EncryptedRoundTests
 
         // What left each participant was a ciphertext: 13.25 bytes per value carried, one 4,096-value ciphertext here.
         Assert.All(encrypted.Rounds[^1].Participants, p => Assert.InRange(p.UpdateBytes, 4096 * 13.25, 4096 * 13.25 + 256));
-    }
-
-    private static async Task<JobStatus> RunAsync(LocalFederation federation, JobDefinition job, string id)
-    {
-        var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, id)), cancellationToken: timeout.Token);
-        Assert.True(status.Phase == JobPhase.Completed, $"{id}: {status.Phase} {status.Error}");
-        return status;
     }
 }

@@ -48,8 +48,8 @@ public sealed class ParticipantRestartTests
         await using var federation = await LocalFederation.StartAsync(options);
         await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation);
 
-        var restarted = await RunAsync(federation, job, "restarted");
-        var undisturbed = await RunAsync(federation, job, "undisturbed");
+        var restarted = await TestFederations.RunToCompletionAsync(federation, job, "restarted");
+        var undisturbed = await TestFederations.RunToCompletionAsync(federation, job, "undisturbed");
 
         Assert.Equal(1, restarts);
         Assert.Equal([$"{Victim}: round.participant-restarted"], revealRefusals.ToArray());
@@ -58,14 +58,5 @@ public sealed class ParticipantRestartTests
         var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("undisturbed", job.Rounds)).Get())!.Parameters;
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-5);
         Assert.Equal(Math.Round(undisturbed.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(restarted.Rounds[^1].MeanLocalTestAccuracy, 3));
-    }
-
-    private static async Task<JobStatus> RunAsync(LocalFederation federation, JobDefinition job, string id)
-    {
-        var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, id)), cancellationToken: timeout.Token);
-        Assert.True(status.Phase == JobPhase.Completed, $"{id}: {status.Phase} {status.Error}");
-        return status;
     }
 }
