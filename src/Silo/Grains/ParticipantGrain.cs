@@ -32,13 +32,18 @@ public sealed class ParticipantState
     public Dictionary<string, RoundSecret> RoundSecrets { get; set; } = [];
 }
 
-/// <summary>A participant's key share for its current round of a job: the secret part, and the public part it committed to.</summary>
+/// <summary>
+/// A participant's key share for its current round of a job: the secret part, the public part it committed to and,
+/// once it has revealed that, the key-share digests (by participant) it revealed it against. Stored, so that a restart
+/// cannot make it reveal the same share against other digests.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundSecret(
     [property: Id(0)] int Round,
     [property: Id(1)] string Scheme,
     [property: Id(2)] byte[] Secret,
-    [property: Id(3)] byte[]? PublicShare = null);
+    [property: Id(3)] byte[]? PublicShare = null,
+    [property: Id(4)] Dictionary<string, byte[]>? RevealedAgainst = null);
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -63,11 +68,10 @@ public sealed class ParticipantGrain(
 
     // Per job, this participant's current round between training and decryption: the round key it checked, its sealed
     // update and commitment (until revealed), the enrolled participants' keys (fetched while it trained), and the
-    // commitment digests it saw before it revealed. And the key-share digests it saw before it revealed its key share.
-    // Kept by the activation only: a participant that restarted mid-round refuses to go on ("round.participant-restarted"),
-    // and the job redoes the round with a fresh key.
+    // commitment digests it saw before it revealed. Kept by the activation only: a participant that restarted mid-round
+    // refuses to go on ("round.participant-restarted"), and the job redoes the round with a fresh key. (What a restart
+    // must not forget, the key-share digests it revealed its key share against, is stored with the round secret.)
     private readonly Dictionary<string, PendingRound> _pending = [];
-    private readonly Dictionary<string, (int Round, IReadOnlyDictionary<string, byte[]> Digests)> _keyDigestsSeen = [];
 
     private sealed record PendingRound(int Round, byte[] RoundKey, byte[] SealedUpdate, byte[] OwnCommitment, IReadOnlyDictionary<string, byte[]> EnrolledKeys)
     {
@@ -145,11 +149,10 @@ public sealed class ParticipantGrain(
     {
         var share = await Task.Run(() => protection.CreateKeyShare(seed));
         state.State.RoundSecrets[jobId] = new RoundSecret(round, protection.Scheme, share.Secret, share.PublicShare);
-        _keyDigestsSeen.Remove(jobId);
         return Sign(SignedStatement.KeyShareDigestPurpose, jobId, round, protection.Scheme, SHA256.HashData(share.PublicShare));
     }
 
-    public Task<SignedPayload> RevealRoundKeyShare(RoundKeyRevealRequest request)
+    public async Task<SignedPayload> RevealRoundKeyShare(RoundKeyRevealRequest request)
     {
         RequireProfile();
         var protection = protectionSchemes.Resolve(request.Protection);
@@ -167,10 +170,19 @@ public sealed class ParticipantGrain(
         }
         if (!digests.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(SHA256.HashData(publicShare)))
             throw Refused(request.JobId, request.Round, action, "its own key-share digest is not among the digests");
-        if (_keyDigestsSeen.TryGetValue(request.JobId, out var seen) && seen.Round == request.Round && !SameDigests(seen.Digests, digests))
-            throw Refused(request.JobId, request.Round, action, "it already revealed its key share against other digests");
-        _keyDigestsSeen[request.JobId] = (request.Round, digests);
-        return Task.FromResult(Sign(SignedStatement.KeySharePurpose, request.JobId, request.Round, protection.Scheme, publicShare));
+        // Once per key share, durably: revealed again against other digests (say after a forced restart), it could be
+        // cancelled by a share chosen with it in view.
+        if (secret.RevealedAgainst is { } earlier)
+        {
+            if (!SameDigests(earlier, digests))
+                throw Refused(request.JobId, request.Round, action, "it already revealed its key share against other digests");
+        }
+        else
+        {
+            state.State.RoundSecrets[request.JobId] = secret with { RevealedAgainst = digests };
+            await state.WriteStateAsync();
+        }
+        return Sign(SignedStatement.KeySharePurpose, request.JobId, request.Round, protection.Scheme, publicShare);
     }
 
     /// <summary>
@@ -183,10 +195,10 @@ public sealed class ParticipantGrain(
         var (jobId, round) = (assignment.JobId, assignment.Round);
         const string action = "seal its update";
         var secret = RoundSecretFor(jobId, round, protection.Scheme);
-        if (!_keyDigestsSeen.TryGetValue(jobId, out var seen) || seen.Round != round)
-            throw Refused(jobId, round, action, "it has not revealed its key share for this round (or restarted since)", Restart);
+        if (secret.RevealedAgainst is not { } seen)
+            throw Refused(jobId, round, action, "it has not revealed its key share for this round");
         var shares = Verify(SignedStatement.KeySharePurpose, jobId, round, protection.Scheme, enrolledKeys, assignment.RoundKeyShares, action);
-        if (!HashToDigests(shares, seen.Digests))
+        if (!HashToDigests(shares, seen))
             throw Refused(jobId, round, action, "the key shares are not the ones whose digests it saw before it revealed its own");
         try
         {

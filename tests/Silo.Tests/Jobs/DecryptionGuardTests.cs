@@ -191,6 +191,25 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restart_does_not_let_a_key_share_be_revealed_again_against_other_digests()
+    {
+        const string job = "guard-key-restart";
+        var (budapest, zurich) = (_participants[0], _participants[1]);
+        var digests = await Task.WhenAll(_participants.Select(p => p.CommitRoundKeyShare(new RoundKeyRequest(job, 1, Protection, new byte[32]))));
+        var shares = await Task.WhenAll(_participants.Select(p => p.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests))));
+
+        // The aggregator forces Budapest to restart, then shows it a rogue digest chosen with its share in view.
+        await budapest.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        var rogueDigest = await zurich.CommitRoundKeyShare(new RoundKeyRequest(job, 1, Protection, new byte[32]));
+        Assert.Contains("already revealed its key share against other digests", (await Assert.ThrowsAsync<FederationOperationException>(() =>
+            budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, [digests[0], rogueDigest])))).Message);
+
+        // What it stored survives the restart: the same digests are answered again, and it seals under their shares.
+        Assert.Equal(shares[0].Payload, (await budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests))).Payload);
+        Assert.Equal(job, (await TrainAsync(budapest, 0, job, shares)).Commitment.JobId);
+    }
+
+    [Fact]
     public async Task A_participant_that_lost_its_round_memory_asks_for_the_round_again()
     {
         var (_, _, digests) = await CommitAsync("guard-restart");
