@@ -169,6 +169,28 @@ public class CkksProtectionTests
     }
 
     [Fact]
+    public void An_opened_sums_tolerance_grows_with_the_bound_and_covers_its_error()
+    {
+        // At bound 8192 the scale is 2^11 times smaller than at 4, and the decryption error that much larger: a fixed
+        // 1e-6 for the total weight would fail honest rounds.
+        var wide = new CkksProtection(CkksParameters.Default, bound: 8192);
+        var keys = Enumerable.Range(0, 3).Select(_ => wide.CreateKeyShare(new byte[32])).ToList();
+        var roundKey = wide.CombineKeyShares(keys.Select(k => k.PublicShare).ToList());
+        double[] weights = [0.3, 0.3, 0.4];
+        var sealedUpdates = weights.Select(w => wide.Seal([0.5f, -0.25f], w, roundKey)).ToList();
+        var sum = wide.Aggregate(roundKey, sealedUpdates.Select(u => u.Bytes).ToList());
+        var input = sum.DecryptionInput();
+        var opened = sum.Open(keys.Select(k => wide.DecryptionShare(input, roundKey, k.Secret, sealedUpdates.Select(u => u.Commitment).ToList())).ToList());
+
+        Assert.InRange(opened.Tolerance, 1e-6, 1e-2);
+        Assert.InRange(opened.TotalWeight, 1 - opened.Tolerance, 1 + opened.Tolerance);
+        Assert.InRange(opened.WeightedSum[0], 0.5 - opened.Tolerance, 0.5 + opened.Tolerance);
+        var small = Play([[0.5f, -0.25f]], [1]); // bound 4
+        var narrow = small.Sum.Open(small.Keys.Select(k => _scheme.DecryptionShare(small.Input, small.RoundKey, k.Secret, small.Commitments)).ToList());
+        Assert.True(narrow.Tolerance < 1e-6 && opened.Tolerance > 1000 * narrow.Tolerance, $"{narrow.Tolerance:E2} at bound 4, {opened.Tolerance:E2} at 8192");
+    }
+
+    [Fact]
     public void An_honest_sum_at_the_edge_of_the_bound_opens()
     {
         // Every value at ±bound: the opened weighted sums sit exactly on the edge of the box, ±total weight × bound.

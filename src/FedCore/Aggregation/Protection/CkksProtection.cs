@@ -120,11 +120,10 @@ public sealed class CkksProtection : IUpdateProtection
     /// Every seal enforces 0 &lt; wᵢ ≤ B and |wᵢ·uᵢ| ≤ wᵢ·B, so an honest sum of P updates has 0 &lt; W ≤ P·B and every
     /// |Σ wᵢ·uᵢ| ≤ W·B, up to the decryption error. Anything outside that box came from a malformed update or one sealed
     /// past its bound (a participant that skipped the checks in <see cref="Seal"/>), and would hand the server garbage.
-    /// The slack is ten standard deviations of the decryption error (NoiseFlooding.md), so an honest round never trips it.
+    /// The slack is the decryption tolerance, so an honest round never trips it.
     /// </summary>
-    private void CheckPlausible(double[] weightedSum, double weight, int participants)
+    private void CheckPlausible(double[] weightedSum, double weight, int participants, double slack)
     {
-        double slack = 10 * NoiseFloodingBudget.ErrorStandardDeviation(Parameters, participants, Bound);
         if (!(weight > 0 && weight <= participants * Bound + slack))
             throw new ImplausibleAggregateException(
                 $"{SchemeName}: the opened total weight is {weight}, outside (0, {participants * Bound}] for {participants} updates sealed with bound {Bound}; an update in the sum is malformed.");
@@ -136,6 +135,9 @@ public sealed class CkksProtection : IUpdateProtection
                     $"{SchemeName}: opened weighted sum {weightedSum[i]} at index {i} is beyond ±{limit} (total weight {weight} × bound {Bound}); an update in the sum is malformed.", i);
         }
     }
+
+    /// <summary>Ten standard deviations of the error in each decrypted value (NoiseFlooding.md): never exceeded in practice.</summary>
+    private double DecryptionTolerance(int participants) => 10 * NoiseFloodingBudget.ErrorStandardDeviation(Parameters, participants, Bound);
 
     private static void Read(Action read, string what) => Read(() =>
     {
@@ -221,8 +223,9 @@ public sealed class CkksProtection : IUpdateProtection
             var weightedSum = new double[masks.Length - 1];
             var weight = new double[1];
             Read(() => _sum.Open(key, decryptionShares, weightedSum, weight), "decryption shares");
-            scheme.CheckPlausible(weightedSum, weight[0], decryptionShares.Count);
-            return new AggregatedUpdate(weightedSum, weight[0]);
+            double tolerance = scheme.DecryptionTolerance(decryptionShares.Count);
+            scheme.CheckPlausible(weightedSum, weight[0], decryptionShares.Count, tolerance);
+            return new AggregatedUpdate(weightedSum, weight[0], tolerance);
         }
     }
 }

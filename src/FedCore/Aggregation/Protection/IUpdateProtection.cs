@@ -87,8 +87,11 @@ public sealed record SealedUpdate(byte[] Bytes, byte[] Commitment);
 /// <summary>A participant's part of a round key: <see cref="Secret"/> never leaves the participant's country.</summary>
 public sealed record RoundKeyShare(byte[] Secret, byte[] PublicShare);
 
-/// <summary>The opened aggregate: Σ wᵢ·uᵢ and Σ wᵢ.</summary>
-public sealed record AggregatedUpdate(double[] WeightedSum, double TotalWeight)
+/// <summary>
+/// The opened aggregate: Σ wᵢ·uᵢ and Σ wᵢ, each value within <see cref="Tolerance"/> of the exact sum (the scheme's
+/// decryption error; 0 where the sum is exact up to floating point).
+/// </summary>
+public sealed record AggregatedUpdate(double[] WeightedSum, double TotalWeight, double Tolerance = 0)
 {
     /// <summary>The weighted mean update, Σ wᵢ·uᵢ / Σ wᵢ.</summary>
     public float[] Mean()
