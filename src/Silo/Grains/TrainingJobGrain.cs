@@ -552,9 +552,20 @@ public sealed class TrainingJobGrain(
                 problems.Add(error);
         if (!(spec.TrainFraction > 0 && spec.TrainFraction < 1))
             problems.Add($"train fraction must lie strictly between 0 and 1, not {spec.TrainFraction}");
-        try { ParseSpec(spec); } catch (FederationOperationException e) { problems.Add(e.Message); }
+        ModelSpec? model = null;
+        try { model = ParseSpec(spec); } catch (FederationOperationException e) { problems.Add(e.Message); }
         try { ToStrategyOptions(spec.Strategy).Validate(); } catch (ArgumentException e) { problems.Add(e.Message); }
-        try { protectionSchemes.Resolve(spec.Protection); } catch (FederationOperationException e) { problems.Add(e.Message); }
+        try
+        {
+            var protection = protectionSchemes.Resolve(spec.Protection);
+            long capacity = protection.MaxValuesPerRound(Math.Max(1, spec.Participants.Count));
+            if (model is not null && ParameterLayout.For(model).TotalLength > capacity)
+                problems.Add($"its model has {ParameterLayout.For(model).TotalLength} parameters, but {spec.Protection.Scheme} with {spec.Participants.Count} participants carries at most {capacity} per round (the noise-flooding budget of one key)");
+        }
+        catch (FederationOperationException e)
+        {
+            problems.Add(e.Message);
+        }
         try { spec.Training.ToTrainingOptions(spec.Seed); } catch (FederationOperationException e) { problems.Add(e.Message); }
         if (problems.Count > 0)
             throw new FederationOperationException("job.invalid", $"Job {spec.JobId} is not valid: {string.Join("; ", problems)}.");

@@ -13,6 +13,25 @@ namespace Federation.Silo.Tests.Jobs;
 public sealed class EncryptedRoundTests
 {
     [Fact]
+    public async Task A_model_beyond_one_keys_flooding_budget_is_refused_before_the_job_runs()
+    {
+        using var dir = new TempDirectory("federation-budget");
+        var job = JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json")) with
+        {
+            // 9·10⁸ parameters: four participants may decrypt at most about 8.6·10⁸ values under one key (NoiseFlooding.md).
+            ModelJson = """{"type":"mlp","inputs":15,"hidden":[30000,30000],"classes":2}""",
+        };
+        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH"));
+        var grain = federation.Grains.GetGrain<ITrainingJobGrain>("too-large");
+        var error = await Assert.ThrowsAsync<FederationOperationException>(() => grain.Start(JobSpecifications.From(job, "too-large")));
+        Assert.Equal("job.invalid", error.Code);
+        long parameters = FedCore.Learning.ParameterLayout.For(FedCore.Learning.ModelSpec.Parse(job.ModelJson, "test")).TotalLength;
+        Assert.Contains($"its model has {parameters} parameters, but ckks with 4 participants carries at most", error.Message);
+        // The plaintext simulation has no such budget.
+        Assert.True(new FedCore.Aggregation.Protection.PlaintextSimulation().MaxValuesPerRound(4) > parameters);
+    }
+
+    [Fact]
     public async Task The_sample_job_reaches_the_same_accuracy_with_encryption_on_as_off()
     {
         using var dir = new TempDirectory("federation-encrypted");

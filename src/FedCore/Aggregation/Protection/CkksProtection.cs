@@ -87,6 +87,9 @@ public sealed class CkksProtection : IUpdateProtection
 
     private const int Sha256Length = 32;
 
+    public long MaxValuesPerRound(int participants) =>
+        NoiseFloodingBudget.MaxDecryptedCiphertexts(Parameters, participants) * Parameters.ValuesPerCiphertext - 1;
+
     public ISealedAggregate NewAggregate(byte[] roundKey) => new Sum(this, Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key"));
 
     public byte[] DecryptionShare(byte[] decryptionInput, byte[] roundKey, byte[] secret, IReadOnlyList<byte[]> commitments)

@@ -39,6 +39,12 @@ public interface IUpdateProtection
     /// <summary>Encrypts weight·update and the weight; returns the bytes and the commitment its author signs.</summary>
     SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey);
 
+    /// <summary>
+    /// The most update values (the weight not counted) one round of <paramref name="participants"/> can carry: for
+    /// ckks, what one key may decrypt within the flooding budget (a participant refuses a share beyond it).
+    /// </summary>
+    long MaxValuesPerRound(int participants);
+
     /// <summary>An empty aggregate for one round key, to which sealed updates are added one by one, as they arrive.</summary>
     ISealedAggregate NewAggregate(byte[] roundKey);
 

@@ -21,6 +21,8 @@ public sealed class PlaintextSimulation : IUpdateProtection
 
     public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares, byte[]? ownSecret = null) => [];
 
+    public long MaxValuesPerRound(int participants) => int.MaxValue;
+
     public SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
     {
         if (!(weight > 0) || double.IsInfinity(weight))
