@@ -63,7 +63,7 @@ public sealed class JobDurabilityTests
                 status = await job.GetStatus();
             }
 
-            Assert.Equal(JobPhase.Completed, status.Phase);
+            Assert.True(status.Phase == JobPhase.Completed, $"{status.Phase}: {status.Error}");
             Assert.Equal(Enumerable.Range(1, Rounds), status.Rounds.Select(r => r.Round));
             foreach (var round in before)
                 Assert.Equal(round.CompletedAt, status.Rounds[round.Round - 1].CompletedAt);
