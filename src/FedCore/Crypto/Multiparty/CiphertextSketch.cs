@@ -59,10 +59,8 @@ public sealed class CiphertextSketch
         return Compute(masks.Parameters, masks.KeyId.Span, masks.Length, masks.ReadC1);
     }
 
-    private delegate void ReadMask(int chunk, Span<ulong> destination);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static CiphertextSketch Compute(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, ReadMask readMask)
+    private static CiphertextSketch Compute(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, ReadPolynomial readMask)
     {
         CkksContext context = parameters.Context;
         Modulus q0 = context.WireModulus;

@@ -67,8 +67,6 @@ public static class JointDecryption
         return values;
     }
 
-    internal delegate void ReadPolynomial(int chunk, Span<ulong> destination);
-
     /// <summary>c0 (from <paramref name="readC0"/>) + Σ h_i per ciphertext, decoded into head, then tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void CombineInto(CkksParameters parameters, double scale, int length, ReadPolynomial readC0, IReadOnlyList<DecryptionShare> shares, Span<double> head, Span<double> tail)
@@ -102,3 +100,6 @@ public static class JointDecryption
         }
     }
 }
+
+/// <summary>Reads polynomial <paramref name="chunk"/> of a vector (one ciphertext's c0 or c1) into <paramref name="destination"/>.</summary>
+internal delegate void ReadPolynomial(int chunk, Span<ulong> destination);
