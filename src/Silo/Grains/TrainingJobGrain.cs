@@ -559,8 +559,8 @@ public sealed class TrainingJobGrain(
         {
             var protection = protectionSchemes.Resolve(spec.Protection);
             long capacity = protection.MaxValuesPerRound(Math.Max(1, spec.Participants.Count));
-            if (model is not null && ParameterLayout.For(model).TotalLength > capacity)
-                problems.Add($"its model has {ParameterLayout.For(model).TotalLength} parameters, but {spec.Protection.Scheme} with {spec.Participants.Count} participants carries at most {capacity} per round (the noise-flooding budget of one key)");
+            if (model is not null && ParameterLayout.For(model).TotalLength is var parameters && parameters > capacity)
+                problems.Add($"its model has {parameters} parameters, but {spec.Protection.Scheme} with {spec.Participants.Count} participants carries at most {capacity} per round (the noise-flooding budget of one key)");
         }
         catch (FederationOperationException e)
         {
