@@ -91,6 +91,7 @@ public static class BenchCommand
         {
             await using var federation = await LocalFederation.StartAsync(new LocalFederationOptions
             {
+                AllowSimulation = true, // the benchmark's baseline
                 Countries = JobSpecifications.CountriesOf(job),
                 DataDirectory = data.FullName,
                 ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Error),

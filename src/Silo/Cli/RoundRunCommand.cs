@@ -27,13 +27,17 @@ public static class RoundRunCommand
         };
         var jobId = new Option<string?>("--job-id") { Description = "Job id (default: the job's name and the time). An unfinished job with this id continues." };
         var verbose = new Option<bool>("--verbose") { Description = "Show the silos' logs." };
-        var command = new Command("run", "Run a whole training job headless and print its results as JSON.") { config, data, jobId, verbose };
+        var allowSimulation = new Option<bool>("--allow-simulation")
+        {
+            Description = "Let the silos' participants take part in plaintext-simulation jobs (updates in the clear; for debugging only).",
+        };
+        var command = new Command("run", "Run a whole training job headless and print its results as JSON.") { config, data, jobId, verbose, allowSimulation };
         command.SetAction((parse, cancellation) => RunAsync(
-            parse.GetValue(config)!, parse.GetValue(data)!, parse.GetValue(jobId), parse.GetValue(verbose), output, error, cancellation));
+            parse.GetValue(config)!, parse.GetValue(data)!, parse.GetValue(jobId), parse.GetValue(verbose), parse.GetValue(allowSimulation), output, error, cancellation));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo config, DirectoryInfo data, string? jobId, bool verbose, TextWriter output, TextWriter error, CancellationToken cancellation)
+    private static async Task<int> RunAsync(FileInfo config, DirectoryInfo data, string? jobId, bool verbose, bool allowSimulation, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         JobDefinition job;
         IReadOnlyList<string> countries;
@@ -54,6 +58,7 @@ public static class RoundRunCommand
         {
             Countries = countries,
             DataDirectory = data.FullName,
+            AllowSimulation = allowSimulation,
             ConfigureLogging = logging => ConsoleLogging.Configure(logging, verbose ? LogLevel.Information : LogLevel.Error),
         }, cancellation);
 

@@ -18,13 +18,18 @@ public static class ServeCommand
         var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port.", DefaultValueFactory = _ => 11111 };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port.", DefaultValueFactory = _ => 30000 };
         var primary = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo on this machine (omit on the primary itself)." };
-        var command = new Command("serve", "Run a silo of the federation.") { country, data, siloPort, gatewayPort, primary };
+        var allowSimulation = new Option<bool>("--allow-simulation")
+        {
+            Description = "Let this silo's participants take part in plaintext-simulation jobs (updates in the clear; for debugging only).",
+        };
+        var command = new Command("serve", "Run a silo of the federation.") { country, data, siloPort, gatewayPort, primary, allowSimulation };
         command.SetAction(async (parse, cancellation) =>
         {
             var options = new LocalFederationOptions
             {
                 Countries = [parse.GetValue(country)!],
                 DataDirectory = parse.GetValue(data)!.FullName,
+                AllowSimulation = parse.GetValue(allowSimulation),
                 ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Information),
             };
             var primaryPort = parse.GetValue(primary);

@@ -4,6 +4,7 @@ using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Data;
 using FedCore.Learning;
+using FedCore.Rounds;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
@@ -27,23 +28,26 @@ public sealed class ParticipantState
     [Id(2)]
     public byte[]? SigningKey { get; set; }
 
-    /// <summary>Per job, the current round's key share (its secret part is secret); erased once its decryption share is given.</summary>
-    [Id(3)]
-    public Dictionary<string, RoundSecret> RoundSecrets { get; set; } = [];
+    // Id 3 held per-job round secrets before the round protocol moved into FedCore.Rounds; it is no longer read.
+
+    /// <summary>The jobs it accepted: what it pinned for each, and its latest round's record (secrets included).</summary>
+    [Id(4)]
+    public Dictionary<string, PinnedJob> Jobs { get; set; } = [];
 }
 
 /// <summary>
-/// A participant's key share for its current round of a job: the secret part, the public part it committed to and,
-/// once it has revealed that, the key-share digests (by participant) it revealed it against. Stored, so that a restart
-/// cannot make it reveal the same share against other digests.
+/// What a participant pinned for a job when it accepted it (FedCore/Rounds/README.md, "Who decides what"), and the stored
+/// record of its latest round (<see cref="ParticipantRoundRecord"/>; it holds the round's secrets until they are used).
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record RoundSecret(
-    [property: Id(0)] int Round,
-    [property: Id(1)] string Scheme,
-    [property: Id(2)] byte[] Secret,
-    [property: Id(3)] byte[]? PublicShare = null,
-    [property: Id(4)] Dictionary<string, byte[]>? RevealedAgainst = null);
+public sealed record PinnedJob(
+    [property: Id(0)] IReadOnlyList<string> Parties,
+    [property: Id(1)] int MinimumParticipants,
+    [property: Id(2)] IReadOnlyDictionary<string, byte[]> PartyKeys,
+    [property: Id(3)] ProtectionSettings Protection,
+    [property: Id(4)] string DatasetName,
+    [property: Id(5)] DateTimeOffset AcceptedAt,
+    [property: Id(6)] byte[]? RoundRecord = null);
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -52,33 +56,54 @@ public sealed record RegisteredDataset(
 
 /// <summary>
 /// One organisation's silo-side presence. Pinned to its country by <see cref="CountryResidencyPlacementFilterAttribute"/>;
-/// its state lives in the country's own storage. Rows are read here and never leave: only metadata, feature
-/// moments, metrics and sealed updates are returned.
+/// its state lives in the country's own storage. Rows are read here and never leave: only metadata, feature moments,
+/// metrics and what the round protocol sends do. The round protocol itself is <see cref="ParticipantRound"/>: this grain
+/// calls it, stores what it must remember before each reply leaves, and runs the training.
 /// </summary>
 [CountryResidencyPlacementFilter]
 public sealed class ParticipantGrain(
     [PersistentState("participant", StorageNames.Country)] IPersistentState<ParticipantState> state,
     SiloCountry siloCountry,
-    UpdateProtectionSchemes protectionSchemes,
+    FederationSiloOptions siloOptions,
+    TimeProvider clock,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     // Rows loaded from the registered files, kept only in this activation's memory.
     private readonly Dictionary<string, LoadedDataset> _loaded = [];
     private PreparedSplit? _prepared;
 
-    // Per job, this participant's current round between training and decryption: the round key it checked, its sealed
-    // update and commitment (until revealed), the enrolled participants' keys (fetched while it trained), and the
-    // commitment digests it saw before it revealed. Kept by the activation only: a participant that restarted mid-round
-    // refuses to go on ("round.participant-restarted"), and the job redoes the round with a fresh key. (What a restart
-    // must not forget, the key-share digests it revealed its key share against, is stored with the round secret.)
-    private readonly Dictionary<string, PendingRound> _pending = [];
+    // Each job's protocol state machine: its stored record plus what a restart loses (round key, sealed update, …).
+    private readonly Dictionary<string, ParticipantRound> _rounds = [];
 
-    private sealed record PendingRound(int Round, byte[] RoundKey, byte[] SealedUpdate, byte[] OwnCommitment, IReadOnlyDictionary<string, byte[]> EnrolledKeys)
-    {
-        public IReadOnlyDictionary<string, byte[]>? DigestsSeen { get; init; }
-    }
+    // CPU seconds this participant spent on the protocol's cryptography in each job's current round (benchmarks).
+    private readonly Dictionary<string, double> _cryptoSeconds = [];
 
     private string Key => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await ExpireStaleSecretsAsync();
+        // Secrets of a round nobody finishes are erased even if no request comes.
+        this.RegisterGrainTimer(ExpireStaleSecretsAsync, new GrainTimerCreationOptions(siloOptions.RoundSecretLifetime / 4, siloOptions.RoundSecretLifetime / 4));
+    }
+
+    private async Task ExpireStaleSecretsAsync()
+    {
+        bool changed = false;
+        foreach (var jobId in state.State.Jobs.Keys.ToList())
+        {
+            if (state.State.Jobs[jobId].RoundRecord is null)
+                continue;
+            var round = RoundFor(jobId);
+            if (round.ExpireIfOlderThan(siloOptions.RoundSecretLifetime))
+            {
+                logger.LogInformation("Participant {Participant} erased the secrets of its unfinished round of job {Job}", Key, jobId);
+                changed |= Remember(jobId, round);
+            }
+        }
+        if (changed)
+            await state.WriteStateAsync();
+    }
 
     public async Task<ParticipantProfile> Enrol(string displayName)
     {
@@ -132,179 +157,218 @@ public sealed class ParticipantGrain(
         return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
     }
 
-    public async Task<SignedPayload> CommitRoundKeyShare(RoundKeyRequest request)
+    // ---- Accepting a job ------------------------------------------------------------------------------------------
+
+    public async Task<SignedPayload> AcceptJob(JobInvitation invitation)
     {
         RequireProfile();
-        var protection = protectionSchemes.Resolve(request.Protection);
-        var digest = await NewKeyShareAsync(protection, request.JobId, request.Round, request.RoundSeed);
-        await state.WriteStateAsync();
-        return digest;
-    }
+        var refusal = $"Participant {Key} refuses job {invitation.JobId}";
+        if (invitation.Protection.Scheme is not (CkksProtection.SchemeName or PlaintextSimulation.SchemeName))
+            throw new FederationOperationException("job.refused", $"{refusal}: protection '{invitation.Protection.Scheme}' is not known (known: {CkksProtection.SchemeName}, {PlaintextSimulation.SchemeName}).");
+        if (invitation.Protection.Scheme == PlaintextSimulation.SchemeName && !siloOptions.AllowSimulation)
+            throw new FederationOperationException("job.refused", $"{refusal}: its silo does not allow the plaintext simulation (updates in the clear); the job asked for it.");
+        if (!state.State.Datasets.ContainsKey(invitation.DatasetName))
+            throw new FederationOperationException("job.refused", $"{refusal}: it has no dataset '{invitation.DatasetName}'.");
 
-    /// <summary>
-    /// A key share for a job's round: put in the state (the caller writes it to the country's storage, where it stays
-    /// until that round's decryption share is given); the signed digest of its public part is returned (commit).
-    /// </summary>
-    private async Task<SignedPayload> NewKeyShareAsync(IUpdateProtection protection, string jobId, int round, byte[] seed)
-    {
-        var share = await Task.Run(() => protection.CreateKeyShare(seed));
-        state.State.RoundSecrets[jobId] = new RoundSecret(round, protection.Scheme, share.Secret, share.PublicShare);
-        return Sign(SignedStatement.KeyShareDigestPurpose, jobId, round, protection.Scheme, SHA256.HashData(share.PublicShare));
-    }
-
-    public async Task<SignedPayload> RevealRoundKeyShare(RoundKeyRevealRequest request)
-    {
-        RequireProfile();
-        var protection = protectionSchemes.Resolve(request.Protection);
-        const string action = "reveal its key share";
-        var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
-        if (secret.PublicShare is not { } publicShare)
-            throw Refused(request.JobId, request.Round, action, "its key share predates commit-then-reveal; the round needs a fresh key", Restart);
-        // The digests' signatures are checked with the shares, before the key is used (see RoundKeyAsync): a digest only
-        // has to be fixed before this share is out.
-        var digests = new Dictionary<string, byte[]>();
-        foreach (var d in request.Digests)
+        // The parties' signing keys. TODO(membership): from the signed membership record, which the directory only relays.
+        var enrolled = (await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).GetParticipants()).ToDictionary(p => p.Id, p => p.SigningPublicKey);
+        var unknown = invitation.Parties.Where(p => !enrolled.ContainsKey(p)).ToList();
+        if (unknown.Count > 0)
+            throw new FederationOperationException("job.refused", $"{refusal}: {string.Join(", ", unknown)} {(unknown.Count == 1 ? "is" : "are")} not a member of the federation.");
+        var pinned = new PinnedJob(invitation.Parties.Order(StringComparer.Ordinal).ToList(), invitation.MinimumParticipants,
+            invitation.Parties.ToDictionary(p => p, p => enrolled[p]), invitation.Protection, invitation.DatasetName, clock.GetUtcNow());
+        try
         {
-            if (d.JobId != request.JobId || d.Round != request.Round || !digests.TryAdd(d.ParticipantId, d.Payload))
-                throw Refused(request.JobId, request.Round, action, $"the digest from {d.ParticipantId} is for another round or repeated");
+            _ = TermsOf(invitation.JobId, pinned);
         }
-        if (!digests.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(SHA256.HashData(publicShare)))
-            throw Refused(request.JobId, request.Round, action, "its own key-share digest is not among the digests");
-        // Once per key share, durably: revealed again against other digests (say after a forced restart), it could be
-        // cancelled by a share chosen with it in view.
-        if (secret.RevealedAgainst is { } earlier)
+        catch (ArgumentException e)
         {
-            if (!SameDigests(earlier, digests))
-                throw Refused(request.JobId, request.Round, action, "it already revealed its key share against other digests");
+            throw new FederationOperationException("job.refused", $"{refusal}: {e.Message}");
+        }
+
+        if (state.State.Jobs.TryGetValue(invitation.JobId, out var earlier))
+        {
+            if (Differs(earlier, pinned) is { } term)
+                throw new FederationOperationException("job.refused", $"{refusal}: it already accepted this job with other terms ({term} differ).");
+            pinned = earlier;
         }
         else
         {
-            state.State.RoundSecrets[request.JobId] = secret with { RevealedAgainst = digests };
+            state.State.Jobs[invitation.JobId] = pinned;
             await state.WriteStateAsync();
+            logger.LogInformation("Participant {Participant} accepted job {Job}: {Parties} parties, at least {Minimum} per round, {Scheme} ±{Bound}",
+                Key, invitation.JobId, pinned.Parties.Count, pinned.MinimumParticipants, pinned.Protection.Scheme, pinned.Protection.UpdateBound);
         }
-        return Sign(SignedStatement.KeySharePurpose, request.JobId, request.Round, protection.Scheme, publicShare);
+        return Sign(JobConsentPurpose, invitation.JobId, 0, pinned.Protection.Scheme, ConsentDigest(invitation.JobId, pinned));
     }
 
-    /// <summary>
-    /// The round key, combined here and never taken from the job: from key shares each signed by an enrolled participant
-    /// for this job and round (one each), each the one whose digest this participant saw before it revealed its own,
-    /// its own among them. So no share was chosen to cancel its own, and nobody can decrypt under the key without it.
-    /// </summary>
-    private async Task<byte[]> RoundKeyAsync(IUpdateProtection protection, RoundAssignment assignment, IReadOnlyDictionary<string, byte[]> enrolledKeys)
+    private const string JobConsentPurpose = "job-consent";
+
+    private static string? Differs(PinnedJob a, PinnedJob b) =>
+        !a.Parties.SequenceEqual(b.Parties) ? "the parties"
+        : a.MinimumParticipants != b.MinimumParticipants ? "the minimum per round"
+        : a.Protection != b.Protection ? "the protection"
+        : a.DatasetName != b.DatasetName ? "the dataset"
+        : a.PartyKeys.Any(k => !b.PartyKeys.TryGetValue(k.Key, out var other) || !other.AsSpan().SequenceEqual(k.Value)) ? "the parties' keys"
+        : null;
+
+    /// <summary>SHA-256 over the pinned terms, in a fixed order: what its consent signs.</summary>
+    private static byte[] ConsentDigest(string jobId, PinnedJob pinned)
     {
-        var (jobId, round) = (assignment.JobId, assignment.Round);
-        const string action = "seal its update";
-        var secret = RoundSecretFor(jobId, round, protection.Scheme);
-        if (secret.RevealedAgainst is not { } seen)
-            throw Refused(jobId, round, action, "it has not revealed its key share for this round");
-        var shares = Verify(SignedStatement.KeySharePurpose, jobId, round, protection.Scheme, enrolledKeys, assignment.RoundKeyShares, action);
-        if (!HashToDigests(shares, seen))
-            throw Refused(jobId, round, action, "the key shares are not the ones whose digests it saw before it revealed its own");
-        try
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var text in new[] { "federation/job-consent/v1", jobId, pinned.DatasetName, pinned.Protection.Scheme,
+                     pinned.Protection.UpdateBound.ToString("R", System.Globalization.CultureInfo.InvariantCulture), pinned.MinimumParticipants.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            hash.AppendData(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+        foreach (var party in pinned.Parties)
         {
-            var payloads = shares.Values.ToList();
-            return await Task.Run(() => protection.CombineKeyShares(payloads, secret.Secret));
+            hash.AppendData(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(party)));
+            hash.AppendData(SHA256.HashData(pinned.PartyKeys[party]));
         }
-        catch (SealedUpdateFormatException e)
-        {
-            throw Refused(jobId, round, action, e.Message);
-        }
+        return hash.GetHashAndReset();
     }
+
+    private RoundTerms TermsOf(string jobId, PinnedJob pinned) =>
+        new(jobId, Key, pinned.Parties, pinned.MinimumParticipants, pinned.PartyKeys, new ProtectionTerms(pinned.Protection.Scheme, pinned.Protection.UpdateBound));
+
+    // ---- The round protocol ---------------------------------------------------------------------------------------
+
+    public Task<SignedPayload> CommitRoundKey(RoundKeyRequest request) =>
+        Step(request.JobId, round => ToContract(round.Commit(new KeyRequest(request.JobId, request.Round, request.Participants))), newRound: true);
+
+    public Task<RoundKeyReveal> RevealRoundKey(RoundKeyRevealRequest request) =>
+        Step(request.JobId, round =>
+        {
+            var reveal = round.Reveal(new KeyRevealRequest(request.JobId, request.Round, FromContract(request.Commitments)));
+            return new RoundKeyReveal(ToContract(reveal.Statement), reveal.PublicShare);
+        });
+
+    public Task<SignedPayload> CheckRoundKey(RoundKeyCheckRequest request) =>
+        Step(request.JobId, round => ToContract(round.CheckKey(new KeyCheckRequest(request.JobId, request.Round, request.RoundKey, FromContract(request.Statements)))));
 
     public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
     {
         RequireProfile();
-        var protection = protectionSchemes.Resolve(assignment.Protection);
+        var pinned = PinnedFor(assignment.JobId);
+        var round = RoundFor(assignment.JobId);
+        var simulation = round.Terms.Protection.IsSimulation;
+        if (assignment.Split.DatasetName != pinned.DatasetName)
+            throw new FederationOperationException(RoundRefusal.Refused,
+                $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: it accepted the job for dataset '{pinned.DatasetName}', not '{assignment.Split.DatasetName}'.");
+        if (!(assignment.WeightNormaliser > 0))
+            throw new FederationOperationException("job.invalid", $"Job {assignment.JobId}: weight normaliser must be positive.");
+        // The round key is checked before any training: a refusal costs nothing.
+        if (!simulation)
+            await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints))); return true; });
+
         var spec = ParseSpec(assignment.ModelSpecJson, assignment.JobId);
         var (_, train, _) = await PrepareAsync(assignment.Split);
         var scaled = ToScaling(assignment.Scaling).Apply(train);
         var options = assignment.Training.ToTrainingOptions(assignment.Seed);
-        if (!(assignment.WeightNormaliser > 0))
-            throw new FederationOperationException("job.invalid", $"Job {assignment.JobId}: weight normaliser must be positive.");
-
-        // Training and sealing run on the thread pool, off this activation's turn, so the silo's scheduler stays free.
-        // The directory is asked now, while training runs: its keys check the round's key shares, and later the
-        // commitments, off the critical path.
-        var enrolled = protection.ProtectsUpdates ? GrainFactory.GetGrain<IFederationDirectoryGrain>(0).GetParticipants() : null;
+        // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free.
         var clock = Stopwatch.StartNew();
         var result = await Task.Run(() => LocalTrainer.Train(spec, assignment.GlobalParameters, scaled, options, CancellationToken.None));
         var trainSeconds = clock.Elapsed.TotalSeconds;
-        var enrolledKeys = protection.ProtectsUpdates ? (await enrolled!).ToDictionary(p => p.Id, p => p.SigningPublicKey) : [];
-        var roundKey = protection.ProtectsUpdates ? await RoundKeyAsync(protection, assignment, enrolledKeys) : [];
+        var delta = new float[result.Parameters.Length];
+        for (int i = 0; i < delta.Length; i++)
+            delta[i] = result.Parameters[i] - assignment.GlobalParameters[i];
+        double weight = result.SampleCount / assignment.WeightNormaliser;
+
         clock.Restart();
-        var update = await Task.Run(() =>
-        {
-            var delta = new float[result.Parameters.Length];
-            for (int i = 0; i < delta.Length; i++)
-                delta[i] = result.Parameters[i] - assignment.GlobalParameters[i];
-            try
-            {
-                return protection.Seal(delta, result.SampleCount / assignment.WeightNormaliser, roundKey);
-            }
-            catch (UpdateOutOfBoundsException e)
-            {
-                throw new FederationOperationException("round.update-out-of-bounds",
-                    $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}{(e.Index is { } at ? $" (parameter {ParameterLayout.For(spec).Locate(at)})" : "")}");
-            }
-        });
-        var sealSeconds = clock.Elapsed.TotalSeconds;
-        if (protection.ProtectsUpdates)
-        {
-            // Commit now, reveal once every participant has committed (see Reveal).
-            _pending[assignment.JobId] = new PendingRound(assignment.Round, roundKey, update.Bytes, update.Commitment, enrolledKeys);
-            var digest = Sign(SignedStatement.UpdateDigestPurpose, assignment.JobId, assignment.Round, protection.Scheme, SHA256.HashData(update.Commitment));
-            return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, [], digest, trainSeconds, sealSeconds);
-        }
-        logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption ({Scheme}, simulation mode)",
-            Key, assignment.JobId, assignment.Round, protection.Scheme);
-        var signed = Sign(SignedStatement.UpdatePurpose, assignment.JobId, assignment.Round, protection.Scheme, update.Commitment);
-        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, update.Bytes, signed, trainSeconds, sealSeconds);
-    }
-
-    public Task<RevealedUpdate> Reveal(RevealRequest request)
-    {
-        RequireProfile();
-        var protection = protectionSchemes.Resolve(request.Protection);
-        const string action = "reveal its update";
-        if (!_pending.TryGetValue(request.JobId, out var pending) || pending.Round != request.Round)
-            throw Refused(request.JobId, request.Round, action, "it has no sealed update of this round to reveal (or restarted since)", Restart);
-
-        // Every digest signed by an enrolled participant for this job and round, one each, its own among them.
-        var digests = Verify(SignedStatement.UpdateDigestPurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Digests, action);
-        if (!digests.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(SHA256.HashData(pending.OwnCommitment)))
-            throw Refused(request.JobId, request.Round, action, "its own commitment is not among the digests");
-        // Once per round: shown other digests after its update is out, it could be made to accept commitments chosen
-        // with its update in view.
-        if (pending.DigestsSeen is { } seen && !SameDigests(seen, digests))
-            throw Refused(request.JobId, request.Round, action, "it already revealed its update against other commitment digests");
-        _pending[request.JobId] = pending with { DigestsSeen = digests };
-        return Task.FromResult(new RevealedUpdate(pending.SealedUpdate,
-            Sign(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.OwnCommitment)));
-    }
-
-    private static bool SameDigests(IReadOnlyDictionary<string, byte[]> a, IReadOnlyDictionary<string, byte[]> b) =>
-        a.Count == b.Count && a.All(d => b.TryGetValue(d.Key, out var other) && other.AsSpan().SequenceEqual(d.Value));
-
-    /// <summary>True if the payloads are exactly those committed to: one per digest, each hashing to its author's.</summary>
-    private static bool HashToDigests(IReadOnlyDictionary<string, byte[]> payloads, IReadOnlyDictionary<string, byte[]> digests) =>
-        payloads.Count == digests.Count && payloads.All(p => digests.TryGetValue(p.Key, out var digest) && SHA256.HashData(p.Value).AsSpan().SequenceEqual(digest));
-
-    /// <summary>The payloads of <paramref name="messages"/> by participant, refused unless each passes <see cref="RoundUpdateLedger"/>.</summary>
-    private Dictionary<string, byte[]> Verify(string purpose, string jobId, int round, string scheme,
-        IReadOnlyDictionary<string, byte[]> enrolledKeys, IReadOnlyList<SignedPayload> messages, string action)
-    {
-        var ledger = new RoundUpdateLedger(purpose, jobId, round, scheme, enrolledKeys);
+        Sealed sealedUpdate;
         try
         {
-            foreach (var m in messages)
-                ledger.Accept(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
+            sealedUpdate = await Step(assignment.JobId, r => simulation
+                ? r.SealInTheClear(assignment.Round, assignment.Participants, delta, weight)
+                : r.Seal(assignment.Round, delta, weight));
         }
-        catch (RejectedUpdateException e)
+        catch (UpdateOutOfBoundsException e)
         {
-            throw Refused(jobId, round, action, e.Message);
+            throw new FederationOperationException("round.update-out-of-bounds", $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
-        return ledger.Accepted.ToDictionary(a => a.Key, a => a.Value);
+        if (simulation)
+            logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption (plaintext simulation)", Key, assignment.JobId, assignment.Round);
+        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, sealedUpdate.SealedUpdate,
+            ToContract(sealedUpdate.Commitment), trainSeconds, clock.Elapsed.TotalSeconds);
     }
+
+    public Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request) =>
+        Step(request.JobId, round => ToContract(round.CheckAggregate(
+            new FedCore.Rounds.AggregateCheckRequest(request.JobId, request.Round, request.AggregateMasks, FromContract(request.Commitments)))));
+
+    public async Task<DecryptionReply> Decrypt(DecryptionRequest request)
+    {
+        var share = await Step(request.JobId, round => ToContract(round.Decrypt(new DecryptRequest(request.JobId, request.Round, FromContract(request.AggregateFingerprints)))));
+        logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
+            Key, request.JobId, request.Round, request.AggregateFingerprints.Count);
+        _cryptoSeconds.Remove(request.JobId, out var cryptoSeconds);
+        // The next round's key share, in the same call: it saves the next round an exchange. (Its record is written by
+        // that step before the reply leaves, after the decryption's own record was written above.)
+        var next = request.NextRound is { } n ? await CommitRoundKey(n) : null;
+        return new DecryptionReply(share, next, cryptoSeconds);
+    }
+
+    /// <summary>
+    /// One protocol step: off the scheduler (the cryptography takes milliseconds to seconds), then the record stored if
+    /// the step changed it — before the reply leaves, so that a restart forgets none of what the reply depends on.
+    /// </summary>
+    private async Task<T> Step<T>(string jobId, Func<ParticipantRound, T> step, bool newRound = false)
+    {
+        RequireProfile();
+        var round = RoundFor(jobId);
+        if (round.ExpireIfOlderThan(siloOptions.RoundSecretLifetime) && Remember(jobId, round))
+            await state.WriteStateAsync();
+        if (newRound)
+            _cryptoSeconds[jobId] = 0;
+        var (result, cpu) = await Task.Run(() => ThreadCpuClock.Measure(() => step(round)));
+        _cryptoSeconds[jobId] = _cryptoSeconds.GetValueOrDefault(jobId) + cpu;
+        if (Remember(jobId, round))
+            await state.WriteStateAsync();
+        return result;
+    }
+
+    /// <summary>Copies a changed round record into the state (the caller writes it); true if there was a change.</summary>
+    private bool Remember(string jobId, ParticipantRound round)
+    {
+        if (!round.RecordChanged)
+            return false;
+        state.State.Jobs[jobId] = state.State.Jobs[jobId] with { RoundRecord = round.Record?.ToBytes() };
+        round.RecordChanged = false;
+        return true;
+    }
+
+    private PinnedJob PinnedFor(string jobId) =>
+        state.State.Jobs.TryGetValue(jobId, out var pinned)
+            ? pinned
+            : throw new FederationOperationException(RoundRefusal.Refused, $"Participant {Key} has not accepted job {jobId}: it takes part in no round of it.");
+
+    private ParticipantRound RoundFor(string jobId)
+    {
+        if (_rounds.TryGetValue(jobId, out var round))
+            return round;
+        var pinned = PinnedFor(jobId);
+        var record = pinned.RoundRecord is { } bytes ? ParticipantRoundRecord.FromBytes(bytes) : null;
+        // The key is captured here: the protocol's steps run on the thread pool, where grain state must not be touched.
+        var signingKey = state.State.SigningKey!;
+        round = new ParticipantRound(TermsOf(jobId, pinned), record, statement => SignWith(signingKey, statement), clock);
+        _rounds[jobId] = round;
+        return round;
+    }
+
+    private static byte[] SignWith(byte[] pkcs8, byte[] statement)
+    {
+        using var key = ParticipantSigningKey.Import(pkcs8);
+        return key.Sign(statement);
+    }
+
+    private SignedPayload Sign(string purpose, string jobId, int round, string scheme, byte[] payload) =>
+        new(Key, jobId, round, scheme, payload, SignWith(state.State.SigningKey!, SignedStatement.For(purpose, jobId, round, Key, scheme, payload).ToBytes()));
+
+    private static SignedPayload ToContract(SignedMessage m) => new(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
+
+    private static List<SignedMessage> FromContract(IEnumerable<SignedPayload> messages) =>
+        messages.Select(m => new SignedMessage(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature)).ToList();
+
+    // ---- Evaluation and data ------------------------------------------------------------------------------------
 
     public async Task<ContractMetrics> Evaluate(EvaluationAssignment assignment)
     {
@@ -313,69 +377,6 @@ public sealed class ParticipantGrain(
         var scaled = ToScaling(assignment.Scaling).Apply(test);
         var metrics = await Task.Run(() => ModelEvaluator.Evaluate(spec, assignment.Parameters, scaled));
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
-    }
-
-    public async Task<DecryptionReply> CreateDecryptionShare(DecryptionRequest request)
-    {
-        RequireProfile();
-        var protection = protectionSchemes.Resolve(request.Protection);
-        const string action = "help decrypt";
-        var secret = RoundSecretFor(request.JobId, request.Round, protection.Scheme);
-        if (!_pending.TryGetValue(request.JobId, out var pending) || pending.Round != request.Round || pending.DigestsSeen is not { } seen)
-            throw Refused(request.JobId, request.Round, action, "it has not revealed an update this round (or restarted since)", Restart);
-
-        // Every commitment must be signed by an enrolled participant for this job and round, one each, be the one whose
-        // digest it saw before it revealed its own update, and its own must be among them: then the sum includes its
-        // update, and no commitment was chosen with another participant's update in view.
-        var commitments = Verify(SignedStatement.UpdatePurpose, request.JobId, request.Round, protection.Scheme, pending.EnrolledKeys, request.Commitments, action);
-        if (!commitments.TryGetValue(Key, out var mine) || !mine.AsSpan().SequenceEqual(pending.OwnCommitment))
-            throw Refused(request.JobId, request.Round, action, "its own update is not among the committed updates", AggregateRefused);
-        if (!HashToDigests(commitments, seen))
-            throw Refused(request.JobId, request.Round, action, "the commitments are not the ones whose digests it saw before it revealed its update", AggregateRefused);
-
-        byte[] share;
-        try
-        {
-            var payloads = request.Commitments.Select(c => c.Payload).ToList();
-            share = await Task.Run(() => protection.DecryptionShare(request.Aggregate, pending.RoundKey, secret.Secret, payloads));
-        }
-        catch (Exception e) when (e is AggregateRefusedException or SealedUpdateFormatException)
-        {
-            throw Refused(request.JobId, request.Round, action, e.Message, AggregateRefused);
-        }
-        // One decryption per round key: the secret is erased (replaced by the next round's, if asked for) before the
-        // share leaves.
-        state.State.RoundSecrets.Remove(request.JobId);
-        _pending.Remove(request.JobId);
-        var nextKeyDigest = request.NextRoundSeed is { } seed
-            ? await NewKeyShareAsync(protection, request.JobId, request.Round + 1, seed)
-            : null;
-        await state.WriteStateAsync();
-        logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
-            Key, request.JobId, request.Round, request.Commitments.Count);
-        return new DecryptionReply(Sign(SignedStatement.DecryptionSharePurpose, request.JobId, request.Round, protection.Scheme, share), nextKeyDigest);
-    }
-
-    private RoundSecret RoundSecretFor(string jobId, int round, string scheme) =>
-        state.State.RoundSecrets.TryGetValue(jobId, out var secret) && secret.Round == round && secret.Scheme == scheme
-            ? secret
-            : throw new FederationOperationException("round.no-key-share",
-                $"Participant {Key} holds no {scheme} key share for job {jobId} round {round}: it was never made, or its one decryption share was already given.");
-
-    // Refusal codes: a participant that lost its round memory asks for the round again; one shown a wrong aggregate refuses it.
-    private const string Restart = "round.participant-restarted", AggregateRefused = "round.aggregate-refused";
-
-    private FederationOperationException Refused(string jobId, int round, string action, string reason, string code = "round.refused")
-    {
-        logger.LogWarning("Participant {Participant} refused to {Action} for job {Job} round {Round}: {Reason}", Key, action, jobId, round, reason);
-        return new FederationOperationException(code, $"Participant {Key} refuses to {action} for job {jobId} round {round}: {reason}.");
-    }
-
-    private SignedPayload Sign(string purpose, string jobId, int round, string scheme, byte[] payload)
-    {
-        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
-        var statement = SignedStatement.For(purpose, jobId, round, Key, scheme, payload);
-        return new SignedPayload(Key, jobId, round, scheme, payload, key.Sign(statement.ToBytes()));
     }
 
     private ParticipantProfile RequireProfile() =>

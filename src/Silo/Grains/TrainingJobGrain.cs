@@ -5,6 +5,7 @@ using FedCore.Aggregation.Protection;
 using FedCore.Aggregation.Strategies;
 using FedCore.Data;
 using FedCore.Learning;
+using FedCore.Rounds;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Jobs;
@@ -52,20 +53,27 @@ public sealed class TrainingJobState
     /// <summary>Each participant's signing public key, pinned when the job is prepared.</summary>
     [Id(10)]
     public Dictionary<string, byte[]> ParticipantKeys { get; set; } = [];
+
+    /// <summary>The last protocol round number used: every attempt at a round takes a new one, even after a restart.</summary>
+    [Id(11)]
+    public int ProtocolRound { get; set; }
+
+    /// <summary>Each participant's signed consent to the job's terms, as it pinned them.</summary>
+    [Id(12)]
+    public Dictionary<string, SignedPayload> Consents { get; set; } = [];
 }
 
 /// <summary>
-/// Runs a job's rounds: every participant trains from the current global model and returns a sealed update;
-/// the sealed updates are added, opened (jointly, where the scheme needs it), and the server strategy makes
-/// the next global model version, which is stored before the round counts as completed. After a restart the
-/// job continues from its last completed round.
+/// Runs a job's rounds: the participants accept the job's terms, then each round runs the protocol of FedCore/Rounds
+/// (<see cref="AggregatorRound"/> checks every reply), the opened mean goes through the server strategy, and the next
+/// global model version is stored before the round counts as completed. A participant that cannot be reached is left
+/// out of a new attempt at the round if enough remain. After a restart the job continues from its last completed round.
 /// </summary>
 public sealed class TrainingJobGrain(
     [PersistentState("job", StorageNames.Cluster)] IPersistentState<TrainingJobState> state,
-    UpdateProtectionSchemes protectionSchemes,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
-    /// <summary>A round whose participants cannot be reached is tried again this often before the job fails.</summary>
+    /// <summary>A round (or the preparation) whose participants cannot be reached is tried again this often before the job fails.</summary>
     private const int MaxRoundAttempts = 5;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
@@ -73,6 +81,10 @@ public sealed class TrainingJobGrain(
     private bool _deactivating;
     private float[]? _global;
     private ServerOptimizerState? _optimizerState;
+
+    // The next protocol round's key commitments, which the members sent with this round's decryption shares. Memory only:
+    // after a restart the next round exchanges them itself (under a round number nobody has keyed).
+    private (int Round, IReadOnlyList<string> Members, List<SignedPayload> Commitments)? _nextCommitments;
 
     private string JobId => this.GetPrimaryKeyString();
 
@@ -106,20 +118,19 @@ public sealed class TrainingJobGrain(
         }
 
         Validate(specification);
-        var protection = protectionSchemes.Resolve(specification.Protection);
         var now = DateTimeOffset.UtcNow;
         state.State.Specification = specification;
         state.State.Phase = JobPhase.Pending;
         state.State.CreatedAt = state.State.UpdatedAt = now;
-        if (protection.ProtectsUpdates)
+        if (IsSimulation(specification))
         {
-            state.State.Notes.Add($"Update protection is '{protection.Scheme}' with update values bounded by ±{specification.Protection.UpdateBound}: " +
-                "each update is encrypted under a fresh collective key per round; only the sum is decrypted, jointly.");
+            state.State.Notes.Add($"Update protection is '{specification.Protection.Scheme}': updates are NOT encrypted; the aggregator sees each participant's update. Simulation only, where every participant's silo allows it.");
+            logger.LogWarning("Job {Job} runs with update protection {Scheme}: updates are not encrypted (simulation mode)", JobId, specification.Protection.Scheme);
         }
         else
         {
-            state.State.Notes.Add($"Update protection is '{protection.Scheme}': updates are NOT encrypted; the aggregator sees each participant's update. Simulation only.");
-            logger.LogWarning("Job {Job} runs with update protection {Scheme}: updates are not encrypted (simulation mode)", JobId, protection.Scheme);
+            state.State.Notes.Add($"Update protection is '{specification.Protection.Scheme}' with update values bounded by ±{specification.Protection.UpdateBound}: " +
+                "each update is encrypted under a fresh collective key per round and masked pairwise; only the sum is decrypted, jointly (FedCore/Rounds/README.md).");
         }
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).AddJob(new JobListing(JobId, specification.Name, now));
@@ -159,10 +170,7 @@ public sealed class TrainingJobGrain(
 
             var strategy = ServerStrategy.Create(ToStrategyOptions(spec.Strategy));
             while (state.State.Rounds.Count < spec.Rounds)
-            {
-                int round = state.State.Rounds.Count + 1;
-                await WithRetries($"round {round}", () => RunRoundAsync(round, strategy));
-            }
+                await RunModelRoundAsync(state.State.Rounds.Count + 1, strategy);
 
             state.State.Phase = JobPhase.Completed;
             await SaveAsync();
@@ -184,15 +192,22 @@ public sealed class TrainingJobGrain(
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).MarkJobFinished(JobId);
     }
 
-    /// <summary>Agrees the feature scaling from every participant's moments and stores model version 0.</summary>
+    /// <summary>
+    /// Every participant accepts the job's terms (and signs its consent), then the feature scaling is agreed from every
+    /// participant's moments and model version 0 is stored.
+    /// </summary>
     private async Task PrepareAsync()
     {
         var spec = state.State.Specification!;
         var participants = spec.Participants;
+        var parties = participants.Select(p => p.ParticipantId).ToList();
         var profiles = await Task.WhenAll(participants.Select(p => Participant(p).GetProfile()));
         state.State.ParticipantKeys = profiles.ToDictionary(p => p.Id, p => p.SigningPublicKey);
-        var moments = await Task.WhenAll(participants.Select(p =>
-            Participant(p).ComputeFeatureMoments(SplitFor(p))));
+        var consents = await Task.WhenAll(participants.Select(p => Participant(p).AcceptJob(
+            new JobInvitation(JobId, parties, spec.MinimumParticipants, spec.Protection, p.DatasetName))));
+        state.State.Consents = consents.ToDictionary(c => c.ParticipantId);
+
+        var moments = await Task.WhenAll(participants.Select(p => Participant(p).ComputeFeatureMoments(SplitFor(p))));
         for (int i = 1; i < moments.Length; i++)
         {
             if (!moments[i].FeatureNames.SequenceEqual(moments[0].FeatureNames))
@@ -214,153 +229,210 @@ public sealed class TrainingJobGrain(
         await SaveAsync();
     }
 
-    // The digests of the next round's key shares, which participants sent with this round's decryption shares.
-    // Memory only: after a restart the next round simply starts its key exchange from the commitments.
-    private (int Round, SignedPayload[] Digests)? _nextRoundKeyDigests;
-
-    private async Task RunRoundAsync(int round, ServerStrategy strategy)
+    /// <summary>
+    /// One model round, attempt by attempt: each attempt is a new protocol round over the members still reachable. A member
+    /// that cannot be reached is left out of the next attempt if at least the minimum remain; one that restarted is asked
+    /// again. With too few left, the job waits and tries everyone again, and fails after <see cref="MaxRoundAttempts"/>.
+    /// </summary>
+    private async Task RunModelRoundAsync(int modelRound, ServerStrategy strategy)
     {
         var spec = state.State.Specification!;
-        var protection = protectionSchemes.Resolve(spec.Protection);
+        var everyone = spec.Participants.Select(p => p.ParticipantId).Order(StringComparer.Ordinal).ToList();
+        var dropped = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int attempt = 1; ; attempt++)
+        {
+            var members = everyone.Where(p => !dropped.ContainsKey(p)).ToList();
+            if (members.Count < spec.MinimumParticipants)
+            {
+                var why = string.Join("; ", dropped.Select(d => $"{d.Key}: {d.Value}"));
+                if (attempt >= MaxRoundAttempts || _deactivating)
+                    throw new FederationOperationException(RoundRefusal.TooFew,
+                        $"Job {JobId} round {modelRound}: only {members.Count} of {everyone.Count} participants could take part ({why}); the job's terms require at least {spec.MinimumParticipants}.");
+                logger.LogWarning("Job {Job} round {Round}: only {Members} of {All} participants reachable ({Why}); trying everyone again", JobId, modelRound, members.Count, everyone.Count, why);
+                await Task.Delay(RetryDelay * attempt);
+                dropped.Clear();
+                continue;
+            }
+            try
+            {
+                await RunRoundAsync(modelRound, members, dropped, strategy);
+                return;
+            }
+            catch (ParticipantUnavailableException e) when (attempt < MaxRoundAttempts && !_deactivating)
+            {
+                if (e.Drop)
+                    dropped[e.ParticipantId] = e.Reason;
+                logger.LogWarning("Job {Job} round {Round}, attempt {Attempt}: {Participant} {What} ({Reason}); the round starts again{Without}",
+                    JobId, modelRound, attempt, e.ParticipantId, e.Drop ? "cannot be reached" : "lost its round state", e.Reason, e.Drop ? " without it" : "");
+            }
+        }
+    }
+
+    private async Task RunRoundAsync(int modelRound, List<string> members, IReadOnlyDictionary<string, string> dropped, ServerStrategy strategy)
+    {
+        var spec = state.State.Specification!;
+        var protection = new ProtectionTerms(spec.Protection.Scheme, spec.Protection.UpdateBound);
         var clock = Stopwatch.StartNew();
         var phases = new PhaseClock();
         DelayDeactivation(TimeSpan.FromHours(1));
         var global = await GlobalModelAsync();
 
-        // 1. A fresh key for the round: every participant makes a share over a public seed and commits to it (a signed
-        //    digest); once all have committed, each reveals its share, and the key is their sum. Each participant checks
-        //    the shares against the digests and combines the key itself before it seals under it.
-        //    (The plaintext simulation has no keys and nothing to decrypt: it skips 1 and 4.)
-        //    From round 2 on, the commitments came with the previous round's decryption shares (step 4).
-        byte[] roundKey = [];
-        IReadOnlyList<SignedPayload> keyShares = [];
-        if (protection.ProtectsUpdates)
+        // A new protocol round number for every attempt; one nobody keyed unless the members' commitments came with the
+        // previous round's decryption shares.
+        int round = state.State.ProtocolRound + 1;
+        var pipelined = _nextCommitments is { } next && next.Round == round && next.Members.SequenceEqual(members) ? next.Commitments : null;
+        _nextCommitments = null;
+        if (pipelined is null && !protection.IsSimulation)
+            round++;
+        state.State.ProtocolRound = round;
+        await SaveAsync();
+
+        var aggregator = new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection);
+        var traffic = members.ToDictionary(m => m, _ => 0L);
+        void Count(string participant, long bytes)
         {
-            var keyDigests = _nextRoundKeyDigests is { } next && next.Round == round ? next.Digests : await CommitRoundKeyAsync(round, protection);
-            (roundKey, keyShares) = await RevealRoundKeyAsync(round, protection, keyDigests);
+            lock (traffic)
+                traffic[participant] += bytes;
+        }
+
+        // Steps 1–3 (FedCore/Rounds/README.md): the round key, checked by every member.
+        if (!protection.IsSimulation)
+        {
+            var commitments = pipelined ?? (await Each(members, p => Participant(p).CommitRoundKey(Contract(aggregator.KeyRequest())))).ToList();
+            foreach (var c in commitments)
+                aggregator.AcceptCommitment(FromContract(c));
+            var reveal = Contract(aggregator.RevealRequest());
+            await Each(members, async p =>
+            {
+                var r = await Participant(p).RevealRoundKey(reveal);
+                Count(p, Size(reveal.Commitments) + Size(r.Statement) + r.PublicShare.Length);
+                aggregator.AcceptReveal(new KeyReveal(FromContract(r.Statement), r.PublicShare));
+                return r;
+            });
+            var check = aggregator.KeyCheckRequest();
+            var checkRequest = new RoundKeyCheckRequest(JobId, round, check.RoundKey, check.Statements.Select(ToContract).ToList());
+            await Each(members, async p =>
+            {
+                var f = await Participant(p).CheckRoundKey(checkRequest);
+                Count(p, checkRequest.RoundKey.Length + Size(checkRequest.Statements) + Size(f));
+                await Task.Run(() => aggregator.AcceptKeyFingerprint(FromContract(f)));
+                return f;
+            });
             phases.Mark("key");
         }
-        _nextRoundKeyDigests = null;
 
-        // 2. Local training everywhere, in parallel. Each participant seals its update under the round key and commits
-        //    to it: the signed digest of its commitment comes back now, the update only once every participant has
-        //    committed (commit, then reveal), so that no update can be chosen with another one in view.
-        // 3. Sealed updates are checked against their signed commitments and added (ciphertexts only) as they arrive.
-        //    The plaintext simulation sends its update with the training report and skips the reveal.
-        var updates = Gate(SignedStatement.UpdatePurpose, round, protection);
-        var sum = protection.NewAggregate(roundKey);
-        var sealedBytes = new int[spec.Participants.Count];
-        void Add(int index, byte[] sealedUpdate, SignedPayload commitment, byte[]? digest)
+        // Step 4: local training everywhere, in parallel; each sealed update is checked and added as it arrives.
+        var fingerprints = protection.IsSimulation ? [] : aggregator.SealRequest().KeyFingerprints.Select(ToContract).ToList();
+        var reports = await Each(members, async p =>
         {
-            var participant = spec.Participants[index].ParticipantId;
-            var expected = sum.Add(participant, sealedUpdate);
-            if (commitment.ParticipantId != participant || !expected.AsSpan().SequenceEqual(commitment.Payload)
-                || (digest is not null && !SHA256.HashData(commitment.Payload).AsSpan().SequenceEqual(digest)))
-                throw new FederationOperationException("round.rejected",
-                    $"Job {JobId} round {round}: the update from {participant} does not match the commitment it signed.");
-            updates.Accept(commitment);
-            sealedBytes[index] = sealedUpdate.Length;
-        }
-        var reports = await Task.WhenAll(spec.Participants.Select(async (p, index) =>
-        {
-            var report = await Participant(p).Train(new RoundAssignment(
-                JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(p),
-                state.State.Scaling!, RoundSeed(spec.Seed, round, index), state.State.WeightNormaliser, spec.Protection, keyShares));
-            if (!protection.ProtectsUpdates)
-                await Task.Run(() => Add(index, report.SealedUpdate, report.Commitment, null));
+            int index = IndexOf(p);
+            var participant = spec.Participants[index];
+            var report = await Participant(participant).Train(new RoundAssignment(
+                JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(participant),
+                state.State.Scaling!, RoundSeed(spec.Seed, modelRound, index), state.State.WeightNormaliser, members, fingerprints));
+            Count(p, 4L * global.Length + Size(fingerprints) + report.SealedUpdate.Length + Size(report.Commitment));
+            await Task.Run(() => aggregator.AcceptSealed(new Sealed(report.SealedUpdate, FromContract(report.Commitment))));
             return report;
-        }));
-        IReadOnlyList<SignedPayload> commitments = [];
-        if (protection.ProtectsUpdates)
-        {
-            var digestMessages = reports.Select(r => r.Commitment).ToArray();
-            var digests = Gate(SignedStatement.UpdateDigestPurpose, round, protection).CheckAll(digestMessages);
-            phases.Mark("train");
-            var revealed = await Task.WhenAll(spec.Participants.Select(async (p, index) =>
-            {
-                var update = await Participant(p).Reveal(new RevealRequest(JobId, round, spec.Protection, digestMessages));
-                await Task.Run(() => Add(index, update.SealedUpdate, update.Commitment, digests[index]));
-                return update;
-            }));
-            commitments = revealed.Select(r => r.Commitment).ToList();
-            updates.RequireComplete();
-            phases.Mark("reveal-and-add");
-        }
-        else
-        {
-            updates.RequireComplete();
-            phases.Mark("train-and-add");
-        }
+        });
+        phases.Mark(protection.IsSimulation ? "train-and-add" : "train-and-add");
 
-        // 4. Each participant is shown the aggregate and the signed commitments; it checks that the aggregate is their
-        //    sum (its own among them) before it gives its share.
-        //    In the same call each makes its key share for the next round and commits to it, which saves the next round an exchange.
-        IReadOnlyList<byte[]> sharePayloads = [];
-        if (protection.ProtectsUpdates)
+        // Steps 5–6: every member checks the aggregate is the sum of the members' updates, then gives its share. With
+        // the shares each makes its key share for the next round and commits to it, which saves that round an exchange.
+        var cryptoSeconds = members.ToDictionary(m => m, _ => 0.0);
+        if (!protection.IsSimulation)
         {
-            var input = await Task.Run(sum.DecryptionInput);
-            var nextSeed = round < spec.Rounds ? RandomNumberGenerator.GetBytes(32) : null;
-            var replies = await Task.WhenAll(spec.Participants.Select(p =>
-                Participant(p).CreateDecryptionShare(new DecryptionRequest(JobId, round, spec.Protection, input, commitments, nextSeed))));
-            sharePayloads = Gate(SignedStatement.DecryptionSharePurpose, round, protection).CheckAll(replies.Select(r => r.Share).ToArray());
-            if (nextSeed is not null)
+            var aggregateCheck = await Task.Run(aggregator.AggregateCheckRequest);
+            var checkRequest = new RoundAggregateCheckRequest(JobId, round, aggregateCheck.AggregateMasks, aggregateCheck.Commitments.Select(ToContract).ToList());
+            await Each(members, async p =>
             {
-                var nextDigests = replies.Select(r => r.NextRoundKeyDigest ?? throw new FederationOperationException("round.rejected",
-                    $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key-share digest for round {round + 1}.")).ToArray();
-                Gate(SignedStatement.KeyShareDigestPurpose, round + 1, protection).CheckAll(nextDigests);
-                _nextRoundKeyDigests = (round + 1, nextDigests);
-            }
-            phases.Mark("decryption-shares");
+                var f = await Participant(p).CheckAggregate(checkRequest);
+                Count(p, checkRequest.AggregateMasks.Length + Size(checkRequest.Commitments) + Size(f));
+                aggregator.AcceptAggregateFingerprint(FromContract(f));
+                return f;
+            });
+            var decrypt = await Task.Run(aggregator.DecryptRequest);
+            var nextRound = state.State.Rounds.Count + 1 < spec.Rounds ? new RoundKeyRequest(JobId, round + 1, members) : null;
+            var decryptRequest = new DecryptionRequest(JobId, round, decrypt.AggregateFingerprints.Select(ToContract).ToList(), nextRound);
+            var replies = await Each(members, async p =>
+            {
+                var reply = await Participant(p).Decrypt(decryptRequest);
+                Count(p, Size(decryptRequest.AggregateFingerprints) + Size(reply.Share) + (reply.NextRoundCommitment is { } c ? Size(c) : 0));
+                await Task.Run(() => aggregator.AcceptShare(FromContract(reply.Share)));
+                lock (cryptoSeconds)
+                    cryptoSeconds[p] = reply.CryptoCpuSeconds;
+                return reply;
+            });
+            if (nextRound is not null)
+                _nextCommitments = (round + 1, members, replies.Select(r => r.NextRoundCommitment ?? throw new FederationOperationException(RoundRefusal.Rejected,
+                    $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key commitment for round {round + 1}.")).ToList());
+            phases.Mark("check-and-decrypt");
         }
-        var mean = await OpenMeanAsync(sum, sharePayloads, reports, round);
+        var mean = await OpenMeanAsync(aggregator, reports, round);
         if (mean.Length != global.Length)
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
         phases.Mark("open");
 
-        // 5. Server step → next global model version, stored before the round counts.
+        // The server step gives the next global model version, stored before the round counts.
         var step = await Task.Run(() => strategy.Step(global, mean, _optimizerState));
-        await StoreVersionAsync(round, step.Global, step.State);
+        await StoreVersionAsync(modelRound, step.Global, step.State);
         phases.Mark("server-step");
 
-        // 6. Every participant scores the new model on its own test split.
-        var evaluations = await Task.WhenAll(spec.Participants.Select(p =>
-            Participant(p).Evaluate(new EvaluationAssignment(JobId, round, step.Global, spec.ModelSpecJson, SplitFor(p), state.State.Scaling!))));
+        // Every participant scores the new model on its own test split (one that cannot be reached now is left out).
+        var evaluations = await Task.WhenAll(spec.Participants.Select(async p =>
+        {
+            try
+            {
+                return await Participant(p).Evaluate(new EvaluationAssignment(JobId, modelRound, step.Global, spec.ModelSpecJson, SplitFor(p), state.State.Scaling!));
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                return null;
+            }
+        }));
         phases.Mark("evaluate");
 
         clock.Stop();
-        var perParticipant = spec.Participants.Select((p, i) => new ParticipantRoundMetrics(
-            p.ParticipantId, reports[i].TrainSamples, reports[i].MeanTrainLoss, reports[i].TrainSeconds, evaluations[i],
-            sealedBytes[i], reports[i].SealSeconds)).ToList();
+        var byId = reports.ToDictionary(r => r.ParticipantId);
+        var scored = evaluations.Where(e => e is not null).Select(e => e!).ToList();
+        var perParticipant = spec.Participants.Where(p => byId.ContainsKey(p.ParticipantId)).Select(p =>
+        {
+            var r = byId[p.ParticipantId];
+            var test = evaluations[IndexOf(p.ParticipantId)] ?? new Federation.Contracts.Participants.ModelMetrics(double.NaN, null, null, 0);
+            return new ParticipantRoundMetrics(p.ParticipantId, r.TrainSamples, r.MeanTrainLoss, r.TrainSeconds, test,
+                r.SealedUpdate.Length, r.SealSeconds, cryptoSeconds[p.ParticipantId], traffic[p.ParticipantId]);
+        }).ToList();
         var summary = new RoundSummary(
-            round,
-            round,
+            modelRound,
+            modelRound,
             perParticipant,
-            MeanLocalTestAccuracy: evaluations.Average(e => e.Accuracy ?? double.NaN),
-            MeanLocalTestLoss: evaluations.Average(e => e.Loss),
-            PooledTestAccuracy: evaluations.Sum(e => (e.Accuracy ?? double.NaN) * e.Samples) / Math.Max(1, evaluations.Sum(e => e.Samples)),
+            MeanLocalTestAccuracy: scored.Average(e => e.Accuracy ?? double.NaN),
+            MeanLocalTestLoss: scored.Average(e => e.Loss),
+            PooledTestAccuracy: scored.Sum(e => (e.Accuracy ?? double.NaN) * e.Samples) / Math.Max(1, scored.Sum(e => e.Samples)),
             Seconds: clock.Elapsed.TotalSeconds,
             CompletedAt: DateTimeOffset.UtcNow,
-            Phases: phases.Timings);
+            Phases: phases.Timings,
+            ProtocolRound: round,
+            Dropouts: dropped.Select(d => $"{d.Key}: {d.Value}").ToList());
 
         _global = step.Global;
         _optimizerState = step.State;
         state.State.Rounds.Add(summary);
-        state.State.LatestModelVersion = round;
+        state.State.LatestModelVersion = modelRound;
         await SaveAsync();
-        logger.LogInformation("Job {Job} round {Round}/{Rounds}: mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
-            JobId, round, spec.Rounds, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
+        logger.LogInformation("Job {Job} round {Round}/{Rounds} (protocol round {Protocol}, {Members} members): mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
+            JobId, modelRound, spec.Rounds, round, members.Count, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
     }
 
     /// <summary>
     /// The weighted mean of the round's updates, refused when the opened sum could not come from honest seals (a malformed
     /// or inflated update) or when its total weight is not the training samples the participants reported.
     /// </summary>
-    private async Task<float[]> OpenMeanAsync(ISealedAggregate sum, IReadOnlyList<byte[]> shares, LocalTrainingReport[] reports, int round)
+    private async Task<float[]> OpenMeanAsync(AggregatorRound aggregator, LocalTrainingReport[] reports, int round)
     {
         AggregatedUpdate aggregate;
         try
         {
-            aggregate = await Task.Run(() => sum.Open(shares));
+            aggregate = await Task.Run(aggregator.Open);
         }
         catch (ImplausibleAggregateException e)
         {
@@ -376,32 +448,66 @@ public sealed class TrainingJobGrain(
         return aggregate.Mean();
     }
 
-    /// <summary>Every participant makes its key share for the round over a fresh public seed; returns their signed digests.</summary>
-    private async Task<SignedPayload[]> CommitRoundKeyAsync(int round, IUpdateProtection protection)
+    /// <summary>
+    /// Calls every member at once. A member that cannot be reached (its silo down) or that lost its round state (it
+    /// restarted) ends the attempt with a <see cref="ParticipantUnavailableException"/>, which starts a new one; any other
+    /// error (a refusal, a rejected message) fails the job, saying why. A refusal of ours becomes a FederationOperationException.
+    /// </summary>
+    private static async Task<T[]> Each<T>(IReadOnlyList<string> members, Func<string, Task<T>> call)
     {
-        var spec = state.State.Specification!;
-        var seed = RandomNumberGenerator.GetBytes(32);
-        var digests = await Task.WhenAll(spec.Participants.Select(p =>
-            Participant(p).CommitRoundKeyShare(new RoundKeyRequest(JobId, round, spec.Protection, seed))));
-        Gate(SignedStatement.KeyShareDigestPurpose, round, protection).CheckAll(digests);
-        return digests;
+        var tasks = members.Select(async p =>
+        {
+            try
+            {
+                return await call(p);
+            }
+            catch (RoundRefusedException e)
+            {
+                throw new FederationOperationException(e.Code, e.Message);
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                throw new ParticipantUnavailableException(p, e.Message, drop: true);
+            }
+            catch (FederationOperationException e) when (e.Code == RoundRefusal.Restarted)
+            {
+                throw new ParticipantUnavailableException(p, e.Message, drop: false);
+            }
+        }).ToList();
+        try
+        {
+            return await Task.WhenAll(tasks);
+        }
+        catch
+        {
+            // Prefer the error that starts a new attempt: one member down should not read as another's refusal to a round that cannot finish anyway.
+            var failures = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).ToList();
+            throw failures.FirstOrDefault(f => f is ParticipantUnavailableException) ?? failures[0];
+        }
     }
 
-    /// <summary>Shows every participant all key-share digests and collects the shares; each must be the one committed to.</summary>
-    private async Task<(byte[] Key, SignedPayload[] Shares)> RevealRoundKeyAsync(int round, IUpdateProtection protection, SignedPayload[] digests)
+    private static bool IsUnreachable(Exception e) =>
+        e is ResidencyViolationException or SiloUnavailableException or TimeoutException or OrleansMessageRejectionException
+        || (e.InnerException is { } inner && IsUnreachable(inner));
+
+    private sealed class ParticipantUnavailableException(string participantId, string reason, bool drop) : Exception($"{participantId}: {reason}")
     {
-        var spec = state.State.Specification!;
-        var shares = await Task.WhenAll(spec.Participants.Select(p =>
-            Participant(p).RevealRoundKeyShare(new RoundKeyRevealRequest(JobId, round, spec.Protection, digests))));
-        var payloads = Gate(SignedStatement.KeySharePurpose, round, protection).CheckAll(shares);
-        var committed = digests.ToDictionary(d => d.ParticipantId, d => d.Payload);
-        foreach (var share in shares)
-        {
-            if (!SHA256.HashData(share.Payload).AsSpan().SequenceEqual(committed[share.ParticipantId]))
-                throw new FederationOperationException("round.rejected", $"Job {JobId} round {round}: the key share from {share.ParticipantId} is not the one it committed to.");
-        }
-        return (await Task.Run(() => protection.CombineKeyShares(payloads)), shares);
+        public string ParticipantId { get; } = participantId;
+        public string Reason { get; } = reason;
+        public bool Drop { get; } = drop;
     }
+
+    private static long Size(SignedPayload m) => m.Payload.Length + m.Signature.Length + m.ParticipantId.Length + m.JobId.Length + m.Scheme.Length + 4;
+
+    private static long Size(IEnumerable<SignedPayload> messages) => messages.Sum(Size);
+
+    private static SignedMessage FromContract(SignedPayload m) => new(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
+
+    private static SignedPayload ToContract(SignedMessage m) => new(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
+
+    private static RoundKeyRequest Contract(KeyRequest r) => new(r.JobId, r.Round, r.Participants);
+
+    private static RoundKeyRevealRequest Contract(KeyRevealRequest r) => new(r.JobId, r.Round, r.Commitments.Select(ToContract).ToList());
 
     /// <summary>Wall time between successive marks.</summary>
     private sealed class PhaseClock
@@ -415,52 +521,6 @@ public sealed class TrainingJobGrain(
         {
             _timings.Add(new PhaseTiming(phase, _watch.Elapsed.TotalSeconds));
             _watch.Restart();
-        }
-    }
-
-    private RoundGate Gate(string purpose, int round, IUpdateProtection protection) =>
-        new(JobId, purpose, round, protection.Scheme, state.State.ParticipantKeys,
-            state.State.Specification!.Participants.Select(p => p.ParticipantId).ToList());
-
-    /// <summary>
-    /// One protocol step's gate: each message must be for this job and round, from a participant of the round,
-    /// signed with its pinned key, one each, no copies (see <see cref="RoundUpdateLedger"/>). Thread-safe.
-    /// </summary>
-    private sealed class RoundGate(string jobId, string purpose, int round, string scheme,
-        IReadOnlyDictionary<string, byte[]> participantKeys, IReadOnlyList<string> participantOrder)
-    {
-        private readonly RoundUpdateLedger _ledger = new(purpose, jobId, round, scheme, participantKeys);
-        private readonly Lock _lock = new();
-
-        /// <summary>The payloads of a whole step, in participant order, once every message has passed.</summary>
-        public List<byte[]> CheckAll(SignedPayload[] messages)
-        {
-            foreach (var m in messages)
-                Accept(m);
-            RequireComplete();
-            return participantOrder.Select(id => _ledger.Accepted[id]).ToList();
-        }
-
-        public void Accept(SignedPayload m)
-        {
-            try
-            {
-                lock (_lock)
-                    _ledger.Accept(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
-            }
-            catch (RejectedUpdateException e)
-            {
-                throw new FederationOperationException("round.rejected", $"Job {jobId} round {round}: {e.Message}");
-            }
-        }
-
-        public void RequireComplete()
-        {
-            lock (_lock)
-            {
-                if (!_ledger.IsComplete)
-                    throw new FederationOperationException("round.incomplete", $"Job {jobId} round {round}: {purpose} missing from some participants.");
-            }
         }
     }
 
@@ -494,7 +554,7 @@ public sealed class TrainingJobGrain(
                 await step();
                 return;
             }
-            catch (Exception e) when (IsTransient(e) && attempt < MaxRoundAttempts && !_deactivating)
+            catch (Exception e) when (IsUnreachable(e) && attempt < MaxRoundAttempts && !_deactivating)
             {
                 logger.LogWarning("Job {Job} {Step}, attempt {Attempt}/{Max}: {Reason}; trying again", JobId, what, attempt, MaxRoundAttempts, e.Message);
                 await Task.Delay(RetryDelay * attempt);
@@ -502,12 +562,18 @@ public sealed class TrainingJobGrain(
         }
     }
 
-    private static bool IsTransient(Exception e) =>
-        e is ResidencyViolationException or SiloUnavailableException or TimeoutException or OrleansMessageRejectionException
-        || e is FederationOperationException { Code: "round.participant-restarted" } // it lost its round memory: redo the round
-        || (e.InnerException is { } inner && IsTransient(inner));
+    private int IndexOf(string participantId)
+    {
+        var participants = state.State.Specification!.Participants;
+        for (int i = 0; i < participants.Count; i++)
+            if (participants[i].ParticipantId == participantId)
+                return i;
+        throw new ArgumentException($"{participantId} is not a participant of job {JobId}.", nameof(participantId));
+    }
 
     private IParticipantGrain Participant(JobParticipant p) => GrainFactory.GetGrain<IParticipantGrain>(p.ParticipantId);
+
+    private IParticipantGrain Participant(string id) => GrainFactory.GetGrain<IParticipantGrain>(id);
 
     private DataSplit SplitFor(JobParticipant p)
     {
@@ -536,6 +602,8 @@ public sealed class TrainingJobGrain(
             s.CreatedAt, s.UpdatedAt, s.LatestModelVersion, s.Notes.ToList());
     }
 
+    private static bool IsSimulation(JobSpecification spec) => spec.Protection.Scheme == PlaintextSimulation.SchemeName;
+
     private void Validate(JobSpecification spec)
     {
         var problems = new List<string>();
@@ -543,8 +611,10 @@ public sealed class TrainingJobGrain(
             problems.Add($"its id '{spec.JobId}' differs from the grain key '{JobId}'");
         if (spec.Rounds < 1)
             problems.Add($"rounds must be at least 1, not {spec.Rounds}");
-        if (spec.Participants.Count == 0)
-            problems.Add("it names no participants");
+        if (spec.MinimumParticipants < RoundTerms.AbsoluteMinimum)
+            problems.Add($"a round needs at least {RoundTerms.AbsoluteMinimum} participants, not {spec.MinimumParticipants}");
+        if (spec.Participants.Count < Math.Max(RoundTerms.AbsoluteMinimum, spec.MinimumParticipants))
+            problems.Add($"it names {spec.Participants.Count} participants; at least {Math.Max(RoundTerms.AbsoluteMinimum, spec.MinimumParticipants)} must take part in every round");
         foreach (var duplicate in spec.Participants.GroupBy(p => p.ParticipantId).Where(g => g.Count() > 1))
             problems.Add($"participant {duplicate.Key} appears {duplicate.Count()} times");
         foreach (var p in spec.Participants)
@@ -555,16 +625,21 @@ public sealed class TrainingJobGrain(
         ModelSpec? model = null;
         try { model = ParseSpec(spec); } catch (FederationOperationException e) { problems.Add(e.Message); }
         try { ToStrategyOptions(spec.Strategy).Validate(); } catch (ArgumentException e) { problems.Add(e.Message); }
-        try
+        if (spec.Protection.Scheme is not (CkksProtection.SchemeName or PlaintextSimulation.SchemeName))
+            problems.Add($"update protection '{spec.Protection.Scheme}' is not known (known: {CkksProtection.SchemeName}, {PlaintextSimulation.SchemeName})");
+        else if (!IsSimulation(spec))
         {
-            var protection = protectionSchemes.Resolve(spec.Protection);
-            long capacity = protection.MaxValuesPerRound(Math.Max(1, spec.Participants.Count));
-            if (model is not null && ParameterLayout.For(model).TotalLength is var parameters && parameters > capacity)
-                problems.Add($"its model has {parameters} parameters, but {spec.Protection.Scheme} with {spec.Participants.Count} participants carries at most {capacity} per round (the noise-flooding budget of one key)");
-        }
-        catch (FederationOperationException e)
-        {
-            problems.Add(e.Message);
+            try
+            {
+                var ckks = new CkksProtection(FedCore.Crypto.Ckks.CkksParameters.Default, spec.Protection.UpdateBound);
+                long capacity = ckks.MaxValuesPerRound(Math.Max(1, spec.Participants.Count));
+                if (model is not null && ParameterLayout.For(model).TotalLength is var parameters && parameters > capacity)
+                    problems.Add($"its model has {parameters} parameters, but {spec.Protection.Scheme} with {spec.Participants.Count} participants carries at most {capacity} per round (the noise-flooding budget of one key)");
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add(e.Message);
+            }
         }
         try { spec.Training.ToTrainingOptions(spec.Seed); } catch (FederationOperationException e) { problems.Add(e.Message); }
         if (problems.Count > 0)

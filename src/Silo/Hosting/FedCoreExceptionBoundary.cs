@@ -18,6 +18,12 @@ internal sealed class FedCoreExceptionBoundary(ILogger<FedCoreExceptionBoundary>
         {
             await context.Invoke();
         }
+        catch (FedCore.Rounds.RoundRefusedException e)
+        {
+            // The protocol's refusal codes say what the caller should do (redo the round, give up): they travel as they are.
+            logger.LogWarning("{Grain}.{Method} refused: {Message}", context.TargetId, context.MethodName, e.Message);
+            throw new FederationOperationException(e.Code, e.Message);
+        }
         catch (Exception e) when (e.GetType().Assembly == FedCore)
         {
             logger.LogWarning("{Grain}.{Method} failed: {Type}: {Message}", context.TargetId, context.MethodName, e.GetType().Name, e.Message);

@@ -30,7 +30,6 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddPlacementFilter<CountryResidencyFilterStrategy, CountryResidencyFilterDirector>(ServiceLifetime.Transient);
         silo.Services.AddSingleton(new SiloCountry(options.Country));
         silo.Services.AddSingleton(options);
-        silo.Services.AddSingleton<UpdateProtectionSchemes>();
         silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
 
         silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, name) => CreateSqliteStorage(sp, name, options.ClusterDatabasePath));

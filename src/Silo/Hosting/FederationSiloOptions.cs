@@ -19,6 +19,15 @@ public sealed record FederationSiloOptions
     /// </summary>
     public int TorchIntraOpThreads { get; init; } = 1;
 
+    /// <summary>
+    /// Whether this silo's participants may take part in jobs whose protection is the plaintext simulation (updates sent
+    /// in the clear). Off unless the operator turns it on; a job cannot turn it on.
+    /// </summary>
+    public bool AllowSimulation { get; init; }
+
+    /// <summary>A round's secrets (key share, masking key) not used up within this time are erased.</summary>
+    public TimeSpan RoundSecretLifetime { get; init; } = TimeSpan.FromMinutes(30);
+
     public string ClusterDatabasePath => Path.Combine(DataDirectory, "cluster.db");
 
     public string CountryDatabasePath => Path.Combine(DataDirectory, "countries", Country, "country.db");

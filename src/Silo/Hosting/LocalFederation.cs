@@ -174,6 +174,9 @@ public sealed record LocalFederationOptions
 
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
+    /// <summary>Whether the silos' participants may take part in plaintext-simulation jobs (see <see cref="FederationSiloOptions.AllowSimulation"/>).</summary>
+    public bool AllowSimulation { get; init; }
+
     /// <summary>Extra configuration for every silo, after the federation's own (drills and fault-injection tests).</summary>
     public Action<ISiloBuilder>? ConfigureSilo { get; init; }
 }
@@ -185,7 +188,7 @@ public static class LocalSiloBuilderExtensions
     {
         // Loopback clustering also advertises 127.0.0.1, never the machine's own address.
         silo.UseLocalhostClustering(siloPort, gatewayPort, primarySilo, options.ServiceId, options.ClusterId);
-        silo.AddFederation(new FederationSiloOptions { Country = country, DataDirectory = options.DataDirectory });
+        silo.AddFederation(new FederationSiloOptions { Country = country, DataDirectory = options.DataDirectory, AllowSimulation = options.AllowSimulation });
         options.ConfigureSilo?.Invoke(silo);
         return silo;
     }

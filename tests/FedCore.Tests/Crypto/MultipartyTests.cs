@@ -187,7 +187,9 @@ public class MultipartyTests(ITestOutputHelper output)
         var head = new double[149];
         var tail = new double[1];
         Assert.Contains("Missing decryption shares", Assert.Throws<ArgumentException>(() => running.Open(key, shares.Take(2), head, tail)).Message);
-        running.Open(key, shares, head, tail);
+        // Shares add up as they arrive: the two already added count, a repeated one is refused, the third completes it.
+        Assert.Contains("more than one share", Assert.Throws<ArgumentException>(() => running.AddShare(key, shares[1])).Message);
+        running.Open(key, shares.Skip(2), head, tail);
         double[] expected = JointDecryption.Combine(key, packed, shares);
         Assert.True(MaxDifference(expected, [.. head, .. tail]) < 1e-9);
     }

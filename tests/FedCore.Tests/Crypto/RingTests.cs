@@ -22,8 +22,6 @@ public class RingTests
             ulong a = RandomBelow(m.Value), b = RandomBelow(m.Value);
             ulong expected = (ulong)((UInt128)a * b % m.Value);
             Assert.Equal(expected, m.Multiply(a, b));
-            // Montgomery: a·b·2^-64, i.e. the result times 2^64 is a·b again.
-            Assert.Equal(expected, (ulong)(((UInt128)m.MultiplyMontgomery(a, b) << 64) % m.Value));
             Assert.Equal(expected, m.MultiplyShoup(a, b, m.ShoupPrecompute(b)));
             // Lazy Shoup accepts any 64-bit x and returns a value in [0, 2q) congruent to x·w.
             ulong x = (ulong)Rng.NextInt64(long.MinValue, long.MaxValue);
@@ -34,33 +32,6 @@ public class RingTests
             ulong high = (ulong)Rng.NextInt64(long.MinValue, long.MaxValue);
             Assert.Equal((ulong)((((UInt128)high << 64) | x) % m.Value), m.ReduceProduct(high, x));
         }
-    }
-
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Vector_Montgomery_multiply_accumulate_matches_128_bit_arithmetic(bool vectors)
-    {
-        var m = new Modulus(NttPrimes.Generate(61, 1, 4096)[0]);
-        ulong rInverse = (ulong)System.Numerics.BigInteger.ModPow(System.Numerics.BigInteger.Pow(2, 64), m.Value - 2, m.Value);
-        const int length = 1003; // a vector body and a scalar tail
-        ulong[] a = Enumerable.Range(0, length).Select(_ => RandomBelow(m.Value)).ToArray();
-        ulong[] b = Enumerable.Range(0, length).Select(_ => RandomBelow(m.Value)).ToArray();
-        b[0] = 0;
-        b[1] = m.Value - 1;
-        ulong[] accumulator = Enumerable.Range(0, length).Select(_ => RandomBelow(m.Value)).ToArray();
-        ulong[] expected = accumulator.Select((c, j) => (ulong)((c + (UInt128)a[j] * b[j] % m.Value * rInverse) % m.Value)).ToArray();
-        bool before = VectorArithmetic.Enabled;
-        try
-        {
-            VectorArithmetic.Enabled = vectors;
-            VectorArithmetic.MultiplyAccumulateMontgomery(m, accumulator, a, b);
-        }
-        finally
-        {
-            VectorArithmetic.Enabled = before;
-        }
-        Assert.Equal(expected, accumulator);
     }
 
     [Fact]

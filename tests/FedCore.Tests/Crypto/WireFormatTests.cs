@@ -37,7 +37,7 @@ public class WireFormatTests(ITestOutputHelper output)
             (WireKind.EncryptedVector, Vector.ToBytes()),
             (WireKind.DecryptionShare, Share.ToBytes()),
             (WireKind.CiphertextMasks, CiphertextMasks.Of(Vector).ToBytes()),
-            (WireKind.CiphertextSketch, CiphertextSketch.Of(Vector).ToBytes()),
+            (WireKind.LinearFingerprint, LinearFingerprint.OfMasks(Vector, new byte[32]).ToBytes()),
         ];
 
         /// <summary>Parses as <paramref name="kind"/> and returns the object's own serialisation.</summary>
@@ -49,7 +49,7 @@ public class WireFormatTests(ITestOutputHelper output)
             WireKind.EncryptedVector => EncryptedVector.FromBytes(bytes, Parameters).ToBytes(),
             WireKind.DecryptionShare => DecryptionShare.FromBytes(bytes, Parameters).ToBytes(),
             WireKind.CiphertextMasks => CiphertextMasks.FromBytes(bytes, Parameters).ToBytes(),
-            WireKind.CiphertextSketch => CiphertextSketch.FromBytes(bytes, Parameters).ToBytes(),
+            WireKind.LinearFingerprint => LinearFingerprint.FromBytes(bytes, Parameters).ToBytes(),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }

@@ -1,9 +1,10 @@
-using FedCore.Aggregation.Protection;
+using FedCore.Aggregation.Integrity;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
-using FedCore.Data;
+using FedCore.Crypto.Ring;
 using FedCore.Jobs;
-using FedCore.Learning;
+using FedCore.Rounds;
+using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Silo.Hosting;
@@ -12,23 +13,30 @@ using Orleans.Core.Internal;
 namespace Federation.Silo.Tests.Jobs;
 
 /// <summary>
-/// Participants (real grains on HU and CH silos) playing one encrypted round against an aggregator driven by the
-/// test, honest or not: they help decrypt only the sum of the round's committed updates, and only once.
+/// Participants — real grains on US, HU and CH silos — against an aggregator played by the test, honest or not, alone or
+/// with a colluding party whose key the test holds. The same attacks as FedCore's AggregatorAttackTests, through grains,
+/// their storage and their restarts.
 /// </summary>
 public sealed class DecryptionGuardTests : IAsyncLifetime
 {
-    private static readonly ProtectionSettings Protection = new("ckks", 4);
+    private static readonly ProtectionSettings Ckks = new("ckks", 4);
+    private static readonly string[] Honest = ["CH/zurich", "HU/budapest", "US/cleveland"];
+    private const string Colluder = "US/colluder";
     private readonly TempDirectory _dir = new("federation-guard");
-    private readonly CkksProtection _scheme = new(CkksParameters.Default, 4);
+    private readonly ParticipantSigningKey _colluderKey = ParticipantSigningKey.Generate();
     private LocalFederation _federation = null!;
-    private IParticipantGrain[] _participants = null!;
+    private Dictionary<string, byte[]> _keys = null!;
 
     public async Task InitializeAsync()
     {
-        _federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.Path, "HU", "CH"));
+        _federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.Path, "US", "HU", "CH"));
         var manifest = FederationManifest.Load(Path.Combine(TestPaths.HeartSample, "federation.json"));
-        await FederationEnrolment.EnrolAsync(_federation.Grains, manifest, ["HU/budapest", "CH/zurich"]);
-        _participants = [_federation.Grains.GetGrain<IParticipantGrain>("HU/budapest"), _federation.Grains.GetGrain<IParticipantGrain>("CH/zurich")];
+        var profiles = await FederationEnrolment.EnrolAsync(_federation.Grains, manifest, Honest);
+        // The colluder is a party like any other: its key is in the federation's records, and only it (the test) holds the private half.
+        var directory = _federation.Grains.GetGrain<IFederationDirectoryGrain>(0);
+        await directory.AddParticipant(new ParticipantProfile(Colluder, "US", "colluder", "Colluder", _colluderKey.PublicKey));
+        _keys = profiles.ToDictionary(p => p.Id, p => p.SigningPublicKey);
+        _keys[Colluder] = _colluderKey.PublicKey;
     }
 
     public async Task DisposeAsync()
@@ -37,201 +45,329 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private sealed record PlayedRound(string JobId, int Round, byte[] RoundKey, RevealedUpdate[] Updates, ISealedAggregate Sum, byte[] Input)
-    {
-        public IReadOnlyList<SignedPayload> Commitments => Updates.Select(r => r.Commitment).ToList();
-    }
+    private IParticipantGrain Grain(string id) => _federation.Grains.GetGrain<IParticipantGrain>(id);
 
-    /// <summary>Key shares, local training and the reveal, as the job grain does them; the test then plays the aggregator.</summary>
-    private async Task<PlayedRound> PlayRoundAsync(string jobId)
+    /// <summary>Every honest grain (and the colluder, if in) accepts <paramref name="jobId"/> over the given parties.</summary>
+    private async Task<List<IRoundMember>> AcceptAsync(string jobId, IReadOnlyList<string> parties, ColluderMember? colluder = null)
     {
-        var (roundKey, _, digests) = await CommitAsync(jobId);
-        var updates = await Task.WhenAll(_participants.Select(p => p.Reveal(new RevealRequest(jobId, 1, Protection, digests))));
-        var sum = _scheme.NewAggregate(roundKey);
-        foreach (var u in updates)
-            Assert.Equal(u.Commitment.Payload, sum.Add(u.Commitment.ParticipantId, u.SealedUpdate));
-        return new PlayedRound(jobId, 1, roundKey, updates, sum, sum.DecryptionInput());
-    }
-
-    /// <summary>Round 1 of <paramref name="jobId"/> up to the commitments: the round key, its shares and every participant's signed digest.</summary>
-    private async Task<(byte[] RoundKey, SignedPayload[] KeyShares, SignedPayload[] Digests)> CommitAsync(string jobId)
-    {
-        var (roundKey, keyShares) = await KeyAsync(jobId, _participants);
-        var reports = await Task.WhenAll(_participants.Select((p, i) => TrainAsync(p, i, jobId, keyShares)));
-        Assert.All(reports, r => Assert.Empty(r.SealedUpdate)); // nothing but a commitment before everyone has committed
-        return (roundKey, keyShares, reports.Select(r => r.Commitment).ToArray());
-    }
-
-    /// <summary>Round 1's key as the job grain makes it: every participant commits to its share, then reveals it.</summary>
-    private async Task<(byte[] RoundKey, SignedPayload[] Shares)> KeyAsync(string jobId, IParticipantGrain[] participants)
-    {
-        var digests = await Task.WhenAll(participants.Select(p => p.CommitRoundKeyShare(new RoundKeyRequest(jobId, 1, Protection, new byte[32]))));
-        var shares = await Task.WhenAll(participants.Select(p => p.RevealRoundKeyShare(new RoundKeyRevealRequest(jobId, 1, Protection, digests))));
-        return (_scheme.CombineKeyShares(shares.Select(k => k.Payload).ToList()), shares);
-    }
-
-    private async Task<LocalTrainingReport> TrainAsync(IParticipantGrain participant, int index, string jobId, IReadOnlyList<SignedPayload> keyShares)
-    {
-        var split = new DataSplit("heart", 2.0 / 3.0, 42);
-        var moments = await Task.WhenAll(_participants.Select(p => p.ComputeFeatureMoments(split)));
-        var scaling = FeatureScaling.FromMoments(FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares))));
-        var model = ModelSpec.Logistic(15, 2);
-        return await participant.Train(new RoundAssignment(
-            jobId, 1, 0, ModelFactory.InitialParameters(model, 1), model.ToJson(),
-            new LocalTrainingSettings(1, 8, "sgd", 0.05, 0, 0, 0), split,
-            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), index, moments.Sum(m => m.Count), Protection, keyShares));
-    }
-
-    private static async Task<SignedPayload> DecryptAsync(IParticipantGrain participant, PlayedRound round, byte[] shown, IReadOnlyList<SignedPayload> commitments) =>
-        (await participant.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, shown, commitments))).Share;
-
-    [Fact]
-    public async Task An_honest_sum_opens_and_each_key_decrypts_only_once()
-    {
-        var round = await PlayRoundAsync("guard-honest");
-        var shares = new List<byte[]>();
-        foreach (var p in _participants)
+        var members = new List<IRoundMember>();
+        foreach (var id in parties)
         {
-            // Asked for it, a participant also makes its key share for the next round, and commits to it, in the same call.
-            var reply = await p.CreateDecryptionShare(new DecryptionRequest(round.JobId, round.Round, Protection, round.Input, round.Commitments, new byte[32]));
-            Assert.Equal(round.Round + 1, reply.NextRoundKeyDigest!.Round);
-            shares.Add(reply.Share.Payload);
+            if (id == Colluder)
+            {
+                colluder!.Accept(new RoundTerms(jobId, Colluder, parties, 3, _keys, new ProtectionTerms("ckks", 4)));
+                members.Add(colluder);
+                continue;
+            }
+            await Grain(id).AcceptJob(new JobInvitation(jobId, parties, 3, Ckks, "heart"));
+            members.Add(new GrainMember(Grain(id), id));
         }
-        var opened = round.Sum.Open(shares);
-        Assert.Equal(1.0, opened.TotalWeight, 5); // each weight is its train rows over all train rows (174 + 31)
+        return members;
+    }
 
-        var again = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(_participants[0], round, round.Input, round.Commitments));
-        Assert.Equal("round.no-key-share", again.Code);
+    private async Task<RoundDriver> SealedRoundAsync(string jobId, IReadOnlyList<string>? parties = null, ColluderMember? colluder = null, int round = 1)
+    {
+        parties ??= Honest;
+        var driver = new RoundDriver(jobId, round, await AcceptAsync(jobId, parties, colluder), _keys);
+        await driver.KeyAsync();
+        await driver.TrainAsync(Honest.Where(parties.Contains).Select(Grain));
+        return driver;
     }
 
     [Fact]
-    public async Task One_participants_update_shown_as_the_sum_is_not_decrypted()
+    public async Task An_honest_round_opens_and_each_key_decrypts_only_once()
     {
-        var round = await PlayRoundAsync("guard-substitution");
-        var budapestsOwn = CiphertextMasks.Of(EncryptedVector.FromBytes(round.Updates[0].SealedUpdate, CkksParameters.Default)).ToBytes();
-        var zurich = _participants[1];
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(zurich, round, budapestsOwn, round.Commitments));
-        Assert.Equal("round.aggregate-refused", refused.Code);
-        Assert.Contains("not the sum", refused.Message);
+        var driver = await SealedRoundAsync("guard-honest");
+        var fingerprints = await driver.FingerprintsAsync(driver.AggregateCheck());
+        foreach (var m in driver.Members)
+            driver.Aggregator.AcceptShare(ColluderMember.Core((await m.Decrypt(driver.Decryption(fingerprints))).Share));
+        Assert.Equal(1.0, driver.Aggregator.Open().TotalWeight, 5); // each weight is its train rows over all train rows
 
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(Honest[0]).Decrypt(driver.Decryption(fingerprints)));
+        Assert.Contains("already gave its decryption share this round", again.Message);
+    }
+
+    [Fact]
+    public async Task The_aggregator_alone_cannot_pass_off_one_participants_update_or_a_constant_as_the_sum()
+    {
+        var driver = await SealedRoundAsync("guard-substitution");
+        var honest = driver.AggregateCheck();
+        var budapests = CiphertextMasks.Of(EncryptedVector.FromBytes(driver.Reports["HU/budapest"].SealedUpdate, CkksParameters.Default)).ToBytes();
+        foreach (var forged in new[] { budapests, ConstantMasks(honest.AggregateMasks) })
+        {
+            var fingerprints = await driver.FingerprintsAsync(honest with { AggregateMasks = forged });
+            foreach (var id in Honest)
+            {
+                var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Decrypt(driver.Decryption(fingerprints)));
+                Assert.Equal(RoundRefusal.AggregateRefused, refused.Code);
+                Assert.Contains("not the sum of the members' updates", refused.Message);
+            }
+        }
         // A refusal spends nothing: the honest sum is still decrypted afterwards.
-        await DecryptAsync(zurich, round, round.Input, round.Commitments);
+        var good = await driver.FingerprintsAsync(honest);
+        Assert.NotEmpty((await Grain(Honest[1]).Decrypt(driver.Decryption(good))).Share.Payload);
     }
 
     [Fact]
-    public async Task A_participant_whose_update_is_left_out_or_whose_peers_are_forged_refuses()
+    public async Task The_aggregator_alone_cannot_hand_out_a_round_key_whose_secret_it_knows()
     {
-        var round = await PlayRoundAsync("guard-commitments");
-        var withoutZurich = round.Commitments.Take(1).ToList();
-        var leftOut = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(_participants[1], round, round.Input, withoutZurich));
-        Assert.Contains("own update is not among", leftOut.Message);
+        var members = await AcceptAsync("guard-key", Honest);
+        var driver = new RoundDriver("guard-key", 1, members, _keys);
+        foreach (var m in driver.Members)
+            driver.Aggregator.AcceptCommitment(ColluderMember.Core(await m.Commit(new RoundKeyRequest("guard-key", 1, Honest))));
+        var reveal = new RoundKeyRevealRequest("guard-key", 1, driver.Aggregator.RevealRequest().Commitments.Select(ColluderMember.Contract).ToList());
+        foreach (var m in driver.Members)
+        {
+            var r = await m.Reveal(reveal);
+            driver.Aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
+        }
+        var honest = driver.Aggregator.KeyCheckRequest();
+        var crs = CollectivePublicKey.FromBytes(honest.RoundKey, CkksParameters.Default).CrsSeed.ToArray();
+        var own = CollectivePublicKey.Combine(Enumerable.Range(0, 3).Select(_ => SecretKeyShare.Generate(CkksParameters.Default, crs).PublicKeyShare)).ToBytes();
+        int pLength = own.Length - (FedCore.Crypto.Wire.WireFormat.HeaderLength + 32 + 4 + 3 * 16);
+        var forged = new RoundKeyCheckRequest("guard-key", 1, [.. honest.RoundKey[..^pLength], .. own[^pLength..]], honest.Statements.Select(ColluderMember.Contract).ToList());
+        var fingerprints = new List<SignedPayload>();
+        foreach (var m in driver.Members)
+            fingerprints.Add(await m.CheckKey(forged));
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(
+            driver.Assignment(0, new DataSplit("heart", 2.0 / 3.0, 42), AnyScaling, fingerprints)));
+        Assert.Contains("refuses to seal its update", refused.Message);
+        Assert.Contains("not the sum of the members' key shares", refused.Message);
+    }
 
-        var forged = round.Commitments.ToList();
-        var payload = (byte[])forged[0].Payload.Clone();
-        payload[0] ^= 1;
-        forged[0] = forged[0] with { Payload = payload };
-        var bad = await Assert.ThrowsAsync<FederationOperationException>(() => DecryptAsync(_participants[1], round, round.Input, forged));
-        Assert.Contains("does not verify", bad.Message);
-
-        var twice = round.Commitments.Append(round.Commitments[1]).ToList();
-        Assert.Contains("duplicate", (await Assert.ThrowsAsync<FederationOperationException>(() =>
-            DecryptAsync(_participants[1], round, round.Input, twice))).Message);
+    [Theory]
+    [InlineData(new[] { "HU/budapest" }, "at least 3")]                        // the victim alone
+    [InlineData(new[] { "CH/zurich", "HU/budapest" }, "at least 3")]           // the victim and one other
+    [InlineData(new[] { "CH/zurich", "HU/budapest", "US/sybil" }, "not a party of the job")]
+    public async Task A_participant_takes_part_only_in_rounds_of_its_job_s_parties_at_the_pinned_minimum(string[] round, string reason)
+    {
+        await AcceptAsync("guard-sets", Honest);
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CommitRoundKey(new RoundKeyRequest("guard-sets", 1, round)));
+        Assert.Contains(reason, refused.Message);
+        // Nor does it accept a job of fewer than three parties in the first place.
+        var small = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(new JobInvitation("guard-small", ["CH/zurich", "HU/budapest"], 3, Ckks, "heart")));
+        Assert.Equal("job.refused", small.Code);
     }
 
     [Fact]
-    public async Task Updates_are_revealed_once_against_one_set_of_digests_and_decrypted_only_for_those_commitments()
+    public async Task A_job_it_never_accepted_gets_nothing_and_the_terms_it_pinned_cannot_change()
     {
-        var (_, keyShares, digests) = await CommitAsync("guard-reveal");
-        var budapest = _participants[0];
-        var zurich = _participants[1];
-        Assert.Contains("own commitment is not among", (await Assert.ThrowsAsync<FederationOperationException>(() =>
-            zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, digests.Take(1).ToList())))).Message);
-        var zurichs = await zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, digests));
-        Assert.Equal(zurichs.SealedUpdate, (await zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, digests))).SealedUpdate); // a retry
-
-        // Budapest trains again (a new update and commitment) and reveals against the new digests...
-        var second = (await TrainAsync(budapest, 0, "guard-reveal", keyShares)).Commitment;
-        Assert.Contains("other commitment digests", (await Assert.ThrowsAsync<FederationOperationException>(() =>
-            zurich.Reveal(new RevealRequest("guard-reveal", 1, Protection, [second, digests[1]])))).Message);
-        var budapests = await budapest.Reveal(new RevealRequest("guard-reveal", 1, Protection, [second, digests[1]]));
-        // ...but Zurich revealed its update against Budapest's first commitment, and holds to it.
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => zurich.CreateDecryptionShare(new DecryptionRequest(
-            "guard-reveal", 1, Protection, [], [budapests.Commitment, zurichs.Commitment])));
-        Assert.Contains("not the ones whose digests it saw", refused.Message);
+        var unknown = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CommitRoundKey(new RoundKeyRequest("guard-never", 1, Honest)));
+        Assert.Contains("has not accepted job guard-never", unknown.Message);
+        await AcceptAsync("guard-pinned", Honest);
+        var changed = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(new JobInvitation("guard-pinned", Honest, 3, new ProtectionSettings("ckks", 64), "heart")));
+        Assert.Contains("other terms (the protection differ)", changed.Message);
     }
 
     [Fact]
-    public async Task A_participant_seals_only_under_a_key_of_the_shares_committed_to_before_its_own_was_revealed()
+    public async Task No_downgrade_to_the_clear_on_a_silo_that_does_not_allow_simulation_or_in_a_job_pinned_to_ckks()
     {
-        const string job = "guard-key";
-        var (budapest, zurich) = (_participants[0], _participants[1]);
-        var digests = await Task.WhenAll(_participants.Select(p => p.CommitRoundKeyShare(new RoundKeyRequest(job, 1, Protection, new byte[32]))));
-        Assert.Contains("own key-share digest is not among", (await Assert.ThrowsAsync<FederationOperationException>(() =>
-            budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests.Skip(1).ToList())))).Message);
-        var shares = await Task.WhenAll(_participants.Select(p => p.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests))));
-
-        // A key without Budapest's share: whoever holds the other secrets could decrypt its update alone.
-        var withoutOwn = await Assert.ThrowsAsync<FederationOperationException>(() => TrainAsync(budapest, 0, job, shares.Skip(1).ToList()));
-        Assert.Contains("refuses to seal its update", withoutOwn.Message);
-        Assert.Contains("not the ones whose digests it saw", withoutOwn.Message);
-
-        // A rogue key: Zurich (colluding with the aggregator) makes a new share after Budapest's is out, say to cancel it.
-        // It is signed and well formed, but Budapest never saw its digest before it revealed its own share.
-        var rogueDigest = await zurich.CommitRoundKeyShare(new RoundKeyRequest(job, 1, Protection, new byte[32]));
-        var rogueShare = await zurich.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, [digests[0], rogueDigest]));
-        var rogue = await Assert.ThrowsAsync<FederationOperationException>(() => TrainAsync(budapest, 0, job, [shares[0], rogueShare]));
-        Assert.Contains("not the ones whose digests it saw", rogue.Message);
-        // Nor is Budapest's share revealed again against the new digests (a retry against the same ones is answered).
-        Assert.Contains("already revealed its key share against other digests", (await Assert.ThrowsAsync<FederationOperationException>(() =>
-            budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, [digests[0], rogueDigest])))).Message);
-        Assert.Equal(shares[0].Payload, (await budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests))).Payload);
-
-        // The shares it committed to: it seals.
-        Assert.Equal(job, (await TrainAsync(budapest, 0, job, shares)).Commitment.JobId);
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(
+            new JobInvitation("guard-downgrade", Honest, 3, new ProtectionSettings("plaintext-simulation", 4), "heart")));
+        Assert.Contains("does not allow the plaintext simulation", refused.Message);
+        // Pinned to ckks, a training request without the round key's fingerprints (what the simulation sends) is refused.
+        var driver = new RoundDriver("guard-ckks", 1, await AcceptAsync("guard-ckks", Honest), _keys);
+        var noKey = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(0, new DataSplit("heart", 2.0 / 3.0, 42), AnyScaling, [])));
+        Assert.Contains("refuses to seal its update", noKey.Message);
     }
 
     [Fact]
-    public async Task A_restart_does_not_let_a_key_share_be_revealed_again_against_other_digests()
+    public async Task A_peer_key_swapped_in_the_directory_after_the_job_was_accepted_signs_nothing_it_accepts()
     {
-        const string job = "guard-key-restart";
-        var (budapest, zurich) = (_participants[0], _participants[1]);
-        var digests = await Task.WhenAll(_participants.Select(p => p.CommitRoundKeyShare(new RoundKeyRequest(job, 1, Protection, new byte[32]))));
-        var shares = await Task.WhenAll(_participants.Select(p => p.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests))));
+        await AcceptAsync("guard-swap", Honest);
+        var impostor = ParticipantSigningKey.Generate();
+        await _federation.Grains.GetGrain<IFederationDirectoryGrain>(0).AddParticipant(new ParticipantProfile("CH/zurich", "CH", "zurich", "Zurich", impostor.PublicKey));
+        var commitments = new List<SignedPayload>();
+        foreach (var id in Honest.Where(i => i != "CH/zurich"))
+            commitments.Add(await Grain(id).CommitRoundKey(new RoundKeyRequest("guard-swap", 1, Honest)));
+        var payload = System.Security.Cryptography.SHA256.HashData([1]);
+        commitments.Add(new SignedPayload("CH/zurich", "guard-swap", 1, "ckks", payload,
+            impostor.Sign(SignedStatement.For(RoundPurpose.KeyCommitment, "guard-swap", 1, "CH/zurich", "ckks", payload).ToBytes())));
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").RevealRoundKey(new RoundKeyRevealRequest("guard-swap", 1, commitments)));
+        Assert.Contains("does not verify", refused.Message);
+    }
 
-        // The aggregator forces Budapest to restart, then shows it a rogue digest chosen with its share in view.
+    [Fact]
+    public async Task Seals_and_key_reveals_happen_once_per_round_also_across_a_restart()
+    {
+        var driver = await SealedRoundAsync("guard-once");
+        var budapest = Grain("HU/budapest");
         await budapest.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
-        var rogueDigest = await zurich.CommitRoundKeyShare(new RoundKeyRequest(job, 1, Protection, new byte[32]));
-        Assert.Contains("already revealed its key share against other digests", (await Assert.ThrowsAsync<FederationOperationException>(() =>
-            budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, [digests[0], rogueDigest])))).Message);
-
-        // What it stored survives the restart: the same digests are answered again, and it seals under their shares.
-        Assert.Equal(shares[0].Payload, (await budapest.RevealRoundKeyShare(new RoundKeyRevealRequest(job, 1, Protection, digests))).Payload);
-        Assert.Equal(job, (await TrainAsync(budapest, 0, job, shares)).Commitment.JobId);
+        var fingerprints = driver.Aggregator.SealRequest().KeyFingerprints.Select(ColluderMember.Contract).ToList();
+        var twice = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.Train(driver.Assignment(0, new DataSplit("heart", 2.0 / 3.0, 42),
+            AnyScaling, fingerprints)));
+        Assert.Contains("already sealed its update this round", twice.Message);
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CommitRoundKey(new RoundKeyRequest("guard-once", 1, Honest)));
+        Assert.Contains("not above round 1", again.Message);
+        // What the restart lost (its sealed update) makes it ask for a new round rather than go on.
+        var lost = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CheckAggregate(driver.AggregateCheck()));
+        Assert.Equal(RoundRefusal.Restarted, lost.Code);
     }
 
     [Fact]
-    public async Task A_participant_that_lost_its_round_memory_asks_for_the_round_again()
+    public async Task A_restart_does_not_let_a_key_share_be_revealed_again_against_other_commitments()
     {
-        var (_, _, digests) = await CommitAsync("guard-restart");
-        var zurich = _participants[1];
-        await zurich.AsReference<IGrainManagementExtension>().DeactivateOnIdle(); // as if its silo had restarted
-        var error = await Assert.ThrowsAsync<FederationOperationException>(() => zurich.Reveal(new RevealRequest("guard-restart", 1, Protection, digests)));
-        Assert.Equal("round.participant-restarted", error.Code); // which the job takes as "redo the round with a fresh key"
-        Assert.Contains("refuses to reveal its update", error.Message);
+        await AcceptAsync("guard-reveal", Honest);
+        var commitments = new List<SignedPayload>();
+        foreach (var id in Honest)
+            commitments.Add(await Grain(id).CommitRoundKey(new RoundKeyRequest("guard-reveal", 1, Honest)));
+        var budapest = Grain("HU/budapest");
+        var first = await budapest.RevealRoundKey(new RoundKeyRevealRequest("guard-reveal", 1, commitments));
+        await budapest.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        var zurich = Grain("CH/zurich");
+        // Zurich (colluding, say) makes another commitment after Budapest's statement is out; it is stored, signed, valid.
+        var rogue = await zurich.CommitRoundKey(new RoundKeyRequest("guard-reveal", 2, Honest));
+        var other = commitments.Select(c => c.ParticipantId == "CH/zurich" ? c with { Payload = rogue.Payload, Signature = rogue.Signature, Round = 1 } : c).ToList();
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.RevealRoundKey(new RoundKeyRevealRequest("guard-reveal", 1, other)));
+        Assert.True(refused.Message.Contains("already revealed its key share against other commitments") || refused.Message.Contains("does not verify"), refused.Message);
+        var tampered = commitments.Select(c => c.ParticipantId == "CH/zurich" ? c with { Payload = System.Security.Cryptography.SHA256.HashData(c.Payload) } : c).ToList();
+        Assert.Contains("does not verify", (await Assert.ThrowsAsync<FederationOperationException>(() => budapest.RevealRoundKey(new RoundKeyRevealRequest("guard-reveal", 1, tampered)))).Message);
+        // The same commitments are answered again after the restart, with the same statement.
+        Assert.Equal(first.Statement.Payload, (await budapest.RevealRoundKey(new RoundKeyRevealRequest("guard-reveal", 1, commitments))).Statement.Payload);
     }
 
     [Fact]
-    public async Task A_learning_failure_reaches_the_caller_as_a_clear_error()
+    public async Task A_colluder_with_a_ciphertext_of_chosen_structure_learns_the_honest_sum_but_no_single_honest_update()
     {
-        var split = new DataSplit("heart", 2.0 / 3.0, 42);
-        var moments = await _participants[0].ComputeFeatureMoments(split);
-        var model = ModelSpec.Logistic(15, 2);
-        var (_, keyShares) = await KeyAsync("guard-diverge", [_participants[0]]);
-        var error = await Assert.ThrowsAsync<FederationOperationException>(() => _participants[0].Train(new RoundAssignment(
-            "guard-diverge", 1, 0, ModelFactory.InitialParameters(model, 1).Select(_ => float.MaxValue).ToArray(), model.ToJson(),
-            new LocalTrainingSettings(3, 8, "sgd", 10, 0, 0, 0), split,
-            new FeatureScalingMessage(moments.FeatureNames, moments.Sum.Select(x => x / moments.Count).ToArray(), moments.Sum.Select(_ => 1.0).ToArray()),
-            1, moments.Count, Protection, keyShares)));
-        Assert.Equal("fedcore.TrainingDivergedException", error.Code);
+        // The colluder plays the key steps honestly, then sends c1 = t ≈ q0/7 (the constant polynomial) and c0 = its own
+        // masks, and fingerprints it honestly: every grain's check passes, and the opened sum carries t·s, from which the
+        // aggregator reads the round's secret s. With s it decrypts each honest ciphertext alone: a one-time pad.
+        string[] parties = ["CH/zurich", "HU/budapest", Colluder];
+        var colluder = new ColluderMember(Colluder, _colluderKey);
+        var q0 = CkksParameters.Default.Context.WireModulus;
+        ulong t = q0.Value / 7;
+        ulong[]? colludersMasks = null;
+        colluder.CraftUpdate = assignment =>
+        {
+            colludersMasks = ColludersMasks(colluder, assignment);
+            var key = CollectivePublicKey.FromBytes(_lastKey!, CkksParameters.Default);
+            var crafted = CraftCiphertext(key, assignment.GlobalParameters.Length + 1, (_, j) => colludersMasks[j], (_, j) => j == 0 ? t : 0);
+            return new FedCore.Rounds.Sealed(crafted, ColluderMember.Core(colluder.Sign(RoundPurpose.Update, assignment.JobId, assignment.Round, System.Security.Cryptography.SHA256.HashData(crafted))));
+        };
+        var driver = new RoundDriver("guard-collusion", 1, await AcceptAsync("guard-collusion", parties, colluder), _keys);
+        await driver.KeyAsync();
+        _lastKey = driver.Aggregator.RoundKey.ToBytes();
+        _lastStatements = driver.Aggregator.KeyCheckRequest().Statements.ToDictionary(s => s.ParticipantId, s => s.Payload);
+        await driver.TrainAsync([Grain("CH/zurich"), Grain("HU/budapest")]);
+        var check = driver.AggregateCheck();
+        var fingerprints = await driver.FingerprintsAsync(check);
+        var colludersShare = SecretKeyShare.FromBytes(colluder.Round!.Record!.Secret!, CkksParameters.Default)
+            .CreateDecryptionShare(driver.Aggregator.RoundKey, CiphertextMasks.FromBytes(check.AggregateMasks, CkksParameters.Default));
+        var shares = new List<DecryptionShare> { colludersShare };
+        foreach (var id in new[] { "CH/zurich", "HU/budapest" })
+            shares.Add(DecryptionShare.FromBytes((await Grain(id).Decrypt(driver.Decryption(fingerprints))).Share.Payload, CkksParameters.Default));
+
+        // The round's secret, coefficient by coefficient, off the opened sum.
+        var sealedUpdates = driver.Members.Select(m => driver.Reports[m.Id].SealedUpdate).ToList();
+        var raw = RawSum(sealedUpdates, shares);
+        var secret = raw.Select(c => (long)Math.Round((double)q0.ToCentered(c) / t)).ToArray();
+        Assert.All(secret, s => Assert.InRange(s, -3, 3)); // the sum of three ternary secrets: it reads as one
+
+        // The honest sum decrypts (the colluder's masks are the negation of theirs): its weight slot is their weights' sum...
+        var honest = new[] { "CH/zurich", "HU/budapest" }.Select(id => EncryptedVector.FromBytes(driver.Reports[id].SealedUpdate, CkksParameters.Default)).ToList();
+        var sum = DecryptWithSecret(EncryptedVector.Sum(honest), secret, colludersMasks!.Select(q0.Negate).ToArray());
+        double honestWeight = new[] { "CH/zurich", "HU/budapest" }.Sum(id => driver.Reports[id].TrainSamples) / driver.WeightNormaliser;
+        Assert.Equal(honestWeight, sum[^1], 6);
+        Assert.All(sum, v => Assert.InRange(v, -4 * honestWeight - 1e-3, 4 * honestWeight + 1e-3));
+        // ...but each honest update alone decrypts to garbage far outside any update's bound, its weight slot included.
+        foreach (var (vector, id) in honest.Zip(new[] { "CH/zurich", "HU/budapest" }))
+        {
+            var alone = DecryptWithSecret(vector, secret);
+            Assert.True(alone.Max(Math.Abs) > 100, $"{id}'s update alone decrypts within ±{alone.Max(Math.Abs)}");
+            Assert.NotEqual(driver.Reports[id].TrainSamples / driver.WeightNormaliser, alone[^1], 3);
+        }
+    }
+
+    private static readonly FedCore.Data.FeatureScaling AnyScaling = new(new string[15].Select((_, i) => $"f{i}").ToArray(), new double[15], Enumerable.Repeat(1.0, 15).ToArray());
+
+    private byte[]? _lastKey;
+    private Dictionary<string, byte[]>? _lastStatements;
+
+    /// <summary>The colluder's pairwise masks for the round: it knows its masking key and its neighbours' public keys.</summary>
+    private ulong[] ColludersMasks(ColluderMember colluder, RoundAssignment assignment)
+    {
+        var members = assignment.Participants;
+        var setDigest = FedCore.Rounds.RoundChallenges.SetDigest(assignment.JobId, assignment.Round, members);
+        var key = CollectivePublicKey.FromBytes(_lastKey!, CkksParameters.Default);
+        var context = FedCore.Rounds.RoundChallenges.MaskingContext(setDigest, key.KeyId.ToArray(), FedCore.Rounds.RoundChallenges.StatementsDigest(members, _lastStatements!));
+        using var own = MaskingKeyPair.Import(colluder.Round!.Record!.MaskingKey!);
+        using var masks = PairwiseMasks.Derive(CkksParameters.Default, own, colluder.Id,
+            _lastStatements!.Where(s => s.Key != colluder.Id).Select(s => (s.Key, s.Value[64..])).ToList(), context);
+        var polynomial = new ulong[CkksParameters.Default.RingDimension];
+        masks.AddTo(polynomial);
+        return polynomial;
+    }
+
+    private static byte[] ConstantMasks(byte[] masks)
+    {
+        var parameters = CkksParameters.Default;
+        var bytes = (byte[])masks.Clone();
+        int start = FedCore.Crypto.Wire.WireFormat.HeaderLength + 36;
+        Array.Clear(bytes, start, bytes.Length - start);
+        var constant = new ulong[parameters.RingDimension];
+        constant[0] = parameters.WireModulus / 7;
+        var packed = new byte[FedCore.Crypto.Wire.BitPacking.PackedLength(constant.Length, parameters.WireModulusBits)];
+        FedCore.Crypto.Wire.BitPacking.Pack(constant, parameters.WireModulusBits, packed);
+        packed.CopyTo(bytes, start);
+        return bytes;
+    }
+
+    private static byte[] CraftCiphertext(CollectivePublicKey key, int length, Func<int, int, ulong> c0, Func<int, int, ulong> c1)
+    {
+        var parameters = CkksParameters.Default;
+        int n = parameters.RingDimension;
+        var writer = EncryptedVector.NewWriter(parameters, key.KeyId.Span, length, parameters.ScaleForBound(4));
+        var polynomial = new ulong[n];
+        for (int chunk = 0; chunk < (length + n - 1) / n; chunk++)
+        {
+            for (int j = 0; j < n; j++)
+                polynomial[j] = c0(chunk, j);
+            RoundedPolynomial.Write(writer, parameters, polynomial);
+            for (int j = 0; j < n; j++)
+                polynomial[j] = c1(chunk, j);
+            writer.WritePacked(polynomial, parameters.WireModulusBits);
+        }
+        return writer.ToArray();
+    }
+
+    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares)
+    {
+        var q0 = CkksParameters.Default.Context.WireModulus;
+        int n = CkksParameters.Default.RingDimension;
+        var sum = new ulong[n];
+        var addend = new ulong[n];
+        foreach (var bytes in sealedUpdates)
+        {
+            EncryptedVector.FromBytes(bytes, CkksParameters.Default).ReadC0(0, addend);
+            RnsRing.AddInPlace(q0, sum, addend);
+        }
+        foreach (var share in shares)
+        {
+            share.ReadChunk(0, addend);
+            RnsRing.AddInPlace(q0, sum, addend);
+        }
+        return sum;
+    }
+
+    private static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ulong[]? subtract = null)
+    {
+        var context = CkksParameters.Default.Context;
+        var q0 = context.WireModulus;
+        int n = CkksParameters.Default.RingDimension;
+        var s = secret.Select(q0.FromSigned).ToArray();
+        context.WireTransform.Forward(s);
+        var c1 = new ulong[n];
+        var plain = new ulong[n];
+        vector.ReadC1(0, c1);
+        context.WireTransform.Forward(c1);
+        for (int j = 0; j < n; j++)
+            c1[j] = q0.Multiply(c1[j], s[j]);
+        context.WireTransform.Inverse(c1);
+        vector.ReadC0(0, plain);
+        for (int j = 0; j < n; j++)
+            plain[j] = q0.Subtract(q0.Add(plain[j], c1[j]), subtract?[j] ?? 0);
+        var values = new double[vector.Length];
+        context.Encoder.Decode(plain, q0, vector.Scale, values);
+        return values;
     }
 }

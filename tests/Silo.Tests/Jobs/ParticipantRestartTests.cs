@@ -22,25 +22,25 @@ public sealed class ParticipantRestartTests
     {
         using var dir = new TempDirectory("federation-restart");
         var job = JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json")) with { Rounds = 3 };
-        var revealRefusals = new ConcurrentQueue<string>();
+        var checkRefusals = new ConcurrentQueue<string>();
         int restarts = 0;
         var options = TestFederations.Options(dir.Path, "US", "HU", "CH") with
         {
-            // Right after the victim has trained and committed in round 2, its activation is deactivated: the job's
-            // next call, the reveal, reaches a fresh activation that knows nothing of the round.
+            // Right after the victim has trained and sealed in round 2, its activation is deactivated: the job's next
+            // call, the aggregate check, reaches a fresh activation that knows nothing of the round but that it sealed.
             ConfigureSilo = silo => silo.AddIncomingGrainCallFilter(async context =>
             {
                 try
                 {
                     await context.Invoke();
                 }
-                catch (FederationOperationException e) when (context.InterfaceMethod.Name == nameof(IParticipantGrain.Reveal))
+                catch (FedCore.Rounds.RoundRefusedException e) when (context.InterfaceMethod.Name == nameof(IParticipantGrain.CheckAggregate))
                 {
-                    revealRefusals.Enqueue($"{context.TargetId.Key}: {e.Code}");
+                    checkRefusals.Enqueue($"{context.TargetId.Key}: {e.Code}");
                     throw;
                 }
                 if (context.InterfaceMethod.Name == nameof(IParticipantGrain.Train) && context.TargetId.Key.ToString() == Victim
-                    && context.Request.GetArgument(0) is RoundAssignment { Round: RestartRound, JobId: "restarted" }
+                    && context.Request.GetArgument(0) is RoundAssignment { JobId: "restarted" } assignment && assignment.GlobalVersion == RestartRound - 1
                     && Interlocked.Exchange(ref restarts, 1) == 0)
                     context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: restart mid-round"));
             }),
@@ -52,11 +52,13 @@ public sealed class ParticipantRestartTests
         var undisturbed = await TestFederations.RunToCompletionAsync(federation, job, "undisturbed");
 
         Assert.Equal(1, restarts);
-        Assert.Equal([$"{Victim}: round.participant-restarted"], revealRefusals.ToArray());
+        Assert.Equal([$"{Victim}: round.participant-restarted"], checkRefusals.ToArray());
         // The redone round trains from the same model with the same seeds: only the encryption noise differs.
         var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("restarted", job.Rounds)).Get())!.Parameters;
         var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("undisturbed", job.Rounds)).Get())!.Parameters;
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-5);
         Assert.Equal(Math.Round(undisturbed.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(restarted.Rounds[^1].MeanLocalTestAccuracy, 3));
+        // The redone round ran under a new protocol round number: a participant seals once per protocol round.
+        Assert.True(restarted.Rounds[RestartRound - 1].ProtocolRound > undisturbed.Rounds[RestartRound - 1].ProtocolRound);
     }
 }

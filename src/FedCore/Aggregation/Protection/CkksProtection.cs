@@ -5,16 +5,16 @@ using FedCore.Crypto.Wire;
 namespace FedCore.Aggregation.Protection;
 
 /// <summary>
-/// Multiparty CKKS (FedCore.Crypto): every sealed update is encrypted under the round's collective public key,
-/// the aggregator adds ciphertexts only, and the sum opens only with a decryption share from every participant.
+/// Multiparty CKKS (FedCore.Crypto) as the round protocol uses it (FedCore/Rounds/README.md): a participant seals its
+/// weighted update under the round's collective key with its pairwise masks; the aggregator adds ciphertexts only, shows
+/// the participants the sum's masks, adds their decryption shares as they arrive and opens the sum.
 ///
-/// The weight travels inside the same ciphertext vector, as its last value: participant i encrypts
-/// (wᵢ·uᵢ, wᵢ). Inside rather than alongside because the weight is then bound to its update by the same
-/// ciphertext and signature, the sum of weights comes out of the same decryption as the weighted sum, and it
-/// costs one slot rather than a message. It would also keep an individual sample count from the aggregator, but
-/// the hosts of this platform do not rely on that: participants report their counts with their training metrics.
+/// The weight travels inside the same ciphertext vector, as its last value: participant i encrypts (wᵢ·uᵢ, wᵢ). Inside
+/// rather than alongside because the weight is then bound to its update by the same ciphertext and signature, and the
+/// sum of weights comes out of the same decryption as the weighted sum, for one slot rather than a message. (It does not
+/// keep sample counts from the aggregator: participants report them with their training metrics.)
 /// </summary>
-public sealed class CkksProtection : IUpdateProtection
+public sealed class CkksProtection
 {
     public const string SchemeName = "ckks";
 
@@ -30,35 +30,22 @@ public sealed class CkksProtection : IUpdateProtection
     public CkksParameters Parameters { get; }
 
     /// <summary>
-    /// Largest magnitude of any update value (and of the aggregate, since the weights sum to about one). It
-    /// fixes the CKKS scale; an update beyond it is refused, never clipped.
+    /// Largest magnitude of any update value (and of the aggregate, since the weights sum to about one). It fixes the CKKS
+    /// scale; an update beyond it is refused, never clipped.
     /// </summary>
     public double Bound { get; }
 
-    public string Scheme => SchemeName;
+    /// <summary>
+    /// The most update values (the weight not counted) one round of <paramref name="participants"/> can carry: what one key
+    /// may decrypt within the flooding budget (a participant refuses a share beyond it).
+    /// </summary>
+    public long MaxValuesPerRound(int participants) =>
+        NoiseFloodingBudget.MaxDecryptedCiphertexts(Parameters, participants) * Parameters.ValuesPerCiphertext - 1;
 
-    public bool ProtectsUpdates => true;
-
-    public RoundKeyShare CreateKeyShare(ReadOnlySpan<byte> roundSeed)
+    /// <summary>Encrypts weight·update and the weight under <paramref name="key"/>, masked with <paramref name="masks"/>.</summary>
+    public EncryptedVector Seal(ReadOnlySpan<float> update, double weight, CollectivePublicKey key, PairwiseMasks? masks)
     {
-        var share = SecretKeyShare.Generate(Parameters, roundSeed);
-        return new RoundKeyShare(share.ToBytes(), share.PublicKeyShare.ToBytes());
-    }
-
-    public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares, byte[]? ownSecret = null)
-    {
-        var key = Read(() => CollectivePublicKey.Combine(publicShares.Select(s => PublicKeyShare.FromBytes(s, Parameters))), "public-key share");
-        if (ownSecret is not null)
-        {
-            var own = Read(() => SecretKeyShare.FromBytes(ownSecret, Parameters), "secret key share");
-            if (!key.ShareIds.Contains(own.ShareId) || !key.CrsSeed.SequenceEqual(own.CrsSeed))
-                throw new SealedUpdateFormatException($"{SchemeName}: the round key is not made with this participant's own key share ({own.ShareId}), so others could decrypt under it alone.");
-        }
-        return key.ToBytes();
-    }
-
-    public SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
-    {
+        ArgumentNullException.ThrowIfNull(key);
         if (!(weight > 0) || weight > Bound)
             throw new UpdateOutOfBoundsException($"An update's weight must lie in (0, {Bound}], not {weight}.");
         for (int i = 0; i < update.Length; i++)
@@ -67,56 +54,40 @@ public sealed class CkksProtection : IUpdateProtection
                 throw new UpdateOutOfBoundsException(
                     $"Update value {update[i]} at index {i} is beyond the job's bound ±{Bound}; raise the bound (it sets the encryption scale) or train with a smaller step.", i);
         }
-        var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
-        var vector = EncryptedVector.EncryptWeighted(key, update, weight, Bound);
-        return new SealedUpdate(vector.WireBuffer, Commitment(vector));
+        return EncryptedVector.EncryptWeighted(key, update, weight, Bound, masks);
     }
 
     /// <summary>
-    /// What an update's author signs: SHA-256 of the sealed bytes (so the aggregator can show it added exactly those)
-    /// and the sketch of its masks (so every participant can check the masks it is asked to decrypt are the sum).
+    /// A participant's decryption share of <paramref name="masks"/>, refused (<see cref="AggregateRefusedException"/>) when
+    /// decrypting that many ciphertexts of a sum of <paramref name="participants"/> under one key would spend more than
+    /// the flooding budget (NoiseFlooding.md). Whether the masks are the sum is the protocol's check, made before.
     /// </summary>
-    private static byte[] Commitment(EncryptedVector vector) => [.. vector.Sha256(), .. CiphertextSketch.Of(vector).ToBytes()];
-
-    private CiphertextSketch SketchOf(byte[] commitment, string what)
+    public DecryptionShare DecryptionShare(SecretKeyShare secret, CollectivePublicKey key, CiphertextMasks masks, int participants)
     {
-        if (commitment.Length != Sha256Length + CiphertextSketch.WireLength(Parameters))
-            throw new SealedUpdateFormatException($"{SchemeName}: {what} has {commitment.Length} bytes, not the {Sha256Length + CiphertextSketch.WireLength(Parameters)} of a commitment.");
-        return Read(() => CiphertextSketch.FromBytes(commitment.AsSpan(Sha256Length), Parameters), what);
-    }
-
-    private const int Sha256Length = 32;
-
-    public long MaxValuesPerRound(int participants) =>
-        NoiseFloodingBudget.MaxDecryptedCiphertexts(Parameters, participants) * Parameters.ValuesPerCiphertext - 1;
-
-    public ISealedAggregate NewAggregate(byte[] roundKey) => new Sum(this, Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key"));
-
-    public byte[] DecryptionShare(byte[] decryptionInput, byte[] roundKey, byte[] secret, IReadOnlyList<byte[]> commitments)
-    {
-        var share = Read(() => SecretKeyShare.FromBytes(secret, Parameters), "secret key share");
-        var key = Read(() => CollectivePublicKey.FromBytes(roundKey, Parameters), "round key");
-        var masks = Read(() => CiphertextMasks.Adopt(decryptionInput, Parameters), "aggregate masks");
-        if (commitments.Count == 0)
-            throw new AggregateRefusedException($"{SchemeName}: no committed updates, so nothing ties the aggregate to them.");
-        // Every decrypted ciphertext leaks a little about the secret through the flooded share (NoiseFlooding.md).
-        long budget = NoiseFloodingBudget.MaxDecryptedCiphertexts(Parameters, commitments.Count);
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentNullException.ThrowIfNull(masks);
+        long budget = NoiseFloodingBudget.MaxDecryptedCiphertexts(Parameters, participants);
         if (masks.ChunkCount > budget)
             throw new AggregateRefusedException(
-                $"{SchemeName}: decrypting {masks.ChunkCount} ciphertexts of a sum of {commitments.Count} updates under one key would spend more than the {NoiseFloodingBudget.DefaultMaxLossBits}-bit flooding budget, which allows {budget}; use a smaller model or fewer participants per job.");
-        // No share without evidence that these masks are the sum of the committed updates (see CiphertextSketch).
-        CiphertextSketch expected;
+                $"{SchemeName}: decrypting {masks.ChunkCount} ciphertexts of a sum of {participants} updates under one key would spend more than the {NoiseFloodingBudget.DefaultMaxLossBits}-bit flooding budget, which allows {budget}; use a smaller model or fewer participants per job.");
+        return Read(() => secret.CreateDecryptionShare(key, masks), "decryption share");
+    }
+
+    /// <summary>An empty aggregate for one round key, to which sealed updates are added one by one, as they arrive.</summary>
+    public Aggregate NewAggregate(CollectivePublicKey key) => new(this, key);
+
+    /// <summary>Reads a wire object of this scheme, turning a malformed one into a <see cref="SealedUpdateFormatException"/> naming <paramref name="what"/>.</summary>
+    public static T Read<T>(Func<T> read, string what)
+    {
         try
         {
-            expected = CiphertextSketch.Sum(commitments.Select((c, i) => SketchOf(c, $"commitment #{i}")));
+            return read();
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is HeFormatException or ArgumentException)
         {
-            throw new AggregateRefusedException($"{SchemeName}: the committed updates do not belong together: {e.Message}", e);
+            // Malformed bytes, or well-formed ones that do not belong together (another key, bound or length).
+            throw new SealedUpdateFormatException($"{SchemeName}: {what}: {e.Message}", e);
         }
-        if (!CiphertextSketch.Of(masks).Matches(expected))
-            throw new AggregateRefusedException($"{SchemeName}: the aggregate is not the sum of the {commitments.Count} committed updates (its sketch differs from the sum of theirs).");
-        return Read(() => share.CreateDecryptionShare(key, masks).WireBuffer, "decryption share");
     }
 
     /// <summary>
@@ -142,92 +113,74 @@ public sealed class CkksProtection : IUpdateProtection
     /// <summary>Ten standard deviations of the error in each decrypted value (NoiseFlooding.md): never exceeded in practice.</summary>
     private double DecryptionTolerance(int participants) => 10 * NoiseFloodingBudget.ErrorStandardDeviation(Parameters, participants, Bound);
 
-    private static void Read(Action read, string what) => Read(() =>
-    {
-        read();
-        return true;
-    }, what);
-
-    private static T Read<T>(Func<T> read, string what)
-    {
-        try
-        {
-            return read();
-        }
-        catch (Exception e) when (e is HeFormatException or ArgumentException)
-        {
-            // Malformed bytes, or well-formed ones that do not belong together (another key, bound or length).
-            throw new SealedUpdateFormatException($"{SchemeName}: {what}: {e.Message}", e);
-        }
-    }
-
     /// <summary>
-    /// Checks each sealed update as it arrives (parse, hash, sketch: the costly part, outside the lock) and adds it
-    /// into the running sum (<see cref="EncryptedVectorSum"/>); packs only the masks, and opens from the sum's c0.
+    /// The aggregator's running sum under one round key (<see cref="EncryptedVectorSum"/>): sealed updates are checked and
+    /// added as they arrive (thread-safe), the masks are taken once, then the shares are added and the sum opened.
     /// </summary>
-    private sealed class Sum(CkksProtection scheme, CollectivePublicKey key) : ISealedAggregate
+    public sealed class Aggregate(CkksProtection scheme, CollectivePublicKey key)
     {
         private readonly Lock _lock = new();
         private readonly HashSet<string> _contributors = [];
         private readonly EncryptedVectorSum _sum = new();
         private CiphertextMasks? _masks;
 
-        public int Count
-        {
-            get
-            {
-                lock (_lock)
-                    return _contributors.Count;
-            }
-        }
+        public CollectivePublicKey Key { get; } = key;
 
-        public byte[] Add(string contributor, byte[] sealedUpdate)
+        /// <summary>Adds one contributor's sealed update; a malformed one, or one under another key, changes nothing.</summary>
+        public void Add(string contributor, byte[] sealedUpdate)
         {
             var vector = Read(() => EncryptedVector.Adopt(sealedUpdate, scheme.Parameters), $"sealed update from {contributor}");
-            if (!vector.KeyId.Span.SequenceEqual(key.KeyId.Span))
+            if (!vector.KeyId.Span.SequenceEqual(Key.KeyId.Span))
                 throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} is encrypted under another round key.");
-            var commitment = Commitment(vector);
             lock (_lock)
             {
                 if (_masks is not null)
                     throw new InvalidOperationException("The aggregate was already fixed for decryption; no more updates can be added.");
                 if (!_contributors.Add(contributor))
                     throw new SealedUpdateFormatException($"{SchemeName}: a second sealed update from {contributor}.");
-                try
-                {
-                    _sum.Add(vector);
-                }
-                catch (ArgumentException e)
-                {
-                    _contributors.Remove(contributor);
-                    throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} does not match the others: {e.Message}", e);
-                }
             }
-            return commitment;
+            try
+            {
+                _sum.Add(vector);
+            }
+            catch (ArgumentException e)
+            {
+                lock (_lock)
+                    _contributors.Remove(contributor);
+                throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} does not match the others: {e.Message}", e);
+            }
         }
 
-        /// <summary>The aggregate's masks; fixes the aggregate (nothing can be added afterwards).</summary>
-        public byte[] DecryptionInput()
+        /// <summary>The aggregate's masks (what every participant is shown to give its share); fixes the aggregate.</summary>
+        public CiphertextMasks Masks()
         {
             lock (_lock)
             {
                 if (_contributors.Count == 0)
                     throw new InvalidOperationException("Nothing was added.");
-                return (_masks ??= _sum.Masks()).WireBuffer;
+                return _masks ??= _sum.Masks();
             }
         }
 
-        public AggregatedUpdate Open(IReadOnlyList<byte[]> shares)
+        /// <summary>Adds one participant's decryption share of <see cref="Masks"/>; a malformed or foreign one changes nothing.</summary>
+        public void AddShare(string contributor, byte[] share)
+        {
+            var parsed = Read(() => Crypto.Multiparty.DecryptionShare.Adopt(share, scheme.Parameters), $"decryption share from {contributor}");
+            Read(() => { _sum.AddShare(Key, parsed); return true; }, $"decryption share from {contributor}");
+        }
+
+        /// <summary>Σ wᵢ·uᵢ and Σ wᵢ, refused (<see cref="ImplausibleAggregateException"/>) if honest seals could not have made it.</summary>
+        public AggregatedUpdate Open()
         {
             CiphertextMasks masks;
             lock (_lock)
-                masks = _masks ?? throw new InvalidOperationException("The aggregate's decryption input was never taken, so no share can be for it.");
-            var decryptionShares = shares.Select((s, k) => Read(() => Crypto.Multiparty.DecryptionShare.Adopt(s, scheme.Parameters), $"decryption share #{k}")).ToList();
+                masks = _masks ?? throw new InvalidOperationException("The aggregate's masks were never taken, so no share can be for it.");
             var weightedSum = new double[masks.Length - 1];
             var weight = new double[1];
-            Read(() => _sum.Open(key, decryptionShares, weightedSum, weight), "decryption shares");
-            double tolerance = scheme.DecryptionTolerance(decryptionShares.Count);
-            scheme.CheckPlausible(weightedSum, weight[0], decryptionShares.Count, tolerance);
+            Read(() => { _sum.Open(Key, weightedSum, weight); return true; }, "decryption shares");
+            int participants = Key.ShareIds.Count;
+            double tolerance = scheme.DecryptionTolerance(participants);
+            scheme.CheckPlausible(weightedSum, weight[0], participants, tolerance);
             return new AggregatedUpdate(weightedSum, weight[0], tolerance);
         }
     }

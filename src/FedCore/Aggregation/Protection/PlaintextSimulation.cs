@@ -3,53 +3,27 @@ using System.Buffers.Binary;
 namespace FedCore.Aggregation.Protection;
 
 /// <summary>
-/// Aggregation WITHOUT encryption, for simulation and debugging only: the "sealed" update is the weighted
-/// update in the clear, so the aggregator sees every participant's update. Hosts must log each use.
+/// Aggregation WITHOUT encryption, for simulation and debugging only: the "sealed" update is the weighted update in the
+/// clear, so the aggregator sees every participant's update. A participant seals this way only where the job's terms and
+/// its own silo both allow simulation; hosts log each use.
 /// Format: "PTS1", int32 length, float64 weight, then length float64 values of weight·update.
 /// </summary>
-public sealed class PlaintextSimulation : IUpdateProtection
+public static class PlaintextSimulation
 {
     public const string SchemeName = "plaintext-simulation";
     private static ReadOnlySpan<byte> Magic => "PTS1"u8;
     private const int HeaderLength = 4 + 4 + 8;
 
-    public string Scheme => SchemeName;
-
-    public bool ProtectsUpdates => false;
-
-    public RoundKeyShare CreateKeyShare(ReadOnlySpan<byte> roundSeed) => new([], []);
-
-    public byte[] CombineKeyShares(IReadOnlyList<byte[]> publicShares, byte[]? ownSecret = null) => [];
-
-    public long MaxValuesPerRound(int participants) => int.MaxValue;
-
-    public SealedUpdate Seal(ReadOnlySpan<float> update, double weight, byte[] roundKey)
+    public static byte[] Seal(ReadOnlySpan<float> update, double weight)
     {
         if (!(weight > 0) || double.IsInfinity(weight))
-            throw new ArgumentOutOfRangeException(nameof(weight), weight, "An update's weight must be a positive number.");
-        var values = new double[update.Length];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = weight * update[i];
-        var bytes = Write(values, weight);
-        return new SealedUpdate(bytes, Commit(bytes));
-    }
-
-    /// <summary>SHA-256 of the payload (the simulation has no masks, so no sketch).</summary>
-    private static byte[] Commit(byte[] sealedUpdate) => System.Security.Cryptography.SHA256.HashData(sealedUpdate);
-
-    public ISealedAggregate NewAggregate(byte[] roundKey) => new Sum();
-
-    /// <summary>Nothing to decrypt: in the simulation the aggregator sees every update anyway.</summary>
-    public byte[] DecryptionShare(byte[] decryptionInput, byte[] roundKey, byte[] secret, IReadOnlyList<byte[]> commitments) => [];
-
-    private static byte[] Write(double[] values, double weight)
-    {
-        var bytes = new byte[HeaderLength + 8 * values.Length];
+            throw new UpdateOutOfBoundsException($"An update's weight must be a positive number, not {weight}.");
+        var bytes = new byte[HeaderLength + 8 * update.Length];
         Magic.CopyTo(bytes);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), values.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), update.Length);
         BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8), weight);
-        for (int i = 0; i < values.Length; i++)
-            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(HeaderLength + 8 * i), values[i]);
+        for (int i = 0; i < update.Length; i++)
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(HeaderLength + 8 * i), weight * update[i]);
         return bytes;
     }
 
@@ -68,35 +42,33 @@ public sealed class PlaintextSimulation : IUpdateProtection
         return (values, weight);
     }
 
-    private sealed class Sum : ISealedAggregate
+    /// <summary>The aggregator's running sum of plaintext updates (thread-safe).</summary>
+    public sealed class Aggregate
     {
         private readonly Lock _lock = new();
+        private readonly HashSet<string> _contributors = [];
         private double[]? _values;
         private double _weight;
 
-        public int Count { get; private set; }
-
-        public byte[] Add(string contributor, byte[] sealedUpdate)
+        public void Add(string contributor, byte[] sealedUpdate)
         {
             var (values, weight) = Read(sealedUpdate, $"sealed update from {contributor}");
             lock (_lock)
             {
+                if (_values is not null && values.Length != _values.Length)
+                    throw new SealedUpdateFormatException($"{SchemeName}: sealed update from {contributor} has {values.Length} values; the sum has {_values.Length}.");
+                if (!_contributors.Add(contributor))
+                    throw new SealedUpdateFormatException($"{SchemeName}: a second sealed update from {contributor}.");
                 if (_values is null)
                     _values = values;
-                else if (values.Length != _values.Length)
-                    throw new SealedUpdateFormatException($"{SchemeName}: sealed update from {contributor} has {values.Length} values; the sum has {_values.Length}.");
                 else
                     for (int i = 0; i < _values.Length; i++)
                         _values[i] += values[i];
                 _weight += weight;
-                Count++;
             }
-            return Commit(sealedUpdate);
         }
 
-        public byte[] DecryptionInput() => [];
-
-        public AggregatedUpdate Open(IReadOnlyList<byte[]> shares)
+        public AggregatedUpdate Open()
         {
             lock (_lock)
                 return _values is null ? throw new InvalidOperationException("Nothing was added.") : new AggregatedUpdate(_values, _weight);

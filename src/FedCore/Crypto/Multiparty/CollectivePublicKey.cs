@@ -43,6 +43,9 @@ public sealed class CollectivePublicKey
 
     public ReadOnlyMemory<byte> KeyId { get; }
 
+    /// <summary>p in coefficient form over all moduli.</summary>
+    internal RnsPolynomial P => _p;
+
     /// <summary>Encryption-ready form (NTT, Shoup companions), computed once on first use.</summary>
     internal NttPublicKey Prepared => _prepared.Value;
 

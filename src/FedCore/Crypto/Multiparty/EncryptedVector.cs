@@ -79,13 +79,14 @@ public sealed class EncryptedVector
 
     /// <summary>
     /// Encrypts (weight·update₀, …, weight·updateₙ₋₁, weight) — a weighted update with its weight in the last slot —
-    /// without materialising the weighted vector.
+    /// without materialising the weighted vector. With <paramref name="masks"/>, each ciphertext's message also carries
+    /// this participant's pairwise masks, which cancel only in the sum over the round's participants.
     /// </summary>
-    public static EncryptedVector EncryptWeighted(CollectivePublicKey key, ReadOnlySpan<float> update, double weight, double bound) =>
-        EncryptCore(key, new WeightedValues(update, weight), bound);
+    public static EncryptedVector EncryptWeighted(CollectivePublicKey key, ReadOnlySpan<float> update, double weight, double bound, PairwiseMasks? masks = null) =>
+        EncryptCore(key, new WeightedValues(update, weight), bound, masks);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static EncryptedVector EncryptCore<TValues>(CollectivePublicKey key, TValues values, double bound)
+    private static EncryptedVector EncryptCore<TValues>(CollectivePublicKey key, TValues values, double bound, PairwiseMasks? masks = null)
         where TValues : IChunkedValues, allows ref struct
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -120,6 +121,7 @@ public sealed class EncryptedVector
             encryptor.EncryptZero(random, c0, c1);
             context.Encoder.Encode(slice, scale, q0, plaintext);
             RnsRing.AddInPlace(q0, c0, plaintext);
+            masks?.AddTo(c0); // before rounding: the rounding error stays public post-processing (NoiseFlooding.md)
             RoundedPolynomial.Write(writer, parameters, c0);
             writer.WritePacked(c1, bits);
         }
@@ -330,7 +332,8 @@ public sealed class EncryptedVector
 public sealed class EncryptedVectorSum
 {
     private readonly Lock _lock = new();
-    private ulong[]? _c0, _c1;
+    private ulong[]? _c0, _c1, _shares;
+    private readonly HashSet<Guid> _shareIds = [];
     private EncryptedVector? _first;
     private CiphertextMasks? _masks;
     private bool _closed;
@@ -412,22 +415,78 @@ public sealed class EncryptedVectorSum
     /// </summary>
     public void Open(CollectivePublicKey key, IEnumerable<DecryptionShare> shares, Span<double> head, Span<double> tail)
     {
-        ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(shares);
+        foreach (DecryptionShare share in shares)
+            AddShare(key, share);
+        Open(key, head, tail);
+    }
+
+    /// <summary>
+    /// Adds one participant's decryption share of the <see cref="Masks"/> into a running sum of shares (they combine by
+    /// addition, so the aggregator never holds more than one at a time). Refused, changing nothing, unless the share is for
+    /// these masks and from a participant of <paramref name="key"/> that has not given one yet. Thread-safe.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AddShare(CollectivePublicKey key, DecryptionShare share)
+    {
+        ArgumentNullException.ThrowIfNull(share);
         lock (_lock)
         {
-            if (_masks is null || _c0 is null)
-                throw new InvalidOperationException("Open needs the masks to have been taken (and the sum not opened already).");
-            if (!_masks.KeyId.Span.SequenceEqual(key.KeyId.Span) || _masks.Parameters != key.Parameters)
-                throw new ArgumentException("The sum was encrypted under a different collective key.", nameof(key));
-            DecryptionShare[] all = shares.ToArray();
-            JointDecryption.RequireOneShareEach(key, _masks.Digest.Span, _first!.Length, all);
-            int n = _first.Parameters.RingDimension;
-            ulong[] c0 = _c0;
-            JointDecryption.CombineInto(_first.Parameters, _first.Scale, _first.Length,
-                (chunk, destination) => c0.AsSpan(chunk * n, n).CopyTo(destination), all, head, tail);
+            RequireOpenable(key);
+            if (!key.ShareIds.Contains(share.ShareId))
+                throw new ArgumentException($"Share from {share.ShareId}, who is not a participant of this key.", nameof(share));
+            if (_shareIds.Contains(share.ShareId))
+                throw new ArgumentException($"Participant {share.ShareId} gave more than one share.", nameof(share));
+            if (share.Parameters != key.Parameters || !share.KeyId.Span.SequenceEqual(key.KeyId.Span))
+                throw new ArgumentException($"Share from {share.ShareId} was made for another key.", nameof(share));
+            if (!share.VectorDigest.Span.SequenceEqual(_masks!.Digest.Span) || share.Length != _first!.Length)
+                throw new ArgumentException($"Share from {share.ShareId} decrypts a different vector.", nameof(share));
+            int n = _first.Parameters.RingDimension, coefficients = _first.ChunkCount * n;
+            Modulus q0 = _first.Parameters.Context.WireModulus;
+            if (_shares is null)
+            {
+                _shares = ArrayPool<ulong>.Shared.Rent(coefficients);
+                Array.Clear(_shares, 0, coefficients);
+            }
+            var addend = new ulong[n];
+            for (int chunk = 0; chunk < _first.ChunkCount; chunk++)
+            {
+                share.ReadChunk(chunk, addend);
+                RnsRing.AddInPlace(q0, _shares.AsSpan(chunk * n, n), addend);
+            }
+            _shareIds.Add(share.ShareId);
+        }
+    }
+
+    /// <summary>Decrypts the sum once every participant of <paramref name="key"/> has added its share (<see cref="AddShare"/>).</summary>
+    public void Open(CollectivePublicKey key, Span<double> head, Span<double> tail)
+    {
+        lock (_lock)
+        {
+            RequireOpenable(key);
+            var missing = key.ShareIds.Where(id => !_shareIds.Contains(id)).ToList();
+            if (missing.Count > 0)
+                throw new ArgumentException($"Missing decryption shares from {missing.Count} participant(s): {string.Join(", ", missing)}. " +
+                    "Every participant of the key must contribute; otherwise re-key without the absent ones.", nameof(key));
+            int n = _first!.Parameters.RingDimension;
+            Modulus q0 = _first.Parameters.Context.WireModulus;
+            ulong[] c0 = _c0!, shares = _shares!;
+            JointDecryption.DecodeInto(_first.Parameters, _first.Scale, _first.Length, (chunk, destination) =>
+            {
+                c0.AsSpan(chunk * n, n).CopyTo(destination);
+                RnsRing.AddInPlace(q0, destination, shares.AsSpan(chunk * n, n));
+            }, head, tail);
             ReturnArrays();
         }
+    }
+
+    private void RequireOpenable(CollectivePublicKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (_masks is null || _c0 is null)
+            throw new InvalidOperationException("Open needs the masks to have been taken (and the sum not opened already).");
+        if (!_masks.KeyId.Span.SequenceEqual(key.KeyId.Span) || _masks.Parameters != key.Parameters)
+            throw new ArgumentException("The sum was encrypted under a different collective key.", nameof(key));
     }
 
     private EncryptedVector Close()
@@ -442,8 +501,9 @@ public sealed class EncryptedVectorSum
 
     private void ReturnArrays()
     {
-        ArrayPool<ulong>.Shared.Return(_c0!);
-        ArrayPool<ulong>.Shared.Return(_c1!);
-        _c0 = _c1 = null;
+        foreach (ulong[]? array in (ulong[]?[])[_c0, _c1, _shares])
+            if (array is not null)
+                ArrayPool<ulong>.Shared.Return(array, clearArray: true); // share sums are as secret as the shares
+        _c0 = _c1 = _shares = null;
     }
 }

@@ -68,18 +68,11 @@ public static class JointDecryption
     }
 
     /// <summary>c0 (from <paramref name="readC0"/>) + Σ h_i per ciphertext, decoded into head, then tail.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void CombineInto(CkksParameters parameters, double scale, int length, ReadPolynomial readC0, IReadOnlyList<DecryptionShare> shares, Span<double> head, Span<double> tail)
     {
-        if (head.Length + tail.Length != length)
-            throw new ArgumentException($"Destinations hold {head.Length + tail.Length} values; the vector carries {length}.");
-        CkksContext context = parameters.Context;
-        Modulus q0 = context.WireModulus;
-        int n = parameters.RingDimension;
-        var sum = new ulong[n];
-        var addend = new ulong[n];
-        var decoded = new double[n];
-        for (int chunk = 0; chunk < EncryptedVector.ChunksFor(parameters, length); chunk++)
+        Modulus q0 = parameters.Context.WireModulus;
+        var addend = new ulong[parameters.RingDimension];
+        DecodeInto(parameters, scale, length, (chunk, sum) =>
         {
             readC0(chunk, sum);
             foreach (DecryptionShare share in shares)
@@ -87,6 +80,23 @@ public static class JointDecryption
                 share.ReadChunk(chunk, addend);
                 RnsRing.AddInPlace(q0, sum, addend);
             }
+        }, head, tail);
+    }
+
+    /// <summary>Decodes, ciphertext by ciphertext, the plaintext polynomials c0 + Σ h_i that <paramref name="readSum"/> gives, into head, then tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void DecodeInto(CkksParameters parameters, double scale, int length, ReadPolynomial readSum, Span<double> head, Span<double> tail)
+    {
+        if (head.Length + tail.Length != length)
+            throw new ArgumentException($"Destinations hold {head.Length + tail.Length} values; the vector carries {length}.");
+        CkksContext context = parameters.Context;
+        Modulus q0 = context.WireModulus;
+        int n = parameters.RingDimension;
+        var sum = new ulong[n];
+        var decoded = new double[n];
+        for (int chunk = 0; chunk < EncryptedVector.ChunksFor(parameters, length); chunk++)
+        {
+            readSum(chunk, sum);
             int start = chunk * n, count = Math.Min(n, length - start);
             context.Encoder.Decode(sum, q0, scale, decoded.AsSpan(0, count));
             for (int i = 0; i < count; i++)

@@ -151,6 +151,14 @@ public sealed class SecretKeyShare
         return h;
     }
 
+    /// <summary>Overwrites the secret (its seed and expanded forms) in memory; the share cannot be used afterwards.</summary>
+    public void Erase()
+    {
+        CryptographicOperations.ZeroMemory(_secretSeed);
+        _secretNtt.Clear();
+        Array.Clear(_wireSecretShoup);
+    }
+
     internal static void RequireCrsSeed(ReadOnlySpan<byte> crsSeed)
     {
         if (crsSeed.Length != CommonReferencePolynomial.SeedLength)

@@ -26,31 +26,6 @@ public sealed class Modulus
         UInt128 ratio = UInt128.MaxValue / value; // equals floor(2^128 / q) because q is not a power of two
         _barrettHigh = (ulong)(ratio >> 64);
         _barrettLow = (ulong)ratio;
-        if ((value & 1) == 1)
-        {
-            // Newton's iteration doubles the correct low bits of q^-1 mod 2^64 each step (q·q ≡ 1 mod 8 to start).
-            ulong inverse = value;
-            for (int i = 0; i < 5; i++)
-                inverse *= 2 - value * inverse;
-            MontgomeryNegatedInverse = 0 - inverse;
-        }
-    }
-
-    /// <summary>−q^-1 mod 2^64 (odd moduli only; zero otherwise): the constant of Montgomery reduction with R = 2^64.</summary>
-    public ulong MontgomeryNegatedInverse { get; }
-
-    /// <summary>
-    /// a·b·2^-64 mod q in [0, q) for a, b &lt; q, q odd (Montgomery's product). For a product whose constant factor does
-    /// not matter, e.g. a random linear hash, it saves the division a Shoup companion needs.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong MultiplyMontgomery(ulong a, ulong b)
-    {
-        ulong high = Math.BigMul(a, b, out ulong low);
-        ulong m = low * MontgomeryNegatedInverse;
-        // low + (m·q mod 2^64) ≡ 0 mod 2^64: it carries exactly when low is not zero. The result is below 2q.
-        ulong u = high + Math.BigMul(m, Value, out _) + (low != 0 ? 1UL : 0UL);
-        return SubtractIfNotBelow(u, Value);
     }
 
     public ulong Value { get; }

@@ -125,34 +125,4 @@ internal static class VectorArithmetic
         for (; j < length; j++)
             target[j] = modulus.Add(target[j], addend[j]);
     }
-
-    /// <summary>accumulator[j] = accumulator[j] + a[j]·b[j]·2^-64 mod q (Montgomery products, all operands below q, q odd).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MultiplyAccumulateMontgomery(Modulus modulus, Span<ulong> accumulator, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b)
-    {
-        int length = accumulator.Length;
-        if (a.Length != length || b.Length != length)
-            throw new ArgumentException("Operand lengths differ.");
-        if ((modulus.Value & 1) == 0)
-            throw new ArgumentException("Montgomery products need an odd modulus.", nameof(modulus));
-        int j = 0;
-        if (Use512)
-        {
-            Vector512<ulong> q = Vector512.Create(modulus.Value);
-            Vector512<ulong> qHigh = Vector512.ShiftRightLogical(q, 32);
-            Vector512<ulong> negatedInverse = Vector512.Create(modulus.MontgomeryNegatedInverse);
-            for (; j + 8 <= length; j += 8)
-            {
-                Vector512<ulong> x = Vector512.Create(a.Slice(j, 8)), y = Vector512.Create(b.Slice(j, 8));
-                Vector512<ulong> low = Avx512DQ.MultiplyLow(x, y);
-                Vector512<ulong> high = MultiplyHigh(x, y, Vector512.ShiftRightLogical(y, 32));
-                Vector512<ulong> m = Avx512DQ.MultiplyLow(low, negatedInverse);
-                Vector512<ulong> carry = ~Vector512.Equals(low, Vector512<ulong>.Zero) & Vector512<ulong>.One;
-                Vector512<ulong> product = SubtractIfNotBelow(high + MultiplyHigh(m, q, qHigh) + carry, q);
-                SubtractIfNotBelow(Vector512.Create(accumulator.Slice(j, 8)) + product, q).CopyTo(accumulator.Slice(j, 8));
-            }
-        }
-        for (; j < length; j++)
-            accumulator[j] = modulus.Add(accumulator[j], modulus.MultiplyMontgomery(a[j], b[j]));
-    }
 }

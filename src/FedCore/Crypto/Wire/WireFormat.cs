@@ -12,7 +12,7 @@ public enum WireKind : byte
     DecryptionShare = 4,
     SecretKeyShare = 5,
     CiphertextMasks = 6,
-    CiphertextSketch = 7,
+    LinearFingerprint = 7,
 }
 
 /// <summary>
@@ -31,8 +31,10 @@ public static class WireFormat
     /// <summary>
     /// 2: kind 6 became the ciphertext masks (it was commitment openings) and kind 7 the sketch was added.
     /// 3: an encrypted vector's c0 polynomials are rounded like decryption shares (<see cref="Ckks.CkksParameters.RoundingBits"/>).
+    /// 4: kind 7 became the linear fingerprint (the key-bound sketch is gone: its coefficients were known before the
+    ///    aggregate was fixed, which let an aggregator forge a passing aggregate).
     /// </summary>
-    public const byte Version = 3;
+    public const byte Version = 4;
     public const int HeaderLength = 38;
     internal static ReadOnlySpan<byte> Magic => "FDHE"u8;
 
@@ -44,7 +46,7 @@ public static class WireFormat
         WireKind.DecryptionShare => "decryption share",
         WireKind.SecretKeyShare => "secret-key share",
         WireKind.CiphertextMasks => "ciphertext masks",
-        WireKind.CiphertextSketch => "ciphertext sketch",
+        WireKind.LinearFingerprint => "linear fingerprint",
         _ => $"object of kind {(byte)kind}",
     };
 }

@@ -29,7 +29,8 @@ public sealed record JobSpecification(
     [property: Id(6)] LocalTrainingSettings Training,
     [property: Id(7)] double TrainFraction,
     [property: Id(8)] int Seed,
-    [property: Id(9)] ProtectionSettings Protection);
+    [property: Id(9)] ProtectionSettings Protection,
+    [property: Id(10)] int MinimumParticipants = 3);
 
 public enum JobPhase
 {
@@ -47,9 +48,15 @@ public sealed record ParticipantRoundMetrics(
     [property: Id(3)] double TrainSeconds,
     [property: Id(4)] ModelMetrics Test,
     [property: Id(5)] int UpdateBytes,
-    [property: Id(6)] double SealSeconds);
+    [property: Id(6)] double SealSeconds,
+    [property: Id(7)] double CryptoCpuSeconds,
+    [property: Id(8)] long ProtocolBytes);
 
-/// <summary>What one completed round produced: a new global model version and its metrics.</summary>
+/// <summary>
+/// What one completed round produced: a new global model version and its metrics. <see cref="ProtocolRound"/> is the
+/// round number the participants saw (a new one for every attempt: a participant seals once per protocol round);
+/// <see cref="Dropouts"/> says who was left out of this round, and why.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundSummary(
     [property: Id(0)] int Round,
@@ -60,7 +67,9 @@ public sealed record RoundSummary(
     [property: Id(5)] double PooledTestAccuracy,
     [property: Id(6)] double Seconds,
     [property: Id(7)] DateTimeOffset CompletedAt,
-    [property: Id(8)] IReadOnlyList<PhaseTiming> Phases);
+    [property: Id(8)] IReadOnlyList<PhaseTiming> Phases,
+    [property: Id(9)] int ProtocolRound,
+    [property: Id(10)] IReadOnlyList<string> Dropouts);
 
 /// <summary>Wall time of one phase of a round, as the job saw it (e.g. "key", "train", "reveal-and-add", "decryption-shares", "open").</summary>
 [GenerateSerializer, Immutable]

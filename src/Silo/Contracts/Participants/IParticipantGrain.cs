@@ -20,37 +20,32 @@ public interface IParticipantGrain : IGrainWithStringKey
     Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split);
 
     /// <summary>
-    /// Makes this participant's share of the round key (the secret part stays in its country's storage) and returns the
-    /// signed digest of its public part: a commitment, revealed by <see cref="RevealRoundKeyShare"/>.
+    /// Takes part in a job: checks its terms and pins them (parties, minimum per round, their signing keys, protection) in
+    /// its country's storage. Returns its signed consent (purpose "job-consent", payload the SHA-256 of the pinned terms).
+    /// Accepting the same terms again returns a consent to them; other terms for the same job are refused.
     /// </summary>
-    Task<SignedPayload> CommitRoundKeyShare(RoundKeyRequest request);
+    Task<SignedPayload> AcceptJob(JobInvitation invitation);
 
-    /// <summary>
-    /// Its signed public key share, once it has seen every participant's key-share digest (its own among them). Once per
-    /// round: it later combines the round key only from shares that match the digests it saw.
-    /// </summary>
-    Task<SignedPayload> RevealRoundKeyShare(RoundKeyRevealRequest request);
+    /// <summary>Round step 1: makes its key share and masking key for the round; returns its signed commitment.</summary>
+    Task<SignedPayload> CommitRoundKey(RoundKeyRequest request);
 
-    /// <summary>
-    /// Trains from the global model and seals the update under the round key, which it combines itself from the signed
-    /// key shares (refused unless they are the ones committed to, its own among them); returns what it commits to (see
-    /// <see cref="LocalTrainingReport"/>).
-    /// </summary>
+    /// <summary>Round step 2: its signed statement and public key share, once it has every member's commitment; once per round.</summary>
+    Task<RoundKeyReveal> RevealRoundKey(RoundKeyRevealRequest request);
+
+    /// <summary>Round step 3: the fingerprint of its key share, once the round key and the statements check out.</summary>
+    Task<SignedPayload> CheckRoundKey(RoundKeyCheckRequest request);
+
+    /// <summary>Round step 4: checks the round key, trains from the global model and seals its update (once per round).</summary>
     Task<LocalTrainingReport> Train(RoundAssignment assignment);
 
+    /// <summary>Round step 5: the fingerprint of its own update's masks against the aggregate it is shown.</summary>
+    Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request);
+
+    /// <summary>
+    /// Round step 6: its decryption share of the aggregate, once every member's fingerprint adds up to the aggregate's;
+    /// once per round (its key share is erased before the share leaves). Optionally also step 1 of the next round.
+    /// </summary>
+    Task<DecryptionReply> Decrypt(DecryptionRequest request);
+
     Task<ModelMetrics> Evaluate(EvaluationAssignment assignment);
-
-    /// <summary>
-    /// Its sealed update and signed commitment, once it has seen every participant's commitment digest (its own among
-    /// them). Once per round: the digests it saw are what it later checks the commitments against.
-    /// </summary>
-    Task<RevealedUpdate> Reveal(RevealRequest request);
-
-    /// <summary>
-    /// This participant's share of the joint decryption of the round's aggregate, signed — only if every commitment
-    /// is signed by an enrolled participant (one each, its own among them), matches the digest it saw before it
-    /// revealed its update, and the aggregate is their sum. Given once
-    /// per round key: the secret is erased after use.
-    /// </summary>
-    Task<DecryptionReply> CreateDecryptionShare(DecryptionRequest request);
 }

@@ -76,31 +76,49 @@ public sealed record ProtectionSettings(
     [property: Id(1)] double UpdateBound);
 
 /// <summary>
-/// Asks a participant to make its share of a round's key over the public round seed and commit to it: the reply is the
-/// signed SHA-256 of its public share; the share itself comes with <see cref="RoundKeyRevealRequest"/>.
+/// Asks a participant to take part in a job. It checks the terms and pins them in its own country's storage: every later
+/// request is judged against what it pinned, never against what a request says (FedCore/Rounds/README.md).
 /// </summary>
+[GenerateSerializer, Immutable]
+public sealed record JobInvitation(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] IReadOnlyList<string> Parties,
+    [property: Id(2)] int MinimumParticipants,
+    [property: Id(3)] ProtectionSettings Protection,
+    [property: Id(4)] string DatasetName);
+
+
+/// <summary>Step 1: make a key share for a round over its members.</summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundKeyRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
-    [property: Id(2)] ProtectionSettings Protection,
-    [property: Id(3)] byte[] RoundSeed);
+    [property: Id(2)] IReadOnlyList<string> Participants);
 
-/// <summary>
-/// Shows a participant every participant's signed key-share digest for a round and asks for its public key share.
-/// Commit, then reveal: no key share can be chosen to cancel another's (a rogue key whose secret its maker knows).
-/// </summary>
+/// <summary>Step 2: every member's signed key commitment.</summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundKeyRevealRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
-    [property: Id(2)] ProtectionSettings Protection,
-    [property: Id(3)] IReadOnlyList<SignedPayload> Digests);
+    [property: Id(2)] IReadOnlyList<SignedPayload> Commitments);
+
+/// <summary>A member's signed key statement and its public key share.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundKeyReveal(
+    [property: Id(0)] SignedPayload Statement,
+    [property: Id(1)] byte[] PublicShare);
+
+/// <summary>Step 3: the round key and every member's signed statement.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundKeyCheckRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] byte[] RoundKey,
+    [property: Id(3)] IReadOnlyList<SignedPayload> Statements);
 
 /// <summary>
-/// Everything a participant needs to train one round from the current global model. Under a scheme that protects
-/// updates, <see cref="RoundKeyShares"/> are every participant's signed public key share for the round: the participant
-/// combines the round key from them itself, after checking them against the digests it saw before it revealed its own.
+/// Step 4: everything a participant needs to train one round from the current global model, and every member's signed
+/// key fingerprint (empty in the plaintext simulation), which it checks before it trains.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
@@ -114,52 +132,38 @@ public sealed record RoundAssignment(
     [property: Id(7)] FeatureScalingMessage Scaling,
     [property: Id(8)] int Seed,
     [property: Id(9)] double WeightNormaliser,
-    [property: Id(10)] ProtectionSettings Protection,
-    [property: Id(11)] IReadOnlyList<SignedPayload> RoundKeyShares);
+    [property: Id(10)] IReadOnlyList<string> Participants,
+    [property: Id(11)] IReadOnlyList<SignedPayload> KeyFingerprints);
 
-/// <summary>
-/// Shows a participant every participant's signed commitment digest and asks for its sealed update. Commit, then
-/// reveal: no update, and no commitment, can be chosen after seeing another participant's.
-/// </summary>
+/// <summary>Step 5: the aggregate's masks and every member's signed commitment.</summary>
 [GenerateSerializer, Immutable]
-public sealed record RevealRequest(
+public sealed record RoundAggregateCheckRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
-    [property: Id(2)] ProtectionSettings Protection,
-    [property: Id(3)] IReadOnlyList<SignedPayload> Digests);
+    [property: Id(2)] byte[] AggregateMasks,
+    [property: Id(3)] IReadOnlyList<SignedPayload> Commitments);
 
-/// <summary>A participant's sealed update and, signed, its commitment to it (whose SHA-256 it committed to before).</summary>
-[GenerateSerializer, Immutable]
-public sealed record RevealedUpdate(
-    [property: Id(0)] byte[] SealedUpdate,
-    [property: Id(1)] SignedPayload Commitment);
-
-/// <summary>
-/// Asks a participant for its decryption share of a round's aggregate: what the scheme shows of the aggregate (for
-/// ckks, its masks — the c1 halves, all a share depends on) and the signed commitments of the updates it claims to sum.
-/// The participant decrypts under the round key it checked when it sealed its update, never one it is sent.
-/// With <see cref="NextRoundSeed"/> it also makes its key share for the next round and commits to it in the same call,
-/// which saves the next round a message exchange.
-/// </summary>
+/// <summary>Step 6: every member's signed aggregate fingerprint, and optionally step 1 of the next round.</summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
-    [property: Id(2)] ProtectionSettings Protection,
-    [property: Id(3)] byte[] Aggregate,
-    [property: Id(4)] IReadOnlyList<SignedPayload> Commitments,
-    [property: Id(5)] byte[]? NextRoundSeed = null);
+    [property: Id(2)] IReadOnlyList<SignedPayload> AggregateFingerprints,
+    [property: Id(3)] RoundKeyRequest? NextRound = null);
 
-/// <summary>A participant's signed decryption share and, if asked for, the signed digest of its key share for the next round.</summary>
+/// <summary>
+/// A participant's signed decryption share and, if asked for, its signed key commitment for the next round; with the CPU
+/// seconds it spent on the round's cryptography (for benchmarks).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionReply(
     [property: Id(0)] SignedPayload Share,
-    [property: Id(1)] SignedPayload? NextRoundKeyDigest);
+    [property: Id(1)] SignedPayload? NextRoundCommitment,
+    [property: Id(2)] double CryptoCpuSeconds);
 
 /// <summary>
-/// Something a participant sends out of its country for a round — a key share or its digest, the commitment to a
-/// sealed update or its digest, a decryption share — signed by it (ECDSA P-256 over the purpose, job, round, participant, scheme and payload hash).
-/// The payload is opaque to everyone but the protection scheme.
+/// Something a participant sends out of its country for a round, signed by it (ECDSA P-256 over the purpose, job, round,
+/// participant, scheme and payload hash). The payload is opaque to everyone but the protocol (FedCore.Rounds).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SignedPayload(
@@ -170,11 +174,7 @@ public sealed record SignedPayload(
     [property: Id(4)] byte[] Payload,
     [property: Id(5)] byte[] Signature);
 
-/// <summary>
-/// A participant's round result. Under a scheme that protects updates it is only a commitment — the signed SHA-256
-/// of the commitment to its sealed update — and the update itself comes with <see cref="RevealedUpdate"/> once
-/// every participant has committed; under the plaintext simulation it is the sealed update and its signed commitment.
-/// </summary>
+/// <summary>A participant's round result: its sealed update, the signed commitment to it, and what it reports of its training.</summary>
 [GenerateSerializer, Immutable]
 public sealed record LocalTrainingReport(
     [property: Id(0)] string ParticipantId,

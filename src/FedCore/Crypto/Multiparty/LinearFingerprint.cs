@@ -1,0 +1,240 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Ring;
+using FedCore.Crypto.Rlwe;
+using FedCore.Crypto.Wire;
+
+namespace FedCore.Crypto.Multiparty;
+
+/// <summary>
+/// A short, linear fingerprint of a long vector of residues, drawn against a challenge fixed only after the vector:
+/// the vector (v₀ … v_{D−1}) mod q is read as the polynomial F(y) = Σₖ vₖ·y^{D−1−k} and evaluated at
+/// <see cref="Points"/> points derived from the challenge, for each modulus it lives under.
+///
+/// Why: a participant must know that what it is asked to decrypt (or to encrypt under) is the sum of the parts the
+/// round's participants committed to, without receiving every part. Fingerprints add like the vectors do, so it checks
+/// fingerprint(sum) = Σ signed fingerprints of the parts. Two different vectors of D coefficients agree at a random
+/// point with probability at most (D−1)/q (Schwartz–Zippel), so a forged sum passes all four points with probability
+/// at most ((D−1)/q)⁴ — below 2⁻¹⁴⁸ for 10⁷ coefficients under q₀ ≈ 2⁶¹ — provided the challenge was fixed after the
+/// vector (it hashes the vector's digest; see FedCore/Rounds/README.md). A fingerprint reveals nothing the holder of
+/// the vector does not already know: it is a public function of it.
+///
+/// Wire body: challenge (32 bytes), coefficient count D (uint32), modulus count (uint32), then Points values per
+/// modulus (uint64 each, below that modulus).
+/// </summary>
+public sealed class LinearFingerprint
+{
+    /// <summary>Evaluation points per modulus.</summary>
+    public const int Points = 4;
+
+    private const string PointDomain = "FedCore/linear-fingerprint/points/v1";
+    private const int FixedBodyLength = 32 + 4 + 4;
+
+    private readonly byte[] _challenge;
+    private readonly ulong[] _values; // Points per modulus, modulus by modulus
+
+    private LinearFingerprint(CkksParameters parameters, byte[] challenge, long coefficients, ulong[] values)
+    {
+        Parameters = parameters;
+        _challenge = challenge;
+        Coefficients = coefficients;
+        _values = values;
+    }
+
+    public CkksParameters Parameters { get; }
+
+    /// <summary>The challenge the points were drawn from.</summary>
+    public ReadOnlySpan<byte> Challenge => _challenge;
+
+    /// <summary>D: how many coefficients per modulus were fingerprinted.</summary>
+    public long Coefficients { get; }
+
+    /// <summary>Number of moduli fingerprinted: 1 for ciphertext masks (q₀), the whole chain for a key.</summary>
+    public int ModulusCount => _values.Length / Points;
+
+    /// <summary>The fingerprint of the masks (c1 halves) of an encrypted vector, over q₀.</summary>
+    public static LinearFingerprint OfMasks(EncryptedVector vector, ReadOnlySpan<byte> challenge)
+    {
+        ArgumentNullException.ThrowIfNull(vector);
+        return OfChunks(vector.Parameters, challenge, vector.ChunkCount, vector.ReadC1);
+    }
+
+    public static LinearFingerprint OfMasks(CiphertextMasks masks, ReadOnlySpan<byte> challenge)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        return OfChunks(masks.Parameters, challenge, masks.ChunkCount, masks.ReadC1);
+    }
+
+    /// <summary>The fingerprint of a public-key share's p_i, over every modulus of the chain.</summary>
+    public static LinearFingerprint OfKey(PublicKeyShare share, ReadOnlySpan<byte> challenge)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        return OfPolynomial(share.Parameters, challenge, share.P);
+    }
+
+    /// <summary>The fingerprint of a collective key's p = Σ p_i, over every modulus of the chain.</summary>
+    public static LinearFingerprint OfKey(CollectivePublicKey key, ReadOnlySpan<byte> challenge)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return OfPolynomial(key.Parameters, challenge, key.P);
+    }
+
+    private static LinearFingerprint OfChunks(CkksParameters parameters, ReadOnlySpan<byte> challenge, int chunks, ReadPolynomial read)
+    {
+        RequireChallenge(challenge);
+        Modulus q0 = parameters.Context.WireModulus;
+        var points = DrawPoints(challenge, [q0]);
+        var accumulators = new ulong[Points];
+        var chunk = new ulong[parameters.RingDimension];
+        for (int j = 0; j < chunks; j++)
+        {
+            read(j, chunk);
+            Horner(q0, points, accumulators, chunk);
+        }
+        Array.Clear(chunk);
+        return new LinearFingerprint(parameters, challenge.ToArray(), (long)chunks * parameters.RingDimension, Reduce(q0, accumulators));
+    }
+
+    private static LinearFingerprint OfPolynomial(CkksParameters parameters, ReadOnlySpan<byte> challenge, RnsPolynomial p)
+    {
+        RequireChallenge(challenge);
+        IReadOnlyList<Modulus> moduli = parameters.Context.Ring.Moduli;
+        var points = DrawPoints(challenge, moduli);
+        var values = new ulong[moduli.Count * Points];
+        for (int m = 0; m < moduli.Count; m++)
+        {
+            var accumulators = new ulong[Points];
+            Horner(moduli[m], points.AsSpan(m * 2 * Points, 2 * Points), accumulators, p.Residue(m));
+            Reduce(moduli[m], accumulators).CopyTo(values, m * Points);
+        }
+        return new LinearFingerprint(parameters, challenge.ToArray(), parameters.RingDimension, values);
+    }
+
+    /// <summary>Per modulus, Points nonzero points and their Shoup companions: [y₀, y₀', y₁, y₁', …].</summary>
+    private static ulong[] DrawPoints(ReadOnlySpan<byte> challenge, IReadOnlyList<Modulus> moduli)
+    {
+        var points = new ulong[moduli.Count * 2 * Points];
+        using var random = new AesCtrRandom(challenge, PointDomain);
+        Span<ulong> one = stackalloc ulong[1];
+        for (int m = 0; m < moduli.Count; m++)
+        {
+            for (int i = 0; i < Points; i++)
+            {
+                do
+                    Sampling.Uniform(random, moduli[m], one);
+                while (one[0] == 0);
+                points[(m * Points + i) * 2] = one[0];
+                points[(m * Points + i) * 2 + 1] = moduli[m].ShoupPrecompute(one[0]);
+            }
+        }
+        return points;
+    }
+
+    /// <summary>acc ← acc·y + v for each coefficient, four independent chains at once; accumulators stay below 3q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Horner(Modulus q, ReadOnlySpan<ulong> points, Span<ulong> accumulators, ReadOnlySpan<ulong> coefficients)
+    {
+        ulong y0 = points[0], s0 = points[1], y1 = points[2], s1 = points[3], y2 = points[4], s2 = points[5], y3 = points[6], s3 = points[7];
+        ulong a0 = accumulators[0], a1 = accumulators[1], a2 = accumulators[2], a3 = accumulators[3];
+        foreach (ulong v in coefficients)
+        {
+            // MultiplyShoupLazy takes any 64-bit input and returns below 2q; adding v < q keeps each below 3q < 2⁶⁴.
+            a0 = q.MultiplyShoupLazy(a0, y0, s0) + v;
+            a1 = q.MultiplyShoupLazy(a1, y1, s1) + v;
+            a2 = q.MultiplyShoupLazy(a2, y2, s2) + v;
+            a3 = q.MultiplyShoupLazy(a3, y3, s3) + v;
+        }
+        accumulators[0] = a0;
+        accumulators[1] = a1;
+        accumulators[2] = a2;
+        accumulators[3] = a3;
+    }
+
+    private static ulong[] Reduce(Modulus q, ulong[] accumulators)
+    {
+        for (int i = 0; i < accumulators.Length; i++)
+            accumulators[i] = q.Reduce(accumulators[i]);
+        return accumulators;
+    }
+
+    /// <summary>The fingerprint of the sum of the fingerprinted vectors (same parameters, challenge and shape).</summary>
+    public static LinearFingerprint Sum(IEnumerable<LinearFingerprint> fingerprints)
+    {
+        ArgumentNullException.ThrowIfNull(fingerprints);
+        LinearFingerprint? first = null;
+        ulong[]? sum = null;
+        foreach (LinearFingerprint f in fingerprints)
+        {
+            ArgumentNullException.ThrowIfNull(f, nameof(fingerprints));
+            if (first is null)
+            {
+                first = f;
+                sum = (ulong[])f._values.Clone();
+                continue;
+            }
+            if (!first.SameShape(f))
+                throw new ArgumentException("Fingerprints of different parameter sets, challenges or shapes cannot be added.", nameof(fingerprints));
+            IReadOnlyList<Modulus> moduli = first.Parameters.Context.Ring.Moduli;
+            for (int i = 0; i < sum!.Length; i++)
+                sum[i] = moduli[i / Points].Add(sum[i], f._values[i]);
+        }
+        return first is null
+            ? throw new ArgumentException("No fingerprints to add.", nameof(fingerprints))
+            : new LinearFingerprint(first.Parameters, first._challenge, first.Coefficients, sum!);
+    }
+
+    /// <summary>True if both fingerprint the same vector (up to the bound above): same challenge, shape and values.</summary>
+    public bool Matches(LinearFingerprint other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return SameShape(other) && other._values.AsSpan().SequenceEqual(_values);
+    }
+
+    private bool SameShape(LinearFingerprint other) =>
+        other.Parameters == Parameters && other.Coefficients == Coefficients && other._values.Length == _values.Length
+        && other._challenge.AsSpan().SequenceEqual(_challenge);
+
+    public byte[] ToBytes()
+    {
+        var writer = new WireWriter(WireKind.LinearFingerprint, Parameters, FixedBodyLength + 8L * _values.Length);
+        writer.WriteBytes(_challenge);
+        writer.WriteUInt32((uint)Coefficients);
+        writer.WriteUInt32((uint)ModulusCount);
+        Span<byte> word = stackalloc byte[8];
+        foreach (ulong v in _values)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(word, v);
+            writer.WriteBytes(word);
+        }
+        return writer.ToArray();
+    }
+
+    public static LinearFingerprint FromBytes(ReadOnlySpan<byte> data, CkksParameters parameters)
+    {
+        var reader = new WireReader(data, WireKind.LinearFingerprint, parameters);
+        byte[] challenge = reader.ReadBytes(32, "challenge").ToArray();
+        uint coefficients = reader.ReadUInt32("coefficient count");
+        if (coefficients == 0)
+            throw reader.Fail("coefficient count", "a fingerprint covers at least one coefficient");
+        uint moduli = reader.ReadUInt32("modulus count");
+        IReadOnlyList<Modulus> chain = parameters.Context.Ring.Moduli;
+        if (moduli == 0 || moduli > chain.Count)
+            throw reader.Fail("modulus count", $"{moduli} is outside 1..{chain.Count}");
+        reader.RequireExactly(8L * Points * moduli, "values");
+        var values = new ulong[Points * moduli];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadUInt64LittleEndian(reader.ReadBytes(8, $"value {i}"));
+            if (values[i] >= chain[i / Points].Value)
+                throw reader.Fail($"value {i}", $"{values[i]} is not below q{i / Points}");
+        }
+        return new LinearFingerprint(parameters, challenge, coefficients, values);
+    }
+
+    private static void RequireChallenge(ReadOnlySpan<byte> challenge)
+    {
+        if (challenge.Length != 32)
+            throw new ArgumentException($"A challenge has 32 bytes; got {challenge.Length}.", nameof(challenge));
+    }
+}

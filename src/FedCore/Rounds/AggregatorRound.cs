@@ -1,0 +1,295 @@
+using System.Security.Cryptography;
+using FedCore.Aggregation.Integrity;
+using FedCore.Aggregation.Protection;
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Multiparty;
+
+namespace FedCore.Rounds;
+
+/// <summary>
+/// The job's side of one round (README.md next to this file): it builds each step's request from the replies to the
+/// previous one and checks every reply, naming the participant at fault. It holds no secret and cannot decrypt anything
+/// but the sum: its checks catch honest mistakes and name cheaters early; the participants' checks are what protect them.
+/// Replies may be accepted from several threads at once; each step's request is built once all its replies are in.
+/// </summary>
+public sealed class AggregatorRound
+{
+    private readonly Lock _lock = new();
+    private readonly IReadOnlyDictionary<string, byte[]> _keys;
+    private readonly CkksProtection? _ckks;
+    private readonly PlaintextSimulation.Aggregate? _plain;
+    private readonly byte[] _setDigest;
+    private readonly Dictionary<string, Step> _steps = [];
+
+    private readonly Dictionary<string, byte[]> _statements = [];
+    private readonly Dictionary<string, byte[]> _publicShares = [];
+    private CollectivePublicKey? _key;
+    private byte[]? _keyBytes, _keyChallenge;
+    private CkksProtection.Aggregate? _sum;
+    private CiphertextMasks? _masks;
+    private byte[]? _aggregateChallenge;
+
+    /// <param name="participants">The round's members (the job's pinned parties that take part), any order.</param>
+    /// <param name="participantKeys">Each member's signing public key, as the job pinned them.</param>
+    public AggregatorRound(string jobId, int round, IEnumerable<string> participants, IReadOnlyDictionary<string, byte[]> participantKeys, ProtectionTerms protection)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        ArgumentNullException.ThrowIfNull(protection);
+        JobId = jobId;
+        Round = round;
+        Participants = participants.Order(StringComparer.Ordinal).ToList();
+        if (Participants.Distinct().Count() != Participants.Count)
+            throw new ArgumentException("A participant is listed twice.", nameof(participants));
+        _keys = Participants.ToDictionary(p => p, p => participantKeys.TryGetValue(p, out var key) ? key
+            : throw new ArgumentException($"No signing key for {p}.", nameof(participantKeys)), StringComparer.Ordinal);
+        Protection = protection;
+        if (protection.IsSimulation)
+            _plain = new PlaintextSimulation.Aggregate();
+        else
+            _ckks = new CkksProtection(CkksParameters.Default, protection.UpdateBound);
+        _setDigest = RoundChallenges.SetDigest(jobId, round, Participants);
+    }
+
+    public string JobId { get; }
+
+    public int Round { get; }
+
+    /// <summary>The round's members, in ordinal order.</summary>
+    public IReadOnlyList<string> Participants { get; }
+
+    public ProtectionTerms Protection { get; }
+
+    // ---- Step 1 -------------------------------------------------------------------------------------------------
+
+    public KeyRequest KeyRequest() => new(JobId, Round, Participants);
+
+    public void AcceptCommitment(SignedMessage commitment) => Accept(RoundPurpose.KeyCommitment, commitment);
+
+    public KeyRevealRequest RevealRequest() => new(JobId, Round, All(RoundPurpose.KeyCommitment));
+
+    // ---- Step 2 -------------------------------------------------------------------------------------------------
+
+    /// <summary>A member's statement and public share: the statement must be the one committed to, for this round, naming this share.</summary>
+    public void AcceptReveal(KeyReveal reveal)
+    {
+        string who = reveal.Statement.ParticipantId;
+        Accept(RoundPurpose.KeyStatement, reveal.Statement);
+        byte[] statement = reveal.Statement.Payload;
+        bool matches;
+        lock (_lock)
+            matches = _steps[RoundPurpose.KeyCommitment].Payloads.TryGetValue(who, out var committed)
+                && SHA256.HashData(statement).AsSpan().SequenceEqual(committed);
+        if (!matches)
+            throw Rejected($"the key statement of {who} is not the one it committed to");
+        if (statement.Length < 64 || !statement.AsSpan(0, 32).SequenceEqual(_setDigest)
+            || !statement.AsSpan(32, 32).SequenceEqual(SHA256.HashData(reveal.PublicShare)))
+            throw Rejected($"the key statement of {who} is not for this round's members, or does not name the public share it sent");
+        lock (_lock)
+        {
+            _statements[who] = statement;
+            _publicShares[who] = reveal.PublicShare;
+        }
+    }
+
+    /// <summary>The round key (the sum of the members' shares) and their statements.</summary>
+    public KeyCheckRequest KeyCheckRequest()
+    {
+        var statements = All(RoundPurpose.KeyStatement);
+        lock (_lock)
+        {
+            if (_key is null)
+            {
+                var shares = Participants.Select(p => Read(() => PublicKeyShare.FromBytes(_publicShares[p], Parameters), $"the public key share of {p}"));
+                _key = Read(() => CollectivePublicKey.Combine(shares), "the members' public key shares");
+                _keyBytes = _key.ToBytes();
+                _keyChallenge = RoundChallenges.KeyChallenge(_setDigest, _keyBytes, RoundChallenges.StatementsDigest(Participants, _statements));
+            }
+            return new KeyCheckRequest(JobId, Round, _keyBytes!, statements);
+        }
+    }
+
+    // ---- Step 3 -------------------------------------------------------------------------------------------------
+
+    /// <summary>A member's key fingerprint: it must be that of the public share it revealed, at this round's key challenge.</summary>
+    public void AcceptKeyFingerprint(SignedMessage fingerprint)
+    {
+        Accept(RoundPurpose.KeyFingerprint, fingerprint);
+        string who = fingerprint.ParticipantId;
+        var parsed = Read(() => LinearFingerprint.FromBytes(fingerprint.Payload, Parameters), $"the key fingerprint of {who}");
+        byte[] share;
+        byte[] challenge;
+        lock (_lock)
+        {
+            share = _publicShares[who];
+            challenge = _keyChallenge ?? throw new InvalidOperationException("The key check request was not made yet.");
+        }
+        if (!LinearFingerprint.OfKey(PublicKeyShare.FromBytes(share, Parameters), challenge).Matches(parsed))
+            throw Rejected($"the key fingerprint of {who} is not that of the key share it revealed");
+    }
+
+    public SealRequest SealRequest() => new(JobId, Round, All(RoundPurpose.KeyFingerprint));
+
+    /// <summary>The round key (after <see cref="KeyCheckRequest"/>), under which the members seal.</summary>
+    public CollectivePublicKey RoundKey => _key ?? throw new InvalidOperationException("The round key was not combined yet.");
+
+    // ---- Step 4 -------------------------------------------------------------------------------------------------
+
+    /// <summary>A member's sealed update: it must match its signed commitment and add to the others (or, in the simulation, be readable).</summary>
+    public void AcceptSealed(Sealed sealedUpdate)
+    {
+        string who = sealedUpdate.Commitment.ParticipantId;
+        if (!SHA256.HashData(sealedUpdate.SealedUpdate).AsSpan().SequenceEqual(sealedUpdate.Commitment.Payload))
+            throw Rejected($"the update from {who} does not match the commitment it signed");
+        Accept(RoundPurpose.Update, sealedUpdate.Commitment);
+        try
+        {
+            if (_plain is not null)
+            {
+                _plain.Add(who, sealedUpdate.SealedUpdate);
+                return;
+            }
+            CkksProtection.Aggregate sum;
+            lock (_lock)
+                sum = _sum ??= _ckks!.NewAggregate(RoundKey);
+            sum.Add(who, sealedUpdate.SealedUpdate);
+        }
+        catch (SealedUpdateFormatException e)
+        {
+            throw Rejected(e.Message);
+        }
+    }
+
+    /// <summary>The aggregate's masks and every member's signed commitment; fixes the aggregate.</summary>
+    public AggregateCheckRequest AggregateCheckRequest()
+    {
+        var commitments = All(RoundPurpose.Update);
+        lock (_lock)
+        {
+            if (_masks is null)
+            {
+                _masks = _sum!.Masks();
+                _aggregateChallenge = RoundChallenges.AggregateChallenge(_setDigest, _masks.WireBuffer, Participants,
+                    commitments.ToDictionary(c => c.ParticipantId, c => c.Payload));
+            }
+            return new AggregateCheckRequest(JobId, Round, _masks.WireBuffer, commitments);
+        }
+    }
+
+    // ---- Step 5 -------------------------------------------------------------------------------------------------
+
+    public void AcceptAggregateFingerprint(SignedMessage fingerprint)
+    {
+        Accept(RoundPurpose.AggregateFingerprint, fingerprint);
+        var parsed = Read(() => LinearFingerprint.FromBytes(fingerprint.Payload, Parameters), $"the fingerprint of {fingerprint.ParticipantId}");
+        if (!parsed.Challenge.SequenceEqual(_aggregateChallenge))
+            throw Rejected($"the fingerprint of {fingerprint.ParticipantId} is for another aggregate");
+    }
+
+    /// <summary>
+    /// Every member's signed fingerprint, once they add up to the aggregate's: otherwise some member signed a fingerprint
+    /// that is not of its update, and every honest participant would refuse anyway.
+    /// </summary>
+    public DecryptRequest DecryptRequest()
+    {
+        var fingerprints = All(RoundPurpose.AggregateFingerprint);
+        var sum = LinearFingerprint.Sum(fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, Parameters)));
+        if (!LinearFingerprint.OfMasks(_masks!, _aggregateChallenge!).Matches(sum))
+            throw Rejected("the members' fingerprints do not add up to the aggregate's: a member's fingerprint is not of the update it sent");
+        return new DecryptRequest(JobId, Round, fingerprints);
+    }
+
+    // ---- Step 6 -------------------------------------------------------------------------------------------------
+
+    /// <summary>A member's decryption share, added into the running sum of shares.</summary>
+    public void AcceptShare(SignedMessage share)
+    {
+        Accept(RoundPurpose.DecryptionShare, share);
+        try
+        {
+            _sum!.AddShare(share.ParticipantId, share.Payload);
+        }
+        catch (SealedUpdateFormatException e)
+        {
+            throw Rejected(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Σ wᵢ·uᵢ and Σ wᵢ over the members, once every share (or, in the simulation, every update) is in; refused
+    /// (<see cref="ImplausibleAggregateException"/>) if honest seals could not have made it.
+    /// </summary>
+    public AggregatedUpdate Open()
+    {
+        if (_plain is not null)
+        {
+            All(RoundPurpose.Update);
+            return _plain.Open();
+        }
+        All(RoundPurpose.DecryptionShare);
+        try
+        {
+            return _sum!.Open();
+        }
+        catch (SealedUpdateFormatException e)
+        {
+            throw Rejected(e.Message);
+        }
+    }
+
+    // ---- Checks -------------------------------------------------------------------------------------------------
+
+    private CkksParameters Parameters => CkksParameters.Default;
+
+    private sealed class Step(RoundUpdateLedger ledger)
+    {
+        public RoundUpdateLedger Ledger { get; } = ledger;
+        public Dictionary<string, SignedMessage> Messages { get; } = [];
+        public IReadOnlyDictionary<string, byte[]> Payloads => Ledger.Accepted;
+    }
+
+    /// <summary>One signed message of a step: for this job and round, from a member, signed with its pinned key, one each.</summary>
+    private void Accept(string purpose, SignedMessage message)
+    {
+        lock (_lock)
+        {
+            if (!_steps.TryGetValue(purpose, out var step))
+                _steps[purpose] = step = new Step(new RoundUpdateLedger(purpose, JobId, Round, Protection.Scheme, _keys));
+            try
+            {
+                step.Ledger.Accept(message.ParticipantId, message.JobId, message.Round, message.Scheme, message.Payload, message.Signature);
+            }
+            catch (RejectedUpdateException e)
+            {
+                throw Rejected(e.Message);
+            }
+            step.Messages[message.ParticipantId] = message;
+        }
+    }
+
+    /// <summary>Every member's message of a step, in member order; refused while any is missing.</summary>
+    private List<SignedMessage> All(string purpose)
+    {
+        lock (_lock)
+        {
+            var missing = Participants.Where(p => !_steps.TryGetValue(purpose, out var step) || !step.Messages.ContainsKey(p)).ToList();
+            if (missing.Count > 0)
+                throw new RoundRefusedException(RoundRefusal.Rejected,
+                    $"Job {JobId} round {Round}: {purpose} messages are missing from {string.Join(", ", missing)}.");
+            return Participants.Select(p => _steps[purpose].Messages[p]).ToList();
+        }
+    }
+
+    private T Read<T>(Func<T> read, string what)
+    {
+        try
+        {
+            return CkksProtection.Read(read, what);
+        }
+        catch (SealedUpdateFormatException e)
+        {
+            throw Rejected(e.Message);
+        }
+    }
+
+    private RoundRefusedException Rejected(string reason) => new(RoundRefusal.Rejected, $"Job {JobId} round {Round}: {reason}.");
+}

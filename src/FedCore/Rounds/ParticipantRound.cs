@@ -1,0 +1,419 @@
+using System.Security.Cryptography;
+using FedCore.Aggregation.Integrity;
+using FedCore.Aggregation.Protection;
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Multiparty;
+
+namespace FedCore.Rounds;
+
+/// <summary>
+/// A participant's side of the round protocol for one job (README.md next to this file). It decides every step from its
+/// pinned <see cref="RoundTerms"/> and refuses anything else with a <see cref="RoundRefusedException"/> that names the
+/// step and the reason.
+///
+/// Its host keeps <see cref="Record"/> in the country's storage: after every call that changed it (see
+/// <see cref="RecordChanged"/>), the host must write it before the call's reply leaves. What is not in the record (the
+/// round key, the sealed update, the aggregate's fingerprint) lives in this object only; a host that lost it (a restart)
+/// makes a new object from the record, and the steps that need it refuse with <see cref="RoundRefusal.Restarted"/>.
+/// Not thread-safe: a host calls it one request at a time (a grain does).
+/// </summary>
+public sealed class ParticipantRound
+{
+    private readonly RoundTerms _terms;
+    private readonly Func<byte[], byte[]> _sign;
+    private readonly TimeProvider _clock;
+    private readonly CkksProtection? _ckks;
+    private Memory? _memory;
+
+    /// <param name="terms">What the participant pinned for the job.</param>
+    /// <param name="record">Its stored record, if it has one.</param>
+    /// <param name="sign">Signs statement bytes with the participant's own key (kept in its country's storage).</param>
+    public ParticipantRound(RoundTerms terms, ParticipantRoundRecord? record, Func<byte[], byte[]> sign, TimeProvider? clock = null)
+    {
+        _terms = terms ?? throw new ArgumentNullException(nameof(terms));
+        _sign = sign ?? throw new ArgumentNullException(nameof(sign));
+        _clock = clock ?? TimeProvider.System;
+        _ckks = terms.Protection.IsSimulation ? null : new CkksProtection(CkksParameters.Default, terms.Protection.UpdateBound);
+        Record = record;
+    }
+
+    public RoundTerms Terms => _terms;
+
+    /// <summary>What must be stored (null before the first round).</summary>
+    public ParticipantRoundRecord? Record { get; private set; }
+
+    /// <summary>Set by a call that changed <see cref="Record"/>; the host stores the record, then clears this.</summary>
+    public bool RecordChanged { get; set; }
+
+    private string Scheme => _terms.Protection.Scheme;
+
+    /// <summary>set digest (32) ‖ SHA-256 of the public key share (32) ‖ masking public key (65).</summary>
+    private const int StatementLength = 32 + 32 + MaskingKeyPair.PublicKeyLength;
+
+    private CkksParameters Parameters => CkksParameters.Default;
+
+    // What the round needs between steps but need not survive a restart.
+    private sealed class Memory(int round)
+    {
+        public int Round { get; } = round;
+        public byte[]? Statement, PublicShare, SetDigest;
+        public CollectivePublicKey? RoundKey;
+        public byte[]? KeyChallenge, MaskingContext;
+        public LinearFingerprint? OwnKeyFingerprint;
+        public Dictionary<string, byte[]>? MaskingKeys;
+        public bool KeyVerified;
+        public EncryptedVector? SealedUpdate;
+        public byte[]? SealedDigest;
+        public LinearFingerprint? OwnAggregateFingerprint, AggregateFingerprint;
+        public byte[]? Share;
+    }
+
+    // ---- Step 1 -------------------------------------------------------------------------------------------------
+
+    /// <summary>Makes this round's key share and masking key and returns the signed commitment to its statement.</summary>
+    public SignedMessage Commit(KeyRequest request)
+    {
+        const string step = "make a key share";
+        RequireProtected(request.JobId, request.Round, step);
+        RequireSet(request.JobId, request.Round, request.Participants, step);
+        if (Record is { } current && current.Round == request.Round && current.Stage == RoundStage.Keyed
+            && current.Participants.SequenceEqual(request.Participants))
+            return SignedCommitment(request.Round, current); // a retry: the same statement
+        if (Record is { } earlier && request.Round <= earlier.Round)
+            throw Refused(request.Round, step, $"round {request.Round} is not above round {earlier.Round}, which it already started; rounds only go up");
+
+        byte[] crsSeed = RoundChallenges.CrsSeed(SetDigest(request.Round, request.Participants));
+        var share = SecretKeyShare.Generate(Parameters, crsSeed);
+        using var masking = MaskingKeyPair.Generate();
+        Replace(new ParticipantRoundRecord(request.Round, request.Participants.ToList(), RoundStage.Keyed, _clock.GetUtcNow(),
+            share.ToBytes(), masking.ExportPrivateKey(), null));
+        share.Erase();
+        _memory = null;
+        return SignedCommitment(request.Round, Record!);
+    }
+
+    private SignedMessage SignedCommitment(int round, ParticipantRoundRecord record)
+    {
+        var memory = MemoryFor(round, record);
+        return Sign(RoundPurpose.KeyCommitment, round, SHA256.HashData(memory.Statement!));
+    }
+
+    /// <summary>The statement (set digest ‖ H(p_i) ‖ X_i), recomputed from the stored secrets when memory was lost.</summary>
+    private Memory MemoryFor(int round, ParticipantRoundRecord record)
+    {
+        if (_memory is { } m && m.Round == round && m.Statement is not null)
+            return m;
+        m = new Memory(round) { SetDigest = SetDigest(round, record.Participants) };
+        var share = SecretKeyShare.FromBytes(record.Secret!, Parameters);
+        m.PublicShare = share.PublicKeyShare.ToBytes();
+        share.Erase();
+        using var masking = MaskingKeyPair.Import(record.MaskingKey!);
+        m.Statement = [.. m.SetDigest, .. SHA256.HashData(m.PublicShare), .. masking.PublicKey];
+        _memory = m;
+        return m;
+    }
+
+    // ---- Step 2 -------------------------------------------------------------------------------------------------
+
+    /// <summary>Its statement and public share, once it has every member's commitment (its own among them); once per round.</summary>
+    public KeyReveal Reveal(KeyRevealRequest request)
+    {
+        const string step = "reveal its key share";
+        RequireProtected(request.JobId, request.Round, step);
+        var record = RequireRecord(request.Round, step, RoundStage.Keyed, RoundStage.Revealed);
+        var commitments = Verify(RoundPurpose.KeyCommitment, request.Round, record.Participants, request.Commitments, step);
+        var memory = MemoryFor(request.Round, record);
+        if (!commitments[_terms.Self].AsSpan().SequenceEqual(SHA256.HashData(memory.Statement!)))
+            throw Refused(request.Round, step, "its own commitment is not among the commitments");
+        // Once per round, durably: revealed against other commitments (say after a forced restart), a colluder could have
+        // chosen its statement with this one in view.
+        if (record.CommitmentsSeen is { } seen)
+        {
+            if (!SameMap(seen, commitments))
+                throw Refused(request.Round, step, "it already revealed its key share against other commitments");
+        }
+        else
+        {
+            Replace(record with { Stage = RoundStage.Revealed, CommitmentsSeen = commitments });
+        }
+        return new KeyReveal(Sign(RoundPurpose.KeyStatement, request.Round, memory.Statement!), memory.PublicShare!);
+    }
+
+    // ---- Step 3 -------------------------------------------------------------------------------------------------
+
+    /// <summary>The fingerprint of its own public share at the key challenge, once the key and statements check out.</summary>
+    public SignedMessage CheckKey(KeyCheckRequest request)
+    {
+        const string step = "check the round key";
+        RequireProtected(request.JobId, request.Round, step);
+        var record = RequireRecord(request.Round, step, RoundStage.Revealed);
+        var memory = MemoryFor(request.Round, record);
+        var statements = Verify(RoundPurpose.KeyStatement, request.Round, record.Participants, request.Statements, step);
+        if (!HashesTo(statements, record.CommitmentsSeen!))
+            throw Refused(request.Round, step, "the statements are not the ones whose commitments it saw before it revealed its own");
+        if (statements.Any(s => s.Value.Length != StatementLength || !s.Value.AsSpan(0, 32).SequenceEqual(memory.SetDigest)))
+            throw Refused(request.Round, step, "a statement is not for this round's participants");
+
+        var key = Read(() => CollectivePublicKey.FromBytes(request.RoundKey, Parameters), request.Round, step, "the round key");
+        byte[] crsSeed = RoundChallenges.CrsSeed(memory.SetDigest!);
+        if (!key.CrsSeed.SequenceEqual(crsSeed))
+            throw Refused(request.Round, step, "the round key is not over this round's common reference polynomial");
+        var expectedShares = statements.Values.Select(s => new Guid(s.AsSpan(32, 16))).Order().ToList();
+        if (!key.ShareIds.SequenceEqual(expectedShares))
+            throw Refused(request.Round, step, $"the round key is made of {key.ShareIds.Count} shares that are not exactly the members' {expectedShares.Count}");
+
+        byte[] statementsDigest = RoundChallenges.StatementsDigest(record.Participants, statements);
+        memory.RoundKey = key;
+        memory.KeyChallenge = RoundChallenges.KeyChallenge(memory.SetDigest!, request.RoundKey, statementsDigest);
+        memory.MaskingContext = RoundChallenges.MaskingContext(memory.SetDigest!, key.KeyId.ToArray(), statementsDigest);
+        memory.MaskingKeys = statements.ToDictionary(s => s.Key, s => s.Value[64..]);
+        memory.KeyVerified = false;
+        memory.OwnKeyFingerprint = LinearFingerprint.OfKey(PublicKeyShare.FromBytes(memory.PublicShare!, Parameters), memory.KeyChallenge);
+        return Sign(RoundPurpose.KeyFingerprint, request.Round, memory.OwnKeyFingerprint.ToBytes());
+    }
+
+    // ---- Step 4 -------------------------------------------------------------------------------------------------
+
+    /// <summary>Checks, before training, that the round key is the sum of the members' shares (its own in it).</summary>
+    public void PrepareSeal(SealRequest request)
+    {
+        const string step = "seal its update";
+        RequireProtected(request.JobId, request.Round, step);
+        var record = RequireRecord(request.Round, step, RoundStage.Revealed);
+        var memory = RequireMemory(request.Round, step, m => m.RoundKey is not null);
+        var fingerprints = Verify(RoundPurpose.KeyFingerprint, request.Round, record.Participants, request.KeyFingerprints, step);
+        if (!fingerprints[_terms.Self].AsSpan().SequenceEqual(memory.OwnKeyFingerprint!.ToBytes()))
+            throw Refused(request.Round, step, "its own key fingerprint is not among the fingerprints");
+        var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), request.Round, step, $"the key fingerprint of {f.Key}")).ToList();
+        if (parsed.Any(f => !f.Challenge.SequenceEqual(memory.KeyChallenge)))
+            throw Refused(request.Round, step, "a key fingerprint was made for another challenge");
+        if (!LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!).Matches(LinearFingerprint.Sum(parsed)))
+            throw Refused(request.Round, step, "the round key is not the sum of the members' key shares (its fingerprint differs from the sum of theirs)");
+        memory.KeyVerified = true;
+    }
+
+    /// <summary>
+    /// Seals w·update under the checked round key with its pairwise masks; the masking key is erased and "sealed" stored
+    /// before the update leaves (the host writes <see cref="Record"/>). Once per round.
+    /// </summary>
+    public Sealed Seal(int round, ReadOnlySpan<float> update, double weight)
+    {
+        const string step = "seal its update";
+        RequireProtected(_terms.JobId, round, step);
+        var record = RequireRecord(round, step, RoundStage.Revealed);
+        var memory = RequireMemory(round, step, m => m.KeyVerified);
+        var neighbours = MaskingGraph.NeighboursOf(_terms.Self, record.Participants, memory.MaskingContext!)
+            .Select(n => (n, memory.MaskingKeys![n])).ToList();
+        using var masking = MaskingKeyPair.Import(record.MaskingKey!);
+        EncryptedVector sealedUpdate;
+        using (var masks = ReadMasks(() => PairwiseMasks.Derive(Parameters, masking, _terms.Self, neighbours, memory.MaskingContext!), round, step))
+            sealedUpdate = _ckks!.Seal(update, weight, memory.RoundKey!, masks);
+        Replace(record with { Stage = RoundStage.Sealed, MaskingKey = null });
+        memory.SealedUpdate = sealedUpdate;
+        memory.SealedDigest = SHA256.HashData(sealedUpdate.WireBuffer);
+        // The wire buffer itself, not a copy (13 MB per 10⁶ values): nobody writes to it.
+        return new Sealed(sealedUpdate.WireBuffer, Sign(RoundPurpose.Update, round, memory.SealedDigest));
+    }
+
+    /// <summary>The simulation's seal: the weighted update in the clear, only under terms that pinned plaintext-simulation. Once per round.</summary>
+    public Sealed SealInTheClear(int round, IReadOnlyList<string> participants, ReadOnlySpan<float> update, double weight)
+    {
+        const string step = "send its update in the clear";
+        if (!_terms.Protection.IsSimulation)
+            throw Refused(round, step, $"the job's pinned protection is {_terms.Protection}, not the plaintext simulation");
+        RequireSet(_terms.JobId, round, participants, step);
+        if (Record is { } earlier && round <= earlier.Round)
+            throw Refused(round, step, $"round {round} is not above round {earlier.Round}, which it already started; rounds only go up");
+        byte[] bytes = PlaintextSimulation.Seal(update, weight);
+        Replace(new ParticipantRoundRecord(round, participants.ToList(), RoundStage.Sealed, _clock.GetUtcNow(), null, null, null));
+        return new Sealed(bytes, Sign(RoundPurpose.Update, round, SHA256.HashData(bytes)));
+    }
+
+    // ---- Step 5 -------------------------------------------------------------------------------------------------
+
+    /// <summary>The fingerprint of its own masks at the aggregate challenge; it keeps the aggregate's fingerprint and its share.</summary>
+    public SignedMessage CheckAggregate(AggregateCheckRequest request)
+    {
+        const string step = "help decrypt";
+        RequireProtected(request.JobId, request.Round, step);
+        var record = RequireRecord(request.Round, step, RoundStage.Sealed);
+        var memory = RequireMemory(request.Round, step, m => m.SealedUpdate is not null);
+        var commitments = Verify(RoundPurpose.Update, request.Round, record.Participants, request.Commitments, step);
+        if (!commitments[_terms.Self].AsSpan().SequenceEqual(memory.SealedDigest))
+            throw Refused(request.Round, step, "its own update is not among the committed updates", RoundRefusal.AggregateRefused);
+        var masks = Read(() => CiphertextMasks.Adopt(request.AggregateMasks, Parameters), request.Round, step, "the aggregate's masks");
+        if (!masks.KeyId.Span.SequenceEqual(memory.RoundKey!.KeyId.Span) || masks.Length != memory.SealedUpdate!.Length)
+            throw Refused(request.Round, step, "the aggregate is not under this round's key, or not of its update's length", RoundRefusal.AggregateRefused);
+
+        byte[] challenge = RoundChallenges.AggregateChallenge(memory.SetDigest!, request.AggregateMasks, record.Participants, commitments);
+        using var secret = new ErasingSecret(SecretKeyShare.FromBytes(record.Secret!, Parameters));
+        try
+        {
+            memory.Share = _ckks!.DecryptionShare(secret.Share, memory.RoundKey, masks, record.Participants.Count).ToBytes();
+        }
+        catch (AggregateRefusedException e)
+        {
+            throw Refused(request.Round, step, e.Message, RoundRefusal.AggregateRefused);
+        }
+        memory.AggregateFingerprint = LinearFingerprint.OfMasks(masks, challenge);
+        memory.OwnAggregateFingerprint = LinearFingerprint.OfMasks(memory.SealedUpdate, challenge);
+        return Sign(RoundPurpose.AggregateFingerprint, request.Round, memory.OwnAggregateFingerprint.ToBytes());
+    }
+
+    // ---- Step 6 -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Its decryption share, once every member's fingerprint is in and they add up to the aggregate's: the key share is
+    /// erased and "decrypted" stored before the share leaves (the host writes <see cref="Record"/>). Once per round.
+    /// </summary>
+    public SignedMessage Decrypt(DecryptRequest request)
+    {
+        const string step = "help decrypt";
+        RequireProtected(request.JobId, request.Round, step);
+        var record = RequireRecord(request.Round, step, RoundStage.Sealed);
+        var memory = RequireMemory(request.Round, step, m => m.Share is not null);
+        var fingerprints = Verify(RoundPurpose.AggregateFingerprint, request.Round, record.Participants, request.AggregateFingerprints, step);
+        if (!fingerprints[_terms.Self].AsSpan().SequenceEqual(memory.OwnAggregateFingerprint!.ToBytes()))
+            throw Refused(request.Round, step, "its own fingerprint is not among the fingerprints", RoundRefusal.AggregateRefused);
+        var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), request.Round, step, $"the fingerprint of {f.Key}")).ToList();
+        if (parsed.Any(f => !f.Challenge.SequenceEqual(memory.AggregateFingerprint!.Challenge)))
+            throw Refused(request.Round, step, "a fingerprint was made for another aggregate", RoundRefusal.AggregateRefused);
+        if (!memory.AggregateFingerprint!.Matches(LinearFingerprint.Sum(parsed)))
+            throw Refused(request.Round, step, "the aggregate is not the sum of the members' updates (its fingerprint differs from the sum of theirs)", RoundRefusal.AggregateRefused);
+        Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
+        byte[] share = memory.Share!;
+        _memory = null;
+        return Sign(RoundPurpose.DecryptionShare, request.Round, share);
+    }
+
+    // ---- Expiry -------------------------------------------------------------------------------------------------
+
+    /// <summary>Erases the secrets of a round started more than <paramref name="lifetime"/> ago and not finished; true if it did.</summary>
+    public bool ExpireIfOlderThan(TimeSpan lifetime)
+    {
+        if (Record is not { Stage: RoundStage.Keyed or RoundStage.Revealed or RoundStage.Sealed } record
+            || _clock.GetUtcNow() - record.StartedAt <= lifetime)
+            return false;
+        Replace(record with { Stage = RoundStage.Abandoned, Secret = null, MaskingKey = null });
+        _memory = null;
+        return true;
+    }
+
+    // ---- Checks -------------------------------------------------------------------------------------------------
+
+    private void RequireProtected(string jobId, int round, string step)
+    {
+        if (jobId != _terms.JobId)
+            throw Refused(round, step, $"the request is for job '{jobId}'");
+        if (_terms.Protection.IsSimulation)
+            throw Refused(round, step, $"the job's pinned protection is {_terms.Protection}: there are no keys to make or use");
+    }
+
+    private void RequireSet(string jobId, int round, IReadOnlyList<string> participants, string step)
+    {
+        if (jobId != _terms.JobId)
+            throw Refused(round, step, $"the request is for job '{jobId}'");
+        if (_terms.ProblemWithSet(participants) is { } problem)
+            throw Refused(round, step, problem);
+    }
+
+    private ParticipantRoundRecord RequireRecord(int round, string step, params RoundStage[] stages)
+    {
+        if (Record is not { } record || record.Round != round)
+            throw Refused(round, step, Record is null ? "it holds no key share for this round" : $"its current round is {Record.Round}");
+        if (!stages.Contains(record.Stage))
+            throw Refused(round, step, record.Stage switch
+            {
+                RoundStage.Sealed => "it already sealed its update this round",
+                RoundStage.Decrypted => "it already gave its decryption share this round",
+                RoundStage.Abandoned => "the round's secrets were erased (the round was abandoned or expired)",
+                RoundStage.Keyed => "it has not revealed its key share yet",
+                _ => $"the round is at stage {record.Stage}",
+            });
+        return record;
+    }
+
+    private Memory RequireMemory(int round, string step, Func<Memory, bool> has)
+    {
+        if (_memory is { } memory && memory.Round == round && has(memory))
+            return memory;
+        throw Refused(round, step, "it lost this round's working state (it restarted) or the earlier steps did not happen", RoundRefusal.Restarted);
+    }
+
+    /// <summary>The payloads by participant, refused unless exactly one per member of the round, each signed by its pinned key.</summary>
+    private Dictionary<string, byte[]> Verify(string purpose, int round, IReadOnlyList<string> members, IReadOnlyList<SignedMessage> messages, string step)
+    {
+        var ledger = new RoundUpdateLedger(purpose, _terms.JobId, round, Scheme, _terms.KeysOf(members));
+        try
+        {
+            foreach (var m in messages)
+                ledger.Accept(m.ParticipantId, m.JobId, m.Round, m.Scheme, m.Payload, m.Signature);
+        }
+        catch (RejectedUpdateException e)
+        {
+            throw Refused(round, step, e.Message);
+        }
+        if (!ledger.IsComplete)
+            throw Refused(round, step, $"{purpose} messages are missing from {string.Join(", ", members.Where(p => !ledger.Accepted.ContainsKey(p)))}");
+        return ledger.Accepted.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+    }
+
+    private static bool SameMap(IReadOnlyDictionary<string, byte[]> a, IReadOnlyDictionary<string, byte[]> b) =>
+        a.Count == b.Count && a.All(d => b.TryGetValue(d.Key, out var other) && other.AsSpan().SequenceEqual(d.Value));
+
+    private static bool HashesTo(IReadOnlyDictionary<string, byte[]> payloads, IReadOnlyDictionary<string, byte[]> digests) =>
+        payloads.Count == digests.Count && payloads.All(p => digests.TryGetValue(p.Key, out var digest) && SHA256.HashData(p.Value).AsSpan().SequenceEqual(digest));
+
+    private byte[] SetDigest(int round, IReadOnlyList<string> participants) => RoundChallenges.SetDigest(_terms.JobId, round, participants);
+
+    private T Read<T>(Func<T> read, int round, string step, string what)
+    {
+        try
+        {
+            return CkksProtection.Read(read, what);
+        }
+        catch (SealedUpdateFormatException e)
+        {
+            throw Refused(round, step, e.Message);
+        }
+    }
+
+    private PairwiseMasks ReadMasks(Func<PairwiseMasks> derive, int round, string step)
+    {
+        try
+        {
+            return derive();
+        }
+        catch (ArgumentException e)
+        {
+            throw Refused(round, step, e.Message);
+        }
+    }
+
+    private void Replace(ParticipantRoundRecord record)
+    {
+        if (Record is { } old && !ReferenceEquals(old.Secret, record.Secret) && old.Secret is not null)
+            CryptographicOperations.ZeroMemory(old.Secret);
+        if (Record is { } previous && !ReferenceEquals(previous.MaskingKey, record.MaskingKey) && previous.MaskingKey is not null)
+            CryptographicOperations.ZeroMemory(previous.MaskingKey);
+        Record = record;
+        RecordChanged = true;
+    }
+
+    private SignedMessage Sign(string purpose, int round, byte[] payload)
+    {
+        var statement = SignedStatement.For(purpose, _terms.JobId, round, _terms.Self, Scheme, payload);
+        return new SignedMessage(_terms.Self, _terms.JobId, round, Scheme, payload, _sign(statement.ToBytes()));
+    }
+
+    private RoundRefusedException Refused(int round, string step, string reason, string code = RoundRefusal.Refused) =>
+        new(code, $"Participant {_terms.Self} refuses to {step} for job {_terms.JobId} round {round}: {reason}.");
+
+    /// <summary>A secret key share that is erased when the step that needed it ends.</summary>
+    private sealed class ErasingSecret(SecretKeyShare share) : IDisposable
+    {
+        public SecretKeyShare Share { get; } = share;
+
+        public void Dispose() => Share.Erase();
+    }
+}

@@ -1,0 +1,42 @@
+namespace FedCore.Rounds;
+
+/// <summary>
+/// A payload a participant sends out of its country, signed (see <see cref="Aggregation.Integrity.SignedStatement"/>:
+/// the signature covers the purpose, job, round, participant, scheme and the payload's SHA-256).
+/// </summary>
+public sealed record SignedMessage(string ParticipantId, string JobId, int Round, string Scheme, byte[] Payload, byte[] Signature);
+
+/// <summary>Step 1: make a key share for round <paramref name="Round"/> over <paramref name="Participants"/>.</summary>
+public sealed record KeyRequest(string JobId, int Round, IReadOnlyList<string> Participants);
+
+/// <summary>Step 2: every member's signed key commitment; the participant answers with its statement and public share.</summary>
+public sealed record KeyRevealRequest(string JobId, int Round, IReadOnlyList<SignedMessage> Commitments);
+
+/// <summary>A participant's signed statement (set digest ‖ H(p_i) ‖ its masking public key) and its public key share p_i.</summary>
+public sealed record KeyReveal(SignedMessage Statement, byte[] PublicShare);
+
+/// <summary>Step 3: the round key and every member's signed statement; the participant answers with its key fingerprint.</summary>
+public sealed record KeyCheckRequest(string JobId, int Round, byte[] RoundKey, IReadOnlyList<SignedMessage> Statements);
+
+/// <summary>Step 4: every member's signed key fingerprint; the participant checks the key, trains and seals.</summary>
+public sealed record SealRequest(string JobId, int Round, IReadOnlyList<SignedMessage> KeyFingerprints);
+
+/// <summary>A sealed update and the signed commitment to it (its SHA-256).</summary>
+public sealed record Sealed(byte[] SealedUpdate, SignedMessage Commitment);
+
+/// <summary>Step 5: the aggregate's masks and every member's signed commitment; the participant answers with the fingerprint of its masks.</summary>
+public sealed record AggregateCheckRequest(string JobId, int Round, byte[] AggregateMasks, IReadOnlyList<SignedMessage> Commitments);
+
+/// <summary>Step 6: every member's signed aggregate fingerprint; the participant answers with its decryption share.</summary>
+public sealed record DecryptRequest(string JobId, int Round, IReadOnlyList<SignedMessage> AggregateFingerprints);
+
+/// <summary>What each signed message is: the purpose in its signed statement.</summary>
+public static class RoundPurpose
+{
+    public const string KeyCommitment = "key-commitment";
+    public const string KeyStatement = "key-statement";
+    public const string KeyFingerprint = "key-fingerprint";
+    public const string Update = "update";
+    public const string AggregateFingerprint = "aggregate-fingerprint";
+    public const string DecryptionShare = "decryption-share";
+}

@@ -1,0 +1,61 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace FedCore.Rounds;
+
+/// <summary>
+/// SHA-256 over a domain label and length-prefixed parts: the digests and challenges of the round protocol. Length
+/// prefixes keep any two different lists of parts apart; the label keeps the protocol's digests apart from each other.
+/// </summary>
+internal static class Transcript
+{
+    public static byte[] Hash(string domain, params IEnumerable<byte[]> parts)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Append(hash, Encoding.UTF8.GetBytes("federation/round/" + domain));
+        foreach (byte[] part in parts)
+            Append(hash, part);
+        return hash.GetHashAndReset();
+    }
+
+    public static byte[] Text(string value) => Encoding.UTF8.GetBytes(value);
+
+    public static byte[] Int(int value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
+        return bytes;
+    }
+
+    private static void Append(IncrementalHash hash, ReadOnlySpan<byte> part)
+    {
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, part.Length);
+        hash.AppendData(length);
+        hash.AppendData(part);
+    }
+}
+
+/// <summary>The digests and challenges both sides of a round derive (README: "Messages"), in one place.</summary>
+internal static class RoundChallenges
+{
+    public static byte[] SetDigest(string jobId, int round, IReadOnlyList<string> participants) =>
+        Transcript.Hash("set", [Transcript.Text(jobId), Transcript.Int(round), .. participants.Select(Transcript.Text)]);
+
+    public static byte[] CrsSeed(byte[] setDigest) => Transcript.Hash("crs", setDigest);
+
+    /// <summary>Every member's statement, in member order: what the key challenge and the masking context depend on.</summary>
+    public static byte[] StatementsDigest(IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> statements) =>
+        Transcript.Hash("statements", participants.Select(p => statements[p]));
+
+    public static byte[] KeyChallenge(byte[] setDigest, byte[] roundKey, byte[] statementsDigest) =>
+        Transcript.Hash("key-check", setDigest, System.Security.Cryptography.SHA256.HashData(roundKey), statementsDigest);
+
+    public static byte[] MaskingContext(byte[] setDigest, byte[] keyId, byte[] statementsDigest) =>
+        Transcript.Hash("masking", setDigest, keyId, statementsDigest);
+
+    public static byte[] AggregateChallenge(byte[] setDigest, byte[] aggregateMasks, IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> commitments) =>
+        Transcript.Hash("aggregate-check", setDigest, System.Security.Cryptography.SHA256.HashData(aggregateMasks),
+            Transcript.Hash("commitments", participants.Select(p => commitments[p])));
+}

@@ -1,0 +1,180 @@
+using System.Security.Cryptography;
+using FedCore.Aggregation.Integrity;
+using FedCore.Aggregation.Protection;
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Multiparty;
+using FedCore.Crypto.Ring;
+using FedCore.Crypto.Wire;
+using FedCore.Rounds;
+
+namespace FedCore.Tests.Rounds;
+
+/// <summary>One party of a test job: its signing key and its side of the protocol.</summary>
+internal sealed class Party(string id, ParticipantSigningKey key, RoundTerms terms, TimeProvider clock)
+{
+    public string Id { get; } = id;
+    public ParticipantSigningKey Key { get; } = key;
+    public ParticipantRound Round { get; private set; } = new(terms, null, bytes => key.Sign(bytes), clock);
+
+    /// <summary>A restart: a new object from the stored record only (what a grain reactivated from storage has).</summary>
+    public void Restart() => Round = new ParticipantRound(Round.Terms, Round.Record is { } r ? ParticipantRoundRecord.FromBytes(r.ToBytes()) : null, bytes => Key.Sign(bytes), clock);
+
+    /// <summary>Signs a payload of the party's choosing, as a dishonest party would.</summary>
+    public SignedMessage Sign(string purpose, string jobId, int round, byte[] payload, string scheme = CkksProtection.SchemeName) =>
+        new(Id, jobId, round, scheme, payload, Key.Sign(SignedStatement.For(purpose, jobId, round, Id, scheme, payload).ToBytes()));
+}
+
+/// <summary>
+/// A job of several parties whose rounds the tests play step by step through <see cref="ParticipantRound"/> and
+/// <see cref="AggregatorRound"/>, honestly or not.
+/// </summary>
+internal sealed class RoundHarness
+{
+    public const string JobId = "job-1";
+    public static readonly CkksParameters Parameters = CkksParameters.Default;
+
+    public RoundHarness(int parties, ProtectionTerms? protection = null, int minimum = 3, TimeProvider? clock = null)
+    {
+        var ids = Enumerable.Range(0, parties).Select(i => $"XX/party-{i}").ToList();
+        var keys = ids.ToDictionary(id => id, _ => ParticipantSigningKey.Generate());
+        PublicKeys = keys.ToDictionary(k => k.Key, k => k.Value.PublicKey);
+        Protection = protection ?? new ProtectionTerms(CkksProtection.SchemeName, 4);
+        Parties = ids.Select(id => new Party(id, keys[id], new RoundTerms(JobId, id, ids, minimum, PublicKeys, Protection), clock ?? TimeProvider.System)).ToList();
+    }
+
+    public List<Party> Parties { get; }
+
+    public Dictionary<string, byte[]> PublicKeys { get; }
+
+    public ProtectionTerms Protection { get; }
+
+    /// <summary>Every sealed update played through <see cref="SealedRound"/>, by round and party (the aggregator keeps none).</summary>
+    public Dictionary<(int Round, string Id), byte[]> SealedUpdates { get; } = [];
+
+    public Party this[int i] => Parties[i];
+
+    public AggregatorRound Aggregator(int round, IEnumerable<Party>? members = null) =>
+        new(JobId, round, (members ?? Parties).Select(p => p.Id), PublicKeys, Protection);
+
+    /// <summary>Steps 1–3 played honestly: every member's key fingerprint is in; the seal request is ready.</summary>
+    public AggregatorRound KeyedRound(int round, IReadOnlyList<Party>? members = null)
+    {
+        members ??= Parties;
+        var aggregator = Aggregator(round, members);
+        foreach (var p in members)
+            aggregator.AcceptCommitment(p.Round.Commit(aggregator.KeyRequest()));
+        var reveal = aggregator.RevealRequest();
+        foreach (var p in members)
+            aggregator.AcceptReveal(p.Round.Reveal(reveal));
+        var check = aggregator.KeyCheckRequest();
+        foreach (var p in members)
+            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(check));
+        return aggregator;
+    }
+
+    /// <summary>Steps 1–4 played honestly with the given updates (weights 1/k): every sealed update is in.</summary>
+    public AggregatorRound SealedRound(int round, float[][] updates, IReadOnlyList<Party>? members = null)
+    {
+        members ??= Parties;
+        var aggregator = KeyedRound(round, members);
+        var sealRequest = aggregator.SealRequest();
+        for (int i = 0; i < members.Count; i++)
+        {
+            members[i].Round.PrepareSeal(sealRequest);
+            var sealedUpdate = members[i].Round.Seal(round, updates[i], 1.0 / members.Count);
+            SealedUpdates[(round, members[i].Id)] = sealedUpdate.SealedUpdate;
+            aggregator.AcceptSealed(sealedUpdate);
+        }
+        return aggregator;
+    }
+
+    /// <summary>Steps 5–6 and the opening, played honestly.</summary>
+    public AggregatedUpdate Finish(AggregatorRound aggregator, IReadOnlyList<Party>? members = null)
+    {
+        members ??= Parties;
+        var check = aggregator.AggregateCheckRequest();
+        foreach (var p in members)
+            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        var decrypt = aggregator.DecryptRequest();
+        foreach (var p in members)
+            aggregator.AcceptShare(p.Round.Decrypt(decrypt));
+        return aggregator.Open();
+    }
+
+    public static float[][] Updates(int count, int length, int seed = 1)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray()).ToArray();
+    }
+
+    // ---- What a dishonest aggregator does with what it holds ---------------------------------------------------
+
+    /// <summary>c0 + s·c1 of every ciphertext of <paramref name="vector"/>, decoded: decryption by whoever knows the whole secret s.</summary>
+    public static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ReadOnlySpan<ulong> subtract = default)
+    {
+        CkksContext context = Parameters.Context;
+        Modulus q0 = context.WireModulus;
+        int n = Parameters.RingDimension;
+        var s = new ulong[n];
+        for (int j = 0; j < n; j++)
+            s[j] = q0.FromSigned(secret[j]);
+        context.WireTransform.Forward(s);
+        var values = new double[vector.Length];
+        var c1 = new ulong[n];
+        var plain = new ulong[n];
+        var decoded = new double[n];
+        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
+        {
+            vector.ReadC1(chunk, c1);
+            context.WireTransform.Forward(c1);
+            for (int j = 0; j < n; j++)
+                c1[j] = q0.Multiply(c1[j], s[j]);
+            context.WireTransform.Inverse(c1);
+            vector.ReadC0(chunk, plain);
+            for (int j = 0; j < n; j++)
+                plain[j] = q0.Add(plain[j], c1[j]);
+            if (!subtract.IsEmpty)
+                for (int j = 0; j < n; j++)
+                    plain[j] = q0.Subtract(plain[j], subtract[chunk * n + j]);
+            int start = chunk * n, count = Math.Min(n, vector.Length - start);
+            context.Encoder.Decode(plain, q0, vector.Scale, decoded.AsSpan(0, count));
+            decoded.AsSpan(0, count).CopyTo(values.AsSpan(start));
+        }
+        return values;
+    }
+
+    /// <summary>A ciphertext of any structure, in a valid wire form: c0 and c1 given per coefficient (one ciphertext's worth for each chunk).</summary>
+    public static byte[] CraftCiphertext(CollectivePublicKey key, int length, double bound, Func<int, int, ulong> c0, Func<int, int, ulong> c1)
+    {
+        int n = Parameters.RingDimension, chunks = (length + n - 1) / n;
+        var writer = EncryptedVector.NewWriter(Parameters, key.KeyId.Span, length, Parameters.ScaleForBound(bound));
+        var polynomial = new ulong[n];
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            for (int j = 0; j < n; j++)
+                polynomial[j] = c0(chunk, j);
+            RoundedPolynomial.Write(writer, Parameters, polynomial);
+            for (int j = 0; j < n; j++)
+                polynomial[j] = c1(chunk, j);
+            writer.WritePacked(polynomial, Parameters.WireModulusBits);
+        }
+        return writer.ToArray();
+    }
+
+    /// <summary>Σ of the secrets behind a round key, from the members' stored records (only a test can read them): s_i·c1 for c1 = 1 is s_i.</summary>
+    public static long[] CollectiveSecret(CollectivePublicKey key, IEnumerable<ParticipantRoundRecord> records)
+    {
+        var one = EncryptedVector.Trusted(CraftCiphertext(key, 1, 4, (_, _) => 0, (_, j) => j == 0 ? 1UL : 0UL), Parameters);
+        var s = new long[Parameters.RingDimension];
+        Modulus q0 = Parameters.Context.WireModulus;
+        foreach (var record in records)
+        {
+            var share = SecretKeyShare.FromBytes(record.Secret!, Parameters).PartialDecryptionWithoutFlooding(one, 0);
+            for (int j = 0; j < s.Length; j++)
+                s[j] += q0.ToCentered(share[j]);
+        }
+        return s;
+    }
+
+    public static byte[] Sha256(byte[] bytes) => SHA256.HashData(bytes);
+}
