@@ -1,3 +1,5 @@
+using Federation.Silo.Transfer;
+
 namespace Federation.Silo.Hosting;
 
 /// <summary>How one silo of the federation is set up.</summary>
@@ -18,6 +20,18 @@ public sealed record FederationSiloOptions
     /// oversubscribing the cores (measured 10–40× slower for small models with 2 threads each on 2 cores).
     /// </summary>
     public int TorchIntraOpThreads { get; init; } = 1;
+
+    /// <summary>
+    /// The largest message body, in bytes, a silo of this federation sends or accepts (Orleans'
+    /// <c>MaxMessageBodySize</c>; a connection that carries a larger one is closed). Byte arrays that may be larger,
+    /// such as encrypted models, travel as chunked payloads (<see cref="Transfer"/>).
+    /// </summary>
+    public int MaxMessageBodySize { get; init; } = DefaultMaxMessageBodySize;
+
+    public const int DefaultMaxMessageBodySize = 32 * 1024 * 1024;
+
+    /// <summary>Chunk size, inline limit and expiry of payload transfers; checked against <see cref="MaxMessageBodySize"/> when the silo starts.</summary>
+    public PayloadTransferOptions Transfer { get; init; } = new();
 
     public string ClusterDatabasePath => Path.Combine(DataDirectory, "cluster.db");
 

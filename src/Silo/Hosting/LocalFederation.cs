@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Federation.Contracts.Directory;
+using Federation.Silo.Transfer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -174,6 +175,11 @@ public sealed record LocalFederationOptions
 
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
+    /// <summary>The federation's message body limit (see <see cref="FederationSiloOptions.MaxMessageBodySize"/>).</summary>
+    public int MaxMessageBodySize { get; init; } = FederationSiloOptions.DefaultMaxMessageBodySize;
+
+    public PayloadTransferOptions Transfer { get; init; } = new();
+
     /// <summary>Extra configuration for every silo, after the federation's own (drills and fault-injection tests).</summary>
     public Action<ISiloBuilder>? ConfigureSilo { get; init; }
 }
@@ -185,7 +191,13 @@ public static class LocalSiloBuilderExtensions
     {
         // Loopback clustering also advertises 127.0.0.1, never the machine's own address.
         silo.UseLocalhostClustering(siloPort, gatewayPort, primarySilo, options.ServiceId, options.ClusterId);
-        silo.AddFederation(new FederationSiloOptions { Country = country, DataDirectory = options.DataDirectory });
+        silo.AddFederation(new FederationSiloOptions
+        {
+            Country = country,
+            DataDirectory = options.DataDirectory,
+            MaxMessageBodySize = options.MaxMessageBodySize,
+            Transfer = options.Transfer,
+        });
         options.ConfigureSilo?.Invoke(silo);
         return silo;
     }
