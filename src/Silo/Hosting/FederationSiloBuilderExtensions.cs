@@ -43,12 +43,16 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddSingleton<PayloadTransfers>();
         silo.AddGrainExtension<IPayloadTransferExtension, PayloadTransferExtension>();
 
-        silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, name) => CreateSqliteStorage(sp, name, options.ClusterDatabasePath));
-        silo.Services.AddGrainStorage(StorageNames.Country, (sp, name) => CreateSqliteStorage(sp, name, options.CountryDatabasePath));
+        silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, name) => CreateSqliteStorage(sp, name, options.ClusterDatabasePath, keepsSecrets: false));
+        silo.Services.AddGrainStorage(StorageNames.Country, (sp, name) => CreateSqliteStorage(sp, name, options.CountryDatabasePath, keepsSecrets: true));
         return silo;
     }
 
-    private static EfCoreGrainStorage CreateSqliteStorage(IServiceProvider services, string name, string path)
+    private static EfCoreGrainStorage CreateSqliteStorage(IServiceProvider services, string name, string path, bool keepsSecrets) =>
+        new(name, SqliteStorageOptions(path, keepsSecrets), services.GetRequiredService<Serializer>(), services.GetRequiredService<ILogger<EfCoreGrainStorage>>());
+
+    /// <summary>A SQLite grain store; one that <paramref name="keepsSecrets"/> leaves no copy of an erased secret in its files (see <see cref="SqliteConnectionSetup"/>).</summary>
+    internal static DbContextOptions<GrainStateDbContext> SqliteStorageOptions(string path, bool keepsSecrets)
     {
         var connection = new SqliteConnectionStringBuilder
         {
@@ -56,11 +60,6 @@ public static class FederationSiloBuilderExtensions
             Mode = SqliteOpenMode.ReadWriteCreate,
             DefaultTimeout = 60,
         }.ToString();
-        var dbOptions = new DbContextOptionsBuilder<GrainStateDbContext>().UseSqlite(connection).Options;
-        return new EfCoreGrainStorage(
-            name,
-            dbOptions,
-            services.GetRequiredService<Serializer>(),
-            services.GetRequiredService<ILogger<EfCoreGrainStorage>>());
+        return new DbContextOptionsBuilder<GrainStateDbContext>().UseSqlite(connection).AddInterceptors(new SqliteConnectionSetup(keepsSecrets)).Options;
     }
 }
