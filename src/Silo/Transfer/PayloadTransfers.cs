@@ -32,14 +32,13 @@ public sealed class PayloadTransfers(IGrainFactory grains, PayloadTransferOption
         var reference = payload.Reference!;
         var holder = grains.GetGrain<IPayloadTransferExtension>(reference.Holder);
         var bytes = new byte[reference.Length];
-        for (int index = 0; index < reference.ChunkCount; index++)
+        await ForEachChunkAsync(reference, async index =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var chunk = await holder.ReadChunk(reference.TransferId, index);
             if (chunk.Length != reference.ChunkLength(index))
                 throw Error("transfer.chunk-length", reference, $"chunk {index} has {chunk.Length} bytes, not {reference.ChunkLength(index)}");
             chunk.CopyTo(bytes, reference.ChunkOffset(index));
-        }
+        }, cancellationToken);
         if (!SHA256.HashData(bytes).AsSpan().SequenceEqual(reference.Sha256))
         {
             CryptographicOperations.ZeroMemory(bytes);
@@ -58,13 +57,21 @@ public sealed class PayloadTransfers(IGrainFactory grains, PayloadTransferOption
             return Payload.OfInline(bytes);
         var reference = new PayloadReference(Guid.NewGuid(), target.GetGrainId(), bytes.Length, options.ChunkSize, SHA256.HashData(bytes));
         var holder = target.AsReference<IPayloadTransferExtension>();
-        for (int index = 0; index < reference.ChunkCount; index++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await holder.WriteChunk(reference, index, bytes.AsSpan(reference.ChunkOffset(index), reference.ChunkLength(index)).ToArray());
-        }
+        await ForEachChunkAsync(reference, index =>
+            holder.WriteChunk(reference, index, bytes.AsSpan(reference.ChunkOffset(index), reference.ChunkLength(index)).ToArray()),
+            cancellationToken);
         return Payload.OfReference(reference);
     }
+
+    /// <summary>
+    /// Moves the chunks with two calls in flight, so that one chunk is on the wire while the other is (de)serialised,
+    /// on the current scheduler: inside a grain, its calls stay the grain's.
+    /// </summary>
+    private static Task ForEachChunkAsync(PayloadReference reference, Func<int, Task> move, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(
+            Enumerable.Range(0, reference.ChunkCount),
+            new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current },
+            async (index, _) => await move(index));
 
     private static PayloadTransferExtension TransfersOf(IGrainContext grain) =>
         (PayloadTransferExtension)grain.GetComponent<IGrainExtensionBinder>()!.GetExtension<IPayloadTransferExtension>();
