@@ -59,18 +59,17 @@ internal sealed class PayloadTransferExtension : IPayloadTransferExtension, IDis
     {
         lock (_lock)
         {
-            if (!_transfers.TryGetValue(reference.TransferId, out var transfer))
-            {
-                if (_endings.TryGetValue(reference.TransferId, out var ending))
-                    throw Error("transfer.ended", reference.TransferId, $"no more chunks are accepted: {ending}");
+            if (_transfers.TryGetValue(reference.TransferId, out var transfer))
+                CheckPushed(transfer, reference);
+            else if (_endings.TryGetValue(reference.TransferId, out var ending))
+                throw Error("transfer.ended", reference.TransferId, $"no more chunks are accepted: {ending}");
+            else
                 CheckNewReference(reference);
-                transfer = Start(reference, new byte[reference.Length], offered: false);
-            }
-            CheckSameTransfer(transfer, reference);
             CheckIndex(reference, index);
             if (chunk.Length != reference.ChunkLength(index))
                 throw Error("transfer.chunk-length", reference.TransferId,
                     $"chunk {index} has {chunk.Length} bytes, but a payload of {reference.Length} bytes in chunks of {reference.ChunkSize} has {reference.ChunkLength(index)} there");
+            transfer ??= Start(reference, new byte[reference.Length], offered: false);
             chunk.CopyTo(transfer.Buffer, reference.ChunkOffset(index));
             transfer.Complete(index, _time.GetUtcNow());
         }
@@ -86,9 +85,7 @@ internal sealed class PayloadTransferExtension : IPayloadTransferExtension, IDis
         lock (_lock)
         {
             transfer = Find(reference.TransferId);
-            CheckSameTransfer(transfer, reference);
-            if (transfer.Offered)
-                throw Error("transfer.not-pushed", reference.TransferId, "this grain offered it; it is read by others, not taken");
+            CheckPushed(transfer, reference);
             if (transfer.RemainingChunks > 0)
                 throw Error("transfer.incomplete", reference.TransferId,
                     $"only {reference.ChunkCount - transfer.RemainingChunks} of its {reference.ChunkCount} chunks arrived");
@@ -169,8 +166,11 @@ internal sealed class PayloadTransferExtension : IPayloadTransferExtension, IDis
                 $"a reference needs a length ≥ 0, a chunk size > 0 and a 32-byte SHA-256 (got {reference.Length}, {reference.ChunkSize}, {reference.Sha256?.Length ?? 0} bytes)");
     }
 
-    private void CheckSameTransfer(Transfer transfer, PayloadReference reference)
+    /// <summary>Checks that <paramref name="transfer"/> was pushed here under the same reference.</summary>
+    private void CheckPushed(Transfer transfer, PayloadReference reference)
     {
+        if (transfer.Offered)
+            throw Error("transfer.not-pushed", reference.TransferId, "this grain offered it; others read it, nobody writes or takes it");
         var held = transfer.Reference;
         if (held.Length != reference.Length || held.ChunkSize != reference.ChunkSize || !held.Sha256.AsSpan().SequenceEqual(reference.Sha256))
             throw Error("transfer.reference-mismatch", reference.TransferId,

@@ -71,7 +71,7 @@ public sealed class PayloadTransfers(IGrainFactory grains, PayloadTransferOption
         Parallel.ForEachAsync(
             Enumerable.Range(0, reference.ChunkCount),
             new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current },
-            async (index, _) => await move(index));
+            (index, _) => new ValueTask(move(index)));
 
     private static PayloadTransferExtension TransfersOf(IGrainContext grain) =>
         (PayloadTransferExtension)grain.GetComponent<IGrainExtensionBinder>()!.GetExtension<IPayloadTransferExtension>();
