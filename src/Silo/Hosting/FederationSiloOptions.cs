@@ -49,9 +49,9 @@ public sealed record FederationSiloOptions
 /// <summary>Names of the grain storages every silo registers.</summary>
 public static class StorageNames
 {
-    /// <summary>Shared by the cluster: jobs, model versions, the directory.</summary>
+    /// <summary>Shared by the cluster: jobs, model versions, the directory. No secrets: its write-ahead log may keep erased content until it closes.</summary>
     public const string Cluster = "cluster";
 
-    /// <summary>Local to the silo's country: participants' state (and, later, their secrets).</summary>
+    /// <summary>Local to the silo's country: participants' state and secrets; an erased secret leaves no copy in its files.</summary>
     public const string Country = "country";
 }

@@ -7,8 +7,8 @@ namespace Federation.Silo.Storage;
 /// Sets up every SQLite connection EF Core opens for grain storage. <c>secure_delete</c> (off in the bundled SQLite)
 /// overwrites deleted or replaced content with zeros instead of leaving it in free pages; it belongs to the connection,
 /// so it is set on each open. The journal mode decides where old page images go: a write-ahead log keeps them in the
-/// <c>-wal</c> file until a checkpoint after which the log restarts, or the last connection closes; a rollback journal
-/// holds them only while a write is under way and is deleted when it commits.
+/// <c>-wal</c> file until later writes overwrite them after a checkpoint, or the last connection closes; a rollback
+/// journal holds them only while a write is under way and is deleted when it commits.
 /// </summary>
 internal sealed class SqliteConnectionSetup(bool keepsSecrets) : DbConnectionInterceptor
 {
