@@ -51,7 +51,7 @@ public sealed class TransferFederation : IAsyncLifetime
 public sealed class PayloadTransferTests(TransferFederation fixture, ITestOutputHelper output) : IClassFixture<TransferFederation>
 {
     private const int Large = 100 * 1024 * 1024;
-    private const int ChunkSize = 8 * 1024 * 1024;
+    private static readonly int ChunkSize = new PayloadTransferOptions().ChunkSize;
     private readonly LocalFederation _federation = fixture.Federation;
 
     private ITransferProbeGrain Hungarian => _federation.Grains.GetGrain<ITransferProbeGrain>("HU/probe");
@@ -87,6 +87,8 @@ public sealed class PayloadTransferTests(TransferFederation fixture, ITestOutput
     [Fact]
     public async Task The_same_payload_sent_inline_in_one_message_fails()
     {
+        // Orleans 10.4 will not write the message and closes the connection between the silos: the caller sees
+        // SiloUnavailableException, and so would any other call in flight on that connection.
         var sent = Hungarian.SendInlineTo("CH/probe", Large, seed: 3);
         var failure = await Record.ExceptionAsync(() => sent.WaitAsync(TimeSpan.FromMinutes(2)));
         Assert.NotNull(failure);
