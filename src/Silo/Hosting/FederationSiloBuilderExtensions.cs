@@ -1,11 +1,14 @@
 using FedCore.Learning;
+using Federation.Contracts.Transfer;
 using Federation.Silo.Grains;
 using Federation.Silo.Placement;
 using Federation.Silo.Storage;
+using Federation.Silo.Transfer;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
 using Orleans.Placement;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -17,7 +20,8 @@ public static class FederationSiloBuilderExtensions
 {
     /// <summary>
     /// Makes this silo a member of the federation in <paramref name="options"/>.Country: declares the country in
-    /// the silo metadata, installs the residency placement filter and the two grain storages.
+    /// the silo metadata, installs the residency placement filter, the two grain storages and the payload transfers,
+    /// and sets the federation's message size limit.
     /// Clustering is the caller's choice (localhost for the embedded default, Redis in production).
     /// </summary>
     public static ISiloBuilder AddFederation(this ISiloBuilder silo, FederationSiloOptions options)
@@ -32,12 +36,22 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddSingleton(options);
         silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
 
-        silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, name) => CreateSqliteStorage(sp, name, options.ClusterDatabasePath));
-        silo.Services.AddGrainStorage(StorageNames.Country, (sp, name) => CreateSqliteStorage(sp, name, options.CountryDatabasePath));
+        silo.Services.Configure<SiloMessagingOptions>(messaging => messaging.MaxMessageBodySize = options.MaxMessageBodySize);
+        silo.Services.AddSingleton(options.Transfer);
+        silo.Services.AddSingleton<IConfigurationValidator, PayloadTransferOptionsValidator>();
+        silo.Services.AddSingleton<PayloadTransfers>();
+        silo.AddGrainExtension<IPayloadTransferExtension, PayloadTransferExtension>();
+
+        silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, name) => CreateSqliteStorage(sp, name, options.ClusterDatabasePath, keepsSecrets: false));
+        silo.Services.AddGrainStorage(StorageNames.Country, (sp, name) => CreateSqliteStorage(sp, name, options.CountryDatabasePath, keepsSecrets: true));
         return silo;
     }
 
-    private static EfCoreGrainStorage CreateSqliteStorage(IServiceProvider services, string name, string path)
+    private static EfCoreGrainStorage CreateSqliteStorage(IServiceProvider services, string name, string path, bool keepsSecrets) =>
+        new(name, SqliteStorageOptions(path, keepsSecrets), services.GetRequiredService<Serializer>(), services.GetRequiredService<ILogger<EfCoreGrainStorage>>());
+
+    /// <summary>A SQLite grain store; one that <paramref name="keepsSecrets"/> leaves no copy of an erased secret in its files (see <see cref="SqliteConnectionSetup"/>).</summary>
+    internal static DbContextOptions<GrainStateDbContext> SqliteStorageOptions(string path, bool keepsSecrets)
     {
         var connection = new SqliteConnectionStringBuilder
         {
@@ -45,11 +59,6 @@ public static class FederationSiloBuilderExtensions
             Mode = SqliteOpenMode.ReadWriteCreate,
             DefaultTimeout = 60,
         }.ToString();
-        var dbOptions = new DbContextOptionsBuilder<GrainStateDbContext>().UseSqlite(connection).Options;
-        return new EfCoreGrainStorage(
-            name,
-            dbOptions,
-            services.GetRequiredService<Serializer>(),
-            services.GetRequiredService<ILogger<EfCoreGrainStorage>>());
+        return new DbContextOptionsBuilder<GrainStateDbContext>().UseSqlite(connection).AddInterceptors(new SqliteConnectionSetup(keepsSecrets)).Options;
     }
 }

@@ -1,3 +1,5 @@
+using Federation.Silo.Transfer;
+
 namespace Federation.Silo.Hosting;
 
 /// <summary>How one silo of the federation is set up.</summary>
@@ -28,6 +30,18 @@ public sealed record FederationSiloOptions
     /// <summary>A round's secrets (key share, masking key) not used up within this time are erased.</summary>
     public TimeSpan RoundSecretLifetime { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// The largest message body, in bytes, a silo of this federation sends or accepts (Orleans'
+    /// <c>MaxMessageBodySize</c>; a connection that carries a larger one is closed). Byte arrays that may be larger,
+    /// such as encrypted models, travel as chunked payloads (<see cref="Transfer"/>).
+    /// </summary>
+    public int MaxMessageBodySize { get; init; } = DefaultMaxMessageBodySize;
+
+    public const int DefaultMaxMessageBodySize = 32 * 1024 * 1024;
+
+    /// <summary>Chunk size, inline limit and expiry of payload transfers; checked against <see cref="MaxMessageBodySize"/> when the silo starts.</summary>
+    public PayloadTransferOptions Transfer { get; init; } = new();
+
     public string ClusterDatabasePath => Path.Combine(DataDirectory, "cluster.db");
 
     public string CountryDatabasePath => Path.Combine(DataDirectory, "countries", Country, "country.db");
@@ -44,9 +58,9 @@ public sealed record FederationSiloOptions
 /// <summary>Names of the grain storages every silo registers.</summary>
 public static class StorageNames
 {
-    /// <summary>Shared by the cluster: jobs, model versions, the directory.</summary>
+    /// <summary>Shared by the cluster: jobs, model versions, the directory. No secrets: its write-ahead log may keep erased content until it closes.</summary>
     public const string Cluster = "cluster";
 
-    /// <summary>Local to the silo's country: participants' state (and, later, their secrets).</summary>
+    /// <summary>Local to the silo's country: participants' state and secrets; an erased secret leaves no copy in its files.</summary>
     public const string Country = "country";
 }

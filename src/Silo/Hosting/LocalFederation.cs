@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Federation.Contracts.Directory;
+using Federation.Silo.Transfer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -177,6 +178,11 @@ public sealed record LocalFederationOptions
     /// <summary>Whether the silos' participants may take part in plaintext-simulation jobs (see <see cref="FederationSiloOptions.AllowSimulation"/>).</summary>
     public bool AllowSimulation { get; init; }
 
+    /// <summary>The federation's message body limit (see <see cref="FederationSiloOptions.MaxMessageBodySize"/>).</summary>
+    public int MaxMessageBodySize { get; init; } = FederationSiloOptions.DefaultMaxMessageBodySize;
+
+    public PayloadTransferOptions Transfer { get; init; } = new();
+
     /// <summary>Extra configuration for every silo, after the federation's own (drills and fault-injection tests).</summary>
     public Action<ISiloBuilder>? ConfigureSilo { get; init; }
 }
@@ -188,7 +194,14 @@ public static class LocalSiloBuilderExtensions
     {
         // Loopback clustering also advertises 127.0.0.1, never the machine's own address.
         silo.UseLocalhostClustering(siloPort, gatewayPort, primarySilo, options.ServiceId, options.ClusterId);
-        silo.AddFederation(new FederationSiloOptions { Country = country, DataDirectory = options.DataDirectory, AllowSimulation = options.AllowSimulation });
+        silo.AddFederation(new FederationSiloOptions
+        {
+            Country = country,
+            DataDirectory = options.DataDirectory,
+            MaxMessageBodySize = options.MaxMessageBodySize,
+            Transfer = options.Transfer,
+            AllowSimulation = options.AllowSimulation,
+        });
         options.ConfigureSilo?.Invoke(silo);
         return silo;
     }

@@ -115,11 +115,6 @@ public sealed class EfCoreGrainStorage : IGrainStorage
     {
         await using var db = new GrainStateDbContext(_dbOptions);
         await db.Database.EnsureCreatedAsync();
-        if (db.Database.IsSqlite())
-        {
-            // Several silos (and the CLI) may share one file: write-ahead logging lets readers run beside a writer.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
-        }
         _logger.LogInformation("Grain storage {Name} ready ({Provider})", _name, db.Database.ProviderName);
     }
 
