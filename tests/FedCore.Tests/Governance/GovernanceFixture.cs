@@ -1,0 +1,51 @@
+using System.Collections.Immutable;
+using FedCore.Aggregation.Integrity;
+using FedCore.Governance.Canonical;
+using FedCore.Governance.Membership;
+
+namespace FedCore.Tests.Governance;
+
+/// <summary>An organisation of the test federation with its key.</summary>
+internal sealed record TestOrganisation(string Id, ParticipantSigningKey Key)
+{
+    public OrganisationEntry Entry(long serial = 1, ParticipantSigningKey? key = null, string? legalName = null) => new(
+        Id, OrganisationId.CountryOf(Id), legalName ?? $"{Id} legal entity",
+        [new Member("Ada Admin", MemberRole.OrganisationAdmin), new Member("Sam Steward", MemberRole.DataSteward)],
+        [.. (key ?? Key).PublicKey], serial);
+
+    public SignedOrganisationEntry Signed(long serial = 1) => SignedOrganisationEntry.Create(Entry(serial), Key);
+}
+
+/// <summary>Keys and records the governance tests share: an operator and four organisations in four countries.</summary>
+internal static class GovernanceFixture
+{
+    public static readonly DateTimeOffset T0 = new(2025, 3, 1, 9, 0, 0, TimeSpan.Zero);
+
+    public static readonly ParticipantSigningKey Operator = ParticipantSigningKey.Generate();
+    public static readonly TestOrganisation Budapest = new("HU/budapest", ParticipantSigningKey.Generate());
+    public static readonly TestOrganisation Zurich = new("CH/zurich", ParticipantSigningKey.Generate());
+    public static readonly TestOrganisation LongBeach = new("US/long-beach", ParticipantSigningKey.Generate());
+    public static readonly TestOrganisation Cleveland = new("US/cleveland", ParticipantSigningKey.Generate());
+
+    /// <summary>Record 1 with Budapest, Zurich and Long Beach; record 2 adds Cleveland.</summary>
+    public static ImmutableArray<MembershipRecord> Chain()
+    {
+        var first = MembershipChain.Start("heart-study", T0, [Budapest.Signed(), Zurich.Signed(), LongBeach.Signed()], Operator);
+        return [first, MembershipChain.Append([first], T0.AddDays(1), [Cleveland.Signed()], [], Operator)];
+    }
+
+    /// <summary>The chain with one more record, made by the operator's tool.</summary>
+    public static ImmutableArray<MembershipRecord> Append(ImmutableArray<MembershipRecord> chain, SignedOrganisationEntry[] changed, SignedRemoval[]? removals = null) =>
+        chain.Add(MembershipChain.Append(chain, chain[^1].IssuedAt.AddDays(1), changed, removals ?? [], Operator));
+
+    /// <summary>The chain's next record with these organisations, signed by the operator without the tool's checks: what a dishonest operator can issue.</summary>
+    public static MembershipRecord Forge(ImmutableArray<MembershipRecord> chain, SignedOrganisationEntry[] organisations, SignedRemoval[]? removals = null) =>
+        OperatorSigns(new MembershipRecord(chain[^1].Federation, chain[^1].Serial + 1, chain[^1].IssuedAt.AddDays(1), chain[^1].Digest,
+            [.. organisations], [.. removals ?? []], []));
+
+    public static VerifiedMembership Membership() => MembershipChain.Verify(Operator.PublicKey, Chain());
+
+    /// <summary>Signs a record with the operator key without the builder's checks: what a dishonest operator can do.</summary>
+    public static MembershipRecord OperatorSigns(MembershipRecord record, ParticipantSigningKey? key = null) =>
+        record with { OperatorSignature = Statement.Sign(key ?? Operator, MembershipRecord.Tag, record.BodyBytes()) };
+}
