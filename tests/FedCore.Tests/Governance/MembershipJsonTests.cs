@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using FedCore.Governance;
+using FedCore.Governance.Membership;
+using static FedCore.Tests.Governance.GovernanceFixture;
+
+namespace FedCore.Tests.Governance;
+
+public sealed class MembershipJsonTests
+{
+    private static readonly byte[] File = MembershipJson.Write(Chain());
+
+    private static GovernanceFormatException Refused(string json) =>
+        Assert.Throws<GovernanceFormatException>(() => MembershipJson.Parse(Encoding.UTF8.GetBytes(json), "membership.json"));
+
+    /// <summary>The written file with one edit applied to its parsed tree.</summary>
+    private static string Edited(Action<JsonNode> edit)
+    {
+        var root = JsonNode.Parse(File)!;
+        edit(root);
+        return root.ToJsonString();
+    }
+
+    [Fact]
+    public void A_written_chain_reads_back_to_the_same_bytes_and_verifies()
+    {
+        var records = MembershipJson.Parse(File, "membership.json");
+        Assert.Equal(File, MembershipJson.Write(records));
+        Assert.Equal(2, MembershipChain.Verify(Operator.PublicKey, records).Serial);
+    }
+
+    [Fact]
+    public void Reformatting_and_reordering_the_file_breaks_no_signature()
+    {
+        string reordered = Edited(root =>
+        {
+            foreach (var record in root["records"]!.AsArray())
+            {
+                var organisations = record!["organisations"]!.AsArray();
+                var reversed = organisations.Reverse().Select(o => o!.DeepClone()).ToList();
+                organisations.Clear();
+                reversed.ForEach(organisations.Add);
+                var members = organisations[0]!["entry"]!["members"]!.AsArray();
+                var first = members[0]!.DeepClone();
+                members.RemoveAt(0);
+                members.Add(first);
+            }
+        });
+        var records = MembershipJson.Parse(Encoding.UTF8.GetBytes(reordered), "compact.json");
+        Assert.Equal(File, MembershipJson.Write(records));
+        MembershipChain.Verify(Operator.PublicKey, records);
+    }
+
+    [Fact]
+    public void Errors_name_the_JSON_path_and_the_problem()
+    {
+        var key = Refused(Edited(root => root["records"]![1]!["organisations"]![0]!["entry"]!["signingKey"] = "not base64!"));
+        Assert.Equal("$.records[1].organisations[0].entry.signingKey", key.JsonPath);
+        Assert.Contains("base64", key.Problem);
+        Assert.StartsWith("membership.json: $.records[1]", key.Message);
+
+        var notP256 = Refused(Edited(root => root["records"]![0]!["organisations"]![0]!["entry"]!["signingKey"] = "AAAA"));
+        Assert.Equal("$.records[0].organisations[0].entry.signingKey", notP256.JsonPath);
+        Assert.Contains("P-256", notP256.Problem);
+
+        var country = Refused(Edited(root => root["records"]![0]!["organisations"]![0]!["entry"]!["country"] = "AT"));
+        Assert.Equal("$.records[0].organisations[0].entry.country", country.JsonPath);
+
+        var unknown = Refused(Edited(root => root["records"]![0]!["organisations"]![0]!["entry"]!["colour"] = "blue"));
+        Assert.Equal("$.records[0].organisations[0].entry.colour", unknown.JsonPath);
+        Assert.Contains("not a known field", unknown.Problem);
+
+        var type = Refused(Edited(root => root["records"]![0]!["serial"] = "1"));
+        Assert.Equal("$.records[0].serial", type.JsonPath);
+        Assert.Contains("whole number", type.Problem);
+
+        var role = Refused(Edited(root => root["records"]![0]!["organisations"]![0]!["entry"]!["members"]![0]!["role"] = "boss"));
+        Assert.Equal("$.records[0].organisations[0].entry.members[0].role", role.JsonPath);
+        Assert.Contains("organisation-admin, data-steward, data-scientist, auditor", role.Problem);
+
+        var time = Refused(Edited(root => root["records"]![0]!["issuedAt"] = "2025-03-01T10:00:00+01:00"));
+        Assert.Equal("$.records[0].issuedAt", time.JsonPath);
+
+        var missing = Refused(Edited(root => root["records"]![0]!.AsObject().Remove("operatorSignature")));
+        Assert.Equal("$.records[0].operatorSignature", missing.JsonPath);
+        Assert.Contains("required", missing.Problem);
+    }
+
+    [Fact]
+    public void Duplicated_fields_invalid_JSON_and_empty_chains_are_refused()
+    {
+        Assert.Contains("more than once", Refused("{\"records\":[],\"records\":[]}").Problem);
+        Assert.Contains("not valid JSON (line 2", Refused("{\n\"records\": [,]}").Problem);
+        Assert.Contains("at least record 1", Refused("{\"records\":[]}").Problem);
+        Assert.Equal("$", Refused("[]").JsonPath);
+        Assert.Contains("not valid JSON", Refused(new string('[', 100) + new string(']', 100)).Problem);
+    }
+}
