@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using FedCore.Aggregation.Integrity;
 using FedCore.Governance.Canonical;
+using FedCore.Governance.Datasets;
 using FedCore.Governance.Membership;
 
 namespace FedCore.Tests.Governance;
@@ -14,6 +15,13 @@ internal sealed record TestOrganisation(string Id, ParticipantSigningKey Key)
         [.. (key ?? Key).PublicKey], serial);
 
     public SignedOrganisationEntry Signed(long serial = 1) => SignedOrganisationEntry.Create(Entry(serial), Key);
+
+    public DatasetEntry Dataset(string name) => new(
+        Id, name, $"{name} cohort of {Id}", new string('a', 64), 303, new string('b', 64),
+        [DataCategory.Health, DataCategory.Personal, DataCategory.SpecialCategory], OrganisationId.CountryOf(Id),
+        "CC-BY-4.0 for federated training only", PrivacyUnit.Person, 8.5m, new DateTimeOffset(2025, 3, 2, 0, 0, 0, TimeSpan.Zero));
+
+    public SignedDatasetEntry SignedDataset(string name) => SignedDatasetEntry.Create(Dataset(name), Key);
 }
 
 /// <summary>Keys and records the governance tests share: an operator and four organisations in four countries.</summary>
@@ -44,6 +52,12 @@ internal static class GovernanceFixture
             [.. organisations], [.. removals ?? []], []));
 
     public static VerifiedMembership Membership() => MembershipChain.Verify(Operator.PublicKey, Chain());
+
+    /// <summary>Every member registers "heart"; Budapest also "heart-2024".</summary>
+    public static ImmutableArray<SignedDatasetEntry> Datasets() =>
+        [Budapest.SignedDataset("heart"), Budapest.SignedDataset("heart-2024"), Zurich.SignedDataset("heart"), LongBeach.SignedDataset("heart"), Cleveland.SignedDataset("heart")];
+
+    public static DatasetCatalog Catalog() => DatasetCatalog.Verify(Datasets(), Membership());
 
     /// <summary>Signs a record with the operator key without the builder's checks: what a dishonest operator can do.</summary>
     public static MembershipRecord OperatorSigns(MembershipRecord record, ParticipantSigningKey? key = null) =>
