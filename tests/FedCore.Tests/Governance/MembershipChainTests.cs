@@ -124,6 +124,11 @@ public sealed class MembershipChainTests
         var e = Refused(chain[0], OperatorSigns(chain[1], impostor));
         Assert.Equal(2, e.Serial);
         Assert.Contains("operator's signature does not verify", e.Message);
+
+        var misconfigured = Operator.PublicKey;
+        misconfigured[24] ^= 0x01;
+        Assert.Contains("operator's signature does not verify",
+            Assert.Throws<MembershipException>(() => MembershipChain.Verify(misconfigured, Chain())).Message);
     }
 
     [Fact]

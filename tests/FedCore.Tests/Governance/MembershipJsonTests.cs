@@ -95,4 +95,29 @@ public sealed class MembershipJsonTests
         Assert.Equal("$", Refused("[]").JsonPath);
         Assert.Contains("not valid JSON", Refused(new string('[', 100) + new string(']', 100)).Problem);
     }
+
+    [Fact]
+    public void Bytes_that_are_not_UTF8_and_lone_surrogates_in_names_are_refused_as_format_errors()
+    {
+        // Inside a string, where the parser itself would look only when the string is read: {"records":["é then C3 28.
+        byte[] input = [.. "{\"records\":[\"\u00e9"u8, 0xC3, 0x28, .. "\"]}"u8];
+        var bad = Assert.Throws<GovernanceFormatException>(() => MembershipJson.Parse(input, "m.json"));
+        Assert.Contains("is not UTF-8: byte 16 does not begin a valid sequence", bad.Problem);
+        Assert.Contains("lone surrogate", Refused("{\"\\ud800\":1}").Problem);
+        Assert.Contains("lone surrogate", Refused("{\"records\":[{\"federation\":\"\\udc00\"}]}").Problem);
+    }
+
+    [Fact]
+    public void A_signing_key_with_another_curve_is_refused_by_shape_before_any_parser_sees_it()
+    {
+        // One flipped byte in prime256v1's OID names a curve the platform does not know (its importer throws PlatformNotSupportedException).
+        var e = Refused(Edited(root =>
+        {
+            var key = Convert.FromBase64String(root["records"]![0]!["organisations"]![0]!["entry"]!["signingKey"]!.GetValue<string>());
+            key[24] ^= 0x01;
+            root["records"]![0]!["organisations"]![0]!["entry"]!["signingKey"] = Convert.ToBase64String(key);
+        }));
+        Assert.Equal("$.records[0].organisations[0].entry.signingKey", e.JsonPath);
+        Assert.Contains("P-256", e.Problem);
+    }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -35,22 +34,18 @@ internal static class Formats
     public static bool IsName(string? text) =>
         !string.IsNullOrEmpty(text) && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    /// <summary>Whether a public key is a P-256 SubjectPublicKeyInfo, the only kind participants sign with.</summary>
-    public static bool IsP256PublicKey(ImmutableArray<byte> spki)
-    {
-        if (spki.IsDefaultOrEmpty)
-            return false;
-        using var key = ECDsa.Create();
-        try
-        {
-            key.ImportSubjectPublicKeyInfo(spki.AsSpan(), out int read);
-            return read == spki.Length && key.KeySize == 256;
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
-    }
+    /// <summary>
+    /// DER of SubjectPublicKeyInfo {id-ecPublicKey, prime256v1} up to the BIT STRING's content, then 0x04 (uncompressed point).
+    /// </summary>
+    private static readonly byte[] P256SpkiPrefix = Convert.FromHexString("3059301306072a8648ce3d020106082a8648ce3d030107034200" + "04");
+
+    /// <summary>
+    /// Whether a public key has the one form participants' keys take: a P-256 SubjectPublicKeyInfo with an uncompressed
+    /// point, 91 bytes, as <c>ParticipantSigningKey.PublicKey</c> exports it. Checked by shape, without parsing, so that no
+    /// key bytes can make a reader throw; whether the point lies on the curve is found when a signature is verified.
+    /// </summary>
+    public static bool IsP256PublicKey(ImmutableArray<byte> spki) =>
+        !spki.IsDefault && spki.Length == P256SpkiPrefix.Length + 64 && spki.AsSpan().StartsWith(P256SpkiPrefix);
 
     /// <summary>The JSON name of an enum value: its C# name in kebab case (OrganisationAdmin → organisation-admin).</summary>
     public static string Name<TEnum>(TEnum value) where TEnum : struct, Enum

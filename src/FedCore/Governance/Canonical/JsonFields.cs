@@ -30,10 +30,19 @@ internal sealed class JsonFields
         var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
         {
-            if (!known.Contains(property.Name, StringComparer.Ordinal))
-                throw new GovernanceFormatException(source, Member(path, property.Name), $"is not a known field (known: {string.Join(", ", known)})");
-            if (!fields.TryAdd(property.Name, property.Value))
-                throw new GovernanceFormatException(source, Member(path, property.Name), "appears more than once");
+            string name;
+            try
+            {
+                name = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                throw new GovernanceFormatException(source, path, "a field name is not well-formed text (an escaped lone surrogate)");
+            }
+            if (!known.Contains(name, StringComparer.Ordinal))
+                throw new GovernanceFormatException(source, Member(path, name), $"is not a known field (known: {string.Join(", ", known)})");
+            if (!fields.TryAdd(name, property.Value))
+                throw new GovernanceFormatException(source, Member(path, name), "appears more than once");
         }
         return new JsonFields(source, path, fields);
     }

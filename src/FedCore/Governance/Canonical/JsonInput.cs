@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace FedCore.Governance.Canonical;
 
@@ -13,6 +16,9 @@ internal static class JsonInput
         ArgumentNullException.ThrowIfNull(source);
         if (utf8Json.Length > maxBytes)
             throw new GovernanceFormatException(source, "$", $"is {utf8Json.Length} bytes; at most {maxBytes} are read");
+        // The parser checks UTF-8 inside strings only when they are read; checked here, no string can fail later.
+        if (!Utf8.IsValid(utf8Json.Span))
+            throw new GovernanceFormatException(source, "$", $"is not UTF-8: byte {FirstInvalidByte(utf8Json.Span) + 1} does not begin a valid sequence");
         try
         {
             return JsonDocument.Parse(utf8Json, new JsonDocumentOptions { MaxDepth = MaxDepth });
@@ -27,5 +33,13 @@ internal static class JsonInput
             throw new GovernanceFormatException(source, e.Path ?? "$",
                 $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {problem}", e);
         }
+    }
+
+    private static int FirstInvalidByte(ReadOnlySpan<byte> utf8)
+    {
+        int offset = 0;
+        while (Rune.DecodeFromUtf8(utf8[offset..], out _, out int consumed) == OperationStatus.Done)
+            offset += consumed;
+        return offset;
     }
 }

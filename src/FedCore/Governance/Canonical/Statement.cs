@@ -26,8 +26,9 @@ internal static class Statement
     public static ImmutableArray<byte> Sign(ParticipantSigningKey key, string tag, byte[] canonical) =>
         ImmutableCollectionsMarshal.AsImmutableArray(key.Sign(Message(tag, canonical)));
 
+    /// <summary>False for a key not of the P-256 form (<see cref="Formats.IsP256PublicKey"/>), which the platform might not even import.</summary>
     public static bool Verify(ImmutableArray<byte> publicKey, string tag, byte[] canonical, ImmutableArray<byte> signature) =>
-        !publicKey.IsDefaultOrEmpty && !signature.IsDefaultOrEmpty
+        Formats.IsP256PublicKey(publicKey) && !signature.IsDefaultOrEmpty
         && ParticipantSigningKey.Verify(ImmutableCollectionsMarshal.AsArray(publicKey)!, Message(tag, canonical), signature.AsSpan());
 
     /// <summary>Lower-case hex SHA-256 of canonical bytes: the identity of a record or of agreement terms.</summary>

@@ -61,7 +61,7 @@ public sealed record OrganisationEntry(
         if (!Members.Any(m => m.Role == MemberRole.OrganisationAdmin))
             Fail("members", $"must include an {Formats.Name(MemberRole.OrganisationAdmin)}");
         if (!Formats.IsP256PublicKey(SigningKey))
-            Fail("signingKey", "is not an ECDSA P-256 public key (SubjectPublicKeyInfo DER)");
+            Fail("signingKey", "is not an ECDSA P-256 public key (SubjectPublicKeyInfo DER, uncompressed point, 91 bytes)");
         if (Serial < 1)
             Fail("serial", $"must be at least 1, not {Serial}");
     }
