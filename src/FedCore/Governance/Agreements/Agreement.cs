@@ -9,14 +9,13 @@ namespace FedCore.Governance.Agreements;
 /// (proposed), the parties' signatures and the parties' signed status changes, in order. Every instance was reached by
 /// legal transitions from <see cref="Draft"/> (the reader replays them too), so a document cannot describe an
 /// impossible history; signatures are verified against a membership whenever one is added and by <see cref="Verify"/>.
-/// <code>
-/// draft ──propose──▶ proposed ──(last party signs)──▶ active ◀──resume── suspended
-///   ▲                   │                               │  └──suspend──▶──┘    │
-///   └───edit terms──────┘ (drops every signature)       └──terminate──▶ terminated ◀─┘
-/// </code>
-/// Proposed, active and suspended agreements become expired when now ≥ validUntil; an active one is not yet valid
-/// while now &lt; validFrom. Terminated is final. Every refused transition is an <see cref="AgreementTransitionException"/>
-/// naming the state and the transition.
+/// <para>
+/// draft → (propose) proposed → (last signature) active ⇄ (suspend / resume by the same party) suspended; proposed,
+/// active and suspended → (terminate) terminated, final; editing a proposal returns it to draft without signatures.
+/// From the clock: proposed, active and suspended are expired once now ≥ validUntil, and active is not yet valid
+/// while now &lt; validFrom. A refused transition is an <see cref="AgreementTransitionException"/> naming the state
+/// and the transition.
+/// </para>
 /// </summary>
 public sealed class Agreement
 {
@@ -109,7 +108,7 @@ public sealed class Agreement
         ArgumentNullException.ThrowIfNull(signature);
         ArgumentNullException.ThrowIfNull(membership);
         var next = SignRecorded(signature, StateAt(now));
-        if (SignatureProblem(signature.Party, signature, membership) is { } problem)
+        if (SignatureProblem(signature, membership) is { } problem)
             throw new AgreementException(Id, problem);
         return next;
     }
@@ -153,7 +152,7 @@ public sealed class Agreement
             var signature = Signatures.FirstOrDefault(s => s.Party == party.Organisation);
             if (signature is null)
                 problems.Add(("signatures", $"'{party.Organisation}' has not signed"));
-            else if (SignatureProblem(party.Organisation, signature, membership) is { } problem)
+            else if (SignatureProblem(signature, membership) is { } problem)
                 problems.Add(("signatures", problem));
         }
         foreach (var change in StatusChanges)
@@ -252,12 +251,12 @@ public sealed class Agreement
         return new Agreement(Terms, true, Signatures, StatusChanges.Add(signed));
     }
 
-    private string? SignatureProblem(string party, PartySignature signature, VerifiedMembership membership) =>
-        membership.Find(party) is not { } member
-            ? $"'{party}' is not a member of the federation (membership record {membership.Serial})"
+    private string? SignatureProblem(PartySignature signature, VerifiedMembership membership) =>
+        membership.Find(signature.Party) is not { } member
+            ? $"'{signature.Party}' is not a member of the federation (membership record {membership.Serial})"
             : signature.Verifies(Terms, member.SigningKey)
                 ? null
-                : $"the signature of '{party}' does not verify with its key in membership record {membership.Serial} (forged, for other terms, or made with a key since rotated)";
+                : $"the signature of '{signature.Party}' does not verify with its key in membership record {membership.Serial} (forged, for other terms, or made with a key since rotated)";
 
     private string? StatusChangeProblem(SignedStatusChange signed, VerifiedMembership membership)
     {

@@ -10,9 +10,9 @@ namespace FedCore.Governance.Datasets;
 /// </summary>
 public sealed class DatasetCatalog
 {
-    private readonly ImmutableSortedDictionary<(string Organisation, string Name), DatasetEntry> _entries;
+    private readonly ImmutableSortedDictionary<string, DatasetEntry> _entries;
 
-    private DatasetCatalog(ImmutableSortedDictionary<(string, string), DatasetEntry> entries, long membershipSerial)
+    private DatasetCatalog(ImmutableSortedDictionary<string, DatasetEntry> entries, long membershipSerial)
     {
         _entries = entries;
         MembershipSerial = membershipSerial;
@@ -33,9 +33,7 @@ public sealed class DatasetCatalog
     {
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(membership);
-        var accepted = ImmutableSortedDictionary.CreateBuilder<(string, string), DatasetEntry>(
-            Comparer<(string Organisation, string Name)>.Create((a, b) =>
-                string.CompareOrdinal(a.Organisation, b.Organisation) is var c and not 0 ? c : string.CompareOrdinal(a.Name, b.Name)));
+        var accepted = ImmutableSortedDictionary.CreateBuilder<string, DatasetEntry>(StringComparer.Ordinal);
         foreach (var signed in entries)
         {
             var entry = signed?.Entry ?? throw new ArgumentException("An entry is null.", nameof(entries));
@@ -52,13 +50,13 @@ public sealed class DatasetCatalog
             if (!Statement.Verify(owner.SigningKey, DatasetEntry.Tag, entry.CanonicalBytes(), signed.Signature))
                 throw new DatasetEntryException(entry.Organisation, entry.Name,
                     $"the signature does not verify with the organisation's key in membership record {membership.Serial} (altered, forged, or signed with a key since rotated)");
-            if (!accepted.TryAdd((entry.Organisation, entry.Name), entry))
+            if (!accepted.TryAdd(entry.Key, entry))
                 throw new DatasetEntryException(entry.Organisation, entry.Name, "is registered twice");
         }
         return new DatasetCatalog(accepted.ToImmutable(), membership.Serial);
     }
 
-    public bool Contains(string organisation, string name) => _entries.ContainsKey((organisation, name));
+    public bool Contains(string organisation, string name) => Find(organisation, name) is not null;
 
-    public DatasetEntry? Find(string organisation, string name) => _entries.GetValueOrDefault((organisation, name));
+    public DatasetEntry? Find(string organisation, string name) => _entries.GetValueOrDefault(DatasetEntry.KeyOf(organisation, name));
 }

@@ -30,7 +30,7 @@ public static class DatasetCatalogJson
             entry.Check(sourceName, $"{path}.entry");
             return new SignedDatasetEntry(entry, signed.Bytes("signature"));
         });
-        int duplicate = Formats.FirstDuplicate(entries, e => $"{e.Entry.Organisation}\n{e.Entry.Name}");
+        int duplicate = Formats.FirstDuplicate(entries, e => e.Entry.Key);
         if (duplicate >= 0)
             throw new GovernanceFormatException(sourceName, $"$.datasets[{duplicate}].entry.name",
                 $"'{entries[duplicate].Entry.Name}' of '{entries[duplicate].Entry.Organisation}' is registered twice");
@@ -40,7 +40,7 @@ public static class DatasetCatalogJson
     public static byte[] Write(IEnumerable<SignedDatasetEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        var datasets = Formats.Set([.. entries], e => $"{e.Entry.Organisation}\n{e.Entry.Name}",
+        var datasets = Formats.Set([.. entries], e => e.Entry.Key,
             e => new JsonObject { ["entry"] = ToJson(e.Entry), ["signature"] = Formats.Base64(e.Signature) });
         return CanonicalJson.WriteIndented(new JsonObject { ["datasets"] = datasets });
     }

@@ -49,6 +49,11 @@ public sealed record DatasetEntry(
 {
     internal const string Tag = "federation/dataset/entry/v1";
 
+    /// <summary>What makes an entry unique in the catalog, and orders the entries when written.</summary>
+    internal string Key => KeyOf(Organisation, Name);
+
+    internal static string KeyOf(string organisation, string name) => $"{organisation}\n{name}";
+
     internal byte[] CanonicalBytes() => CanonicalJson.Write(DatasetCatalogJson.ToJson(this));
 
     internal void Check(string source, string path)

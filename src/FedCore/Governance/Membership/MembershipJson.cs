@@ -39,7 +39,7 @@ public static class MembershipJson
         ["id"] = entry.Id,
         ["country"] = entry.Country,
         ["legalName"] = entry.LegalName,
-        ["members"] = Formats.Set(entry.Members, m => $"{m.Name}\n{Formats.Name(m.Role)}",
+        ["members"] = Formats.Set(entry.Members, m => m.Key,
             m => new JsonObject { ["name"] = m.Name, ["role"] = Formats.Name(m.Role) }),
         ["signingKey"] = Formats.Base64(entry.SigningKey),
         ["serial"] = entry.Serial,

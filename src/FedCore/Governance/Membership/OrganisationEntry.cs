@@ -13,7 +13,11 @@ public enum MemberRole
 }
 
 /// <summary>A person of an organisation in one role; a person with two roles is listed twice.</summary>
-public sealed record Member(string Name, MemberRole Role);
+public sealed record Member(string Name, MemberRole Role)
+{
+    /// <summary>What makes a member unique in an entry, and orders the members when written.</summary>
+    internal string Key => $"{Name}\n{Formats.Name(Role)}";
+}
 
 /// <summary>
 /// One organisation of the federation: one legal entity in one country, and exactly one participant, so its id is
@@ -54,7 +58,7 @@ public sealed record OrganisationEntry(
             if (!Enum.IsDefined(Members[i].Role))
                 Fail($"members[{i}].role", $"must be one of {Formats.Names<MemberRole>()}");
         }
-        int duplicate = Formats.FirstDuplicate(Members, m => $"{m.Name}\n{m.Role}");
+        int duplicate = Formats.FirstDuplicate(Members, m => m.Key);
         if (duplicate >= 0)
             Fail($"members[{duplicate}]", $"'{Members[duplicate].Name}' is listed twice as {Formats.Name(Members[duplicate].Role)}");
         // Someone must be able to speak for the organisation: keys, agreements and members are its admin's business.
