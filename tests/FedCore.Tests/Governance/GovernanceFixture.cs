@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json.Nodes;
 using FedCore.Aggregation.Integrity;
 using FedCore.Governance.Agreements;
 using FedCore.Governance.Canonical;
@@ -104,10 +106,10 @@ internal static class GovernanceFixture
     /// <summary>The agreement with one party's signature replaced by one made with another key (through its document, as an attacker would).</summary>
     public static Agreement WithSignature(Agreement agreement, string party, ParticipantSigningKey key)
     {
-        var root = System.Text.Json.Nodes.JsonNode.Parse(AgreementJson.Write(agreement))!;
+        var root = JsonNode.Parse(AgreementJson.Write(agreement))!;
         foreach (var signature in root["signatures"]!.AsArray())
             if (signature!["party"]!.GetValue<string>() == party)
                 signature["signature"] = Formats.Base64(PartySignature.Create(agreement.Terms, party, key).Signature);
-        return AgreementJson.ParseAgreement(System.Text.Encoding.UTF8.GetBytes(root.ToJsonString()), "forged.json", new AgreementReferences(Membership()));
+        return AgreementJson.ParseAgreement(Encoding.UTF8.GetBytes(root.ToJsonString()), "forged.json", new AgreementReferences(Membership()));
     }
 }

@@ -1,3 +1,6 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using FedCore.Governance;
 using FedCore.Governance.Agreements;
 using FedCore.Learning;
 using static FedCore.Tests.Governance.GovernanceFixture;
@@ -61,9 +64,9 @@ public sealed class JobPlanCheckTests
     {
         var suspended = Change(Active(), StatusChangeKind.Suspend, Zurich);
         var resumed = Change(suspended, StatusChangeKind.Resume, Zurich);
-        var root = System.Text.Json.Nodes.JsonNode.Parse(AgreementJson.Write(resumed))!;
+        var root = JsonNode.Parse(AgreementJson.Write(resumed))!;
         root["statusChanges"]![1]!["change"]!["reason"] = "a reason the party never gave";
-        var altered = AgreementJson.ParseAgreement(System.Text.Encoding.UTF8.GetBytes(root.ToJsonString()), "agreement.json", new(Membership()));
+        var altered = AgreementJson.ParseAgreement(Encoding.UTF8.GetBytes(root.ToJsonString()), "agreement.json", new(Membership()));
         RefusedFor("statusChanges", "status change 2 (resume by 'CH/zurich'): the signature does not verify", Plan(), altered);
     }
 
@@ -84,7 +87,7 @@ public sealed class JobPlanCheckTests
     {
         RefusedFor("minParticipants", "has 2 participants; the agreement requires at least 3", Plan() with { Participants = Plan().Participants.RemoveAt(2) });
         RefusedFor("minParticipants", "has 3 participants; the agreement requires at least 4", Plan(), Active(Terms() with { MinParticipants = 4 }));
-        Assert.Throws<FedCore.Governance.GovernanceFormatException>(() => Agreement.Draft(Terms() with { MinParticipants = 2 }));
+        Assert.Throws<GovernanceFormatException>(() => Agreement.Draft(Terms() with { MinParticipants = 2 }));
     }
 
     [Fact]
