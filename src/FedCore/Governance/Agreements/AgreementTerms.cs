@@ -1,0 +1,159 @@
+using System.Collections.Immutable;
+using FedCore.Governance.Canonical;
+using FedCore.Governance.Membership;
+using FedCore.Learning;
+
+namespace FedCore.Governance.Agreements;
+
+/// <summary>How model updates are protected. JSON: ckks, plaintext-simulation (only in an agreement marked for simulation).</summary>
+public enum ProtectionScheme
+{
+    Ckks,
+    PlaintextSimulation,
+}
+
+/// <param name="UpdateBound">The bound on every update value (it sets the encryption scale); positive.</param>
+public sealed record ProtectionTerms(ProtectionScheme Scheme, decimal UpdateBound);
+
+/// <summary>
+/// Differential-privacy limits the parties agreed to. Recorded and validated here; enforced by the privacy ledger
+/// and the trainer, not by this model.
+/// </summary>
+/// <param name="EpsilonCap">Most ε any one dataset may spend under this agreement; positive.</param>
+/// <param name="Delta">The δ of (ε, δ)-DP; in (0, 1).</param>
+/// <param name="MaxClippingNorm">Largest L2 norm an update may be clipped to; positive.</param>
+/// <param name="MinNoiseMultiplier">Smallest Gaussian noise σ / clipping norm a job may use; positive.</param>
+public sealed record DifferentialPrivacyTerms(decimal EpsilonCap, decimal Delta, decimal MaxClippingNorm, decimal MinNoiseMultiplier);
+
+/// <summary>A party to an agreement and the datasets (names in its catalog) it contributes.</summary>
+public sealed record AgreementParty(string Organisation, ImmutableArray<string> Datasets);
+
+/// <summary>
+/// What the parties of a data-sharing agreement sign: who takes part with which datasets, at least how many, where
+/// model updates (the aggregator's country) and the final model may go, which model classes, which protection and
+/// bound, and when. Each party signs tag <c>federation/agreement/terms/v1</c> over the canonical terms; lists are
+/// sets, written in sorted order, so the order a file lists them in never matters.
+/// </summary>
+public sealed record AgreementTerms(
+    string Id,
+    string Title,
+    string Purpose,
+    ImmutableArray<AgreementParty> Parties,
+    ImmutableArray<string> UpdateDestinations,
+    ImmutableArray<string> FinalModelDestinations,
+    ImmutableArray<ModelKind> ModelClasses,
+    int MinParticipants,
+    ProtectionTerms Protection,
+    bool Simulation,
+    DifferentialPrivacyTerms? DifferentialPrivacy,
+    DateTimeOffset ValidFrom,
+    DateTimeOffset ValidUntil)
+{
+    /// <summary>No job runs with fewer participants, whatever an agreement says: below three, the sum tells too much about each.</summary>
+    public const int MinimumParticipants = 3;
+
+    internal const string Tag = "federation/agreement/terms/v1";
+
+    /// <summary>Lower-case hex SHA-256 of the canonical terms: their identity in status statements and pinned terms.</summary>
+    public string Digest => Statement.Digest(CanonicalBytes());
+
+    public AgreementParty? Party(string organisation) => Parties.FirstOrDefault(p => p.Organisation == organisation);
+
+    internal byte[] CanonicalBytes() => CanonicalJson.Write(AgreementJson.ToJson(this));
+
+    /// <summary>The rules terms keep on their own; references to members and datasets are checked by the reader.</summary>
+    internal void Check(string source, string path)
+    {
+        void Fail(string field, string problem) => throw new GovernanceFormatException(source, $"{path}.{field}", problem);
+
+        if (!Formats.IsName(Id))
+            Fail("id", $"'{Id}' must be non-empty and use only letters, digits, '-', '_' or '.'");
+        if (!Formats.IsText(Title))
+            Fail("title", "must not be empty or blank");
+        if (!Formats.IsText(Purpose))
+            Fail("purpose", "must not be empty or blank");
+        CheckParties(Fail);
+        CheckCountries("updateDestinations", UpdateDestinations, Fail);
+        CheckCountries("finalModelDestinations", FinalModelDestinations, Fail);
+        if (ModelClasses.IsDefaultOrEmpty)
+            Fail("modelClasses", "must name at least one model class");
+        for (int i = 0; i < ModelClasses.Length; i++)
+            if (!Enum.IsDefined(ModelClasses[i]))
+                Fail($"modelClasses[{i}]", $"must be one of {Formats.Names<ModelKind>()}");
+        int duplicate = Formats.FirstDuplicate(ModelClasses, Formats.Name);
+        if (duplicate >= 0)
+            Fail($"modelClasses[{duplicate}]", $"'{Formats.Name(ModelClasses[duplicate])}' is listed twice");
+        if (MinParticipants < MinimumParticipants || MinParticipants > Parties.Length)
+            Fail("minParticipants", $"must be from {MinimumParticipants} to the number of parties ({Parties.Length}), not {MinParticipants}");
+        CheckProtection(Fail);
+        if (DifferentialPrivacy is { } dp)
+        {
+            if (!IsPositive(dp.EpsilonCap))
+                Fail("differentialPrivacy.epsilonCap", $"must be positive, not {dp.EpsilonCap}");
+            if (!IsPositive(dp.Delta) || dp.Delta >= 1)
+                Fail("differentialPrivacy.delta", $"must lie strictly between 0 and 1, not {dp.Delta}");
+            if (!IsPositive(dp.MaxClippingNorm))
+                Fail("differentialPrivacy.maxClippingNorm", $"must be positive, not {dp.MaxClippingNorm}");
+            if (!IsPositive(dp.MinNoiseMultiplier))
+                Fail("differentialPrivacy.minNoiseMultiplier", $"must be positive, not {dp.MinNoiseMultiplier}");
+        }
+        if (!Formats.IsUtcSeconds(ValidFrom))
+            Fail("validFrom", "must be a UTC time in whole seconds");
+        if (!Formats.IsUtcSeconds(ValidUntil))
+            Fail("validUntil", "must be a UTC time in whole seconds");
+        if (ValidFrom >= ValidUntil)
+            Fail("validUntil", $"{Formats.Time(ValidUntil)} must be later than validFrom {Formats.Time(ValidFrom)}");
+    }
+
+    private void CheckParties(Action<string, string> fail)
+    {
+        if (Parties.IsDefault || Parties.Length < MinimumParticipants)
+            fail("parties", $"must list at least {MinimumParticipants} parties");
+        for (int i = 0; i < Parties.Length; i++)
+        {
+            var party = Parties[i];
+            if (party is null)
+                fail($"parties[{i}]", "is required");
+            if (!OrganisationId.TryParse(party!.Organisation, out _, out var error))
+                fail($"parties[{i}].organisation", error);
+            if (party.Datasets.IsDefaultOrEmpty)
+                fail($"parties[{i}].datasets", "must name at least one dataset the party contributes");
+            for (int j = 0; j < party.Datasets.Length; j++)
+                if (!Formats.IsName(party.Datasets[j]))
+                    fail($"parties[{i}].datasets[{j}]", $"'{party.Datasets[j]}' is not a dataset name (letters, digits, '-', '_', '.')");
+            int duplicateDataset = Formats.FirstDuplicate(party.Datasets, d => d);
+            if (duplicateDataset >= 0)
+                fail($"parties[{i}].datasets[{duplicateDataset}]", $"'{party.Datasets[duplicateDataset]}' is listed twice");
+        }
+        int duplicate = Formats.FirstDuplicate(Parties, p => p.Organisation);
+        if (duplicate >= 0)
+            fail($"parties[{duplicate}].organisation", $"'{Parties[duplicate].Organisation}' is listed twice");
+    }
+
+    private static void CheckCountries(string field, ImmutableArray<string> countries, Action<string, string> fail)
+    {
+        if (countries.IsDefaultOrEmpty)
+            fail(field, "must name at least one country");
+        for (int i = 0; i < countries.Length; i++)
+            if (!Formats.IsCountryCode(countries[i]))
+                fail($"{field}[{i}]", $"'{countries[i]}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'HU')");
+        int duplicate = Formats.FirstDuplicate(countries, c => c);
+        if (duplicate >= 0)
+            fail($"{field}[{duplicate}]", $"'{countries[duplicate]}' is listed twice");
+    }
+
+    private void CheckProtection(Action<string, string> fail)
+    {
+        if (Protection is null)
+            fail("protection", "is required");
+        if (!Enum.IsDefined(Protection!.Scheme))
+            fail("protection.scheme", $"must be one of {Formats.Names<ProtectionScheme>()}");
+        if (!IsPositive(Protection.UpdateBound))
+            fail("protection.updateBound", $"must be positive, not {Protection.UpdateBound}");
+        // Updates in the clear are for rehearsals on synthetic data, never for a real agreement.
+        if (Protection.Scheme == ProtectionScheme.PlaintextSimulation && !Simulation)
+            fail("protection.scheme", "plaintext-simulation is allowed only in an agreement marked \"simulation\": true");
+    }
+
+    private static bool IsPositive(decimal value) => value > 0 && CanonicalNumber.IsExact(value);
+}
