@@ -1,4 +1,5 @@
 using FedCore.Aggregation.Integrity;
+using FedCore.Rounds;
 
 namespace FedCore.Tests.Aggregation;
 
@@ -10,7 +11,7 @@ public sealed class RoundUpdateLedgerTests : IDisposable
 
     public RoundUpdateLedgerTests()
     {
-        _ledger = new RoundUpdateLedger(SignedStatement.UpdatePurpose, "job-1", 3, "ckks", new Dictionary<string, byte[]>
+        _ledger = new RoundUpdateLedger(RoundPurpose.Update, "job-1", 3, "ckks", new Dictionary<string, byte[]>
         {
             ["HU/budapest"] = _budapest.PublicKey,
             ["CH/zurich"] = _zurich.PublicKey,
@@ -18,8 +19,18 @@ public sealed class RoundUpdateLedgerTests : IDisposable
     }
 
     private static byte[] Sign(ParticipantSigningKey key, string participant, byte[] payload, string job = "job-1", int round = 3,
-        string purpose = SignedStatement.UpdatePurpose, string scheme = "ckks") =>
+        string purpose = RoundPurpose.Update, string scheme = "ckks") =>
         key.Sign(SignedStatement.For(purpose, job, round, participant, scheme, payload).ToBytes());
+
+    [Fact]
+    public void A_registered_key_naming_an_unknown_curve_verifies_nothing_and_throws_nothing()
+    {
+        var key = _budapest.PublicKey;
+        key[15] ^= 0x01; // the first byte of the curve's object identifier: the platform throws PlatformNotSupportedException
+        byte[] payload = [1, 2, 3];
+        Assert.False(ParticipantSigningKey.Verify(key, SignedStatement.For(RoundPurpose.Update, "job-1", 3, "HU/budapest", "ckks", payload).ToBytes(),
+            Sign(_budapest, "HU/budapest", payload)));
+    }
 
     [Fact]
     public void Signed_updates_from_each_participant_are_accepted_once()
@@ -63,7 +74,7 @@ public sealed class RoundUpdateLedgerTests : IDisposable
         Assert.Throws<RejectedUpdateException>(() => _ledger.Accept("HU/budapest", "job-1", 3, "ckks", [1, 2, 4], Sign(_budapest, "HU/budapest", a)));
         // A key-share signature presented as an update signature.
         Assert.Throws<RejectedUpdateException>(() => _ledger.Accept("HU/budapest", "job-1", 3, "ckks", a,
-            Sign(_budapest, "HU/budapest", a, purpose: SignedStatement.KeySharePurpose)));
+            Sign(_budapest, "HU/budapest", a, purpose: RoundPurpose.KeyStatement)));
         // An outsider.
         using var outsider = ParticipantSigningKey.Generate();
         Assert.Contains("not a participant", Assert.Throws<RejectedUpdateException>(() =>

@@ -52,8 +52,9 @@ public sealed class ParticipantSigningKey : IDisposable
         {
             key.ImportSubjectPublicKeyInfo(publicKey, out _);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
         {
+            // A key naming a curve the platform does not know throws the latter: as unusable as a malformed one.
             return false;
         }
         return key.KeySize == 256 && key.VerifyData(message, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);

@@ -11,15 +11,7 @@ namespace FedCore.Aggregation.Integrity;
 /// </summary>
 public sealed record SignedStatement(string Purpose, string JobId, int Round, string ParticipantId, string Scheme, byte[] PayloadSha256)
 {
-    public const string KeySharePurpose = "key-share";
-
-    /// <summary>SHA-256 of a public key share, sent before any key share is revealed (so none is chosen with another in view).</summary>
-    public const string KeyShareDigestPurpose = "key-share-digest";
-    public const string UpdatePurpose = "update";
-
-    /// <summary>SHA-256 of an update's commitment, sent before any update is revealed (commit, then reveal).</summary>
-    public const string UpdateDigestPurpose = "update-digest";
-    public const string DecryptionSharePurpose = "decryption-share";
+    // Purposes: FedCore.Rounds.RoundPurpose (and the governance records' own).
     private const string DomainTag = "federation/signed-statement/v1";
 
     public static SignedStatement For(string purpose, string jobId, int round, string participantId, string scheme, ReadOnlySpan<byte> payload) =>
