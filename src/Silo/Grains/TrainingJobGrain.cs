@@ -288,6 +288,7 @@ public sealed class TrainingJobGrain(
         await SaveAsync();
 
         var aggregator = new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection);
+        var aggregatorCpu = new CpuMeter(); // the aggregator's own checks and sums, off the scheduler (benchmarks report it)
         var traffic = members.ToDictionary(m => m, _ => 0L);
         void Count(string participant, long bytes)
         {
@@ -299,23 +300,22 @@ public sealed class TrainingJobGrain(
         if (!protection.IsSimulation)
         {
             var commitments = pipelined ?? (await Each(members, p => Participant(p).CommitRoundKey(Contract(aggregator.KeyRequest())))).ToList();
-            foreach (var c in commitments)
-                aggregator.AcceptCommitment(FromContract(c));
+            await aggregatorCpu.Run(() => commitments.ForEach(c => aggregator.AcceptCommitment(FromContract(c))));
             var reveal = Contract(aggregator.RevealRequest());
             await Each(members, async p =>
             {
                 var r = await Participant(p).RevealRoundKey(reveal);
                 Count(p, Size(reveal.Commitments) + Size(r.Statement) + r.PublicShare.Length);
-                aggregator.AcceptReveal(new KeyReveal(FromContract(r.Statement), r.PublicShare));
+                await aggregatorCpu.Run(() => aggregator.AcceptReveal(new KeyReveal(FromContract(r.Statement), r.PublicShare)));
                 return r;
             });
-            var check = aggregator.KeyCheckRequest();
+            var check = await aggregatorCpu.Run(aggregator.KeyCheckRequest);
             var checkRequest = new RoundKeyCheckRequest(JobId, round, check.RoundKey, check.Statements.Select(ToContract).ToList());
             await Each(members, async p =>
             {
                 var f = await Participant(p).CheckRoundKey(checkRequest);
                 Count(p, checkRequest.RoundKey.Length + Size(checkRequest.Statements) + Size(f));
-                await Task.Run(() => aggregator.AcceptKeyFingerprint(FromContract(f)));
+                await aggregatorCpu.Run(() => aggregator.AcceptKeyFingerprint(FromContract(f)));
                 return f;
             });
             phases.Mark("key");
@@ -331,33 +331,33 @@ public sealed class TrainingJobGrain(
                 JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(participant),
                 state.State.Scaling!, RoundSeed(spec.Seed, modelRound, index), state.State.WeightNormaliser, members, fingerprints));
             Count(p, 4L * global.Length + Size(fingerprints) + report.SealedUpdate.Length + Size(report.Commitment));
-            await Task.Run(() => aggregator.AcceptSealed(new Sealed(report.SealedUpdate, FromContract(report.Commitment))));
+            await aggregatorCpu.Run(() => aggregator.AcceptSealed(new Sealed(report.SealedUpdate, FromContract(report.Commitment))));
             return report;
         });
-        phases.Mark(protection.IsSimulation ? "train-and-add" : "train-and-add");
+        phases.Mark("train-and-add");
 
         // Steps 5–6: every member checks the aggregate is the sum of the members' updates, then gives its share. With
         // the shares each makes its key share for the next round and commits to it, which saves that round an exchange.
         var cryptoSeconds = members.ToDictionary(m => m, _ => 0.0);
         if (!protection.IsSimulation)
         {
-            var aggregateCheck = await Task.Run(aggregator.AggregateCheckRequest);
+            var aggregateCheck = await aggregatorCpu.Run(aggregator.AggregateCheckRequest);
             var checkRequest = new RoundAggregateCheckRequest(JobId, round, aggregateCheck.AggregateMasks, aggregateCheck.Commitments.Select(ToContract).ToList());
             await Each(members, async p =>
             {
                 var f = await Participant(p).CheckAggregate(checkRequest);
                 Count(p, checkRequest.AggregateMasks.Length + Size(checkRequest.Commitments) + Size(f));
-                aggregator.AcceptAggregateFingerprint(FromContract(f));
+                await aggregatorCpu.Run(() => aggregator.AcceptAggregateFingerprint(FromContract(f)));
                 return f;
             });
-            var decrypt = await Task.Run(aggregator.DecryptRequest);
+            var decrypt = await aggregatorCpu.Run(aggregator.DecryptRequest);
             var nextRound = state.State.Rounds.Count + 1 < spec.Rounds ? new RoundKeyRequest(JobId, round + 1, members) : null;
             var decryptRequest = new DecryptionRequest(JobId, round, decrypt.AggregateFingerprints.Select(ToContract).ToList(), nextRound);
             var replies = await Each(members, async p =>
             {
                 var reply = await Participant(p).Decrypt(decryptRequest);
                 Count(p, Size(decryptRequest.AggregateFingerprints) + Size(reply.Share) + (reply.NextRoundCommitment is { } c ? Size(c) : 0));
-                await Task.Run(() => aggregator.AcceptShare(FromContract(reply.Share)));
+                await aggregatorCpu.Run(() => aggregator.AcceptShare(FromContract(reply.Share)));
                 lock (cryptoSeconds)
                     cryptoSeconds[p] = reply.CryptoCpuSeconds;
                 return reply;
@@ -367,7 +367,7 @@ public sealed class TrainingJobGrain(
                     $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key commitment for round {round + 1}.")).ToList());
             phases.Mark("check-and-decrypt");
         }
-        var mean = await OpenMeanAsync(aggregator, reports, round);
+        var mean = await OpenMeanAsync(aggregator, aggregatorCpu, reports, round);
         if (mean.Length != global.Length)
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
         phases.Mark("open");
@@ -412,7 +412,8 @@ public sealed class TrainingJobGrain(
             CompletedAt: DateTimeOffset.UtcNow,
             Phases: phases.Timings,
             ProtocolRound: round,
-            Dropouts: dropped.Select(d => $"{d.Key}: {d.Value}").ToList());
+            Dropouts: dropped.Select(d => $"{d.Key}: {d.Value}").ToList(),
+            AggregatorCpuSeconds: aggregatorCpu.Seconds);
 
         _global = step.Global;
         _optimizerState = step.State;
@@ -427,12 +428,12 @@ public sealed class TrainingJobGrain(
     /// The weighted mean of the round's updates, refused when the opened sum could not come from honest seals (a malformed
     /// or inflated update) or when its total weight is not the training samples the participants reported.
     /// </summary>
-    private async Task<float[]> OpenMeanAsync(AggregatorRound aggregator, LocalTrainingReport[] reports, int round)
+    private async Task<float[]> OpenMeanAsync(AggregatorRound aggregator, CpuMeter cpu, LocalTrainingReport[] reports, int round)
     {
         AggregatedUpdate aggregate;
         try
         {
-            aggregate = await Task.Run(aggregator.Open);
+            aggregate = await cpu.Run(aggregator.Open);
         }
         catch (ImplausibleAggregateException e)
         {

@@ -51,3 +51,33 @@ public static class ThreadCpuClock
         return (result, Now() - start);
     }
 }
+
+/// <summary>Runs work on the thread pool and adds up the CPU seconds it took there (thread-safe).</summary>
+public sealed class CpuMeter
+{
+    private double _seconds;
+    private readonly Lock _lock = new();
+
+    public double Seconds
+    {
+        get
+        {
+            lock (_lock)
+                return _seconds;
+        }
+    }
+
+    public async Task<T> Run<T>(Func<T> work)
+    {
+        var (result, cpu) = await Task.Run(() => ThreadCpuClock.Measure(work));
+        lock (_lock)
+            _seconds += cpu;
+        return result;
+    }
+
+    public Task Run(Action work) => Run(() =>
+    {
+        work();
+        return true;
+    });
+}

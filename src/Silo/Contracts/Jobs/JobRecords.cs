@@ -55,7 +55,8 @@ public sealed record ParticipantRoundMetrics(
 /// <summary>
 /// What one completed round produced: a new global model version and its metrics. <see cref="ProtocolRound"/> is the
 /// round number the participants saw (a new one for every attempt: a participant seals once per protocol round);
-/// <see cref="Dropouts"/> says who was left out of this round, and why.
+/// <see cref="Dropouts"/> says who was left out of this round, and why; <see cref="AggregatorCpuSeconds"/> is the CPU time
+/// of the job's own protocol work (checks, sums, opening) in the attempt that completed.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundSummary(
@@ -69,7 +70,8 @@ public sealed record RoundSummary(
     [property: Id(7)] DateTimeOffset CompletedAt,
     [property: Id(8)] IReadOnlyList<PhaseTiming> Phases,
     [property: Id(9)] int ProtocolRound,
-    [property: Id(10)] IReadOnlyList<string> Dropouts);
+    [property: Id(10)] IReadOnlyList<string> Dropouts,
+    [property: Id(11)] double AggregatorCpuSeconds);
 
 /// <summary>Wall time of one phase of a round, as the job saw it (e.g. "key", "train", "reveal-and-add", "decryption-shares", "open").</summary>
 [GenerateSerializer, Immutable]
