@@ -56,12 +56,14 @@ public static class Sampling
 }
 
 /// <summary>
-/// Discrete Gaussian on Z with parameter σ, cut at |x| ≤ bound, by inversion of a cumulative table
-/// (probabilities to 2^−63). Every table entry is compared on each draw so the time does not depend on the value.
+/// Discrete Gaussian on Z with parameter σ, cut at |x| ≤ bound, by inversion of a cumulative table. The thresholds
+/// are 63-bit integers but are computed in double precision, so each cumulative probability carries the rounding of
+/// double arithmetic, not 2^−63: up to 2^−50.6 for σ = 3.2 cut at 19 (against an exact computation), more for longer tables. Every table entry is
+/// compared on each draw so the time does not depend on the value. For wide σ see <see cref="WideDiscreteGaussianSampler"/>.
 /// </summary>
 public sealed class DiscreteGaussianSampler
 {
-    // _thresholds[k] = 2^63 · P(|X| ≤ k) for k = 0 .. bound−1; |X| is the number of thresholds ≤ a uniform 63-bit draw.
+    // _thresholds[k] ≈ 2^63 · P(|X| ≤ k) for k = 0 .. bound−1; |X| is the number of thresholds ≤ a uniform 63-bit draw.
     private readonly ulong[] _thresholds;
 
     public DiscreteGaussianSampler(double standardDeviation, int bound)
