@@ -1,4 +1,5 @@
 using System.Numerics;
+using FedCore.Crypto.Ring;
 using FedCore.Crypto.Rlwe;
 
 namespace FedCore.Tests.Crypto;
@@ -93,6 +94,83 @@ public class WideDiscreteGaussianSamplerTests
         long[] first = Draw(sampler, 10_001), again = Draw(sampler, 10_001), other = Draw(sampler, 10_001, "other");
         Assert.Equal(first, again);
         Assert.NotEqual(first, other);
+    }
+
+    [Theory]
+    [InlineData(Flooding)]
+    [InlineData(1073741824.0)]
+    public void Vector_and_scalar_paths_give_identical_values(double sigma)
+    {
+        var sampler = WideDiscreteGaussianSampler.For(sigma);
+        long[] Run(bool vectors)
+        {
+            bool saved = VectorArithmetic.Enabled;
+            VectorArithmetic.Enabled = vectors;
+            try
+            {
+                return Draw(sampler, 1003); // chunks with a vector body and a scalar tail
+            }
+            finally
+            {
+                VectorArithmetic.Enabled = saved;
+            }
+        }
+        Assert.Equal(Run(false), Run(true));
+    }
+
+    /// <summary>
+    /// Ties (probability 2^−47 a draw) never happen in a test run, so the path is driven with words made to tie: it must
+    /// take 128 more bits from the stream and return the bin's own value exactly when they fall below the cut's low part.
+    /// </summary>
+    [Fact]
+    public void A_tie_draws_128_more_bits_and_compares_them_with_the_cut()
+    {
+        var sampler = WideDiscreteGaussianSampler.For(Flooding);
+        int indexBits = sampler.IndexBits, count = 64;
+        int[] split = Enumerable.Range(0, 1 << indexBits).Where(i => sampler.Bin(i).Alias != i).Take(count).ToArray();
+        // Value j: level 0 ties in bin split[j] (sign bit j % 2); level 1 is an ordinary word.
+        var draws = new ulong[2 * count];
+        for (int j = 0; j < count; j++)
+        {
+            draws[j] = ((ulong)split[j] << (64 - indexBits)) | (sampler.Bin(split[j]).CutHigh << 1) | (uint)(j % 2);
+            draws[count + j] = 0x0123_4567_89AB_CDEFUL * (ulong)(j + 1);
+        }
+        Assert.False(sampler.TrySampleWithoutTies(draws, new long[count]));
+        var resolved = new long[count];
+        using (var random = new AesCtrRandom(Seed, "ties"))
+            sampler.SampleResolvingTies(random, draws, resolved);
+
+        using var again = new AesCtrRandom(Seed, "ties");
+        int own = 0;
+        for (int j = 0; j < count; j++)
+        {
+            (_, int alias, UInt128 cutLow) = sampler.Bin(split[j]);
+            bool takeOwn = new UInt128(again.NextUInt64(), again.NextUInt64()) < cutLow;
+            own += takeOwn ? 1 : 0;
+            long z0 = (j % 2 == 1 ? -1 : 1) * (takeOwn ? split[j] : alias);
+            Assert.Equal(sampler.Multiplier * z0 + Decode(sampler, draws[count + j]), resolved[j]);
+        }
+        Assert.InRange(own, 1, count - 1); // both outcomes were exercised
+
+        // Without ties the two paths agree.
+        ulong[] ordinary = [.. draws[count..], .. draws[count..]];
+        long[] fast = new long[count], slow = new long[count];
+        Assert.True(sampler.TrySampleWithoutTies(ordinary, fast));
+        using (var unused = new AesCtrRandom(Seed, "unused"))
+            sampler.SampleResolvingTies(unused, ordinary, slow);
+        Assert.Equal(fast, slow);
+    }
+
+    /// <summary>One base draw from a word that does not tie: the bin from the top bits, then its value or its alias, then the sign.</summary>
+    private static long Decode(WideDiscreteGaussianSampler sampler, ulong word)
+    {
+        int bits = sampler.IndexBits;
+        int index = (int)(word >> (64 - bits));
+        ulong compare = (word << bits) >> (bits + 1);
+        (ulong cutHigh, int alias, _) = sampler.Bin(index);
+        Assert.NotEqual(cutHigh, compare);
+        long magnitude = compare < cutHigh ? index : alias;
+        return (word & 1) == 1 ? -magnitude : magnitude;
     }
 
     [Theory]
