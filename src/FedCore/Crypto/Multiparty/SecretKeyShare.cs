@@ -74,8 +74,8 @@ public sealed class SecretKeyShare
 
     /// <summary>
     /// h_i = s_i·c1 + e_flood (mod q_0) for every ciphertext of <paramref name="vector"/>, with e_flood drawn from the
-    /// discrete Gaussian of σ = <see cref="CkksParameters.FloodingStandardDeviation"/> (<see cref="CkksContext.Flooding"/>). Give shares only for the
-    /// aggregate the protocol expects, once: see NoiseFlooding.md for why the number of ciphertexts one key decrypts is budgeted (enforced by CkksProtection).
+    /// discrete Gaussian of σ = <see cref="CkksParameters.FloodingStandardDeviation"/> (<see cref="CkksContext.Flooding"/>).
+    /// Give shares only for the aggregate the protocol expects, once: see NoiseFlooding.md for why the number of ciphertexts one key decrypts is budgeted (enforced by CkksProtection).
     /// </summary>
     public DecryptionShare CreateDecryptionShare(CollectivePublicKey key, EncryptedVector vector)
     {

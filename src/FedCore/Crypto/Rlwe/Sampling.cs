@@ -58,8 +58,9 @@ public static class Sampling
 /// <summary>
 /// Discrete Gaussian on Z with parameter σ, cut at |x| ≤ bound, by inversion of a cumulative table. The thresholds
 /// are 63-bit integers but are computed in double precision, so each cumulative probability carries the rounding of
-/// double arithmetic, not 2^−63: up to 2^−50.6 for σ = 3.2 cut at 19 (against an exact computation), more for longer tables. Every table entry is
-/// compared on each draw so the time does not depend on the value. For wide σ see <see cref="WideDiscreteGaussianSampler"/>.
+/// double arithmetic, not 2^−63: up to 2^−50.6 for σ = 3.2 cut at 19 (against an exact computation), more for longer
+/// tables. Every table entry is compared on each draw so the time does not depend on the value. For wide σ see
+/// <see cref="WideDiscreteGaussianSampler"/>.
 /// </summary>
 public sealed class DiscreteGaussianSampler
 {

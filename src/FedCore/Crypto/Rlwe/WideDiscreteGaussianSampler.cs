@@ -58,7 +58,7 @@ public sealed class WideDiscreteGaussianSampler
             powers = powers * Multiplier + 1;
         TailBound = BaseBound * powers;
         TailMass = Log2TailMass(standardDeviation, TailBound);
-        StatisticalDistanceLog2 = Math.Log2(Levels * Math.Pow(2, BaseDistanceLog2()) + ConvolutionDistance());
+        StatisticalDistanceLog2 = Math.Log2(Levels * BaseDistance() + ConvolutionDistance());
     }
 
     /// <summary>The sampler for <paramref name="standardDeviation"/>, built on first use (tens of milliseconds) and then shared.</summary>
@@ -237,7 +237,7 @@ public sealed class WideDiscreteGaussianSampler
                     continue;
             }
             double width = sigma / Math.Sqrt(SumOfSquaredPowers(multiplier, levels));
-            // B is about 15.8·s: the first test only keeps wide tables from overflowing the count.
+            // B is about 15.6·s: the first test only keeps far too wide tables from overflowing an int.
             if (width < 1 << (MaxIndexBits - 3) && TableBound(width) < 1 << MaxIndexBits)
                 return (levels, multiplier);
         }
@@ -277,13 +277,13 @@ public sealed class WideDiscreteGaussianSampler
     /// Base table versus D_{Z,s}: its cut-off tail, plus the fixed-point error of the weights (each ρ(k) within
     /// 3k²·2^−256, so at most 2(B+1)³·2^−256 in all), plus the rounding of each mass to 2^−191 (half of (B+1)·2^−191).
     /// </summary>
-    private double BaseDistanceLog2()
+    private double BaseDistance()
     {
         double tail = Math.Pow(2, Log2TailMass(BaseStandardDeviation, BaseBound));
         double entries = BaseBound + 1.0;
         double weights = 2 * entries * entries * entries * Math.Pow(2, -FixedPointBits);
         double rounding = entries / 2 * Math.Pow(2, -MassBits);
-        return Math.Log2(tail + weights + rounding);
+        return tail + weights + rounding;
     }
 
     /// <summary>
@@ -397,15 +397,11 @@ public sealed class WideDiscreteGaussianSampler
             remaining[greater] -= capacity - remaining[lesser];
             (remaining[greater] < capacity ? small : large).Push(greater);
         }
-        // With exact masses the bins left over are exactly full; a small bin left over would mean Σ m_k ≠ 2^191.
-        if (small.Count > 0)
+        // With exact masses the bins left over are exactly full; anything else would mean Σ m_k ≠ 2^191.
+        if (small.Count > 0 || large.Any(i => remaining[i] != capacity))
             throw new InvalidOperationException("Alias table: the masses do not sum to the bins' capacity.");
         foreach (int i in large)
-        {
-            if (remaining[i] != capacity)
-                throw new InvalidOperationException("Alias table: the masses do not sum to the bins' capacity.");
             aliases[i] = i; // cut 0: always the alias, itself
-        }
 
         var bins = new ulong[count];
         var cutLows = new UInt128[count];
