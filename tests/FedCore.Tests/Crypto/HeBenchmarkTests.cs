@@ -20,7 +20,7 @@ public class HeBenchmarkTests
         using JsonDocument json = JsonDocument.Parse(lines[0]);
         JsonElement root = json.RootElement;
         foreach (string field in new[] { "ringDimension", "logQ", "encodeMicros", "encryptMicros", "addMicros", "decryptShareMicros",
-            "combineMicros", "decodeMicros", "bytesPerParameter", "encryptSecondsPerParticipant", "totalSeconds" })
+            "combineMicros", "decodeMicros", "floodingNanosPerSample", "bytesPerParameter", "encryptSecondsPerParticipant", "totalSeconds" })
             Assert.True(root.TryGetProperty(field, out JsonElement value) && value.GetDouble() > 0, $"field {field}");
         Assert.Equal(256, root.GetProperty("ringDimension").GetInt32());
         Assert.InRange(root.GetProperty("bytesPerParameter").GetDouble(), 13.25, 16); // header and weight slot weigh more at N = 256

@@ -88,19 +88,4 @@ public class SamplingTests
         // P(X = 0) of a discrete Gaussian with σ = 3.2 is 1/(σ√(2π)) ≈ 0.1247.
         Assert.InRange(values.Count(v => v == 0) / (double)values.Length, 0.120, 0.129);
     }
-
-    [Fact]
-    public void Rounded_gaussian_has_the_requested_width()
-    {
-        using var random = new AesCtrRandom(SeedA, "flood");
-        var values = new long[100_001];
-        double sigma = 1 << 21;
-        Sampling.RoundedGaussian(random, sigma, values);
-        double mean = values.Average(v => (double)v);
-        double sd = Math.Sqrt(values.Average(v => (double)v * v) - mean * mean);
-        Assert.InRange(mean / sigma, -0.02, 0.02);
-        Assert.InRange(sd / sigma, 0.99, 1.01);
-        // About 68.3 % within one σ.
-        Assert.InRange(values.Count(v => Math.Abs(v) <= sigma) / (double)values.Length, 0.677, 0.689);
-    }
 }

@@ -34,8 +34,9 @@ public sealed record HeBenchmarkOptions
 /// Figures for one parameter set. Single-ciphertext timings are microseconds per operation (median of batches,
 /// and best batch); scenario timings are seconds on one thread. encryptMicros is public-key encryption of an encoded
 /// plaintext (encodeMicros is separate); addMicros accumulates one ciphertext into a sum; decryptShareMicros is one
-/// participant's flooded share; combineMicros adds every participant's share to c0. bytesPerParameter is the
-/// serialised encrypted update divided by its number of values.
+/// participant's flooded share; combineMicros adds every participant's share to c0. floodingNanosPerSample is one
+/// value of a share's flooding noise (median of batches of N). bytesPerParameter is the serialised encrypted update
+/// divided by its number of values.
 /// </summary>
 public sealed record HeBenchmarkResult
 {
@@ -57,6 +58,7 @@ public sealed record HeBenchmarkResult
     public required double DecodeMicros { get; init; }
     public required double DecodeMicrosBest { get; init; }
     public required double NttMicros { get; init; }
+    public required double FloodingNanosPerSample { get; init; }
     /// <summary>The same single-ciphertext operations with the vector (System.Runtime.Intrinsics) paths switched off.</summary>
     public required double EncodeMicrosScalar { get; init; }
     public required double EncryptMicrosScalar { get; init; }
@@ -193,6 +195,7 @@ public static class HeBenchmark
             DecodeMicros = vector.Decode.Median,
             DecodeMicrosBest = vector.Decode.Best,
             NttMicros = vector.Ntt.Median,
+            FloodingNanosPerSample = vector.Flooding.Median * 1000 / parameters.RingDimension,
             EncodeMicrosScalar = scalar.Encode.Median,
             EncryptMicrosScalar = scalar.Encrypt.Median,
             DecryptShareMicrosScalar = scalar.DecryptShare.Median,
@@ -213,7 +216,7 @@ public static class HeBenchmark
 
     private readonly record struct Timing(double Median, double Best);
 
-    private sealed record SingleCiphertextTimes(Timing Encode, Timing Encrypt, Timing Add, Timing DecryptShare, Timing Combine, Timing Decode, Timing Ntt);
+    private sealed record SingleCiphertextTimes(Timing Encode, Timing Encrypt, Timing Add, Timing DecryptShare, Timing Combine, Timing Decode, Timing Ntt, Timing Flooding);
 
     /// <summary>Each operation on one ciphertext (N values), through the same code the public API runs.</summary>
     private static SingleCiphertextTimes MeasureSingleCiphertext(
@@ -258,7 +261,9 @@ public static class HeBenchmark
         var decoded = new double[n];
         Timing decode = Time(options, () => context.Encoder.Decode(combined, q0, one.Scale, decoded));
         Timing ntt = Time(options, () => context.WireTransform.Forward(c0));
-        return new SingleCiphertextTimes(encode, encrypt, add, share, combine, decode, ntt);
+        var noise = new long[n];
+        Timing flooding = Time(options, () => context.Flooding.Sample(random, noise));
+        return new SingleCiphertextTimes(encode, encrypt, add, share, combine, decode, ntt, flooding);
     }
 
     /// <summary>Median and best of the per-operation time over batches, in microseconds, after a warm-up batch set.</summary>

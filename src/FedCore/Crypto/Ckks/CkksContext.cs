@@ -3,7 +3,7 @@ using FedCore.Crypto.Rlwe;
 
 namespace FedCore.Crypto.Ckks;
 
-/// <summary>The precomputed machinery of one parameter set (NTT tables, encoder tables, error sampler); built once, shared, immutable.</summary>
+/// <summary>The precomputed machinery of one parameter set (NTT tables, encoder tables, error and flooding samplers); built once, shared, immutable.</summary>
 internal sealed class CkksContext
 {
     public CkksContext(CkksParameters parameters)
@@ -12,6 +12,7 @@ internal sealed class CkksContext
         Ring = new RnsRing(parameters.RingDimension, parameters.Moduli);
         Encoder = new CkksEncoder(parameters.RingDimension);
         Errors = new DiscreteGaussianSampler(parameters.ErrorStandardDeviation, parameters.ErrorBound);
+        Flooding = WideDiscreteGaussianSampler.For(parameters.FloodingStandardDeviation);
     }
 
     public CkksParameters Parameters { get; }
@@ -21,6 +22,8 @@ internal sealed class CkksContext
     public CkksEncoder Encoder { get; }
 
     public DiscreteGaussianSampler Errors { get; }
+
+    public WideDiscreteGaussianSampler Flooding { get; }
 
     public Modulus WireModulus => Ring.Moduli[0];
 

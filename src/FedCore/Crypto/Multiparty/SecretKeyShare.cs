@@ -73,9 +73,9 @@ public sealed class SecretKeyShare
     }
 
     /// <summary>
-    /// h_i = s_i·c1 + e_flood (mod q_0) for every ciphertext of <paramref name="vector"/>, with e_flood drawn from a
-    /// rounded Gaussian of σ = <see cref="CkksParameters.FloodingStandardDeviation"/>. Give shares only for the
-    /// aggregate the protocol expects, once: see NoiseFlooding.md for why the number of ciphertexts one key decrypts is budgeted (enforced by CkksProtection).
+    /// h_i = s_i·c1 + e_flood (mod q_0) for every ciphertext of <paramref name="vector"/>, with e_flood drawn from the
+    /// discrete Gaussian of σ = <see cref="CkksParameters.FloodingStandardDeviation"/> (<see cref="CkksContext.Flooding"/>).
+    /// Give shares only for the aggregate the protocol expects, once: see NoiseFlooding.md for why the number of ciphertexts one key decrypts is budgeted (enforced by CkksProtection).
     /// </summary>
     public DecryptionShare CreateDecryptionShare(CollectivePublicKey key, EncryptedVector vector)
     {
@@ -111,7 +111,7 @@ public sealed class SecretKeyShare
             ntt.Forward(h);
             VectorArithmetic.MultiplyShoup(q0, h, secret, _wireSecretShoup, h);
             ntt.Inverse(h);
-            Sampling.RoundedGaussian(floodingStream, Parameters.FloodingStandardDeviation, flooding);
+            context.Flooding.Sample(floodingStream, flooding);
             RnsRing.AddSmallInPlace(q0, h, flooding);
             RoundedPolynomial.Write(writer, Parameters, h);
         }
