@@ -43,3 +43,9 @@ internal sealed class TempDirectory : IDisposable
         }
     }
 }
+
+internal static class PayloadTestExtensions
+{
+    /// <summary>The floats of a small (inline) model payload.</summary>
+    public static float[] AsFloats(this byte[] bytes) => Federation.Contracts.Transfer.FloatBytes.ToFloats(bytes);
+}

@@ -1,22 +1,35 @@
 using Federation.Contracts.Errors;
 using Federation.Contracts.Models;
 using Federation.Silo.Hosting;
+using Federation.Silo.Transfer;
 
 namespace Federation.Silo.Grains;
 
 [GenerateSerializer]
 public sealed class ModelVersionState
 {
-    [Id(0)]
-    public ModelVersion? Version { get; set; }
+    [Id(1)]
+    public StoredModelVersion? Version { get; set; }
 }
+
+/// <summary>A model version as stored: the vectors as bytes (<see cref="Federation.Contracts.Transfer.FloatBytes"/>).</summary>
+[GenerateSerializer, Immutable]
+public sealed record StoredModelVersion(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Version,
+    [property: Id(2)] byte[] Parameters,
+    [property: Id(3)] byte[]? FirstMoment,
+    [property: Id(4)] byte[]? SecondMoment,
+    [property: Id(5)] string ParametersSha256,
+    [property: Id(6)] DateTimeOffset CreatedAt);
 
 /// <summary>
 /// One global model version (key: <see cref="ModelVersionKey"/>). Only its job writes it, once per round; a
 /// round interrupted after storing its model but before the job recorded it is run again and stores anew.
 /// </summary>
 public sealed class ModelVersionGrain(
-    [PersistentState("model", StorageNames.Cluster)] IPersistentState<ModelVersionState> state) : Grain, IModelVersionGrain
+    [PersistentState("model", StorageNames.Cluster)] IPersistentState<ModelVersionState> state,
+    PayloadTransfers transfers) : Grain, IModelVersionGrain
 {
     public async Task Store(ModelVersion version)
     {
@@ -24,11 +37,21 @@ public sealed class ModelVersionGrain(
         if (expectedKey != this.GetPrimaryKeyString())
             throw new FederationOperationException("model.key",
                 $"Model version {expectedKey} cannot be stored under key '{this.GetPrimaryKeyString()}'.");
+        byte[]? Take(Federation.Contracts.Transfer.Payload? payload) => payload is null ? null : transfers.Take(GrainContext, payload);
+        var stored = new StoredModelVersion(version.JobId, version.Version, Take(version.Parameters)!, Take(version.FirstMoment), Take(version.SecondMoment),
+            version.ParametersSha256, version.CreatedAt);
         if (state.State.Version?.ParametersSha256 == version.ParametersSha256)
             return;
-        state.State.Version = version;
+        state.State.Version = stored;
         await state.WriteStateAsync();
     }
 
-    public Task<ModelVersion?> Get() => Task.FromResult(state.State.Version);
+    public Task<ModelVersion?> Get()
+    {
+        if (state.State.Version is not { } v)
+            return Task.FromResult<ModelVersion?>(null);
+        Federation.Contracts.Transfer.Payload? Offer(byte[]? bytes) => bytes is null ? null : transfers.Offer(GrainContext, bytes);
+        return Task.FromResult<ModelVersion?>(new ModelVersion(v.JobId, v.Version, Offer(v.Parameters)!, Offer(v.FirstMoment), Offer(v.SecondMoment),
+            v.ParametersSha256, v.CreatedAt));
+    }
 }

@@ -8,8 +8,10 @@ using FedCore.Rounds;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
+using Federation.Contracts.Transfer;
 using Federation.Silo.Hosting;
 using Federation.Silo.Placement;
+using Federation.Silo.Transfer;
 using Microsoft.Extensions.Logging;
 using ContractMetrics = Federation.Contracts.Participants.ModelMetrics;
 
@@ -66,6 +68,7 @@ public sealed class ParticipantGrain(
     SiloCountry siloCountry,
     FederationSiloOptions siloOptions,
     TimeProvider clock,
+    PayloadTransfers transfers,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     // Rows loaded from the registered files, kept only in this activation's memory.
@@ -248,6 +251,7 @@ public sealed class ParticipantGrain(
     public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
     {
         RequireProfile();
+        var global = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.GlobalParameters));
         var pinned = PinnedFor(assignment.JobId);
         var round = RoundFor(assignment.JobId);
         var simulation = round.Terms.Protection.IsSimulation;
@@ -266,11 +270,11 @@ public sealed class ParticipantGrain(
         var options = assignment.Training.ToTrainingOptions(assignment.Seed);
         // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free.
         var clock = Stopwatch.StartNew();
-        var result = await Task.Run(() => LocalTrainer.Train(spec, assignment.GlobalParameters, scaled, options, CancellationToken.None));
+        var result = await Task.Run(() => LocalTrainer.Train(spec, global, scaled, options, CancellationToken.None));
         var trainSeconds = clock.Elapsed.TotalSeconds;
         var delta = new float[result.Parameters.Length];
         for (int i = 0; i < delta.Length; i++)
-            delta[i] = result.Parameters[i] - assignment.GlobalParameters[i];
+            delta[i] = result.Parameters[i] - global[i];
         double weight = result.SampleCount / assignment.WeightNormaliser;
 
         clock.Restart();
@@ -287,13 +291,16 @@ public sealed class ParticipantGrain(
         }
         if (simulation)
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption (plaintext simulation)", Key, assignment.JobId, assignment.Round);
-        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, sealedUpdate.SealedUpdate,
+        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, transfers.Offer(GrainContext, sealedUpdate.SealedUpdate),
             ToContract(sealedUpdate.Commitment), trainSeconds, clock.Elapsed.TotalSeconds);
     }
 
-    public Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request) =>
-        Step(request.JobId, round => ToContract(round.CheckAggregate(
-            new FedCore.Rounds.AggregateCheckRequest(request.JobId, request.Round, request.AggregateMasks, FromContract(request.Commitments)))));
+    public Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request)
+    {
+        var masks = transfers.Take(GrainContext, request.AggregateMasks);
+        return Step(request.JobId, round => ToContract(round.CheckAggregate(
+            new FedCore.Rounds.AggregateCheckRequest(request.JobId, request.Round, masks, FromContract(request.Commitments)))));
+    }
 
     public async Task<DecryptionReply> Decrypt(DecryptionRequest request)
     {
@@ -304,7 +311,7 @@ public sealed class ParticipantGrain(
         // The next round's key share, in the same call: it saves the next round an exchange. (Its record is written by
         // that step before the reply leaves, after the decryption's own record was written above.)
         var next = request.NextRound is { } n ? await CommitRoundKey(n) : null;
-        return new DecryptionReply(share, next, cryptoSeconds);
+        return new DecryptionReply(share with { Payload = [] }, transfers.Offer(GrainContext, share.Payload), next, cryptoSeconds);
     }
 
     /// <summary>
@@ -372,10 +379,11 @@ public sealed class ParticipantGrain(
 
     public async Task<ContractMetrics> Evaluate(EvaluationAssignment assignment)
     {
+        var parameters = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.Parameters));
         var spec = ParseSpec(assignment.ModelSpecJson, assignment.JobId);
         var (_, _, test) = await PrepareAsync(assignment.Split);
         var scaled = ToScaling(assignment.Scaling).Apply(test);
-        var metrics = await Task.Run(() => ModelEvaluator.Evaluate(spec, assignment.Parameters, scaled));
+        var metrics = await Task.Run(() => ModelEvaluator.Evaluate(spec, parameters, scaled));
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
     }
 

@@ -11,7 +11,9 @@ using Federation.Contracts.Errors;
 using Federation.Contracts.Jobs;
 using Federation.Contracts.Models;
 using Federation.Contracts.Participants;
+using Federation.Contracts.Transfer;
 using Federation.Silo.Hosting;
+using Federation.Silo.Transfer;
 using Microsoft.Extensions.Logging;
 
 namespace Federation.Silo.Grains;
@@ -71,6 +73,7 @@ public sealed class TrainingJobState
 /// </summary>
 public sealed class TrainingJobGrain(
     [PersistentState("job", StorageNames.Cluster)] IPersistentState<TrainingJobState> state,
+    PayloadTransfers transfers,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
     /// <summary>A round (or the preparation) whose participants cannot be reached is tried again this often before the job fails.</summary>
@@ -323,15 +326,17 @@ public sealed class TrainingJobGrain(
 
         // Step 4: local training everywhere, in parallel; each sealed update is checked and added as it arrives.
         var fingerprints = protection.IsSimulation ? [] : aggregator.SealRequest().KeyFingerprints.Select(ToContract).ToList();
+        var globalBytes = FloatBytes.From(global);
         var reports = await Each(members, async p =>
         {
             int index = IndexOf(p);
             var participant = spec.Participants[index];
             var report = await Participant(participant).Train(new RoundAssignment(
-                JobId, round, state.State.LatestModelVersion, global, spec.ModelSpecJson, spec.Training, SplitFor(participant),
-                state.State.Scaling!, RoundSeed(spec.Seed, modelRound, index), state.State.WeightNormaliser, members, fingerprints));
-            Count(p, 4L * global.Length + Size(fingerprints) + report.SealedUpdate.Length + Size(report.Commitment));
-            await aggregatorCpu.Run(() => aggregator.AcceptSealed(new Sealed(report.SealedUpdate, FromContract(report.Commitment))));
+                JobId, round, state.State.LatestModelVersion, await transfers.PushAsync(Participant(p), globalBytes), spec.ModelSpecJson, spec.Training,
+                SplitFor(participant), state.State.Scaling!, RoundSeed(spec.Seed, modelRound, index), state.State.WeightNormaliser, members, fingerprints));
+            var sealedUpdate = await transfers.FetchAsync(report.SealedUpdate);
+            Count(p, globalBytes.Length + Size(fingerprints) + sealedUpdate.Length + Size(report.Commitment));
+            await aggregatorCpu.Run(() => aggregator.AcceptSealed(new Sealed(sealedUpdate, FromContract(report.Commitment))));
             return report;
         });
         phases.Mark("train-and-add");
@@ -342,11 +347,12 @@ public sealed class TrainingJobGrain(
         if (!protection.IsSimulation)
         {
             var aggregateCheck = await aggregatorCpu.Run(aggregator.AggregateCheckRequest);
-            var checkRequest = new RoundAggregateCheckRequest(JobId, round, aggregateCheck.AggregateMasks, aggregateCheck.Commitments.Select(ToContract).ToList());
+            var commitments = aggregateCheck.Commitments.Select(ToContract).ToList();
             await Each(members, async p =>
             {
+                var checkRequest = new RoundAggregateCheckRequest(JobId, round, await transfers.PushAsync(Participant(p), aggregateCheck.AggregateMasks), commitments);
                 var f = await Participant(p).CheckAggregate(checkRequest);
-                Count(p, checkRequest.AggregateMasks.Length + Size(checkRequest.Commitments) + Size(f));
+                Count(p, aggregateCheck.AggregateMasks.Length + Size(commitments) + Size(f));
                 await aggregatorCpu.Run(() => aggregator.AcceptAggregateFingerprint(FromContract(f)));
                 return f;
             });
@@ -356,8 +362,9 @@ public sealed class TrainingJobGrain(
             var replies = await Each(members, async p =>
             {
                 var reply = await Participant(p).Decrypt(decryptRequest);
-                Count(p, Size(decryptRequest.AggregateFingerprints) + Size(reply.Share) + (reply.NextRoundCommitment is { } c ? Size(c) : 0));
-                await aggregatorCpu.Run(() => aggregator.AcceptShare(FromContract(reply.Share)));
+                var share = FromContract(reply.Share) with { Payload = await transfers.FetchAsync(reply.ShareBytes) };
+                Count(p, Size(decryptRequest.AggregateFingerprints) + Size(reply.Share) + share.Payload.Length + (reply.NextRoundCommitment is { } c ? Size(c) : 0));
+                await aggregatorCpu.Run(() => aggregator.AcceptShare(share));
                 lock (cryptoSeconds)
                     cryptoSeconds[p] = reply.CryptoCpuSeconds;
                 return reply;
@@ -378,11 +385,13 @@ public sealed class TrainingJobGrain(
         phases.Mark("server-step");
 
         // Every participant scores the new model on its own test split (one that cannot be reached now is left out).
+        var newGlobalBytes = FloatBytes.From(step.Global);
         var evaluations = await Task.WhenAll(spec.Participants.Select(async p =>
         {
             try
             {
-                return await Participant(p).Evaluate(new EvaluationAssignment(JobId, modelRound, step.Global, spec.ModelSpecJson, SplitFor(p), state.State.Scaling!));
+                return await Participant(p).Evaluate(new EvaluationAssignment(JobId, modelRound, await transfers.PushAsync(Participant(p), newGlobalBytes),
+                    spec.ModelSpecJson, SplitFor(p), state.State.Scaling!));
             }
             catch (Exception e) when (IsUnreachable(e))
             {
@@ -531,18 +540,21 @@ public sealed class TrainingJobGrain(
             return _global;
         var version = await GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, state.State.LatestModelVersion)).Get()
             ?? throw new FederationOperationException("model.missing", $"Job {JobId}: model version {state.State.LatestModelVersion} is not stored.");
-        _global = version.Parameters;
-        _optimizerState = version.FirstMoment is { } m && version.SecondMoment is { } v ? new ServerOptimizerState(m, v) : null;
+        _global = FloatBytes.ToFloats(await transfers.FetchAsync(version.Parameters));
+        _optimizerState = version.FirstMoment is { } m && version.SecondMoment is { } v
+            ? new ServerOptimizerState(FloatBytes.ToFloats(await transfers.FetchAsync(m)), FloatBytes.ToFloats(await transfers.FetchAsync(v)))
+            : null;
         return _global;
     }
 
     private async Task StoreVersionAsync(int version, float[] parameters, ServerOptimizerState? optimizer)
     {
-        var bytes = new byte[parameters.Length * sizeof(float)];
-        Buffer.BlockCopy(parameters, 0, bytes, 0, bytes.Length);
-        var record = new ModelVersion(JobId, version, parameters, optimizer?.FirstMoment, optimizer?.SecondMoment,
+        var target = GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, version));
+        var bytes = FloatBytes.From(parameters);
+        async Task<Payload?> Push(float[]? values) => values is null ? null : await transfers.PushAsync(target, FloatBytes.From(values));
+        var record = new ModelVersion(JobId, version, await transfers.PushAsync(target, bytes), await Push(optimizer?.FirstMoment), await Push(optimizer?.SecondMoment),
             Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow);
-        await GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, version)).Store(record);
+        await target.Store(record);
     }
 
     /// <summary>Retries a step whose participants could not be reached (a country's silo down); other errors fail the job.</summary>

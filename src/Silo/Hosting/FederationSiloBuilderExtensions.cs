@@ -36,7 +36,11 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddSingleton(options);
         silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
 
-        silo.Services.Configure<SiloMessagingOptions>(messaging => messaging.MaxMessageBodySize = options.MaxMessageBodySize);
+        silo.Services.Configure<SiloMessagingOptions>(messaging =>
+        {
+            messaging.MaxMessageBodySize = options.MaxMessageBodySize;
+            messaging.ResponseTimeout = options.ResponseTimeout;
+        });
         silo.Services.AddSingleton(options.Transfer);
         silo.Services.AddSingleton<IConfigurationValidator, PayloadTransferOptionsValidator>();
         silo.Services.AddSingleton<PayloadTransfers>();

@@ -37,7 +37,13 @@ public sealed record FederationSiloOptions
     /// </summary>
     public int MaxMessageBodySize { get; init; } = DefaultMaxMessageBodySize;
 
-    public const int DefaultMaxMessageBodySize = 32 * 1024 * 1024;
+    public const int DefaultMaxMessageBodySize = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// How long a call may take before its caller gives up (Orleans' <c>ResponseTimeout</c>, 30 s by default): local training
+    /// and sealing of a large model take minutes on a small machine. A silo that is down is noticed at once all the same.
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Chunk size, inline limit and expiry of payload transfers; checked against <see cref="MaxMessageBodySize"/> when the silo starts.</summary>
     public PayloadTransferOptions Transfer { get; init; } = new();

@@ -10,13 +10,15 @@ public sealed record PayloadTransferOptions
     public const int ChunkEnvelope = 64 * 1024;
 
     /// <summary>Bytes per chunk message; with <see cref="ChunkEnvelope"/> it must fit the silo's message body limit.</summary>
-    public int ChunkSize { get; init; } = 8 * 1024 * 1024;
+    public int ChunkSize { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Payloads up to this many bytes travel inline, inside the call itself. Kept well below the chunk size because one
-    /// call may carry several payloads besides its other arguments, and they all share one message.
+    /// Payloads up to this many bytes travel inline, inside the call itself. A call carries at most three payloads (a
+    /// model version with the optimiser's two moments), so three inline ones must fit the message limit together: with
+    /// the federation's 64 MiB, a 10⁶-parameter round (13 MB sealed updates) moves in single messages and only larger
+    /// models are chunked.
     /// </summary>
-    public int InlineLimit { get; init; } = 1024 * 1024;
+    public int InlineLimit { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>An offered or partly received payload is released (and its buffer cleared) after this long without a chunk read or written.</summary>
     public TimeSpan Expiry { get; init; } = TimeSpan.FromMinutes(10);

@@ -7,6 +7,7 @@ using FedCore.Rounds;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
+using Federation.Contracts.Transfer;
 using Federation.Silo.Hosting;
 using Orleans.Core.Internal;
 
@@ -80,7 +81,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var driver = await SealedRoundAsync("guard-honest");
         var fingerprints = await driver.FingerprintsAsync(driver.AggregateCheck());
         foreach (var m in driver.Members)
-            driver.Aggregator.AcceptShare(ColluderMember.Core((await m.Decrypt(driver.Decryption(fingerprints))).Share));
+            driver.Aggregator.AcceptShare(ColluderMember.ShareOf(await m.Decrypt(driver.Decryption(fingerprints))));
         Assert.Equal(1.0, driver.Aggregator.Open().TotalWeight, 5); // each weight is its train rows over all train rows
 
         var again = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(Honest[0]).Decrypt(driver.Decryption(fingerprints)));
@@ -92,10 +93,10 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     {
         var driver = await SealedRoundAsync("guard-substitution");
         var honest = driver.AggregateCheck();
-        var budapests = CiphertextMasks.Of(EncryptedVector.FromBytes(driver.Reports["HU/budapest"].SealedUpdate, CkksParameters.Default)).ToBytes();
-        foreach (var forged in new[] { budapests, ConstantMasks(honest.AggregateMasks) })
+        var budapests = CiphertextMasks.Of(EncryptedVector.FromBytes(driver.SealedUpdates["HU/budapest"], CkksParameters.Default)).ToBytes();
+        foreach (var forged in new[] { budapests, ConstantMasks(honest.AggregateMasks.Inline!) })
         {
-            var fingerprints = await driver.FingerprintsAsync(honest with { AggregateMasks = forged });
+            var fingerprints = await driver.FingerprintsAsync(honest with { AggregateMasks = Payload.OfInline(forged) });
             foreach (var id in Honest)
             {
                 var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Decrypt(driver.Decryption(fingerprints)));
@@ -105,7 +106,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         }
         // A refusal spends nothing: the honest sum is still decrypted afterwards.
         var good = await driver.FingerprintsAsync(honest);
-        Assert.NotEmpty((await Grain(Honest[1]).Decrypt(driver.Decryption(good))).Share.Payload);
+        Assert.NotEmpty((await Grain(Honest[1]).Decrypt(driver.Decryption(good))).ShareBytes.Inline!);
     }
 
     [Fact]
@@ -241,7 +242,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         {
             colludersMasks = ColludersMasks(colluder, assignment);
             var key = CollectivePublicKey.FromBytes(_lastKey!, CkksParameters.Default);
-            var crafted = CraftCiphertext(key, assignment.GlobalParameters.Length + 1, (_, j) => colludersMasks[j], (_, j) => j == 0 ? t : 0);
+            var crafted = CraftCiphertext(key, assignment.GlobalParameters.Length / sizeof(float) + 1, (_, j) => colludersMasks[j], (_, j) => j == 0 ? t : 0);
             return new FedCore.Rounds.Sealed(crafted, ColluderMember.Core(colluder.Sign(RoundPurpose.Update, assignment.JobId, assignment.Round, System.Security.Cryptography.SHA256.HashData(crafted))));
         };
         var driver = new RoundDriver("guard-collusion", 1, await AcceptAsync("guard-collusion", parties, colluder), _keys);
@@ -252,19 +253,19 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var check = driver.AggregateCheck();
         var fingerprints = await driver.FingerprintsAsync(check);
         var colludersShare = SecretKeyShare.FromBytes(colluder.Round!.Record!.Secret!, CkksParameters.Default)
-            .CreateDecryptionShare(driver.Aggregator.RoundKey, CiphertextMasks.FromBytes(check.AggregateMasks, CkksParameters.Default));
+            .CreateDecryptionShare(driver.Aggregator.RoundKey, CiphertextMasks.FromBytes(check.AggregateMasks.Inline!, CkksParameters.Default));
         var shares = new List<DecryptionShare> { colludersShare };
         foreach (var id in new[] { "CH/zurich", "HU/budapest" })
-            shares.Add(DecryptionShare.FromBytes((await Grain(id).Decrypt(driver.Decryption(fingerprints))).Share.Payload, CkksParameters.Default));
+            shares.Add(DecryptionShare.FromBytes((await Grain(id).Decrypt(driver.Decryption(fingerprints))).ShareBytes.Inline!, CkksParameters.Default));
 
         // The round's secret, coefficient by coefficient, off the opened sum.
-        var sealedUpdates = driver.Members.Select(m => driver.Reports[m.Id].SealedUpdate).ToList();
+        var sealedUpdates = driver.Members.Select(m => driver.SealedUpdates[m.Id]).ToList();
         var raw = RawSum(sealedUpdates, shares);
         var secret = raw.Select(c => (long)Math.Round((double)q0.ToCentered(c) / t)).ToArray();
         Assert.All(secret, s => Assert.InRange(s, -3, 3)); // the sum of three ternary secrets: it reads as one
 
         // The honest sum decrypts (the colluder's masks are the negation of theirs): its weight slot is their weights' sum...
-        var honest = new[] { "CH/zurich", "HU/budapest" }.Select(id => EncryptedVector.FromBytes(driver.Reports[id].SealedUpdate, CkksParameters.Default)).ToList();
+        var honest = new[] { "CH/zurich", "HU/budapest" }.Select(id => EncryptedVector.FromBytes(driver.SealedUpdates[id], CkksParameters.Default)).ToList();
         var sum = DecryptWithSecret(EncryptedVector.Sum(honest), secret, colludersMasks!.Select(q0.Negate).ToArray());
         double honestWeight = new[] { "CH/zurich", "HU/budapest" }.Sum(id => driver.Reports[id].TrainSamples) / driver.WeightNormaliser;
         Assert.Equal(honestWeight, sum[^1], 6);

@@ -45,8 +45,8 @@ public sealed class EncryptedRoundTests
         Assert.Contains(plaintext.Notes, n => n.Contains("NOT encrypted"));
 
         // The final global models differ only by the encryption's rounding.
-        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("sample-ckks", job.Rounds)).Get())!.Parameters;
-        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("sample-plain", job.Rounds)).Get())!.Parameters;
+        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("sample-ckks", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
+        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("sample-plain", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
 
         // What left each participant was a ciphertext: 13.25 bytes per value carried, one 4,096-value ciphertext here.

@@ -54,8 +54,8 @@ public sealed class ParticipantRestartTests
         Assert.Equal(1, restarts);
         Assert.Equal([$"{Victim}: round.participant-restarted"], checkRefusals.ToArray());
         // The redone round trains from the same model with the same seeds: only the encryption noise differs.
-        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("restarted", job.Rounds)).Get())!.Parameters;
-        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("undisturbed", job.Rounds)).Get())!.Parameters;
+        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("restarted", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
+        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("undisturbed", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-5);
         Assert.Equal(Math.Round(undisturbed.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(restarted.Rounds[^1].MeanLocalTestAccuracy, 3));
         // The redone round ran under a new protocol round number: a participant seals once per protocol round.

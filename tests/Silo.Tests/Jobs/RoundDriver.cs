@@ -6,6 +6,7 @@ using FedCore.Data;
 using FedCore.Learning;
 using FedCore.Rounds;
 using Federation.Contracts.Participants;
+using Federation.Contracts.Transfer;
 
 namespace Federation.Silo.Tests.Jobs;
 
@@ -64,26 +65,32 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
     public Task<LocalTrainingReport> Train(RoundAssignment a)
     {
         Round!.PrepareSeal(new SealRequest(a.JobId, a.Round, a.KeyFingerprints.Select(Core).ToList()));
-        var sealedUpdate = CraftUpdate?.Invoke(a) ?? Round.Seal(a.Round, new float[a.GlobalParameters.Length], 10 / a.WeightNormaliser);
+        var sealedUpdate = CraftUpdate?.Invoke(a) ?? Round.Seal(a.Round, new float[a.GlobalParameters.Length / sizeof(float)], 10 / a.WeightNormaliser);
         if (CraftUpdate is not null)
             _crafted = sealedUpdate.SealedUpdate;
-        return Task.FromResult(new LocalTrainingReport(Id, a.Round, 10, 0, sealedUpdate.SealedUpdate, Contract(sealedUpdate.Commitment), 0, 0));
+        return Task.FromResult(new LocalTrainingReport(Id, a.Round, 10, 0, Payload.OfInline(sealedUpdate.SealedUpdate), Contract(sealedUpdate.Commitment), 0, 0));
     }
 
     /// <summary>Its fingerprint at the aggregate's challenge: of what it really sent, crafted or not (it lies elsewhere).</summary>
     public Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest r)
     {
         if (_crafted is null)
-            return Task.FromResult(Contract(Round!.CheckAggregate(new AggregateCheckRequest(r.JobId, r.Round, r.AggregateMasks, r.Commitments.Select(Core).ToList()))));
+            return Task.FromResult(Contract(Round!.CheckAggregate(new AggregateCheckRequest(r.JobId, r.Round, r.AggregateMasks.Inline!, r.Commitments.Select(Core).ToList()))));
         var members = r.Commitments.Select(c => c.ParticipantId).Order(StringComparer.Ordinal).ToList();
-        var challenge = RoundChallenges.AggregateChallenge(RoundChallenges.SetDigest(r.JobId, r.Round, members), r.AggregateMasks, members,
+        var challenge = RoundChallenges.AggregateChallenge(RoundChallenges.SetDigest(r.JobId, r.Round, members), r.AggregateMasks.Inline!, members,
             r.Commitments.ToDictionary(c => c.ParticipantId, c => c.Payload));
         var fingerprint = LinearFingerprint.OfMasks(EncryptedVector.FromBytes(_crafted, CkksParameters.Default), challenge);
         return Task.FromResult(Sign(RoundPurpose.AggregateFingerprint, r.JobId, r.Round, fingerprint.ToBytes()));
     }
 
-    public Task<DecryptionReply> Decrypt(DecryptionRequest r) =>
-        Task.FromResult(new DecryptionReply(Contract(Round!.Decrypt(new DecryptRequest(r.JobId, r.Round, r.AggregateFingerprints.Select(Core).ToList()))), null, 0));
+    public Task<DecryptionReply> Decrypt(DecryptionRequest r)
+    {
+        var share = Contract(Round!.Decrypt(new DecryptRequest(r.JobId, r.Round, r.AggregateFingerprints.Select(Core).ToList())));
+        return Task.FromResult(new DecryptionReply(share with { Payload = [] }, Payload.OfInline(share.Payload), null, 0));
+    }
+
+    /// <summary>The signed share of a reply with its bytes put back (the test's payloads are small: always inline).</summary>
+    public static SignedMessage ShareOf(DecryptionReply reply) => Core(reply.Share) with { Payload = reply.ShareBytes.Inline! };
 
     public SignedPayload Sign(string purpose, string jobId, int round, byte[] payload) =>
         new(Id, jobId, round, CkksProtection.SchemeName, payload, Key.Sign(SignedStatement.For(purpose, jobId, round, Id, CkksProtection.SchemeName, payload).ToBytes()));
@@ -106,6 +113,9 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     public IReadOnlyList<IRoundMember> Members { get; } = members.OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
     public AggregatorRound Aggregator { get; } = new(jobId, round, members.Select(m => m.Id), keys, new ProtectionTerms(CkksProtection.SchemeName, 4));
     public Dictionary<string, LocalTrainingReport> Reports { get; } = [];
+
+    /// <summary>Each member's sealed update as received (the test's payloads are small: always inline).</summary>
+    public Dictionary<string, byte[]> SealedUpdates { get; } = [];
     public double WeightNormaliser { get; private set; } = 1;
 
     private List<string> Ids => Members.Select(m => m.Id).ToList();
@@ -139,19 +149,20 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
         {
             var report = await m.Train(Assignment(i, split, scaling, fingerprints));
             Reports[m.Id] = report;
-            Aggregator.AcceptSealed(new Sealed(report.SealedUpdate, ColluderMember.Core(report.Commitment)));
+            SealedUpdates[m.Id] = report.SealedUpdate.Inline!;
+            Aggregator.AcceptSealed(new Sealed(SealedUpdates[m.Id], ColluderMember.Core(report.Commitment)));
         }
     }
 
     public RoundAssignment Assignment(int seed, DataSplit split, FeatureScaling scaling, IReadOnlyList<SignedPayload> fingerprints) =>
-        new(JobId, Round, 0, ModelFactory.InitialParameters(Model, 1), Model.ToJson(), new LocalTrainingSettings(1, 8, "sgd", 0.05, 0, 0, 0), split,
+        new(JobId, Round, 0, Payload.OfInline(FloatBytes.From(ModelFactory.InitialParameters(Model, 1))), Model.ToJson(), new LocalTrainingSettings(1, 8, "sgd", 0.05, 0, 0, 0), split,
             new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), seed, WeightNormaliser, Ids, fingerprints);
 
     /// <summary>Step 5 as an honest aggregator asks it: the true aggregate's masks.</summary>
     public RoundAggregateCheckRequest AggregateCheck()
     {
         var check = Aggregator.AggregateCheckRequest();
-        return new RoundAggregateCheckRequest(JobId, Round, check.AggregateMasks, check.Commitments.Select(ColluderMember.Contract).ToList());
+        return new RoundAggregateCheckRequest(JobId, Round, Payload.OfInline(check.AggregateMasks), check.Commitments.Select(ColluderMember.Contract).ToList());
     }
 
     public async Task<List<SignedPayload>> FingerprintsAsync(RoundAggregateCheckRequest request)

@@ -28,6 +28,9 @@ public sealed class TransferFederation : IAsyncLifetime
 {
     public const int MessageLimit = 16 * 1024 * 1024;
     public static readonly TimeSpan Expiry = TimeSpan.FromSeconds(5);
+
+    /// <summary>8 MiB chunks and 1 MiB inline: smaller than the federation's defaults, so that 20 MiB already takes three chunks.</summary>
+    public static readonly PayloadTransferOptions Options = new() { ChunkSize = 8 * 1024 * 1024, InlineLimit = 1024 * 1024, Expiry = Expiry };
     private readonly TempDirectory _dir = new("federation-transfer");
 
     public LocalFederation Federation { get; private set; } = null!;
@@ -36,7 +39,7 @@ public sealed class TransferFederation : IAsyncLifetime
         Federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.Path, "HU", "CH") with
         {
             MaxMessageBodySize = MessageLimit,
-            Transfer = new PayloadTransferOptions { Expiry = Expiry },
+            Transfer = Options,
             ConfigureSilo = silo => silo.AddIncomingGrainCallFilter<ChunkCallCounter>(),
         });
 
@@ -51,7 +54,7 @@ public sealed class TransferFederation : IAsyncLifetime
 public sealed class PayloadTransferTests(TransferFederation fixture, ITestOutputHelper output) : IClassFixture<TransferFederation>
 {
     private const int Large = 100 * 1024 * 1024;
-    private static readonly int ChunkSize = new PayloadTransferOptions().ChunkSize;
+    private static readonly int ChunkSize = TransferFederation.Options.ChunkSize;
     private readonly LocalFederation _federation = fixture.Federation;
 
     private ITransferProbeGrain Hungarian => _federation.Grains.GetGrain<ITransferProbeGrain>("HU/probe");
@@ -104,7 +107,7 @@ public sealed class PayloadTransferTests(TransferFederation fixture, ITestOutput
         Assert.Null(small.Reference);
         Assert.Equal(TransferProbeGrain.Bytes(1000, 4), small.Inline);
 
-        const int inlineLimit = 1024 * 1024;
+        int inlineLimit = TransferFederation.Options.InlineLimit;
         var fetched = await Hungarian.FetchFrom("CH/probe", inlineLimit, seed: 5);
         Assert.Equal(TransferProbeGrain.Sha256Of(TransferProbeGrain.Bytes(inlineLimit, 5)), fetched.Sha256);
         var pushed = await Hungarian.PushTo("CH/probe", inlineLimit, seed: 6);

@@ -1,3 +1,5 @@
+using Federation.Contracts.Transfer;
+
 namespace Federation.Contracts.Participants;
 
 /// <summary>Who a participant is and the public key it signs with. Travels freely: it holds no data.</summary>
@@ -125,7 +127,7 @@ public sealed record RoundAssignment(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
     [property: Id(2)] int GlobalVersion,
-    [property: Id(3)] float[] GlobalParameters,
+    [property: Id(3)] Payload GlobalParameters,
     [property: Id(4)] string ModelSpecJson,
     [property: Id(5)] LocalTrainingSettings Training,
     [property: Id(6)] DataSplit Split,
@@ -140,7 +142,7 @@ public sealed record RoundAssignment(
 public sealed record RoundAggregateCheckRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
-    [property: Id(2)] byte[] AggregateMasks,
+    [property: Id(2)] Payload AggregateMasks,
     [property: Id(3)] IReadOnlyList<SignedPayload> Commitments);
 
 /// <summary>Step 6: every member's signed aggregate fingerprint, and optionally step 1 of the next round.</summary>
@@ -152,12 +154,14 @@ public sealed record DecryptionRequest(
     [property: Id(3)] RoundKeyRequest? NextRound = null);
 
 /// <summary>
-/// A participant's signed decryption share and, if asked for, its signed key commitment for the next round; with the CPU
-/// seconds it spent on the round's cryptography (for benchmarks).
+/// A participant's decryption share (its bytes in <see cref="ShareBytes"/>, the signature over them in <see cref="Share"/>,
+/// whose own payload is left empty) and, if asked for, its signed key commitment for the next round; with the CPU seconds
+/// it spent on the round's cryptography (for benchmarks).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionReply(
     [property: Id(0)] SignedPayload Share,
+    [property: Id(3)] Payload ShareBytes,
     [property: Id(1)] SignedPayload? NextRoundCommitment,
     [property: Id(2)] double CryptoCpuSeconds);
 
@@ -181,7 +185,7 @@ public sealed record LocalTrainingReport(
     [property: Id(1)] int Round,
     [property: Id(2)] int TrainSamples,
     [property: Id(3)] double MeanTrainLoss,
-    [property: Id(4)] byte[] SealedUpdate,
+    [property: Id(4)] Payload SealedUpdate,
     [property: Id(5)] SignedPayload Commitment,
     [property: Id(6)] double TrainSeconds,
     [property: Id(7)] double SealSeconds);
@@ -191,7 +195,7 @@ public sealed record LocalTrainingReport(
 public sealed record EvaluationAssignment(
     [property: Id(0)] string JobId,
     [property: Id(1)] int GlobalVersion,
-    [property: Id(2)] float[] Parameters,
+    [property: Id(2)] Payload Parameters,
     [property: Id(3)] string ModelSpecJson,
     [property: Id(4)] DataSplit Split,
     [property: Id(5)] FeatureScalingMessage Scaling);
