@@ -1,6 +1,7 @@
 using FedCore.Jobs;
 using Federation.Contracts.Jobs;
 using Federation.Silo.Cli;
+using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +15,22 @@ internal static class TestFederations
         DataDirectory = dataDirectory,
         ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Warning),
     };
+
+    public static FederationManifest SampleManifest => FederationManifest.Load(Path.Combine(TestPaths.HeartSample, "federation.json"));
+
+    public static JobDefinition SampleJob => JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json"));
+
+    /// <summary>The sample federation set up as the embedded default does: members, datasets, and its active agreement.</summary>
+    public static Task SetUpSampleAsync(LocalFederation federation) =>
+        FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, SampleManifest);
+
+    /// <summary>Id of the sample agreement's plaintext-simulation twin (see <see cref="AddSimulationAgreementAsync"/>).</summary>
+    public const string SimulationAgreement = "fed-heart-disease-2026-simulation";
+
+    /// <summary>The sample agreement's twin for the plaintext simulation, active: an agreement must allow the simulation.</summary>
+    public static Task AddSimulationAgreementAsync(LocalFederation federation) =>
+        FederationSetup.EnsureAgreementAsync(federation.Grains, federation.Operator!,
+            FederationSetup.Variant(File.ReadAllBytes(Path.Combine(TestPaths.HeartSample, "agreement.json")), SimulationAgreement, "plaintext-simulation"), "simulation twin");
 
     /// <summary>Runs <paramref name="job"/> as <paramref name="id"/> to its end (at most 5 minutes); it must complete.</summary>
     public static async Task<JobStatus> RunToCompletionAsync(LocalFederation federation, JobDefinition job, string id)

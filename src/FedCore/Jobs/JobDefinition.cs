@@ -6,13 +6,15 @@ namespace FedCore.Jobs;
 /// <summary>
 /// A training job as written in a job file (job.json). Paths are relative to the job file. Example:
 /// <code>
-/// { "name": "heart-logistic", "federation": "federation.json", "dataset": "heart",
+/// { "name": "heart-logistic", "federation": "federation.json", "agreement": "heart-2026", "aggregatorCountry": "CH", "dataset": "heart",
 ///   "model": { "type": "logistic", "inputs": 15, "classes": 2 },
 ///   "rounds": 20, "strategy": { "name": "fedavg" },
 ///   "training": { "epochs": 5, "batchSize": 8, "optimizer": "sgd", "learningRate": 0.05 },
 ///   "trainFraction": 0.6667, "seed": 42, "protection": "plaintext-simulation" }
 /// </code>
-/// "participants" (ids) is optional: by default every participant of the federation that has the dataset.
+/// "participants" (ids) is optional: by default every participant of the federation that has the dataset. "agreement"
+/// names the data-sharing agreement the job runs under, "aggregatorCountry" the country whose silo runs the job and
+/// receives the updates (the agreement must allow it).
 /// </summary>
 public sealed record JobDefinition(
     string Name,
@@ -27,7 +29,9 @@ public sealed record JobDefinition(
     double TrainFraction,
     int Seed,
     string Protection,
-    double UpdateBound)
+    double UpdateBound,
+    string Agreement,
+    string AggregatorCountry)
 {
     /// <summary>
     /// Default bound on the magnitude of an update value (local model − global model). It sets the CKKS scale:
@@ -42,7 +46,7 @@ public sealed record JobDefinition(
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
             throw json.Error("$", "must be a JSON object");
-        json.RejectUnknown(root, "$", "name", "description", "federation", "dataset", "participants", "model", "rounds",
+        json.RejectUnknown(root, "$", "name", "description", "federation", "agreement", "aggregatorCountry", "dataset", "participants", "model", "rounds",
             "strategy", "training", "trainFraction", "seed", "protection", "updateBound");
 
         var federationPath = json.ResolvePath(json.String(root, "federation", "$"));
@@ -132,7 +136,17 @@ public sealed record JobDefinition(
             trainFraction,
             json.Integer(root, "seed", "$", 0),
             json.OptionalString(root, "protection", "$") ?? "ckks",
-            PositiveNumber(json, root, "updateBound", DefaultUpdateBound));
+            PositiveNumber(json, root, "updateBound", DefaultUpdateBound),
+            json.String(root, "agreement", "$"),
+            CountryCode(json, root, "aggregatorCountry"));
+    }
+
+    private static string CountryCode(JsonFileReader json, JsonElement root, string name)
+    {
+        var value = json.String(root, name, "$");
+        return value.Length == 2 && char.IsAsciiLetterUpper(value[0]) && char.IsAsciiLetterUpper(value[1])
+            ? value
+            : throw json.Error($"$.{name}", $"'{value}' is not an ISO 3166-1 alpha-2 country code in capitals (e.g. 'CH')");
     }
 
     private static double PositiveNumber(JsonFileReader json, JsonElement root, string name, double fallback)

@@ -31,7 +31,7 @@ public sealed class AggregatorRound
 
     /// <param name="participants">The round's members (the job's pinned parties that take part), any order.</param>
     /// <param name="participantKeys">Each member's signing public key, as the job pinned them.</param>
-    public AggregatorRound(string jobId, int round, IEnumerable<string> participants, IReadOnlyDictionary<string, byte[]> participantKeys, ProtectionTerms protection)
+    public AggregatorRound(string jobId, int round, IEnumerable<string> participants, IReadOnlyDictionary<string, byte[]> participantKeys, RoundProtection protection)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         ArgumentNullException.ThrowIfNull(protection);
@@ -57,7 +57,7 @@ public sealed class AggregatorRound
     /// <summary>The round's members, in ordinal order.</summary>
     public IReadOnlyList<string> Participants { get; }
 
-    public ProtectionTerms Protection { get; }
+    public RoundProtection Protection { get; }
 
     // ---- Step 1 -------------------------------------------------------------------------------------------------
 

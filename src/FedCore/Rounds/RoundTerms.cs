@@ -3,7 +3,7 @@ using FedCore.Aggregation.Protection;
 namespace FedCore.Rounds;
 
 /// <summary>The protection a participant pinned for a job: the scheme and the bound on update values.</summary>
-public sealed record ProtectionTerms(string Scheme, double UpdateBound)
+public sealed record RoundProtection(string Scheme, double UpdateBound)
 {
     public bool IsSimulation => Scheme == PlaintextSimulation.SchemeName;
 
@@ -21,7 +21,7 @@ public sealed record RoundTerms
     public const int AbsoluteMinimum = 3;
 
     public RoundTerms(string jobId, string self, IEnumerable<string> parties, int minimumParticipants,
-        IReadOnlyDictionary<string, byte[]> partyKeys, ProtectionTerms protection)
+        IReadOnlyDictionary<string, byte[]> partyKeys, RoundProtection protection)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         ArgumentException.ThrowIfNullOrEmpty(self);
@@ -60,7 +60,7 @@ public sealed record RoundTerms
 
     public IReadOnlyDictionary<string, byte[]> PartyKeys { get; }
 
-    public ProtectionTerms Protection { get; }
+    public RoundProtection Protection { get; }
 
     /// <summary>The refusal for a round set that the terms do not allow, or null: within the parties, at least the minimum, itself in it, sorted and distinct.</summary>
     internal string? ProblemWithSet(IReadOnlyList<string> set)

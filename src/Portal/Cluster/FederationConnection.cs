@@ -1,6 +1,7 @@
 using System.Net;
 using FedCore.Jobs;
 using Federation.Silo.Cli;
+using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
 
 namespace Federation.Portal.Cluster;
@@ -31,10 +32,14 @@ public static class FederationConnection
             ? options.Countries
             : sampleManifest is not null ? SampleCountries(sampleManifest) : throw new InvalidOperationException(
                 "Federation:Countries is empty and there is no Federation:SampleFederation to take the countries from.");
+        // The embedded default is its own federation operator (its key under data/operator, never in a silo's storage).
+        var federationOperator = FederationOperator.LoadOrCreate(Path.Combine(dataDirectory, "operator"));
+        builder.Services.AddSingleton(federationOperator);
         var local = new LocalFederationOptions
         {
             Countries = countries,
             DataDirectory = dataDirectory,
+            OperatorPublicKey = federationOperator.PublicKey,
             BaseSiloPort = options.BaseSiloPort,
             BaseGatewayPort = options.BaseGatewayPort,
             ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Warning),
@@ -83,15 +88,15 @@ public sealed class CompanionSilos(LocalFederationOptions options) : IHostedServ
 }
 
 /// <summary>Enrols the sample federation's participants and resumes unfinished jobs once every silo is up.</summary>
-public sealed class SampleFederationLoader(IGrainFactory grains, PortalSamples samples, ILogger<SampleFederationLoader> logger) : IHostedService
+public sealed class SampleFederationLoader(IGrainFactory grains, PortalSamples samples, FederationOperator federationOperator, ILogger<SampleFederationLoader> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (samples.FederationManifest is { } path)
         {
             var manifest = FederationManifest.Load(path);
-            var enrolled = await FederationEnrolment.EnrolAsync(grains, manifest, cancellationToken: cancellationToken);
-            logger.LogInformation("Sample federation {Name}: {Count} participants enrolled", manifest.Name, enrolled.Count);
+            var enrolled = await FederationSetup.EnsureAsync(grains, federationOperator, manifest, cancellationToken);
+            logger.LogInformation("Sample federation {Name}: {Count} organisations and {Agreements} agreement(s) in place", manifest.Name, enrolled.Count, manifest.AgreementFiles.Count);
         }
         await grains.GetGrain<Federation.Contracts.Directory.IFederationDirectoryGrain>(0).ResumeUnfinishedJobs();
     }

@@ -28,7 +28,7 @@ public sealed class FederationOverview(IGrainFactory grains, PortalSamples sampl
     public async Task<JobStatus> StartSampleJobAsync()
     {
         var job = JobDefinition.Load(samples.Job ?? throw new InvalidOperationException("No sample job is configured."));
-        var id = JobSpecifications.NewJobId(job.Name);
+        var id = JobSpecifications.NewJobId(job);
         return await grains.GetGrain<ITrainingJobGrain>(id).Start(JobSpecifications.From(job, id));
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using FedCore.Crypto.Benchmarks;
 using FedCore.Jobs;
 using Federation.Contracts.Jobs;
+using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -97,7 +98,7 @@ public static class BenchCommand
                 ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Error),
                 ResumeUnfinishedJobs = false,
             }, cancellation);
-            await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation, job.ParticipantIds, cancellation);
+            await FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, job.Federation, cancellation);
 
             // Jobs of the two modes alternate, in swapped order from one repetition to the next, so that drift on a busy
             // machine (heap growth, other load) weighs on both alike.

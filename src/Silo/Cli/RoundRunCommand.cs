@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using FedCore.Jobs;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Jobs;
+using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -52,7 +53,7 @@ public static class RoundRunCommand
             return 2;
         }
 
-        var id = jobId ?? JobSpecifications.NewJobId(job.Name);
+        var id = jobId ?? JobSpecifications.NewJobId(job);
         await error.WriteLineAsync($"Job {id}: {job.ParticipantIds.Count} participants in {string.Join(", ", countries)}; {job.Rounds} rounds of {job.Strategy.Name}; protection {job.Protection}.");
         await using var federation = await LocalFederation.StartAsync(new LocalFederationOptions
         {
@@ -65,7 +66,7 @@ public static class RoundRunCommand
         JobStatus status;
         try
         {
-            await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation, job.ParticipantIds, cancellation);
+            await FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, job.Federation, cancellation);
             var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
             status = await grain.Start(JobSpecifications.From(job, id));
             status = await JobProgress.WaitAsync(grain, status, round => error.WriteLineAsync(

@@ -9,6 +9,7 @@ using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Contracts.Transfer;
+using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
 using Federation.Silo.Placement;
 using Federation.Silo.Transfer;
@@ -35,11 +36,19 @@ public sealed class ParticipantState
     /// <summary>The jobs it accepted: what it pinned for each, and its latest round's record (secrets included).</summary>
     [Id(4)]
     public Dictionary<string, PinnedJob> Jobs { get; set; } = [];
+
+    /// <summary>The latest membership record it verified: a later chain must contain it (no rollback, no rewritten history).</summary>
+    [Id(5)]
+    public long MembershipSerial { get; set; }
+
+    [Id(6)]
+    public string? MembershipDigest { get; set; }
 }
 
 /// <summary>
-/// What a participant pinned for a job when it accepted it (FedCore/Rounds/README.md, "Who decides what"), and the stored
-/// record of its latest round (<see cref="ParticipantRoundRecord"/>; it holds the round's secrets until they are used).
+/// What a participant pinned for a job when it accepted it (FedCore/Rounds/README.md, "Who decides what"; the terms come
+/// from the agreement and the keys from the membership, as it verified them), and the stored record of its latest round
+/// (<see cref="ParticipantRoundRecord"/>; it holds the round's secrets until they are used).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record PinnedJob(
@@ -49,7 +58,14 @@ public sealed record PinnedJob(
     [property: Id(3)] ProtectionSettings Protection,
     [property: Id(4)] string DatasetName,
     [property: Id(5)] DateTimeOffset AcceptedAt,
-    [property: Id(6)] byte[]? RoundRecord = null);
+    [property: Id(6)] byte[]? RoundRecord,
+    [property: Id(7)] string AgreementId,
+    [property: Id(8)] string TermsDigest,
+    [property: Id(9)] string ModelClass,
+    [property: Id(10)] string AggregatorCountry,
+    [property: Id(11)] IReadOnlyList<string> FinalModelDestinations,
+    [property: Id(12)] DateTimeOffset ValidUntil,
+    [property: Id(13)] byte[] Consent);
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -63,12 +79,13 @@ public sealed record RegisteredDataset(
 /// calls it, stores what it must remember before each reply leaves, and runs the training.
 /// </summary>
 [CountryResidencyPlacementFilter]
-public sealed class ParticipantGrain(
+public sealed partial class ParticipantGrain(
     [PersistentState("participant", StorageNames.Country)] IPersistentState<ParticipantState> state,
     SiloCountry siloCountry,
     FederationSiloOptions siloOptions,
     TimeProvider clock,
     PayloadTransfers transfers,
+    FederationRecords records,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     // Rows loaded from the registered files, kept only in this activation's memory.
@@ -139,8 +156,13 @@ public sealed class ParticipantGrain(
 
         // Parse and load first: a bad schema or file changes nothing already stored.
         var loaded = await LoadAsync(registration, "dataset.invalid");
+        if (registration.ExpectedSha256 is { } expected && !string.Equals(expected, loaded.Metadata.FileSha256, StringComparison.OrdinalIgnoreCase))
+            throw new FederationOperationException("dataset.invalid",
+                $"Participant {Key}, dataset '{registration.Name}': {registration.CsvPath} has SHA-256 {loaded.Metadata.FileSha256}, not the {expected} given for it.");
 
         var summary = ToSummary(registration.Name, loaded.Metadata);
+        if (registration.Catalog is not null)
+            await PublishCatalogEntryAsync(registration, summary);
         state.State.Datasets[registration.Name] = new RegisteredDataset(registration, summary);
         await state.WriteStateAsync();
         _loaded[registration.Name] = loaded;
@@ -160,83 +182,17 @@ public sealed class ParticipantGrain(
         return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
     }
 
-    // ---- Accepting a job ------------------------------------------------------------------------------------------
-
-    public async Task<SignedPayload> AcceptJob(JobInvitation invitation)
-    {
-        RequireProfile();
-        var refusal = $"Participant {Key} refuses job {invitation.JobId}";
-        if (invitation.Protection.Scheme is not (CkksProtection.SchemeName or PlaintextSimulation.SchemeName))
-            throw new FederationOperationException("job.refused", $"{refusal}: protection '{invitation.Protection.Scheme}' is not known (known: {CkksProtection.SchemeName}, {PlaintextSimulation.SchemeName}).");
-        if (invitation.Protection.Scheme == PlaintextSimulation.SchemeName && !siloOptions.AllowSimulation)
-            throw new FederationOperationException("job.refused", $"{refusal}: its silo does not allow the plaintext simulation (updates in the clear); the job asked for it.");
-        if (!state.State.Datasets.ContainsKey(invitation.DatasetName))
-            throw new FederationOperationException("job.refused", $"{refusal}: it has no dataset '{invitation.DatasetName}'.");
-
-        // The parties' signing keys. TODO(membership): from the signed membership record, which the directory only relays.
-        var enrolled = (await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).GetParticipants()).ToDictionary(p => p.Id, p => p.SigningPublicKey);
-        var unknown = invitation.Parties.Where(p => !enrolled.ContainsKey(p)).ToList();
-        if (unknown.Count > 0)
-            throw new FederationOperationException("job.refused", $"{refusal}: {string.Join(", ", unknown)} {(unknown.Count == 1 ? "is" : "are")} not a member of the federation.");
-        var pinned = new PinnedJob(invitation.Parties.Order(StringComparer.Ordinal).ToList(), invitation.MinimumParticipants,
-            invitation.Parties.ToDictionary(p => p, p => enrolled[p]), invitation.Protection, invitation.DatasetName, clock.GetUtcNow());
-        try
-        {
-            _ = TermsOf(invitation.JobId, pinned);
-        }
-        catch (ArgumentException e)
-        {
-            throw new FederationOperationException("job.refused", $"{refusal}: {e.Message}");
-        }
-
-        if (state.State.Jobs.TryGetValue(invitation.JobId, out var earlier))
-        {
-            if (Differs(earlier, pinned) is { } term)
-                throw new FederationOperationException("job.refused", $"{refusal}: it already accepted this job with other terms ({term} differ).");
-            pinned = earlier;
-        }
-        else
-        {
-            state.State.Jobs[invitation.JobId] = pinned;
-            await state.WriteStateAsync();
-            logger.LogInformation("Participant {Participant} accepted job {Job}: {Parties} parties, at least {Minimum} per round, {Scheme} ±{Bound}",
-                Key, invitation.JobId, pinned.Parties.Count, pinned.MinimumParticipants, pinned.Protection.Scheme, pinned.Protection.UpdateBound);
-        }
-        return Sign(JobConsentPurpose, invitation.JobId, 0, pinned.Protection.Scheme, ConsentDigest(invitation.JobId, pinned));
-    }
-
-    private const string JobConsentPurpose = "job-consent";
-
-    private static string? Differs(PinnedJob a, PinnedJob b) =>
-        !a.Parties.SequenceEqual(b.Parties) ? "the parties"
-        : a.MinimumParticipants != b.MinimumParticipants ? "the minimum per round"
-        : a.Protection != b.Protection ? "the protection"
-        : a.DatasetName != b.DatasetName ? "the dataset"
-        : a.PartyKeys.Any(k => !b.PartyKeys.TryGetValue(k.Key, out var other) || !other.AsSpan().SequenceEqual(k.Value)) ? "the parties' keys"
-        : null;
-
-    /// <summary>SHA-256 over the pinned terms, in a fixed order: what its consent signs.</summary>
-    private static byte[] ConsentDigest(string jobId, PinnedJob pinned)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var text in new[] { "federation/job-consent/v1", jobId, pinned.DatasetName, pinned.Protection.Scheme,
-                     pinned.Protection.UpdateBound.ToString("R", System.Globalization.CultureInfo.InvariantCulture), pinned.MinimumParticipants.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            hash.AppendData(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
-        foreach (var party in pinned.Parties)
-        {
-            hash.AppendData(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(party)));
-            hash.AppendData(SHA256.HashData(pinned.PartyKeys[party]));
-        }
-        return hash.GetHashAndReset();
-    }
-
     private RoundTerms TermsOf(string jobId, PinnedJob pinned) =>
-        new(jobId, Key, pinned.Parties, pinned.MinimumParticipants, pinned.PartyKeys, new ProtectionTerms(pinned.Protection.Scheme, pinned.Protection.UpdateBound));
+        new(jobId, Key, pinned.Parties, pinned.MinimumParticipants, pinned.PartyKeys, new RoundProtection(pinned.Protection.Scheme, pinned.Protection.UpdateBound));
 
     // ---- The round protocol ---------------------------------------------------------------------------------------
 
-    public Task<SignedPayload> CommitRoundKey(RoundKeyRequest request) =>
-        Step(request.JobId, round => ToContract(round.Commit(new KeyRequest(request.JobId, request.Round, request.Participants))), newRound: true);
+    public async Task<SignedPayload> CommitRoundKey(RoundKeyRequest request)
+    {
+        // A new round only while the job's agreement is in force: a suspension, termination or expiry stops the job here.
+        await RequireAgreementInForceAsync(request.JobId, request.Round);
+        return await Step(request.JobId, round => ToContract(round.Commit(new KeyRequest(request.JobId, request.Round, request.Participants))), newRound: true);
+    }
 
     public Task<RoundKeyReveal> RevealRoundKey(RoundKeyRevealRequest request) =>
         Step(request.JobId, round =>
@@ -260,8 +216,11 @@ public sealed class ParticipantGrain(
                 $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: it accepted the job for dataset '{pinned.DatasetName}', not '{assignment.Split.DatasetName}'.");
         if (!(assignment.WeightNormaliser > 0))
             throw new FederationOperationException("job.invalid", $"Job {assignment.JobId}: weight normaliser must be positive.");
-        // The round key is checked before any training: a refusal costs nothing.
-        if (!simulation)
+        // The round key is checked before any training: a refusal costs nothing. (A simulation round has no key step, so
+        // the agreement is checked here instead.)
+        if (simulation)
+            await RequireAgreementInForceAsync(assignment.JobId, assignment.Round);
+        else
             await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints))); return true; });
 
         var spec = ParseSpec(assignment.ModelSpecJson, assignment.JobId);

@@ -12,7 +12,9 @@ using Federation.Contracts.Jobs;
 using Federation.Contracts.Models;
 using Federation.Contracts.Participants;
 using Federation.Contracts.Transfer;
+using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
+using Federation.Silo.Placement;
 using Federation.Silo.Transfer;
 using Microsoft.Extensions.Logging;
 
@@ -63,6 +65,10 @@ public sealed class TrainingJobState
     /// <summary>Each participant's signed consent to the job's terms, as it pinned them.</summary>
     [Id(12)]
     public Dictionary<string, SignedPayload> Consents { get; set; } = [];
+
+    /// <summary>The least number of participants a round may have: the agreement's minimum (the participants enforce it).</summary>
+    [Id(13)]
+    public int MinimumParticipants { get; set; } = RoundTerms.AbsoluteMinimum;
 }
 
 /// <summary>
@@ -71,9 +77,11 @@ public sealed class TrainingJobState
 /// global model version is stored before the round counts as completed. A participant that cannot be reached is left
 /// out of a new attempt at the round if enough remain. After a restart the job continues from its last completed round.
 /// </summary>
+[CountryResidencyPlacementFilter] // the job's id starts with the aggregator's country: it runs there, and nowhere else
 public sealed class TrainingJobGrain(
     [PersistentState("job", StorageNames.Cluster)] IPersistentState<TrainingJobState> state,
     PayloadTransfers transfers,
+    FederationRecords records,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
     /// <summary>A round (or the preparation) whose participants cannot be reached is tried again this often before the job fails.</summary>
@@ -203,11 +211,15 @@ public sealed class TrainingJobGrain(
     {
         var spec = state.State.Specification!;
         var participants = spec.Participants;
-        var parties = participants.Select(p => p.ParticipantId).ToList();
-        var profiles = await Task.WhenAll(participants.Select(p => Participant(p).GetProfile()));
-        state.State.ParticipantKeys = profiles.ToDictionary(p => p.Id, p => p.SigningPublicKey);
-        var consents = await Task.WhenAll(participants.Select(p => Participant(p).AcceptJob(
-            new JobInvitation(JobId, parties, spec.MinimumParticipants, spec.Protection, p.DatasetName))));
+        // The job checks its own plan's keys and minimum against the membership and agreement it verifies; the participants
+        // each check everything again themselves before they consent.
+        var membership = await records.MembershipAsync();
+        var agreement = await records.AgreementAsync(spec.AgreementId, membership);
+        state.State.MinimumParticipants = Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants);
+        state.State.ParticipantKeys = participants.ToDictionary(p => p.ParticipantId, p => membership.Find(p.ParticipantId)?.SigningKey.ToArray()
+            ?? throw new FederationOperationException("job.invalid", $"Job {JobId}: {p.ParticipantId} is not a member of the federation."));
+        var invitation = new JobInvitation(JobId, spec.AgreementId, participants, spec.Protection, spec.ModelSpecJson);
+        var consents = await Task.WhenAll(participants.Select(p => Participant(p).AcceptJob(invitation)));
         state.State.Consents = consents.ToDictionary(c => c.ParticipantId);
 
         var moments = await Task.WhenAll(participants.Select(p => Participant(p).ComputeFeatureMoments(SplitFor(p))));
@@ -245,12 +257,12 @@ public sealed class TrainingJobGrain(
         for (int attempt = 1; ; attempt++)
         {
             var members = everyone.Where(p => !dropped.ContainsKey(p)).ToList();
-            if (members.Count < spec.MinimumParticipants)
+            if (members.Count < state.State.MinimumParticipants)
             {
                 var why = string.Join("; ", dropped.Select(d => $"{d.Key}: {d.Value}"));
                 if (attempt >= MaxRoundAttempts || _deactivating)
                     throw new FederationOperationException(RoundRefusal.TooFew,
-                        $"Job {JobId} round {modelRound}: only {members.Count} of {everyone.Count} participants could take part ({why}); the job's terms require at least {spec.MinimumParticipants}.");
+                        $"Job {JobId} round {modelRound}: only {members.Count} of {everyone.Count} participants could take part ({why}); the job's agreement requires at least {state.State.MinimumParticipants}.");
                 logger.LogWarning("Job {Job} round {Round}: only {Members} of {All} participants reachable ({Why}); trying everyone again", JobId, modelRound, members.Count, everyone.Count, why);
                 await Task.Delay(RetryDelay * attempt);
                 dropped.Clear();
@@ -274,7 +286,7 @@ public sealed class TrainingJobGrain(
     private async Task RunRoundAsync(int modelRound, List<string> members, IReadOnlyDictionary<string, string> dropped, ServerStrategy strategy)
     {
         var spec = state.State.Specification!;
-        var protection = new ProtectionTerms(spec.Protection.Scheme, spec.Protection.UpdateBound);
+        var protection = new RoundProtection(spec.Protection.Scheme, spec.Protection.UpdateBound);
         var clock = Stopwatch.StartNew();
         var phases = new PhaseClock();
         DelayDeactivation(TimeSpan.FromHours(1));
@@ -624,10 +636,12 @@ public sealed class TrainingJobGrain(
             problems.Add($"its id '{spec.JobId}' differs from the grain key '{JobId}'");
         if (spec.Rounds < 1)
             problems.Add($"rounds must be at least 1, not {spec.Rounds}");
-        if (spec.MinimumParticipants < RoundTerms.AbsoluteMinimum)
-            problems.Add($"a round needs at least {RoundTerms.AbsoluteMinimum} participants, not {spec.MinimumParticipants}");
-        if (spec.Participants.Count < Math.Max(RoundTerms.AbsoluteMinimum, spec.MinimumParticipants))
-            problems.Add($"it names {spec.Participants.Count} participants; at least {Math.Max(RoundTerms.AbsoluteMinimum, spec.MinimumParticipants)} must take part in every round");
+        if (!ParticipantKey.TryParse(spec.JobId, out _, out _, out var idError))
+            problems.Add($"its id must start with the aggregator's country, e.g. 'CH/{spec.Name}' ({idError})");
+        if (string.IsNullOrWhiteSpace(spec.AgreementId))
+            problems.Add("it cites no agreement");
+        if (spec.Participants.Count < RoundTerms.AbsoluteMinimum)
+            problems.Add($"it names {spec.Participants.Count} participants; at least {RoundTerms.AbsoluteMinimum} must take part in every round");
         foreach (var duplicate in spec.Participants.GroupBy(p => p.ParticipantId).Where(g => g.Count() > 1))
             problems.Add($"participant {duplicate.Key} appears {duplicate.Count()} times");
         foreach (var p in spec.Participants)

@@ -1,5 +1,6 @@
 using FedCore.Learning;
 using Federation.Contracts.Transfer;
+using Federation.Silo.Governance;
 using Federation.Silo.Grains;
 using Federation.Silo.Placement;
 using Federation.Silo.Storage;
@@ -7,6 +8,7 @@ using Federation.Silo.Transfer;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Placement;
@@ -34,6 +36,8 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddPlacementFilter<CountryResidencyFilterStrategy, CountryResidencyFilterDirector>(ServiceLifetime.Transient);
         silo.Services.AddSingleton(new SiloCountry(options.Country));
         silo.Services.AddSingleton(options);
+        silo.Services.AddSingleton<FederationRecords>();
+        silo.Services.TryAddSingleton(TimeProvider.System);
         silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
 
         silo.Services.Configure<SiloMessagingOptions>(messaging =>

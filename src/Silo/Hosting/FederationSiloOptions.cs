@@ -22,6 +22,12 @@ public sealed record FederationSiloOptions
     public int TorchIntraOpThreads { get; init; } = 1;
 
     /// <summary>
+    /// The federation operator's public key (SubjectPublicKeyInfo DER). The silo verifies the membership chain against it
+    /// and accepts nothing it cannot verify; only the operator's own folder holds the private half.
+    /// </summary>
+    public byte[]? OperatorPublicKey { get; init; }
+
+    /// <summary>
     /// Whether this silo's participants may take part in jobs whose protection is the plaintext simulation (updates sent
     /// in the clear). Off unless the operator turns it on; a job cannot turn it on.
     /// </summary>

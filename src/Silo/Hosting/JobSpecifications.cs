@@ -18,15 +18,19 @@ public static class JobSpecifications
             job.Training.Momentum, job.Training.WeightDecay, job.Training.ProximalMu),
         job.TrainFraction,
         job.Seed,
-        new ProtectionSettings(job.Protection, job.UpdateBound));
+        new ProtectionSettings(job.Protection, job.UpdateBound),
+        job.Agreement);
 
-    /// <summary>The countries whose silos a job needs.</summary>
+    /// <summary>The countries whose silos a job needs: those of its federation's participants (all are set up) and the aggregator's.</summary>
     public static IReadOnlyList<string> CountriesOf(JobDefinition job) =>
-        job.ParticipantIds.Select(id => ParticipantKey.TryParse(id, out var country, out _, out var error)
+        job.Federation.Participants.Select(p => ParticipantKey.TryParse(p.Id, out var country, out _, out var error)
                 ? country
-                : throw new JobFileException(job.Federation.FilePath, $"participant '{id}'", error))
+                : throw new JobFileException(job.Federation.FilePath, $"participant '{p.Id}'", error))
+            .Append(job.AggregatorCountry)
             .Distinct()
             .ToList();
 
-    public static string NewJobId(string name) => $"{name}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}";
+    /// <summary>A fresh job id: the aggregator's country, then the job's name and the time ("CH/heart-logistic-20261130-183000").</summary>
+    public static string NewJobId(JobDefinition job) => $"{job.AggregatorCountry}/{job.Name}-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}";
+
 }

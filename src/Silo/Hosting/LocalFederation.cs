@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Federation.Contracts.Directory;
+using Federation.Silo.Governance;
 using Federation.Silo.Transfer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,7 +19,14 @@ public sealed class LocalFederation : IAsyncDisposable
 {
     private readonly List<(string Country, IHost Host)> _silos;
 
-    private LocalFederation(List<(string Country, IHost Host)> silos) => _silos = silos;
+    private LocalFederation(List<(string Country, IHost Host)> silos, FederationOperator? federationOperator)
+    {
+        _silos = silos;
+        Operator = federationOperator;
+    }
+
+    /// <summary>The federation operator of the embedded default (its key in the data directory's operator folder), if this process is it.</summary>
+    public FederationOperator? Operator { get; }
 
     public IReadOnlyList<string> Countries => _silos.Select(s => s.Country).ToList();
 
@@ -33,6 +41,11 @@ public sealed class LocalFederation : IAsyncDisposable
         if (countries.Count == 0)
             throw new ArgumentException("A local federation needs at least one country.");
         Directory.CreateDirectory(options.DataDirectory);
+        // The embedded default is its own operator: the key lives in the data directory's operator folder, apart from the
+        // silos' storage, and the silos are configured with its public half only.
+        var federationOperator = options.OperatorPublicKey is null ? FederationOperator.LoadOrCreate(options.OperatorDirectory) : null;
+        if (federationOperator is not null)
+            options = options with { OperatorPublicKey = federationOperator.PublicKey };
 
         var silos = new List<(string, IHost)>();
         IPEndPoint? primary = options.PrimarySilo;
@@ -52,10 +65,11 @@ public sealed class LocalFederation : IAsyncDisposable
         {
             foreach (var (_, host) in Enumerable.Reverse(silos))
                 await StopHostAsync(host);
+            federationOperator?.Dispose();
             throw;
         }
 
-        var federation = new LocalFederation(silos);
+        var federation = new LocalFederation(silos, federationOperator);
         await federation.WaitUntilEverySiloSeesEveryCountryAsync(cancellationToken);
         if (options.ResumeUnfinishedJobs)
             await federation.Grains.GetGrain<IFederationDirectoryGrain>(0).ResumeUnfinishedJobs();
@@ -126,6 +140,7 @@ public sealed class LocalFederation : IAsyncDisposable
         foreach (var (_, host) in Enumerable.Reverse(_silos))
             await StopHostAsync(host);
         _silos.Clear();
+        Operator?.Dispose();
     }
 
     private IHost HostOf(string country) =>
@@ -175,6 +190,14 @@ public sealed record LocalFederationOptions
 
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
+    /// <summary>
+    /// The federation operator's public key the silos verify the membership against (see <see cref="FederationSiloOptions.OperatorPublicKey"/>).
+    /// Null: this process is the operator, with its key in <see cref="OperatorDirectory"/> (made there the first time).
+    /// </summary>
+    public byte[]? OperatorPublicKey { get; init; }
+
+    public string OperatorDirectory => Path.Combine(DataDirectory, "operator");
+
     /// <summary>Whether the silos' participants may take part in plaintext-simulation jobs (see <see cref="FederationSiloOptions.AllowSimulation"/>).</summary>
     public bool AllowSimulation { get; init; }
 
@@ -201,6 +224,7 @@ public static class LocalSiloBuilderExtensions
             MaxMessageBodySize = options.MaxMessageBodySize,
             Transfer = options.Transfer,
             AllowSimulation = options.AllowSimulation,
+            OperatorPublicKey = options.OperatorPublicKey,
         });
         options.ConfigureSilo?.Invoke(silo);
         return silo;

@@ -23,7 +23,8 @@ internal sealed class CountryResidencyFilterDirector(ISiloMetadataCache siloMeta
     {
         var key = target.GrainIdentity.Key.ToString();
         if (!ParticipantKey.TryParse(key, out var country, out _, out var error))
-            throw new ArgumentException($"Cannot place grain {target.GrainIdentity}: {error}");
+            throw new FederationOperationException("placement.key",
+                $"Grain {target.GrainIdentity} cannot be placed: its key must start with the country it runs in ({error}).");
 
         var inCountry = silos.Where(silo => SiloCountry.Of(siloMetadata.GetSiloMetadata(silo)) == country).ToList();
         if (inCountry.Count == 0)

@@ -19,8 +19,8 @@ public sealed class JobDefinitionTests : IDisposable
             { "id": "CH/b", "displayName": "B", "datasets": [ { "name": "heart", "file": "sub/b.csv", "schema": "s.json" }, { "name": "other", "file": "o.csv", "schema": "s.json" } ] } ] }
         """;
 
-    private static string Job(string extra = "", string rounds = "3") => $$"""
-        { "name": "j", "federation": "federation.json", "dataset": "heart",
+    private static string Job(string extra = "", string rounds = "3", string country = "CH") => $$"""
+        { "name": "j", "federation": "federation.json", "agreement": "two-2026", "aggregatorCountry": "{{country}}", "dataset": "heart",
           "model": { "type": "logistic", "inputs": 15, "classes": 2 }, "rounds": {{rounds}},
           "strategy": { "name": "fedadam" },
           "training": { "epochs": 1, "batchSize": 8, "optimizer": "sgd", "learningRate": 0.05 } {{extra}} }
@@ -40,6 +40,12 @@ public sealed class JobDefinitionTests : IDisposable
         Assert.Equal(2.0 / 3.0, job.TrainFraction);
         Assert.Equal("ckks", job.Protection);
         Assert.Contains("\"logistic\"", job.ModelJson);
+        Assert.Equal(("two-2026", "CH"), (job.Agreement, job.AggregatorCountry));
+        // The manifest's defaults for what the catalog says of a dataset, and for an organisation's members.
+        var a = job.Federation.Participants[0];
+        Assert.Equal(("HU/a", "HU/a administrator", "organisation-admin"), (a.LegalName, a.Members[0].Name, a.Members[0].Role));
+        Assert.Equal(["personal"], a.Datasets[0].Categories);
+        Assert.Equal(("HU", "record", 10m), (a.Datasets[0].Jurisdiction, a.Datasets[0].PrivacyUnit, a.Datasets[0].EpsilonCap));
     }
 
     [Theory]
@@ -57,6 +63,15 @@ public sealed class JobDefinitionTests : IDisposable
         Assert.Equal(file, error.FilePath);
         Assert.Equal(path, error.JsonPath);
         Assert.Contains(problem, error.Problem);
+    }
+
+    [Fact]
+    public void An_aggregator_country_that_is_not_a_country_code_is_named()
+    {
+        Write("federation.json", Federation);
+        var error = Assert.Throws<JobFileException>(() => JobDefinition.Load(Write("job.json", Job(country: "Swiss"))));
+        Assert.Equal("$.aggregatorCountry", error.JsonPath);
+        Assert.Contains("not an ISO 3166-1 alpha-2", error.Problem);
     }
 
     [Fact]

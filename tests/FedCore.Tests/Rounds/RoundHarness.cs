@@ -33,12 +33,12 @@ internal sealed class RoundHarness
     public const string JobId = "job-1";
     public static readonly CkksParameters Parameters = CkksParameters.Default;
 
-    public RoundHarness(int parties, ProtectionTerms? protection = null, int minimum = 3, TimeProvider? clock = null)
+    public RoundHarness(int parties, RoundProtection? protection = null, int minimum = 3, TimeProvider? clock = null)
     {
         var ids = Enumerable.Range(0, parties).Select(i => $"XX/party-{i}").ToList();
         var keys = ids.ToDictionary(id => id, _ => ParticipantSigningKey.Generate());
         PublicKeys = keys.ToDictionary(k => k.Key, k => k.Value.PublicKey);
-        Protection = protection ?? new ProtectionTerms(CkksProtection.SchemeName, 4);
+        Protection = protection ?? new RoundProtection(CkksProtection.SchemeName, 4);
         Parties = ids.Select(id => new Party(id, keys[id], new RoundTerms(JobId, id, ids, minimum, PublicKeys, Protection), clock ?? TimeProvider.System)).ToList();
     }
 
@@ -46,7 +46,7 @@ internal sealed class RoundHarness
 
     public Dictionary<string, byte[]> PublicKeys { get; }
 
-    public ProtectionTerms Protection { get; }
+    public RoundProtection Protection { get; }
 
     /// <summary>Every sealed update played through <see cref="SealedRound"/>, by round and party (the aggregator keeps none).</summary>
     public Dictionary<(int Round, string Id), byte[]> SealedUpdates { get; } = [];

@@ -61,8 +61,8 @@ public class RoundProtocolTests
     public void A_job_of_fewer_than_three_parties_cannot_even_be_pinned()
     {
         var keys = new Dictionary<string, byte[]> { ["XX/a"] = [1], ["XX/b"] = [2] };
-        Assert.Throws<ArgumentOutOfRangeException>(() => new RoundTerms("job", "XX/a", keys.Keys, 2, keys, new ProtectionTerms("ckks", 4)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new RoundTerms("job", "XX/a", keys.Keys, 3, keys, new ProtectionTerms("ckks", 4)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RoundTerms("job", "XX/a", keys.Keys, 2, keys, new RoundProtection("ckks", 4)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RoundTerms("job", "XX/a", keys.Keys, 3, keys, new RoundProtection("ckks", 4)));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public class RoundProtocolTests
         var refused = Assert.Throws<RoundRefusedException>(() => harness[0].Round.SealInTheClear(1, harness.Parties.Select(p => p.Id).ToList(), [0.1f], 0.3));
         Assert.Contains("pinned protection is ckks", refused.Message);
 
-        var simulation = new RoundHarness(3, new ProtectionTerms(PlaintextSimulation.SchemeName, 4));
+        var simulation = new RoundHarness(3, new RoundProtection(PlaintextSimulation.SchemeName, 4));
         Assert.Contains("no keys to make", Assert.Throws<RoundRefusedException>(() =>
             simulation[0].Round.Commit(new KeyRequest(RoundHarness.JobId, 1, simulation.Parties.Select(p => p.Id).ToList()))).Message);
         var aggregator = simulation.Aggregator(1);

@@ -2,12 +2,19 @@ using FedCore.Aggregation.Integrity;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
 using FedCore.Crypto.Ring;
+using FedCore.Governance.Agreements;
+using FedCore.Governance.Canonical;
+using FedCore.Governance.Datasets;
+using FedCore.Governance.Membership;
+using FedCore.Learning;
 using FedCore.Jobs;
 using FedCore.Rounds;
+using Federation.Contracts.Agreements;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Contracts.Transfer;
+using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
 using Orleans.Core.Internal;
 
@@ -28,16 +35,37 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     private LocalFederation _federation = null!;
     private Dictionary<string, byte[]> _keys = null!;
 
+    private const string Agreement = "guard-2026";
+    private static readonly string Model = ModelSpec.Logistic(15, 2).ToJson();
+
     public async Task InitializeAsync()
     {
         _federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.Path, "US", "HU", "CH"));
-        var manifest = FederationManifest.Load(Path.Combine(TestPaths.HeartSample, "federation.json"));
-        var profiles = await FederationEnrolment.EnrolAsync(_federation.Grains, manifest, Honest);
-        // The colluder is a party like any other: its key is in the federation's records, and only it (the test) holds the private half.
+        await TestFederations.SetUpSampleAsync(_federation);
+        // The colluder is an organisation like any other: admitted by the operator on its own signed entry, with a dataset in
+        // the catalog, a party to the agreement. Only it (the test) holds its private key.
         var directory = _federation.Grains.GetGrain<IFederationDirectoryGrain>(0);
-        await directory.AddParticipant(new ParticipantProfile(Colluder, "US", "colluder", "Colluder", _colluderKey.PublicKey));
-        _keys = profiles.ToDictionary(p => p.Id, p => p.SigningPublicKey);
-        _keys[Colluder] = _colluderKey.PublicKey;
+        var entry = SignedOrganisationEntry.Create(new OrganisationEntry(Colluder, "US", "Colluder Inc.",
+            [new Member("Colluder admin", MemberRole.OrganisationAdmin)], [.. _colluderKey.PublicKey], 1), _colluderKey);
+        await FederationSetup.Publish(directory, _federation.Operator!, _federation.Operator!.Admit("Fed-Heart-Disease", [entry]));
+        var catalog = DatasetCatalogJson.Parse(await directory.GetCatalog(), "catalog");
+        var heart = catalog.First(e => e.Entry.Organisation == "US/cleveland").Entry;
+        await directory.PublishDatasets(DatasetCatalogJson.Write([SignedDatasetEntry.Create(heart with { Organisation = Colluder }, _colluderKey)]));
+
+        // The agreement the guard's jobs run under: the sample's terms, among the three honest hospitals and the colluder.
+        var terms = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(TestPaths.HeartSample, "agreement.json")))!.AsObject();
+        terms["id"] = Agreement;
+        terms["parties"] = new System.Text.Json.Nodes.JsonArray([.. Honest.Append(Colluder).Select(id =>
+            (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["organisation"] = id, ["datasets"] = new System.Text.Json.Nodes.JsonArray("heart") })]);
+        var grain = _federation.Grains.GetGrain<IAgreementGrain>(Agreement);
+        await grain.Draft(System.Text.Encoding.UTF8.GetBytes(terms.ToJsonString()));
+        var proposed = FederationRecords.Read(await grain.Propose(), Agreement, MembershipChain.Verify(_federation.Operator.PublicKey, _federation.Operator.Chain()));
+        foreach (var id in Honest)
+            await Grain(id).SignAgreement(Agreement, proposed.TermsDigest);
+        await grain.AddSignature(Colluder, [.. PartySignature.Create(proposed.Terms, Colluder, _colluderKey).Signature]);
+
+        var membership = MembershipChain.Verify(_federation.Operator.PublicKey, _federation.Operator.Chain());
+        _keys = Honest.Append(Colluder).ToDictionary(id => id, id => membership.Find(id)!.SigningKey.ToArray());
     }
 
     public async Task DisposeAsync()
@@ -56,15 +84,18 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         {
             if (id == Colluder)
             {
-                colluder!.Accept(new RoundTerms(jobId, Colluder, parties, 3, _keys, new ProtectionTerms("ckks", 4)));
+                colluder!.Accept(new RoundTerms(jobId, Colluder, parties, 3, _keys, new RoundProtection("ckks", 4)));
                 members.Add(colluder);
                 continue;
             }
-            await Grain(id).AcceptJob(new JobInvitation(jobId, parties, 3, Ckks, "heart"));
+            await Grain(id).AcceptJob(Invitation(jobId, parties));
             members.Add(new GrainMember(Grain(id), id));
         }
         return members;
     }
+
+    private static JobInvitation Invitation(string jobId, IEnumerable<string> parties, ProtectionSettings? protection = null) =>
+        new(jobId, Agreement, parties.Select(p => new Federation.Contracts.Jobs.JobParticipant(p, "heart")).ToList(), protection ?? Ckks, Model);
 
     private async Task<RoundDriver> SealedRoundAsync(string jobId, IReadOnlyList<string>? parties = null, ColluderMember? colluder = null, int round = 1)
     {
@@ -78,7 +109,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     [Fact]
     public async Task An_honest_round_opens_and_each_key_decrypts_only_once()
     {
-        var driver = await SealedRoundAsync("guard-honest");
+        var driver = await SealedRoundAsync("CH/guard-honest");
         var fingerprints = await driver.FingerprintsAsync(driver.AggregateCheck());
         foreach (var m in driver.Members)
             driver.Aggregator.AcceptShare(ColluderMember.ShareOf(await m.Decrypt(driver.Decryption(fingerprints))));
@@ -91,7 +122,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     [Fact]
     public async Task The_aggregator_alone_cannot_pass_off_one_participants_update_or_a_constant_as_the_sum()
     {
-        var driver = await SealedRoundAsync("guard-substitution");
+        var driver = await SealedRoundAsync("CH/guard-substitution");
         var honest = driver.AggregateCheck();
         var budapests = CiphertextMasks.Of(EncryptedVector.FromBytes(driver.SealedUpdates["HU/budapest"], CkksParameters.Default)).ToBytes();
         foreach (var forged in new[] { budapests, ConstantMasks(honest.AggregateMasks.Inline!) })
@@ -112,11 +143,11 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     [Fact]
     public async Task The_aggregator_alone_cannot_hand_out_a_round_key_whose_secret_it_knows()
     {
-        var members = await AcceptAsync("guard-key", Honest);
-        var driver = new RoundDriver("guard-key", 1, members, _keys);
+        var members = await AcceptAsync("CH/guard-key", Honest);
+        var driver = new RoundDriver("CH/guard-key", 1, members, _keys);
         foreach (var m in driver.Members)
-            driver.Aggregator.AcceptCommitment(ColluderMember.Core(await m.Commit(new RoundKeyRequest("guard-key", 1, Honest))));
-        var reveal = new RoundKeyRevealRequest("guard-key", 1, driver.Aggregator.RevealRequest().Commitments.Select(ColluderMember.Contract).ToList());
+            driver.Aggregator.AcceptCommitment(ColluderMember.Core(await m.Commit(new RoundKeyRequest("CH/guard-key", 1, Honest))));
+        var reveal = new RoundKeyRevealRequest("CH/guard-key", 1, driver.Aggregator.RevealRequest().Commitments.Select(ColluderMember.Contract).ToList());
         foreach (var m in driver.Members)
         {
             var r = await m.Reveal(reveal);
@@ -126,7 +157,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var crs = CollectivePublicKey.FromBytes(honest.RoundKey, CkksParameters.Default).CrsSeed.ToArray();
         var own = CollectivePublicKey.Combine(Enumerable.Range(0, 3).Select(_ => SecretKeyShare.Generate(CkksParameters.Default, crs).PublicKeyShare)).ToBytes();
         int pLength = own.Length - (FedCore.Crypto.Wire.WireFormat.HeaderLength + 32 + 4 + 3 * 16);
-        var forged = new RoundKeyCheckRequest("guard-key", 1, [.. honest.RoundKey[..^pLength], .. own[^pLength..]], honest.Statements.Select(ColluderMember.Contract).ToList());
+        var forged = new RoundKeyCheckRequest("CH/guard-key", 1, [.. honest.RoundKey[..^pLength], .. own[^pLength..]], honest.Statements.Select(ColluderMember.Contract).ToList());
         var fingerprints = new List<SignedPayload>();
         foreach (var m in driver.Members)
             fingerprints.Add(await m.CheckKey(forged));
@@ -142,63 +173,92 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     [InlineData(new[] { "CH/zurich", "HU/budapest", "US/sybil" }, "not a party of the job")]
     public async Task A_participant_takes_part_only_in_rounds_of_its_job_s_parties_at_the_pinned_minimum(string[] round, string reason)
     {
-        await AcceptAsync("guard-sets", Honest);
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CommitRoundKey(new RoundKeyRequest("guard-sets", 1, round)));
+        await AcceptAsync("CH/guard-sets", Honest);
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CommitRoundKey(new RoundKeyRequest("CH/guard-sets", 1, round)));
         Assert.Contains(reason, refused.Message);
         // Nor does it accept a job of fewer than three parties in the first place.
-        var small = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(new JobInvitation("guard-small", ["CH/zurich", "HU/budapest"], 3, Ckks, "heart")));
+        var small = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(Invitation("CH/guard-small", ["CH/zurich", "HU/budapest"])));
         Assert.Equal("job.refused", small.Code);
+        Assert.Contains("minParticipants", small.Message);
     }
 
     [Fact]
     public async Task A_job_it_never_accepted_gets_nothing_and_the_terms_it_pinned_cannot_change()
     {
-        var unknown = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CommitRoundKey(new RoundKeyRequest("guard-never", 1, Honest)));
-        Assert.Contains("has not accepted job guard-never", unknown.Message);
-        await AcceptAsync("guard-pinned", Honest);
-        var changed = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(new JobInvitation("guard-pinned", Honest, 3, new ProtectionSettings("ckks", 64), "heart")));
-        Assert.Contains("other terms (the protection differ)", changed.Message);
+        var unknown = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CommitRoundKey(new RoundKeyRequest("CH/guard-never", 1, Honest)));
+        Assert.Contains("has not accepted job CH/guard-never", unknown.Message);
+        await AcceptAsync("CH/guard-pinned", Honest);
+        var changed = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(Invitation("CH/guard-pinned", Honest.Append(Colluder))));
+        Assert.Contains("other terms (the parties differ)", changed.Message);
+        // And nothing the agreement does not allow: another bound, or updates sent to another country.
+        var bound = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(Invitation("CH/guard-other", Honest, new ProtectionSettings("ckks", 64))));
+        Assert.Contains("protection.updateBound", bound.Message);
+        var abroad = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(Invitation("US/guard-abroad", Honest)));
+        Assert.Contains("updateDestinations", abroad.Message);
     }
 
     [Fact]
     public async Task No_downgrade_to_the_clear_on_a_silo_that_does_not_allow_simulation_or_in_a_job_pinned_to_ckks()
     {
         var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(
-            new JobInvitation("guard-downgrade", Honest, 3, new ProtectionSettings("plaintext-simulation", 4), "heart")));
+            Invitation("CH/guard-downgrade", Honest, new ProtectionSettings("plaintext-simulation", 4))));
         Assert.Contains("does not allow the plaintext simulation", refused.Message);
         // Pinned to ckks, a training request without the round key's fingerprints (what the simulation sends) is refused.
-        var driver = new RoundDriver("guard-ckks", 1, await AcceptAsync("guard-ckks", Honest), _keys);
+        var driver = new RoundDriver("CH/guard-ckks", 1, await AcceptAsync("CH/guard-ckks", Honest), _keys);
         var noKey = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(0, new DataSplit("heart", 2.0 / 3.0, 42), AnyScaling, [])));
         Assert.Contains("refuses to seal its update", noKey.Message);
     }
 
     [Fact]
-    public async Task A_peer_key_swapped_in_the_directory_after_the_job_was_accepted_signs_nothing_it_accepts()
+    public async Task No_one_but_the_operator_issues_membership_and_no_key_changes_without_its_owners_signature()
     {
-        await AcceptAsync("guard-swap", Honest);
+        var directory = _federation.Grains.GetGrain<IFederationDirectoryGrain>(0);
+        var chain = _federation.Operator!.Chain();
         var impostor = ParticipantSigningKey.Generate();
-        await _federation.Grains.GetGrain<IFederationDirectoryGrain>(0).AddParticipant(new ParticipantProfile("CH/zurich", "CH", "zurich", "Zurich", impostor.PublicKey));
+        var zurich = chain[^1].Organisations.Single(o => o.Entry.Id == "CH/zurich").Entry;
+        var swapped = SignedOrganisationEntry.Create(zurich with { SigningKey = [.. impostor.PublicKey], Serial = zurich.Serial + 1 }, impostor);
+
+        // Anyone in the cluster can call the directory; a record signed by another "operator" is refused.
+        using var rogueOperator = ParticipantSigningKey.Generate();
+        var unsignedNext = new MembershipRecord(chain[^1].Federation, chain[^1].Serial + 1, chain[^1].IssuedAt, chain[^1].Digest,
+            [.. chain[^1].Organisations.Where(o => o.Entry.Id != "CH/zurich"), swapped], [], []);
+        var rogue = unsignedNext with { OperatorSignature = Statement.Sign(rogueOperator, MembershipRecord.Tag, unsignedNext.BodyBytes()) };
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => directory.PublishMembership(MembershipJson.Write([.. chain, rogue])));
+        Assert.Equal("membership.refused", refused.Code);
+        // The operator itself cannot swap Zurich's key without Zurich's old key signing the change: its own tools refuse to
+        // issue such a record, and a hand-made one is refused by the directory (and by every participant, same check).
+        Assert.Throws<MembershipException>(() => _federation.Operator.Admit("Fed-Heart-Disease", [swapped]));
+        using var operatorKey = ParticipantSigningKey.Import(File.ReadAllBytes(Path.Combine(_federation.Operator.Directory, "operator.key")));
+        var forged = unsignedNext with { OperatorSignature = Statement.Sign(operatorKey, MembershipRecord.Tag, unsignedNext.BodyBytes()) };
+        var swap = await Assert.ThrowsAsync<FederationOperationException>(() => directory.PublishMembership(MembershipJson.Write([.. chain, forged])));
+        Assert.Contains("CH/zurich", swap.Message);
+
+        // Nor does a rewritten history replace the one held: record 1 alone, an older chain, is refused too.
+        await Assert.ThrowsAsync<FederationOperationException>(() => directory.PublishMembership(MembershipJson.Write(chain.Take(1))));
+
+        // A round message signed with the impostor's key is refused by a participant that accepted the job before.
+        await AcceptAsync("CH/guard-swap", Honest);
         var commitments = new List<SignedPayload>();
         foreach (var id in Honest.Where(i => i != "CH/zurich"))
-            commitments.Add(await Grain(id).CommitRoundKey(new RoundKeyRequest("guard-swap", 1, Honest)));
+            commitments.Add(await Grain(id).CommitRoundKey(new RoundKeyRequest("CH/guard-swap", 1, Honest)));
         var payload = System.Security.Cryptography.SHA256.HashData([1]);
-        commitments.Add(new SignedPayload("CH/zurich", "guard-swap", 1, "ckks", payload,
-            impostor.Sign(SignedStatement.For(RoundPurpose.KeyCommitment, "guard-swap", 1, "CH/zurich", "ckks", payload).ToBytes())));
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").RevealRoundKey(new RoundKeyRevealRequest("guard-swap", 1, commitments)));
-        Assert.Contains("does not verify", refused.Message);
+        commitments.Add(new SignedPayload("CH/zurich", "CH/guard-swap", 1, "ckks", payload,
+            impostor.Sign(SignedStatement.For(RoundPurpose.KeyCommitment, "CH/guard-swap", 1, "CH/zurich", "ckks", payload).ToBytes())));
+        var notZurich = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").RevealRoundKey(new RoundKeyRevealRequest("CH/guard-swap", 1, commitments)));
+        Assert.Contains("does not verify", notZurich.Message);
     }
 
     [Fact]
     public async Task Seals_and_key_reveals_happen_once_per_round_also_across_a_restart()
     {
-        var driver = await SealedRoundAsync("guard-once");
+        var driver = await SealedRoundAsync("CH/guard-once");
         var budapest = Grain("HU/budapest");
         await budapest.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
         var fingerprints = driver.Aggregator.SealRequest().KeyFingerprints.Select(ColluderMember.Contract).ToList();
         var twice = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.Train(driver.Assignment(0, new DataSplit("heart", 2.0 / 3.0, 42),
             AnyScaling, fingerprints)));
         Assert.Contains("already sealed its update this round", twice.Message);
-        var again = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CommitRoundKey(new RoundKeyRequest("guard-once", 1, Honest)));
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CommitRoundKey(new RoundKeyRequest("CH/guard-once", 1, Honest)));
         Assert.Contains("not above round 1", again.Message);
         // What the restart lost (its sealed update) makes it ask for a new round rather than go on.
         var lost = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CheckAggregate(driver.AggregateCheck()));
@@ -208,23 +268,23 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     [Fact]
     public async Task A_restart_does_not_let_a_key_share_be_revealed_again_against_other_commitments()
     {
-        await AcceptAsync("guard-reveal", Honest);
+        await AcceptAsync("CH/guard-reveal", Honest);
         var commitments = new List<SignedPayload>();
         foreach (var id in Honest)
-            commitments.Add(await Grain(id).CommitRoundKey(new RoundKeyRequest("guard-reveal", 1, Honest)));
+            commitments.Add(await Grain(id).CommitRoundKey(new RoundKeyRequest("CH/guard-reveal", 1, Honest)));
         var budapest = Grain("HU/budapest");
-        var first = await budapest.RevealRoundKey(new RoundKeyRevealRequest("guard-reveal", 1, commitments));
+        var first = await budapest.RevealRoundKey(new RoundKeyRevealRequest("CH/guard-reveal", 1, commitments));
         await budapest.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
         var zurich = Grain("CH/zurich");
         // Zurich (colluding, say) makes another commitment after Budapest's statement is out; it is stored, signed, valid.
-        var rogue = await zurich.CommitRoundKey(new RoundKeyRequest("guard-reveal", 2, Honest));
+        var rogue = await zurich.CommitRoundKey(new RoundKeyRequest("CH/guard-reveal", 2, Honest));
         var other = commitments.Select(c => c.ParticipantId == "CH/zurich" ? c with { Payload = rogue.Payload, Signature = rogue.Signature, Round = 1 } : c).ToList();
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.RevealRoundKey(new RoundKeyRevealRequest("guard-reveal", 1, other)));
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.RevealRoundKey(new RoundKeyRevealRequest("CH/guard-reveal", 1, other)));
         Assert.True(refused.Message.Contains("already revealed its key share against other commitments") || refused.Message.Contains("does not verify"), refused.Message);
         var tampered = commitments.Select(c => c.ParticipantId == "CH/zurich" ? c with { Payload = System.Security.Cryptography.SHA256.HashData(c.Payload) } : c).ToList();
-        Assert.Contains("does not verify", (await Assert.ThrowsAsync<FederationOperationException>(() => budapest.RevealRoundKey(new RoundKeyRevealRequest("guard-reveal", 1, tampered)))).Message);
+        Assert.Contains("does not verify", (await Assert.ThrowsAsync<FederationOperationException>(() => budapest.RevealRoundKey(new RoundKeyRevealRequest("CH/guard-reveal", 1, tampered)))).Message);
         // The same commitments are answered again after the restart, with the same statement.
-        Assert.Equal(first.Statement.Payload, (await budapest.RevealRoundKey(new RoundKeyRevealRequest("guard-reveal", 1, commitments))).Statement.Payload);
+        Assert.Equal(first.Statement.Payload, (await budapest.RevealRoundKey(new RoundKeyRevealRequest("CH/guard-reveal", 1, commitments))).Statement.Payload);
     }
 
     [Fact]
@@ -245,7 +305,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
             var crafted = CraftCiphertext(key, assignment.GlobalParameters.Length / sizeof(float) + 1, (_, j) => colludersMasks[j], (_, j) => j == 0 ? t : 0);
             return new FedCore.Rounds.Sealed(crafted, ColluderMember.Core(colluder.Sign(RoundPurpose.Update, assignment.JobId, assignment.Round, System.Security.Cryptography.SHA256.HashData(crafted))));
         };
-        var driver = new RoundDriver("guard-collusion", 1, await AcceptAsync("guard-collusion", parties, colluder), _keys);
+        var driver = new RoundDriver("CH/guard-collusion", 1, await AcceptAsync("CH/guard-collusion", parties, colluder), _keys);
         await driver.KeyAsync();
         _lastKey = driver.Aggregator.RoundKey.ToBytes();
         _lastStatements = driver.Aggregator.KeyCheckRequest().Statements.ToDictionary(s => s.ParticipantId, s => s.Payload);

@@ -21,8 +21,8 @@ public sealed class EncryptedRoundTests
             ModelJson = """{"type":"mlp","inputs":15,"hidden":[30000,30000],"classes":2}""",
         };
         await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH"));
-        var grain = federation.Grains.GetGrain<ITrainingJobGrain>("too-large");
-        var error = await Assert.ThrowsAsync<FederationOperationException>(() => grain.Start(JobSpecifications.From(job, "too-large")));
+        var grain = federation.Grains.GetGrain<ITrainingJobGrain>("CH/too-large");
+        var error = await Assert.ThrowsAsync<FederationOperationException>(() => grain.Start(JobSpecifications.From(job, "CH/too-large")));
         Assert.Equal("job.invalid", error.Code);
         long parameters = FedCore.Learning.ParameterLayout.For(FedCore.Learning.ModelSpec.Parse(job.ModelJson, "test")).TotalLength;
         Assert.Contains($"its model has {parameters} parameters, but ckks with 4 participants carries at most", error.Message);
@@ -34,10 +34,11 @@ public sealed class EncryptedRoundTests
         using var dir = new TempDirectory("federation-encrypted");
         var job = JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json"));
         await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH") with { AllowSimulation = true });
-        await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation);
+        await TestFederations.SetUpSampleAsync(federation);
+        await TestFederations.AddSimulationAgreementAsync(federation);
 
-        var encrypted = await TestFederations.RunToCompletionAsync(federation, job with { Protection = "ckks" }, "sample-ckks");
-        var plaintext = await TestFederations.RunToCompletionAsync(federation, job with { Protection = "plaintext-simulation" }, "sample-plain");
+        var encrypted = await TestFederations.RunToCompletionAsync(federation, job with { Protection = "ckks" }, "CH/sample-ckks");
+        var plaintext = await TestFederations.RunToCompletionAsync(federation, job with { Protection = "plaintext-simulation", Agreement = TestFederations.SimulationAgreement }, "CH/sample-plain");
 
         Assert.Equal(Math.Round(plaintext.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(encrypted.Rounds[^1].MeanLocalTestAccuracy, 3));
         Assert.True(encrypted.Rounds[^1].MeanLocalTestAccuracy >= 0.77);
@@ -45,8 +46,8 @@ public sealed class EncryptedRoundTests
         Assert.Contains(plaintext.Notes, n => n.Contains("NOT encrypted"));
 
         // The final global models differ only by the encryption's rounding.
-        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("sample-ckks", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
-        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("sample-plain", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
+        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/sample-ckks", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
+        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/sample-plain", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
 
         // What left each participant was a ciphertext: 13.25 bytes per value carried, one 4,096-value ciphertext here.

@@ -12,7 +12,7 @@ public sealed class JobDurabilityTests
     private const int Rounds = 10;
 
     private static JobSpecification Specification(FederationManifest manifest) => new(
-        "durable-heart",
+        "CH/durable-heart",
         "durable heart MLP",
         """{"type":"mlp","inputs":15,"hidden":[256,256],"activation":"relu","classes":2}""",
         manifest.Participants.Select(p => new JobParticipant(p.Id, "heart")).ToList(),
@@ -22,7 +22,8 @@ public sealed class JobDurabilityTests
         new LocalTrainingSettings(Epochs: 30, BatchSize: 4, Optimizer: "sgd", LearningRate: 0.01, Momentum: 0, WeightDecay: 0, ProximalMu: 0),
         2.0 / 3.0,
         7,
-        new ProtectionSettings("ckks", 4.0));
+        new ProtectionSettings("ckks", 4.0),
+        "fed-heart-disease-2026");
 
     [Fact]
     public async Task A_job_continues_from_its_last_completed_round_after_a_restart()
@@ -35,7 +36,7 @@ public sealed class JobDurabilityTests
         RoundSummary[] before;
         await using (var federation = await LocalFederation.StartAsync(options))
         {
-            await FederationEnrolment.EnrolAsync(federation.Grains, manifest);
+            await TestFederations.SetUpSampleAsync(federation);
             var job = federation.Grains.GetGrain<ITrainingJobGrain>(spec.JobId);
             var status = await job.Start(spec);
             var deadline = DateTime.UtcNow.AddMinutes(3);
@@ -86,17 +87,21 @@ public sealed class JobDurabilityTests
         await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US"));
         var bad = Specification(manifest) with
         {
-            JobId = "bad-job",
+            JobId = "US/bad-job",
             Rounds = 0,
             Strategy = new StrategySettings("fedmagic", 1, 0.9, 0.99, 1e-3),
             Participants = [new JobParticipant("nowhere", "heart")],
         };
         var error = await Assert.ThrowsAsync<Federation.Contracts.Errors.FederationOperationException>(() =>
-            federation.Grains.GetGrain<ITrainingJobGrain>("bad-job").Start(bad));
+            federation.Grains.GetGrain<ITrainingJobGrain>("US/bad-job").Start(bad));
         Assert.Contains("rounds must be at least 1", error.Message);
         Assert.Contains("fedmagic", error.Message);
         Assert.Contains("nowhere", error.Message);
         await Assert.ThrowsAsync<Federation.Contracts.Errors.FederationOperationException>(() =>
-            federation.Grains.GetGrain<ITrainingJobGrain>("bad-job").GetStatus());
+            federation.Grains.GetGrain<ITrainingJobGrain>("US/bad-job").GetStatus());
+        // A job runs in its aggregator's country, which its id names: one that names none is refused, saying so.
+        var nowhere = await Assert.ThrowsAsync<Federation.Contracts.Errors.FederationOperationException>(() =>
+            federation.Grains.GetGrain<ITrainingJobGrain>("bad-job").Start(bad with { JobId = "bad-job" }));
+        Assert.Contains("must start with the country it runs in", nowhere.Message);
     }
 }

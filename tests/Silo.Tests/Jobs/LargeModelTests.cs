@@ -32,9 +32,9 @@ public sealed class LargeModelTests
             Transfer = TransferFederation.Options with { Expiry = TimeSpan.FromMinutes(10) },
             ConfigureSilo = silo => silo.AddIncomingGrainCallFilter<ChunkCallCounter>(),
         });
-        await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation, job.ParticipantIds);
+        await TestFederations.SetUpSampleAsync(federation);
 
-        var status = await TestFederations.RunToCompletionAsync(federation, job, "large");
+        var status = await TestFederations.RunToCompletionAsync(federation, job, "CH/large");
 
         Assert.All(status.Rounds[0].Participants, p => Assert.True(p.UpdateBytes > 130_000_000, $"{p.ParticipantId} sent {p.UpdateBytes} bytes"));
         int chunkCalls = federation.Countries.Sum(c => federation.ServicesOf(c).GetServices<IIncomingGrainCallFilter>().OfType<ChunkCallCounter>().Single().Count);

@@ -40,22 +40,22 @@ public sealed class ParticipantRestartTests
                     throw;
                 }
                 if (context.InterfaceMethod.Name == nameof(IParticipantGrain.Train) && context.TargetId.Key.ToString() == Victim
-                    && context.Request.GetArgument(0) is RoundAssignment { JobId: "restarted" } assignment && assignment.GlobalVersion == RestartRound - 1
+                    && context.Request.GetArgument(0) is RoundAssignment { JobId: "CH/restarted" } assignment && assignment.GlobalVersion == RestartRound - 1
                     && Interlocked.Exchange(ref restarts, 1) == 0)
                     context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: restart mid-round"));
             }),
         };
         await using var federation = await LocalFederation.StartAsync(options);
-        await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation);
+        await TestFederations.SetUpSampleAsync(federation);
 
-        var restarted = await TestFederations.RunToCompletionAsync(federation, job, "restarted");
-        var undisturbed = await TestFederations.RunToCompletionAsync(federation, job, "undisturbed");
+        var restarted = await TestFederations.RunToCompletionAsync(federation, job, "CH/restarted");
+        var undisturbed = await TestFederations.RunToCompletionAsync(federation, job, "CH/undisturbed");
 
         Assert.Equal(1, restarts);
         Assert.Equal([$"{Victim}: round.participant-restarted"], checkRefusals.ToArray());
         // The redone round trains from the same model with the same seeds: only the encryption noise differs.
-        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("restarted", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
-        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("undisturbed", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
+        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/restarted", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
+        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/undisturbed", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-5);
         Assert.Equal(Math.Round(undisturbed.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(restarted.Rounds[^1].MeanLocalTestAccuracy, 3));
         // The redone round ran under a new protocol round number: a participant seals once per protocol round.

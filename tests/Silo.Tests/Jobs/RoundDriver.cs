@@ -111,7 +111,7 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     public string JobId { get; } = jobId;
     public int Round { get; } = round;
     public IReadOnlyList<IRoundMember> Members { get; } = members.OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
-    public AggregatorRound Aggregator { get; } = new(jobId, round, members.Select(m => m.Id), keys, new ProtectionTerms(CkksProtection.SchemeName, 4));
+    public AggregatorRound Aggregator { get; } = new(jobId, round, members.Select(m => m.Id), keys, new RoundProtection(CkksProtection.SchemeName, 4));
     public Dictionary<string, LocalTrainingReport> Reports { get; } = [];
 
     /// <summary>Each member's sealed update as received (the test's payloads are small: always inline).</summary>

@@ -27,9 +27,9 @@ public sealed partial class SecretHygieneTests
             },
         }))
         {
-            await FederationEnrolment.EnrolAsync(federation.Grains, job.Federation);
-            var grain = federation.Grains.GetGrain<ITrainingJobGrain>("hygiene");
-            var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, "hygiene")));
+            await TestFederations.SetUpSampleAsync(federation);
+            var grain = federation.Grains.GetGrain<ITrainingJobGrain>("CH/hygiene");
+            var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, "CH/hygiene")));
             Assert.True(status.Phase == JobPhase.Completed, $"{status.Phase}: {status.Error}");
         }
 

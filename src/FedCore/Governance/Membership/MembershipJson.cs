@@ -34,6 +34,25 @@ public static class MembershipJson
         return CanonicalJson.WriteIndented(new JsonObject { ["records"] = new JsonArray([.. records.Select(ToJson)]) });
     }
 
+    /// <summary>
+    /// One signed organisation entry, <c>{"entry":{…},"signatures":{…}}</c>: what an organisation hands the operator to be
+    /// added (<c>federation org init</c> writes it, <c>org add</c> reads it). Its signature is checked by the chain.
+    /// </summary>
+    /// <exception cref="GovernanceFormatException">Not such an entry, or it breaks a rule of its own.</exception>
+    public static SignedOrganisationEntry ParseEntry(ReadOnlyMemory<byte> utf8Json, string sourceName)
+    {
+        using var document = JsonInput.Parse(utf8Json, sourceName, MaxBytes);
+        var signed = ReadOrganisation(document.RootElement, sourceName, "$");
+        signed.Entry.Check(sourceName, "$.entry");
+        return signed;
+    }
+
+    public static byte[] WriteEntry(SignedOrganisationEntry signed)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        return CanonicalJson.WriteIndented(ToJson(signed));
+    }
+
     internal static JsonObject ToJson(OrganisationEntry entry) => new()
     {
         ["id"] = entry.Id,

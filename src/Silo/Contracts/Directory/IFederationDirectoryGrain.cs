@@ -9,13 +9,26 @@ public sealed record JobListing(
     [property: Id(2)] DateTimeOffset CreatedAt);
 
 /// <summary>
-/// The cluster-wide index: which participants exist and which jobs were started. Holds no data and no secrets.
-/// One instance, key 0.
+/// The cluster-wide index: which jobs were started, and a relay for the federation's signed records — the membership
+/// chain the operator issues and the dataset entries organisations sign. It is never their source of truth: it keeps
+/// only what verifies against the operator's key (a newer chain must extend the one it holds), and every participant
+/// verifies what it is handed again, against the key its own silo is configured with. Holds no secrets. One instance, key 0.
 /// </summary>
 public interface IFederationDirectoryGrain : IGrainWithIntegerKey
 {
-    Task AddParticipant(ParticipantProfile profile);
+    /// <summary>Relays a membership chain (membership.json): kept if it verifies and extends the chain held; returns the latest serial.</summary>
+    Task<long> PublishMembership(byte[] chain);
 
+    /// <summary>The membership chain held (null before the operator published one).</summary>
+    Task<byte[]?> GetMembership();
+
+    /// <summary>Relays signed dataset entries (a catalog file): kept if each verifies against the membership; an entry of the same organisation and name is replaced.</summary>
+    Task PublishDatasets(byte[] catalog);
+
+    /// <summary>The catalog held: every organisation's signed dataset entries (metadata only).</summary>
+    Task<byte[]> GetCatalog();
+
+    /// <summary>The members of the verified membership, for display.</summary>
     Task<IReadOnlyList<ParticipantProfile>> GetParticipants();
 
     Task AddJob(JobListing job);

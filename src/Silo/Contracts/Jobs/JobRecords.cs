@@ -17,7 +17,10 @@ public sealed record StrategySettings(
     [property: Id(3)] double Beta2,
     [property: Id(4)] double Tau);
 
-/// <summary>A training job as planned: immutable once started.</summary>
+/// <summary>
+/// A training job as planned: immutable once started. Its id is "&lt;aggregator country&gt;/&lt;name&gt;": the job grain runs,
+/// and the updates go, only in that country; it runs under one active agreement, which every participant checks itself.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record JobSpecification(
     [property: Id(0)] string JobId,
@@ -30,7 +33,7 @@ public sealed record JobSpecification(
     [property: Id(7)] double TrainFraction,
     [property: Id(8)] int Seed,
     [property: Id(9)] ProtectionSettings Protection,
-    [property: Id(10)] int MinimumParticipants = 3);
+    [property: Id(10)] string AgreementId);
 
 public enum JobPhase
 {

@@ -15,6 +15,23 @@ public interface IParticipantGrain : IGrainWithStringKey
 
     Task<DatasetSummary> RegisterDataset(DatasetRegistration registration);
 
+    /// <summary>
+    /// Its organisation's membership entry (legal name, members, its public signing key), signed with its own key, for
+    /// the operator to admit (JSON, FedCore.Governance.Membership.MembershipJson.WriteEntry). A new serial whenever the
+    /// details differ from the entry in the membership; the same entry when they do not.
+    /// </summary>
+    Task<byte[]> CreateOrganisationEntry(OrganisationDetails details);
+
+    /// <summary>
+    /// Signs an agreement it is a party to, after reading and checking it itself: the terms must be those whose digest its
+    /// data steward reviewed (<paramref name="termsDigest"/>), and every dataset of its own they name registered here.
+    /// Returns the agreement document after the signature.
+    /// </summary>
+    Task<byte[]> SignAgreement(string agreementId, string termsDigest);
+
+    /// <summary>Suspends, resumes or terminates an agreement it is a party to (signed by it); returns the document after the change.</summary>
+    Task<byte[]> ChangeAgreementStatus(string agreementId, string kind, string reason);
+
     Task<IReadOnlyList<DatasetSummary>> GetDatasets();
 
     Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split);

@@ -11,13 +11,41 @@ public sealed record ParticipantProfile(
     [property: Id(3)] string DisplayName,
     [property: Id(4)] byte[] SigningPublicKey);
 
-/// <summary>Asks a participant to register a CSV file that lies on its own silo.</summary>
+/// <summary>
+/// Asks a participant to register a CSV file that lies on its own silo. With <see cref="Catalog"/>, the participant also
+/// signs a catalog entry for it (metadata only) and publishes it, so that agreements can name the dataset; with
+/// <see cref="ExpectedSha256"/>, the file must have that hash (the data steward's attestation of which file it is).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DatasetRegistration(
     [property: Id(0)] string Name,
     [property: Id(1)] string CsvPath,
     [property: Id(2)] string SchemaJson,
-    [property: Id(3)] string SchemaSource);
+    [property: Id(3)] string SchemaSource,
+    [property: Id(4)] DatasetCatalogDetails? Catalog = null,
+    [property: Id(5)] string? ExpectedSha256 = null);
+
+/// <summary>What the federation's catalog says of a dataset besides what the participant computes from the file itself.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DatasetCatalogDetails(
+    [property: Id(0)] string Description,
+    [property: Id(1)] IReadOnlyList<string> Categories,
+    [property: Id(2)] string Jurisdiction,
+    [property: Id(3)] string Licence,
+    [property: Id(4)] string PrivacyUnit,
+    [property: Id(5)] decimal EpsilonCap);
+
+/// <summary>An organisation's entry in the federation's membership, as its admin gives it: legal name and members with roles.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrganisationDetails(
+    [property: Id(0)] string LegalName,
+    [property: Id(1)] IReadOnlyList<MemberDetails> Members);
+
+/// <summary>A person of an organisation in one role: organisation-admin, data-steward, data-scientist or auditor.</summary>
+[GenerateSerializer, Immutable]
+public sealed record MemberDetails(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string Role);
 
 /// <summary>What leaves the participant about a dataset: metadata, never rows.</summary>
 [GenerateSerializer, Immutable]
@@ -78,16 +106,19 @@ public sealed record ProtectionSettings(
     [property: Id(1)] double UpdateBound);
 
 /// <summary>
-/// Asks a participant to take part in a job. It checks the terms and pins them in its own country's storage: every later
-/// request is judged against what it pinned, never against what a request says (FedCore/Rounds/README.md).
+/// Asks a participant to take part in a job (its id is "&lt;aggregator country&gt;/&lt;name&gt;": the job runs, and the updates
+/// go, only in that country). The participant checks the plan against the agreement it cites, as it reads and verifies
+/// it itself, and pins the terms in its own country's storage: every later request is judged against what it pinned,
+/// never against what a request says (FedCore/Rounds/README.md).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record JobInvitation(
     [property: Id(0)] string JobId,
-    [property: Id(1)] IReadOnlyList<string> Parties,
-    [property: Id(2)] int MinimumParticipants,
+    [property: Id(1)] string AgreementId,
+    [property: Id(2)] IReadOnlyList<Jobs.JobParticipant> Participants,
     [property: Id(3)] ProtectionSettings Protection,
-    [property: Id(4)] string DatasetName);
+    [property: Id(4)] string ModelSpecJson);
+
 
 
 /// <summary>Step 1: make a key share for a round over its members.</summary>

@@ -1,0 +1,278 @@
+using System.Collections.Immutable;
+using FedCore.Aggregation.Integrity;
+using FedCore.Aggregation.Protection;
+using FedCore.Governance;
+using FedCore.Governance.Agreements;
+using FedCore.Governance.Datasets;
+using FedCore.Governance.Membership;
+using FedCore.Learning;
+using FedCore.Rounds;
+using Federation.Contracts.Agreements;
+using Federation.Contracts.Directory;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
+using Microsoft.Extensions.Logging;
+
+namespace Federation.Silo.Grains;
+
+/// <summary>
+/// The participant as its organisation: it signs its membership entry, its dataset entries and the agreements its
+/// organisation enters, and it takes part in a job only under an agreement it reads and checks itself, against the
+/// membership it verified (FedCore/Governance/README.md). Its signing key never leaves its country's storage.
+/// </summary>
+public sealed partial class ParticipantGrain
+{
+    public async Task<byte[]> CreateOrganisationEntry(OrganisationDetails details)
+    {
+        var (country, organisation) = ParticipantKey.Parse(Key);
+        await Enrol(details.LegalName);
+        ImmutableArray<Member> members;
+        try
+        {
+            members = details.Members.Select((m, i) => new Member(m.Name, ParseEnum<MemberRole>(m.Role, $"members[{i}].role"))).ToImmutableArray();
+        }
+        catch (ArgumentException e)
+        {
+            throw new FederationOperationException("membership.invalid", $"Participant {Key}: {e.Message}");
+        }
+        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+        var current = await CurrentEntryAsync();
+        var entry = new OrganisationEntry(Key, country, details.LegalName, members, [.. key.PublicKey], 1);
+        if (current is { } known)
+        {
+            if (!known.SigningKey.AsSpan().SequenceEqual(key.PublicKey))
+                throw new FederationOperationException("membership.key-changed",
+                    $"Participant {Key}: the membership lists another signing key for {organisation}; a key change needs the previous key's signature.");
+            if (known with { Serial = 1 } == entry && known.Members.SequenceEqual(members))
+                entry = known;
+            else
+                entry = entry with { Serial = known.Serial + 1 };
+        }
+        try
+        {
+            return MembershipJson.WriteEntry(SignedOrganisationEntry.Create(entry, key));
+        }
+        catch (GovernanceException e)
+        {
+            throw new FederationOperationException("membership.invalid", $"Participant {Key}: {e.Message}");
+        }
+    }
+
+    /// <summary>Its own entry in the membership, if the federation has one and lists it.</summary>
+    private async Task<OrganisationEntry?> CurrentEntryAsync()
+    {
+        if (await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).GetMembership() is null)
+            return null;
+        return (await MembershipAsync()).Find(Key);
+    }
+
+    /// <summary>
+    /// The membership as it verifies it: against the operator key its silo is configured with, and containing the record it
+    /// verified last (which it then moves forward). The directory only relays it.
+    /// </summary>
+    private async Task<VerifiedMembership> MembershipAsync()
+    {
+        var pin = state.State.MembershipDigest is { } digest ? new MembershipPin(state.State.MembershipSerial, digest) : null;
+        var membership = await records.MembershipAsync(pin);
+        if (membership.Serial != state.State.MembershipSerial || membership.Digest != state.State.MembershipDigest)
+        {
+            state.State.MembershipSerial = membership.Serial;
+            state.State.MembershipDigest = membership.Digest;
+            await state.WriteStateAsync();
+        }
+        return membership;
+    }
+
+    /// <summary>Signs the catalog entry of a dataset just registered and hands it to the directory (metadata only).</summary>
+    private async Task PublishCatalogEntryAsync(DatasetRegistration registration, DatasetSummary summary)
+    {
+        var details = registration.Catalog!;
+        var refusal = $"Participant {Key}, dataset '{registration.Name}'";
+        DatasetEntry entry;
+        try
+        {
+            entry = new DatasetEntry(Key, registration.Name, details.Description, summary.SchemaHash, summary.RowCount, summary.FileSha256,
+                details.Categories.Select((c, i) => ParseEnum<DataCategory>(c, $"categories[{i}]")).ToImmutableArray(),
+                details.Jurisdiction, details.Licence, ParseEnum<PrivacyUnit>(details.PrivacyUnit, "privacyUnit"), details.EpsilonCap,
+                DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds()));
+        }
+        catch (ArgumentException e)
+        {
+            throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
+        }
+        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+        byte[] catalog;
+        try
+        {
+            catalog = DatasetCatalogJson.Write([SignedDatasetEntry.Create(entry, key)]);
+        }
+        catch (GovernanceException e)
+        {
+            throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
+        }
+        await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).PublishDatasets(catalog);
+    }
+
+    /// <summary>An enum value by its JSON name (kebab-case, as the governance records write it).</summary>
+    private static T ParseEnum<T>(string text, string field) where T : struct, Enum
+    {
+        foreach (var value in Enum.GetValues<T>())
+            if (Kebab(value.ToString()) == text)
+                return value;
+        throw new ArgumentException($"{field}: '{text}' is not one of {string.Join(", ", Enum.GetValues<T>().Select(v => Kebab(v.ToString())))}");
+    }
+
+    private static string Kebab(string pascal) =>
+        string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : char.ToLowerInvariant(c).ToString()));
+
+    public async Task<byte[]> SignAgreement(string agreementId, string termsDigest)
+    {
+        RequireProfile();
+        var membership = await MembershipAsync();
+        var agreement = await records.AgreementAsync(agreementId, membership, await records.CatalogAsync(membership));
+        var refusal = $"Participant {Key} refuses to sign agreement '{agreementId}'";
+        if (agreement.TermsDigest != termsDigest)
+            throw new FederationOperationException("agreement.refused", $"{refusal}: its terms (digest {agreement.TermsDigest[..12]}…) are not the ones reviewed ({termsDigest[..Math.Min(12, termsDigest.Length)]}…).");
+        var party = agreement.Terms.Parties.FirstOrDefault(p => p.Organisation == Key)
+            ?? throw new FederationOperationException("agreement.refused", $"{refusal}: it is not a party.");
+        var missing = party.Datasets.Where(d => !state.State.Datasets.ContainsKey(d)).ToList();
+        if (missing.Count > 0)
+            throw new FederationOperationException("agreement.refused", $"{refusal}: it has no dataset {string.Join(", ", missing.Select(d => $"'{d}'"))} registered.");
+        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+        var signature = PartySignature.Create(agreement.Terms, Key, key);
+        logger.LogInformation("Participant {Participant} signs agreement {Agreement} (terms {Digest})", Key, agreementId, agreement.TermsDigest);
+        return await GrainFactory.GetGrain<IAgreementGrain>(agreementId).AddSignature(Key, [.. signature.Signature]);
+    }
+
+    public async Task<byte[]> ChangeAgreementStatus(string agreementId, string kind, string reason)
+    {
+        RequireProfile();
+        var membership = await MembershipAsync();
+        var agreement = await records.AgreementAsync(agreementId, membership);
+        if (!Enum.TryParse<StatusChangeKind>(kind, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+            throw new FederationOperationException("agreement.refused", $"'{kind}' is not a status change (suspend, resume, terminate).");
+        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+        SignedStatusChange signed;
+        try
+        {
+            var change = agreement.NextStatusChange(parsed, Key, DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds()), reason);
+            signed = SignedStatusChange.Create(change, key);
+        }
+        catch (GovernanceException e)
+        {
+            throw new FederationOperationException("agreement.refused", $"Participant {Key}: {e.Message}");
+        }
+        var c = signed.Change;
+        logger.LogWarning("Participant {Participant}: {Kind} agreement {Agreement}: {Reason}", Key, c.Kind, agreementId, reason);
+        return await GrainFactory.GetGrain<IAgreementGrain>(agreementId).ChangeStatus(
+            new StatusChangeMessage(c.Agreement, c.Terms, c.Sequence, kind.ToLowerInvariant(), c.Party, c.At, c.Reason, [.. signed.Signature]));
+    }
+
+    // ---- Accepting a job ------------------------------------------------------------------------------------------
+
+    public async Task<SignedPayload> AcceptJob(JobInvitation invitation)
+    {
+        RequireProfile();
+        var refusal = $"Participant {Key} refuses job {invitation.JobId}";
+        if (!ParticipantKey.TryParse(invitation.JobId, out var aggregatorCountry, out _, out var idError))
+            throw new FederationOperationException("job.refused", $"{refusal}: the job's id must name the aggregator's country ({idError}).");
+        if (invitation.Protection.Scheme is not (CkksProtection.SchemeName or PlaintextSimulation.SchemeName))
+            throw new FederationOperationException("job.refused", $"{refusal}: protection '{invitation.Protection.Scheme}' is not known (known: {CkksProtection.SchemeName}, {PlaintextSimulation.SchemeName}).");
+        if (invitation.Protection.Scheme == PlaintextSimulation.SchemeName && !siloOptions.AllowSimulation)
+            throw new FederationOperationException("job.refused", $"{refusal}: its silo does not allow the plaintext simulation (updates in the clear); the job asked for it.");
+        var own = invitation.Participants.FirstOrDefault(p => p.ParticipantId == Key);
+        if (own is not null && !state.State.Datasets.ContainsKey(own.DatasetName))
+            throw new FederationOperationException("job.refused", $"{refusal}: it has no dataset '{own.DatasetName}'.");
+        ModelKind modelClass;
+        try
+        {
+            modelClass = ModelSpec.Parse(invitation.ModelSpecJson, $"model of job {invitation.JobId}").Kind;
+        }
+        catch (ModelSpecException e)
+        {
+            throw new FederationOperationException("job.refused", $"{refusal}: {e.Message}");
+        }
+
+        var membership = await MembershipAsync();
+        var agreement = await records.AgreementAsync(invitation.AgreementId, membership);
+        var plan = new JobPlan(invitation.JobId, invitation.AgreementId,
+            [.. invitation.Participants.Select(p => new PlannedParticipant(p.ParticipantId, p.DatasetName))],
+            invitation.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation,
+            invitation.Protection.UpdateBound, modelClass, aggregatorCountry, Key);
+        PinnedTerms terms;
+        try
+        {
+            terms = JobPlanCheck.Check(plan, agreement, membership, clock.GetUtcNow());
+        }
+        catch (GovernanceException e)
+        {
+            logger.LogWarning("{Refusal}: {Reason}", refusal, e.Message);
+            throw new FederationOperationException("job.refused", $"{refusal}: {e.Message}");
+        }
+
+        var parties = terms.Participants.Select(p => p.Organisation).Order(StringComparer.Ordinal).ToList();
+        var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            $"federation/job-consent/v1\n{terms.JobId}\n{terms.AgreementId}\n{terms.TermsDigest}\n{terms.Membership.Serial}:{terms.Membership.Digest}\n{terms.Dataset}\n" +
+            $"{string.Join(",", terms.Participants.Select(p => $"{p.Organisation}:{p.Dataset}"))}\n{invitation.Protection.Scheme}:{terms.UpdateBound:R}\n{terms.ModelClass}\n{terms.AggregatorCountry}"));
+        var consent = Sign(JobConsentPurpose, invitation.JobId, 0, invitation.Protection.Scheme, digest);
+        var pinned = new PinnedJob(parties, Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants),
+            parties.ToDictionary(p => p, p => membership.Find(p)!.SigningKey.ToArray()), invitation.Protection, terms.Dataset, clock.GetUtcNow(), null,
+            terms.AgreementId, terms.TermsDigest, modelClass.ToString().ToLowerInvariant(), terms.AggregatorCountry, [.. terms.FinalModelDestinations], terms.ValidUntil,
+            consent.Signature);
+
+        if (state.State.Jobs.TryGetValue(invitation.JobId, out var earlier))
+        {
+            if (Differs(earlier, pinned) is { } term)
+                throw new FederationOperationException("job.refused", $"{refusal}: it already accepted this job with other terms ({term} differ).");
+            return consent;
+        }
+        state.State.Jobs[invitation.JobId] = pinned;
+        await state.WriteStateAsync();
+        logger.LogInformation("Participant {Participant} accepted job {Job} under agreement {Agreement}: {Parties} parties, at least {Minimum} per round, {Scheme} ±{Bound}",
+            Key, invitation.JobId, terms.AgreementId, parties.Count, pinned.MinimumParticipants, pinned.Protection.Scheme, pinned.Protection.UpdateBound);
+        return consent;
+    }
+
+    private const string JobConsentPurpose = "job-consent";
+
+    private static string? Differs(PinnedJob a, PinnedJob b) =>
+        !a.Parties.SequenceEqual(b.Parties) ? "the parties"
+        : a.AgreementId != b.AgreementId || a.TermsDigest != b.TermsDigest ? "the agreement"
+        : a.MinimumParticipants != b.MinimumParticipants ? "the minimum per round"
+        : a.Protection != b.Protection ? "the protection"
+        : a.DatasetName != b.DatasetName ? "the dataset"
+        : a.ModelClass != b.ModelClass ? "the model class"
+        : a.PartyKeys.Any(k => !b.PartyKeys.TryGetValue(k.Key, out var other) || !other.AsSpan().SequenceEqual(k.Value)) ? "the parties' keys"
+        : null;
+
+    /// <summary>
+    /// Refuses a round of a job whose agreement is no longer in force: suspended, terminated, expired, or with other terms
+    /// than those it accepted. Read afresh each round, from the relay, and verified as everywhere.
+    /// </summary>
+    private async Task RequireAgreementInForceAsync(string jobId, int round)
+    {
+        var pinned = PinnedFor(jobId);
+        var membership = await MembershipAsync();
+        var agreement = await records.AgreementAsync(pinned.AgreementId, membership);
+        var now = clock.GetUtcNow();
+        var refusal = $"Participant {Key} refuses round {round} of job {jobId}: agreement '{pinned.AgreementId}'";
+        if (agreement.TermsDigest != pinned.TermsDigest)
+            throw new FederationOperationException("agreement.lapsed", $"{refusal} now has other terms than those it accepted the job under.");
+        var agreementState = agreement.StateAt(now);
+        if (agreementState != AgreementState.Active)
+        {
+            var reason = agreement.StatusChanges.LastOrDefault()?.Change is { } last && agreementState is AgreementState.Suspended or AgreementState.Terminated
+                ? $" ({last.Kind.ToString().ToLowerInvariant()} by {last.Party}: {last.Reason})"
+                : "";
+            throw new FederationOperationException("agreement.lapsed", $"{refusal} is {agreementState.ToString().ToLowerInvariant()}{reason}.");
+        }
+        try
+        {
+            agreement.Verify(membership);
+        }
+        catch (GovernanceException e)
+        {
+            throw new FederationOperationException("agreement.lapsed", $"{refusal} no longer verifies: {e.Message}");
+        }
+    }
+}
