@@ -273,12 +273,19 @@ public sealed class TrainingJobGrain(
                 await RunRoundAsync(modelRound, members, dropped, strategy);
                 return;
             }
-            catch (ParticipantUnavailableException e) when (attempt < MaxRoundAttempts && !_deactivating)
+            catch (ParticipantsUnavailableException e) when (!_deactivating)
             {
-                if (e.Drop)
-                    dropped[e.ParticipantId] = e.Reason;
-                logger.LogWarning("Job {Job} round {Round}, attempt {Attempt}: {Participant} {What} ({Reason}); the round starts again{Without}",
-                    JobId, modelRound, attempt, e.ParticipantId, e.Drop ? "cannot be reached" : "lost its round state", e.Reason, e.Drop ? " without it" : "");
+                foreach (var (participant, reason, drop) in e.Participants)
+                {
+                    if (drop)
+                        dropped[participant] = reason;
+                    logger.LogWarning("Job {Job} round {Round}, attempt {Attempt}: {Participant} {What} ({Reason}); the round starts again{Without}",
+                        JobId, modelRound, attempt, participant, drop ? "cannot be reached" : "lost its round state", reason, drop ? " without it" : "");
+                }
+                if (attempt >= MaxRoundAttempts)
+                    throw new FederationOperationException(RoundRefusal.TooFew,
+                        $"Job {JobId} round {modelRound} did not complete in {attempt} attempts: {string.Join("; ", e.Participants.Select(p => $"{p.Participant}: {p.Reason}"))}" +
+                        $" ({everyone.Count - dropped.Count} of {everyone.Count} participants could take part; the job's agreement requires at least {state.State.MinimumParticipants}).");
             }
         }
     }
@@ -502,9 +509,13 @@ public sealed class TrainingJobGrain(
         }
         catch
         {
-            // Prefer the error that starts a new attempt: one member down should not read as another's refusal to a round that cannot finish anyway.
+            // Members down end the attempt, all of them at once (they are left out of the next); that should not read as
+            // another member's refusal of a round that could not finish anyway.
             var failures = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).ToList();
-            throw failures.FirstOrDefault(f => f is ParticipantUnavailableException) ?? failures[0];
+            var unavailable = failures.OfType<ParticipantUnavailableException>().ToList();
+            if (unavailable.Count > 0)
+                throw new ParticipantsUnavailableException([.. unavailable.Select(u => (u.ParticipantId, u.Reason, u.Drop))]);
+            throw failures[0];
         }
     }
 
@@ -517,6 +528,13 @@ public sealed class TrainingJobGrain(
         public string ParticipantId { get; } = participantId;
         public string Reason { get; } = reason;
         public bool Drop { get; } = drop;
+    }
+
+    /// <summary>Members that could not be reached (to leave out) or lost their round state (to ask again) in one attempt.</summary>
+    private sealed class ParticipantsUnavailableException(IReadOnlyList<(string Participant, string Reason, bool Drop)> participants)
+        : Exception(string.Join("; ", participants.Select(p => $"{p.Participant}: {p.Reason}")))
+    {
+        public IReadOnlyList<(string Participant, string Reason, bool Drop)> Participants { get; } = participants;
     }
 
     private static long Size(SignedPayload m) => m.Payload.Length + m.Signature.Length + m.ParticipantId.Length + m.JobId.Length + m.Scheme.Length + 4;
