@@ -1,0 +1,57 @@
+using Federation.Contracts.Errors;
+using Federation.Contracts.Jobs;
+using Federation.Contracts.Participants;
+using Federation.Silo.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Federation.Silo.Tests.Jobs;
+
+/// <summary>Round secrets that no one finishes using are erased after their lifetime, through real grains and storage.</summary>
+public sealed class RoundSecretExpiryTests
+{
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        private DateTimeOffset _now = now;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+
+    [Fact]
+    public async Task An_abandoned_rounds_key_share_and_masking_key_expire_and_nothing_is_revealed_with_them()
+    {
+        using var dir = new TempDirectory("federation-expiry");
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "CH", "HU", "US") with
+        {
+            ConfigureSilo = silo => silo.Services.AddSingleton<TimeProvider>(clock),
+        });
+        await TestFederations.SetUpSampleAsync(federation);
+        string[] parties = ["CH/zurich", "HU/budapest", "US/cleveland"];
+        var job = TestFederations.SampleJob;
+        var invitation = new JobInvitation("CH/expiry", job.Agreement, parties.Select(p => new JobParticipant(p, "heart")).ToList(),
+            new ProtectionSettings("ckks", 4), job.ModelJson);
+        var commitments = new List<SignedPayload>();
+        foreach (var id in parties)
+        {
+            var participant = federation.Grains.GetGrain<IParticipantGrain>(id);
+            await participant.AcceptJob(invitation);
+            commitments.Add(await participant.CommitRoundKey(new RoundKeyRequest("CH/expiry", 1, parties)));
+        }
+
+        // The aggregator goes quiet for longer than a round's secrets live (30 minutes by default).
+        clock.Advance(TimeSpan.FromMinutes(31));
+        var budapest = federation.Grains.GetGrain<IParticipantGrain>("HU/budapest");
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() =>
+            budapest.RevealRoundKey(new RoundKeyRevealRequest("CH/expiry", 1, commitments)));
+        Assert.Contains("the round's secrets were erased (the round was abandoned or expired)", refused.Message);
+
+        // The erasure was stored: a restarted activation still has nothing to reveal, and a new round works as before.
+        await budapest.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        refused = await Assert.ThrowsAsync<FederationOperationException>(() =>
+            budapest.RevealRoundKey(new RoundKeyRevealRequest("CH/expiry", 1, commitments)));
+        Assert.Contains("erased", refused.Message);
+        Assert.Equal("CH/expiry", (await budapest.CommitRoundKey(new RoundKeyRequest("CH/expiry", 2, parties))).JobId);
+    }
+}
