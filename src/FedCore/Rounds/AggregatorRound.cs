@@ -181,7 +181,7 @@ public sealed class AggregatorRound
     {
         Accept(RoundPurpose.AggregateFingerprint, fingerprint);
         var parsed = Read(() => LinearFingerprint.FromBytes(fingerprint.Payload, Parameters), $"the fingerprint of {fingerprint.ParticipantId}");
-        if (!parsed.Challenge.SequenceEqual(_aggregateChallenge))
+        if (!parsed.Challenge.SequenceEqual(_aggregateChallenge) || parsed.ModulusCount != 1 || parsed.Coefficients != (long)_masks!.ChunkCount * Parameters.RingDimension)
             throw Rejected($"the fingerprint of {fingerprint.ParticipantId} is for another aggregate");
     }
 

@@ -185,8 +185,8 @@ public sealed class ParticipantRound
         if (!fingerprints[_terms.Self].AsSpan().SequenceEqual(memory.OwnKeyFingerprint!.ToBytes()))
             throw Refused(request.Round, step, "its own key fingerprint is not among the fingerprints");
         var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), request.Round, step, $"the key fingerprint of {f.Key}")).ToList();
-        if (parsed.Any(f => !f.Challenge.SequenceEqual(memory.KeyChallenge)))
-            throw Refused(request.Round, step, "a key fingerprint was made for another challenge");
+        if (parsed.Any(f => !SameShape(f, memory.OwnKeyFingerprint!)))
+            throw Refused(request.Round, step, "a key fingerprint was made for another challenge or another key");
         if (!LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!).Matches(LinearFingerprint.Sum(parsed)))
             throw Refused(request.Round, step, "the round key is not the sum of the members' key shares (its fingerprint differs from the sum of theirs)");
         memory.KeyVerified = true;
@@ -276,7 +276,7 @@ public sealed class ParticipantRound
         if (!fingerprints[_terms.Self].AsSpan().SequenceEqual(memory.OwnAggregateFingerprint!.ToBytes()))
             throw Refused(request.Round, step, "its own fingerprint is not among the fingerprints", RoundRefusal.AggregateRefused);
         var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), request.Round, step, $"the fingerprint of {f.Key}")).ToList();
-        if (parsed.Any(f => !f.Challenge.SequenceEqual(memory.AggregateFingerprint!.Challenge)))
+        if (parsed.Any(f => !SameShape(f, memory.OwnAggregateFingerprint!)))
             throw Refused(request.Round, step, "a fingerprint was made for another aggregate", RoundRefusal.AggregateRefused);
         if (!memory.AggregateFingerprint!.Matches(LinearFingerprint.Sum(parsed)))
             throw Refused(request.Round, step, "the aggregate is not the sum of the members' updates (its fingerprint differs from the sum of theirs)", RoundRefusal.AggregateRefused);
@@ -357,6 +357,10 @@ public sealed class ParticipantRound
             throw Refused(round, step, $"{purpose} messages are missing from {string.Join(", ", members.Where(p => !ledger.Accepted.ContainsKey(p)))}");
         return ledger.Accepted.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
     }
+
+    /// <summary>Same challenge and shape: fingerprints that can be added (a forged one of another shape is refused, not thrown on).</summary>
+    private static bool SameShape(LinearFingerprint a, LinearFingerprint b) =>
+        a.Challenge.SequenceEqual(b.Challenge) && a.Coefficients == b.Coefficients && a.ModulusCount == b.ModulusCount;
 
     private static bool SameMap(IReadOnlyDictionary<string, byte[]> a, IReadOnlyDictionary<string, byte[]> b) =>
         a.Count == b.Count && a.All(d => b.TryGetValue(d.Key, out var other) && other.AsSpan().SequenceEqual(d.Value));

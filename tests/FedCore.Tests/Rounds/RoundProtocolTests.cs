@@ -187,6 +187,20 @@ public class RoundProtocolTests
     }
 
     [Fact]
+    public void A_fingerprint_of_another_shape_is_refused_not_thrown_on()
+    {
+        var harness = new RoundHarness(3);
+        var aggregator = harness.KeyedRound(1);
+        var fingerprints = aggregator.SealRequest().KeyFingerprints.ToList();
+        // Party 2 signs the fingerprint of a vector of another length, at the right challenge: adding it would not type-check.
+        var own = LinearFingerprint.FromBytes(fingerprints[2].Payload, RoundHarness.Parameters);
+        var other = LinearFingerprint.OfMasks(EncryptedVector.Encrypt(aggregator.RoundKey, new double[5000], 4), own.Challenge).ToBytes();
+        fingerprints[2] = harness[2].Sign(RoundPurpose.KeyFingerprint, RoundHarness.JobId, 1, other);
+        var refused = Assert.Throws<RoundRefusedException>(() => harness[0].Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints)));
+        Assert.Contains("another challenge or another key", refused.Message);
+    }
+
+    [Fact]
     public void The_aggregator_names_a_member_whose_key_fingerprint_is_not_of_its_share()
     {
         var harness = new RoundHarness(3);
