@@ -6,7 +6,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Federation.Silo.Tests.Jobs;
 
-/// <summary>Round secrets that no one finishes using are erased after their lifetime, through real grains and storage.</summary>
+/// <summary>
+/// What time does to a job, through real grains and storage: round secrets that no one finishes using are erased after
+/// their lifetime, and an agreement's validity window closes on the next round.
+/// </summary>
 public sealed class RoundSecretExpiryTests
 {
     private sealed class ManualClock(DateTimeOffset now) : TimeProvider
@@ -53,5 +56,29 @@ public sealed class RoundSecretExpiryTests
             budapest.RevealRoundKey(new RoundKeyRevealRequest("CH/expiry", 1, commitments)));
         Assert.Contains("erased", refused.Message);
         Assert.Equal("CH/expiry", (await budapest.CommitRoundKey(new RoundKeyRequest("CH/expiry", 2, parties))).JobId);
+    }
+
+    [Fact]
+    public async Task An_agreement_that_expires_mid_job_stops_it_at_the_next_round()
+    {
+        using var dir = new TempDirectory("federation-expired");
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "CH", "HU", "US") with
+        {
+            ConfigureSilo = silo => silo.Services.AddSingleton<TimeProvider>(clock),
+        });
+        await TestFederations.SetUpSampleAsync(federation);
+        string[] parties = ["CH/zurich", "HU/budapest", "US/cleveland"];
+        var job = TestFederations.SampleJob;
+        var invitation = new JobInvitation("CH/expiring", job.Agreement, parties.Select(p => new JobParticipant(p, "heart")).ToList(),
+            new ProtectionSettings("ckks", 4), job.ModelJson);
+        var budapest = federation.Grains.GetGrain<IParticipantGrain>("HU/budapest");
+        await budapest.AcceptJob(invitation);
+        await budapest.CommitRoundKey(new RoundKeyRequest("CH/expiring", 1, parties));
+
+        clock.Advance(DateTimeOffset.Parse("2028-01-01T00:00:01Z") - clock.GetUtcNow()); // past the sample agreement's validUntil
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CommitRoundKey(new RoundKeyRequest("CH/expiring", 2, parties)));
+        Assert.Equal("agreement.lapsed", refused.Code);
+        Assert.Contains("agreement 'fed-heart-disease-2026' is expired", refused.Message);
     }
 }

@@ -1,0 +1,142 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using FedCore.Aggregation.Integrity;
+using FedCore.Governance.Agreements;
+using FedCore.Governance.Membership;
+using Federation.Contracts.Agreements;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Jobs;
+using Federation.Contracts.Participants;
+using Federation.Silo.Governance;
+using Federation.Silo.Hosting;
+
+namespace Federation.Silo.Tests.Governance;
+
+/// <summary>
+/// Agreements through real grains: the relay applies only transitions that verify, and nothing it refuses changes what
+/// it holds; participants sign only terms their steward reviewed, and a job outside its agreement is refused.
+/// </summary>
+public sealed class AgreementRelayTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new("federation-agreements");
+    private LocalFederation _federation = null!;
+
+    public async Task InitializeAsync()
+    {
+        _federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.Path, "CH", "HU", "US"));
+        await TestFederations.SetUpSampleAsync(_federation);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _federation.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private static byte[] Terms(Action<JsonObject> change)
+    {
+        var terms = JsonNode.Parse(File.ReadAllBytes(Path.Combine(TestPaths.HeartSample, "agreement.json")))!.AsObject();
+        change(terms);
+        return Encoding.UTF8.GetBytes(terms.ToJsonString());
+    }
+
+    private VerifiedMembership Membership => MembershipChain.Verify(_federation.Operator!.PublicKey, _federation.Operator.Chain());
+
+    private IParticipantGrain Grain(string id) => _federation.Grains.GetGrain<IParticipantGrain>(id);
+
+    [Fact]
+    public async Task A_forged_or_altered_signature_is_refused_and_the_agreement_stays_as_it_was()
+    {
+        var grain = _federation.Grains.GetGrain<IAgreementGrain>("relay-forged");
+        await grain.Draft(Terms(t => t["id"] = "relay-forged"));
+        var proposed = FederationRecords.Read(await grain.Propose(), "relay-forged", Membership);
+        await Grain("CH/zurich").SignAgreement("relay-forged", proposed.TermsDigest);
+        var before = await grain.Get();
+
+        // Budapest's signature made by another key (an impostor), then Zurich's real signature claimed for Budapest.
+        using var impostor = ParticipantSigningKey.Generate();
+        var forged = PartySignature.Create(proposed.Terms, "HU/budapest", impostor);
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => grain.AddSignature("HU/budapest", [.. forged.Signature]));
+        Assert.Equal("agreement.refused", refused.Code);
+        Assert.Contains("does not verify", refused.Message);
+        var zurichs = FederationRecords.Read(before!, "relay-forged", Membership).Signatures.Single().Signature;
+        await Assert.ThrowsAsync<FederationOperationException>(() => grain.AddSignature("HU/budapest", [.. zurichs]));
+        // Altered: one bit of a real signature flipped.
+        var altered = PartySignature.Create(proposed.Terms, "US/cleveland", impostor).Signature.ToArray();
+        altered[5] ^= 1;
+        await Assert.ThrowsAsync<FederationOperationException>(() => grain.AddSignature("US/cleveland", altered));
+        Assert.Equal(before, await grain.Get());
+    }
+
+    [Fact]
+    public async Task Bad_terms_are_refused_naming_the_field_and_nothing_stored_is_lost()
+    {
+        var grain = _federation.Grains.GetGrain<IAgreementGrain>("relay-bad");
+        var notMember = await Assert.ThrowsAsync<FederationOperationException>(() => grain.Draft(Terms(t =>
+        {
+            t["id"] = "relay-bad";
+            t["parties"]!.AsArray().Add(new JsonObject { ["organisation"] = "XX/nobody", ["datasets"] = new JsonArray("heart") });
+        })));
+        Assert.Contains("$.parties[4].organisation", notMember.Message);
+        Assert.Contains("not a member", notMember.Message);
+        Assert.Null(await grain.Get());
+
+        await grain.Draft(Terms(t => t["id"] = "relay-bad"));
+        var draft = await grain.Get();
+        var noDataset = await Assert.ThrowsAsync<FederationOperationException>(() => grain.Draft(Terms(t =>
+        {
+            t["id"] = "relay-bad";
+            t["parties"]![0]!["datasets"] = new JsonArray("lungs");
+        })));
+        Assert.Contains("$.parties[0].datasets", noDataset.Message);
+        var unknownField = await Assert.ThrowsAsync<FederationOperationException>(() => grain.Draft(Terms(t => { t["id"] = "relay-bad"; t["colour"] = "red"; })));
+        Assert.Contains("$.colour", unknownField.Message);
+        var expired = await Assert.ThrowsAsync<FederationOperationException>(() => grain.Draft(Terms(t =>
+        {
+            t["id"] = "relay-bad";
+            t["validFrom"] = "2020-01-01T00:00:00Z";
+            t["validUntil"] = "2021-01-01T00:00:00Z";
+        })));
+        Assert.Contains("validUntil", expired.Message);
+        Assert.Equal(draft, await grain.Get());
+    }
+
+    [Fact]
+    public async Task A_party_signs_only_the_terms_its_steward_reviewed_and_a_change_needs_every_signature_again()
+    {
+        var grain = _federation.Grains.GetGrain<IAgreementGrain>("relay-terms");
+        await grain.Draft(Terms(t => t["id"] = "relay-terms"));
+        var proposed = FederationRecords.Read(await grain.Propose(), "relay-terms", Membership);
+        var wrongDigest = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").SignAgreement("relay-terms", new string('0', 64)));
+        Assert.Contains("not the ones reviewed", wrongDigest.Message);
+        await Grain("HU/budapest").SignAgreement("relay-terms", proposed.TermsDigest);
+
+        // The terms change (the relay, or a party, edits them): every signature is dropped and the old digest no longer signs.
+        var edited = FederationRecords.Read(await grain.Draft(Terms(t => { t["id"] = "relay-terms"; t["purpose"] = "Something else"; })), "relay-terms", Membership);
+        Assert.Empty(edited.Signatures);
+        Assert.Equal(AgreementState.Draft, edited.RecordedState);
+        await grain.Propose();
+        await Assert.ThrowsAsync<FederationOperationException>(() => Grain("US/cleveland").SignAgreement("relay-terms", proposed.TermsDigest));
+    }
+
+    [Fact]
+    public async Task A_job_outside_its_agreement_is_refused_by_each_participant_naming_the_term()
+    {
+        var job = TestFederations.SampleJob;
+        JobInvitation Invitation(string jobId, string model, params string[] parties) =>
+            new(jobId, job.Agreement, parties.Select(p => new JobParticipant(p, "heart")).ToList(), new ProtectionSettings("ckks", 4), model);
+        string[] three = ["CH/zurich", "HU/budapest", "US/cleveland"];
+
+        var cnn = """{"type":"cnn","image":{"channels":1,"height":8,"width":8},"classes":2}""";
+        Assert.Contains("modelClasses", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(Invitation("CH/outside-model", cnn, three)))).Message);
+        Assert.Contains("updateDestinations", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(Invitation("US/outside-country", job.ModelJson, three)))).Message);
+        var unknownAgreement = Invitation("CH/outside-agreement", job.ModelJson, three) with { AgreementId = "no-such-agreement" };
+        Assert.Contains("no agreement 'no-such-agreement'", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(unknownAgreement))).Message);
+        // Another dataset than the one the agreement names for a party.
+        var otherDataset = Invitation("CH/outside-dataset", job.ModelJson, three) with
+        {
+            Participants = [new("CH/zurich", "heart"), new("HU/budapest", "heart"), new("US/cleveland", "lungs")],
+        };
+        Assert.Contains("parties", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(otherDataset))).Message);
+    }
+}
