@@ -248,6 +248,9 @@ public sealed partial class ParticipantGrain(
         {
             throw new FederationOperationException("round.update-out-of-bounds", $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
+        // The local model and the update are the most sensitive values here: gone once sealed.
+        Array.Clear(delta);
+        Array.Clear(result.Parameters);
         if (simulation)
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption (plaintext simulation)", Key, assignment.JobId, assignment.Round);
         return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, transfers.Offer(GrainContext, sealedUpdate.SealedUpdate),

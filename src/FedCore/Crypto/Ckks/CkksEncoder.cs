@@ -99,8 +99,9 @@ internal sealed class CkksEncoder
             coefficients[k] = modulus.FromSigned((long)Math.Round(mLow));
             coefficients[k + _slots] = modulus.FromSigned((long)Math.Round(mHigh));
         }
-        ArrayPool<double>.Shared.Return(re);
-        ArrayPool<double>.Shared.Return(im);
+        // The slots held values derived from a plaintext (an update when encoding): the pool must not hand them on.
+        ArrayPool<double>.Shared.Return(re, clearArray: true);
+        ArrayPool<double>.Shared.Return(im, clearArray: true);
     }
 
     /// <summary>The first <paramref name="values"/>.Length real values carried by the coefficients (mod q), divided by Δ.</summary>
@@ -139,8 +140,9 @@ internal sealed class CkksEncoder
         double inverseScale = 1.0 / scale;
         for (int i = 0; i < values.Length; i++)
             values[i] = ((i & 1) == 0 ? re[i >> 1] : im[i >> 1]) * inverseScale;
-        ArrayPool<double>.Shared.Return(re);
-        ArrayPool<double>.Shared.Return(im);
+        // The slots held values derived from a plaintext (an update when encoding): the pool must not hand them on.
+        ArrayPool<double>.Shared.Return(re, clearArray: true);
+        ArrayPool<double>.Shared.Return(im, clearArray: true);
     }
 
     /// <summary>In-place radix-2 DFT X_t = Σ_k x_k·e^(±2πi tk/n) of the first n entries, + for forward, − for inverse (unnormalised).</summary>
