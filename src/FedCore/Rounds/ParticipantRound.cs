@@ -181,14 +181,8 @@ public sealed class ParticipantRound
         RequireProtected(request.JobId, request.Round, step);
         var record = RequireRecord(request.Round, step, RoundStage.Revealed);
         var memory = RequireMemory(request.Round, step, m => m.RoundKey is not null);
-        var fingerprints = Verify(RoundPurpose.KeyFingerprint, request.Round, record.Participants, request.KeyFingerprints, step);
-        if (!fingerprints[_terms.Self].AsSpan().SequenceEqual(memory.OwnKeyFingerprint!.ToBytes()))
-            throw Refused(request.Round, step, "its own key fingerprint is not among the fingerprints");
-        var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), request.Round, step, $"the key fingerprint of {f.Key}")).ToList();
-        if (parsed.Any(f => !SameShape(f, memory.OwnKeyFingerprint!)))
-            throw Refused(request.Round, step, "a key fingerprint was made for another challenge or another key");
-        if (!LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!).Matches(LinearFingerprint.Sum(parsed)))
-            throw Refused(request.Round, step, "the round key is not the sum of the members' key shares (its fingerprint differs from the sum of theirs)");
+        RequireFingerprintsSumTo(RoundPurpose.KeyFingerprint, request.Round, record, request.KeyFingerprints, memory.OwnKeyFingerprint!,
+            LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!), step, ("round key", "key shares"), RoundRefusal.Refused);
         memory.KeyVerified = true;
     }
 
@@ -272,14 +266,8 @@ public sealed class ParticipantRound
         RequireProtected(request.JobId, request.Round, step);
         var record = RequireRecord(request.Round, step, RoundStage.Sealed);
         var memory = RequireMemory(request.Round, step, m => m.Share is not null);
-        var fingerprints = Verify(RoundPurpose.AggregateFingerprint, request.Round, record.Participants, request.AggregateFingerprints, step);
-        if (!fingerprints[_terms.Self].AsSpan().SequenceEqual(memory.OwnAggregateFingerprint!.ToBytes()))
-            throw Refused(request.Round, step, "its own fingerprint is not among the fingerprints", RoundRefusal.AggregateRefused);
-        var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), request.Round, step, $"the fingerprint of {f.Key}")).ToList();
-        if (parsed.Any(f => !SameShape(f, memory.OwnAggregateFingerprint!)))
-            throw Refused(request.Round, step, "a fingerprint was made for another aggregate", RoundRefusal.AggregateRefused);
-        if (!memory.AggregateFingerprint!.Matches(LinearFingerprint.Sum(parsed)))
-            throw Refused(request.Round, step, "the aggregate is not the sum of the members' updates (its fingerprint differs from the sum of theirs)", RoundRefusal.AggregateRefused);
+        RequireFingerprintsSumTo(RoundPurpose.AggregateFingerprint, request.Round, record, request.AggregateFingerprints, memory.OwnAggregateFingerprint!,
+            memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
         Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
         byte[] share = memory.Share!;
         _memory = null;
@@ -356,6 +344,23 @@ public sealed class ParticipantRound
         if (!ledger.IsComplete)
             throw Refused(round, step, $"{purpose} messages are missing from {string.Join(", ", members.Where(p => !ledger.Accepted.ContainsKey(p)))}");
         return ledger.Accepted.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The check of steps 4 and 6: one signed fingerprint per member, its own among them, all at one challenge and of one
+    /// shape, adding up to the fingerprint of the <paramref name="names"/>.Whole it is asked to use (the round key, the aggregate).
+    /// </summary>
+    private void RequireFingerprintsSumTo(string purpose, int round, ParticipantRoundRecord record, IReadOnlyList<SignedMessage> messages,
+        LinearFingerprint own, LinearFingerprint whole, string step, (string Whole, string Parts) names, string code)
+    {
+        var fingerprints = Verify(purpose, round, record.Participants, messages, step);
+        if (!fingerprints[_terms.Self].AsSpan().SequenceEqual(own.ToBytes()))
+            throw Refused(round, step, "its own fingerprint is not among the fingerprints", code);
+        var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), round, step, $"the fingerprint of {f.Key}")).ToList();
+        if (parsed.Any(f => !SameShape(f, own)))
+            throw Refused(round, step, $"a fingerprint was made for another challenge or another {names.Whole}", code);
+        if (!whole.Matches(LinearFingerprint.Sum(parsed)))
+            throw Refused(round, step, $"the {names.Whole} is not the sum of the members' {names.Parts} (its fingerprint differs from the sum of theirs)", code);
     }
 
     /// <summary>Same challenge and shape: fingerprints that can be added (a forged one of another shape is refused, not thrown on).</summary>

@@ -4,6 +4,7 @@ using FedCore.Crypto.Multiparty;
 using FedCore.Crypto.Ring;
 using FedCore.Crypto.Wire;
 using FedCore.Rounds;
+using Federation.Tests.Shared;
 
 namespace FedCore.Tests.Rounds;
 
@@ -261,23 +262,8 @@ public class AggregatorAttackTests
     private static DecryptionShare ShareOf(Party party, CollectivePublicKey key, byte[] masks) =>
         SecretKeyShare.FromBytes(party.Round.Record!.Secret!, RoundHarness.Parameters).CreateDecryptionShare(key, CiphertextMasks.FromBytes(masks, RoundHarness.Parameters));
 
-    /// <summary>Σ c0 of the given ciphertexts + Σ shares, raw coefficients of the one ciphertext (what the aggregator computes).</summary>
-    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares)
-    {
-        var sum = new ulong[N];
-        var addend = new ulong[N];
-        foreach (var bytes in sealedUpdates)
-        {
-            EncryptedVector.FromBytes(bytes, RoundHarness.Parameters).ReadC0(0, addend);
-            RnsRing.AddInPlace(Q0, sum, addend);
-        }
-        foreach (var share in shares)
-        {
-            share.ReadChunk(0, addend);
-            RnsRing.AddInPlace(Q0, sum, addend);
-        }
-        return sum;
-    }
+    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares) =>
+        CkksAttackTools.RawSum(RoundHarness.Parameters, sealedUpdates, shares);
 
     private static double[] Decode(ulong[] raw, double scale)
     {

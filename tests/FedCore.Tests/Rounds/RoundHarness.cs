@@ -6,6 +6,7 @@ using FedCore.Crypto.Multiparty;
 using FedCore.Crypto.Ring;
 using FedCore.Crypto.Wire;
 using FedCore.Rounds;
+using Federation.Tests.Shared;
 
 namespace FedCore.Tests.Rounds;
 
@@ -109,57 +110,11 @@ internal sealed class RoundHarness
 
     // ---- What a dishonest aggregator does with what it holds ---------------------------------------------------
 
-    /// <summary>c0 + s·c1 of every ciphertext of <paramref name="vector"/>, decoded: decryption by whoever knows the whole secret s.</summary>
-    public static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ReadOnlySpan<ulong> subtract = default)
-    {
-        CkksContext context = Parameters.Context;
-        Modulus q0 = context.WireModulus;
-        int n = Parameters.RingDimension;
-        var s = new ulong[n];
-        for (int j = 0; j < n; j++)
-            s[j] = q0.FromSigned(secret[j]);
-        context.WireTransform.Forward(s);
-        var values = new double[vector.Length];
-        var c1 = new ulong[n];
-        var plain = new ulong[n];
-        var decoded = new double[n];
-        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
-        {
-            vector.ReadC1(chunk, c1);
-            context.WireTransform.Forward(c1);
-            for (int j = 0; j < n; j++)
-                c1[j] = q0.Multiply(c1[j], s[j]);
-            context.WireTransform.Inverse(c1);
-            vector.ReadC0(chunk, plain);
-            for (int j = 0; j < n; j++)
-                plain[j] = q0.Add(plain[j], c1[j]);
-            if (!subtract.IsEmpty)
-                for (int j = 0; j < n; j++)
-                    plain[j] = q0.Subtract(plain[j], subtract[chunk * n + j]);
-            int start = chunk * n, count = Math.Min(n, vector.Length - start);
-            context.Encoder.Decode(plain, q0, vector.Scale, decoded.AsSpan(0, count));
-            decoded.AsSpan(0, count).CopyTo(values.AsSpan(start));
-        }
-        return values;
-    }
+    public static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ReadOnlySpan<ulong> subtract = default) =>
+        CkksAttackTools.DecryptWithSecret(vector, secret, subtract);
 
-    /// <summary>A ciphertext of any structure, in a valid wire form: c0 and c1 given per coefficient (one ciphertext's worth for each chunk).</summary>
-    public static byte[] CraftCiphertext(CollectivePublicKey key, int length, double bound, Func<int, int, ulong> c0, Func<int, int, ulong> c1)
-    {
-        int n = Parameters.RingDimension, chunks = (length + n - 1) / n;
-        var writer = EncryptedVector.NewWriter(Parameters, key.KeyId.Span, length, Parameters.ScaleForBound(bound));
-        var polynomial = new ulong[n];
-        for (int chunk = 0; chunk < chunks; chunk++)
-        {
-            for (int j = 0; j < n; j++)
-                polynomial[j] = c0(chunk, j);
-            RoundedPolynomial.Write(writer, Parameters, polynomial);
-            for (int j = 0; j < n; j++)
-                polynomial[j] = c1(chunk, j);
-            writer.WritePacked(polynomial, Parameters.WireModulusBits);
-        }
-        return writer.ToArray();
-    }
+    public static byte[] CraftCiphertext(CollectivePublicKey key, int length, double bound, Func<int, int, ulong> c0, Func<int, int, ulong> c1) =>
+        CkksAttackTools.CraftCiphertext(Parameters, key, length, bound, c0, c1);
 
     /// <summary>Σ of the secrets behind a round key, from the members' stored records (only a test can read them): s_i·c1 for c1 = 1 is s_i.</summary>
     public static long[] CollectiveSecret(CollectivePublicKey key, IEnumerable<ParticipantRoundRecord> records)

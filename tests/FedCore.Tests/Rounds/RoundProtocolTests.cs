@@ -197,7 +197,7 @@ public class RoundProtocolTests
         var other = LinearFingerprint.OfMasks(EncryptedVector.Encrypt(aggregator.RoundKey, new double[5000], 4), own.Challenge).ToBytes();
         fingerprints[2] = harness[2].Sign(RoundPurpose.KeyFingerprint, RoundHarness.JobId, 1, other);
         var refused = Assert.Throws<RoundRefusedException>(() => harness[0].Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints)));
-        Assert.Contains("another challenge or another key", refused.Message);
+        Assert.Contains("another challenge or another round key", refused.Message);
     }
 
     [Fact]

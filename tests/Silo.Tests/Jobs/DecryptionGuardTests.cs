@@ -16,6 +16,7 @@ using Federation.Contracts.Participants;
 using Federation.Contracts.Transfer;
 using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
+using Federation.Tests.Shared;
 using Orleans.Core.Internal;
 
 namespace Federation.Silo.Tests.Jobs;
@@ -373,62 +374,12 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         return bytes;
     }
 
-    private static byte[] CraftCiphertext(CollectivePublicKey key, int length, Func<int, int, ulong> c0, Func<int, int, ulong> c1)
-    {
-        var parameters = CkksParameters.Default;
-        int n = parameters.RingDimension;
-        var writer = EncryptedVector.NewWriter(parameters, key.KeyId.Span, length, parameters.ScaleForBound(4));
-        var polynomial = new ulong[n];
-        for (int chunk = 0; chunk < (length + n - 1) / n; chunk++)
-        {
-            for (int j = 0; j < n; j++)
-                polynomial[j] = c0(chunk, j);
-            RoundedPolynomial.Write(writer, parameters, polynomial);
-            for (int j = 0; j < n; j++)
-                polynomial[j] = c1(chunk, j);
-            writer.WritePacked(polynomial, parameters.WireModulusBits);
-        }
-        return writer.ToArray();
-    }
+    private static byte[] CraftCiphertext(CollectivePublicKey key, int length, Func<int, int, ulong> c0, Func<int, int, ulong> c1) =>
+        CkksAttackTools.CraftCiphertext(CkksParameters.Default, key, length, 4, c0, c1);
 
-    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares)
-    {
-        var q0 = CkksParameters.Default.Context.WireModulus;
-        int n = CkksParameters.Default.RingDimension;
-        var sum = new ulong[n];
-        var addend = new ulong[n];
-        foreach (var bytes in sealedUpdates)
-        {
-            EncryptedVector.FromBytes(bytes, CkksParameters.Default).ReadC0(0, addend);
-            RnsRing.AddInPlace(q0, sum, addend);
-        }
-        foreach (var share in shares)
-        {
-            share.ReadChunk(0, addend);
-            RnsRing.AddInPlace(q0, sum, addend);
-        }
-        return sum;
-    }
+    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares) =>
+        CkksAttackTools.RawSum(CkksParameters.Default, sealedUpdates, shares);
 
-    private static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ulong[]? subtract = null)
-    {
-        var context = CkksParameters.Default.Context;
-        var q0 = context.WireModulus;
-        int n = CkksParameters.Default.RingDimension;
-        var s = secret.Select(q0.FromSigned).ToArray();
-        context.WireTransform.Forward(s);
-        var c1 = new ulong[n];
-        var plain = new ulong[n];
-        vector.ReadC1(0, c1);
-        context.WireTransform.Forward(c1);
-        for (int j = 0; j < n; j++)
-            c1[j] = q0.Multiply(c1[j], s[j]);
-        context.WireTransform.Inverse(c1);
-        vector.ReadC0(0, plain);
-        for (int j = 0; j < n; j++)
-            plain[j] = q0.Subtract(q0.Add(plain[j], c1[j]), subtract?[j] ?? 0);
-        var values = new double[vector.Length];
-        context.Encoder.Decode(plain, q0, vector.Scale, values);
-        return values;
-    }
+    private static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ulong[]? subtract = null) =>
+        CkksAttackTools.DecryptWithSecret(vector, secret, subtract);
 }

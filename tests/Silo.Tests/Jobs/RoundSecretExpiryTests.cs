@@ -21,27 +21,38 @@ public sealed class RoundSecretExpiryTests
         public void Advance(TimeSpan by) => _now += by;
     }
 
+    private static readonly string[] Parties = ["CH/zurich", "HU/budapest", "US/cleveland"];
+
+    /// <summary>The sample federation on silos whose clock the test moves.</summary>
+    private static async Task<LocalFederation> StartAsync(TempDirectory dir, ManualClock clock)
+    {
+        var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "CH", "HU", "US") with
+        {
+            ConfigureSilo = silo => silo.Services.AddSingleton<TimeProvider>(clock),
+        });
+        await TestFederations.SetUpSampleAsync(federation);
+        return federation;
+    }
+
+    /// <summary>The participant accepts the job over <see cref="Parties"/> and makes its key share for round 1.</summary>
+    private static async Task<SignedPayload> AcceptAndKeyAsync(LocalFederation federation, string participant, string jobId)
+    {
+        var job = TestFederations.SampleJob;
+        var grain = federation.Grains.GetGrain<IParticipantGrain>(participant);
+        await grain.AcceptJob(new JobInvitation(jobId, job.Agreement, Parties.Select(p => new JobParticipant(p, "heart")).ToList(),
+            new ProtectionSettings("ckks", 4), job.ModelJson));
+        return await grain.CommitRoundKey(new RoundKeyRequest(jobId, 1, Parties));
+    }
+
     [Fact]
     public async Task An_abandoned_rounds_key_share_and_masking_key_expire_and_nothing_is_revealed_with_them()
     {
         using var dir = new TempDirectory("federation-expiry");
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "CH", "HU", "US") with
-        {
-            ConfigureSilo = silo => silo.Services.AddSingleton<TimeProvider>(clock),
-        });
-        await TestFederations.SetUpSampleAsync(federation);
-        string[] parties = ["CH/zurich", "HU/budapest", "US/cleveland"];
-        var job = TestFederations.SampleJob;
-        var invitation = new JobInvitation("CH/expiry", job.Agreement, parties.Select(p => new JobParticipant(p, "heart")).ToList(),
-            new ProtectionSettings("ckks", 4), job.ModelJson);
+        await using var federation = await StartAsync(dir, clock);
         var commitments = new List<SignedPayload>();
-        foreach (var id in parties)
-        {
-            var participant = federation.Grains.GetGrain<IParticipantGrain>(id);
-            await participant.AcceptJob(invitation);
-            commitments.Add(await participant.CommitRoundKey(new RoundKeyRequest("CH/expiry", 1, parties)));
-        }
+        foreach (var id in Parties)
+            commitments.Add(await AcceptAndKeyAsync(federation, id, "CH/expiry"));
 
         // The aggregator goes quiet for longer than a round's secrets live (30 minutes by default).
         clock.Advance(TimeSpan.FromMinutes(31));
@@ -55,7 +66,7 @@ public sealed class RoundSecretExpiryTests
         refused = await Assert.ThrowsAsync<FederationOperationException>(() =>
             budapest.RevealRoundKey(new RoundKeyRevealRequest("CH/expiry", 1, commitments)));
         Assert.Contains("erased", refused.Message);
-        Assert.Equal("CH/expiry", (await budapest.CommitRoundKey(new RoundKeyRequest("CH/expiry", 2, parties))).JobId);
+        Assert.Equal("CH/expiry", (await budapest.CommitRoundKey(new RoundKeyRequest("CH/expiry", 2, Parties))).JobId);
     }
 
     [Fact]
@@ -63,21 +74,12 @@ public sealed class RoundSecretExpiryTests
     {
         using var dir = new TempDirectory("federation-expired");
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "CH", "HU", "US") with
-        {
-            ConfigureSilo = silo => silo.Services.AddSingleton<TimeProvider>(clock),
-        });
-        await TestFederations.SetUpSampleAsync(federation);
-        string[] parties = ["CH/zurich", "HU/budapest", "US/cleveland"];
-        var job = TestFederations.SampleJob;
-        var invitation = new JobInvitation("CH/expiring", job.Agreement, parties.Select(p => new JobParticipant(p, "heart")).ToList(),
-            new ProtectionSettings("ckks", 4), job.ModelJson);
+        await using var federation = await StartAsync(dir, clock);
         var budapest = federation.Grains.GetGrain<IParticipantGrain>("HU/budapest");
-        await budapest.AcceptJob(invitation);
-        await budapest.CommitRoundKey(new RoundKeyRequest("CH/expiring", 1, parties));
+        await AcceptAndKeyAsync(federation, "HU/budapest", "CH/expiring");
 
         clock.Advance(DateTimeOffset.Parse("2028-01-01T00:00:01Z") - clock.GetUtcNow()); // past the sample agreement's validUntil
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CommitRoundKey(new RoundKeyRequest("CH/expiring", 2, parties)));
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CommitRoundKey(new RoundKeyRequest("CH/expiring", 2, Parties)));
         Assert.Equal("agreement.lapsed", refused.Code);
         Assert.Contains("agreement 'fed-heart-disease-2026' is expired", refused.Message);
     }

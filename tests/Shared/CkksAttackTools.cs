@@ -1,0 +1,82 @@
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Multiparty;
+using FedCore.Crypto.Ring;
+
+namespace Federation.Tests.Shared;
+
+/// <summary>
+/// What an attacker does with ciphertexts in the attack tests (compiled into both test projects): craft one of chosen
+/// structure, add ciphertexts and shares as the aggregator holds them, and decrypt with a secret it learned.
+/// </summary>
+internal static class CkksAttackTools
+{
+    /// <summary>A ciphertext of any structure in a valid wire form: c0 and c1 given per chunk and coefficient.</summary>
+    public static byte[] CraftCiphertext(CkksParameters parameters, CollectivePublicKey key, int length, double bound, Func<int, int, ulong> c0, Func<int, int, ulong> c1)
+    {
+        int n = parameters.RingDimension, chunks = (length + n - 1) / n;
+        var writer = EncryptedVector.NewWriter(parameters, key.KeyId.Span, length, parameters.ScaleForBound(bound));
+        var polynomial = new ulong[n];
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            for (int j = 0; j < n; j++)
+                polynomial[j] = c0(chunk, j);
+            RoundedPolynomial.Write(writer, parameters, polynomial);
+            for (int j = 0; j < n; j++)
+                polynomial[j] = c1(chunk, j);
+            writer.WritePacked(polynomial, parameters.WireModulusBits);
+        }
+        return writer.ToArray();
+    }
+
+    /// <summary>Σ c0 of the given ciphertexts + Σ shares, raw coefficients of their first ciphertext (what the aggregator computes).</summary>
+    public static ulong[] RawSum(CkksParameters parameters, IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares)
+    {
+        Modulus q0 = parameters.Context.WireModulus;
+        var sum = new ulong[parameters.RingDimension];
+        var addend = new ulong[parameters.RingDimension];
+        foreach (var bytes in sealedUpdates)
+        {
+            EncryptedVector.FromBytes(bytes, parameters).ReadC0(0, addend);
+            RnsRing.AddInPlace(q0, sum, addend);
+        }
+        foreach (var share in shares)
+        {
+            share.ReadChunk(0, addend);
+            RnsRing.AddInPlace(q0, sum, addend);
+        }
+        return sum;
+    }
+
+    /// <summary>c0 + s·c1 − <paramref name="subtract"/> of every ciphertext, decoded: decryption by whoever knows the whole secret s.</summary>
+    public static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ReadOnlySpan<ulong> subtract = default)
+    {
+        CkksParameters parameters = vector.Parameters;
+        CkksContext context = parameters.Context;
+        Modulus q0 = context.WireModulus;
+        int n = parameters.RingDimension;
+        var s = secret.Select(q0.FromSigned).ToArray();
+        context.WireTransform.Forward(s);
+        var values = new double[vector.Length];
+        var c1 = new ulong[n];
+        var plain = new ulong[n];
+        var decoded = new double[n];
+        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
+        {
+            vector.ReadC1(chunk, c1);
+            context.WireTransform.Forward(c1);
+            for (int j = 0; j < n; j++)
+                c1[j] = q0.Multiply(c1[j], s[j]);
+            context.WireTransform.Inverse(c1);
+            vector.ReadC0(chunk, plain);
+            for (int j = 0; j < n; j++)
+                plain[j] = q0.Add(plain[j], c1[j]);
+            if (!subtract.IsEmpty)
+                for (int j = 0; j < n; j++)
+                    plain[j] = q0.Subtract(plain[j], subtract[chunk * n + j]);
+            int start = chunk * n, count = Math.Min(n, vector.Length - start);
+            context.Encoder.Decode(plain, q0, vector.Scale, decoded.AsSpan(0, count));
+            decoded.AsSpan(0, count).CopyTo(values.AsSpan(start));
+        }
+        return values;
+    }
+}
