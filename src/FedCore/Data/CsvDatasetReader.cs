@@ -11,7 +11,8 @@ namespace FedCore.Data;
 /// The file is streamed line by line and hashed as it is read. Lines may end in LF or CRLF; blank lines are
 /// skipped (they still count for line numbers); cells are trimmed; a cell may be quoted with double quotes
 /// ("" inside quotes is one quote) but cannot span lines. Loading is a pure function of the bytes and the
-/// schema: it either returns a new dataset or throws a <see cref="DatasetException"/>, touching nothing else.
+/// schema: it either returns a new dataset or throws a <see cref="DatasetException"/>, touching nothing else. Errors name
+/// the file, line, column and what is wrong, never a cell's content: they may leave the participant's country.
 /// </remarks>
 public static class CsvDatasetReader
 {
@@ -134,11 +135,11 @@ public static class CsvDatasetReader
         {
             var columns = _schema.Columns;
             if (_cells.Count != columns.Count)
-                throw LineError(null, null, $"the header has {_cells.Count} columns ({string.Join(",", _cells)}) but the schema declares {columns.Count} ({string.Join(",", columns)})");
+                throw LineError(null, null, $"the header has {_cells.Count} columns but the schema declares {columns.Count} ({string.Join(",", columns)})");
             for (int i = 0; i < columns.Count; i++)
             {
                 if (!string.Equals(_cells[i], columns[i], StringComparison.Ordinal))
-                    throw LineError(i, columns[i], $"the header names '{_cells[i]}' where the schema declares '{columns[i]}'");
+                    throw LineError(i, columns[i], $"the header does not name this column '{columns[i]}' as the schema does");
             }
         }
 
@@ -171,7 +172,7 @@ public static class CsvDatasetReader
                 {
                     int category = feature.Categories!.IndexOf(_cells[column]);
                     if (category < 0)
-                        throw CellError(column, $"'{_cells[column]}' is not a category of '{feature.Column}' (allowed: {feature.Categories})");
+                        throw CellError(column, $"the value is not a category of '{feature.Column}' (allowed: {feature.Categories})");
                     Array.Clear(_row, output, width);
                     _row[output + category] = 1f;
                 }
@@ -201,12 +202,12 @@ public static class CsvDatasetReader
             {
                 case LabelKind.Binary:
                     if (!InvariantNumber.TryParse(cell, out var value))
-                        throw CellError(_labelColumn, $"label '{cell}' is not a number, so it cannot be compared with the threshold");
+                        throw CellError(_labelColumn, "the label is not a number, so it cannot be compared with the threshold");
                     return spec.PositiveWhen!.IsPositive(value) ? 1f : 0f;
                 case LabelKind.Classes:
                     int index = spec.Classes!.IndexOf(cell);
                     if (index < 0)
-                        throw CellError(_labelColumn, $"label '{cell}' is not one of the classes (allowed: {spec.Classes})");
+                        throw CellError(_labelColumn, $"the label is not one of the classes (allowed: {spec.Classes})");
                     return index;
                 default:
                     return ParseFloat(_labelColumn);
@@ -218,7 +219,7 @@ public static class CsvDatasetReader
             if (!_missingMarkers.Contains(_cells[column]))
                 return false;
             if (_schema.Missing == MissingValuePolicy.Fail)
-                throw CellError(column, $"missing value ('{_cells[column]}') and the schema says \"missing\": \"fail\"");
+                throw CellError(column, "a missing value, and the schema says \"missing\": \"fail\"");
             return true;
         }
 
@@ -226,10 +227,10 @@ public static class CsvDatasetReader
         {
             var cell = _cells[column];
             if (!InvariantNumber.TryParse(cell, out var value))
-                throw CellError(column, $"'{cell}' is not a number");
+                throw CellError(column, "the value is not a number");
             var single = (float)value;
             if (!float.IsFinite(single))
-                throw CellError(column, $"'{cell}' is outside the range of a 32-bit float");
+                throw CellError(column, "the value is outside the range of a 32-bit float");
             return single;
         }
 

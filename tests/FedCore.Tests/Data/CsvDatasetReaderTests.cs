@@ -59,7 +59,7 @@ public class CsvDatasetReaderTests
 
         var error = Assert.Throws<DatasetException>(() => LoadText("a,b,cp,y,note\n1,0,1,0,x\n", schema));
         Assert.Equal((1, 3, "c"), (error.Line, error.Column, error.ColumnName));
-        Assert.Equal("data.csv, line 1, column 3 'c': the header names 'cp' where the schema declares 'c'", error.Message);
+        Assert.Equal("data.csv, line 1, column 3 'c': the header does not name this column 'c' as the schema does", error.Message);
 
         var count = Assert.Throws<DatasetException>(() => LoadText("a,b,c,y\n1,0,1,0,x\n", schema));
         Assert.Equal(1, count.Line);
@@ -150,27 +150,27 @@ public class CsvDatasetReaderTests
         {
             "1,0,1,0,x\nabc,0,1,0,x\n",
             2, 1, "a",
-            "data.csv, line 2, column 1 'a': 'abc' is not a number"
+            "data.csv, line 2, column 1 'a': the value is not a number"
         },
         {
             "1,0,1,0,x\n\n1,1,1,0,x\n1,0,7,0,x\n",
             4, 3, "c",
-            "data.csv, line 4, column 3 'c': '7' is not a category of 'c' (allowed: 1, 2, 3)"
+            "data.csv, line 4, column 3 'c': the value is not a category of 'c' (allowed: 1, 2, 3)"
         },
         {
             "1,0,1,yes,x\n",
             1, 4, "y",
-            "data.csv, line 1, column 4 'y': label 'yes' is not a number, so it cannot be compared with the threshold"
+            "data.csv, line 1, column 4 'y': the label is not a number, so it cannot be compared with the threshold"
         },
         {
             "NaN,0,1,0,x\n",
             1, 1, "a",
-            "data.csv, line 1, column 1 'a': 'NaN' is not a number"
+            "data.csv, line 1, column 1 'a': the value is not a number"
         },
         {
             "1,1e39,1,0,x\n",
             1, 2, "b",
-            "data.csv, line 1, column 2 'b': '1e39' is outside the range of a 32-bit float"
+            "data.csv, line 1, column 2 'b': the value is outside the range of a 32-bit float"
         },
         {
             "1,0,\"1,0,x\n",
@@ -181,7 +181,7 @@ public class CsvDatasetReaderTests
             // A malformed cell is reported even in a row that a missing value would drop.
             "?,x,1,0,x\n",
             1, 2, "b",
-            "data.csv, line 1, column 2 'b': 'x' is not a number"
+            "data.csv, line 1, column 2 'b': the value is not a number"
         },
     };
 
@@ -208,7 +208,7 @@ public class CsvDatasetReaderTests
             ["classes"] = new JsonArray("benign", "malignant"),
         });
         var error = Assert.Throws<DatasetException>(() => LoadText("1,0,1,benign,x\n1,0,1,unknown,x\n", schema));
-        Assert.Equal("data.csv, line 2, column 4 'y': label 'unknown' is not one of the classes (allowed: benign, malignant)", error.Message);
+        Assert.Equal("data.csv, line 2, column 4 'y': the label is not one of the classes (allowed: benign, malignant)", error.Message);
     }
 
     [Fact]
@@ -217,7 +217,7 @@ public class CsvDatasetReaderTests
         var schema = SmallSchema(root => root["missing"] = "fail");
         var error = Assert.Throws<DatasetException>(() => LoadText("1,0,1,0,?\n1,0,?,0,x\n", schema));
         Assert.Equal((2, 3, "c"), (error.Line, error.Column, error.ColumnName));
-        Assert.Contains("missing value ('?')", error.Reason);
+        Assert.Equal("a missing value, and the schema says \"missing\": \"fail\"", error.Reason);
     }
 
     [Theory]
