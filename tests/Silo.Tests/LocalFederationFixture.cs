@@ -1,5 +1,6 @@
 using FedCore.Jobs;
 using Federation.Contracts.Jobs;
+using Federation.Contracts.Participants;
 using Federation.Silo.Cli;
 using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
@@ -19,6 +20,18 @@ internal static class TestFederations
     public static FederationManifest SampleManifest => FederationManifest.Load(Path.Combine(TestPaths.HeartSample, "federation.json"));
 
     public static JobDefinition SampleJob => JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json"));
+
+    /// <summary>
+    /// An invitation to <paramref name="jobId"/> over <paramref name="parties"/> (each with the sample's dataset) as the job
+    /// grain sends it: the sample job's agreement, protection, model and training unless told otherwise.
+    /// </summary>
+    public static JobInvitation Invitation(string jobId, IEnumerable<string> parties, string? agreement = null, ProtectionSettings? protection = null, string? model = null)
+    {
+        var job = SampleJob;
+        var spec = JobSpecifications.From(job, jobId);
+        return new JobInvitation(jobId, agreement ?? job.Agreement, parties.Select(p => new JobParticipant(p, job.DatasetName)).ToList(),
+            protection ?? spec.Protection, model ?? job.ModelJson, spec.Training, job.TrainFraction, job.Seed);
+    }
 
     /// <summary>The sample federation set up as the embedded default does: members, datasets, and its active agreement.</summary>
     public static Task SetUpSampleAsync(LocalFederation federation) =>

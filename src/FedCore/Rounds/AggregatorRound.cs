@@ -24,7 +24,7 @@ public sealed class AggregatorRound
     private readonly Dictionary<string, byte[]> _statements = [];
     private readonly Dictionary<string, byte[]> _publicShares = [];
     private CollectivePublicKey? _key;
-    private byte[]? _keyBytes, _keyChallenge;
+    private byte[]? _keyBytes, _keyChallenge, _planDigest;
     private CkksProtection.Aggregate? _sum;
     private CiphertextMasks? _masks;
     private byte[]? _aggregateChallenge;
@@ -91,9 +91,10 @@ public sealed class AggregatorRound
         }
     }
 
-    /// <summary>The round key (the sum of the members' shares) and their statements.</summary>
-    public KeyCheckRequest KeyCheckRequest()
+    /// <summary>The round key (the sum of the members' shares), their statements and the round's plan, one for every member.</summary>
+    public KeyCheckRequest KeyCheckRequest(RoundPlan plan)
     {
+        ArgumentNullException.ThrowIfNull(plan);
         var statements = All(RoundPurpose.KeyStatement);
         lock (_lock)
         {
@@ -102,9 +103,12 @@ public sealed class AggregatorRound
                 var shares = Participants.Select(p => Read(() => PublicKeyShare.FromBytes(_publicShares[p], Parameters), $"the public key share of {p}"));
                 _key = Read(() => CollectivePublicKey.Combine(shares), "the members' public key shares");
                 _keyBytes = _key.ToBytes();
-                _keyChallenge = RoundChallenges.KeyChallenge(_setDigest, _keyBytes, RoundChallenges.StatementsDigest(Participants, _statements));
+                _planDigest = plan.Digest;
+                _keyChallenge = RoundChallenges.KeyChallenge(_setDigest, _keyBytes, RoundChallenges.StatementsDigest(Participants, _statements), plan.Digest);
             }
-            return new KeyCheckRequest(JobId, Round, _keyBytes!, statements);
+            else if (!_planDigest.AsSpan().SequenceEqual(plan.Digest))
+                throw new InvalidOperationException("A round has one plan: the key check request was made for another.");
+            return new KeyCheckRequest(JobId, Round, _keyBytes!, statements, _planDigest!);
         }
     }
 

@@ -4,7 +4,8 @@ namespace FedCore.Rounds;
 
 /// <summary>
 /// Who masks with whom in a round (README: "The masking graph"). Complete while that is affordable for the security
-/// target; above it, a cycle in an order drawn from the round's masking context, each member masking with the h nearest
+/// target; above it, a cycle in an order drawn from the round's graph seed (H(set digest, statements): nothing the
+/// aggregator picks after the statements are committed), each member masking with the h nearest
 /// on either side, h the smallest with n·γ^h ≤ 2^−σ: the honest members then stay connected (so only the sum of all of
 /// them can be unmasked) unless h consecutive places fall to colluders.
 /// </summary>
@@ -29,7 +30,7 @@ public static class MaskingGraph
     /// <summary>True when every pair of members masks (the cycle would give each member every other one anyway).</summary>
     public static bool IsComplete(int members) => 2 * HalfDegree(members) >= members - 1;
 
-    /// <summary>The neighbours of <paramref name="self"/> among <paramref name="members"/> (sorted, distinct), for the 32-byte <paramref name="context"/>.</summary>
+    /// <summary>The neighbours of <paramref name="self"/> among <paramref name="members"/> (sorted, distinct), for the 32-byte graph seed <paramref name="context"/>.</summary>
     public static IReadOnlyList<string> NeighboursOf(string self, IReadOnlyList<string> members, ReadOnlySpan<byte> context)
     {
         int index = IndexOf(members, self);

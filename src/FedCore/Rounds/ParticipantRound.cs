@@ -58,7 +58,7 @@ public sealed class ParticipantRound
         public int Round { get; } = round;
         public byte[]? Statement, PublicShare, SetDigest;
         public CollectivePublicKey? RoundKey;
-        public byte[]? KeyChallenge, MaskingContext;
+        public byte[]? KeyChallenge, MaskingContext, GraphSeed, PlanDigest, PlanBasis;
         public LinearFingerprint? OwnKeyFingerprint;
         public Dictionary<string, byte[]>? MaskingKeys;
         public bool KeyVerified;
@@ -86,7 +86,7 @@ public sealed class ParticipantRound
         var share = SecretKeyShare.Generate(Parameters, crsSeed);
         using var masking = MaskingKeyPair.Generate();
         Replace(new ParticipantRoundRecord(request.Round, request.Participants.ToList(), RoundStage.Keyed, _clock.GetUtcNow(),
-            share.ToBytes(), masking.ExportPrivateKey(), null));
+            share.ToBytes(), masking.ExportPrivateKey(), null, Record?.Opened));
         share.Erase();
         _memory = null;
         return SignedCommitment(request.Round, Record!);
@@ -153,6 +153,8 @@ public sealed class ParticipantRound
             throw Refused(request.Round, step, "the statements are not the ones whose commitments it saw before it revealed its own");
         if (statements.Any(s => s.Value.Length != StatementLength || !s.Value.AsSpan(0, 32).SequenceEqual(memory.SetDigest)))
             throw Refused(request.Round, step, "a statement is not for this round's participants");
+        if (request.PlanDigest is not { Length: 32 })
+            throw Refused(request.Round, step, "the round's plan digest is not 32 bytes");
 
         var key = Read(() => CollectivePublicKey.FromBytes(request.RoundKey, Parameters), request.Round, step, "the round key");
         byte[] crsSeed = RoundChallenges.CrsSeed(memory.SetDigest!);
@@ -164,8 +166,10 @@ public sealed class ParticipantRound
 
         byte[] statementsDigest = RoundChallenges.StatementsDigest(record.Participants, statements);
         memory.RoundKey = key;
-        memory.KeyChallenge = RoundChallenges.KeyChallenge(memory.SetDigest!, request.RoundKey, statementsDigest);
+        memory.KeyChallenge = RoundChallenges.KeyChallenge(memory.SetDigest!, request.RoundKey, statementsDigest, request.PlanDigest);
         memory.MaskingContext = RoundChallenges.MaskingContext(memory.SetDigest!, key.KeyId.ToArray(), statementsDigest);
+        memory.GraphSeed = RoundChallenges.GraphSeed(memory.SetDigest!, statementsDigest);
+        memory.PlanDigest = request.PlanDigest;
         memory.MaskingKeys = statements.ToDictionary(s => s.Key, s => s.Value[64..]);
         memory.KeyVerified = false;
         memory.OwnKeyFingerprint = LinearFingerprint.OfKey(PublicKeyShare.FromBytes(memory.PublicShare!, Parameters), memory.KeyChallenge);
@@ -174,15 +178,28 @@ public sealed class ParticipantRound
 
     // ---- Step 4 -------------------------------------------------------------------------------------------------
 
-    /// <summary>Checks, before training, that the round key is the sum of the members' shares (its own in it).</summary>
-    public void PrepareSeal(SealRequest request)
+    /// <summary>
+    /// Checks, before training, that the round key is the sum of the members' shares (its own in it), made for the plan
+    /// it was given to train (<paramref name="plan"/>, which it derived itself from what it was sent: every member's key
+    /// fingerprint is at a challenge over the plan's digest, so they add up only if every member was given this plan),
+    /// and that no sum it helped open came from the same basis over other members.
+    /// </summary>
+    public void PrepareSeal(SealRequest request, RoundPlan plan)
     {
         const string step = "seal its update";
+        ArgumentNullException.ThrowIfNull(plan);
         RequireProtected(request.JobId, request.Round, step);
         var record = RequireRecord(request.Round, step, RoundStage.Revealed);
         var memory = RequireMemory(request.Round, step, m => m.RoundKey is not null);
+        if (!plan.Digest.AsSpan().SequenceEqual(memory.PlanDigest))
+            throw Refused(request.Round, step, "the plan it was given (global model, version, feature scaling or weight normaliser) is not the one the round key was checked for");
         RequireFingerprintsSumTo(RoundPurpose.KeyFingerprint, request.Round, record, request.KeyFingerprints, memory.OwnKeyFingerprint!,
             LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!), step, ("round key", "key shares"), RoundRefusal.Refused);
+        // Two opened sums from one basis over different members would give away the difference: the update of whoever was left out.
+        if (record.Opened?.GetValueOrDefault(Convert.ToHexString(plan.Basis)) is { } opened
+            && opened != Convert.ToHexString(RoundChallenges.MembersDigest(record.Participants)))
+            throw Refused(request.Round, step, "it already helped open a sum from this global model and feature scaling over other members; a second sum from it over these members would reveal the difference");
+        memory.PlanBasis = plan.Basis;
         memory.KeyVerified = true;
     }
 
@@ -196,12 +213,22 @@ public sealed class ParticipantRound
         RequireProtected(_terms.JobId, round, step);
         var record = RequireRecord(round, step, RoundStage.Revealed);
         var memory = RequireMemory(round, step, m => m.KeyVerified);
-        var neighbours = MaskingGraph.NeighboursOf(_terms.Self, record.Participants, memory.MaskingContext!)
+        var neighbours = MaskingGraph.NeighboursOf(_terms.Self, record.Participants, memory.GraphSeed!)
             .Select(n => (n, memory.MaskingKeys![n])).ToList();
         using var masking = MaskingKeyPair.Import(record.MaskingKey!);
         EncryptedVector sealedUpdate;
-        using (var masks = ReadMasks(() => PairwiseMasks.Derive(Parameters, masking, _terms.Self, neighbours, memory.MaskingContext!), round, step))
+        try
+        {
+            using var masks = ReadMasks(() => PairwiseMasks.Derive(Parameters, masking, _terms.Self, neighbours, memory.MaskingContext!), round, step);
             sealedUpdate = _ckks!.Seal(update, weight, memory.RoundKey!, masks);
+        }
+        catch (UpdateOutOfBoundsException)
+        {
+            // One refusal per round, and it says only that: asked again and again with other settings, each answer would
+            // tell something of the update (which value, how large).
+            Abandon(record);
+            throw;
+        }
         Replace(record with { Stage = RoundStage.Sealed, MaskingKey = null });
         memory.SealedUpdate = sealedUpdate;
         memory.SealedDigest = SHA256.HashData(sealedUpdate.WireBuffer);
@@ -219,7 +246,7 @@ public sealed class ParticipantRound
         if (Record is { } earlier && round <= earlier.Round)
             throw Refused(round, step, $"round {round} is not above round {earlier.Round}, which it already started; rounds only go up");
         byte[] bytes = PlaintextSimulation.Seal(update, weight);
-        Replace(new ParticipantRoundRecord(round, participants.ToList(), RoundStage.Sealed, _clock.GetUtcNow(), null, null, null));
+        Replace(new ParticipantRoundRecord(round, participants.ToList(), RoundStage.Sealed, _clock.GetUtcNow(), null, null, null, Record?.Opened));
         return new Sealed(bytes, Sign(RoundPurpose.Update, round, SHA256.HashData(bytes)));
     }
 
@@ -268,7 +295,11 @@ public sealed class ParticipantRound
         var memory = RequireMemory(request.Round, step, m => m.Share is not null);
         RequireFingerprintsSumTo(RoundPurpose.AggregateFingerprint, request.Round, record, request.AggregateFingerprints, memory.OwnAggregateFingerprint!,
             memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
-        Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
+        var opened = new Dictionary<string, string>(record.Opened ?? new Dictionary<string, string>())
+        {
+            [Convert.ToHexString(memory.PlanBasis!)] = Convert.ToHexString(RoundChallenges.MembersDigest(record.Participants)),
+        };
+        Replace(record with { Stage = RoundStage.Decrypted, Secret = null, Opened = opened });
         byte[] share = memory.Share!;
         _memory = null;
         return Sign(RoundPurpose.DecryptionShare, request.Round, share);
@@ -282,9 +313,14 @@ public sealed class ParticipantRound
         if (Record is not { Stage: RoundStage.Keyed or RoundStage.Revealed or RoundStage.Sealed } record
             || _clock.GetUtcNow() - record.StartedAt <= lifetime)
             return false;
+        Abandon(record);
+        return true;
+    }
+
+    private void Abandon(ParticipantRoundRecord record)
+    {
         Replace(record with { Stage = RoundStage.Abandoned, Secret = null, MaskingKey = null });
         _memory = null;
-        return true;
     }
 
     // ---- Checks -------------------------------------------------------------------------------------------------

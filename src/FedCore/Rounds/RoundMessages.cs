@@ -15,8 +15,11 @@ public sealed record KeyRevealRequest(string JobId, int Round, IReadOnlyList<Sig
 /// <summary>A participant's signed statement (set digest ‖ H(p_i) ‖ its masking public key) and its public key share p_i.</summary>
 public sealed record KeyReveal(SignedMessage Statement, byte[] PublicShare);
 
-/// <summary>Step 3: the round key and every member's signed statement; the participant answers with its key fingerprint.</summary>
-public sealed record KeyCheckRequest(string JobId, int Round, byte[] RoundKey, IReadOnlyList<SignedMessage> Statements);
+/// <summary>
+/// Step 3: the round key, every member's signed statement and the digest of the round's plan (<see cref="RoundPlan"/>);
+/// the participant answers with its key fingerprint.
+/// </summary>
+public sealed record KeyCheckRequest(string JobId, int Round, byte[] RoundKey, IReadOnlyList<SignedMessage> Statements, byte[] PlanDigest);
 
 /// <summary>Step 4: every member's signed key fingerprint; the participant checks the key, trains and seals.</summary>
 public sealed record SealRequest(string JobId, int Round, IReadOnlyList<SignedMessage> KeyFingerprints);

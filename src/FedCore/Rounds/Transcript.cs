@@ -49,11 +49,17 @@ internal static class RoundChallenges
     public static byte[] StatementsDigest(IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> statements) =>
         Transcript.Hash("statements", participants.Select(p => statements[p]));
 
-    public static byte[] KeyChallenge(byte[] setDigest, byte[] roundKey, byte[] statementsDigest) =>
-        Transcript.Hash("key-check", setDigest, System.Security.Cryptography.SHA256.HashData(roundKey), statementsDigest);
+    public static byte[] KeyChallenge(byte[] setDigest, byte[] roundKey, byte[] statementsDigest, byte[] planDigest) =>
+        Transcript.Hash("key-check", setDigest, System.Security.Cryptography.SHA256.HashData(roundKey), statementsDigest, planDigest);
 
     public static byte[] MaskingContext(byte[] setDigest, byte[] keyId, byte[] statementsDigest) =>
         Transcript.Hash("masking", setDigest, keyId, statementsDigest);
+
+    /// <summary>What the masking graph is drawn from: only what every member committed to before any statement was revealed.</summary>
+    public static byte[] GraphSeed(byte[] setDigest, byte[] statementsDigest) => Transcript.Hash("masking-graph", setDigest, statementsDigest);
+
+    /// <summary>The members of an opened sum, without the round: what a participant remembers with the sum's plan basis.</summary>
+    public static byte[] MembersDigest(IReadOnlyList<string> participants) => Transcript.Hash("members", participants.Select(Transcript.Text));
 
     public static byte[] AggregateChallenge(byte[] setDigest, byte[] aggregateMasks, IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> commitments) =>
         Transcript.Hash("aggregate-check", setDigest, System.Security.Cryptography.SHA256.HashData(aggregateMasks),

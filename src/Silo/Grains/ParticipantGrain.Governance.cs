@@ -11,6 +11,7 @@ using Federation.Contracts.Agreements;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
+using Federation.Silo.Governance;
 using Microsoft.Extensions.Logging;
 
 namespace Federation.Silo.Grains;
@@ -83,6 +84,33 @@ public sealed partial class ParticipantGrain
         return membership;
     }
 
+    /// <summary>
+    /// An agreement as the relay serves it, verified as everywhere, and refused if it is older than one this participant
+    /// already read (the same terms with fewer status changes: a suspension or termination rolled back).
+    /// </summary>
+    private async Task<Agreement> AgreementAsync(string agreementId, VerifiedMembership membership, DatasetCatalog? catalog = null)
+    {
+        var agreement = await records.AgreementAsync(agreementId, membership, catalog);
+        await PinAsync(agreement);
+        return agreement;
+    }
+
+    private async Task PinAsync(Agreement agreement)
+    {
+        var key = $"{agreement.Id}@{agreement.TermsDigest}";
+        int count = agreement.StatusChanges.Length;
+        if (state.State.AgreementStatusChanges.TryGetValue(key, out var seen))
+        {
+            if (count < seen)
+                throw new FederationOperationException("agreement.refused",
+                    $"Participant {Key}: the relay serves agreement '{agreement.Id}' with {count} status changes, but it has read it with {seen}: an older document is refused.");
+            if (count == seen)
+                return;
+        }
+        state.State.AgreementStatusChanges[key] = count;
+        await state.WriteStateAsync();
+    }
+
     /// <summary>Signs the catalog entry of a dataset just registered and hands it to the directory (metadata only).</summary>
     private async Task PublishCatalogEntryAsync(DatasetRegistration registration, DatasetSummary summary)
     {
@@ -129,7 +157,7 @@ public sealed partial class ParticipantGrain
     {
         RequireProfile();
         var membership = await MembershipAsync();
-        var agreement = await records.AgreementAsync(agreementId, membership, await records.CatalogAsync(membership));
+        var agreement = await AgreementAsync(agreementId, membership, await records.CatalogAsync(membership));
         var refusal = $"Participant {Key} refuses to sign agreement '{agreementId}'";
         if (agreement.TermsDigest != termsDigest)
             throw new FederationOperationException("agreement.refused", $"{refusal}: its terms (digest {agreement.TermsDigest[..12]}…) are not the ones reviewed ({termsDigest[..Math.Min(12, termsDigest.Length)]}…).");
@@ -148,7 +176,7 @@ public sealed partial class ParticipantGrain
     {
         RequireProfile();
         var membership = await MembershipAsync();
-        var agreement = await records.AgreementAsync(agreementId, membership);
+        var agreement = await AgreementAsync(agreementId, membership);
         if (!Enum.TryParse<StatusChangeKind>(kind, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
             throw new FederationOperationException("agreement.refused", $"'{kind}' is not a status change (suspend, resume, terminate).");
         using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
@@ -164,8 +192,11 @@ public sealed partial class ParticipantGrain
         }
         var c = signed.Change;
         logger.LogWarning("Participant {Participant}: {Kind} agreement {Agreement}: {Reason}", Key, c.Kind, agreementId, reason);
-        return await GrainFactory.GetGrain<IAgreementGrain>(agreementId).ChangeStatus(
+        var document = await GrainFactory.GetGrain<IAgreementGrain>(agreementId).ChangeStatus(
             new StatusChangeMessage(c.Agreement, c.Terms, c.Sequence, kind.ToLowerInvariant(), c.Party, c.At, c.Reason, [.. signed.Signature]));
+        // What it just signed is the least it will accept from the relay from now on.
+        await PinAsync(FederationRecords.Read(document, agreementId, membership));
+        return document;
     }
 
     // ---- Accepting a job ------------------------------------------------------------------------------------------
@@ -192,9 +223,19 @@ public sealed partial class ParticipantGrain
         {
             throw new FederationOperationException("job.refused", $"{refusal}: {e.Message}");
         }
+        if (!(invitation.TrainFraction > 0 && invitation.TrainFraction < 1))
+            throw new FederationOperationException("job.refused", $"{refusal}: its train fraction must lie strictly between 0 and 1, not {invitation.TrainFraction}.");
+        try
+        {
+            invitation.Training.ToTrainingOptions(invitation.Seed);
+        }
+        catch (FederationOperationException e)
+        {
+            throw new FederationOperationException("job.refused", $"{refusal}: {e.Message}");
+        }
 
         var membership = await MembershipAsync();
-        var agreement = await records.AgreementAsync(invitation.AgreementId, membership);
+        var agreement = await AgreementAsync(invitation.AgreementId, membership);
         var plan = new JobPlan(invitation.JobId, invitation.AgreementId,
             [.. invitation.Participants.Select(p => new PlannedParticipant(p.ParticipantId, p.DatasetName))],
             invitation.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation,
@@ -213,12 +254,13 @@ public sealed partial class ParticipantGrain
         var parties = terms.Participants.Select(p => p.Organisation).Order(StringComparer.Ordinal).ToList();
         var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
             $"federation/job-consent/v1\n{terms.JobId}\n{terms.AgreementId}\n{terms.TermsDigest}\n{terms.Membership.Serial}:{terms.Membership.Digest}\n{terms.Dataset}\n" +
-            $"{string.Join(",", terms.Participants.Select(p => $"{p.Organisation}:{p.Dataset}"))}\n{invitation.Protection.Scheme}:{terms.UpdateBound:R}\n{terms.ModelClass}\n{terms.AggregatorCountry}"));
+            $"{string.Join(",", terms.Participants.Select(p => $"{p.Organisation}:{p.Dataset}"))}\n{invitation.Protection.Scheme}:{terms.UpdateBound:R}\n{terms.ModelClass}\n{terms.AggregatorCountry}\n" +
+            $"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(invitation.ModelSpecJson)))}\n{invitation.Training}\n{invitation.TrainFraction:R}:{invitation.Seed}"));
         var consent = Sign(JobConsentPurpose, invitation.JobId, 0, invitation.Protection.Scheme, digest);
         var pinned = new PinnedJob(parties, Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants),
             parties.ToDictionary(p => p, p => membership.Find(p)!.SigningKey.ToArray()), invitation.Protection, terms.Dataset, clock.GetUtcNow(), null,
             terms.AgreementId, terms.TermsDigest, modelClass.ToString().ToLowerInvariant(), terms.AggregatorCountry, [.. terms.FinalModelDestinations], terms.ValidUntil,
-            consent.Signature);
+            consent.Signature, invitation.ModelSpecJson, invitation.Training, invitation.TrainFraction, invitation.Seed);
 
         if (state.State.Jobs.TryGetValue(invitation.JobId, out var earlier))
         {
@@ -242,6 +284,7 @@ public sealed partial class ParticipantGrain
         : a.Protection != b.Protection ? "the protection"
         : a.DatasetName != b.DatasetName ? "the dataset"
         : a.ModelClass != b.ModelClass ? "the model class"
+        : a.ModelSpecJson != b.ModelSpecJson || a.Training != b.Training || a.TrainFraction != b.TrainFraction || a.Seed != b.Seed ? "the model or its training"
         : a.PartyKeys.Any(k => !b.PartyKeys.TryGetValue(k.Key, out var other) || !other.AsSpan().SequenceEqual(k.Value)) ? "the parties' keys"
         : null;
 
@@ -253,7 +296,7 @@ public sealed partial class ParticipantGrain
     {
         var pinned = PinnedFor(jobId);
         var membership = await MembershipAsync();
-        var agreement = await records.AgreementAsync(pinned.AgreementId, membership);
+        var agreement = await AgreementAsync(pinned.AgreementId, membership);
         var now = clock.GetUtcNow();
         var refusal = $"Participant {Key} refuses round {round} of job {jobId}: agreement '{pinned.AgreementId}'";
         if (agreement.TermsDigest != pinned.TermsDigest)

@@ -43,6 +43,13 @@ public sealed class ParticipantState
 
     [Id(6)]
     public string? MembershipDigest { get; set; }
+
+    /// <summary>
+    /// For each agreement and terms ("id@terms digest"), how many status changes the latest document it read had: a relay
+    /// serving an older document (a suspension or termination rolled back) is refused.
+    /// </summary>
+    [Id(7)]
+    public Dictionary<string, int> AgreementStatusChanges { get; set; } = [];
 }
 
 /// <summary>
@@ -65,7 +72,14 @@ public sealed record PinnedJob(
     [property: Id(10)] string AggregatorCountry,
     [property: Id(11)] IReadOnlyList<string> FinalModelDestinations,
     [property: Id(12)] DateTimeOffset ValidUntil,
-    [property: Id(13)] byte[] Consent);
+    [property: Id(13)] byte[] Consent,
+    [property: Id(14)] string ModelSpecJson,
+    [property: Id(15)] LocalTrainingSettings Training,
+    [property: Id(16)] double TrainFraction,
+    [property: Id(17)] int Seed)
+{
+    public DataSplit Split => new(DatasetName, TrainFraction, Seed);
+}
 
 [GenerateSerializer, Immutable]
 public sealed record RegisteredDataset(
@@ -175,9 +189,10 @@ public sealed partial class ParticipantGrain(
     public Task<IReadOnlyList<DatasetSummary>> GetDatasets() =>
         Task.FromResult<IReadOnlyList<DatasetSummary>>(state.State.Datasets.Values.Select(d => d.Summary).OrderBy(d => d.Name).ToList());
 
-    public async Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split)
+    public async Task<FeatureMomentsMessage> ComputeFeatureMoments(string jobId)
     {
-        var (schema, train, _) = await PrepareAsync(split);
+        RequireProfile();
+        var (schema, train, _) = await PrepareAsync(PinnedFor(jobId).Split);
         var moments = FeatureMoments.Compute(train, schema);
         return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
     }
@@ -202,7 +217,7 @@ public sealed partial class ParticipantGrain(
         });
 
     public Task<SignedPayload> CheckRoundKey(RoundKeyCheckRequest request) =>
-        Step(request.JobId, round => ToContract(round.CheckKey(new KeyCheckRequest(request.JobId, request.Round, request.RoundKey, FromContract(request.Statements)))));
+        Step(request.JobId, round => ToContract(round.CheckKey(new KeyCheckRequest(request.JobId, request.Round, request.RoundKey, FromContract(request.Statements), request.PlanDigest))));
 
     public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
     {
@@ -211,22 +226,29 @@ public sealed partial class ParticipantGrain(
         var pinned = PinnedFor(assignment.JobId);
         var round = RoundFor(assignment.JobId);
         var simulation = round.Terms.Protection.IsSimulation;
-        if (assignment.Split.DatasetName != pinned.DatasetName)
-            throw new FederationOperationException(RoundRefusal.Refused,
-                $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: it accepted the job for dataset '{pinned.DatasetName}', not '{assignment.Split.DatasetName}'.");
-        if (!(assignment.WeightNormaliser > 0))
-            throw new FederationOperationException("job.invalid", $"Job {assignment.JobId}: weight normaliser must be positive.");
-        // The round key is checked before any training: a refusal costs nothing. (A simulation round has no key step, so
-        // the agreement is checked here instead.)
+        // What it trains is what it pinned when it accepted the job; only the plan comes with the round.
+        var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
+        RequireParametersOf(spec, global, $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}");
+        var scaling = ToScaling(assignment.Scaling);
+        RoundPlan plan;
+        try
+        {
+            plan = RoundPlan.For(assignment.JobId, assignment.GlobalVersion, global, scaling, assignment.WeightNormaliser);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FederationOperationException(RoundRefusal.Refused, $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: {e.Message}");
+        }
+        // The round key, and the plan with it, are checked before any training: a refusal costs nothing. (A simulation
+        // round has no key step, so the agreement is checked here instead.)
         if (simulation)
             await RequireAgreementInForceAsync(assignment.JobId, assignment.Round);
         else
-            await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints))); return true; });
+            await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan); return true; });
 
-        var spec = ParseSpec(assignment.ModelSpecJson, assignment.JobId);
-        var (_, train, _) = await PrepareAsync(assignment.Split);
-        var scaled = ToScaling(assignment.Scaling).Apply(train);
-        var options = assignment.Training.ToTrainingOptions(assignment.Seed);
+        var (_, train, _) = await PrepareAsync(pinned.Split);
+        var scaled = scaling.Apply(train);
+        var options = pinned.Training.ToTrainingOptions(TrainingSeed(pinned, assignment.GlobalVersion));
         // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free.
         var clock = Stopwatch.StartNew();
         var result = await Task.Run(() => LocalTrainer.Train(spec, global, scaled, options, CancellationToken.None));
@@ -246,6 +268,9 @@ public sealed partial class ParticipantGrain(
         }
         catch (UpdateOutOfBoundsException e)
         {
+            // The place stays in the country's own log; the refusal names none (and ends the round for this participant).
+            logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update value at index {Index} beyond the bound ±{Bound}",
+                Key, assignment.JobId, assignment.Round, e.Index, pinned.Protection.UpdateBound);
             throw new FederationOperationException("round.update-out-of-bounds", $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
         // The local model and the update are the most sensitive values here: gone once sealed.
@@ -278,7 +303,8 @@ public sealed partial class ParticipantGrain(
 
     /// <summary>
     /// One protocol step: off the scheduler (the cryptography takes milliseconds to seconds), then the record stored if
-    /// the step changed it — before the reply leaves, so that a restart forgets none of what the reply depends on.
+    /// the step changed it — before the reply (or the refusal: a refused seal ends the round) leaves, so that a restart
+    /// forgets none of what the reply depends on.
     /// </summary>
     private async Task<T> Step<T>(string jobId, Func<ParticipantRound, T> step, bool newRound = false)
     {
@@ -288,11 +314,17 @@ public sealed partial class ParticipantGrain(
             await state.WriteStateAsync();
         if (newRound)
             _cryptoSeconds[jobId] = 0;
-        var (result, cpu) = await Task.Run(() => ThreadCpuClock.Measure(() => step(round)));
-        _cryptoSeconds[jobId] = _cryptoSeconds.GetValueOrDefault(jobId) + cpu;
-        if (Remember(jobId, round))
-            await state.WriteStateAsync();
-        return result;
+        try
+        {
+            var (result, cpu) = await Task.Run(() => ThreadCpuClock.Measure(() => step(round)));
+            _cryptoSeconds[jobId] = _cryptoSeconds.GetValueOrDefault(jobId) + cpu;
+            return result;
+        }
+        finally
+        {
+            if (Remember(jobId, round))
+                await state.WriteStateAsync();
+        }
     }
 
     /// <summary>Copies a changed round record into the state (the caller writes it); true if there was a change.</summary>
@@ -341,9 +373,12 @@ public sealed partial class ParticipantGrain(
 
     public async Task<ContractMetrics> Evaluate(EvaluationAssignment assignment)
     {
+        RequireProfile();
+        var pinned = PinnedFor(assignment.JobId);
         var parameters = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.Parameters));
-        var spec = ParseSpec(assignment.ModelSpecJson, assignment.JobId);
-        var (_, _, test) = await PrepareAsync(assignment.Split);
+        var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
+        RequireParametersOf(spec, parameters, $"Participant {Key} refuses to score a model of job {assignment.JobId}");
+        var (_, _, test) = await PrepareAsync(pinned.Split);
         var scaled = ToScaling(assignment.Scaling).Apply(test);
         var metrics = await Task.Run(() => ModelEvaluator.Evaluate(spec, parameters, scaled));
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
@@ -399,6 +434,16 @@ public sealed partial class ParticipantGrain(
         new(name, m.FileName, m.RowCount, m.RawRowCount, m.DroppedRowCount, m.FeatureNames.ToList(), m.SchemaHash, m.FileSha256, DateTimeOffset.UtcNow);
 
     private static FeatureScaling ToScaling(FeatureScalingMessage m) => new(m.FeatureNames, m.Mean, m.StandardDeviation);
+
+    /// <summary>Its own seed for training from a model version: from the pinned seed, so the job cannot choose it.</summary>
+    private int TrainingSeed(PinnedJob pinned, int globalVersion) =>
+        (int)(BitConverter.ToUInt32(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"federation/training-seed/v1\n{pinned.Seed}\n{globalVersion}\n{Key}"))) >> 1);
+
+    private static void RequireParametersOf(ModelSpec spec, float[] parameters, string refusal)
+    {
+        if (ParameterLayout.For(spec).TotalLength is var length && parameters.Length != length)
+            throw new FederationOperationException(RoundRefusal.Refused, $"{refusal}: it was sent {parameters.Length} parameters; the model it accepted the job for has {length}.");
+    }
 
     private static ModelSpec ParseSpec(string json, string jobId)
     {

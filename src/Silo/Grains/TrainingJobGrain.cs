@@ -218,11 +218,11 @@ public sealed class TrainingJobGrain(
         state.State.MinimumParticipants = Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants);
         state.State.ParticipantKeys = participants.ToDictionary(p => p.ParticipantId, p => membership.Find(p.ParticipantId)?.SigningKey.ToArray()
             ?? throw new FederationOperationException("job.invalid", $"Job {JobId}: {p.ParticipantId} is not a member of the federation."));
-        var invitation = new JobInvitation(JobId, spec.AgreementId, participants, spec.Protection, spec.ModelSpecJson);
+        var invitation = new JobInvitation(JobId, spec.AgreementId, participants, spec.Protection, spec.ModelSpecJson, spec.Training, spec.TrainFraction, spec.Seed);
         var consents = await Task.WhenAll(participants.Select(p => Participant(p).AcceptJob(invitation)));
         state.State.Consents = consents.ToDictionary(c => c.ParticipantId);
 
-        var moments = await Task.WhenAll(participants.Select(p => Participant(p).ComputeFeatureMoments(SplitFor(p))));
+        var moments = await Task.WhenAll(participants.Select(p => Participant(p).ComputeFeatureMoments(JobId)));
         for (int i = 1; i < moments.Length; i++)
         {
             if (!moments[i].FeatureNames.SequenceEqual(moments[0].FeatureNames))
@@ -318,7 +318,10 @@ public sealed class TrainingJobGrain(
                 traffic[participant] += bytes;
         }
 
-        // Steps 1–3 (FedCore/Rounds/README.md): the round key, checked by every member.
+        // Steps 1–3 (FedCore/Rounds/README.md): the round key, checked by every member, for one plan.
+        var scaling = state.State.Scaling!;
+        var plan = RoundPlan.For(JobId, state.State.LatestModelVersion, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
+            state.State.WeightNormaliser);
         if (!protection.IsSimulation)
         {
             var commitments = pipelined ?? (await Each(members, p => Participant(p).CommitRoundKey(Contract(aggregator.KeyRequest())))).ToList();
@@ -331,8 +334,8 @@ public sealed class TrainingJobGrain(
                 await aggregatorCpu.Run(() => aggregator.AcceptReveal(new KeyReveal(FromContract(r.Statement), r.PublicShare)));
                 return r;
             });
-            var check = await aggregatorCpu.Run(aggregator.KeyCheckRequest);
-            var checkRequest = new RoundKeyCheckRequest(JobId, round, check.RoundKey, check.Statements.Select(ToContract).ToList());
+            var check = await aggregatorCpu.Run(() => aggregator.KeyCheckRequest(plan));
+            var checkRequest = new RoundKeyCheckRequest(JobId, round, check.RoundKey, check.Statements.Select(ToContract).ToList(), check.PlanDigest);
             await Each(members, async p =>
             {
                 var f = await Participant(p).CheckRoundKey(checkRequest);
@@ -348,11 +351,8 @@ public sealed class TrainingJobGrain(
         var globalBytes = FloatBytes.From(global);
         var reports = await Each(members, async p =>
         {
-            int index = IndexOf(p);
-            var participant = spec.Participants[index];
-            var report = await Participant(participant).Train(new RoundAssignment(
-                JobId, round, state.State.LatestModelVersion, await transfers.PushAsync(Participant(p), globalBytes), spec.ModelSpecJson, spec.Training,
-                SplitFor(participant), state.State.Scaling!, RoundSeed(spec.Seed, modelRound, index), state.State.WeightNormaliser, members, fingerprints));
+            var report = await Participant(p).Train(new RoundAssignment(
+                JobId, round, state.State.LatestModelVersion, await transfers.PushAsync(Participant(p), globalBytes), scaling, state.State.WeightNormaliser, members, fingerprints));
             var sealedUpdate = await transfers.FetchAsync(report.SealedUpdate);
             Count(p, globalBytes.Length + Size(fingerprints) + sealedUpdate.Length + Size(report.Commitment));
             await aggregatorCpu.Run(() => aggregator.AcceptSealed(new Sealed(sealedUpdate, FromContract(report.Commitment))));
@@ -409,8 +409,7 @@ public sealed class TrainingJobGrain(
         {
             try
             {
-                return await Participant(p).Evaluate(new EvaluationAssignment(JobId, modelRound, await transfers.PushAsync(Participant(p), newGlobalBytes),
-                    spec.ModelSpecJson, SplitFor(p), state.State.Scaling!));
+                return await Participant(p).Evaluate(new EvaluationAssignment(JobId, modelRound, await transfers.PushAsync(Participant(p), newGlobalBytes), scaling));
             }
             catch (Exception e) when (IsUnreachable(e))
             {
@@ -617,19 +616,6 @@ public sealed class TrainingJobGrain(
     private IParticipantGrain Participant(JobParticipant p) => GrainFactory.GetGrain<IParticipantGrain>(p.ParticipantId);
 
     private IParticipantGrain Participant(string id) => GrainFactory.GetGrain<IParticipantGrain>(id);
-
-    private DataSplit SplitFor(JobParticipant p)
-    {
-        var spec = state.State.Specification!;
-        return new DataSplit(p.DatasetName, spec.TrainFraction, spec.Seed);
-    }
-
-    /// <summary>Distinct seeds per participant and round, the same on every machine and run (HashCode is per-process).</summary>
-    private static int RoundSeed(int jobSeed, int round, int participantIndex)
-    {
-        var mixer = new SplitMix64(((ulong)(uint)jobSeed << 32) ^ ((ulong)(uint)round << 16) ^ (uint)participantIndex);
-        return (int)(mixer.Next() >> 33);
-    }
 
     private async Task SaveAsync()
     {

@@ -69,7 +69,7 @@ public class AggregatorAttackTests
             aggregator.AcceptCommitment(p.Round.Commit(aggregator.KeyRequest()));
         foreach (var p in harness.Parties)
             aggregator.AcceptReveal(p.Round.Reveal(aggregator.RevealRequest()));
-        var honest = aggregator.KeyCheckRequest();
+        var honest = aggregator.KeyCheckRequest(RoundHarness.Plan);
 
         // Its own key over the round's CRS seed, with the honest members' share ids written in: only p differs.
         var crs = CollectivePublicKey.FromBytes(honest.RoundKey, RoundHarness.Parameters).CrsSeed.ToArray();
@@ -80,7 +80,7 @@ public class AggregatorAttackTests
         var fingerprints = harness.Parties.Select(p => p.Round.CheckKey(forged)).ToList(); // the share ids pass...
         foreach (var p in harness.Parties)
         {
-            var refused = Assert.Throws<RoundRefusedException>(() => p.Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints)));
+            var refused = Assert.Throws<RoundRefusedException>(() => p.Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints), RoundHarness.Plan));
             Assert.Contains("not the sum of the members' key shares", refused.Message); // ...the fingerprints do not
         }
         // A key of other shares altogether fails earlier, on its share ids.
@@ -107,7 +107,7 @@ public class AggregatorAttackTests
         var honestSealed = new List<byte[]>();
         for (int i = 0; i < 2; i++)
         {
-            harness[i].Round.PrepareSeal(sealRequest);
+            harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan);
             var s = harness[i].Round.Seal(1, updates[i], 1.0 / 3);
             honestSealed.Add(s.SealedUpdate);
             aggregator.AcceptSealed(s);
@@ -177,7 +177,7 @@ public class AggregatorAttackTests
         var sealedUpdates = new List<byte[]>();
         for (int i = 0; i < 2; i++)
         {
-            harness[i].Round.PrepareSeal(sealRequest);
+            harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan);
             var s = harness[i].Round.Seal(1, updates[i], 1.0 / 3);
             sealedUpdates.Add(s.SealedUpdate);
             aggregator.AcceptSealed(s);
@@ -247,7 +247,7 @@ public class AggregatorAttackTests
     /// <summary>The colluder's pairwise masks for the round (it knows its masking key and its neighbours' public keys).</summary>
     private static ulong[] MasksOf(RoundHarness harness, AggregatorRound aggregator, Party colluder)
     {
-        var check = aggregator.KeyCheckRequest();
+        var check = aggregator.KeyCheckRequest(RoundHarness.Plan);
         var statements = check.Statements.ToDictionary(s => s.ParticipantId, s => s.Payload);
         var setDigest = RoundChallenges.SetDigest(RoundHarness.JobId, aggregator.Round, aggregator.Participants);
         var context = RoundChallenges.MaskingContext(setDigest, aggregator.RoundKey.KeyId.ToArray(), RoundChallenges.StatementsDigest(aggregator.Participants, statements));

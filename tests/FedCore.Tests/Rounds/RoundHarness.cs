@@ -32,6 +32,12 @@ internal sealed class Party(string id, ParticipantSigningKey key, RoundTerms ter
 internal sealed class RoundHarness
 {
     public const string JobId = "job-1";
+
+    /// <summary>Round r's plan: a global model of its own per round, as an honest job's (the tests seal updates of their own making).</summary>
+    public static RoundPlan PlanFor(int round) => RoundPlan.For(JobId, round, [round], new FedCore.Data.FeatureScaling([], [], []), 1);
+
+    /// <summary>Round 1's plan.</summary>
+    public static readonly RoundPlan Plan = PlanFor(1);
     public static readonly CkksParameters Parameters = CkksParameters.Default;
 
     public RoundHarness(int parties, RoundProtection? protection = null, int minimum = 3, TimeProvider? clock = null)
@@ -67,7 +73,7 @@ internal sealed class RoundHarness
         var reveal = aggregator.RevealRequest();
         foreach (var p in members)
             aggregator.AcceptReveal(p.Round.Reveal(reveal));
-        var check = aggregator.KeyCheckRequest();
+        var check = aggregator.KeyCheckRequest(PlanFor(round));
         foreach (var p in members)
             aggregator.AcceptKeyFingerprint(p.Round.CheckKey(check));
         return aggregator;
@@ -81,7 +87,7 @@ internal sealed class RoundHarness
         var sealRequest = aggregator.SealRequest();
         for (int i = 0; i < members.Count; i++)
         {
-            members[i].Round.PrepareSeal(sealRequest);
+            members[i].Round.PrepareSeal(sealRequest, PlanFor(round));
             var sealedUpdate = members[i].Round.Seal(round, updates[i], 1.0 / members.Count);
             SealedUpdates[(round, members[i].Id)] = sealedUpdate.SealedUpdate;
             aggregator.AcceptSealed(sealedUpdate);

@@ -124,7 +124,7 @@ public sealed class AgreementRelayTests : IAsyncLifetime
     {
         var job = TestFederations.SampleJob;
         JobInvitation Invitation(string jobId, string model, params string[] parties) =>
-            new(jobId, job.Agreement, parties.Select(p => new JobParticipant(p, "heart")).ToList(), new ProtectionSettings("ckks", 4), model);
+            TestFederations.Invitation(jobId, parties, model: model);
         string[] three = ["CH/zurich", "HU/budapest", "US/cleveland"];
 
         var cnn = """{"type":"cnn","image":{"channels":1,"height":8,"width":8},"classes":2}""";
@@ -138,5 +138,36 @@ public sealed class AgreementRelayTests : IAsyncLifetime
             Participants = [new("CH/zurich", "heart"), new("HU/budapest", "heart"), new("US/cleveland", "lungs")],
         };
         Assert.Contains("parties", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(otherDataset))).Message);
+    }
+
+    [Fact]
+    public async Task A_relay_rolled_back_to_before_a_suspension_does_not_put_the_suspending_party_back_into_rounds()
+    {
+        // The suspension is a signed status change in the relay's (cluster) storage; whoever runs the cluster writes the
+        // pre-suspension document back, every signature of which still verifies. The party remembers what it read.
+        const string id = "relay-rollback", job = "CH/relay-rollback";
+        string[] parties = ["CH/zurich", "HU/budapest", "US/cleveland", "US/long-beach"];
+        var relay = _federation.Grains.GetGrain<IAgreementGrain>(id);
+        await relay.Draft(Terms(t => t["id"] = id));
+        var proposed = FederationRecords.Read(await relay.Propose(), id, Membership);
+        foreach (var p in parties)
+            await Grain(p).SignAgreement(id, proposed.TermsDigest);
+        foreach (var p in parties)
+            await Grain(p).AcceptJob(TestFederations.Invitation(job, parties, id));
+        var beforeSuspension = (await relay.Get())!;
+
+        await Grain("HU/budapest").ChangeAgreementStatus(id, "suspend", "consent withdrawn by the data steward");
+        var storage = Microsoft.Extensions.DependencyInjection.ServiceProviderKeyedServiceExtensions
+            .GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(_federation.ServicesOf("US"), StorageNames.Cluster);
+        var stored = new Orleans.GrainState<Federation.Silo.Grains.AgreementGrainState>();
+        await storage.ReadStateAsync("agreement", relay.GetGrainId(), stored);
+        stored.State!.Document = beforeSuspension;
+        await storage.WriteStateAsync("agreement", relay.GetGrainId(), stored);
+        await relay.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        Assert.Equal(beforeSuspension, await relay.Get()); // the relay now serves the old document
+
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CommitRoundKey(new RoundKeyRequest(job, 1, parties)));
+        Assert.Equal("agreement.refused", refused.Code);
+        Assert.Contains("an older document is refused", refused.Message);
     }
 }

@@ -26,11 +26,12 @@ namespace Federation.Silo.Tests.Jobs;
 /// with a colluding party whose key the test holds. The same attacks as FedCore's AggregatorAttackTests, through grains,
 /// their storage and their restarts.
 /// </summary>
-public sealed class DecryptionGuardTests : IAsyncLifetime
+public sealed partial class DecryptionGuardTests : IAsyncLifetime
 {
     private static readonly ProtectionSettings Ckks = new("ckks", 4);
     private static readonly string[] Honest = ["CH/zurich", "HU/budapest", "US/cleveland"];
     private const string Colluder = "US/colluder";
+    private const string LongBeach = "US/long-beach"; // the sample agreement's fourth party
     private readonly TempDirectory _dir = new("federation-guard");
     private readonly ParticipantSigningKey _colluderKey = ParticipantSigningKey.Generate();
     private LocalFederation _federation = null!;
@@ -66,7 +67,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         await grain.AddSignature(Colluder, [.. PartySignature.Create(proposed.Terms, Colluder, _colluderKey).Signature]);
 
         var membership = MembershipChain.Verify(_federation.Operator.PublicKey, _federation.Operator.Chain());
-        _keys = Honest.Append(Colluder).ToDictionary(id => id, id => membership.Find(id)!.SigningKey.ToArray());
+        _keys = Honest.Append(Colluder).Append(LongBeach).ToDictionary(id => id, id => membership.Find(id)!.SigningKey.ToArray());
     }
 
     public async Task DisposeAsync()
@@ -78,7 +79,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
     private IParticipantGrain Grain(string id) => _federation.Grains.GetGrain<IParticipantGrain>(id);
 
     /// <summary>Every honest grain (and the colluder, if in) accepts <paramref name="jobId"/> over the given parties.</summary>
-    private async Task<List<IRoundMember>> AcceptAsync(string jobId, IReadOnlyList<string> parties, ColluderMember? colluder = null)
+    private async Task<List<IRoundMember>> AcceptAsync(string jobId, IReadOnlyList<string> parties, ColluderMember? colluder = null, string agreement = Agreement)
     {
         var members = new List<IRoundMember>();
         foreach (var id in parties)
@@ -89,21 +90,21 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
                 members.Add(colluder);
                 continue;
             }
-            await Grain(id).AcceptJob(Invitation(jobId, parties));
+            await Grain(id).AcceptJob(Invitation(jobId, parties, agreement: agreement));
             members.Add(new GrainMember(Grain(id), id));
         }
         return members;
     }
 
-    private static JobInvitation Invitation(string jobId, IEnumerable<string> parties, ProtectionSettings? protection = null) =>
-        new(jobId, Agreement, parties.Select(p => new Federation.Contracts.Jobs.JobParticipant(p, "heart")).ToList(), protection ?? Ckks, Model);
+    private static JobInvitation Invitation(string jobId, IEnumerable<string> parties, ProtectionSettings? protection = null, string agreement = Agreement) =>
+        TestFederations.Invitation(jobId, parties, agreement, protection ?? Ckks, Model);
 
     private async Task<RoundDriver> SealedRoundAsync(string jobId, IReadOnlyList<string>? parties = null, ColluderMember? colluder = null, int round = 1)
     {
         parties ??= Honest;
         var driver = new RoundDriver(jobId, round, await AcceptAsync(jobId, parties, colluder), _keys);
         await driver.KeyAsync();
-        await driver.TrainAsync(Honest.Where(parties.Contains).Select(Grain));
+        await driver.TrainAsync();
         return driver;
     }
 
@@ -154,16 +155,16 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
             var r = await m.Reveal(reveal);
             driver.Aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
         }
-        var honest = driver.Aggregator.KeyCheckRequest();
+        var honest = driver.Aggregator.KeyCheckRequest(driver.Plan);
         var crs = CollectivePublicKey.FromBytes(honest.RoundKey, CkksParameters.Default).CrsSeed.ToArray();
         var own = CollectivePublicKey.Combine(Enumerable.Range(0, 3).Select(_ => SecretKeyShare.Generate(CkksParameters.Default, crs).PublicKeyShare)).ToBytes();
         int pLength = own.Length - (FedCore.Crypto.Wire.WireFormat.HeaderLength + 32 + 4 + 3 * 16);
-        var forged = new RoundKeyCheckRequest("CH/guard-key", 1, [.. honest.RoundKey[..^pLength], .. own[^pLength..]], honest.Statements.Select(ColluderMember.Contract).ToList());
+        var forged = new RoundKeyCheckRequest("CH/guard-key", 1, [.. honest.RoundKey[..^pLength], .. own[^pLength..]], honest.Statements.Select(ColluderMember.Contract).ToList(), honest.PlanDigest);
         var fingerprints = new List<SignedPayload>();
         foreach (var m in driver.Members)
             fingerprints.Add(await m.CheckKey(forged));
         var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(
-            driver.Assignment(0, new DataSplit("heart", 2.0 / 3.0, 42), AnyScaling, fingerprints)));
+            driver.Assignment(fingerprints)));
         Assert.Contains("refuses to seal its update", refused.Message);
         Assert.Contains("not the sum of the members' key shares", refused.Message);
     }
@@ -206,7 +207,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         Assert.Contains("does not allow the plaintext simulation", refused.Message);
         // Pinned to ckks, a training request without the round key's fingerprints (what the simulation sends) is refused.
         var driver = new RoundDriver("CH/guard-ckks", 1, await AcceptAsync("CH/guard-ckks", Honest), _keys);
-        var noKey = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(0, new DataSplit("heart", 2.0 / 3.0, 42), AnyScaling, [])));
+        var noKey = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment([])));
         Assert.Contains("refuses to seal its update", noKey.Message);
     }
 
@@ -256,8 +257,7 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var budapest = Grain("HU/budapest");
         await budapest.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
         var fingerprints = driver.Aggregator.SealRequest().KeyFingerprints.Select(ColluderMember.Contract).ToList();
-        var twice = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.Train(driver.Assignment(0, new DataSplit("heart", 2.0 / 3.0, 42),
-            AnyScaling, fingerprints)));
+        var twice = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.Train(driver.Assignment(fingerprints)));
         Assert.Contains("already sealed its update this round", twice.Message);
         var again = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CommitRoundKey(new RoundKeyRequest("CH/guard-once", 1, Honest)));
         Assert.Contains("not above round 1", again.Message);
@@ -309,8 +309,8 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         var driver = new RoundDriver("CH/guard-collusion", 1, await AcceptAsync("CH/guard-collusion", parties, colluder), _keys);
         await driver.KeyAsync();
         _lastKey = driver.Aggregator.RoundKey.ToBytes();
-        _lastStatements = driver.Aggregator.KeyCheckRequest().Statements.ToDictionary(s => s.ParticipantId, s => s.Payload);
-        await driver.TrainAsync([Grain("CH/zurich"), Grain("HU/budapest")]);
+        _lastStatements = driver.Aggregator.KeyCheckRequest(driver.Plan).Statements.ToDictionary(s => s.ParticipantId, s => s.Payload);
+        await driver.TrainAsync();
         var check = driver.AggregateCheck();
         var fingerprints = await driver.FingerprintsAsync(check);
         var colludersShare = SecretKeyShare.FromBytes(colluder.Round!.Record!.Secret!, CkksParameters.Default)
@@ -340,7 +340,6 @@ public sealed class DecryptionGuardTests : IAsyncLifetime
         }
     }
 
-    private static readonly FedCore.Data.FeatureScaling AnyScaling = new(new string[15].Select((_, i) => $"f{i}").ToArray(), new double[15], Enumerable.Repeat(1.0, 15).ToArray());
 
     private byte[]? _lastKey;
     private Dictionary<string, byte[]>? _lastStatements;

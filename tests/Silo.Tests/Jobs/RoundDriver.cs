@@ -58,14 +58,16 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
     }
 
     public Task<SignedPayload> CheckKey(RoundKeyCheckRequest r) =>
-        Task.FromResult(Contract(Round!.CheckKey(new KeyCheckRequest(r.JobId, r.Round, r.RoundKey, r.Statements.Select(Core).ToList()))));
+        Task.FromResult(Contract(Round!.CheckKey(new KeyCheckRequest(r.JobId, r.Round, r.RoundKey, r.Statements.Select(Core).ToList(), r.PlanDigest))));
 
     private byte[]? _crafted;
 
     public Task<LocalTrainingReport> Train(RoundAssignment a)
     {
-        Round!.PrepareSeal(new SealRequest(a.JobId, a.Round, a.KeyFingerprints.Select(Core).ToList()));
-        var sealedUpdate = CraftUpdate?.Invoke(a) ?? Round.Seal(a.Round, new float[a.GlobalParameters.Length / sizeof(float)], 10 / a.WeightNormaliser);
+        var global = FloatBytes.ToFloats(a.GlobalParameters.Inline!);
+        var plan = RoundPlan.For(a.JobId, a.GlobalVersion, global, new FeatureScaling(a.Scaling.FeatureNames, a.Scaling.Mean, a.Scaling.StandardDeviation), a.WeightNormaliser);
+        Round!.PrepareSeal(new SealRequest(a.JobId, a.Round, a.KeyFingerprints.Select(Core).ToList()), plan);
+        var sealedUpdate = CraftUpdate?.Invoke(a) ?? Round.Seal(a.Round, new float[global.Length], 10 / a.WeightNormaliser);
         if (CraftUpdate is not null)
             _crafted = sealedUpdate.SealedUpdate;
         return Task.FromResult(new LocalTrainingReport(Id, a.Round, 10, 0, Payload.OfInline(sealedUpdate.SealedUpdate), Contract(sealedUpdate.Commitment), 0, 0));
@@ -118,11 +120,32 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     public Dictionary<string, byte[]> SealedUpdates { get; } = [];
     public double WeightNormaliser { get; private set; } = 1;
 
+    /// <summary>
+    /// The round's plan: the global model (the sample's logistic model, initialised, unless a test sets another), the
+    /// scaling (from the data holders' moments at <see cref="KeyAsync"/>, unless a test sets one) and the weight normaliser.
+    /// </summary>
+    public float[] Global { get; set; } = ModelFactory.InitialParameters(Model, 1);
+    public FeatureScaling? Scaling { get; set; }
+    public RoundPlan Plan => RoundPlan.For(JobId, 0, Global, Scaling ?? NoScaling, WeightNormaliser);
+    private static readonly FeatureScaling NoScaling = new([], [], []);
+
+    /// <summary>Every member's key fingerprint as received at step 3.</summary>
+    public List<SignedPayload> KeyFingerprints { get; } = [];
+
     private List<string> Ids => Members.Select(m => m.Id).ToList();
 
-    /// <summary>Steps 1–3.</summary>
-    public async Task KeyAsync()
+    /// <summary>The plan as an honest job makes it: the scaling and weight normaliser from the data holders' moments.</summary>
+    private async Task PlanAsync()
     {
+        var moments = await Task.WhenAll(Members.OfType<GrainMember>().Select(m => m.Grain.ComputeFeatureMoments(JobId)));
+        Scaling ??= FeatureScaling.FromMoments(FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares))));
+        WeightNormaliser = moments.Sum(m => m.Count) + 10 * Members.OfType<ColluderMember>().Count();
+    }
+
+    /// <summary>Steps 1–3, for the plan; <paramref name="tamper"/> changes what a member is shown at step 3 (the fingerprints are then not checked here).</summary>
+    public async Task KeyAsync(Func<IRoundMember, RoundKeyCheckRequest, RoundKeyCheckRequest>? tamper = null)
+    {
+        await PlanAsync();
         foreach (var m in Members)
             Aggregator.AcceptCommitment(ColluderMember.Core(await m.Commit(new RoundKeyRequest(JobId, Round, Ids))));
         var reveal = new RoundKeyRevealRequest(JobId, Round, Aggregator.RevealRequest().Commitments.Select(ColluderMember.Contract).ToList());
@@ -131,32 +154,33 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
             var r = await m.Reveal(reveal);
             Aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
         }
-        var check = Aggregator.KeyCheckRequest();
-        var request = new RoundKeyCheckRequest(JobId, Round, check.RoundKey, check.Statements.Select(ColluderMember.Contract).ToList());
+        var check = Aggregator.KeyCheckRequest(Plan);
+        var request = new RoundKeyCheckRequest(JobId, Round, check.RoundKey, check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
         foreach (var m in Members)
-            Aggregator.AcceptKeyFingerprint(ColluderMember.Core(await m.CheckKey(request)));
+        {
+            var fingerprint = await m.CheckKey(tamper?.Invoke(m, request) ?? request);
+            KeyFingerprints.Add(fingerprint);
+            if (tamper is null)
+                Aggregator.AcceptKeyFingerprint(ColluderMember.Core(fingerprint));
+        }
     }
 
-    /// <summary>Step 4 with the sample's logistic model, each member's update added as it arrives.</summary>
-    public async Task TrainAsync(IEnumerable<IParticipantGrain> dataHolders)
+    /// <summary>Step 4 with the plan, each member's update added as it arrives.</summary>
+    public async Task TrainAsync()
     {
-        var split = new DataSplit("heart", 2.0 / 3.0, 42);
-        var moments = await Task.WhenAll(dataHolders.Select(p => p.ComputeFeatureMoments(split)));
-        var scaling = FeatureScaling.FromMoments(FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares))));
-        WeightNormaliser = moments.Sum(m => m.Count) + 10 * Members.OfType<ColluderMember>().Count();
-        var fingerprints = Aggregator.SealRequest().KeyFingerprints.Select(ColluderMember.Contract).ToList();
-        foreach (var (m, i) in Members.Select((m, i) => (m, i)))
+        foreach (var m in Members)
         {
-            var report = await m.Train(Assignment(i, split, scaling, fingerprints));
+            var report = await m.Train(Assignment(KeyFingerprints));
             Reports[m.Id] = report;
             SealedUpdates[m.Id] = report.SealedUpdate.Inline!;
             Aggregator.AcceptSealed(new Sealed(SealedUpdates[m.Id], ColluderMember.Core(report.Commitment)));
         }
     }
 
-    public RoundAssignment Assignment(int seed, DataSplit split, FeatureScaling scaling, IReadOnlyList<SignedPayload> fingerprints) =>
-        new(JobId, Round, 0, Payload.OfInline(FloatBytes.From(ModelFactory.InitialParameters(Model, 1))), Model.ToJson(), new LocalTrainingSettings(1, 8, "sgd", 0.05, 0, 0, 0), split,
-            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), seed, WeightNormaliser, Ids, fingerprints);
+    public RoundAssignment Assignment(IReadOnlyList<SignedPayload> fingerprints) =>
+        new(JobId, Round, 0, Payload.OfInline(FloatBytes.From(Global)), Message(Scaling ?? NoScaling), WeightNormaliser, Ids, fingerprints);
+
+    private static FeatureScalingMessage Message(FeatureScaling s) => new(s.FeatureNames, s.Mean, s.StandardDeviation);
 
     /// <summary>Step 5 as an honest aggregator asks it: the true aggregate's masks.</summary>
     public RoundAggregateCheckRequest AggregateCheck()
@@ -174,4 +198,16 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     }
 
     public DecryptionRequest Decryption(IReadOnlyList<SignedPayload> fingerprints, RoundKeyRequest? next = null) => new(JobId, Round, fingerprints, next);
+
+    /// <summary>Steps 5–6 as an honest aggregator plays them, and the opening.</summary>
+    public async Task<AggregatedUpdate> OpenAsync()
+    {
+        var fingerprints = await FingerprintsAsync(AggregateCheck());
+        foreach (var f in fingerprints)
+            Aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
+        var request = Decryption(fingerprints);
+        foreach (var m in Members)
+            Aggregator.AcceptShare(ColluderMember.ShareOf(await m.Decrypt(request)));
+        return Aggregator.Open();
+    }
 }

@@ -37,10 +37,8 @@ public sealed class RoundSecretExpiryTests
     /// <summary>The participant accepts the job over <see cref="Parties"/> and makes its key share for round 1.</summary>
     private static async Task<SignedPayload> AcceptAndKeyAsync(LocalFederation federation, string participant, string jobId)
     {
-        var job = TestFederations.SampleJob;
         var grain = federation.Grains.GetGrain<IParticipantGrain>(participant);
-        await grain.AcceptJob(new JobInvitation(jobId, job.Agreement, Parties.Select(p => new JobParticipant(p, "heart")).ToList(),
-            new ProtectionSettings("ckks", 4), job.ModelJson));
+        await grain.AcceptJob(TestFederations.Invitation(jobId, Parties));
         return await grain.CommitRoundKey(new RoundKeyRequest(jobId, 1, Parties));
     }
 

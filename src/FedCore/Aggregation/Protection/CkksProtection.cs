@@ -48,11 +48,14 @@ public sealed class CkksProtection
         ArgumentNullException.ThrowIfNull(key);
         if (!(weight > 0) || weight > Bound)
             throw new UpdateOutOfBoundsException($"An update's weight must lie in (0, {Bound}], not {weight}.");
+        // The refusal names no value and no index: it leaves the participant's country, and a job asking again and again
+        // with other settings could read the update from it.
+        double limit = Bound / Math.Max(1, weight);
         for (int i = 0; i < update.Length; i++)
         {
-            if (!float.IsFinite(update[i]) || Math.Abs(update[i]) > Bound)
+            if (!float.IsFinite(update[i]) || Math.Abs(update[i]) > limit)
                 throw new UpdateOutOfBoundsException(
-                    $"Update value {update[i]} at index {i} is beyond the job's bound ±{Bound}; raise the bound (it sets the encryption scale) or train with a smaller step.", i);
+                    $"An update value (or its product with the weight {weight:G4}) is beyond the job's bound ±{Bound}; raise the bound (it sets the encryption scale) or train with a smaller step.", i);
         }
         return EncryptedVector.EncryptWeighted(key, update, weight, Bound, masks);
     }

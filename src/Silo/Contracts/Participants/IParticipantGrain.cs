@@ -1,8 +1,9 @@
 namespace Federation.Contracts.Participants;
 
 /// <summary>
-/// One organisation in one country (key: see <see cref="ParticipantKey"/>). It activates only on a silo of
-/// its own country; its rows never leave it — only metadata, feature moments, metrics and what the round protocol sends do.
+/// One organisation in one country (key: see <see cref="ParticipantKey"/>). It activates only on a silo of its own
+/// country; its rows never leave it as rows: what leaves is dataset metadata, and, for jobs it accepted, feature moments,
+/// test metrics of models it is sent, and what the round protocol sends (FedCore/Rounds/README.md).
 /// </summary>
 public interface IParticipantGrain : IGrainWithStringKey
 {
@@ -34,7 +35,8 @@ public interface IParticipantGrain : IGrainWithStringKey
 
     Task<IReadOnlyList<DatasetSummary>> GetDatasets();
 
-    Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split);
+    /// <summary>Per-feature count, sums and sums of squares of its training rows for a job it accepted (its pinned dataset and split).</summary>
+    Task<FeatureMomentsMessage> ComputeFeatureMoments(string jobId);
 
     /// <summary>
     /// Takes part in a job: checks its terms and pins them (parties, minimum per round, their signing keys, protection) in

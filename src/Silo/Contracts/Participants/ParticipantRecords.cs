@@ -108,8 +108,8 @@ public sealed record ProtectionSettings(
 /// <summary>
 /// Asks a participant to take part in a job (its id is "&lt;aggregator country&gt;/&lt;name&gt;": the job runs, and the updates
 /// go, only in that country). The participant checks the plan against the agreement it cites, as it reads and verifies
-/// it itself, and pins the terms in its own country's storage: every later request is judged against what it pinned,
-/// never against what a request says (FedCore/Rounds/README.md).
+/// it itself, and pins the terms in its own country's storage, with how it trains (model, local training, split, seed):
+/// every later request is judged against what it pinned, never against what a request says (FedCore/Rounds/README.md).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record JobInvitation(
@@ -117,8 +117,10 @@ public sealed record JobInvitation(
     [property: Id(1)] string AgreementId,
     [property: Id(2)] IReadOnlyList<Jobs.JobParticipant> Participants,
     [property: Id(3)] ProtectionSettings Protection,
-    [property: Id(4)] string ModelSpecJson);
-
+    [property: Id(4)] string ModelSpecJson,
+    [property: Id(5)] LocalTrainingSettings Training,
+    [property: Id(6)] double TrainFraction,
+    [property: Id(7)] int Seed);
 
 
 /// <summary>Step 1: make a key share for a round over its members.</summary>
@@ -141,17 +143,19 @@ public sealed record RoundKeyReveal(
     [property: Id(0)] SignedPayload Statement,
     [property: Id(1)] byte[] PublicShare);
 
-/// <summary>Step 3: the round key and every member's signed statement.</summary>
+/// <summary>Step 3: the round key, every member's signed statement and the digest of the round's plan (FedCore.Rounds.RoundPlan).</summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundKeyCheckRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
     [property: Id(2)] byte[] RoundKey,
-    [property: Id(3)] IReadOnlyList<SignedPayload> Statements);
+    [property: Id(3)] IReadOnlyList<SignedPayload> Statements,
+    [property: Id(4)] byte[] PlanDigest);
 
 /// <summary>
-/// Step 4: everything a participant needs to train one round from the current global model, and every member's signed
-/// key fingerprint (empty in the plaintext simulation), which it checks before it trains.
+/// Step 4: the round's plan (global model and version, feature scaling, weight normaliser: each member's update is its
+/// pinned training from it, weighted by its samples over the normaliser) and every member's signed key fingerprint (empty
+/// in the plaintext simulation), which it checks, against the plan too, before it trains.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
@@ -159,14 +163,10 @@ public sealed record RoundAssignment(
     [property: Id(1)] int Round,
     [property: Id(2)] int GlobalVersion,
     [property: Id(3)] Payload GlobalParameters,
-    [property: Id(4)] string ModelSpecJson,
-    [property: Id(5)] LocalTrainingSettings Training,
-    [property: Id(6)] DataSplit Split,
-    [property: Id(7)] FeatureScalingMessage Scaling,
-    [property: Id(8)] int Seed,
-    [property: Id(9)] double WeightNormaliser,
-    [property: Id(10)] IReadOnlyList<string> Participants,
-    [property: Id(11)] IReadOnlyList<SignedPayload> KeyFingerprints);
+    [property: Id(4)] FeatureScalingMessage Scaling,
+    [property: Id(5)] double WeightNormaliser,
+    [property: Id(6)] IReadOnlyList<string> Participants,
+    [property: Id(7)] IReadOnlyList<SignedPayload> KeyFingerprints);
 
 /// <summary>Step 5: the aggregate's masks and every member's signed commitment.</summary>
 [GenerateSerializer, Immutable]
@@ -221,12 +221,10 @@ public sealed record LocalTrainingReport(
     [property: Id(6)] double TrainSeconds,
     [property: Id(7)] double SealSeconds);
 
-/// <summary>Asks a participant to score a global model version on its own test split.</summary>
+/// <summary>Asks a participant to score a global model version of a job it accepted on its own test split (model and split as it pinned them).</summary>
 [GenerateSerializer, Immutable]
 public sealed record EvaluationAssignment(
     [property: Id(0)] string JobId,
     [property: Id(1)] int GlobalVersion,
     [property: Id(2)] Payload Parameters,
-    [property: Id(3)] string ModelSpecJson,
-    [property: Id(4)] DataSplit Split,
-    [property: Id(5)] FeatureScalingMessage Scaling);
+    [property: Id(3)] FeatureScalingMessage Scaling);

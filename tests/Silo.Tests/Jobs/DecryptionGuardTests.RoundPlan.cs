@@ -1,0 +1,97 @@
+using FedCore.Data;
+using FedCore.Learning;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
+using FedCore.Rounds;
+
+namespace Federation.Silo.Tests.Jobs;
+
+/// <summary>
+/// The aggregator alone, every protocol message honest, against what the members train and how rounds follow each other
+/// (FedCore/Rounds/README.md, "The round plan"). The same attacks as FedCore's RoundPlanAttackTests, through real grains:
+/// each read one participant's update (or one patient's row) against an earlier design.
+/// </summary>
+public sealed partial class DecryptionGuardTests
+{
+    private static readonly string[] SampleParties = ["CH/zurich", "HU/budapest", "US/cleveland", LongBeach];
+
+    [Fact]
+    public async Task The_aggregator_alone_cannot_weigh_one_member_in_and_the_others_out()
+    {
+        // Everyone but Budapest told a weight normaliser of 10^12: their weights vanish, the "sum" is Budapest's update.
+        var driver = new RoundDriver("CH/guard-weights", 1, await AcceptAsync("CH/guard-weights", Honest), _keys);
+        await driver.KeyAsync();
+        foreach (var id in Honest.Where(id => id != "HU/budapest"))
+        {
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(driver.Assignment(driver.KeyFingerprints) with { WeightNormaliser = 1e12 }));
+            Assert.Equal(RoundRefusal.Refused, refused.Code);
+            Assert.Contains("not the one the round key was checked for", refused.Message);
+        }
+
+        // Told at the key check already: Budapest one plan, the others another. Nobody's key check adds up.
+        var split = new RoundDriver("CH/guard-weights-2", 1, await AcceptAsync("CH/guard-weights-2", Honest), _keys);
+        var honestNormaliser = 0.0;
+        await split.KeyAsync((member, request) =>
+        {
+            honestNormaliser = split.WeightNormaliser;
+            var told = RoundPlan.For("CH/guard-weights-2", 0, split.Global, split.Scaling!, member.Id == "HU/budapest" ? honestNormaliser : 1e12);
+            return request with { PlanDigest = told.Digest };
+        });
+        foreach (var id in Honest)
+        {
+            var assignment = split.Assignment(split.KeyFingerprints) with { WeightNormaliser = id == "HU/budapest" ? honestNormaliser : 1e12 };
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(assignment));
+            Assert.Contains("another challenge", refused.Message);
+        }
+    }
+
+    [Fact]
+    public async Task Reopening_a_round_from_the_same_model_without_one_member_is_refused()
+    {
+        // Σ over all four, then "Long Beach dropped out": Σ over three from the same model and scaling; the difference
+        // would be Long Beach's update.
+        var all = new RoundDriver("CH/guard-split", 1, await AcceptAsync("CH/guard-split", SampleParties, agreement: TestFederations.SampleJob.Agreement), _keys);
+        await all.KeyAsync();
+        await all.TrainAsync();
+        await all.OpenAsync();
+
+        var three = SampleParties.Where(p => p != LongBeach).ToList();
+        var rest = new RoundDriver("CH/guard-split", 2, three.Select(id => (IRoundMember)new GrainMember(Grain(id), id)).ToList(), _keys) { Scaling = all.Scaling };
+        await rest.KeyAsync();
+        foreach (var id in three)
+        {
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(rest.Assignment(rest.KeyFingerprints)));
+            Assert.Contains("already helped open a sum from this global model and feature scaling over other members", refused.Message);
+        }
+    }
+
+    [Fact]
+    public async Task A_refused_seal_names_no_value_and_cannot_be_asked_again_in_the_round()
+    {
+        // A plan that blows the update up (a feature scaling that divides by 10^-6), the same for every member: the seal is
+        // refused. Asked again and again with other plans, refusals that named values read the update coordinate by coordinate.
+        var driver = new RoundDriver("CH/guard-bound", 1, await AcceptAsync("CH/guard-bound", Honest), _keys);
+        var moments = await Grain("HU/budapest").ComputeFeatureMoments("CH/guard-bound");
+        driver.Scaling = new FeatureScaling(moments.FeatureNames, new double[moments.FeatureNames.Length], Enumerable.Repeat(1e-6, moments.FeatureNames.Length).ToArray());
+        await driver.KeyAsync();
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(driver.KeyFingerprints)));
+        Assert.Equal("round.update-out-of-bounds", refused.Code);
+        Assert.DoesNotContain("index", refused.Message);
+        Assert.DoesNotMatch(@"[Vv]alue -?\d", refused.Message);
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(driver.KeyFingerprints)));
+        Assert.Contains("abandoned", again.Message);
+    }
+
+    [Fact]
+    public async Task A_job_pinned_to_a_logistic_model_gets_no_other_model_trained()
+    {
+        // The model travels only in the invitation now; a global model of another shape (a multilayer perceptron's) is refused.
+        var driver = new RoundDriver("CH/guard-model", 1, await AcceptAsync("CH/guard-model", Honest), _keys)
+        {
+            Global = ModelFactory.InitialParameters(ModelSpec.Mlp(15, [64, 64], 2), 1),
+        };
+        await driver.KeyAsync();
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(driver.KeyFingerprints)));
+        Assert.Contains($"the model it accepted the job for has {ParameterLayout.For(ModelSpec.Logistic(15, 2)).TotalLength}", refused.Message);
+    }
+}
