@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Federation.Silo.Cli;
 
-/// <summary>The `federation` command: serve, org, dataset, agreement, round run, bench.</summary>
+/// <summary>The `federation` command: serve, org, dataset, agreement, round run, model, bench.</summary>
 public static class FederationCommandLine
 {
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
@@ -16,6 +16,7 @@ public static class FederationCommandLine
             DatasetCommand.Create(output, error),
             AgreementCommand.Create(output, error),
             new Command("round", "Training rounds.") { RoundRunCommand.Create(output, error) },
+            ModelCommand.Create(output, error),
             BenchCommand.Create(output, error),
         };
         var parse = root.Parse(args);

@@ -34,6 +34,9 @@ public interface IParticipantGrain : IGrainWithStringKey
 
     Task<IReadOnlyList<DatasetSummary>> GetDatasets();
 
+    /// <summary>The schema (JSON) a registered dataset was read with: metadata, like its catalog entry, that tools need to read rows like it.</summary>
+    Task<string> GetDatasetSchema(string datasetName);
+
     Task<FeatureMomentsMessage> ComputeFeatureMoments(DataSplit split);
 
     /// <summary>
