@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using FedCore.Data;
 using FedCore.Governance;
 using FedCore.Governance.Membership;
-using FedCore.Learning;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Silo.Governance;
@@ -50,7 +49,7 @@ internal static class EmbeddedCommand
                 result = await run(parse, cancellation);
             }
             catch (Exception e) when (e is CommandInputException or FederationOperationException or GovernanceException or ResidencyViolationException
-                                          or DatasetException or DatasetSchemaException or ModelSpecException)
+                                          or DatasetException or DatasetSchemaException)
             {
                 await error.WriteLineAsync($"error: {e.Message}");
                 return 2;

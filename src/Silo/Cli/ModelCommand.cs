@@ -41,12 +41,12 @@ public static class ModelCommand
 
             var folder = parse.GetValue(outDir)!;
             folder.Create();
-            string File(string name) => Path.Combine(folder.FullName, name);
+            string At(string name) => Path.Combine(folder.FullName, name);
             using (var torch = ModelFactory.Create(model.Spec, model.Parameters))
-                torch.Save(File("model.dat"));
-            await System.IO.File.WriteAllTextAsync(File("model.json"), model.Spec.ToJson(), cancellation);
+                torch.Save(At("model.dat"));
+            await File.WriteAllTextAsync(At("model.json"), model.Spec.ToJson(), cancellation);
             var scaling = model.Lineage.Scaling;
-            await System.IO.File.WriteAllTextAsync(File("scaling.json"), new JsonObject
+            await File.WriteAllTextAsync(At("scaling.json"), new JsonObject
             {
                 ["featureNames"] = new JsonArray([.. scaling.FeatureNames.Select(n => (JsonNode)n)]),
                 ["mean"] = new JsonArray([.. scaling.Mean.Select(m => (JsonNode)m)]),
@@ -55,8 +55,8 @@ public static class ModelCommand
             var lineage = LineageJson(model.Version);
             lineage["exportedTo"] = destination;
             lineage["exportedAt"] = GovernanceNames.Time(DateTimeOffset.UtcNow);
-            await System.IO.File.WriteAllTextAsync(File("lineage.json"), lineage.ToJsonString(), cancellation);
-            lineage["files"] = new JsonArray([.. new[] { "model.dat", "model.json", "scaling.json", "lineage.json" }.Select(f => (JsonNode)File(f))]);
+            await File.WriteAllTextAsync(At("lineage.json"), lineage.ToJsonString(), cancellation);
+            lineage["files"] = new JsonArray([.. new[] { "model.dat", "model.json", "scaling.json", "lineage.json" }.Select(f => (JsonNode)At(f))]);
             return lineage;
         }, data, job, version, to, outDir);
     }
