@@ -21,21 +21,22 @@ public static class CsvDatasetReader
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(schema);
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new DatasetException(path, null, null, null, $"the data file '{Path.GetFullPath(path)}' does not exist", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DatasetException(path, null, null, null, $"cannot open the data file '{Path.GetFullPath(path)}': {e.Message}", e);
-        }
-        using (file)
-            return Load(file, path, schema, cancellationToken);
+        using var file = Open(path);
+        return Load(file, path, schema, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="Load(string, DatasetSchema, CancellationToken)"/>, for rows to score: a row whose label cell is empty or a
+    /// missing-value marker is kept, with the label NaN (whatever the schema's missing-value policy); a row with a missing
+    /// feature is still dropped (or refused). <see cref="LoadedDataset.Lines"/> tells which line each row came from.
+    /// </summary>
+    /// <exception cref="DatasetException">The file is missing, unreadable, or a cell does not fit the schema.</exception>
+    public static LoadedDataset LoadForScoring(string path, DatasetSchema schema, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(schema);
+        using var file = Open(path);
+        return new Loader(path, schema, labelsOptional: true).Read(file, cancellationToken);
     }
 
     /// <param name="stream">Read from its current position to its end; not closed.</param>
@@ -46,7 +47,23 @@ public static class CsvDatasetReader
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(filePath);
         ArgumentNullException.ThrowIfNull(schema);
-        return new Loader(filePath, schema).Read(stream, cancellationToken);
+        return new Loader(filePath, schema, labelsOptional: false).Read(stream, cancellationToken);
+    }
+
+    private static FileStream Open(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new DatasetException(path, null, null, null, $"the data file '{Path.GetFullPath(path)}' does not exist", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DatasetException(path, null, null, null, $"cannot open the data file '{Path.GetFullPath(path)}': {e.Message}", e);
+        }
     }
 
     private sealed class Loader
@@ -62,12 +79,15 @@ public static class CsvDatasetReader
         private readonly float[] _row;
         private readonly List<float> _features = [];
         private readonly List<float> _labels = [];
+        private readonly List<int> _lines = [];
+        private readonly bool _labelsOptional;
         private int _line;
 
-        public Loader(string filePath, DatasetSchema schema)
+        public Loader(string filePath, DatasetSchema schema, bool labelsOptional)
         {
             _filePath = filePath;
             _schema = schema;
+            _labelsOptional = labelsOptional;
             var columnIndex = schema.Columns.Select((name, index) => (name, index)).ToDictionary(c => c.name, c => c.index, StringComparer.Ordinal);
             _featureColumns = schema.Features.Select(feature => columnIndex[feature.Column]).ToArray();
             _labelColumn = columnIndex[schema.Label.Column];
@@ -128,7 +148,7 @@ public static class CsvDatasetReader
                 _schema.FeatureNames,
                 _schema.Hash,
                 hashing.HashHex());
-            return new LoadedDataset(data, metadata);
+            return new LoadedDataset(data, metadata, _lines.ToArray());
         }
 
         private void CheckHeader()
@@ -180,7 +200,9 @@ public static class CsvDatasetReader
             }
 
             float label = 0;
-            if (IsMissing(_labelColumn))
+            if (_labelsOptional && _missingMarkers.Contains(_cells[_labelColumn]))
+                label = float.NaN; // a row to score needs no label
+            else if (IsMissing(_labelColumn))
                 missing = true;
             else
                 label = ParseLabel();
@@ -192,6 +214,7 @@ public static class CsvDatasetReader
                 throw LineError(null, null, "too many rows to hold in one table");
             _features.AddRange(_row);
             _labels.Add(label);
+            _lines.Add(_line);
         }
 
         private float ParseLabel()

@@ -22,4 +22,5 @@ public sealed record DatasetMetadata(
     string FileSha256);
 
 /// <summary>A dataset as loaded on its participant: the rows (which stay) and the metadata (which may travel).</summary>
-public sealed record LoadedDataset(TabularData Data, DatasetMetadata Metadata);
+/// <param name="Lines">The 1-based line of the file each row came from (rows with a missing value leave gaps).</param>
+public sealed record LoadedDataset(TabularData Data, DatasetMetadata Metadata, int[] Lines);

@@ -44,6 +44,23 @@ public static class ModelFactory
     public static TorchModel Create(ModelSpec spec, ReadOnlySpan<float> parameters, Device? device = null) =>
         Create(spec, parameters, device, dropoutNoise: null);
 
+    /// <summary>A model of <paramref name="spec"/>, on the CPU, with the parameters a <see cref="TorchModel.Save"/> wrote to <paramref name="path"/>.</summary>
+    /// <exception cref="ArgumentException">The file is not a TorchSharp state dict of exactly this architecture's tensors.</exception>
+    public static TorchModel Load(ModelSpec spec, string path)
+    {
+        var model = Create(spec, new float[ParameterLayout.For(spec).TotalLength], torch.CPU);
+        try
+        {
+            model.Module.load(path, strict: true);
+            return model;
+        }
+        catch (Exception e)
+        {
+            model.Dispose();
+            throw new ArgumentException($"{path} does not hold the weights of model {spec.ToJson()}: {e.Message}", nameof(path), e);
+        }
+    }
+
     /// <param name="dropoutNoise">Generator for dropout masks, on the model's device; null uses Torch's global one.</param>
     internal static TorchModel Create(ModelSpec spec, ReadOnlySpan<float> parameters, Device? device, Generator? dropoutNoise)
     {

@@ -30,11 +30,35 @@ internal abstract class ModelHead
     /// <summary>Predicted class index of each sample, shape [N] (int64).</summary>
     public abstract Tensor PredictClasses(Tensor output);
 
+    /// <summary>Each sample's probability of each class, shape [N, classes], for heads trained with a probabilistic loss; otherwise null.</summary>
+    public virtual Tensor? Probabilities(Tensor output) => null;
+
     /// <summary>
     /// Throws unless <paramref name="data"/> fits <paramref name="spec"/>: matching column count, at least one row,
     /// finite features, and labels that are class indices 0…classes−1 (classification) or finite (regression).
     /// </summary>
     public static void CheckData(ModelSpec spec, TabularData data, string parameterName)
+    {
+        CheckFeatures(spec, data, parameterName);
+        var labels = data.Labels;
+        for (int row = 0; row < labels.Length; row++)
+        {
+            float label = labels[row];
+            if (spec.Classes is { } classes)
+            {
+                if (!(label >= 0 && label < classes && label == MathF.Floor(label)))
+                    throw new ArgumentException(
+                        $"Row {row} has label {label}; model {spec.ToJson()} needs a class index 0…{classes - 1}.", parameterName);
+            }
+            else if (!float.IsFinite(label))
+            {
+                throw new ArgumentException($"Row {row} has label {label}; regression targets must be finite.", parameterName);
+            }
+        }
+    }
+
+    /// <summary>Throws unless the features of <paramref name="data"/> fit <paramref name="spec"/>: matching column count, at least one row, finite values.</summary>
+    public static void CheckFeatures(ModelSpec spec, TabularData data, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(data, parameterName);
         if (data.FeatureCount != spec.Inputs)
@@ -53,22 +77,6 @@ internal abstract class ModelHead
                 throw new ArgumentException(
                     $"Row {i / data.FeatureCount}, feature '{data.FeatureNames[i % data.FeatureCount]}' is {features[i]}; features must be finite.",
                     parameterName);
-
-        var labels = data.Labels;
-        for (int row = 0; row < labels.Length; row++)
-        {
-            float label = labels[row];
-            if (spec.Classes is { } classes)
-            {
-                if (!(label >= 0 && label < classes && label == MathF.Floor(label)))
-                    throw new ArgumentException(
-                        $"Row {row} has label {label}; model {spec.ToJson()} needs a class index 0…{classes - 1}.", parameterName);
-            }
-            else if (!float.IsFinite(label))
-            {
-                throw new ArgumentException($"Row {row} has label {label}; regression targets must be finite.", parameterName);
-            }
-        }
     }
 
     /// <summary>Mean squared error over a single output.</summary>
@@ -90,6 +98,12 @@ internal abstract class ModelHead
             binary_cross_entropy_with_logits(output.squeeze(1), targets, reduction: nn.Reduction.None);
 
         public override Tensor PredictClasses(Tensor output) => output.squeeze(1).gt(0).to_type(ScalarType.Int64);
+
+        public override Tensor Probabilities(Tensor output)
+        {
+            var positive = output.squeeze(1).sigmoid();
+            return stack([1 - positive, positive], 1);
+        }
     }
 
     /// <summary>One logit per class; softmax cross-entropy.</summary>
@@ -100,6 +114,8 @@ internal abstract class ModelHead
         public override Tensor Losses(Tensor output, Tensor targets) => cross_entropy(output, targets, reduction: nn.Reduction.None);
 
         public override Tensor PredictClasses(Tensor output) => output.argmax(1);
+
+        public override Tensor Probabilities(Tensor output) => output.softmax(1);
     }
 
     /// <summary>One margin f; hinge loss max(0, 1 − y·f) with labels 0/1 mapped to y = −1/+1.</summary>

@@ -69,5 +69,11 @@ public sealed class TorchModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes the parameters to <paramref name="path"/> in TorchSharp's state-dict format (<c>Module.save</c>): a model built
+    /// from the same spec reads them back with <see cref="ModelFactory.Load"/>, or with <c>Module.load</c> in any TorchSharp program.
+    /// </summary>
+    public void Save(string path) => Module.save(path);
+
     public void Dispose() => Module.Dispose();
 }

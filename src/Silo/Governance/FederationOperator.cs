@@ -53,14 +53,15 @@ public sealed class FederationOperator : IDisposable
 
     /// <summary>
     /// Admits organisations (new ones, or new entries of existing ones): signs the next record of the chain and stores it.
-    /// Entries already in the latest record, byte for byte, are left out; with nothing new, nothing is issued.
+    /// Entries already in the latest record (the same content and serial, whatever the bytes of their signatures: ECDSA
+    /// signs differently each time) are left out; with nothing new, nothing is issued.
     /// </summary>
     /// <returns>The whole chain, to be relayed to the federation's directory.</returns>
     public ImmutableArray<MembershipRecord> Admit(string federation, IEnumerable<SignedOrganisationEntry> entries, IEnumerable<SignedRemoval>? removals = null)
     {
         var chain = Chain();
         var current = chain.IsEmpty ? [] : chain[^1].Organisations.ToDictionary(o => o.Entry.Id);
-        var changed = entries.Where(e => !current.TryGetValue(e.Entry.Id, out var known) || known != e && !SameBytes(known, e)).ToList();
+        var changed = entries.Where(e => !current.TryGetValue(e.Entry.Id, out var known) || !SameEntry(known.Entry, e.Entry)).ToList();
         var removalList = (removals ?? []).ToList();
         if (changed.Count == 0 && removalList.Count == 0 && !chain.IsEmpty)
             return chain;
@@ -74,8 +75,9 @@ public sealed class FederationOperator : IDisposable
         return chain;
     }
 
-    private static bool SameBytes(SignedOrganisationEntry a, SignedOrganisationEntry b) =>
-        MembershipJson.WriteEntry(a).AsSpan().SequenceEqual(MembershipJson.WriteEntry(b));
+    private static bool SameEntry(OrganisationEntry a, OrganisationEntry b) =>
+        a.Id == b.Id && a.Serial == b.Serial && a.Country == b.Country && a.LegalName == b.LegalName
+        && a.SigningKey.SequenceEqual(b.SigningKey) && a.Members.ToHashSet().SetEquals(b.Members);
 
     // Records are stamped in whole seconds and may not go back in time.
     private static DateTimeOffset Later(DateTimeOffset previous)

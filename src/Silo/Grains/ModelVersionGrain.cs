@@ -21,7 +21,8 @@ public sealed record StoredModelVersion(
     [property: Id(3)] byte[]? FirstMoment,
     [property: Id(4)] byte[]? SecondMoment,
     [property: Id(5)] string ParametersSha256,
-    [property: Id(6)] DateTimeOffset CreatedAt);
+    [property: Id(6)] DateTimeOffset CreatedAt,
+    [property: Id(7)] ModelLineage? Lineage);
 
 /// <summary>
 /// One global model version (key: <see cref="ModelVersionKey"/>). Only its job writes it, once per round; a
@@ -39,7 +40,7 @@ public sealed class ModelVersionGrain(
                 $"Model version {expectedKey} cannot be stored under key '{this.GetPrimaryKeyString()}'.");
         byte[]? Take(Federation.Contracts.Transfer.Payload? payload) => payload is null ? null : transfers.Take(GrainContext, payload);
         var stored = new StoredModelVersion(version.JobId, version.Version, Take(version.Parameters)!, Take(version.FirstMoment), Take(version.SecondMoment),
-            version.ParametersSha256, version.CreatedAt);
+            version.ParametersSha256, version.CreatedAt, version.Lineage);
         if (state.State.Version?.ParametersSha256 == version.ParametersSha256)
             return;
         state.State.Version = stored;
@@ -52,6 +53,6 @@ public sealed class ModelVersionGrain(
             return Task.FromResult<ModelVersion?>(null);
         Federation.Contracts.Transfer.Payload? Offer(byte[]? bytes) => bytes is null ? null : transfers.Offer(GrainContext, bytes);
         return Task.FromResult<ModelVersion?>(new ModelVersion(v.JobId, v.Version, Offer(v.Parameters)!, Offer(v.FirstMoment), Offer(v.SecondMoment),
-            v.ParametersSha256, v.CreatedAt));
+            v.ParametersSha256, v.CreatedAt, v.Lineage));
     }
 }

@@ -44,7 +44,8 @@ public sealed partial class ParticipantGrain
             if (!known.SigningKey.AsSpan().SequenceEqual(key.PublicKey))
                 throw new FederationOperationException("membership.key-changed",
                     $"Participant {Key}: the membership lists another signing key for {organisation}; a key change needs the previous key's signature.");
-            if (known with { Serial = 1 } == entry && known.Members.SequenceEqual(members))
+            // The key was compared above; members are a set. (Record equality would compare the arrays by reference.)
+            if (known.LegalName == entry.LegalName && known.Members.ToHashSet().SetEquals(members))
                 entry = known;
             else
                 entry = entry with { Serial = known.Serial + 1 };
@@ -142,16 +143,8 @@ public sealed partial class ParticipantGrain
     }
 
     /// <summary>An enum value by its JSON name (kebab-case, as the governance records write it).</summary>
-    private static T ParseEnum<T>(string text, string field) where T : struct, Enum
-    {
-        foreach (var value in Enum.GetValues<T>())
-            if (Kebab(value.ToString()) == text)
-                return value;
-        throw new ArgumentException($"{field}: '{text}' is not one of {string.Join(", ", Enum.GetValues<T>().Select(v => Kebab(v.ToString())))}");
-    }
-
-    private static string Kebab(string pascal) =>
-        string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : char.ToLowerInvariant(c).ToString()));
+    private static T ParseEnum<T>(string text, string field) where T : struct, Enum =>
+        GovernanceNames.TryParse<T>(text, out var value) ? value : throw new ArgumentException($"{field}: '{text}' is not one of {GovernanceNames.All<T>()}");
 
     public async Task<byte[]> SignAgreement(string agreementId, string termsDigest)
     {

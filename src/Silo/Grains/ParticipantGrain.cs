@@ -189,6 +189,8 @@ public sealed partial class ParticipantGrain(
     public Task<IReadOnlyList<DatasetSummary>> GetDatasets() =>
         Task.FromResult<IReadOnlyList<DatasetSummary>>(state.State.Datasets.Values.Select(d => d.Summary).OrderBy(d => d.Name).ToList());
 
+    public Task<string> GetDatasetSchema(string datasetName) => Task.FromResult(Registered(datasetName).Registration.SchemaJson);
+
     public async Task<FeatureMomentsMessage> ComputeFeatureMoments(string jobId)
     {
         RequireProfile();
@@ -393,9 +395,7 @@ public sealed partial class ParticipantGrain(
         if (_prepared is { } p && p.Split == split)
             return (p.Schema, p.Train, p.Test);
 
-        if (!state.State.Datasets.TryGetValue(split.DatasetName, out var registered))
-            throw new FederationOperationException("dataset.unknown",
-                $"Participant {Key} has no dataset '{split.DatasetName}' (registered: {string.Join(", ", state.State.Datasets.Keys.DefaultIfEmpty("none"))}).");
+        var registered = Registered(split.DatasetName);
 
         if (!_loaded.TryGetValue(split.DatasetName, out var loaded))
         {
@@ -414,6 +414,12 @@ public sealed partial class ParticipantGrain(
         _prepared = prepared;
         return (prepared.Schema, prepared.Train, prepared.Test);
     }
+
+    private RegisteredDataset Registered(string name) =>
+        state.State.Datasets.TryGetValue(name, out var registered)
+            ? registered
+            : throw new FederationOperationException("dataset.unknown",
+                $"Participant {Key} has no dataset '{name}' (registered: {string.Join(", ", state.State.Datasets.Keys.DefaultIfEmpty("none"))}).");
 
     /// <summary>Reads a registered (or to-be-registered) file off the scheduler; errors name the file, line and column.</summary>
     private async Task<LoadedDataset> LoadAsync(DatasetRegistration registration, string errorCode)

@@ -69,6 +69,10 @@ public sealed class TrainingJobState
     /// <summary>The least number of participants a round may have: the agreement's minimum (the participants enforce it).</summary>
     [Id(13)]
     public int MinimumParticipants { get; set; } = RoundTerms.AbsoluteMinimum;
+
+    /// <summary>What every model version of the job comes from (its round's members added when a version is stored).</summary>
+    [Id(14)]
+    public ModelLineage? Lineage { get; set; }
 }
 
 /// <summary>
@@ -218,6 +222,10 @@ public sealed class TrainingJobGrain(
         state.State.MinimumParticipants = Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants);
         state.State.ParticipantKeys = participants.ToDictionary(p => p.ParticipantId, p => membership.Find(p.ParticipantId)?.SigningKey.ToArray()
             ?? throw new FederationOperationException("job.invalid", $"Job {JobId}: {p.ParticipantId} is not a member of the federation."));
+        var catalog = await records.CatalogAsync(membership);
+        var datasets = participants.Select(p => catalog.Find(p.ParticipantId, p.DatasetName) is { } entry
+            ? new ModelDataset(p.ParticipantId, p.DatasetName, entry.FileSha256, entry.SchemaHash)
+            : throw new FederationOperationException("job.invalid", $"Job {JobId}: dataset '{p.DatasetName}' of {p.ParticipantId} is not in the federation's catalog.")).ToList();
         var invitation = new JobInvitation(JobId, spec.AgreementId, participants, spec.Protection, spec.ModelSpecJson, spec.Training, spec.TrainFraction, spec.Seed);
         var consents = await Task.WhenAll(participants.Select(p => Participant(p).AcceptJob(invitation)));
         state.State.Consents = consents.ToDictionary(c => c.ParticipantId);
@@ -233,12 +241,15 @@ public sealed class TrainingJobGrain(
 
         var combined = FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares)));
         var scaling = FeatureScaling.FromMoments(combined);
-        state.State.Scaling = new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation);
+        var scalingMessage = new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation);
+        state.State.Scaling = scalingMessage;
         state.State.WeightNormaliser = Math.Max(1, combined.Count);
+        var everyone = participants.Select(p => p.ParticipantId).Order(StringComparer.Ordinal).ToList();
+        state.State.Lineage = new ModelLineage(spec.AgreementId, agreement.TermsDigest, spec.ModelSpecJson, scalingMessage, datasets, everyone);
 
         var model = ParseSpec(spec);
         var initial = await Task.Run(() => ModelFactory.InitialParameters(model, spec.Seed));
-        await StoreVersionAsync(0, initial, null);
+        await StoreVersionAsync(0, initial, null, everyone);
         state.State.LatestModelVersion = 0;
         state.State.Phase = JobPhase.Running;
         await SaveAsync();
@@ -400,7 +411,7 @@ public sealed class TrainingJobGrain(
 
         // The server step gives the next global model version, stored before the round counts.
         var step = await Task.Run(() => strategy.Step(global, mean, _optimizerState));
-        await StoreVersionAsync(modelRound, step.Global, step.State);
+        await StoreVersionAsync(modelRound, step.Global, step.State, members);
         phases.Mark("server-step");
 
         // Every participant scores the new model on its own test split (one that cannot be reached now is left out).
@@ -576,13 +587,13 @@ public sealed class TrainingJobGrain(
         return _global;
     }
 
-    private async Task StoreVersionAsync(int version, float[] parameters, ServerOptimizerState? optimizer)
+    private async Task StoreVersionAsync(int version, float[] parameters, ServerOptimizerState? optimizer, IReadOnlyList<string> members)
     {
         var target = GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, version));
         var bytes = FloatBytes.From(parameters);
         async Task<Payload?> Push(float[]? values) => values is null ? null : await transfers.PushAsync(target, FloatBytes.From(values));
         var record = new ModelVersion(JobId, version, await transfers.PushAsync(target, bytes), await Push(optimizer?.FirstMoment), await Push(optimizer?.SecondMoment),
-            Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow);
+            Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow, state.State.Lineage is { } lineage ? lineage with { RoundMembers = members } : null);
         await target.Store(record);
     }
 

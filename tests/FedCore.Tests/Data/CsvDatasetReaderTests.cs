@@ -92,6 +92,33 @@ public class CsvDatasetReaderTests
     }
 
     [Fact]
+    public void Each_row_knows_its_line_and_rows_to_score_keep_a_missing_label()
+    {
+        var text = string.Join("\n", "1,0,1,1,x", "", "?,0,1,1,x", "2,0,2,?,x", "3,0,3,,x", "4,1,1,0,x");
+        Assert.Equal([1, 6], LoadText(text, SmallSchema()).Lines);
+
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, text);
+            var scored = CsvDatasetReader.LoadForScoring(path, SmallSchema());
+            Assert.Equal([1, 4, 5, 6], scored.Lines);
+            Assert.Equal([1f, 2f, 3f, 4f], Enumerable.Range(0, 4).Select(i => scored.Data.Row(i)[0]));
+            Assert.Equal(1f, scored.Data.Labels[0]);
+            Assert.True(float.IsNaN(scored.Data.Labels[1]) && float.IsNaN(scored.Data.Labels[2]));
+            Assert.Equal(1, scored.Metadata.DroppedRowCount);
+
+            // A missing label is no missing value for scoring, whatever the policy; a missing feature still is.
+            var error = Assert.Throws<DatasetException>(() => CsvDatasetReader.LoadForScoring(path, SmallSchema(root => root["missing"] = "fail")));
+            Assert.Equal((3, 1), (error.Line, error.Column));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Metadata_names_the_file_and_hashes_every_byte()
     {
         var schema = SmallSchema();

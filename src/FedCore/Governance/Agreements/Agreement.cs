@@ -142,8 +142,8 @@ public sealed class Agreement
             throw new AgreementException(Id, string.Join("; ", problems.Select(p => $"{p.Term}: {p.Problem}")));
     }
 
-    /// <summary>Each party's missing or failing signature, and each failing status change, with the term it concerns.</summary>
-    internal ImmutableArray<(string Term, string Problem)> Problems(VerifiedMembership membership)
+    /// <summary>Each party's missing or failing signature, and each failing status change, with the term it concerns (empty when <see cref="Verify"/> passes).</summary>
+    public ImmutableArray<(string Term, string Problem)> Problems(VerifiedMembership membership)
     {
         ArgumentNullException.ThrowIfNull(membership);
         var problems = ImmutableArray.CreateBuilder<(string, string)>();

@@ -34,7 +34,6 @@ public sealed record PinnedTerms(
     public void EnsureFinalModelDestination(string country)
     {
         if (!FinalModelDestinations.Contains(country))
-            throw new AgreementException(AgreementId,
-                $"finalModelDestinations: the final model of job '{JobId}' may go to {string.Join(", ", FinalModelDestinations)}, not to '{country}'");
+            throw new AgreementException(AgreementId, $"finalModelDestinations: {ModelReleaseCheck.DestinationRefusal(JobId, FinalModelDestinations, country)}");
     }
 }

@@ -35,6 +35,9 @@ public interface IParticipantGrain : IGrainWithStringKey
 
     Task<IReadOnlyList<DatasetSummary>> GetDatasets();
 
+    /// <summary>The schema (JSON) a registered dataset was read with: metadata, like its catalog entry, that tools need to read rows like it.</summary>
+    Task<string> GetDatasetSchema(string datasetName);
+
     /// <summary>Per-feature count, sums and sums of squares of its training rows for a job it accepted (its pinned dataset and split).</summary>
     Task<FeatureMomentsMessage> ComputeFeatureMoments(string jobId);
 
