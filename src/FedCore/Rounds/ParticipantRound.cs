@@ -23,15 +23,18 @@ public sealed class ParticipantRound
     private readonly Func<byte[], byte[]> _sign;
     private readonly TimeProvider _clock;
     private readonly CkksProtection? _ckks;
+    private readonly OpenedSums _opened;
     private Memory? _memory;
 
     /// <param name="terms">What the participant pinned for the job.</param>
     /// <param name="record">Its stored record, if it has one.</param>
     /// <param name="sign">Signs statement bytes with the participant's own key (kept in its country's storage).</param>
-    public ParticipantRound(RoundTerms terms, ParticipantRoundRecord? record, Func<byte[], byte[]> sign, TimeProvider? clock = null)
+    /// <param name="opened">The sums it helped open in any round of any job, stored by the host with the record.</param>
+    public ParticipantRound(RoundTerms terms, ParticipantRoundRecord? record, Func<byte[], byte[]> sign, OpenedSums opened, TimeProvider? clock = null)
     {
         _terms = terms ?? throw new ArgumentNullException(nameof(terms));
         _sign = sign ?? throw new ArgumentNullException(nameof(sign));
+        _opened = opened ?? throw new ArgumentNullException(nameof(opened));
         _clock = clock ?? TimeProvider.System;
         _ckks = terms.Protection.IsSimulation ? null : new CkksProtection(CkksParameters.Default, terms.Protection.UpdateBound);
         Record = record;
@@ -86,7 +89,7 @@ public sealed class ParticipantRound
         var share = SecretKeyShare.Generate(Parameters, crsSeed);
         using var masking = MaskingKeyPair.Generate();
         Replace(new ParticipantRoundRecord(request.Round, request.Participants.ToList(), RoundStage.Keyed, _clock.GetUtcNow(),
-            share.ToBytes(), masking.ExportPrivateKey(), null, Record?.Opened));
+            share.ToBytes(), masking.ExportPrivateKey(), null));
         share.Erase();
         _memory = null;
         return SignedCommitment(request.Round, Record!);
@@ -196,8 +199,7 @@ public sealed class ParticipantRound
         RequireFingerprintsSumTo(RoundPurpose.KeyFingerprint, request.Round, record, request.KeyFingerprints, memory.OwnKeyFingerprint!,
             LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!), step, ("round key", "key shares"), RoundRefusal.Refused);
         // Two opened sums from one basis over different members would give away the difference: the update of whoever was left out.
-        if (record.Opened?.GetValueOrDefault(Convert.ToHexString(plan.Basis)) is { } opened
-            && opened != Convert.ToHexString(RoundChallenges.MembersDigest(record.Participants)))
+        if (_opened.OpenedOverOthers(plan.Basis, record.Participants))
             throw Refused(request.Round, step, "it already helped open a sum from this global model and feature scaling over other members; a second sum from it over these members would reveal the difference");
         memory.PlanBasis = plan.Basis;
         memory.KeyVerified = true;
@@ -246,7 +248,7 @@ public sealed class ParticipantRound
         if (Record is { } earlier && round <= earlier.Round)
             throw Refused(round, step, $"round {round} is not above round {earlier.Round}, which it already started; rounds only go up");
         byte[] bytes = PlaintextSimulation.Seal(update, weight);
-        Replace(new ParticipantRoundRecord(round, participants.ToList(), RoundStage.Sealed, _clock.GetUtcNow(), null, null, null, Record?.Opened));
+        Replace(new ParticipantRoundRecord(round, participants.ToList(), RoundStage.Sealed, _clock.GetUtcNow(), null, null, null));
         return new Sealed(bytes, Sign(RoundPurpose.Update, round, SHA256.HashData(bytes)));
     }
 
@@ -295,11 +297,8 @@ public sealed class ParticipantRound
         var memory = RequireMemory(request.Round, step, m => m.Share is not null);
         RequireFingerprintsSumTo(RoundPurpose.AggregateFingerprint, request.Round, record, request.AggregateFingerprints, memory.OwnAggregateFingerprint!,
             memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
-        var opened = new Dictionary<string, string>(record.Opened ?? new Dictionary<string, string>())
-        {
-            [Convert.ToHexString(memory.PlanBasis!)] = Convert.ToHexString(RoundChallenges.MembersDigest(record.Participants)),
-        };
-        Replace(record with { Stage = RoundStage.Decrypted, Secret = null, Opened = opened });
+        _opened.Add(memory.PlanBasis!, record.Participants);
+        Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
         byte[] share = memory.Share!;
         _memory = null;
         return Sign(RoundPurpose.DecryptionShare, request.Round, share);

@@ -23,8 +23,6 @@ public enum RoundStage
 /// that depends on it leaves (FedCore/Rounds/README.md): the round and its members, the stage, the secrets still needed,
 /// and the key commitments it revealed against. Secrets: <see cref="Secret"/> (CKKS key share) and
 /// <see cref="MaskingKey"/> (ECDH private key). Never logged; <see cref="ToString"/> leaves them out.
-/// <see cref="Opened"/> outlives the round: for every plan basis (<see cref="RoundPlan.Basis"/>, hex) of a sum it helped
-/// open, the digest of that sum's members (hex); it is carried into every later round's record.
 /// </summary>
 public sealed record ParticipantRoundRecord(
     int Round,
@@ -33,8 +31,7 @@ public sealed record ParticipantRoundRecord(
     DateTimeOffset StartedAt,
     byte[]? Secret,
     byte[]? MaskingKey,
-    IReadOnlyDictionary<string, byte[]>? CommitmentsSeen,
-    IReadOnlyDictionary<string, string>? Opened = null)
+    IReadOnlyDictionary<string, byte[]>? CommitmentsSeen)
 {
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -50,6 +50,10 @@ public sealed class ParticipantState
     /// </summary>
     [Id(7)]
     public Dictionary<string, int> AgreementStatusChanges { get; set; } = [];
+
+    /// <summary>The sums it helped open, in any job: basis → members (<see cref="FedCore.Rounds.OpenedSums"/>).</summary>
+    [Id(8)]
+    public Dictionary<string, string> OpenedSums { get; set; } = [];
 }
 
 /// <summary>
@@ -352,7 +356,9 @@ public sealed partial class ParticipantGrain(
         var record = pinned.RoundRecord is { } bytes ? ParticipantRoundRecord.FromBytes(bytes) : null;
         // The key is captured here: the protocol's steps run on the thread pool, where grain state must not be touched.
         var signingKey = state.State.SigningKey!;
-        round = new ParticipantRound(TermsOf(jobId, pinned), record, statement => SignWith(signingKey, statement), clock);
+        // The opened sums are shared by all its jobs' rounds; a step that adds one marks its record changed, so they are
+        // written with it (the grain is not reentrant: no two steps touch them at once).
+        round = new ParticipantRound(TermsOf(jobId, pinned), record, statement => SignWith(signingKey, statement), new OpenedSums(state.State.OpenedSums), clock);
         _rounds[jobId] = round;
         return round;
     }

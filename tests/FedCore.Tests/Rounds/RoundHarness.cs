@@ -11,14 +11,28 @@ using Federation.Tests.Shared;
 namespace FedCore.Tests.Rounds;
 
 /// <summary>One party of a test job: its signing key and its side of the protocol.</summary>
-internal sealed class Party(string id, ParticipantSigningKey key, RoundTerms terms, TimeProvider clock)
+internal sealed class Party
 {
-    public string Id { get; } = id;
-    public ParticipantSigningKey Key { get; } = key;
-    public ParticipantRound Round { get; private set; } = new(terms, null, bytes => key.Sign(bytes), clock);
+    private readonly TimeProvider _clock;
 
-    /// <summary>A restart: a new object from the stored record only (what a grain reactivated from storage has).</summary>
-    public void Restart() => Round = new ParticipantRound(Round.Terms, Round.Record is { } r ? ParticipantRoundRecord.FromBytes(r.ToBytes()) : null, bytes => Key.Sign(bytes), clock);
+    public Party(string id, ParticipantSigningKey key, RoundTerms terms, TimeProvider clock)
+    {
+        Id = id;
+        Key = key;
+        _clock = clock;
+        Round = new(terms, null, bytes => key.Sign(bytes), new OpenedSums(Opened), clock);
+    }
+
+    public string Id { get; }
+    public ParticipantSigningKey Key { get; }
+    public ParticipantRound Round { get; private set; }
+
+    /// <summary>Its stored sums opened (what a grain keeps in its state across rounds and jobs).</summary>
+    public Dictionary<string, string> Opened { get; } = [];
+
+    /// <summary>A restart: a new object from what is stored only (what a grain reactivated from storage has).</summary>
+    public void Restart() => Round = new ParticipantRound(Round.Terms, Round.Record is { } r ? ParticipantRoundRecord.FromBytes(r.ToBytes()) : null,
+        bytes => Key.Sign(bytes), new OpenedSums(Opened), _clock);
 
     /// <summary>Signs a payload of the party's choosing, as a dishonest party would.</summary>
     public SignedMessage Sign(string purpose, string jobId, int round, byte[] payload, string scheme = CkksProtection.SchemeName) =>

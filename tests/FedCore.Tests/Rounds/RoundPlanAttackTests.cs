@@ -78,6 +78,30 @@ public class RoundPlanAttackTests
     }
 
     [Fact]
+    public void The_same_model_under_another_job_or_re_encoded_is_the_same_basis()
+    {
+        // Else the aggregator opens the second sum under another job id, or from the model with +0 written as −0, or from
+        // the scaling with its features in another order or with an identity entry added: all train to the same updates.
+        var scaling = new FedCore.Data.FeatureScaling(["age", "chol"], [54.0, 0.0], [9.0, 51.0]);
+        var plan = RoundPlan.For("CH/job-a", 3, [0.5f, 0f, -1f], scaling, 300);
+        var others = new[]
+        {
+            RoundPlan.For("CH/job-b", 3, [0.5f, 0f, -1f], scaling, 300),
+            RoundPlan.For("CH/job-a", 4, [0.5f, -0f, -1f], scaling, 300),
+            RoundPlan.For("CH/job-a", 3, [0.5f, 0f, -1f], new(["chol", "age", "oldpeak"], [-0.0, 54.0, 0.0], [51.0, 9.0, 1.0]), 1e12),
+        };
+        foreach (var other in others)
+        {
+            Assert.Equal(plan.Basis, other.Basis);
+            Assert.NotEqual(plan.Digest, other.Digest); // as sent, each is another plan: members must all be sent the same one
+        }
+        Assert.NotEqual(plan.Basis, RoundPlan.For("CH/job-a", 3, [0.5f, 0f, -1.0000001f], scaling, 300).Basis);
+        Assert.Throws<ArgumentException>(() => RoundPlan.For("CH/job-a", 3, [float.NaN], scaling, 300));
+        Assert.Throws<ArgumentException>(() => RoundPlan.For("CH/job-a", 3, [0f], new(["age", "age"], [1, 2], [1, 1]), 300));
+        Assert.Throws<ArgumentException>(() => RoundPlan.For("CH/job-a", 3, [0f], new(["age"], [1], [0]), 300));
+    }
+
+    [Fact]
     public void A_refused_seal_names_no_value_and_ends_the_round_so_it_cannot_be_asked_again()
     {
         // The attack: a value beyond the bound was named with its index; asked again and again with other settings (a

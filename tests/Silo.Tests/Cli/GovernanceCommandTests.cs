@@ -264,7 +264,7 @@ public sealed class GovernanceCommandTests(GovernanceCliFederation federation) :
         var good = GovernanceCliFederation.DataFile("hungarian.data");
         var malformed = federation.File("malformed.csv");
         File.WriteAllLines(malformed, ["63,1,1,145,233,1,2,150,0,2.3,3,0,6,0", "67,1,four,160,286,0,2,108,1,1.5,2,3,3,2"]);
-        (await Cli.RunAsync(Register("HU/budapest", malformed))).Refused("malformed.csv, line 2, column 3 'cp'", "'four'");
+        (await Cli.RunAsync(Register("HU/budapest", malformed))).Refused("malformed.csv, line 2, column 3 'cp'", "not a category of 'cp'");
         (await Cli.RunAsync(Register("HU/budapest", good, "--category", "medical"))).Refused("--category", "'medical'");
         (await Cli.RunAsync(Register("HU/budapest", good, "--privacy-unit", "patient"))).Refused("--privacy-unit");
         (await Cli.RunAsync(Register("HU/budapest", good, "--jurisdiction", "hu"))).Refused("--jurisdiction");

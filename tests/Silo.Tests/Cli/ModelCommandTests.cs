@@ -139,7 +139,7 @@ public sealed class ModelCommandTests(ModelCliFederation federation) : IClassFix
         var rows = federation.File("malformed.csv");
         File.WriteAllLines(rows, ["28,1,2,130,132,0,2,185,0,0,?,?,?,0", "29,1,2,120,243,0,0,160,0,0,?,?,?,0", "abc,1,2,140,200,0,0,170,0,0,?,?,?,0"]);
         (await Cli.RunAsync("model", "predict", "--job", ModelCliFederation.JobId, "--version", "2", "--input", rows, "--as", "HU/budapest"))
-            .Refused("malformed.csv, line 3, column 1 'age': 'abc' is not a number");
+            .Refused("malformed.csv, line 3, column 1 'age': the value is not a number");
         (await Cli.RunAsync("model", "predict", "--job", ModelCliFederation.JobId, "--version", "2", "--input", federation.File("none.csv"), "--as", "HU/budapest"))
             .Refused("--input", "does not exist");
     }

@@ -63,6 +63,15 @@ public sealed partial class DecryptionGuardTests
             var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(rest.Assignment(rest.KeyFingerprints)));
             Assert.Contains("already helped open a sum from this global model and feature scaling over other members", refused.Message);
         }
+
+        // Nor under another job id: what a participant remembers of the sums it opened is not per job.
+        var elsewhere = new RoundDriver("CH/guard-split-again", 1, await AcceptAsync("CH/guard-split-again", three, agreement: TestFederations.SampleJob.Agreement), _keys)
+        {
+            Scaling = all.Scaling,
+        };
+        await elsewhere.KeyAsync();
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(elsewhere.Assignment(elsewhere.KeyFingerprints)));
+        Assert.Contains("already helped open a sum from this global model", again.Message);
     }
 
     [Fact]

@@ -47,7 +47,7 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
     /// <summary>What it sends instead of an honest sealed update, if set.</summary>
     public Func<RoundAssignment, Sealed>? CraftUpdate { get; set; }
 
-    public void Accept(RoundTerms terms) => Round = new ParticipantRound(terms, null, bytes => Key.Sign(bytes));
+    public void Accept(RoundTerms terms) => Round = new ParticipantRound(terms, null, bytes => Key.Sign(bytes), new OpenedSums());
 
     public Task<SignedPayload> Commit(RoundKeyRequest r) => Task.FromResult(Contract(Round!.Commit(new KeyRequest(r.JobId, r.Round, r.Participants))));
 
