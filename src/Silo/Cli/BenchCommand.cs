@@ -154,6 +154,8 @@ public static class BenchCommand
                         ["meanPhaseSeconds"] = run.MeanPhaseSeconds(),
                         ["meanSealSecondsPerParticipant"] = Math.Round(run.MeanPerParticipant(p => p.SealSeconds), 4),
                         ["meanTrainSecondsPerParticipant"] = Math.Round(run.MeanPerParticipant(p => p.TrainSeconds), 4),
+                        ["meanCryptoCpuSecondsPerParticipant"] = Math.Round(run.MeanPerParticipant(p => p.CryptoCpuSeconds), 4),
+                        ["meanAggregatorCpuSeconds"] = Math.Round(run.Counted.Average(r => r.AggregatorCpuSeconds), 4),
                         ["updateBytesPerParticipant"] = last.Participants[0].UpdateBytes,
                         ["meanLocalTestAccuracy"] = Math.Round(last.MeanLocalTestAccuracy, 4),
                         ["wallSeconds"] = Math.Round(run.WallSeconds, 2),
