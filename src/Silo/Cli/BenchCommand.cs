@@ -81,7 +81,7 @@ public static class BenchCommand
             widths = Integers("--hidden", hidden);
             participants = sizes is null ? null : Integers("--participants", sizes);
         }
-        catch (Exception e) when (e is JobFileException or FormatException)
+        catch (Exception e) when (e is JobFileException or FormatException or System.Text.Json.JsonException)
         {
             await error.WriteLineAsync($"error: {e.Message}");
             return 2;
