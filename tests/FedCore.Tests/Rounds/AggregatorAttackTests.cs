@@ -64,11 +64,7 @@ public class AggregatorAttackTests
     public void The_aggregator_alone_cannot_hand_out_a_round_key_whose_secret_it_knows()
     {
         var harness = new RoundHarness(3);
-        var aggregator = harness.Aggregator(1);
-        foreach (var p in harness.Parties)
-            aggregator.AcceptCommitment(p.Round.Commit(aggregator.KeyRequest()));
-        foreach (var p in harness.Parties)
-            aggregator.AcceptReveal(p.Round.Reveal(aggregator.RevealRequest()));
+        var aggregator = harness.RevealedRound(1);
         var honest = aggregator.KeyCheckRequest(RoundHarness.Plan);
 
         // Its own key over the round's CRS seed, with the honest members' share ids written in: only p differs.

@@ -81,15 +81,23 @@ internal sealed class RoundHarness
     public AggregatorRound KeyedRound(int round, IReadOnlyList<Party>? members = null)
     {
         members ??= Parties;
+        var aggregator = RevealedRound(round, members);
+        var check = aggregator.KeyCheckRequest(PlanFor(round));
+        foreach (var p in members)
+            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(check));
+        return aggregator;
+    }
+
+    /// <summary>Steps 1–2 played honestly: every member's statement is in; the key check request is the test's to make.</summary>
+    public AggregatorRound RevealedRound(int round, IReadOnlyList<Party>? members = null)
+    {
+        members ??= Parties;
         var aggregator = Aggregator(round, members);
         foreach (var p in members)
             aggregator.AcceptCommitment(p.Round.Commit(aggregator.KeyRequest()));
         var reveal = aggregator.RevealRequest();
         foreach (var p in members)
             aggregator.AcceptReveal(p.Round.Reveal(reveal));
-        var check = aggregator.KeyCheckRequest(PlanFor(round));
-        foreach (var p in members)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(check));
         return aggregator;
     }
 

@@ -24,7 +24,7 @@ public class RoundPlanAttackTests
         // the honest "sum" is the victim's update. Here each member's key fingerprint is at a challenge over the plan it was
         // told, so one member told another plan breaks everyone's key check before anyone trains.
         var harness = new RoundHarness(3);
-        var aggregator = KeyedUpTo(harness, 1, harness.Parties);
+        var aggregator = harness.RevealedRound(1);
         var victimsPlan = RoundPlan.For(RoundHarness.JobId, 1, [1], NoScaling, 300);
         var othersPlan = RoundPlan.For(RoundHarness.JobId, 1, [1], NoScaling, 1e12);
         var check = aggregator.KeyCheckRequest(othersPlan);
@@ -64,7 +64,7 @@ public class RoundPlanAttackTests
 
         var rest = harness.Parties.Take(3).ToList();
         var again = RoundPlan.For(RoundHarness.JobId, 4, [1, 2, 3], NoScaling, 11);
-        var aggregator = KeyedUpTo(harness, 8, rest);
+        var aggregator = harness.RevealedRound(8, rest);
         foreach (var p in rest)
             aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(again)));
         foreach (var p in rest)
@@ -141,11 +141,7 @@ public class RoundPlanAttackTests
         const int members = 60;
         Assert.False(MaskingGraph.IsComplete(members));
         var harness = new RoundHarness(members);
-        var aggregator = harness.Aggregator(1);
-        foreach (var p in harness.Parties)
-            aggregator.AcceptCommitment(p.Round.Commit(aggregator.KeyRequest()));
-        foreach (var p in harness.Parties)
-            aggregator.AcceptReveal(p.Round.Reveal(aggregator.RevealRequest()));
+        var aggregator = harness.RevealedRound(1);
         var honestCheck = aggregator.KeyCheckRequest(RoundHarness.PlanFor(1));
         var statements = honestCheck.Statements.ToDictionary(s => s.ParticipantId, s => s.Payload);
         var setDigest = RoundChallenges.SetDigest(RoundHarness.JobId, 1, aggregator.Participants);
@@ -195,19 +191,9 @@ public class RoundPlanAttackTests
 
     // ---- What the attacker computes ------------------------------------------------------------------------------
 
-    private static AggregatorRound KeyedUpTo(RoundHarness harness, int round, IReadOnlyList<Party> members)
-    {
-        var aggregator = harness.Aggregator(round, members);
-        foreach (var p in members)
-            aggregator.AcceptCommitment(p.Round.Commit(aggregator.KeyRequest()));
-        foreach (var p in members)
-            aggregator.AcceptReveal(p.Round.Reveal(aggregator.RevealRequest()));
-        return aggregator;
-    }
-
     private static AggregatedUpdate Finish(RoundHarness harness, int round, IReadOnlyList<Party> members, float[][] updates, RoundPlan plan)
     {
-        var aggregator = KeyedUpTo(harness, round, members);
+        var aggregator = harness.RevealedRound(round, members);
         foreach (var p in members)
             aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
         foreach (var p in members)

@@ -204,11 +204,7 @@ public class RoundProtocolTests
     public void The_aggregator_names_a_member_whose_key_fingerprint_is_not_of_its_share()
     {
         var harness = new RoundHarness(3);
-        var aggregator = harness.Aggregator(1);
-        foreach (var p in harness.Parties)
-            aggregator.AcceptCommitment(p.Round.Commit(aggregator.KeyRequest()));
-        foreach (var p in harness.Parties)
-            aggregator.AcceptReveal(p.Round.Reveal(aggregator.RevealRequest()));
+        var aggregator = harness.RevealedRound(1);
         var check = aggregator.KeyCheckRequest(RoundHarness.Plan);
         var honest = harness[2].Round.CheckKey(check);
         var other = LinearFingerprint.OfKey(CollectivePublicKey.FromBytes(check.RoundKey, RoundHarness.Parameters), new byte[32]).ToBytes();
