@@ -112,6 +112,12 @@ public sealed record FeatureScaling(string[] FeatureNames, double[] Mean, double
     /// </summary>
     public const double RelativeVarianceFloor = 1e-12;
 
+    /// <summary>
+    /// Scaled values are clipped to ±this: a scaling of someone else's choosing (a tiny deviation) must not turn a cell
+    /// into ±∞, whose refusal downstream would tell whether the cell lies near a value of their choosing.
+    /// </summary>
+    public const double MaxScaledMagnitude = 1e4;
+
     /// <exception cref="ArgumentException">The moments are inconsistent or count no rows.</exception>
     public static FeatureScaling FromMoments(FeatureMoments moments)
     {
@@ -132,7 +138,7 @@ public sealed record FeatureScaling(string[] FeatureNames, double[] Mean, double
         return new FeatureScaling(moments.FeatureNames.ToArray(), mean, std);
     }
 
-    /// <summary>A new table with the named features standardised; every other value and the labels copied as they are.</summary>
+    /// <summary>A new table with the named features standardised (within ±<see cref="MaxScaledMagnitude"/>); every other value and the labels copied as they are.</summary>
     /// <exception cref="ArgumentException">A named feature is not in <paramref name="data"/>.</exception>
     public TabularData Apply(TabularData data)
     {
@@ -149,7 +155,7 @@ public sealed record FeatureScaling(string[] FeatureNames, double[] Mean, double
             for (int k = 0; k < columns.Length; k++)
             {
                 int at = start + columns[k];
-                features[at] = (float)((features[at] - Mean[k]) / StandardDeviation[k]);
+                features[at] = (float)Math.Clamp((features[at] - Mean[k]) / StandardDeviation[k], -MaxScaledMagnitude, MaxScaledMagnitude);
             }
         }
         return new TabularData(features, (float[])data.Labels.Clone(), data.FeatureNames);

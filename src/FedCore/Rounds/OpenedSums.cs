@@ -2,7 +2,7 @@ namespace FedCore.Rounds;
 
 /// <summary>
 /// What a participant remembers, across all its rounds and jobs, of the sums it helped open (README: "The round plan"):
-/// for each basis (<see cref="RoundPlan.Basis"/>: global model and feature scaling), the members of that sum, both as hex
+/// for each basis (<see cref="RoundPlan.BasisOf"/>: global model and the scaled rows trained on), the members of that sum, both as hex
 /// digests. Its host keeps <see cref="Entries"/> in the participant's storage and writes it with the round record: a
 /// decryption adds an entry and marks the record changed.
 /// </summary>

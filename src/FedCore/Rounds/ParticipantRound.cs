@@ -61,7 +61,7 @@ public sealed class ParticipantRound
         public int Round { get; } = round;
         public byte[]? Statement, PublicShare, SetDigest;
         public CollectivePublicKey? RoundKey;
-        public byte[]? KeyChallenge, MaskingContext, GraphSeed, PlanDigest, PlanBasis;
+        public byte[]? KeyChallenge, MaskingContext, PlanDigest, Basis;
         public LinearFingerprint? OwnKeyFingerprint;
         public Dictionary<string, byte[]>? MaskingKeys;
         public bool KeyVerified;
@@ -167,11 +167,23 @@ public sealed class ParticipantRound
         if (!key.ShareIds.SequenceEqual(expectedShares))
             throw Refused(request.Round, step, $"the round key is made of {key.ShareIds.Count} shares that are not exactly the members' {expectedShares.Count}");
 
+        // Once per round, durably: fingerprints for two plans (or keys) would let the aggregator complete, for each member,
+        // a set for the plan it alone is told to train, and weigh one member in and the others out.
+        byte[] checkedDigest = SHA256.HashData([.. SHA256.HashData(request.RoundKey), .. request.PlanDigest]);
+        if (record.KeyChecked is { } earlier)
+        {
+            if (!earlier.AsSpan().SequenceEqual(checkedDigest))
+                throw Refused(request.Round, step, "it already checked another round key or plan this round");
+        }
+        else
+        {
+            Replace(record with { KeyChecked = checkedDigest });
+        }
+
         byte[] statementsDigest = RoundChallenges.StatementsDigest(record.Participants, statements);
         memory.RoundKey = key;
         memory.KeyChallenge = RoundChallenges.KeyChallenge(memory.SetDigest!, request.RoundKey, statementsDigest, request.PlanDigest);
         memory.MaskingContext = RoundChallenges.MaskingContext(memory.SetDigest!, key.KeyId.ToArray(), statementsDigest);
-        memory.GraphSeed = RoundChallenges.GraphSeed(memory.SetDigest!, statementsDigest);
         memory.PlanDigest = request.PlanDigest;
         memory.MaskingKeys = statements.ToDictionary(s => s.Key, s => s.Value[64..]);
         memory.KeyVerified = false;
@@ -185,12 +197,14 @@ public sealed class ParticipantRound
     /// Checks, before training, that the round key is the sum of the members' shares (its own in it), made for the plan
     /// it was given to train (<paramref name="plan"/>, which it derived itself from what it was sent: every member's key
     /// fingerprint is at a challenge over the plan's digest, so they add up only if every member was given this plan),
-    /// and that no sum it helped open came from the same basis over other members.
+    /// and that no sum it helped open came from the same <paramref name="basis"/> (<see cref="RoundPlan.BasisOf"/>) over
+    /// other members.
     /// </summary>
-    public void PrepareSeal(SealRequest request, RoundPlan plan)
+    public void PrepareSeal(SealRequest request, RoundPlan plan, byte[] basis)
     {
         const string step = "seal its update";
         ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(basis);
         RequireProtected(request.JobId, request.Round, step);
         var record = RequireRecord(request.Round, step, RoundStage.Revealed);
         var memory = RequireMemory(request.Round, step, m => m.RoundKey is not null);
@@ -199,35 +213,37 @@ public sealed class ParticipantRound
         RequireFingerprintsSumTo(RoundPurpose.KeyFingerprint, request.Round, record, request.KeyFingerprints, memory.OwnKeyFingerprint!,
             LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!), step, ("round key", "key shares"), RoundRefusal.Refused);
         // Two opened sums from one basis over different members would give away the difference: the update of whoever was left out.
-        if (_opened.OpenedOverOthers(plan.Basis, record.Participants))
-            throw Refused(request.Round, step, "it already helped open a sum from this global model and feature scaling over other members; a second sum from it over these members would reveal the difference");
-        memory.PlanBasis = plan.Basis;
+        if (_opened.OpenedOverOthers(basis, record.Participants))
+            throw Refused(request.Round, step, "it already helped open a sum from this global model and these rows over other members; a second sum from them over these members would reveal the difference");
+        memory.Basis = basis;
         memory.KeyVerified = true;
     }
 
     /// <summary>
-    /// Seals w·update under the checked round key with its pairwise masks; the masking key is erased and "sealed" stored
-    /// before the update leaves (the host writes <see cref="Record"/>). Once per round.
+    /// Seals w·update under the checked round key with its pairwise masks, its values clipped to the bound in place (never
+    /// refused: a refusal would tell the job something of them); the masking key is erased and "sealed" stored before the
+    /// update leaves (the host writes <see cref="Record"/>). Once per round; a weight outside (0, 1] ends the round.
     /// </summary>
-    public Sealed Seal(int round, ReadOnlySpan<float> update, double weight)
+    public Sealed Seal(int round, Span<float> update, double weight)
     {
         const string step = "seal its update";
         RequireProtected(_terms.JobId, round, step);
         var record = RequireRecord(round, step, RoundStage.Revealed);
         var memory = RequireMemory(round, step, m => m.KeyVerified);
-        var neighbours = MaskingGraph.NeighboursOf(_terms.Self, record.Participants, memory.GraphSeed!)
-            .Select(n => (n, memory.MaskingKeys![n])).ToList();
+        // Every other member is a neighbour: a sparse graph's safety rests on the colluders' share of each round, which
+        // the aggregator, choosing each round's members, controls (README: "The masking graph").
+        var neighbours = record.Participants.Where(p => p != _terms.Self).Select(n => (n, memory.MaskingKeys![n])).ToList();
         using var masking = MaskingKeyPair.Import(record.MaskingKey!);
         EncryptedVector sealedUpdate;
+        int clipped = _ckks!.Clip(update);
         try
         {
             using var masks = ReadMasks(() => PairwiseMasks.Derive(Parameters, masking, _terms.Self, neighbours, memory.MaskingContext!), round, step);
-            sealedUpdate = _ckks!.Seal(update, weight, memory.RoundKey!, masks);
+            sealedUpdate = _ckks.Seal(update, weight, memory.RoundKey!, masks);
         }
         catch (UpdateOutOfBoundsException)
         {
-            // One refusal per round, and it says only that: asked again and again with other settings, each answer would
-            // tell something of the update (which value, how large).
+            // One refusal per round: the weight's, which tells nothing the job does not know (sample counts are reported).
             Abandon(record);
             throw;
         }
@@ -235,7 +251,7 @@ public sealed class ParticipantRound
         memory.SealedUpdate = sealedUpdate;
         memory.SealedDigest = SHA256.HashData(sealedUpdate.WireBuffer);
         // The wire buffer itself, not a copy (13 MB per 10⁶ values): nobody writes to it.
-        return new Sealed(sealedUpdate.WireBuffer, Sign(RoundPurpose.Update, round, memory.SealedDigest));
+        return new Sealed(sealedUpdate.WireBuffer, Sign(RoundPurpose.Update, round, memory.SealedDigest), clipped);
     }
 
     /// <summary>The simulation's seal: the weighted update in the clear, only under terms that pinned plaintext-simulation. Once per round.</summary>
@@ -297,7 +313,7 @@ public sealed class ParticipantRound
         var memory = RequireMemory(request.Round, step, m => m.Share is not null);
         RequireFingerprintsSumTo(RoundPurpose.AggregateFingerprint, request.Round, record, request.AggregateFingerprints, memory.OwnAggregateFingerprint!,
             memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
-        _opened.Add(memory.PlanBasis!, record.Participants);
+        _opened.Add(memory.Basis!, record.Participants);
         Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
         byte[] share = memory.Share!;
         _memory = null;
@@ -314,6 +330,13 @@ public sealed class ParticipantRound
             return false;
         Abandon(record);
         return true;
+    }
+
+    /// <summary>The host's own work for the round failed (its training): the round's secrets are erased, and it is over.</summary>
+    public void AbandonRound()
+    {
+        if (Record is { Stage: RoundStage.Keyed or RoundStage.Revealed or RoundStage.Sealed } record)
+            Abandon(record);
     }
 
     private void Abandon(ParticipantRoundRecord record)

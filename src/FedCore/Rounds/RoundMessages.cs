@@ -24,8 +24,8 @@ public sealed record KeyCheckRequest(string JobId, int Round, byte[] RoundKey, I
 /// <summary>Step 4: every member's signed key fingerprint; the participant checks the key, trains and seals.</summary>
 public sealed record SealRequest(string JobId, int Round, IReadOnlyList<SignedMessage> KeyFingerprints);
 
-/// <summary>A sealed update and the signed commitment to it (its SHA-256).</summary>
-public sealed record Sealed(byte[] SealedUpdate, SignedMessage Commitment);
+/// <summary>A sealed update and the signed commitment to it (its SHA-256); how many values the participant clipped stays with it.</summary>
+public sealed record Sealed(byte[] SealedUpdate, SignedMessage Commitment, int Clipped = 0);
 
 /// <summary>Step 5: the aggregate's masks and every member's signed commitment; the participant answers with the fingerprint of its masks.</summary>
 public sealed record AggregateCheckRequest(string JobId, int Round, byte[] AggregateMasks, IReadOnlyList<SignedMessage> Commitments);

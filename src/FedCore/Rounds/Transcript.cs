@@ -55,9 +55,6 @@ internal static class RoundChallenges
     public static byte[] MaskingContext(byte[] setDigest, byte[] keyId, byte[] statementsDigest) =>
         Transcript.Hash("masking", setDigest, keyId, statementsDigest);
 
-    /// <summary>What the masking graph is drawn from: only what every member committed to before any statement was revealed.</summary>
-    public static byte[] GraphSeed(byte[] setDigest, byte[] statementsDigest) => Transcript.Hash("masking-graph", setDigest, statementsDigest);
-
     /// <summary>The members of an opened sum, without the round: what a participant remembers with the sum's plan basis.</summary>
     public static byte[] MembersDigest(IReadOnlyList<string> participants) => Transcript.Hash("members", participants.Select(Transcript.Text));
 

@@ -244,6 +244,17 @@ public sealed partial class ParticipantGrain
             throw new FederationOperationException("job.refused", $"{refusal}: {e.Message}");
         }
 
+        // A dataset has one split for every job: two jobs with neighbouring fractions or other seeds would give moments
+        // and scores that differ by a few rows. The first job it accepts for the dataset fixes both.
+        long rows = Registered(terms.Dataset).Summary.RowCount;
+        var split = state.State.Splits.GetValueOrDefault(terms.Dataset) ?? new DatasetSplitTerms(invitation.TrainFraction, invitation.Seed);
+        if (split != new DatasetSplitTerms(invitation.TrainFraction, invitation.Seed))
+            throw new FederationOperationException("job.refused",
+                $"{refusal}: its dataset '{terms.Dataset}' is split with train fraction {split.TrainFraction:R} and seed {split.Seed} in every job (fixed by the first); this job asks {invitation.TrainFraction:R} and {invitation.Seed}.");
+        if (Math.Min(rows * split.TrainFraction, rows * (1 - split.TrainFraction)) < MinimumSplitRows)
+            throw new FederationOperationException("job.refused",
+                $"{refusal}: a train fraction of {split.TrainFraction:R} leaves fewer than {MinimumSplitRows} of its {rows} rows on one side; figures over so few rows describe single people.");
+
         var parties = terms.Participants.Select(p => p.Organisation).Order(StringComparer.Ordinal).ToList();
         var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
             $"federation/job-consent/v1\n{terms.JobId}\n{terms.AgreementId}\n{terms.TermsDigest}\n{terms.Membership.Serial}:{terms.Membership.Digest}\n{terms.Dataset}\n" +
@@ -253,7 +264,7 @@ public sealed partial class ParticipantGrain
         var pinned = new PinnedJob(parties, Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants),
             parties.ToDictionary(p => p, p => membership.Find(p)!.SigningKey.ToArray()), invitation.Protection, terms.Dataset, clock.GetUtcNow(), null,
             terms.AgreementId, terms.TermsDigest, modelClass.ToString().ToLowerInvariant(), terms.AggregatorCountry, [.. terms.FinalModelDestinations], terms.ValidUntil,
-            consent.Signature, invitation.ModelSpecJson, invitation.Training, invitation.TrainFraction, invitation.Seed);
+            consent.Signature, invitation.ModelSpecJson, invitation.Training, split.TrainFraction, split.Seed);
 
         if (state.State.Jobs.TryGetValue(invitation.JobId, out var earlier))
         {
@@ -262,6 +273,7 @@ public sealed partial class ParticipantGrain
             return consent;
         }
         state.State.Jobs[invitation.JobId] = pinned;
+        state.State.Splits.TryAdd(terms.Dataset, split);
         await state.WriteStateAsync();
         logger.LogInformation("Participant {Participant} accepted job {Job} under agreement {Agreement}: {Parties} parties, at least {Minimum} per round, {Scheme} ±{Bound}",
             Key, invitation.JobId, terms.AgreementId, parties.Count, pinned.MinimumParticipants, pinned.Protection.Scheme, pinned.Protection.UpdateBound);
@@ -270,6 +282,9 @@ public sealed partial class ParticipantGrain
 
     private const string JobConsentPurpose = "job-consent";
 
+    /// <summary>The fewest rows of a dataset a participant lets either side of its split hold.</summary>
+    private const int MinimumSplitRows = 10;
+
     private static string? Differs(PinnedJob a, PinnedJob b) =>
         !a.Parties.SequenceEqual(b.Parties) ? "the parties"
         : a.AgreementId != b.AgreementId || a.TermsDigest != b.TermsDigest ? "the agreement"
@@ -277,7 +292,7 @@ public sealed partial class ParticipantGrain
         : a.Protection != b.Protection ? "the protection"
         : a.DatasetName != b.DatasetName ? "the dataset"
         : a.ModelClass != b.ModelClass ? "the model class"
-        : a.ModelSpecJson != b.ModelSpecJson || a.Training != b.Training || a.TrainFraction != b.TrainFraction || a.Seed != b.Seed ? "the model or its training"
+        : a.ModelSpecJson != b.ModelSpecJson || a.Training != b.Training || a.TrainFraction != b.TrainFraction ? "the model or its training"
         : a.PartyKeys.Any(k => !b.PartyKeys.TryGetValue(k.Key, out var other) || !other.AsSpan().SequenceEqual(k.Value)) ? "the parties' keys"
         : null;
 
@@ -285,13 +300,13 @@ public sealed partial class ParticipantGrain
     /// Refuses a round of a job whose agreement is no longer in force: suspended, terminated, expired, or with other terms
     /// than those it accepted. Read afresh each round, from the relay, and verified as everywhere.
     /// </summary>
-    private async Task RequireAgreementInForceAsync(string jobId, int round)
+    private async Task RequireAgreementInForceAsync(string jobId, string what)
     {
         var pinned = PinnedFor(jobId);
         var membership = await MembershipAsync();
         var agreement = await AgreementAsync(pinned.AgreementId, membership);
         var now = clock.GetUtcNow();
-        var refusal = $"Participant {Key} refuses round {round} of job {jobId}: agreement '{pinned.AgreementId}'";
+        var refusal = $"Participant {Key} refuses to {what} for job {jobId}: agreement '{pinned.AgreementId}'";
         if (agreement.TermsDigest != pinned.TermsDigest)
             throw new FederationOperationException("agreement.lapsed", $"{refusal} now has other terms than those it accepted the job under.");
         var agreementState = agreement.StateAt(now);

@@ -54,7 +54,20 @@ public sealed class ParticipantState
     /// <summary>The sums it helped open, in any job: basis → members (<see cref="FedCore.Rounds.OpenedSums"/>).</summary>
     [Id(8)]
     public Dictionary<string, string> OpenedSums { get; set; } = [];
+
+    /// <summary>
+    /// Each dataset's split (train fraction and seed), fixed by the first job it accepted for it: every later job sees
+    /// the same rows, so no two jobs' moments or scores differ by a few of them.
+    /// </summary>
+    [Id(11)]
+    public Dictionary<string, DatasetSplitTerms> Splits { get; set; } = [];
 }
+
+/// <summary>How a dataset is split for every job: fixed by the first.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DatasetSplitTerms(
+    [property: Id(0)] double TrainFraction,
+    [property: Id(1)] int Seed);
 
 /// <summary>
 /// What a participant pinned for a job when it accepted it (FedCore/Rounds/README.md, "Who decides what"; the terms come
@@ -80,9 +93,10 @@ public sealed record PinnedJob(
     [property: Id(14)] string ModelSpecJson,
     [property: Id(15)] LocalTrainingSettings Training,
     [property: Id(16)] double TrainFraction,
-    [property: Id(17)] int Seed)
+    [property: Id(17)] int SplitSeed)
 {
-    public DataSplit Split => new(DatasetName, TrainFraction, Seed);
+    /// <summary>Its split of the dataset: the same for every job (<see cref="ParticipantState.Splits"/>).</summary>
+    public DataSplit Split => new(DatasetName, TrainFraction, SplitSeed);
 }
 
 [GenerateSerializer, Immutable]
@@ -198,8 +212,9 @@ public sealed partial class ParticipantGrain(
     public async Task<FeatureMomentsMessage> ComputeFeatureMoments(string jobId)
     {
         RequireProfile();
+        await RequireAgreementInForceAsync(jobId, "compute feature moments");
         var (schema, train, _) = await PrepareAsync(PinnedFor(jobId).Split);
-        var moments = FeatureMoments.Compute(train, schema);
+        var moments = await OnOwnRowsAsync(jobId, "computing feature moments", () => FeatureMoments.Compute(train, schema));
         return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
     }
 
@@ -211,7 +226,7 @@ public sealed partial class ParticipantGrain(
     public async Task<SignedPayload> CommitRoundKey(RoundKeyRequest request)
     {
         // A new round only while the job's agreement is in force: a suspension, termination or expiry stops the job here.
-        await RequireAgreementInForceAsync(request.JobId, request.Round);
+        await RequireAgreementInForceAsync(request.JobId, $"take part in round {request.Round}");
         return await Step(request.JobId, round => ToContract(round.Commit(new KeyRequest(request.JobId, request.Round, request.Participants))), newRound: true);
     }
 
@@ -245,19 +260,44 @@ public sealed partial class ParticipantGrain(
         {
             throw new FederationOperationException(RoundRefusal.Refused, $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
-        // The round key, and the plan with it, are checked before any training: a refusal costs nothing. (A simulation
-        // round has no key step, so the agreement is checked here instead.)
-        if (simulation)
-            await RequireAgreementInForceAsync(assignment.JobId, assignment.Round);
-        else
-            await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan); return true; });
-
         var (_, train, _) = await PrepareAsync(pinned.Split);
-        var scaled = scaling.Apply(train);
+        var scaled = await OnOwnRowsAsync(assignment.JobId, "scaling its rows", () => scaling.Apply(train));
+        byte[] basis;
+        try
+        {
+            basis = RoundPlan.BasisOf(global, scaled);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FederationOperationException(RoundRefusal.Refused, $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: {e.Message}");
+        }
+        // The round key, and the plan and basis with it, are checked before any training: a refusal costs nothing. (A
+        // simulation round has no key step, so the agreement is checked here instead.)
+        if (simulation)
+            await RequireAgreementInForceAsync(assignment.JobId, $"take part in round {assignment.Round}");
+        else
+            await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
+
+        // Its seed follows from its dataset's split seed and the model version, not from the model's bytes: the decrypted
+        // global carries encryption noise, and a run must not change course with it. The job may ask for the same basis
+        // under another version number and so another shuffle, but such a sum opens only over the same members
+        // (OpenedSums), so it tells no more than a sum of the same updates.
         var options = pinned.Training.ToTrainingOptions(TrainingSeed(pinned, assignment.GlobalVersion));
-        // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free.
+        // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free. A failure ends
+        // its round: asked again, a failing and a succeeding plan would tell the job something of its rows.
         var clock = Stopwatch.StartNew();
-        var result = await Task.Run(() => LocalTrainer.Train(spec, global, scaled, options, CancellationToken.None));
+        LocalTrainingResult result;
+        try
+        {
+            result = await OnOwnRowsAsync(assignment.JobId, "training", () => LocalTrainer.Train(spec, global, scaled, options, CancellationToken.None));
+        }
+        catch (FederationOperationException)
+        {
+            round.AbandonRound();
+            if (Remember(assignment.JobId, round))
+                await state.WriteStateAsync();
+            throw;
+        }
         var trainSeconds = clock.Elapsed.TotalSeconds;
         var delta = new float[result.Parameters.Length];
         for (int i = 0; i < delta.Length; i++)
@@ -274,11 +314,12 @@ public sealed partial class ParticipantGrain(
         }
         catch (UpdateOutOfBoundsException e)
         {
-            // The place stays in the country's own log; the refusal names none (and ends the round for this participant).
-            logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update value at index {Index} beyond the bound ±{Bound}",
-                Key, assignment.JobId, assignment.Round, e.Index, pinned.Protection.UpdateBound);
+            // Only the weight's (its sample count over the normaliser, both known to the job); it ends the round.
             throw new FederationOperationException("round.update-out-of-bounds", $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
+        if (sealedUpdate.Clipped > 0)
+            logger.LogWarning("Participant {Participant}, job {Job} round {Round}: {Clipped} update values clipped to the bound ±{Bound} (raise it, or train with a smaller step)",
+                Key, assignment.JobId, assignment.Round, sealedUpdate.Clipped, pinned.Protection.UpdateBound);
         // The local model and the update are the most sensitive values here: gone once sealed.
         Array.Clear(delta);
         Array.Clear(result.Parameters);
@@ -383,12 +424,12 @@ public sealed partial class ParticipantGrain(
     {
         RequireProfile();
         var pinned = PinnedFor(assignment.JobId);
+        await RequireAgreementInForceAsync(assignment.JobId, "score a model");
         var parameters = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.Parameters));
         var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
         RequireParametersOf(spec, parameters, $"Participant {Key} refuses to score a model of job {assignment.JobId}");
         var (_, _, test) = await PrepareAsync(pinned.Split);
-        var scaled = ToScaling(assignment.Scaling).Apply(test);
-        var metrics = await Task.Run(() => ModelEvaluator.Evaluate(spec, parameters, scaled));
+        var metrics = await OnOwnRowsAsync(assignment.JobId, "scoring", () => ModelEvaluator.Evaluate(spec, parameters, ToScaling(assignment.Scaling).Apply(test)));
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);
     }
 
@@ -447,9 +488,27 @@ public sealed partial class ParticipantGrain(
 
     private static FeatureScaling ToScaling(FeatureScalingMessage m) => new(m.FeatureNames, m.Mean, m.StandardDeviation);
 
-    /// <summary>Its own seed for training from a model version: from the pinned seed, so the job cannot choose it.</summary>
+    /// <summary>A non-negative seed from the dataset's split seed, the model version and its own id.</summary>
     private int TrainingSeed(PinnedJob pinned, int globalVersion) =>
-        (int)(BitConverter.ToUInt32(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"federation/training-seed/v1\n{pinned.Seed}\n{globalVersion}\n{Key}"))) >> 1);
+        (int)(BitConverter.ToUInt32(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"federation/training-seed/v1\n{pinned.SplitSeed}\n{globalVersion}\n{Key}"))) >> 1);
+
+    /// <summary>
+    /// Runs its own computation on its rows off the scheduler. Any failure there becomes a refusal that names nothing of
+    /// the rows (exception messages can: "row r, feature f is ∞" under a scaling of the job's choosing); the reason goes
+    /// to its country's own log.
+    /// </summary>
+    private async Task<T> OnOwnRowsAsync<T>(string jobId, string what, Func<T> work)
+    {
+        try
+        {
+            return await Task.Run(work);
+        }
+        catch (Exception e) when (e is not (FederationOperationException or OperationCanceledException))
+        {
+            logger.LogWarning(e, "Participant {Participant}, job {Job}: {What} failed", Key, jobId, what);
+            throw new FederationOperationException("participant.local-failure", $"Participant {Key}, job {jobId}: {what} failed on its own rows; the reason is in its country's log.");
+        }
+    }
 
     private static void RequireParametersOf(ModelSpec spec, float[] parameters, string refusal)
     {

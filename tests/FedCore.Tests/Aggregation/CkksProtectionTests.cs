@@ -96,14 +96,18 @@ public class CkksProtectionTests
     }
 
     [Fact]
-    public void An_update_beyond_the_bound_is_refused_with_its_index_never_clipped()
+    public void A_participant_clips_to_the_bound_and_sealing_refuses_what_was_not_clipped_naming_no_value()
     {
+        float[] update = [0.1f, 9f, -7.5f, float.NaN, float.PositiveInfinity, 0.2f];
+        Assert.Equal(4, _scheme.Clip(update));
+        Assert.Equal([0.1f, 4f, -4f, 0f, 0f, 0.2f], update);
+
         var key = CollectivePublicKey.Combine([SecretKeyShare.Generate(CkksParameters.Default, new byte[32]).PublicKeyShare]);
-        var error = Assert.Throws<UpdateOutOfBoundsException>(() => _scheme.Seal([0.1f, 9f, 0.2f], 1, key, null));
-        Assert.Equal(1, error.Index);
-        Assert.Contains("±4", error.Message);
+        var error = Assert.Throws<UpdateOutOfBoundsException>(() => _scheme.Seal([0.1f, 9.25f, 0.2f], 1, key, null));
+        Assert.Equal(1, error.Index); // for the participant's own log
+        Assert.DoesNotContain("9.25", error.Message);
         Assert.Throws<UpdateOutOfBoundsException>(() => _scheme.Seal([float.NaN], 1, key, null));
-        Assert.Throws<UpdateOutOfBoundsException>(() => _scheme.Seal([0.1f], 5, key, null));
+        Assert.Contains("normaliser", Assert.Throws<UpdateOutOfBoundsException>(() => _scheme.Seal([0.1f], 1.5, key, null)).Message); // w·u could pass the bound
     }
 
     [Theory]

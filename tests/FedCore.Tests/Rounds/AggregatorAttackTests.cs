@@ -76,7 +76,7 @@ public class AggregatorAttackTests
         var fingerprints = harness.Parties.Select(p => p.Round.CheckKey(forged)).ToList(); // the share ids pass...
         foreach (var p in harness.Parties)
         {
-            var refused = Assert.Throws<RoundRefusedException>(() => p.Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints), RoundHarness.Plan));
+            var refused = Assert.Throws<RoundRefusedException>(() => p.Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints), RoundHarness.Plan, RoundHarness.BasisFor(1)));
             Assert.Contains("not the sum of the members' key shares", refused.Message); // ...the fingerprints do not
         }
         // A key of other shares altogether fails earlier, on its share ids.
@@ -103,7 +103,7 @@ public class AggregatorAttackTests
         var honestSealed = new List<byte[]>();
         for (int i = 0; i < 2; i++)
         {
-            harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan);
+            harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan, RoundHarness.BasisFor(1));
             var s = harness[i].Round.Seal(1, updates[i], 1.0 / 3);
             honestSealed.Add(s.SealedUpdate);
             aggregator.AcceptSealed(s);
@@ -173,7 +173,7 @@ public class AggregatorAttackTests
         var sealedUpdates = new List<byte[]>();
         for (int i = 0; i < 2; i++)
         {
-            harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan);
+            harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan, RoundHarness.BasisFor(1));
             var s = harness[i].Round.Seal(1, updates[i], 1.0 / 3);
             sealedUpdates.Add(s.SealedUpdate);
             aggregator.AcceptSealed(s);

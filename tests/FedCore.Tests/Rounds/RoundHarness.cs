@@ -52,6 +52,9 @@ internal sealed class RoundHarness
 
     /// <summary>Round 1's plan.</summary>
     public static readonly RoundPlan Plan = PlanFor(1);
+
+    /// <summary>The basis a member trains from in round r (as an honest job's rounds, a new one each round).</summary>
+    public static byte[] BasisFor(int round) => System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(round));
     public static readonly CkksParameters Parameters = CkksParameters.Default;
 
     public RoundHarness(int parties, RoundProtection? protection = null, int minimum = 3, TimeProvider? clock = null)
@@ -109,7 +112,7 @@ internal sealed class RoundHarness
         var sealRequest = aggregator.SealRequest();
         for (int i = 0; i < members.Count; i++)
         {
-            members[i].Round.PrepareSeal(sealRequest, PlanFor(round));
+            members[i].Round.PrepareSeal(sealRequest, PlanFor(round), BasisFor(round));
             var sealedUpdate = members[i].Round.Seal(round, updates[i], 1.0 / members.Count);
             SealedUpdates[(round, members[i].Id)] = sealedUpdate.SealedUpdate;
             aggregator.AcceptSealed(sealedUpdate);

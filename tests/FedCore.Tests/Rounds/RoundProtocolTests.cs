@@ -74,7 +74,7 @@ public class RoundProtocolTests
         var seal = aggregator.SealRequest();
         Assert.Contains("already sealed its update this round", Assert.Throws<RoundRefusedException>(() => victim.Round.Seal(5, new float[10], 0.3)).Message);
         victim.Restart();
-        Assert.Contains("already sealed its update this round", Assert.Throws<RoundRefusedException>(() => victim.Round.PrepareSeal(seal, RoundHarness.Plan)).Message);
+        Assert.Contains("already sealed its update this round", Assert.Throws<RoundRefusedException>(() => victim.Round.PrepareSeal(seal, RoundHarness.Plan, RoundHarness.BasisFor(1))).Message);
         Assert.Contains("not above round 5", Assert.Throws<RoundRefusedException>(() =>
             victim.Round.Commit(new KeyRequest(RoundHarness.JobId, 5, harness.Parties.Select(p => p.Id).ToList()))).Message);
         Assert.Contains("not above round 5", Assert.Throws<RoundRefusedException>(() =>
@@ -168,7 +168,7 @@ public class RoundProtocolTests
         Assert.Equal(RoundStage.Abandoned, round.Record!.Stage);
         Assert.Null(round.Record.Secret);
         Assert.Null(round.Record.MaskingKey);
-        Assert.Contains("abandoned or expired", Assert.Throws<RoundRefusedException>(() => round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, []), RoundHarness.Plan)).Message);
+        Assert.Contains("abandoned or expired", Assert.Throws<RoundRefusedException>(() => round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, []), RoundHarness.Plan, RoundHarness.BasisFor(1))).Message);
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public class RoundProtocolTests
         var own = LinearFingerprint.FromBytes(fingerprints[2].Payload, RoundHarness.Parameters);
         var other = LinearFingerprint.OfMasks(EncryptedVector.Encrypt(aggregator.RoundKey, new double[5000], 4), own.Challenge).ToBytes();
         fingerprints[2] = harness[2].Sign(RoundPurpose.KeyFingerprint, RoundHarness.JobId, 1, other);
-        var refused = Assert.Throws<RoundRefusedException>(() => harness[0].Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints), RoundHarness.Plan));
+        var refused = Assert.Throws<RoundRefusedException>(() => harness[0].Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints), RoundHarness.Plan, RoundHarness.BasisFor(1)));
         Assert.Contains("another challenge or another round key", refused.Message);
     }
 

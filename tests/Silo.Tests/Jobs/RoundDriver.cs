@@ -66,7 +66,7 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
     {
         var global = FloatBytes.ToFloats(a.GlobalParameters.Inline!);
         var plan = RoundPlan.For(a.JobId, a.GlobalVersion, global, new FeatureScaling(a.Scaling.FeatureNames, a.Scaling.Mean, a.Scaling.StandardDeviation), a.WeightNormaliser);
-        Round!.PrepareSeal(new SealRequest(a.JobId, a.Round, a.KeyFingerprints.Select(Core).ToList()), plan);
+        Round!.PrepareSeal(new SealRequest(a.JobId, a.Round, a.KeyFingerprints.Select(Core).ToList()), plan, plan.Digest); // it trains nothing: any basis
         var sealedUpdate = CraftUpdate?.Invoke(a) ?? Round.Seal(a.Round, new float[global.Length], 10 / a.WeightNormaliser);
         if (CraftUpdate is not null)
             _crafted = sealedUpdate.SealedUpdate;

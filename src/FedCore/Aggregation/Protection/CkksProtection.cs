@@ -42,20 +42,43 @@ public sealed class CkksProtection
     public long MaxValuesPerRound(int participants) =>
         NoiseFloodingBudget.MaxDecryptedCiphertexts(Parameters, participants) * Parameters.ValuesPerCiphertext - 1;
 
-    /// <summary>Encrypts weight·update and the weight under <paramref name="key"/>, masked with <paramref name="masks"/>.</summary>
+    /// <summary>
+    /// Brings every value of <paramref name="update"/> within ±<see cref="Bound"/> (a value that is not finite becomes 0)
+    /// and returns how many it changed. A participant clips rather than refuses: a refusal leaves its country and, asked
+    /// again with other settings, would tell the job whether some value of its update exceeds a threshold.
+    /// </summary>
+    public int Clip(Span<float> update)
+    {
+        int clipped = 0;
+        float bound = (float)Bound;
+        for (int i = 0; i < update.Length; i++)
+        {
+            float v = update[i];
+            float c = !float.IsFinite(v) ? 0 : Math.Clamp(v, -bound, bound);
+            if (c != v)
+            {
+                update[i] = c;
+                clipped++;
+            }
+        }
+        return clipped;
+    }
+
+    /// <summary>
+    /// Encrypts weight·update and the weight under <paramref name="key"/>, masked with <paramref name="masks"/>. The weight
+    /// lies in (0, min(1, bound)] (a participant's samples over a normaliser at least every member's count) and every value
+    /// within ±bound (<see cref="Clip"/>), so that weight·value is within the bound the encryption is scaled for.
+    /// </summary>
     public EncryptedVector Seal(ReadOnlySpan<float> update, double weight, CollectivePublicKey key, PairwiseMasks? masks)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!(weight > 0) || weight > Bound)
-            throw new UpdateOutOfBoundsException($"An update's weight must lie in (0, {Bound}], not {weight}.");
-        // The refusal names no value and no index: it leaves the participant's country, and a job asking again and again
-        // with other settings could read the update from it.
-        double limit = Bound / Math.Max(1, weight);
+        if (!(weight > 0) || weight > Math.Min(1, Bound))
+            throw new UpdateOutOfBoundsException($"An update's weight must lie in (0, {Math.Min(1, Bound)}], not {weight}: the weight normaliser is below the participant's sample count.");
         for (int i = 0; i < update.Length; i++)
         {
-            if (!float.IsFinite(update[i]) || Math.Abs(update[i]) > limit)
-                throw new UpdateOutOfBoundsException(
-                    $"An update value (or its product with the weight {weight:G4}) is beyond the job's bound ±{Bound}; raise the bound (it sets the encryption scale) or train with a smaller step.", i);
+            // Names no value: the participant clips before it seals, so this is a host's bug, and messages leave the country.
+            if (!float.IsFinite(update[i]) || Math.Abs(update[i]) > Bound)
+                throw new UpdateOutOfBoundsException($"An update value is beyond the job's bound ±{Bound} (clip it first).", i);
         }
         return EncryptedVector.EncryptWeighted(key, update, weight, Bound, masks);
     }
@@ -97,14 +120,16 @@ public sealed class CkksProtection
     /// Every seal enforces 0 &lt; wᵢ ≤ B and |wᵢ·uᵢ| ≤ wᵢ·B, so an honest sum of P updates has 0 &lt; W ≤ P·B and every
     /// |Σ wᵢ·uᵢ| ≤ W·B, up to the decryption error. Anything outside that box came from a malformed update or one sealed
     /// past its bound (a participant that skipped the checks in <see cref="Seal"/>), and would hand the server garbage.
-    /// The slack is the decryption tolerance, so an honest round never trips it.
+    /// The slack is the decryption tolerance (on the sums and on the weight), so an honest round never trips it, even with
+    /// every value clipped to the bound.
     /// </summary>
     private void CheckPlausible(double[] weightedSum, double weight, int participants, double slack)
     {
         if (!(weight > 0 && weight <= participants * Bound + slack))
             throw new ImplausibleAggregateException(
                 $"{SchemeName}: the opened total weight is {weight}, outside (0, {participants * Bound}] for {participants} updates sealed with bound {Bound}; an update in the sum is malformed.");
-        double limit = weight * Bound + slack;
+        // The opened weight carries the decryption error too, multiplied by the bound here.
+        double limit = (weight + slack) * Bound + slack;
         for (int i = 0; i < weightedSum.Length; i++)
         {
             if (!(Math.Abs(weightedSum[i]) <= limit))
