@@ -54,6 +54,10 @@ public sealed class ParticipantState
     /// <summary>The sums it helped open, in any job: basis → members (<see cref="FedCore.Rounds.OpenedSums"/>).</summary>
     [Id(8)]
     public Dictionary<string, string> OpenedSums { get; set; } = [];
+
+    /// <summary>The nonces of its organisation's approvals it has used, with their expiry: each serves one act (FedCore's ApprovalLedger).</summary>
+    [Id(9)]
+    public Dictionary<string, DateTimeOffset> UsedApprovals { get; set; } = [];
 }
 
 /// <summary>
@@ -104,6 +108,7 @@ public sealed partial class ParticipantGrain(
     TimeProvider clock,
     PayloadTransfers transfers,
     FederationRecords records,
+    ApprovalVerifier approvals,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     // Rows loaded from the registered files, kept only in this activation's memory.

@@ -57,9 +57,11 @@ public static class MembershipJson
     /// An organisation entry without signatures, as its participant drafts it for the organisation's approver to review
     /// (<see cref="Approvals.ApprovalSubject.OrganisationEntry"/>): the canonical entry, indented.
     /// </summary>
+    /// <exception cref="GovernanceFormatException">The entry breaks a rule of its format.</exception>
     public static byte[] WriteUnsignedEntry(OrganisationEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        entry.Check("organisation entry", "$");
         return CanonicalJson.WriteIndented(ToJson(entry));
     }
 
