@@ -33,6 +33,7 @@ public sealed partial class ParticipantGrain
         using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
         var signed = MembershipJson.WriteEntry(SignedOrganisationEntry.Create(entry, key));
         await UseApprovalAsync(approved);
+        await Enrol(details.LegalName); // its profile's name follows the approved entry
         logger.LogInformation("Participant {Participant} signs its membership entry, serial {Serial}, as its organisation approved", Key, entry.Serial);
         return signed;
     }
@@ -44,7 +45,8 @@ public sealed partial class ParticipantGrain
     private async Task<(OrganisationEntry Entry, byte[] Draft)> EntryAsync(OrganisationDetails details)
     {
         var (country, organisation) = ParticipantKey.Parse(Key);
-        await Enrol(details.LegalName);
+        if (state.State.SigningKey is null)
+            await Enrol(details.LegalName); // makes its key
         ImmutableArray<Member> members;
         try
         {
