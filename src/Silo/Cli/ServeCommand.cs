@@ -82,8 +82,10 @@ public static class ServeCommand
         {
             int equals = value.IndexOf('=');
             var organisation = equals < 0 ? value : value[..equals];
-            if (equals < 0 || !OrganisationId.TryParse(organisation, out _, out var problem))
-                throw new ArgumentException($"--approver-key: '{value}' is not ID=FILE with ID an organisation id such as HU/budapest");
+            if (equals < 0)
+                throw new ArgumentException($"--approver-key: '{value}' is not ID=FILE (e.g. HU/budapest=budapest-approver.pub)");
+            if (!OrganisationId.TryParse(organisation, out _, out var problem))
+                throw new ArgumentException($"--approver-key: '{value}' is not ID=FILE with ID an organisation id such as HU/budapest: {problem}");
             var key = KeyFile(new FileInfo(value[(equals + 1)..]), $"--approver-key {organisation}");
             if (!Approval.IsApproverKey(key))
                 throw new ArgumentException($"--approver-key {organisation}: {value[(equals + 1)..]} is not an ECDSA P-256 public key (SubjectPublicKeyInfo DER, 91 bytes)");
