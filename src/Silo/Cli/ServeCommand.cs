@@ -81,9 +81,9 @@ public static class ServeCommand
         foreach (var value in values)
         {
             int equals = value.IndexOf('=');
-            var organisation = equals < 0 ? value : value[..equals];
             if (equals < 0)
                 throw new ArgumentException($"--approver-key: '{value}' is not ID=FILE (e.g. HU/budapest=budapest-approver.pub)");
+            var organisation = value[..equals];
             if (!OrganisationId.TryParse(organisation, out _, out var problem))
                 throw new ArgumentException($"--approver-key: '{value}' is not ID=FILE with ID an organisation id such as HU/budapest: {problem}");
             var key = KeyFile(new FileInfo(value[(equals + 1)..]), $"--approver-key {organisation}");
