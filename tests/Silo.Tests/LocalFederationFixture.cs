@@ -1,4 +1,7 @@
+using FedCore.Governance.Agreements;
+using FedCore.Governance.Membership;
 using FedCore.Jobs;
+using Federation.Contracts.Agreements;
 using Federation.Contracts.Jobs;
 using Federation.Contracts.Participants;
 using Federation.Silo.Cli;
@@ -35,15 +38,30 @@ internal static class TestFederations
 
     /// <summary>The sample federation set up as the embedded default does: members, datasets, and its active agreement.</summary>
     public static Task SetUpSampleAsync(LocalFederation federation) =>
-        FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, SampleManifest);
+        FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, federation.Approvers!, SampleManifest);
 
     /// <summary>Id of the sample agreement's plaintext-simulation twin (see <see cref="AddSimulationAgreementAsync"/>).</summary>
     public const string SimulationAgreement = "fed-heart-disease-2026-simulation";
 
     /// <summary>The sample agreement's twin for the plaintext simulation, active: an agreement must allow the simulation.</summary>
     public static Task AddSimulationAgreementAsync(LocalFederation federation) =>
-        FederationSetup.EnsureAgreementAsync(federation.Grains, federation.Operator!,
+        FederationSetup.EnsureAgreementAsync(federation.Grains, federation.Operator!, federation.Approvers!,
             FederationSetup.Variant(File.ReadAllBytes(Path.Combine(TestPaths.HeartSample, "agreement.json")), SimulationAgreement, "plaintext-simulation"), "simulation twin");
+
+    /// <summary>The membership as the operator of <paramref name="federation"/> issued it, verified.</summary>
+    public static VerifiedMembership Membership(LocalFederation federation) => MembershipChain.Verify(federation.Operator!.PublicKey, federation.Operator.Chain());
+
+    /// <summary>The agreement as its relay serves it now, read against the membership.</summary>
+    public static async Task<Agreement> AgreementAsync(LocalFederation federation, string agreementId) =>
+        FederationRecords.Read((await federation.Grains.GetGrain<IAgreementGrain>(agreementId).Get())!, agreementId, Membership(federation));
+
+    /// <summary>A party signs the agreement's terms, approved (as its organisation would) with its approver key.</summary>
+    public static Task<byte[]> SignAgreementAsync(LocalFederation federation, string party, string agreementId, string termsDigest) =>
+        federation.Approvers!.SignAgreementAsync(federation.Grains, party, agreementId, termsDigest);
+
+    /// <summary>A party suspends, resumes or terminates the agreement as it now stands, approved with its approver key.</summary>
+    public static async Task<byte[]> ChangeAgreementStatusAsync(LocalFederation federation, string party, string agreementId, string kind, string reason) =>
+        await federation.Approvers!.ChangeAgreementStatusAsync(federation.Grains, party, await AgreementAsync(federation, agreementId), kind, reason);
 
     /// <summary>Runs <paramref name="job"/> as <paramref name="id"/> to its end (at most 5 minutes); it must complete.</summary>
     public static async Task<JobStatus> RunToCompletionAsync(LocalFederation federation, JobDefinition job, string id)

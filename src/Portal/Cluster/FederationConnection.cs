@@ -32,7 +32,8 @@ public static class FederationConnection
             ? options.Countries
             : sampleManifest is not null ? SampleCountries(sampleManifest) : throw new InvalidOperationException(
                 "Federation:Countries is empty and there is no Federation:SampleFederation to take the countries from.");
-        // The embedded default is its own federation operator (its key under data/operator, never in a silo's storage).
+        // The embedded default is its own federation operator (its key under data/operator, never in a silo's storage), and
+        // holds its organisations' approver keys (under data/approvers; the silos read only the public halves there).
         var federationOperator = FederationOperator.LoadOrCreate(Path.Combine(dataDirectory, "operator"));
         builder.Services.AddSingleton(federationOperator);
         var local = new LocalFederationOptions
@@ -55,6 +56,7 @@ public static class FederationConnection
             ResumeUnfinishedJobs = false,
         }));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CompanionSilos>());
+        builder.Services.AddSingleton(new Approvers(local.ApproverDirectory));
         builder.Services.AddHostedService<SampleFederationLoader>();
     }
 
@@ -88,14 +90,15 @@ public sealed class CompanionSilos(LocalFederationOptions options) : IHostedServ
 }
 
 /// <summary>Enrols the sample federation's participants and resumes unfinished jobs once every silo is up.</summary>
-public sealed class SampleFederationLoader(IGrainFactory grains, PortalSamples samples, FederationOperator federationOperator, ILogger<SampleFederationLoader> logger) : IHostedService
+public sealed class SampleFederationLoader(IGrainFactory grains, PortalSamples samples, FederationOperator federationOperator, Approvers approvers,
+    ILogger<SampleFederationLoader> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (samples.FederationManifest is { } path)
         {
             var manifest = FederationManifest.Load(path);
-            var enrolled = await FederationSetup.EnsureAsync(grains, federationOperator, manifest, cancellationToken);
+            var enrolled = await FederationSetup.EnsureAsync(grains, federationOperator, approvers, manifest, cancellationToken);
             logger.LogInformation("Sample federation {Name}: {Count} organisations and {Agreements} agreement(s) in place", manifest.Name, enrolled.Count, manifest.AgreementFiles.Count);
         }
         await grains.GetGrain<Federation.Contracts.Directory.IFederationDirectoryGrain>(0).ResumeUnfinishedJobs();

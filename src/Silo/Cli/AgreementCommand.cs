@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using FedCore.Governance;
 using FedCore.Governance.Agreements;
 using Federation.Contracts.Agreements;
-using Federation.Contracts.Participants;
 using Federation.Silo.Governance;
 using static Federation.Silo.Cli.EmbeddedCommand;
 
@@ -64,7 +63,7 @@ public static class AgreementCommand
     {
         var data = DataOption();
         var id = IdOption();
-        var party = PartyOption("The party that signs, e.g. HU/budapest (its participant signs with its own key).");
+        var party = PartyOption("The party that signs, e.g. HU/budapest (its approver key approves, its participant signs with its own key).");
         var digest = new Option<string>("--terms-digest") { Description = "The digest of the terms reviewed (as `agreement show` prints it).", Required = true };
         return Define("sign", "Sign a proposed agreement as one of its parties; the last signature makes it active.", output, error, async (parse, cancellation) =>
         {
@@ -75,7 +74,7 @@ public static class AgreementCommand
             var current = await session.Records.AgreementAsync(agreementId, await session.Records.MembershipAsync());
             if (current.TermsDigest != reviewed)
                 throw new CommandInputException($"--terms-digest: the terms of agreement '{agreementId}' have digest {current.TermsDigest}, not {reviewed}; review them (`agreement show`) before signing");
-            return await SummaryAsync(session, agreementId, await session.Grains.GetGrain<IParticipantGrain>(organisation).SignAgreement(agreementId, reviewed));
+            return await SummaryAsync(session, agreementId, await session.Approvers.SignAgreementAsync(session.Grains, organisation, agreementId, reviewed));
         }, data, id, party, digest);
     }
 
@@ -83,7 +82,7 @@ public static class AgreementCommand
     {
         var data = DataOption();
         var id = IdOption();
-        var party = PartyOption($"The party that {kind}s the agreement (its participant signs the change).");
+        var party = PartyOption($"The party that {kind}s the agreement (its approver key approves, its participant signs the change).");
         var reason = new Option<string>("--reason") { Description = "Why (recorded in the agreement, signed).", Required = true };
         var description = kind switch
         {
@@ -97,7 +96,8 @@ public static class AgreementCommand
             var (organisation, country) = Organisation(parse.GetValue(party), "--as");
             var why = Text(parse.GetValue(reason), "--reason");
             await using var session = await StartAsync(parse.GetValue(data)!, [country], cancellation);
-            return await SummaryAsync(session, agreementId, await session.Grains.GetGrain<IParticipantGrain>(organisation).ChangeAgreementStatus(agreementId, kind, why));
+            var current = await session.Records.AgreementAsync(agreementId, await session.Records.MembershipAsync());
+            return await SummaryAsync(session, agreementId, await session.Approvers.ChangeAgreementStatusAsync(session.Grains, organisation, current, kind, why));
         }, data, id, party, reason);
     }
 

@@ -272,8 +272,8 @@ public static class BenchCommand
         }, cancellation);
         try
         {
-            await FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, job.Federation, cancellation);
-            await FederationSetup.EnsureAgreementAsync(federation.Grains, federation.Operator!,
+            await FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, federation.Approvers!, job.Federation, cancellation);
+            await FederationSetup.EnsureAgreementAsync(federation.Grains, federation.Operator!, federation.Approvers!,
                 FederationSetup.Variant(AgreementTerms(job), SimulationAgreement(job), Plaintext), $"the simulation twin of {job.Agreement}");
             return federation;
         }

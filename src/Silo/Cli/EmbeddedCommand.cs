@@ -31,7 +31,7 @@ internal static class EmbeddedCommand
 
     public static Option<DirectoryInfo> DataOption() => new("--data")
     {
-        Description = "The federation's data directory: the silos' SQLite files, and the operator's key and membership chain in its operator/ folder.",
+        Description = "The federation's data directory: the silos' SQLite files, the operator's key and membership chain in its operator/ folder, and the organisations' approver keys in its approvers/ folder.",
         DefaultValueFactory = _ => new DirectoryInfo("data"),
     };
 
@@ -113,6 +113,9 @@ internal sealed class EmbeddedSession(LocalFederation federation) : IAsyncDispos
     public IGrainFactory Grains => federation.Grains;
 
     public FederationOperator Operator => federation.Operator!;
+
+    /// <summary>The organisations' approver keys, in the data directory's approvers/ folder (outside the silos' storage).</summary>
+    public Approvers Approvers => federation.Approvers!;
 
     /// <summary>The records as the first silo reads them: verified against the operator's public key it is configured with.</summary>
     public FederationRecords Records => Services.GetRequiredService<FederationRecords>();

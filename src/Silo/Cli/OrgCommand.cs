@@ -33,8 +33,8 @@ public static class OrgCommand
             Required = true,
         };
         var outFile = new Option<FileInfo?>("--out") { Description = "Also write the signed entry to this file (for `org add --entry`)." };
-        return Define("init", "Make the organisation's signing key (kept in its country's storage) and print its signed membership entry; " +
-            "with changed details, a new entry with the next serial.", output, error, async (parse, cancellation) =>
+        return Define("init", "Make the organisation's approver key (in the data directory's approvers/ folder, outside the cluster) and its signing key " +
+            "(kept in its country's storage), and print its signed membership entry, approved by the approver key; with changed details, a new entry with the next serial.", output, error, async (parse, cancellation) =>
         {
             var (organisation, country) = Organisation(parse.GetValue(id), "--id");
             var details = new OrganisationDetails(Text(parse.GetValue(legalName), "--legal-name"), [.. parse.GetValue(members)!.Select(Member)]);
@@ -42,7 +42,8 @@ public static class OrgCommand
                 throw new CommandInputException($"--member: at least one member must be an {GovernanceNames.Of(MemberRole.OrganisationAdmin)}");
 
             await using var session = await StartAsync(parse.GetValue(data)!, [country], cancellation);
-            var entry = await session.Grains.GetGrain<IParticipantGrain>(organisation).CreateOrganisationEntry(details);
+            session.Approvers.Ensure(organisation);
+            var entry = await session.Approvers.CreateOrganisationEntryAsync(session.Grains, organisation, details);
             if (parse.GetValue(outFile) is { } file)
                 await File.WriteAllBytesAsync(file.FullName, entry, cancellation);
             return JsonNode.Parse(entry)!;

@@ -66,7 +66,7 @@ public static class RoundRunCommand
         JobStatus status;
         try
         {
-            await FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, job.Federation, cancellation);
+            await FederationSetup.EnsureAsync(federation.Grains, federation.Operator!, federation.Approvers!, job.Federation, cancellation);
             var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
             status = await grain.Start(JobSpecifications.From(job, id));
             status = await JobProgress.WaitAsync(grain, status, round => error.WriteLineAsync(

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Net;
+using FedCore.Governance.Approvals;
+using FedCore.Governance.Membership;
 using Federation.Silo.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -22,20 +24,32 @@ public static class ServeCommand
         {
             Description = "Let this silo's participants take part in plaintext-simulation jobs (updates in the clear; for debugging only).",
         };
-        var command = new Command("serve", "Run a silo of the federation.") { country, data, siloPort, gatewayPort, primary, allowSimulation };
+        var operatorKey = new Option<FileInfo?>("--operator-key")
+        {
+            Description = "The federation operator's public key (operator.pub, SubjectPublicKeyInfo DER): the silo verifies the membership against it.",
+        };
+        var approverKeys = new Option<string[]>("--approver-key")
+        {
+            Description = "An organisation's approver public key as ID=FILE (e.g. HU/budapest=budapest-approver.pub, SubjectPublicKeyInfo DER); repeat for each " +
+                "organisation of this country. Its participant signs its membership entry, agreements and status changes only with an approval by that key. " +
+                "Without any, the keys are read from the data directory's approvers/ folder (<CC>-<name>.pub), where `federation org init` makes them.",
+        };
+        var command = new Command("serve", "Run a silo of the federation.") { country, data, siloPort, gatewayPort, primary, allowSimulation, operatorKey, approverKeys };
         command.SetAction(async (parse, cancellation) =>
         {
-            var options = new LocalFederationOptions
-            {
-                Countries = [parse.GetValue(country)!],
-                DataDirectory = parse.GetValue(data)!.FullName,
-                AllowSimulation = parse.GetValue(allowSimulation),
-                ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Information),
-            };
             var primaryPort = parse.GetValue(primary);
             IPEndPoint? primaryEndpoint = primaryPort is { } p ? new IPEndPoint(IPAddress.Loopback, p) : null;
             try
             {
+                var options = new LocalFederationOptions
+                {
+                    Countries = [parse.GetValue(country)!],
+                    DataDirectory = parse.GetValue(data)!.FullName,
+                    AllowSimulation = parse.GetValue(allowSimulation),
+                    OperatorPublicKey = parse.GetValue(operatorKey) is { } file ? KeyFile(file, "--operator-key") : null,
+                    ApproverPublicKeys = ApproverKeys(parse.GetValue(approverKeys) ?? []),
+                    ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Information),
+                };
                 using var host = LocalFederation.BuildSiloHost(options.Countries[0], parse.GetValue(siloPort), parse.GetValue(gatewayPort), primaryEndpoint, options);
                 await host.StartAsync(cancellation);
                 await error.WriteLineAsync($"Silo of {options.Countries[0]} is up (silo port {parse.GetValue(siloPort)}, gateway {parse.GetValue(gatewayPort)}). Ctrl+C stops it.");
@@ -57,4 +71,30 @@ public static class ServeCommand
         });
         return command;
     }
+
+    /// <summary>The approver public keys given as ID=FILE, or null (none given: the data directory's approvers/ folder).</summary>
+    private static Dictionary<string, byte[]>? ApproverKeys(string[] values)
+    {
+        if (values.Length == 0)
+            return null;
+        var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            int equals = value.IndexOf('=');
+            if (equals < 0)
+                throw new ArgumentException($"--approver-key: '{value}' is not ID=FILE (e.g. HU/budapest=budapest-approver.pub)");
+            var organisation = value[..equals];
+            if (!OrganisationId.TryParse(organisation, out _, out var problem))
+                throw new ArgumentException($"--approver-key: '{value}' is not ID=FILE with ID an organisation id such as HU/budapest: {problem}");
+            var key = KeyFile(new FileInfo(value[(equals + 1)..]), $"--approver-key {organisation}");
+            if (!Approval.IsApproverKey(key))
+                throw new ArgumentException($"--approver-key {organisation}: {value[(equals + 1)..]} is not an ECDSA P-256 public key (SubjectPublicKeyInfo DER, 91 bytes)");
+            if (!keys.TryAdd(organisation, key))
+                throw new ArgumentException($"--approver-key: {organisation} is given twice");
+        }
+        return keys;
+    }
+
+    private static byte[] KeyFile(FileInfo file, string option) =>
+        file.Exists ? File.ReadAllBytes(file.FullName) : throw new ArgumentException($"{option}: the file {file.FullName} does not exist");
 }

@@ -31,17 +31,7 @@ public sealed class FederationOperator : IDisposable
     public static FederationOperator LoadOrCreate(string directory)
     {
         System.IO.Directory.CreateDirectory(directory);
-        var keyPath = Path.Combine(directory, KeyFile);
-        if (File.Exists(keyPath))
-            return new FederationOperator(directory, ParticipantSigningKey.Import(File.ReadAllBytes(keyPath)));
-        var key = ParticipantSigningKey.Generate();
-        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // the operator's key: its owner only
-        using (var file = new FileStream(keyPath, create))
-            file.Write(key.ExportPkcs8());
-        File.WriteAllBytes(Path.Combine(directory, PublicKeyFile), key.PublicKey);
-        return new FederationOperator(directory, key);
+        return new FederationOperator(directory, KeyFiles.LoadOrCreate(Path.Combine(directory, KeyFile), Path.Combine(directory, PublicKeyFile)));
     }
 
     /// <summary>The operator's public key as stored next to its key (what an operator hands to each country's silo).</summary>

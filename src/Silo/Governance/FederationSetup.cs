@@ -14,17 +14,19 @@ namespace Federation.Silo.Governance;
 /// Sets up a federation from its manifest, as its organisations and operator would, step by step (idempotent: what is
 /// already in place is left as it is):
 /// <list type="number">
-/// <item>each organisation makes its signing key and signs its membership entry (in its own country's storage);</item>
+/// <item>each organisation makes its approver key (outside the cluster, in <see cref="Approvers"/>), and its participant its
+/// signing key and, with the approver's approval, signs its membership entry (in its own country's storage);</item>
 /// <item>the operator admits them in a new membership record and hands the chain to the directory, which relays it;</item>
 /// <item>each organisation registers its datasets and signs their catalog entries;</item>
-/// <item>each agreement of the manifest is drafted, proposed, and signed by every party, which makes it active.</item>
+/// <item>each agreement of the manifest is drafted, proposed, and signed by every party (each approved by its approver),
+/// which makes it active.</item>
 /// </list>
 /// The embedded default, <c>round run</c>, the benchmarks and the tests use it; a real federation runs the same steps
 /// through <c>federation org | dataset | agreement</c>, one organisation at a time.
 /// </summary>
 public static class FederationSetup
 {
-    public static async Task<IReadOnlyList<ParticipantProfile>> EnsureAsync(IGrainFactory grains, FederationOperator federationOperator,
+    public static async Task<IReadOnlyList<ParticipantProfile>> EnsureAsync(IGrainFactory grains, FederationOperator federationOperator, Approvers approvers,
         FederationManifest manifest, CancellationToken cancellationToken = default)
     {
         var directory = grains.GetGrain<IFederationDirectoryGrain>(0);
@@ -35,7 +37,8 @@ public static class FederationSetup
             if (!ParticipantKey.TryParse(member.Id, out _, out _, out var error))
                 throw new JobFileException(manifest.FilePath, $"participant '{member.Id}'", error);
             var details = new OrganisationDetails(member.LegalName, member.Members.Select(m => new MemberDetails(m.Name, m.Role)).ToList());
-            var entry = await grains.GetGrain<IParticipantGrain>(member.Id).CreateOrganisationEntry(details);
+            approvers.Ensure(member.Id);
+            var entry = await approvers.CreateOrganisationEntryAsync(grains, member.Id, details);
             entries.Add(MembershipJson.ParseEntry(entry, $"the membership entry of {member.Id}"));
         }
         await Publish(directory, federationOperator, federationOperator.Admit(manifest.Name, entries));
@@ -48,7 +51,7 @@ public static class FederationSetup
             profiles.Add(await participant.GetProfile());
         }
         foreach (var terms in manifest.AgreementFiles)
-            await EnsureAgreementAsync(grains, federationOperator, await File.ReadAllBytesAsync(terms, cancellationToken), terms);
+            await EnsureAgreementAsync(grains, federationOperator, approvers, await File.ReadAllBytesAsync(terms, cancellationToken), terms);
         return profiles;
     }
 
@@ -78,9 +81,10 @@ public static class FederationSetup
 
     /// <summary>
     /// Drafts the agreement of <paramref name="terms"/> if there is none, proposes it, and has every party that has not
-    /// signed yet review the terms (by their digest) and sign. An agreement already past that point is left alone.
+    /// signed yet review the terms (by their digest) and sign, each with its approver's approval. An agreement already past
+    /// that point is left alone.
     /// </summary>
-    public static async Task<byte[]> EnsureAgreementAsync(IGrainFactory grains, FederationOperator federationOperator, byte[] terms, string source)
+    public static async Task<byte[]> EnsureAgreementAsync(IGrainFactory grains, FederationOperator federationOperator, Approvers approvers, byte[] terms, string source)
     {
         var membership = MembershipChain.Verify(federationOperator.PublicKey, federationOperator.Chain());
         AgreementTerms parsed;
@@ -102,7 +106,7 @@ public static class FederationSetup
         if (agreement.RecordedState != AgreementState.Proposed)
             return document;
         foreach (var party in agreement.Unsigned.ToList())
-            document = await grains.GetGrain<IParticipantGrain>(party).SignAgreement(parsed.Id, agreement.TermsDigest);
+            document = await approvers.SignAgreementAsync(grains, party, parsed.Id, agreement.TermsDigest);
         return document;
     }
 

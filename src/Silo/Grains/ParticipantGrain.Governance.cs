@@ -3,6 +3,7 @@ using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Governance;
 using FedCore.Governance.Agreements;
+using FedCore.Governance.Approvals;
 using FedCore.Governance.Datasets;
 using FedCore.Governance.Membership;
 using FedCore.Learning;
@@ -23,10 +24,29 @@ namespace Federation.Silo.Grains;
 /// </summary>
 public sealed partial class ParticipantGrain
 {
-    public async Task<byte[]> CreateOrganisationEntry(OrganisationDetails details)
+    public async Task<byte[]> DraftOrganisationEntry(OrganisationDetails details) => (await EntryAsync(details)).Draft;
+
+    public async Task<byte[]> CreateOrganisationEntry(OrganisationDetails details, byte[] approval)
+    {
+        var (entry, _) = await EntryAsync(details);
+        var approved = approvals.Verify(Key, approval, ApprovalSubject.OrganisationEntry(entry), clock.GetUtcNow());
+        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+        var signed = MembershipJson.WriteEntry(SignedOrganisationEntry.Create(entry, key));
+        await UseApprovalAsync(approved);
+        await Enrol(details.LegalName); // its profile's name follows the approved entry
+        logger.LogInformation("Participant {Participant} signs its membership entry, serial {Serial}, as its organisation approved", Key, entry.Serial);
+        return signed;
+    }
+
+    /// <summary>
+    /// The entry it signs for these details, and its unsigned JSON: its key (made the first time), and the serial after
+    /// that of its entry in the membership, or that entry itself when the details are the same.
+    /// </summary>
+    private async Task<(OrganisationEntry Entry, byte[] Draft)> EntryAsync(OrganisationDetails details)
     {
         var (country, organisation) = ParticipantKey.Parse(Key);
-        await Enrol(details.LegalName);
+        if (state.State.SigningKey is null)
+            await Enrol(details.LegalName); // makes its key
         ImmutableArray<Member> members;
         try
         {
@@ -52,9 +72,9 @@ public sealed partial class ParticipantGrain
         }
         try
         {
-            return MembershipJson.WriteEntry(SignedOrganisationEntry.Create(entry, key));
+            return (entry, MembershipJson.WriteUnsignedEntry(entry));
         }
-        catch (GovernanceException e)
+        catch (Exception e) when (e is GovernanceException or ArgumentException)
         {
             throw new FederationOperationException("membership.invalid", $"Participant {Key}: {e.Message}");
         }
@@ -146,7 +166,7 @@ public sealed partial class ParticipantGrain
     private static T ParseEnum<T>(string text, string field) where T : struct, Enum =>
         GovernanceNames.TryParse<T>(text, out var value) ? value : throw new ArgumentException($"{field}: '{text}' is not one of {GovernanceNames.All<T>()}");
 
-    public async Task<byte[]> SignAgreement(string agreementId, string termsDigest)
+    public async Task<byte[]> SignAgreement(string agreementId, string termsDigest, byte[] approval)
     {
         RequireProfile();
         var membership = await MembershipAsync();
@@ -159,37 +179,69 @@ public sealed partial class ParticipantGrain
         var missing = party.Datasets.Where(d => !state.State.Datasets.ContainsKey(d)).ToList();
         if (missing.Count > 0)
             throw new FederationOperationException("agreement.refused", $"{refusal}: it has no dataset {string.Join(", ", missing.Select(d => $"'{d}'"))} registered.");
+        // The terms as it read them itself, not as the caller says: its organisation must have approved signing exactly these.
+        var approved = approvals.Verify(Key, approval, ApprovalSubject.SignAgreement(agreement.Id, agreement.TermsDigest), clock.GetUtcNow());
         using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
         var signature = PartySignature.Create(agreement.Terms, Key, key);
-        logger.LogInformation("Participant {Participant} signs agreement {Agreement} (terms {Digest})", Key, agreementId, agreement.TermsDigest);
+        await UseApprovalAsync(approved);
+        logger.LogInformation("Participant {Participant} signs agreement {Agreement} (terms {Digest}), as its organisation approved", Key, agreementId, agreement.TermsDigest);
         return await GrainFactory.GetGrain<IAgreementGrain>(agreementId).AddSignature(Key, [.. signature.Signature]);
     }
 
-    public async Task<byte[]> ChangeAgreementStatus(string agreementId, string kind, string reason)
+    public async Task<byte[]> ChangeAgreementStatus(string agreementId, string kind, string reason, byte[] approval)
     {
         RequireProfile();
         var membership = await MembershipAsync();
         var agreement = await AgreementAsync(agreementId, membership);
         if (!Enum.TryParse<StatusChangeKind>(kind, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
             throw new FederationOperationException("agreement.refused", $"'{kind}' is not a status change (suspend, resume, terminate).");
-        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
-        SignedStatusChange signed;
+        var now = DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds());
+        var change = agreement.NextStatusChange(parsed, Key, now, reason);
+        // The change it is about to sign (the terms and the position it read itself): its organisation must have approved exactly this one.
+        VerifiedApproval approved;
         try
         {
-            var change = agreement.NextStatusChange(parsed, Key, DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds()), reason);
-            signed = SignedStatusChange.Create(change, key);
+            approved = approvals.Verify(Key, approval, ApprovalSubject.Of(change), clock.GetUtcNow());
+        }
+        catch (ArgumentException e)
+        {
+            throw new FederationOperationException("agreement.refused", $"Participant {Key}: a {parsed.ToString().ToLowerInvariant()} of agreement '{agreementId}': {e.Message}");
+        }
+        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+        var signed = SignedStatusChange.Create(change, key);
+        try
+        {
+            // The rules first (a resumption only by the party that suspended, …): a change they refuse is not sent, and the approval is not used up.
+            agreement.ChangeStatus(signed, membership, now);
         }
         catch (GovernanceException e)
         {
             throw new FederationOperationException("agreement.refused", $"Participant {Key}: {e.Message}");
         }
-        var c = signed.Change;
-        logger.LogWarning("Participant {Participant}: {Kind} agreement {Agreement}: {Reason}", Key, c.Kind, agreementId, reason);
+        await UseApprovalAsync(approved);
+        logger.LogWarning("Participant {Participant}: {Kind} agreement {Agreement}, as its organisation approved: {Reason}", Key, change.Kind, agreementId, reason);
         var document = await GrainFactory.GetGrain<IAgreementGrain>(agreementId).ChangeStatus(
-            new StatusChangeMessage(c.Agreement, c.Terms, c.Sequence, kind.ToLowerInvariant(), c.Party, c.At, c.Reason, [.. signed.Signature]));
+            new StatusChangeMessage(change.Agreement, change.Terms, change.Sequence, kind.ToLowerInvariant(), change.Party, change.At, change.Reason, [.. signed.Signature]));
         // What it just signed is the least it will accept from the relay from now on.
         await PinAsync(FederationRecords.Read(document, agreementId, membership));
         return document;
+    }
+
+    /// <summary>
+    /// Records its organisation's approval as used, in its own storage, before what it signed under it leaves: a replay
+    /// is refused and nothing is recorded. (A refusal after this point, by the relay, leaves the approval used.)
+    /// </summary>
+    private async Task UseApprovalAsync(VerifiedApproval approval)
+    {
+        try
+        {
+            ApprovalLedger.Use(state.State.UsedApprovals, approval, clock.GetUtcNow());
+        }
+        catch (GovernanceException e)
+        {
+            throw new FederationOperationException("approval.refused", $"Participant {Key}: {e.Message}");
+        }
+        await state.WriteStateAsync();
     }
 
     // ---- Accepting a job ------------------------------------------------------------------------------------------

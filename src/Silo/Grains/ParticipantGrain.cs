@@ -61,6 +61,10 @@ public sealed class ParticipantState
     /// </summary>
     [Id(11)]
     public Dictionary<string, DatasetSplitTerms> Splits { get; set; } = [];
+
+    /// <summary>The nonces of its organisation's approvals it has used, with their expiry: each serves one act (FedCore's ApprovalLedger).</summary>
+    [Id(9)]
+    public Dictionary<string, DateTimeOffset> UsedApprovals { get; set; } = [];
 }
 
 /// <summary>How a dataset is split for every job: fixed by the first.</summary>
@@ -118,6 +122,7 @@ public sealed partial class ParticipantGrain(
     TimeProvider clock,
     PayloadTransfers transfers,
     FederationRecords records,
+    ApprovalVerifier approvals,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     // Rows loaded from the registered files, kept only in this activation's memory.

@@ -37,6 +37,7 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddSingleton(new SiloCountry(options.Country));
         silo.Services.AddSingleton(options);
         silo.Services.AddSingleton<FederationRecords>();
+        silo.Services.AddSingleton<ApprovalVerifier>();
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
 

@@ -1,3 +1,5 @@
+using FedCore.Governance.Approvals;
+using FedCore.Governance.Membership;
 using Federation.Silo.Transfer;
 
 namespace Federation.Silo.Hosting;
@@ -26,6 +28,21 @@ public sealed record FederationSiloOptions
     /// and accepts nothing it cannot verify; only the operator's own folder holds the private half.
     /// </summary>
     public byte[]? OperatorPublicKey { get; init; }
+
+    /// <summary>
+    /// Each organisation's approver public key (SubjectPublicKeyInfo DER), by organisation id (<c>HU/budapest</c>). A
+    /// participant signs its membership entry, an agreement or a status change only with an approval made by its
+    /// organisation's approver key (FedCore/Governance/README.md, "Approvals"), checked against the key configured here,
+    /// never against anything the cluster hands it. The private half stays with the organisation, outside the cluster.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> ApproverPublicKeys { get; init; } = new Dictionary<string, byte[]>();
+
+    /// <summary>
+    /// A folder of approver public keys, <c>&lt;CC&gt;-&lt;name&gt;.pub</c> (see <see cref="Governance.Approvers"/>), read when an
+    /// approval is checked, for organisations not in <see cref="ApproverPublicKeys"/>: the embedded default's
+    /// <c>data/approvers</c>, where its setup makes each organisation's approver key when it sets the organisation up.
+    /// </summary>
+    public string? ApproverKeyDirectory { get; init; }
 
     /// <summary>
     /// Whether this silo's participants may take part in jobs whose protection is the plaintext simulation (updates sent
@@ -64,6 +81,13 @@ public sealed record FederationSiloOptions
             throw new ArgumentException($"Silo country '{Country}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'HU').");
         if (string.IsNullOrWhiteSpace(DataDirectory))
             throw new ArgumentException("The silo needs a data directory.");
+        foreach (var (organisation, key) in ApproverPublicKeys)
+        {
+            if (!OrganisationId.TryParse(organisation, out _, out var problem))
+                throw new ArgumentException($"Approver public keys: {problem}.");
+            if (!Approval.IsApproverKey(key))
+                throw new ArgumentException($"Approver public keys: the key for '{organisation}' is not an ECDSA P-256 public key (SubjectPublicKeyInfo DER, 91 bytes).");
+        }
     }
 }
 

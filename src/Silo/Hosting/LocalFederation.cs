@@ -19,14 +19,21 @@ public sealed class LocalFederation : IAsyncDisposable
 {
     private readonly List<(string Country, IHost Host)> _silos;
 
-    private LocalFederation(List<(string Country, IHost Host)> silos, FederationOperator? federationOperator)
+    private LocalFederation(List<(string Country, IHost Host)> silos, FederationOperator? federationOperator, Approvers? approvers)
     {
         _silos = silos;
         Operator = federationOperator;
+        Approvers = approvers;
     }
 
     /// <summary>The federation operator of the embedded default (its key in the data directory's operator folder), if this process is it.</summary>
     public FederationOperator? Operator { get; }
+
+    /// <summary>
+    /// The organisations' approver keys of the embedded default (in the data directory's approvers folder, which the silos
+    /// read the public keys from), if this process holds them: null when the silos were given approver public keys.
+    /// </summary>
+    public Approvers? Approvers { get; }
 
     public IReadOnlyList<string> Countries => _silos.Select(s => s.Country).ToList();
 
@@ -69,7 +76,7 @@ public sealed class LocalFederation : IAsyncDisposable
             throw;
         }
 
-        var federation = new LocalFederation(silos, federationOperator);
+        var federation = new LocalFederation(silos, federationOperator, options.ApproverPublicKeys is null ? new Approvers(options.ApproverDirectory) : null);
         await federation.WaitUntilEverySiloSeesEveryCountryAsync(cancellationToken);
         if (options.ResumeUnfinishedJobs)
             await federation.Grains.GetGrain<IFederationDirectoryGrain>(0).ResumeUnfinishedJobs();
@@ -198,6 +205,15 @@ public sealed record LocalFederationOptions
 
     public string OperatorDirectory => Path.Combine(DataDirectory, "operator");
 
+    /// <summary>
+    /// The organisations' approver public keys the silos check approvals against (see <see cref="FederationSiloOptions.ApproverPublicKeys"/>).
+    /// Null: this process holds the organisations' approver keys, in <see cref="ApproverDirectory"/>, where the setup makes
+    /// each when it sets its organisation up, and the silos read the public keys from there.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]>? ApproverPublicKeys { get; init; }
+
+    public string ApproverDirectory => Path.Combine(DataDirectory, "approvers");
+
     /// <summary>Whether the silos' participants may take part in plaintext-simulation jobs (see <see cref="FederationSiloOptions.AllowSimulation"/>).</summary>
     public bool AllowSimulation { get; init; }
 
@@ -225,6 +241,8 @@ public static class LocalSiloBuilderExtensions
             Transfer = options.Transfer,
             AllowSimulation = options.AllowSimulation,
             OperatorPublicKey = options.OperatorPublicKey,
+            ApproverPublicKeys = options.ApproverPublicKeys ?? new Dictionary<string, byte[]>(),
+            ApproverKeyDirectory = options.ApproverPublicKeys is null ? options.ApproverDirectory : null,
         });
         options.ConfigureSilo?.Invoke(silo);
         return silo;

@@ -246,7 +246,35 @@ public sealed class GovernanceCommandTests(GovernanceCliFederation federation) :
         (await Cli.RunAsync("agreement", "sign", "--id", GovernanceCliFederation.AgreementId, "--as", "HU/budapest", "--terms-digest", new string('0', 64)))
             .Refused("--terms-digest", (string)federation.Proposed["termsDigest"]!);
         (await Cli.RunAsync("agreement", "suspend", "--id", GovernanceCliFederation.AgreementId, "--as", "HU/budapest", "--reason", " ")).Refused("--reason");
+        (await Cli.RunAsync("serve", "--country", "HU", "--approver-key", "budapest=key.pub")).Refused("--approver-key", "'budapest=key.pub'", "HU/budapest");
+        (await Cli.RunAsync("serve", "--country", "HU", "--approver-key", $"HU/budapest={federation.File("none.pub")}")).Refused("--approver-key HU/budapest", "does not exist");
+        var notAKey = federation.File("not-a-key.pub");
+        File.WriteAllText(notAKey, "not a key");
+        (await Cli.RunAsync("serve", "--country", "HU", "--approver-key", $"HU/budapest={notAKey}")).Refused("--approver-key HU/budapest", "not an ECDSA P-256 public key");
+        (await Cli.RunAsync("serve", "--country", "HU", "--operator-key", federation.File("none.pub"))).Refused("--operator-key", "does not exist");
 
+        Assert.Equal(federation.Baseline.Agreement, (await Cli.RunAsync("agreement", "show", "--id", GovernanceCliFederation.AgreementId)).Succeeded().Output);
+    }
+
+    [Fact]
+    public async Task A_party_whose_approver_key_is_not_at_hand_signs_nothing_and_the_agreement_stays_as_it_was()
+    {
+        // The approver key stays with the organisation, outside the cluster; without it the command cannot approve, and
+        // the participant signs nothing on its own.
+        var key = Path.Combine(Cli.DataDirectory, "approvers", "US-cleveland.key");
+        Assert.True(File.Exists(key));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+        File.Move(key, key + ".away");
+        try
+        {
+            (await Cli.RunAsync("agreement", "suspend", "--id", GovernanceCliFederation.AgreementId, "--as", "US/cleveland", "--reason", "data quality review"))
+                .Refused(key, "federation org init --id US/cleveland");
+        }
+        finally
+        {
+            File.Move(key + ".away", key);
+        }
         Assert.Equal(federation.Baseline.Agreement, (await Cli.RunAsync("agreement", "show", "--id", GovernanceCliFederation.AgreementId)).Succeeded().Output);
     }
 

@@ -44,13 +44,15 @@ public sealed class AgreementRelayTests : IAsyncLifetime
 
     private IParticipantGrain Grain(string id) => _federation.Grains.GetGrain<IParticipantGrain>(id);
 
+    private Task<byte[]> SignAsync(string party, string agreementId, string termsDigest) => TestFederations.SignAgreementAsync(_federation, party, agreementId, termsDigest);
+
     [Fact]
     public async Task A_forged_or_altered_signature_is_refused_and_the_agreement_stays_as_it_was()
     {
         var grain = _federation.Grains.GetGrain<IAgreementGrain>("relay-forged");
         await grain.Draft(Terms(t => t["id"] = "relay-forged"));
         var proposed = FederationRecords.Read(await grain.Propose(), "relay-forged", Membership);
-        await Grain("CH/zurich").SignAgreement("relay-forged", proposed.TermsDigest);
+        await SignAsync("CH/zurich", "relay-forged", proposed.TermsDigest);
         var before = await grain.Get();
 
         // Budapest's signature made by another key (an impostor), then Zurich's real signature claimed for Budapest.
@@ -107,16 +109,16 @@ public sealed class AgreementRelayTests : IAsyncLifetime
         var grain = _federation.Grains.GetGrain<IAgreementGrain>("relay-terms");
         await grain.Draft(Terms(t => t["id"] = "relay-terms"));
         var proposed = FederationRecords.Read(await grain.Propose(), "relay-terms", Membership);
-        var wrongDigest = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").SignAgreement("relay-terms", new string('0', 64)));
+        var wrongDigest = await Assert.ThrowsAsync<FederationOperationException>(() => SignAsync("HU/budapest", "relay-terms", new string('0', 64)));
         Assert.Contains("not the ones reviewed", wrongDigest.Message);
-        await Grain("HU/budapest").SignAgreement("relay-terms", proposed.TermsDigest);
+        await SignAsync("HU/budapest", "relay-terms", proposed.TermsDigest);
 
         // The terms change (the relay, or a party, edits them): every signature is dropped and the old digest no longer signs.
         var edited = FederationRecords.Read(await grain.Draft(Terms(t => { t["id"] = "relay-terms"; t["purpose"] = "Something else"; })), "relay-terms", Membership);
         Assert.Empty(edited.Signatures);
         Assert.Equal(AgreementState.Draft, edited.RecordedState);
         await grain.Propose();
-        await Assert.ThrowsAsync<FederationOperationException>(() => Grain("US/cleveland").SignAgreement("relay-terms", proposed.TermsDigest));
+        await Assert.ThrowsAsync<FederationOperationException>(() => SignAsync("US/cleveland", "relay-terms", proposed.TermsDigest));
     }
 
     [Fact]
@@ -151,12 +153,12 @@ public sealed class AgreementRelayTests : IAsyncLifetime
         await relay.Draft(Terms(t => t["id"] = id));
         var proposed = FederationRecords.Read(await relay.Propose(), id, Membership);
         foreach (var p in parties)
-            await Grain(p).SignAgreement(id, proposed.TermsDigest);
+            await SignAsync(p, id, proposed.TermsDigest);
         foreach (var p in parties)
             await Grain(p).AcceptJob(TestFederations.Invitation(job, parties, id));
         var beforeSuspension = (await relay.Get())!;
 
-        await Grain("HU/budapest").ChangeAgreementStatus(id, "suspend", "consent withdrawn by the data steward");
+        await TestFederations.ChangeAgreementStatusAsync(_federation, "HU/budapest", id, "suspend", "consent withdrawn by the data steward");
         var storage = Microsoft.Extensions.DependencyInjection.ServiceProviderKeyedServiceExtensions
             .GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(_federation.ServicesOf("US"), StorageNames.Cluster);
         var stored = new Orleans.GrainState<Federation.Silo.Grains.AgreementGrainState>();

@@ -63,7 +63,7 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         await grain.Draft(System.Text.Encoding.UTF8.GetBytes(terms.ToJsonString()));
         var proposed = FederationRecords.Read(await grain.Propose(), Agreement, MembershipChain.Verify(_federation.Operator.PublicKey, _federation.Operator.Chain()));
         foreach (var id in Honest)
-            await Grain(id).SignAgreement(Agreement, proposed.TermsDigest);
+            await TestFederations.SignAgreementAsync(_federation, id, Agreement, proposed.TermsDigest);
         await grain.AddSignature(Colluder, [.. PartySignature.Create(proposed.Terms, Colluder, _colluderKey).Signature]);
 
         var membership = MembershipChain.Verify(_federation.Operator.PublicKey, _federation.Operator.Chain());

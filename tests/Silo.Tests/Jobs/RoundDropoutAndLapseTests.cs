@@ -96,7 +96,7 @@ public sealed class RoundDropoutAndLapseTests
         await WaitForAsync(grain, s => s.CompletedRounds >= 2 || s.Phase == JobPhase.Failed, TimeSpan.FromMinutes(2));
 
         // Zurich's data steward suspends the agreement (signed by Zurich, relayed by the agreement's grain).
-        await federation.Grains.GetGrain<IParticipantGrain>("CH/zurich").ChangeAgreementStatus("fed-heart-disease-2026", "suspend", "data quality review");
+        await TestFederations.ChangeAgreementStatusAsync(federation, "CH/zurich", "fed-heart-disease-2026", "suspend", "data quality review");
         var status = await WaitForAsync(grain, s => s.Phase is JobPhase.Completed or JobPhase.Failed, TimeSpan.FromMinutes(2));
 
         Assert.Equal(JobPhase.Failed, status.Phase);
@@ -104,10 +104,9 @@ public sealed class RoundDropoutAndLapseTests
         Assert.Contains("agreement 'fed-heart-disease-2026' is suspended (suspend by CH/zurich: data quality review)", status.Error);
 
         // Resumed by Zurich, a new job under the agreement runs again; terminated, none does.
-        var zurich = federation.Grains.GetGrain<IParticipantGrain>("CH/zurich");
-        await zurich.ChangeAgreementStatus("fed-heart-disease-2026", "resume", "review done");
+        await TestFederations.ChangeAgreementStatusAsync(federation, "CH/zurich", "fed-heart-disease-2026", "resume", "review done");
         await TestFederations.RunToCompletionAsync(federation, job with { Rounds = 1 }, "CH/after-resume");
-        await federation.Grains.GetGrain<IParticipantGrain>("US/cleveland").ChangeAgreementStatus("fed-heart-disease-2026", "terminate", "study closed");
+        await TestFederations.ChangeAgreementStatusAsync(federation, "US/cleveland", "fed-heart-disease-2026", "terminate", "study closed");
         var refused = federation.Grains.GetGrain<ITrainingJobGrain>("CH/after-termination");
         await refused.Start(JobSpecifications.From(job with { Rounds = 1 }, "CH/after-termination"));
         var final = await WaitForAsync(refused, s => s.Phase is JobPhase.Completed or JobPhase.Failed, TimeSpan.FromMinutes(1));

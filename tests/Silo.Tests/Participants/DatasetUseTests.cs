@@ -31,7 +31,7 @@ public sealed class DatasetUseTests : IAsyncLifetime
         };
         _budapestCsv = copies.Participants.Single(p => p.Id == "HU/budapest").Datasets.Single().CsvPath;
         _federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.File("data"), "US", "HU", "CH"));
-        await FederationSetup.EnsureAsync(_federation.Grains, _federation.Operator!, copies);
+        await FederationSetup.EnsureAsync(_federation.Grains, _federation.Operator!, _federation.Approvers!, copies);
     }
 
     public async Task DisposeAsync()

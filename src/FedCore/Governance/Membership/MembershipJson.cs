@@ -53,6 +53,27 @@ public static class MembershipJson
         return CanonicalJson.WriteIndented(ToJson(signed));
     }
 
+    /// <summary>
+    /// An organisation entry without signatures, as its participant drafts it for the organisation's approver to review
+    /// (<see cref="Approvals.ApprovalSubject.OrganisationEntry"/>): the canonical entry, indented.
+    /// </summary>
+    /// <exception cref="GovernanceFormatException">The entry breaks a rule of its format.</exception>
+    public static byte[] WriteUnsignedEntry(OrganisationEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        entry.Check("organisation entry", "$");
+        return CanonicalJson.WriteIndented(ToJson(entry));
+    }
+
+    /// <exception cref="GovernanceFormatException">Not an entry (<see cref="WriteUnsignedEntry"/>), or it breaks a rule of its own.</exception>
+    public static OrganisationEntry ParseUnsignedEntry(ReadOnlyMemory<byte> utf8Json, string sourceName)
+    {
+        using var document = JsonInput.Parse(utf8Json, sourceName, MaxBytes);
+        var entry = ReadEntry(document.RootElement, sourceName, "$");
+        entry.Check(sourceName, "$");
+        return entry;
+    }
+
     internal static JsonObject ToJson(OrganisationEntry entry) => new()
     {
         ["id"] = entry.Id,
@@ -113,22 +134,24 @@ public static class MembershipJson
     private static SignedOrganisationEntry ReadOrganisation(JsonElement element, string source, string path)
     {
         var signed = JsonFields.Of(element, source, path, "entry", "signatures");
-        var entry = signed.Object("entry", "id", "country", "legalName", "members", "signingKey", "serial");
         var signatures = signed.Object("signatures", "self", "previousKey");
-        return new SignedOrganisationEntry(
-            new OrganisationEntry(
-                entry.Text("id"),
-                entry.Text("country"),
-                entry.Text("legalName"),
-                entry.Array("members", (item, itemPath) =>
-                {
-                    var member = JsonFields.Of(item, source, itemPath, "name", "role");
-                    return new Member(member.Text("name"), member.Enum<MemberRole>("role"));
-                }),
-                entry.Bytes("signingKey"),
-                entry.Integer("serial", 1, long.MaxValue)),
-            signatures.Bytes("self"),
-            signatures.OptionalBytes("previousKey"));
+        return new SignedOrganisationEntry(ReadEntry(signed.Required("entry"), source, signed.At("entry")), signatures.Bytes("self"), signatures.OptionalBytes("previousKey"));
+    }
+
+    private static OrganisationEntry ReadEntry(JsonElement element, string source, string path)
+    {
+        var entry = JsonFields.Of(element, source, path, "id", "country", "legalName", "members", "signingKey", "serial");
+        return new OrganisationEntry(
+            entry.Text("id"),
+            entry.Text("country"),
+            entry.Text("legalName"),
+            entry.Array("members", (item, itemPath) =>
+            {
+                var member = JsonFields.Of(item, source, itemPath, "name", "role");
+                return new Member(member.Text("name"), member.Enum<MemberRole>("role"));
+            }),
+            entry.Bytes("signingKey"),
+            entry.Integer("serial", 1, long.MaxValue));
     }
 
     private static SignedRemoval ReadRemoval(JsonElement element, string source, string path)

@@ -17,21 +17,32 @@ public interface IParticipantGrain : IGrainWithStringKey
     Task<DatasetSummary> RegisterDataset(DatasetRegistration registration);
 
     /// <summary>
-    /// Its organisation's membership entry (legal name, members, its public signing key), signed with its own key, for
-    /// the operator to admit (JSON, FedCore.Governance.Membership.MembershipJson.WriteEntry). A new serial whenever the
-    /// details differ from the entry in the membership; the same entry when they do not.
+    /// Its organisation's membership entry as it would sign it (legal name, members, its public signing key, which it makes
+    /// the first time, and the serial: a new one whenever the details differ from the entry in the membership, the same
+    /// entry when they do not), unsigned (JSON, FedCore.Governance.Membership.MembershipJson.WriteUnsignedEntry): what
+    /// the organisation's approver reviews and approves for <see cref="CreateOrganisationEntry"/>.
     /// </summary>
-    Task<byte[]> CreateOrganisationEntry(OrganisationDetails details);
+    Task<byte[]> DraftOrganisationEntry(OrganisationDetails details);
+
+    /// <summary>
+    /// Its organisation's membership entry, signed with its own key, for the operator to admit (JSON,
+    /// FedCore.Governance.Membership.MembershipJson.WriteEntry), once <paramref name="approval"/> (by its organisation's
+    /// approver key, configured at its silo; FedCore/Governance/README.md, "Approvals") approves exactly that entry.
+    /// </summary>
+    Task<byte[]> CreateOrganisationEntry(OrganisationDetails details, byte[] approval);
 
     /// <summary>
     /// Signs an agreement it is a party to, after reading and checking it itself: the terms must be those whose digest its
-    /// data steward reviewed (<paramref name="termsDigest"/>), and every dataset of its own they name registered here.
-    /// Returns the agreement document after the signature.
+    /// data steward reviewed (<paramref name="termsDigest"/>), every dataset of its own they name registered here, and
+    /// <paramref name="approval"/> its organisation's approval of signing these terms. Returns the agreement document after the signature.
     /// </summary>
-    Task<byte[]> SignAgreement(string agreementId, string termsDigest);
+    Task<byte[]> SignAgreement(string agreementId, string termsDigest, byte[] approval);
 
-    /// <summary>Suspends, resumes or terminates an agreement it is a party to (signed by it); returns the document after the change.</summary>
-    Task<byte[]> ChangeAgreementStatus(string agreementId, string kind, string reason);
+    /// <summary>
+    /// Suspends, resumes or terminates an agreement it is a party to (signed by it), with its organisation's approval of
+    /// exactly this change (terms, position, kind, reason); returns the document after the change.
+    /// </summary>
+    Task<byte[]> ChangeAgreementStatus(string agreementId, string kind, string reason, byte[] approval);
 
     Task<IReadOnlyList<DatasetSummary>> GetDatasets();
 
