@@ -64,6 +64,45 @@ public sealed class DatasetUseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_later_job_cannot_choose_another_split_of_the_same_dataset()
+    {
+        // Two splits of one dataset would let moments or scores over "the training rows" differ by a few rows.
+        var first = TestFederations.Invitation("CH/split-first", Parties);
+        await Budapest.AcceptJob(first);
+        long rows = (await Budapest.ComputeFeatureMoments("CH/split-first")).Count;
+
+        var otherFraction = await Assert.ThrowsAsync<FederationOperationException>(() =>
+            Budapest.AcceptJob(TestFederations.Invitation("CH/split-fraction", Parties) with { TrainFraction = first.TrainFraction - 0.01 }));
+        Assert.Equal("job.refused", otherFraction.Code);
+        Assert.Contains($"split with train fraction {first.TrainFraction:R} and seed {first.Seed} in every job", otherFraction.Message);
+        var otherSeed = await Assert.ThrowsAsync<FederationOperationException>(() =>
+            Budapest.AcceptJob(TestFederations.Invitation("CH/split-seed", Parties) with { Seed = first.Seed + 1 }));
+        Assert.Contains($"this job asks {first.TrainFraction:R} and {first.Seed + 1}", otherSeed.Message);
+        await Assert.ThrowsAsync<FederationOperationException>(() => Budapest.ComputeFeatureMoments("CH/split-seed"));
+
+        // The same split in another job: the same rows.
+        await Budapest.AcceptJob(TestFederations.Invitation("CH/split-same", Parties));
+        Assert.Equal(rows, (await Budapest.ComputeFeatureMoments("CH/split-same")).Count);
+    }
+
+    [Fact]
+    public async Task Moments_and_scores_stop_when_the_agreement_is_suspended()
+    {
+        var invitation = TestFederations.Invitation("CH/use-suspended", Parties);
+        await Budapest.AcceptJob(invitation);
+        Assert.True((await Budapest.ComputeFeatureMoments("CH/use-suspended")).Count > 0);
+
+        await TestFederations.ChangeAgreementStatusAsync(_federation, "HU/budapest", invitation.AgreementId, "suspend", "consent withdrawn by the data steward");
+        var moments = await Assert.ThrowsAsync<FederationOperationException>(() => Budapest.ComputeFeatureMoments("CH/use-suspended"));
+        Assert.Contains("compute feature moments", moments.Message);
+        Assert.Contains("suspended", moments.Message);
+        var score = await Assert.ThrowsAsync<FederationOperationException>(() => Budapest.Evaluate(
+            new EvaluationAssignment("CH/use-suspended", 0, Federation.Contracts.Transfer.Payload.OfInline(new byte[64]), new FeatureScalingMessage([], [], []))));
+        Assert.Contains("score a model", score.Message);
+        Assert.Contains("suspended", score.Message);
+    }
+
+    [Fact]
     public async Task A_file_changed_after_registration_is_not_trained_on()
     {
         await Budapest.AcceptJob(TestFederations.Invitation("CH/use-drift", Parties));
