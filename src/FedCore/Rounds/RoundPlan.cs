@@ -42,9 +42,9 @@ public sealed class RoundPlan
 
     /// <summary>
     /// The basis of a member's update: H(global model, the scaled rows and labels it trains on), −0 read as 0. Everything
-    /// else its training depends on is pinned or its own (model, settings, a seed derived from this basis and a secret it
-    /// holds), so two rounds of one basis, in any job and however the plan was written, produce the same update. A value
-    /// that is not finite is refused.
+    /// else its training depends on is pinned (model, settings, its dataset's split) or, like the shuffling seed, follows
+    /// from them and the model version, so one basis yields one update per seed, in any job and however the plan was
+    /// written. A value that is not finite is refused.
     /// </summary>
     public static byte[] BasisOf(ReadOnlySpan<float> global, TabularData scaledTrain)
     {
