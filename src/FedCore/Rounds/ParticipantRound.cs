@@ -24,6 +24,9 @@ public sealed class ParticipantRound
     private readonly TimeProvider _clock;
     private readonly CkksProtection? _ckks;
     private readonly OpenedSums _opened;
+
+    private const string OpenedOverOthersReason =
+        "it already helped open a sum from this global model and these rows over other members; a second sum from them over these members would reveal the difference";
     private Memory? _memory;
 
     /// <param name="terms">What the participant pinned for the job.</param>
@@ -214,7 +217,7 @@ public sealed class ParticipantRound
             LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!), step, ("round key", "key shares"), RoundRefusal.Refused);
         // Two opened sums from one basis over different members would give away the difference: the update of whoever was left out.
         if (_opened.OpenedOverOthers(basis, record.Participants))
-            throw Refused(request.Round, step, "it already helped open a sum from this global model and these rows over other members; a second sum from them over these members would reveal the difference");
+            throw Refused(request.Round, step, OpenedOverOthersReason);
         memory.Basis = basis;
         memory.KeyVerified = true;
     }
@@ -313,6 +316,10 @@ public sealed class ParticipantRound
         var memory = RequireMemory(request.Round, step, m => m.Share is not null);
         RequireFingerprintsSumTo(RoundPurpose.AggregateFingerprint, request.Round, record, request.AggregateFingerprints, memory.OwnAggregateFingerprint!,
             memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
+        // Checked again here, not only at sealing: rounds of two jobs can be sealed from one basis over different members
+        // before either opens, and only the first to open may.
+        if (_opened.OpenedOverOthers(memory.Basis!, record.Participants))
+            throw Refused(request.Round, step, OpenedOverOthersReason);
         _opened.Add(memory.Basis!, record.Participants);
         Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
         byte[] share = memory.Share!;

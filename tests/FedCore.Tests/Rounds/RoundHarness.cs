@@ -15,11 +15,12 @@ internal sealed class Party
 {
     private readonly TimeProvider _clock;
 
-    public Party(string id, ParticipantSigningKey key, RoundTerms terms, TimeProvider clock)
+    public Party(string id, ParticipantSigningKey key, RoundTerms terms, TimeProvider clock, Dictionary<string, string>? opened = null)
     {
         Id = id;
         Key = key;
         _clock = clock;
+        Opened = opened ?? [];
         Round = new(terms, null, bytes => key.Sign(bytes), new OpenedSums(Opened), clock);
     }
 
@@ -28,7 +29,7 @@ internal sealed class Party
     public ParticipantRound Round { get; private set; }
 
     /// <summary>Its stored sums opened (what a grain keeps in its state across rounds and jobs).</summary>
-    public Dictionary<string, string> Opened { get; } = [];
+    public Dictionary<string, string> Opened { get; }
 
     /// <summary>A restart: a new object from what is stored only (what a grain reactivated from storage has).</summary>
     public void Restart() => Round = new ParticipantRound(Round.Terms, Round.Record is { } r ? ParticipantRoundRecord.FromBytes(r.ToBytes()) : null,
@@ -66,6 +67,20 @@ internal sealed class RoundHarness
         Parties = ids.Select(id => new Party(id, keys[id], new RoundTerms(JobId, id, ids, minimum, PublicKeys, Protection), clock ?? TimeProvider.System)).ToList();
     }
 
+    private RoundHarness(RoundHarness parties, string jobId)
+    {
+        Job = jobId;
+        PublicKeys = parties.PublicKeys;
+        Protection = parties.Protection;
+        Parties = parties.Parties.Select(p => new Party(p.Id, p.Key, new RoundTerms(jobId, p.Id, p.Round.Terms.Parties, p.Round.Terms.MinimumParticipants, PublicKeys, Protection), TimeProvider.System, p.Opened)).ToList();
+    }
+
+    /// <summary>Another job of the same parties, each keeping one store of opened sums for both (as a grain does).</summary>
+    public RoundHarness AnotherJob(string jobId) => new(this, jobId);
+
+    /// <summary>The job's id: <see cref="JobId"/> unless made by <see cref="AnotherJob"/>.</summary>
+    public string Job { get; } = JobId;
+
     public List<Party> Parties { get; }
 
     public Dictionary<string, byte[]> PublicKeys { get; }
@@ -78,7 +93,7 @@ internal sealed class RoundHarness
     public Party this[int i] => Parties[i];
 
     public AggregatorRound Aggregator(int round, IEnumerable<Party>? members = null) =>
-        new(JobId, round, (members ?? Parties).Select(p => p.Id), PublicKeys, Protection);
+        new(Job, round, (members ?? Parties).Select(p => p.Id), PublicKeys, Protection);
 
     /// <summary>Steps 1–3 played honestly: every member's key fingerprint is in; the seal request is ready.</summary>
     public AggregatorRound KeyedRound(int round, IReadOnlyList<Party>? members = null)

@@ -98,6 +98,32 @@ public class RoundPlanAttackTests
     }
 
     [Fact]
+    public void Two_jobs_sealed_from_one_basis_over_different_members_open_only_the_first_sum()
+    {
+        // The attack: in two jobs of the same parties (one dataset split, one seed per model version), seal from one basis
+        // over S in the first and over S ∖ {v} in the second before either opens, then open both and subtract. Each member
+        // checks its opened sums again when it is asked to decrypt.
+        var first = new RoundHarness(4);
+        var second = first.AnotherJob("job-2");
+        var updates = RoundHarness.Updates(4, Length, seed: 8);
+        var basis = RoundHarness.BasisFor(1);
+        var rest = second.Parties.Take(3).ToList();
+        var overAll = Sealed(first, 1, first.Parties, updates, RoundPlan.For(first.Job, 1, [1, 2, 3], NoScaling, 10), basis);
+        var overRest = Sealed(second, 1, rest, updates, RoundPlan.For(second.Job, 1, [1, 2, 3], NoScaling, 10), basis);
+
+        first.Finish(overAll);
+        var check = overRest.AggregateCheckRequest();
+        foreach (var p in rest)
+            overRest.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        var decrypt = overRest.DecryptRequest();
+        foreach (var p in rest)
+            Assert.Contains("already helped open a sum from this global model and these rows over other members",
+                Assert.Throws<RoundRefusedException>(() => p.Round.Decrypt(decrypt)).Message);
+        // The first job's parties, the same organisations, remember the sum over all four.
+        Assert.All(first.Parties, p => Assert.Single(p.Opened));
+    }
+
+    [Fact]
     public void The_basis_is_what_the_member_trains_from_however_the_plan_is_written()
     {
         // The attack on a basis over the plan's bytes: the scaling listed in another order, padded with an identity entry, or
@@ -153,7 +179,11 @@ public class RoundPlanAttackTests
         Assert.Contains("abandoned", Assert.Throws<RoundRefusedException>(() => other[0].Round.Seal(1, new float[Length], 0.5)).Message);
     }
 
-    private static AggregatedUpdate Finish(RoundHarness harness, int round, IReadOnlyList<Party> members, float[][] updates, RoundPlan plan, byte[] basis)
+    private static AggregatedUpdate Finish(RoundHarness harness, int round, IReadOnlyList<Party> members, float[][] updates, RoundPlan plan, byte[] basis) =>
+        harness.Finish(Sealed(harness, round, members, updates, plan, basis), members);
+
+    /// <summary>Steps 1–4 played honestly from <paramref name="plan"/> and <paramref name="basis"/>, each member weighing its update by ¼.</summary>
+    private static AggregatorRound Sealed(RoundHarness harness, int round, IReadOnlyList<Party> members, float[][] updates, RoundPlan plan, byte[] basis)
     {
         var aggregator = harness.RevealedRound(round, members);
         foreach (var p in members)
@@ -163,6 +193,6 @@ public class RoundPlanAttackTests
             p.Round.PrepareSeal(aggregator.SealRequest(), plan, basis);
             aggregator.AcceptSealed(p.Round.Seal(round, (float[])updates[harness.Parties.IndexOf(p)].Clone(), 0.25));
         }
-        return harness.Finish(aggregator, members);
+        return aggregator;
     }
 }

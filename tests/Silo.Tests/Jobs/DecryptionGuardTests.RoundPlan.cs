@@ -75,6 +75,30 @@ public sealed partial class DecryptionGuardTests
     }
 
     [Fact]
+    public async Task Two_jobs_sealed_from_one_model_over_different_members_open_only_one_sum()
+    {
+        // Σ over all four in one job and Σ over three in another, both sealed before either opens (one split per dataset,
+        // one seed per model version: the same updates), then both opened: the difference would be Long Beach's update.
+        var agreement = TestFederations.SampleJob.Agreement;
+        var all = new RoundDriver("CH/guard-interleaved-all", 1, await AcceptAsync("CH/guard-interleaved-all", SampleParties, agreement: agreement), _keys);
+        var three = SampleParties.Where(p => p != LongBeach).ToList();
+        var rest = new RoundDriver("CH/guard-interleaved-rest", 1, await AcceptAsync("CH/guard-interleaved-rest", three, agreement: agreement), _keys);
+        await all.KeyAsync();
+        rest.Scaling = all.Scaling;
+        await rest.KeyAsync();
+        await all.TrainAsync();
+        await rest.TrainAsync();
+
+        await all.OpenAsync();
+        var fingerprints = await rest.FingerprintsAsync(rest.AggregateCheck());
+        foreach (var id in three)
+        {
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Decrypt(rest.Decryption(fingerprints)));
+            Assert.Contains("already helped open a sum from this global model and these rows over other members", refused.Message);
+        }
+    }
+
+    [Fact]
     public async Task A_plan_that_blows_the_update_up_gets_no_answer_that_tells_where_and_cannot_be_asked_again_in_the_round()
     {
         // A feature scaling that divides by 10^-6, the same for every member. Refusals that named the value beyond the bound,
