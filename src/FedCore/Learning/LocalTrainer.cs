@@ -1,4 +1,5 @@
 using FedCore.Data;
+using FedCore.Learning.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ public static class LocalTrainer
         var random = new SplitMix64((ulong)options.Seed);
         using var dropoutNoise = new Generator(random.Next(), device);
         using var model = ModelFactory.Create(spec, startParameters, device, dropoutNoise);
-        using var optimizer = CreateOptimizer(model.Parameters, options);
+        using var optimizer = Optimizer.Create(model.Parameters, options);
         using var scope = NewDisposeScope();
 
         var head = ModelHead.For(spec);
@@ -64,10 +65,10 @@ public static class LocalTrainer
                     throw new TrainingDivergedException(
                         $"The training loss became {batchLoss} in epoch {epoch + 1}, batch {batch + 1} (learning rate {options.LearningRate}); no update was produced.");
 
-                optimizer.zero_grad();
-                var loss = anchor is null ? dataLoss : dataLoss + ProximalTerm(model.Parameters, anchor, options.ProximalMu);
+                optimizer.ZeroGrad();
+                var loss = anchor is null ? dataLoss : dataLoss.Plus(ProximalTerm(model.Parameters, anchor, options.ProximalMu));
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 lossSum += batchLoss * count;
                 steps++;
             }
@@ -93,19 +94,12 @@ public static class LocalTrainer
         }
     }
 
-    private static optim.Optimizer CreateOptimizer(IReadOnlyList<Parameter> parameters, TrainingOptions options) => options.Optimizer switch
-    {
-        OptimizerKind.Sgd => optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
-        OptimizerKind.Adam => optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay),
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimiser."),
-    };
-
-    /// <summary>FedProx: μ/2 · Σ‖w − w_start‖² over all parameter tensors.</summary>
+    /// <summary>FedProx: μ/2 · Σ‖w − w_start‖² over all parameter tensors. No implicit Scalars: see <see cref="Scalars"/>.</summary>
     private static Tensor ProximalTerm(IReadOnlyList<Parameter> parameters, Tensor[] anchor, double mu)
     {
-        Tensor squaredDistance = (parameters[0] - anchor[0]).square().sum();
+        Tensor squaredDistance = (parameters[0] - anchor[0]).Squared().sum();
         for (int i = 1; i < parameters.Count; i++)
-            squaredDistance = squaredDistance + (parameters[i] - anchor[i]).square().sum();
-        return squaredDistance * (mu / 2);
+            squaredDistance = squaredDistance.Plus((parameters[i] - anchor[i]).Squared().sum());
+        return squaredDistance.Times(mu / 2);
     }
 }

@@ -8,7 +8,7 @@ namespace FedCore.Learning;
 /// <summary>
 /// What a model's output means: how labels become loss targets, the per-sample loss, and (for
 /// classifiers) the predicted class and, for two classes, the score ranked by AUC. Shared by trainer and
-/// evaluator so both compute the same loss.
+/// evaluator so both compute the same loss. Constants reach Torch as explicit Scalars (see <see cref="Scalars"/>).
 /// </summary>
 internal abstract class ModelHead
 {
@@ -97,12 +97,12 @@ internal abstract class ModelHead
         public override Tensor Losses(Tensor output, Tensor targets) =>
             binary_cross_entropy_with_logits(output.squeeze(1), targets, reduction: nn.Reduction.None);
 
-        public override Tensor PredictClasses(Tensor output) => output.squeeze(1).gt(0).to_type(ScalarType.Int64);
+        public override Tensor PredictClasses(Tensor output) => output.squeeze(1).gt(Scalars.Zero).to_type(ScalarType.Int64);
 
         public override Tensor Probabilities(Tensor output)
         {
             var positive = output.squeeze(1).sigmoid();
-            return stack([1 - positive, positive], 1);
+            return stack([positive.OneMinus(), positive], 1);
         }
     }
 
@@ -123,9 +123,9 @@ internal abstract class ModelHead
     {
         public override Tensor Targets(float[] labels, Device device) => tensor(labels.Select(l => 2 * l - 1).ToArray(), device: device);
 
-        public override Tensor Losses(Tensor output, Tensor targets) => (1 - targets * output.squeeze(1)).clamp_min(0);
+        public override Tensor Losses(Tensor output, Tensor targets) => (targets * output.squeeze(1)).OneMinus().clamp_min(Scalars.Zero);
 
-        public override Tensor PredictClasses(Tensor output) => output.squeeze(1).gt(0).to_type(ScalarType.Int64);
+        public override Tensor PredictClasses(Tensor output) => output.squeeze(1).gt(Scalars.Zero).to_type(ScalarType.Int64);
     }
 
     /// <summary>One margin per class; multi-class hinge (Weston–Watkins form, Torch's multi_margin_loss).</summary>

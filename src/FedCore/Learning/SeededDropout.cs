@@ -24,6 +24,7 @@ internal sealed class SeededDropout : nn.Module<Tensor, Tensor>
         if (!training)
             return input.alias();
         using var mask = empty_like(input).bernoulli_(keepProbability, noise);
-        return input.mul(mask).div_(keepProbability);
+        using var keep = keepProbability.ToScalar();    // not an implicit Scalar: see Scalars
+        return input.mul(mask).div_(keep);
     }
 }
