@@ -56,8 +56,8 @@ public static class DatasetCommand
                 throw new CommandInputException($"--sha256: '{expected}' is not a SHA-256 digest (64 hex digits)");
 
             await using var session = await StartAsync(parse.GetValue(data)!, [country], cancellation);
-            var summary = await session.Grains.GetGrain<IParticipantGrain>(organisation).RegisterDataset(
-                new DatasetRegistration(datasetName, csv.FullName, schemaJson, schemaFile.FullName, details, expected?.ToLowerInvariant()));
+            var summary = await session.Approvers.RegisterDatasetAsync(session.Grains, organisation,
+                new DatasetRegistration(datasetName, csv.FullName, schemaJson, schemaFile.FullName, details, expected?.ToLowerInvariant()), cancellation);
             var entry = (await CatalogAsync(session)).Find(organisation, datasetName)!;
             var json = Json(entry);
             json["rawRowCount"] = summary.RawRowCount;

@@ -1,6 +1,7 @@
 using FedCore.Governance;
 using FedCore.Governance.Agreements;
 using FedCore.Governance.Approvals;
+using FedCore.Governance.Datasets;
 using FedCore.Governance.Membership;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
@@ -11,7 +12,7 @@ namespace Federation.Silo.Governance;
 /// The organisations' approver keys, outside the cluster in a folder of their own (the embedded default's
 /// <c>data/approvers</c>, apart from every silo's storage): <c>&lt;CC&gt;-&lt;name&gt;.key</c> (PKCS#8, readable by its owner
 /// only) and <c>&lt;CC&gt;-&lt;name&gt;.pub</c> (SubjectPublicKeyInfo: what the organisation's silo is configured with). An
-/// organisation's participant signs its membership entry, an agreement or a status change only with an approval made
+/// organisation's participant signs its membership entry, an agreement, a status change or a dataset entry only with an approval made
 /// here for exactly that act (FedCore/Governance/README.md, "Approvals"); the methods below make the approval and ask
 /// the participant, as the setup and the command line do for an organisation.
 /// </summary>
@@ -94,6 +95,31 @@ public sealed class Approvers(string directory)
             throw new FederationOperationException("agreement.refused", $"A {kind} of agreement '{current.Id}': {e.Message}");
         }
         return grains.GetGrain<IParticipantGrain>(party).ChangeAgreementStatus(current.Id, kind, reason, Approve(party, act));
+    }
+
+    /// <summary>
+    /// The organisation's registration of a dataset: the approver reads the file and the schema itself (as a data steward
+    /// on the silo's machine would) and approves that file, schema and catalog publication; then the participant registers.
+    /// </summary>
+    public async Task<DatasetSummary> RegisterDatasetAsync(IGrainFactory grains, string organisation, DatasetRegistration registration, CancellationToken cancellationToken = default)
+    {
+        var refusal = $"{organisation}'s approval of dataset '{registration.Name}'";
+        string fileSha256, schemaHash;
+        DatasetPublication? publication = null;
+        try
+        {
+            await using (var file = File.OpenRead(registration.CsvPath))
+                fileSha256 = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file, cancellationToken));
+            schemaHash = FedCore.Data.DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource).Hash;
+            if (registration.Catalog is { } d)
+                publication = DatasetPublication.Parse(d.Description, d.Categories, d.Jurisdiction, d.Licence, d.PrivacyUnit, d.EpsilonCap);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FedCore.Data.DatasetSchemaException or ArgumentException)
+        {
+            throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
+        }
+        var approval = Approve(organisation, ApprovalSubject.RegisterDataset(registration.Name, fileSha256, schemaHash, publication));
+        return await grains.GetGrain<IParticipantGrain>(organisation).RegisterDataset(registration, approval);
     }
 
     // HU/budapest → HU-budapest: the country is two letters, so the name is unambiguous, and names use no '/'.

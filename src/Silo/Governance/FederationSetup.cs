@@ -47,7 +47,7 @@ public static class FederationSetup
         foreach (var member in manifest.Participants)
         {
             var participant = grains.GetGrain<IParticipantGrain>(member.Id);
-            await RegisterDatasetsAsync(participant, directory, member, manifest, cancellationToken);
+            await RegisterDatasetsAsync(grains, approvers, participant, directory, member, manifest, cancellationToken);
             profiles.Add(await participant.GetProfile());
         }
         foreach (var terms in manifest.AgreementFiles)
@@ -59,7 +59,7 @@ public static class FederationSetup
     public static Task Publish(IFederationDirectoryGrain directory, FederationOperator federationOperator, IReadOnlyList<MembershipRecord> chain) =>
         directory.PublishMembership(MembershipJson.Write(chain));
 
-    private static async Task RegisterDatasetsAsync(IParticipantGrain participant, IFederationDirectoryGrain directory, ManifestParticipant member,
+    private static async Task RegisterDatasetsAsync(IGrainFactory grains, Approvers approvers, IParticipantGrain participant, IFederationDirectoryGrain directory, ManifestParticipant member,
         FederationManifest manifest, CancellationToken cancellationToken)
     {
         var registered = (await participant.GetDatasets()).ToDictionary(d => d.Name);
@@ -75,7 +75,7 @@ public static class FederationSetup
                 && known.FileSha256 == await Sha256Async(dataset.CsvPath, cancellationToken)
                 && catalog.Any(e => e.Entry.Organisation == member.Id && e.Entry.Name == dataset.Name && e.Entry.FileSha256 == known.FileSha256))
                 continue;
-            await participant.RegisterDataset(registration);
+            await approvers.RegisterDatasetAsync(grains, member.Id, registration, cancellationToken);
         }
     }
 

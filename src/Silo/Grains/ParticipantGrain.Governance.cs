@@ -133,22 +133,25 @@ public sealed partial class ParticipantGrain
     }
 
     /// <summary>Signs the catalog entry of a dataset just registered and hands it to the directory (metadata only).</summary>
-    private async Task PublishCatalogEntryAsync(DatasetRegistration registration, DatasetSummary summary)
+    /// <summary>What its steward says of the dataset in the catalog, or null for a dataset kept out of it.</summary>
+    private DatasetPublication? PublicationOf(DatasetRegistration registration)
     {
-        var details = registration.Catalog!;
-        var refusal = $"Participant {Key}, dataset '{registration.Name}'";
-        DatasetEntry entry;
+        if (registration.Catalog is not { } details)
+            return null;
         try
         {
-            entry = new DatasetEntry(Key, registration.Name, details.Description, summary.SchemaHash, summary.RowCount, summary.FileSha256,
-                details.Categories.Select((c, i) => ParseEnum<DataCategory>(c, $"categories[{i}]")).ToImmutableArray(),
-                details.Jurisdiction, details.Licence, ParseEnum<PrivacyUnit>(details.PrivacyUnit, "privacyUnit"), details.EpsilonCap,
-                DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds()));
+            return DatasetPublication.Parse(details.Description, details.Categories, details.Jurisdiction, details.Licence, details.PrivacyUnit, details.EpsilonCap);
         }
         catch (ArgumentException e)
         {
-            throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
+            throw new FederationOperationException("dataset.invalid", $"Participant {Key}, dataset '{registration.Name}': {e.Message}");
         }
+    }
+
+    private async Task PublishCatalogEntryAsync(string name, DatasetPublication publication, DatasetSummary summary)
+    {
+        var entry = publication.ToEntry(Key, name, summary.SchemaHash, summary.RowCount, summary.FileSha256,
+            DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds()));
         using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
         byte[] catalog;
         try
@@ -157,7 +160,7 @@ public sealed partial class ParticipantGrain
         }
         catch (GovernanceException e)
         {
-            throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
+            throw new FederationOperationException("dataset.invalid", $"Participant {Key}, dataset '{name}': {e.Message}");
         }
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).PublishDatasets(catalog);
     }

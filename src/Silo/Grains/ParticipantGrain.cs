@@ -4,6 +4,7 @@ using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Data;
 using FedCore.Learning;
+using FedCore.Governance.Approvals;
 using FedCore.Rounds;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
@@ -185,7 +186,7 @@ public sealed partial class ParticipantGrain(
 
     public Task<string> GetHostCountry() => Task.FromResult(siloCountry.Code);
 
-    public async Task<DatasetSummary> RegisterDataset(DatasetRegistration registration)
+    public async Task<DatasetSummary> RegisterDataset(DatasetRegistration registration, byte[] approval)
     {
         RequireProfile();
         if (string.IsNullOrWhiteSpace(registration.Name))
@@ -197,9 +198,15 @@ public sealed partial class ParticipantGrain(
             throw new FederationOperationException("dataset.invalid",
                 $"Participant {Key}, dataset '{registration.Name}': {registration.CsvPath} has SHA-256 {loaded.Metadata.FileSha256}, not the {expected} given for it.");
 
+        // It reads a file and publishes an entry only as its organisation approved: that file, schema and publication.
+        var publication = PublicationOf(registration);
+        var approved = approvals.Verify(Key, approval,
+            ApprovalSubject.RegisterDataset(registration.Name, loaded.Metadata.FileSha256, loaded.Metadata.SchemaHash, publication), clock.GetUtcNow());
+        await UseApprovalAsync(approved);
+
         var summary = ToSummary(registration.Name, loaded.Metadata);
-        if (registration.Catalog is not null)
-            await PublishCatalogEntryAsync(registration, summary);
+        if (publication is not null)
+            await PublishCatalogEntryAsync(registration.Name, publication, summary);
         state.State.Datasets[registration.Name] = new RegisteredDataset(registration, summary);
         await state.WriteStateAsync();
         _loaded[registration.Name] = loaded;

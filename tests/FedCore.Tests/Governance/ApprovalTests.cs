@@ -46,7 +46,12 @@ public sealed class ApprovalTests
     public void An_approval_allows_its_act_for_its_organisation_and_names_its_nonce_and_expiry()
     {
         var entry = Budapest.Entry();
-        foreach (var subject in new[] { ApprovalSubject.SignAgreement("heart-2025", Digest), Resume, ApprovalSubject.OrganisationEntry(entry) })
+        var publication = FedCore.Governance.Datasets.DatasetPublication.Parse("Heart", ["health", "personal"], "HU", "CC-BY-4.0", "person", 1.5m);
+        foreach (var subject in new[]
+        {
+            ApprovalSubject.SignAgreement("heart-2025", Digest), Resume, ApprovalSubject.OrganisationEntry(entry),
+            ApprovalSubject.RegisterDataset("heart", Digest, OtherDigest, publication), ApprovalSubject.RegisterDataset("heart", Digest, OtherDigest, null),
+        })
         {
             var approval = Approve(subject);
             var verified = Verify(approval, subject);
@@ -76,6 +81,13 @@ public sealed class ApprovalTests
         // The entry's unsigned form round-trips to the same subject (what the participant drafts and its approver reviews).
         var drafted = MembershipJson.ParseUnsignedEntry(MembershipJson.WriteUnsignedEntry(Budapest.Entry()), "draft.json");
         Assert.Equal(ApprovalSubject.OrganisationEntry(Budapest.Entry()), ApprovalSubject.OrganisationEntry(drafted));
+        // A dataset's publication is approved with every field a steward gives, categories in any order.
+        var heart = FedCore.Governance.Datasets.DatasetPublication.Parse("Heart", ["health", "personal"], "HU", "CC-BY-4.0", "person", 1.5m);
+        Assert.Equal(ApprovalSubject.RegisterDataset("heart", Digest, OtherDigest, heart),
+            ApprovalSubject.RegisterDataset("heart", Digest, OtherDigest, FedCore.Governance.Datasets.DatasetPublication.Parse("Heart", ["personal", "health"], "HU", "CC-BY-4.0", "person", 1.5m)));
+        Assert.NotEqual(ApprovalSubject.RegisterDataset("heart", Digest, OtherDigest, heart), ApprovalSubject.RegisterDataset("heart", Digest, OtherDigest, heart with { EpsilonCap = 15m }));
+        Assert.NotEqual(ApprovalSubject.RegisterDataset("heart", Digest, OtherDigest, heart), ApprovalSubject.RegisterDataset("heart", Digest, OtherDigest, null));
+        Assert.Throws<ArgumentException>(() => FedCore.Governance.Datasets.DatasetPublication.Parse("Heart", ["health", "gossip"], "HU", "CC-BY-4.0", "person", 1.5m));
     }
 
     public static TheoryData<string, string> SignedFields() => new()

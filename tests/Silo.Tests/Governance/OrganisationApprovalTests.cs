@@ -226,6 +226,43 @@ public sealed class OrganisationApprovalTests(ApprovalFederation fixture) : ICla
     }
 
     [Fact]
+    public async Task A_dataset_is_read_and_published_only_as_its_organisation_approved_that_file_schema_and_publication()
+    {
+        // Any cluster caller could have the participant read a file of its choosing on its silo, or publish an entry with
+        // a privacy budget of its choosing under the organisation's signature.
+        using var dir = new TempDirectory("federation-approved-dataset");
+        var path = dir.File("approved.csv");
+        File.WriteAllText(path, "30,red,0\n40,green,1\n");
+        const string Schema = Participants.DatasetRegistrationTests.Schema;
+        var catalog = new DatasetCatalogDetails("Tiny", ["health", "personal"], "HU", "CC-BY-4.0", "person", 1.0m);
+        var registration = new DatasetRegistration("approved", path, Schema, "tiny.schema.json", catalog);
+        async Task Refused(byte[] approval, string named)
+        {
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(Victim).RegisterDataset(registration, approval));
+            Assert.Equal("approval.refused", refused.Code);
+            Assert.Contains(named, refused.Message);
+            Assert.DoesNotContain(await Grain(Victim).GetDatasets(), d => d.Name == "approved");
+        }
+        await Refused([], "no approval");
+        await Refused(DatasetApproval("approved", path, catalog, fileSha256: new string('a', 64)), "subject.file");
+        await Refused(DatasetApproval("approved", path, catalog with { EpsilonCap = 100m }), "subject.catalog");
+        await Refused(DatasetApproval("approved", path), "subject.catalog");
+        await Refused(DatasetApproval("other-name", path, catalog), "subject.dataset");
+
+        var approval = DatasetApproval("approved", path, catalog);
+        Assert.Equal(2, (await Grain(Victim).RegisterDataset(registration, approval)).RowCount);
+        var replayed = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(Victim).RegisterDataset(registration, approval));
+        Assert.Equal("approval.refused", replayed.Code);
+    }
+
+    /// <summary>The organisation's approval of registering a file of the tiny schema (DatasetRegistrationTests) under <paramref name="name"/>.</summary>
+    private byte[] DatasetApproval(string name, string path, DatasetCatalogDetails? catalog = null, string? fileSha256 = null) =>
+        Federation.Approvers!.Approve(Victim, ApprovalSubject.RegisterDataset(name,
+            fileSha256 ?? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))),
+            FedCore.Data.DatasetSchema.Parse(Participants.DatasetRegistrationTests.Schema, "tiny.schema.json").Hash,
+            catalog is null ? null : FedCore.Governance.Datasets.DatasetPublication.Parse(catalog.Description, catalog.Categories, catalog.Jurisdiction, catalog.Licence, catalog.PrivacyUnit, catalog.EpsilonCap)));
+
+    [Fact]
     public async Task A_silo_without_an_approver_key_for_an_organisation_refuses_its_acts_naming_the_setting()
     {
         var proposed = await ProposedAsync("approval-unconfigured", Parties);

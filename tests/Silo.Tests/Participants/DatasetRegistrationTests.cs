@@ -1,3 +1,7 @@
+using System.Security.Cryptography;
+using FedCore.Data;
+using FedCore.Governance.Approvals;
+using FedCore.Governance.Datasets;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Silo.Hosting;
@@ -7,7 +11,7 @@ namespace Federation.Silo.Tests.Participants;
 /// <summary>Bad dataset files are refused with file, line and column named; nothing already registered is lost.</summary>
 public sealed class DatasetRegistrationTests : IAsyncLifetime
 {
-    private const string Schema = """
+    internal const string Schema = """
         {
           "name": "tiny",
           "format": "csv",
@@ -33,6 +37,7 @@ public sealed class DatasetRegistrationTests : IAsyncLifetime
         _federation = await LocalFederation.StartAsync(TestFederations.Options(_dir.File("data"), "HU"));
         _participant = _federation.Grains.GetGrain<IParticipantGrain>("HU/test-hospital");
         await _participant.Enrol("Test Hospital");
+        _federation.Approvers!.Ensure("HU/test-hospital");
     }
 
     public async Task DisposeAsync()
@@ -48,8 +53,15 @@ public sealed class DatasetRegistrationTests : IAsyncLifetime
         return path;
     }
 
-    private Task<DatasetSummary> Register(string name, string path) =>
-        _participant.RegisterDataset(new DatasetRegistration(name, path, Schema, "tiny.schema.json"));
+    /// <summary>Registers the file as its organisation approves it (approved here so that the participant reads even a bad file).</summary>
+    private Task<DatasetSummary> Register(string name, string path, DatasetCatalogDetails? catalog = null) =>
+        _participant.RegisterDataset(new DatasetRegistration(name, path, Schema, "tiny.schema.json", catalog), Approval(name, path, catalog));
+
+    private byte[] Approval(string name, string path, DatasetCatalogDetails? catalog = null, string? fileSha256 = null) =>
+        _federation.Approvers!.Approve("HU/test-hospital", ApprovalSubject.RegisterDataset(name,
+            fileSha256 ?? (File.Exists(path) ? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) : new string('0', 64)),
+            DatasetSchema.Parse(Schema, "tiny.schema.json").Hash,
+            catalog is null ? null : DatasetPublication.Parse(catalog.Description, catalog.Categories, catalog.Jurisdiction, catalog.Licence, catalog.PrivacyUnit, catalog.EpsilonCap)));
 
     [Fact]
     public async Task A_good_file_is_registered_with_metadata_only()

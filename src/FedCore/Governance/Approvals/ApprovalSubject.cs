@@ -6,12 +6,13 @@ using FedCore.Governance.Membership;
 
 namespace FedCore.Governance.Approvals;
 
-/// <summary>What an organisation's approver lets its participant do. JSON: sign-agreement, change-agreement-status, organisation-entry.</summary>
+/// <summary>What an organisation's approver lets its participant do. JSON: sign-agreement, change-agreement-status, organisation-entry, register-dataset.</summary>
 public enum ApprovalPurpose
 {
     SignAgreement,
     ChangeAgreementStatus,
     OrganisationEntry,
+    RegisterDataset,
 }
 
 /// <summary>
@@ -20,7 +21,10 @@ public enum ApprovalPurpose
 /// <item>sign-agreement: <c>agreement</c> (id), <c>terms</c> (digest of the terms);</item>
 /// <item>change-agreement-status: <c>agreement</c>, <c>terms</c>, <c>sequence</c> (the change's position, 1, 2, …),
 /// <c>kind</c> (suspend, resume, terminate), <c>reason</c>;</item>
-/// <item>organisation-entry: <c>entry</c>, the SHA-256 of the canonical unsigned entry (legal name, members, key, serial).</item>
+/// <item>organisation-entry: <c>entry</c>, the SHA-256 of the canonical unsigned entry (legal name, members, key, serial);</item>
+/// <item>register-dataset: <c>dataset</c> (name), <c>file</c> (the file's SHA-256), <c>schema</c> (the schema's hash),
+/// <c>catalog</c> (the SHA-256 of the canonical <see cref="Datasets.DatasetPublication"/>, or of <c>null</c> for a dataset
+/// kept out of the catalog). The file and schema fix the row count; the participant adds the time.</item>
 /// </list>
 /// Two subjects are equal when their purpose and every field are.
 /// </summary>
@@ -42,6 +46,7 @@ public sealed class ApprovalSubject : IEquatable<ApprovalSubject>
     {
         ApprovalPurpose.SignAgreement => ["agreement", "terms"],
         ApprovalPurpose.ChangeAgreementStatus => ["agreement", "terms", "sequence", "kind", "reason"],
+        ApprovalPurpose.RegisterDataset => ["dataset", "file", "schema", "catalog"],
         _ => ["entry"],
     };
 
@@ -83,6 +88,14 @@ public sealed class ApprovalSubject : IEquatable<ApprovalSubject>
         return new(ApprovalPurpose.OrganisationEntry, [("entry", Statement.Digest(entry.CanonicalBytes()))]);
     }
 
+    /// <summary>Registering the file with SHA-256 <paramref name="fileSha256"/> as <paramref name="dataset"/> under this schema, and publishing it so (or not).</summary>
+    public static ApprovalSubject RegisterDataset(string dataset, string fileSha256, string schemaHash, Datasets.DatasetPublication? publication) =>
+        new(ApprovalPurpose.RegisterDataset,
+        [
+            ("dataset", Text(dataset, nameof(dataset))), ("file", Digest(fileSha256, nameof(fileSha256))), ("schema", Digest(schemaHash, nameof(schemaHash))),
+            ("catalog", publication?.Digest() ?? Statement.Digest("null"u8.ToArray())),
+        ]);
+
     internal JsonObject ToJson()
     {
         var json = new JsonObject();
@@ -99,7 +112,7 @@ public sealed class ApprovalSubject : IEquatable<ApprovalSubject>
         {
             object value = name switch
             {
-                "terms" or "entry" => subject.Digest(name),
+                "terms" or "entry" or "file" or "schema" or "catalog" => subject.Digest(name),
                 "sequence" => subject.Integer(name, 1, int.MaxValue),
                 "kind" => Formats.Name(subject.Enum<StatusChangeKind>(name)),
                 _ => subject.Text(name),

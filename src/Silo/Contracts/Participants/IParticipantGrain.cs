@@ -14,7 +14,8 @@ public interface IParticipantGrain : IGrainWithStringKey
     /// <summary>The country of the silo this activation runs on (residency checks, diagnostics).</summary>
     Task<string> GetHostCountry();
 
-    Task<DatasetSummary> RegisterDataset(DatasetRegistration registration);
+    /// <summary>Registers (and, with catalog details, publishes) a dataset as its organisation approved (approval purpose register-dataset).</summary>
+    Task<DatasetSummary> RegisterDataset(DatasetRegistration registration, byte[] approval);
 
     /// <summary>
     /// Its organisation's membership entry as it would sign it (legal name, members, its public signing key, which it makes
