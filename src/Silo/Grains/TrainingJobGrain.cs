@@ -301,6 +301,7 @@ public sealed class TrainingJobGrain(
         }
     }
 
+    /// <summary>One attempt at a model round, as one protocol round (FedCore/Rounds/README.md): the steps in order.</summary>
     private async Task RunRoundAsync(int modelRound, List<string> members, IReadOnlyDictionary<string, string> dropped, ServerStrategy strategy)
     {
         var spec = state.State.Specification!;
@@ -320,95 +321,23 @@ public sealed class TrainingJobGrain(
         state.State.ProtocolRound = round;
         await SaveAsync();
 
-        var aggregator = new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection);
-        var aggregatorCpu = new CpuMeter(); // the aggregator's own checks and sums, off the scheduler (benchmarks report it)
-        var traffic = members.ToDictionary(m => m, _ => 0L);
-        void Count(string participant, long bytes)
-        {
-            lock (traffic)
-                traffic[participant] += bytes;
-        }
-
-        // Steps 1–3 (FedCore/Rounds/README.md): the round key, checked by every member, for one plan.
+        var attempt = new RoundAttempt(new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection), members);
         var scaling = state.State.Scaling!;
         var plan = RoundPlan.For(JobId, state.State.LatestModelVersion, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
             state.State.WeightNormaliser);
         if (!protection.IsSimulation)
         {
-            var commitments = pipelined ?? (await Each(members, p => Participant(p).CommitRoundKey(Contract(aggregator.KeyRequest())))).ToList();
-            await aggregatorCpu.Run(() => commitments.ForEach(c => aggregator.AcceptCommitment(FromContract(c))));
-            var reveal = Contract(aggregator.RevealRequest());
-            await Each(members, async p =>
-            {
-                var r = await Participant(p).RevealRoundKey(reveal);
-                Count(p, Size(reveal.Commitments) + Size(r.Statement) + r.PublicShare.Length);
-                await aggregatorCpu.Run(() => aggregator.AcceptReveal(new KeyReveal(FromContract(r.Statement), r.PublicShare)));
-                return r;
-            });
-            var check = await aggregatorCpu.Run(() => aggregator.KeyCheckRequest(plan));
-            var checkRequest = new RoundKeyCheckRequest(JobId, round, check.RoundKey, check.Statements.Select(ToContract).ToList(), check.PlanDigest);
-            await Each(members, async p =>
-            {
-                var f = await Participant(p).CheckRoundKey(checkRequest);
-                Count(p, checkRequest.RoundKey.Length + Size(checkRequest.Statements) + Size(f));
-                await aggregatorCpu.Run(() => aggregator.AcceptKeyFingerprint(FromContract(f)));
-                return f;
-            });
+            await KeyAsync(attempt, plan, pipelined);
             phases.Mark("key");
         }
-
-        // Step 4: local training everywhere, in parallel; each sealed update is checked and added as it arrives.
-        var fingerprints = protection.IsSimulation ? [] : aggregator.SealRequest().KeyFingerprints.Select(ToContract).ToList();
-        var globalBytes = FloatBytes.From(global);
-        var sealedLengths = new Dictionary<string, int>();
-        var reports = await Each(members, async p =>
-        {
-            var report = await Participant(p).Train(new RoundAssignment(
-                JobId, round, state.State.LatestModelVersion, await transfers.PushAsync(Participant(p), globalBytes), scaling, state.State.WeightNormaliser, members, fingerprints));
-            var sealedUpdate = await transfers.FetchAsync(report.SealedUpdate);
-            Count(p, globalBytes.Length + Size(fingerprints) + sealedUpdate.Length + Size(report.Commitment));
-            await aggregatorCpu.Run(() => aggregator.AcceptSealed(new Sealed(sealedUpdate, FromContract(report.Commitment))));
-            lock (sealedLengths)
-                sealedLengths[p] = sealedUpdate.Length;
-            // Its bytes are in the sum now: holding every member's until the round ends would cost 13 MB per 10⁶ parameters each.
-            return report with { SealedUpdate = Payload.OfInline([]) };
-        });
+        var reports = await TrainAndAddAsync(attempt, global, scaling, protection);
         phases.Mark("train-and-add");
-
-        // Steps 5–6: every member checks the aggregate is the sum of the members' updates, then gives its share. With
-        // the shares each makes its key share for the next round and commits to it, which saves that round an exchange.
-        var cryptoSeconds = members.ToDictionary(m => m, _ => 0.0);
         if (!protection.IsSimulation)
         {
-            var aggregateCheck = await aggregatorCpu.Run(aggregator.AggregateCheckRequest);
-            var commitments = aggregateCheck.Commitments.Select(ToContract).ToList();
-            await Each(members, async p =>
-            {
-                var checkRequest = new RoundAggregateCheckRequest(JobId, round, await transfers.PushAsync(Participant(p), aggregateCheck.AggregateMasks), commitments);
-                var f = await Participant(p).CheckAggregate(checkRequest);
-                Count(p, aggregateCheck.AggregateMasks.Length + Size(commitments) + Size(f));
-                await aggregatorCpu.Run(() => aggregator.AcceptAggregateFingerprint(FromContract(f)));
-                return f;
-            });
-            var decrypt = await aggregatorCpu.Run(aggregator.DecryptRequest);
-            var nextRound = state.State.Rounds.Count + 1 < spec.Rounds ? new RoundKeyRequest(JobId, round + 1, members) : null;
-            var decryptRequest = new DecryptionRequest(JobId, round, decrypt.AggregateFingerprints.Select(ToContract).ToList(), nextRound);
-            var replies = await Each(members, async p =>
-            {
-                var reply = await Participant(p).Decrypt(decryptRequest);
-                var share = FromContract(reply.Share) with { Payload = await transfers.FetchAsync(reply.ShareBytes) };
-                Count(p, Size(decryptRequest.AggregateFingerprints) + Size(reply.Share) + share.Payload.Length + (reply.NextRoundCommitment is { } c ? Size(c) : 0));
-                await aggregatorCpu.Run(() => aggregator.AcceptShare(share));
-                lock (cryptoSeconds)
-                    cryptoSeconds[p] = reply.CryptoCpuSeconds;
-                return reply;
-            });
-            if (nextRound is not null)
-                _nextCommitments = (round + 1, members, replies.Select(r => r.NextRoundCommitment ?? throw new FederationOperationException(RoundRefusal.Rejected,
-                    $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key commitment for round {round + 1}.")).ToList());
+            await CheckAndDecryptAsync(attempt, lastRound: state.State.Rounds.Count + 1 >= spec.Rounds);
             phases.Mark("check-and-decrypt");
         }
-        var mean = await OpenMeanAsync(aggregator, aggregatorCpu, reports, round);
+        var mean = await OpenMeanAsync(attempt.Aggregator, attempt.Cpu, reports, round);
         if (mean.Length != global.Length)
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
         phases.Mark("open");
@@ -417,46 +346,11 @@ public sealed class TrainingJobGrain(
         var step = await Task.Run(() => strategy.Step(global, mean, _optimizerState));
         await StoreVersionAsync(modelRound, step.Global, step.State, members);
         phases.Mark("server-step");
-
-        // Every participant scores the new model on its own test split (one that cannot be reached now is left out).
-        var newGlobalBytes = FloatBytes.From(step.Global);
-        var evaluations = await Task.WhenAll(spec.Participants.Select(async p =>
-        {
-            try
-            {
-                return await Participant(p).Evaluate(new EvaluationAssignment(JobId, modelRound, await transfers.PushAsync(Participant(p), newGlobalBytes), scaling));
-            }
-            catch (Exception e) when (IsUnreachable(e))
-            {
-                return null;
-            }
-        }));
+        var evaluations = await EvaluateAsync(modelRound, step.Global, scaling);
         phases.Mark("evaluate");
-
         clock.Stop();
-        var byId = reports.ToDictionary(r => r.ParticipantId);
-        var scored = evaluations.Where(e => e is not null).Select(e => e!).ToList();
-        var perParticipant = spec.Participants.Where(p => byId.ContainsKey(p.ParticipantId)).Select(p =>
-        {
-            var r = byId[p.ParticipantId];
-            var test = evaluations[IndexOf(p.ParticipantId)] ?? new Federation.Contracts.Participants.ModelMetrics(double.NaN, null, null, 0);
-            return new ParticipantRoundMetrics(p.ParticipantId, r.TrainSamples, r.MeanTrainLoss, r.TrainSeconds, test,
-                sealedLengths[p.ParticipantId], r.SealSeconds, cryptoSeconds[p.ParticipantId], traffic[p.ParticipantId]);
-        }).ToList();
-        var summary = new RoundSummary(
-            modelRound,
-            modelRound,
-            perParticipant,
-            MeanLocalTestAccuracy: scored.Average(e => e.Accuracy ?? double.NaN),
-            MeanLocalTestLoss: scored.Average(e => e.Loss),
-            PooledTestAccuracy: scored.Sum(e => (e.Accuracy ?? double.NaN) * e.Samples) / Math.Max(1, scored.Sum(e => e.Samples)),
-            Seconds: clock.Elapsed.TotalSeconds,
-            CompletedAt: DateTimeOffset.UtcNow,
-            Phases: phases.Timings,
-            ProtocolRound: round,
-            Dropouts: dropped.Select(d => $"{d.Key}: {d.Value}").ToList(),
-            AggregatorCpuSeconds: aggregatorCpu.Seconds);
 
+        var summary = Summarise(modelRound, attempt, reports, evaluations, dropped, clock.Elapsed, phases);
         _global = step.Global;
         _optimizerState = step.State;
         state.State.Rounds.Add(summary);
@@ -464,6 +358,154 @@ public sealed class TrainingJobGrain(
         await SaveAsync();
         logger.LogInformation("Job {Job} round {Round}/{Rounds} (protocol round {Protocol}, {Members} members): mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
             JobId, modelRound, spec.Rounds, round, members.Count, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
+    }
+
+    /// <summary>Steps 1–3: the round key, checked by every member for one plan.</summary>
+    private async Task KeyAsync(RoundAttempt attempt, RoundPlan plan, List<SignedPayload>? pipelined)
+    {
+        var aggregator = attempt.Aggregator;
+        int round = aggregator.Round;
+        var commitments = pipelined ?? (await Each(attempt.Members, p => Participant(p).CommitRoundKey(Contract(aggregator.KeyRequest())))).ToList();
+        await attempt.Cpu.Run(() => commitments.ForEach(c => aggregator.AcceptCommitment(FromContract(c))));
+        var reveal = Contract(aggregator.RevealRequest());
+        await Each(attempt.Members, async p =>
+        {
+            var r = await Participant(p).RevealRoundKey(reveal);
+            attempt.Count(p, Size(reveal.Commitments) + Size(r.Statement) + r.PublicShare.Length);
+            await attempt.Cpu.Run(() => aggregator.AcceptReveal(new KeyReveal(FromContract(r.Statement), r.PublicShare)));
+            return r;
+        });
+        var check = await attempt.Cpu.Run(() => aggregator.KeyCheckRequest(plan));
+        var checkRequest = new RoundKeyCheckRequest(JobId, round, check.RoundKey, check.Statements.Select(ToContract).ToList(), check.PlanDigest);
+        await Each(attempt.Members, async p =>
+        {
+            var f = await Participant(p).CheckRoundKey(checkRequest);
+            attempt.Count(p, checkRequest.RoundKey.Length + Size(checkRequest.Statements) + Size(f));
+            await attempt.Cpu.Run(() => aggregator.AcceptKeyFingerprint(FromContract(f)));
+            return f;
+        });
+    }
+
+    /// <summary>Step 4: local training everywhere, in parallel; each sealed update is checked and added as it arrives.</summary>
+    private async Task<LocalTrainingReport[]> TrainAndAddAsync(RoundAttempt attempt, float[] global, FeatureScalingMessage scaling, RoundProtection protection)
+    {
+        var aggregator = attempt.Aggregator;
+        var fingerprints = protection.IsSimulation ? [] : aggregator.SealRequest().KeyFingerprints.Select(ToContract).ToList();
+        var globalBytes = FloatBytes.From(global);
+        return await Each(attempt.Members, async p =>
+        {
+            var report = await Participant(p).Train(new RoundAssignment(
+                JobId, aggregator.Round, state.State.LatestModelVersion, await transfers.PushAsync(Participant(p), globalBytes), scaling, state.State.WeightNormaliser,
+                attempt.Members, fingerprints));
+            var sealedUpdate = await transfers.FetchAsync(report.SealedUpdate);
+            attempt.Count(p, globalBytes.Length + Size(fingerprints) + sealedUpdate.Length + Size(report.Commitment));
+            await attempt.Cpu.Run(() => aggregator.AcceptSealed(new Sealed(sealedUpdate, FromContract(report.Commitment))));
+            lock (attempt.SealedLengths)
+                attempt.SealedLengths[p] = sealedUpdate.Length;
+            // Its bytes are in the sum now: holding every member's until the round ends would cost 13 MB per 10⁶ parameters each.
+            return report with { SealedUpdate = Payload.OfInline([]) };
+        });
+    }
+
+    /// <summary>
+    /// Steps 5–6: every member checks the aggregate is the sum of the members' updates, then gives its share. With the
+    /// shares each makes its key share for the next round and commits to it, which saves that round an exchange.
+    /// </summary>
+    private async Task CheckAndDecryptAsync(RoundAttempt attempt, bool lastRound)
+    {
+        var aggregator = attempt.Aggregator;
+        int round = aggregator.Round;
+        var aggregateCheck = await attempt.Cpu.Run(aggregator.AggregateCheckRequest);
+        var commitments = aggregateCheck.Commitments.Select(ToContract).ToList();
+        await Each(attempt.Members, async p =>
+        {
+            var checkRequest = new RoundAggregateCheckRequest(JobId, round, await transfers.PushAsync(Participant(p), aggregateCheck.AggregateMasks), commitments);
+            var f = await Participant(p).CheckAggregate(checkRequest);
+            attempt.Count(p, aggregateCheck.AggregateMasks.Length + Size(commitments) + Size(f));
+            await attempt.Cpu.Run(() => aggregator.AcceptAggregateFingerprint(FromContract(f)));
+            return f;
+        });
+        var decrypt = await attempt.Cpu.Run(aggregator.DecryptRequest);
+        var nextRound = lastRound ? null : new RoundKeyRequest(JobId, round + 1, attempt.Members);
+        var decryptRequest = new DecryptionRequest(JobId, round, decrypt.AggregateFingerprints.Select(ToContract).ToList(), nextRound);
+        var replies = await Each(attempt.Members, async p =>
+        {
+            var reply = await Participant(p).Decrypt(decryptRequest);
+            var share = FromContract(reply.Share) with { Payload = await transfers.FetchAsync(reply.ShareBytes) };
+            attempt.Count(p, Size(decryptRequest.AggregateFingerprints) + Size(reply.Share) + share.Payload.Length + (reply.NextRoundCommitment is { } c ? Size(c) : 0));
+            await attempt.Cpu.Run(() => aggregator.AcceptShare(share));
+            lock (attempt.CryptoSeconds)
+                attempt.CryptoSeconds[p] = reply.CryptoCpuSeconds;
+            return reply;
+        });
+        if (nextRound is not null)
+            _nextCommitments = (round + 1, attempt.Members, replies.Select(r => r.NextRoundCommitment ?? throw new FederationOperationException(RoundRefusal.Rejected,
+                $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key commitment for round {round + 1}.")).ToList());
+    }
+
+    /// <summary>Every participant scores the new model on its own test split; one that cannot be reached now is left out (null).</summary>
+    private async Task<Federation.Contracts.Participants.ModelMetrics?[]> EvaluateAsync(int version, float[] model, FeatureScalingMessage scaling)
+    {
+        var bytes = FloatBytes.From(model);
+        return await Task.WhenAll(state.State.Specification!.Participants.Select(async p =>
+        {
+            try
+            {
+                return await Participant(p).Evaluate(new EvaluationAssignment(JobId, version, await transfers.PushAsync(Participant(p), bytes), scaling));
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                return null;
+            }
+        }));
+    }
+
+    private RoundSummary Summarise(int modelRound, RoundAttempt attempt, LocalTrainingReport[] reports, Federation.Contracts.Participants.ModelMetrics?[] evaluations,
+        IReadOnlyDictionary<string, string> dropped, TimeSpan elapsed, PhaseClock phases)
+    {
+        var spec = state.State.Specification!;
+        var byId = reports.ToDictionary(r => r.ParticipantId);
+        var scored = evaluations.Where(e => e is not null).Select(e => e!).ToList();
+        var perParticipant = spec.Participants.Where(p => byId.ContainsKey(p.ParticipantId)).Select(p =>
+        {
+            var r = byId[p.ParticipantId];
+            var test = evaluations[IndexOf(p.ParticipantId)] ?? new Federation.Contracts.Participants.ModelMetrics(double.NaN, null, null, 0);
+            return new ParticipantRoundMetrics(p.ParticipantId, r.TrainSamples, r.MeanTrainLoss, r.TrainSeconds, test,
+                attempt.SealedLengths[p.ParticipantId], r.SealSeconds, attempt.CryptoSeconds[p.ParticipantId], attempt.Traffic[p.ParticipantId]);
+        }).ToList();
+        return new RoundSummary(
+            modelRound,
+            modelRound,
+            perParticipant,
+            MeanLocalTestAccuracy: scored.Average(e => e.Accuracy ?? double.NaN),
+            MeanLocalTestLoss: scored.Average(e => e.Loss),
+            PooledTestAccuracy: scored.Sum(e => (e.Accuracy ?? double.NaN) * e.Samples) / Math.Max(1, scored.Sum(e => e.Samples)),
+            Seconds: elapsed.TotalSeconds,
+            CompletedAt: DateTimeOffset.UtcNow,
+            Phases: phases.Timings,
+            ProtocolRound: attempt.Aggregator.Round,
+            Dropouts: dropped.Select(d => $"{d.Key}: {d.Value}").ToList(),
+            AggregatorCpuSeconds: attempt.Cpu.Seconds);
+    }
+
+    /// <summary>What one attempt keeps while it runs: the aggregator's state machine, and what the benchmarks report per member.</summary>
+    private sealed class RoundAttempt(AggregatorRound aggregator, IReadOnlyList<string> members)
+    {
+        public AggregatorRound Aggregator { get; } = aggregator;
+        public IReadOnlyList<string> Members { get; } = members;
+
+        /// <summary>The aggregator's own checks and sums, off the scheduler.</summary>
+        public CpuMeter Cpu { get; } = new();
+
+        public Dictionary<string, long> Traffic { get; } = members.ToDictionary(m => m, _ => 0L);
+        public Dictionary<string, double> CryptoSeconds { get; } = members.ToDictionary(m => m, _ => 0.0);
+        public Dictionary<string, int> SealedLengths { get; } = [];
+
+        public void Count(string participant, long bytes)
+        {
+            lock (Traffic)
+                Traffic[participant] += bytes;
+        }
     }
 
     /// <summary>
