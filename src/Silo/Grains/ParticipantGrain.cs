@@ -192,16 +192,29 @@ public sealed partial class ParticipantGrain(
         if (string.IsNullOrWhiteSpace(registration.Name))
             throw new FederationOperationException("dataset.invalid", $"Participant {Key}: a dataset needs a name.");
 
-        // Parse and load first: a bad schema or file changes nothing already stored.
-        var loaded = await LoadAsync(registration, "dataset.invalid");
-        if (registration.ExpectedSha256 is { } expected && !string.Equals(expected, loaded.Metadata.FileSha256, StringComparison.OrdinalIgnoreCase))
-            throw new FederationOperationException("dataset.invalid",
-                $"Participant {Key}, dataset '{registration.Name}': {registration.CsvPath} has SHA-256 {loaded.Metadata.FileSha256}, not the {expected} given for it.");
-
-        // It reads a file and publishes an entry only as its organisation approved: that file, schema and publication.
+        // Its organisation's approval first, of this file (by its hash), schema and publication: before it parses the file,
+        // no caller learns anything of a file on its silo but whether it can be read. Nothing already stored changes on a refusal.
+        var refusal = $"Participant {Key}, dataset '{registration.Name}'";
+        DatasetSchema schema;
+        string fileSha256;
+        try
+        {
+            schema = DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource);
+            await using var file = File.OpenRead(registration.CsvPath);
+            fileSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file));
+        }
+        catch (Exception e) when (e is DatasetSchemaException or IOException or UnauthorizedAccessException)
+        {
+            throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
+        }
+        if (registration.ExpectedSha256 is { } expected && !string.Equals(expected, fileSha256, StringComparison.OrdinalIgnoreCase))
+            throw new FederationOperationException("dataset.invalid", $"{refusal}: {registration.CsvPath} has SHA-256 {fileSha256}, not the {expected} given for it.");
         var publication = PublicationOf(registration);
-        var approved = approvals.Verify(Key, approval,
-            ApprovalSubject.RegisterDataset(registration.Name, loaded.Metadata.FileSha256, loaded.Metadata.SchemaHash, publication), clock.GetUtcNow());
+        var approved = approvals.Verify(Key, approval, ApprovalSubject.RegisterDataset(registration.Name, fileSha256, schema.Hash, publication), clock.GetUtcNow());
+
+        var loaded = await LoadAsync(registration, "dataset.invalid");
+        if (loaded.Metadata.FileSha256 != fileSha256)
+            throw new FederationOperationException("dataset.invalid", $"{refusal}: {registration.CsvPath} changed while it was read; register it again.");
         await UseApprovalAsync(approved);
 
         var summary = ToSummary(registration.Name, loaded.Metadata);

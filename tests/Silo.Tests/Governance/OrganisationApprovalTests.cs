@@ -244,6 +244,13 @@ public sealed class OrganisationApprovalTests(ApprovalFederation fixture) : ICla
             Assert.DoesNotContain(await Grain(Victim).GetDatasets(), d => d.Name == "approved");
         }
         await Refused([], "no approval");
+        // Unapproved, a file is not parsed: nothing of its lines or columns comes back.
+        var secret = dir.File("not-a-dataset.txt");
+        File.WriteAllText(secret, "root:x:0:0\nalice:x:1000\n");
+        var unparsed = await Assert.ThrowsAsync<FederationOperationException>(() =>
+            Grain(Victim).RegisterDataset(registration with { CsvPath = secret }, DatasetApproval("approved", path, catalog)));
+        Assert.Equal("approval.refused", unparsed.Code);
+        Assert.DoesNotContain("line", unparsed.Message);
         await Refused(DatasetApproval("approved", path, catalog, fileSha256: new string('a', 64)), "subject.file");
         await Refused(DatasetApproval("approved", path, catalog with { EpsilonCap = 100m }), "subject.catalog");
         await Refused(DatasetApproval("approved", path), "subject.catalog");
