@@ -196,6 +196,61 @@ public class AggregatorAttackTests
         Assert.True(MaxError(values, i => updates[0][i] / 3) > 1);
     }
 
+    [Fact]
+    public void Known_limit_with_one_colluder_dropout_retries_from_one_basis_give_every_honest_update()
+    {
+        // Asserts that the attack SUCCEEDS (VerifiedAggregation.md, section 2, "Across a dropout retry"): it is to fail, and
+        // this test to be turned round, once a retry no longer reseals. The colluder's false key fingerprint makes a key of
+        // the aggregator's making pass; it decrypts each round's honest sum with no honest share, so no honest member records
+        // the basis as opened, and "retries" over {0, 1}, {1, 2}, {0, 2} (each with the colluder) give every update.
+        var harness = new RoundHarness(4);
+        var colluder = harness[3];
+        var updates = RoundHarness.Updates(3, Length, seed: 21);
+        var plan = RoundHarness.Plan;
+        double[] HonestSum(int round, int a, int b)
+        {
+            var members = new[] { harness[a], harness[b], colluder };
+            var aggregator = harness.RevealedRound(round, members);
+            var honestCheck = aggregator.KeyCheckRequest(plan);
+            var (rogueKey, secret) = RogueKey(honestCheck.RoundKey, 3);
+            var check = honestCheck with { RoundKey = rogueKey };
+            var fingerprints = members.Take(2).ToDictionary(p => p.Id, p => p.Round.CheckKey(check));
+            var challenge = LinearFingerprint.FromBytes(fingerprints.Values.First().Payload, RoundHarness.Parameters).Challenge.ToArray();
+            var target = LinearFingerprint.OfKey(CollectivePublicKey.FromBytes(rogueKey, RoundHarness.Parameters), challenge);
+            fingerprints[colluder.Id] = colluder.Sign(RoundPurpose.KeyFingerprint, RoundHarness.JobId, round,
+                Difference(target, fingerprints.Values.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters))));
+            var seal = new SealRequest(RoundHarness.JobId, round, aggregator.Participants.Select(id => fingerprints[id]).ToList());
+            var sealedUpdates = members.Take(2).Select(p =>
+            {
+                p.Round.PrepareSeal(seal, plan, RoundHarness.BasisFor(1));
+                return EncryptedVector.FromBytes(p.Round.Seal(round, (float[])updates[harness.Parties.IndexOf(p)].Clone(), 0.25).SealedUpdate, RoundHarness.Parameters);
+            }).ToList();
+            var colludersMasks = MasksOf(harness, aggregator, colluder, CollectivePublicKey.FromBytes(rogueKey, RoundHarness.Parameters));
+            return RoundHarness.DecryptWithSecret(EncryptedVector.Sum(sealedUpdates), secret, colludersMasks.Select(m => Q0.Negate(m)).ToArray());
+        }
+        var s01 = HonestSum(1, 0, 1);
+        var s12 = HonestSum(2, 1, 2);
+        var s02 = HonestSum(3, 0, 2);
+
+        // u0 = (s01 + s02 − s12)/2, u1 = (s01 + s12 − s02)/2, u2 = (s02 + s12 − s01)/2, each weighed by ¼.
+        double[] Half(double[] a, double[] b, double[] minus) => a.Select((x, i) => (x + b[i] - minus[i]) / 2).ToArray();
+        Assert.True(MaxError(Half(s01, s02, s12), i => 0.25 * updates[0][i]) < 1e-4, "member 0's update read");
+        Assert.True(MaxError(Half(s01, s12, s02), i => 0.25 * updates[1][i]) < 1e-4, "member 1's update read");
+        Assert.True(MaxError(Half(s02, s12, s01), i => 0.25 * updates[2][i]) < 1e-4, "member 2's update read");
+        Assert.All(harness.Parties.Take(3), p => Assert.Empty(p.Opened));
+    }
+
+    /// <summary>A key over the round's CRS seed with the honest key's share ids written in, from <paramref name="shares"/> shares of the test's own; and its secret.</summary>
+    private static (byte[] Key, long[] Secret) RogueKey(byte[] honestKey, int shares)
+    {
+        var crs = CollectivePublicKey.FromBytes(honestKey, RoundHarness.Parameters).CrsSeed.ToArray();
+        var own = Enumerable.Range(0, shares).Select(_ => SecretKeyShare.Generate(RoundHarness.Parameters, crs)).ToList();
+        var ownKey = CollectivePublicKey.Combine(own.Select(s => s.PublicKeyShare)).ToBytes();
+        int pLength = ownKey.Length - (WireFormat.HeaderLength + 32 + 4 + shares * 16);
+        byte[] forged = [.. honestKey[..^pLength], .. ownKey[^pLength..]];
+        return (forged, RoundHarness.SecretOf(CollectivePublicKey.FromBytes(forged, RoundHarness.Parameters), own));
+    }
+
     // ---- Helpers ---------------------------------------------------------------------------------------------
 
     private static void AssertEveryoneRefuses(RoundHarness harness, AggregateCheckRequest forged)
@@ -241,12 +296,12 @@ public class AggregatorAttackTests
     }
 
     /// <summary>The colluder's pairwise masks for the round (it knows its masking key and its neighbours' public keys).</summary>
-    private static ulong[] MasksOf(RoundHarness harness, AggregatorRound aggregator, Party colluder)
+    private static ulong[] MasksOf(RoundHarness harness, AggregatorRound aggregator, Party colluder, CollectivePublicKey? key = null)
     {
         var check = aggregator.KeyCheckRequest(RoundHarness.Plan);
         var statements = check.Statements.ToDictionary(s => s.ParticipantId, s => s.Payload);
         var setDigest = RoundChallenges.SetDigest(RoundHarness.JobId, aggregator.Round, aggregator.Participants);
-        var context = RoundChallenges.MaskingContext(setDigest, aggregator.RoundKey.KeyId.ToArray(), RoundChallenges.StatementsDigest(aggregator.Participants, statements));
+        var context = RoundChallenges.MaskingContext(setDigest, (key ?? aggregator.RoundKey).KeyId.ToArray(), RoundChallenges.StatementsDigest(aggregator.Participants, statements));
         using var own = MaskingKeyPair.Import(colluder.Round.Record!.MaskingKey!);
         var neighbours = statements.Where(s => s.Key != colluder.Id).Select(s => (s.Key, s.Value[64..])).ToList();
         using var masks = PairwiseMasks.Derive(RoundHarness.Parameters, own, colluder.Id, neighbours, context);
@@ -270,15 +325,17 @@ public class AggregatorAttackTests
 
     private static byte[] Difference(LinearFingerprint target, IEnumerable<LinearFingerprint> others)
     {
-        // target − Σ others, value by value: the fingerprint a liar needs so that the sum matches.
+        // target − Σ others, value by value and modulus by modulus: the fingerprint a liar needs so that the sum matches.
+        var moduli = target.ModulusCount == 1 ? [Q0] : RoundHarness.Parameters.Context.Ring.Moduli;
+        int count = target.ModulusCount * LinearFingerprint.Points;
         var bytes = target.ToBytes();
         var parts = others.Select(o => o.ToBytes()).ToList();
-        for (int i = 0; i < LinearFingerprint.Points; i++)
+        for (int i = 0; i < count; i++)
         {
-            int at = bytes.Length - 8 * (LinearFingerprint.Points - i);
+            int at = bytes.Length - 8 * (count - i);
             ulong v = BitConverter.ToUInt64(bytes, at);
             foreach (var p in parts)
-                v = Q0.Subtract(v, BitConverter.ToUInt64(p, at));
+                v = moduli[i / LinearFingerprint.Points].Subtract(v, BitConverter.ToUInt64(p, at));
             BitConverter.GetBytes(v).CopyTo(bytes, at);
         }
         return bytes;

@@ -163,14 +163,18 @@ internal sealed class RoundHarness
         CkksAttackTools.CraftCiphertext(Parameters, key, length, bound, c0, c1);
 
     /// <summary>Σ of the secrets behind a round key, from the members' stored records (only a test can read them): s_i·c1 for c1 = 1 is s_i.</summary>
-    public static long[] CollectiveSecret(CollectivePublicKey key, IEnumerable<ParticipantRoundRecord> records)
+    public static long[] CollectiveSecret(CollectivePublicKey key, IEnumerable<ParticipantRoundRecord> records) =>
+        SecretOf(key, records.Select(r => SecretKeyShare.FromBytes(r.Secret!, Parameters)));
+
+    /// <summary>Σ of <paramref name="shares"/>' secrets, read through a ciphertext under <paramref name="key"/>.</summary>
+    public static long[] SecretOf(CollectivePublicKey key, IEnumerable<SecretKeyShare> shares)
     {
         var one = EncryptedVector.Trusted(CraftCiphertext(key, 1, 4, (_, _) => 0, (_, j) => j == 0 ? 1UL : 0UL), Parameters);
         var s = new long[Parameters.RingDimension];
         Modulus q0 = Parameters.Context.WireModulus;
-        foreach (var record in records)
+        foreach (var secretShare in shares)
         {
-            var share = SecretKeyShare.FromBytes(record.Secret!, Parameters).PartialDecryptionWithoutFlooding(one, 0);
+            var share = secretShare.PartialDecryptionWithoutFlooding(one, 0);
             for (int j = 0; j < s.Length; j++)
                 s[j] += q0.ToCentered(share[j]);
         }
