@@ -112,11 +112,15 @@ public sealed partial class ParticipantGrain
     private async Task<Agreement> AgreementAsync(string agreementId, VerifiedMembership membership, DatasetCatalog? catalog = null)
     {
         var agreement = await records.AgreementAsync(agreementId, membership, catalog);
-        await PinAsync(agreement);
+        await PinAsync(agreement, membership);
         return agreement;
     }
 
-    private async Task PinAsync(Agreement agreement)
+    /// <summary>
+    /// Refuses a document with fewer status changes than it has read (a suspension or termination rolled back), and
+    /// remembers the count of one whose status changes all verify: a forged change served once must not raise the bar.
+    /// </summary>
+    private async Task PinAsync(Agreement agreement, VerifiedMembership membership)
     {
         var key = $"{agreement.Id}@{agreement.TermsDigest}";
         int count = agreement.StatusChanges.Length;
@@ -128,11 +132,12 @@ public sealed partial class ParticipantGrain
             if (count == seen)
                 return;
         }
+        if (agreement.Problems(membership).Any(p => p.Term == "statusChanges"))
+            return;
         state.State.AgreementStatusChanges[key] = count;
         await state.WriteStateAsync();
     }
 
-    /// <summary>Signs the catalog entry of a dataset just registered and hands it to the directory (metadata only).</summary>
     /// <summary>What its steward says of the dataset in the catalog, or null for a dataset kept out of it.</summary>
     private DatasetPublication? PublicationOf(DatasetRegistration registration)
     {
@@ -148,6 +153,7 @@ public sealed partial class ParticipantGrain
         }
     }
 
+    /// <summary>Signs the catalog entry of a dataset just registered and hands it to the directory (metadata only).</summary>
     private async Task PublishCatalogEntryAsync(string name, DatasetPublication publication, DatasetSummary summary)
     {
         var entry = publication.ToEntry(Key, name, summary.SchemaHash, summary.RowCount, summary.FileSha256,
@@ -226,7 +232,7 @@ public sealed partial class ParticipantGrain
         var document = await GrainFactory.GetGrain<IAgreementGrain>(agreementId).ChangeStatus(
             new StatusChangeMessage(change.Agreement, change.Terms, change.Sequence, kind.ToLowerInvariant(), change.Party, change.At, change.Reason, [.. signed.Signature]));
         // What it just signed is the least it will accept from the relay from now on.
-        await PinAsync(FederationRecords.Read(document, agreementId, membership));
+        await PinAsync(FederationRecords.Read(document, agreementId, membership), membership);
         return document;
     }
 

@@ -207,10 +207,10 @@ public sealed partial class ParticipantGrain(
         {
             throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
         }
-        if (registration.ExpectedSha256 is { } expected && !string.Equals(expected, fileSha256, StringComparison.OrdinalIgnoreCase))
-            throw new FederationOperationException("dataset.invalid", $"{refusal}: {registration.CsvPath} has SHA-256 {fileSha256}, not the {expected} given for it.");
         var publication = PublicationOf(registration);
         var approved = approvals.Verify(Key, approval, ApprovalSubject.RegisterDataset(registration.Name, fileSha256, schema.Hash, publication), clock.GetUtcNow());
+        if (registration.ExpectedSha256 is { } expected && !string.Equals(expected, fileSha256, StringComparison.OrdinalIgnoreCase))
+            throw new FederationOperationException("dataset.invalid", $"{refusal}: {registration.CsvPath} has SHA-256 {fileSha256}, not the {expected} given for it.");
 
         var loaded = await LoadAsync(registration, "dataset.invalid");
         if (loaded.Metadata.FileSha256 != fileSha256)
@@ -296,11 +296,10 @@ public sealed partial class ParticipantGrain(
         {
             throw new FederationOperationException(RoundRefusal.Refused, $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
-        // The round key, and the plan and basis with it, are checked before any training: a refusal costs nothing. (A
-        // simulation round has no key step, so the agreement is checked here instead.)
-        if (simulation)
-            await RequireAgreementInForceAsync(assignment.JobId, $"take part in round {assignment.Round}");
-        else
+        // The agreement is read again at every step that uses its rows or its secrets: a suspension during a round stops it
+        // there. The round key, and the plan and basis with it, are checked before any training: a refusal costs nothing.
+        await RequireAgreementInForceAsync(assignment.JobId, $"train in round {assignment.Round}");
+        if (!simulation)
             await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
 
         // Its seed follows from its dataset's split seed and the model version, not from the model's bytes: the decrypted
@@ -354,15 +353,17 @@ public sealed partial class ParticipantGrain(
             ToContract(sealedUpdate.Commitment), trainSeconds, clock.Elapsed.TotalSeconds);
     }
 
-    public Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request)
+    public async Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request)
     {
         var masks = transfers.Take(GrainContext, request.AggregateMasks);
-        return Step(request.JobId, round => ToContract(round.CheckAggregate(
+        await RequireAgreementInForceAsync(request.JobId, $"check the aggregate of round {request.Round}");
+        return await Step(request.JobId, round => ToContract(round.CheckAggregate(
             new FedCore.Rounds.AggregateCheckRequest(request.JobId, request.Round, masks, FromContract(request.Commitments)))));
     }
 
     public async Task<DecryptionReply> Decrypt(DecryptionRequest request)
     {
+        await RequireAgreementInForceAsync(request.JobId, $"help decrypt round {request.Round}");
         var share = await Step(request.JobId, round => ToContract(round.Decrypt(new DecryptRequest(request.JobId, request.Round, FromContract(request.AggregateFingerprints)))));
         logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
             Key, request.JobId, request.Round, request.AggregateFingerprints.Count);

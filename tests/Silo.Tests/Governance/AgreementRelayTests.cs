@@ -46,6 +46,97 @@ public sealed class AgreementRelayTests : IAsyncLifetime
 
     private Task<byte[]> SignAsync(string party, string agreementId, string termsDigest) => TestFederations.SignAgreementAsync(_federation, party, agreementId, termsDigest);
 
+    /// <summary>An active agreement <paramref name="id"/> among <paramref name="parties"/>, the sample's terms otherwise.</summary>
+    private async Task<Agreement> ActiveAsync(string id, IReadOnlyList<string> parties)
+    {
+        var relay = _federation.Grains.GetGrain<IAgreementGrain>(id);
+        await relay.Draft(Terms(t =>
+        {
+            t["id"] = id;
+            t["parties"] = new JsonArray([.. parties.Select(p => (JsonNode)new JsonObject { ["organisation"] = p, ["datasets"] = new JsonArray("heart") })]);
+        }));
+        var proposed = FederationRecords.Read(await relay.Propose(), id, Membership);
+        foreach (var p in parties)
+            await SignAsync(p, id, proposed.TermsDigest);
+        return proposed;
+    }
+
+    /// <summary>What whoever runs the cluster can do: write a document of its choosing into the relay's storage.</summary>
+    private async Task ServeAsync(IAgreementGrain relay, byte[] document)
+    {
+        var storage = Microsoft.Extensions.DependencyInjection.ServiceProviderKeyedServiceExtensions
+            .GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(_federation.ServicesOf("US"), StorageNames.Cluster);
+        var stored = new Orleans.GrainState<Federation.Silo.Grains.AgreementGrainState>();
+        await storage.ReadStateAsync("agreement", relay.GetGrainId(), stored);
+        stored.State!.Document = document;
+        await storage.WriteStateAsync("agreement", relay.GetGrainId(), stored);
+        await relay.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        Assert.Equal(document, await relay.Get());
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("check the aggregate")]
+    [InlineData("help decrypt")]
+    public async Task A_suspension_during_a_round_stops_it_at_the_next_step(string step)
+    {
+        // The aggregator decides when to key a round; a round keyed before the steward withdrew consent must not go on
+        // to use the rows or the secrets.
+        string id = $"midround-{step.Replace(' ', '-')}", job = $"CH/midround-{step.Replace(' ', '-')}";
+        string[] parties = ["CH/zurich", "HU/budapest", "US/cleveland"];
+        await ActiveAsync(id, parties);
+        var keys = parties.ToDictionary(p => p, p => Membership.Find(p)!.SigningKey.ToArray());
+        foreach (var p in parties)
+            await Grain(p).AcceptJob(TestFederations.Invitation(job, parties, id));
+        var driver = new Jobs.RoundDriver(job, 1, parties.Select(p => (Jobs.IRoundMember)new Jobs.GrainMember(Grain(p), p)).ToList(), keys);
+        await driver.KeyAsync();
+        if (step != "train")
+            await driver.TrainAsync();
+        var fingerprints = step == "help decrypt" ? await driver.FingerprintsAsync(driver.AggregateCheck()) : null;
+
+        await TestFederations.ChangeAgreementStatusAsync(_federation, "HU/budapest", id, "suspend", "consent withdrawn by the data steward");
+        foreach (var p in parties)
+        {
+            Func<Task> act = step switch
+            {
+                "train" => () => Grain(p).Train(driver.Assignment(driver.KeyFingerprints)),
+                "check the aggregate" => () => Grain(p).CheckAggregate(driver.AggregateCheck()),
+                _ => () => Grain(p).Decrypt(driver.Decryption(fingerprints!)),
+            };
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(act);
+            Assert.Equal("agreement.lapsed", refused.Code);
+            Assert.Contains($"refuses to {step}", refused.Message);
+            Assert.Contains("suspended", refused.Message);
+        }
+    }
+
+    [Fact]
+    public async Task A_forged_status_change_served_once_does_not_lock_a_party_out_of_its_agreement()
+    {
+        // The relay serves Cleveland, once, the document with a "suspension" whose signature is zeros: refused, and the
+        // genuine document served afterwards is not taken for an older one.
+        const string id = "relay-forged-change";
+        string[] parties = ["CH/zurich", "HU/budapest", "US/cleveland"];
+        var proposed = await ActiveAsync(id, parties);
+        var relay = _federation.Grains.GetGrain<IAgreementGrain>(id);
+        var genuine = (await relay.Get())!;
+        var forged = JsonNode.Parse(genuine)!.AsObject();
+        forged["statusChanges"] = new JsonArray(new JsonObject
+        {
+            ["change"] = new JsonObject
+            {
+                ["agreement"] = id, ["terms"] = proposed.TermsDigest, ["sequence"] = 1, ["kind"] = "suspend", ["party"] = "CH/zurich",
+                ["at"] = FedCore.Governance.GovernanceNames.Time(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds())), ["reason"] = "forged",
+            },
+            ["signature"] = Convert.ToBase64String(new byte[64]),
+        });
+        await ServeAsync(relay, Encoding.UTF8.GetBytes(forged.ToJsonString()));
+        await Assert.ThrowsAsync<FederationOperationException>(() => Grain("US/cleveland").AcceptJob(TestFederations.Invitation("CH/forged-change-1", parties, id)));
+
+        await ServeAsync(relay, genuine);
+        await Grain("US/cleveland").AcceptJob(TestFederations.Invitation("CH/forged-change-2", parties, id));
+    }
+
     [Fact]
     public async Task A_forged_or_altered_signature_is_refused_and_the_agreement_stays_as_it_was()
     {
@@ -159,14 +250,7 @@ public sealed class AgreementRelayTests : IAsyncLifetime
         var beforeSuspension = (await relay.Get())!;
 
         await TestFederations.ChangeAgreementStatusAsync(_federation, "HU/budapest", id, "suspend", "consent withdrawn by the data steward");
-        var storage = Microsoft.Extensions.DependencyInjection.ServiceProviderKeyedServiceExtensions
-            .GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(_federation.ServicesOf("US"), StorageNames.Cluster);
-        var stored = new Orleans.GrainState<Federation.Silo.Grains.AgreementGrainState>();
-        await storage.ReadStateAsync("agreement", relay.GetGrainId(), stored);
-        stored.State!.Document = beforeSuspension;
-        await storage.WriteStateAsync("agreement", relay.GetGrainId(), stored);
-        await relay.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
-        Assert.Equal(beforeSuspension, await relay.Get()); // the relay now serves the old document
+        await ServeAsync(relay, beforeSuspension);
 
         var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CommitRoundKey(new RoundKeyRequest(job, 1, parties)));
         Assert.Equal("agreement.refused", refused.Code);
