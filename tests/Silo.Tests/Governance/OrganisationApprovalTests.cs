@@ -262,12 +262,8 @@ public sealed class OrganisationApprovalTests(ApprovalFederation fixture) : ICla
         Assert.Equal("approval.refused", replayed.Code);
     }
 
-    /// <summary>The organisation's approval of registering a file of the tiny schema (DatasetRegistrationTests) under <paramref name="name"/>.</summary>
     private byte[] DatasetApproval(string name, string path, DatasetCatalogDetails? catalog = null, string? fileSha256 = null) =>
-        Federation.Approvers!.Approve(Victim, ApprovalSubject.RegisterDataset(name,
-            fileSha256 ?? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))),
-            FedCore.Data.DatasetSchema.Parse(Participants.DatasetRegistrationTests.Schema, "tiny.schema.json").Hash,
-            catalog is null ? null : FedCore.Governance.Datasets.DatasetPublication.Parse(catalog.Description, catalog.Categories, catalog.Jurisdiction, catalog.Licence, catalog.PrivacyUnit, catalog.EpsilonCap)));
+        Participants.DatasetRegistrationTests.Approval(Federation, Victim, name, path, catalog, fileSha256);
 
     [Fact]
     public async Task A_silo_without_an_approver_key_for_an_organisation_refuses_its_acts_naming_the_setting()

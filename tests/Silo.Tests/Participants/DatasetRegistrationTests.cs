@@ -57,9 +57,16 @@ public sealed class DatasetRegistrationTests : IAsyncLifetime
     private Task<DatasetSummary> Register(string name, string path, DatasetCatalogDetails? catalog = null) =>
         _participant.RegisterDataset(new DatasetRegistration(name, path, Schema, "tiny.schema.json", catalog), Approval(name, path, catalog));
 
-    private byte[] Approval(string name, string path, DatasetCatalogDetails? catalog = null, string? fileSha256 = null) =>
-        _federation.Approvers!.Approve("HU/test-hospital", ApprovalSubject.RegisterDataset(name,
-            fileSha256 ?? (File.Exists(path) ? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) : new string('0', 64)),
+    private byte[] Approval(string name, string path, DatasetCatalogDetails? catalog = null) =>
+        Approval(_federation, "HU/test-hospital", name, path, catalog, File.Exists(path) ? null : new string('0', 64));
+
+    /// <summary>
+    /// <paramref name="organisation"/>'s approval of registering the file at <paramref name="path"/> (or the file of hash
+    /// <paramref name="fileSha256"/>) in the <see cref="Schema"/> as <paramref name="name"/>, published with <paramref name="catalog"/>.
+    /// </summary>
+    internal static byte[] Approval(LocalFederation federation, string organisation, string name, string path, DatasetCatalogDetails? catalog, string? fileSha256 = null) =>
+        federation.Approvers!.Approve(organisation, ApprovalSubject.RegisterDataset(name,
+            fileSha256 ?? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))),
             DatasetSchema.Parse(Schema, "tiny.schema.json").Hash,
             catalog is null ? null : DatasetPublication.Parse(catalog.Description, catalog.Categories, catalog.Jurisdiction, catalog.Licence, catalog.PrivacyUnit, catalog.EpsilonCap)));
 
