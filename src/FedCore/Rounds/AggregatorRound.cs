@@ -172,7 +172,7 @@ public sealed class AggregatorRound
             if (_masks is null)
             {
                 _masks = _sum!.Masks();
-                _aggregateChallenge = RoundChallenges.AggregateChallenge(_setDigest, _masks.WireBuffer, Participants,
+                _aggregateChallenge = RoundChallenges.AggregateChallengeOfDigest(_setDigest, _masks.Digest, Participants,
                     commitments.ToDictionary(c => c.ParticipantId, c => c.Payload));
             }
             return new AggregateCheckRequest(JobId, Round, _masks.WireBuffer, commitments);

@@ -287,11 +287,12 @@ public sealed class ParticipantRound
         if (!masks.KeyId.Span.SequenceEqual(memory.RoundKey!.KeyId.Span) || masks.Length != memory.SealedUpdate!.Length)
             throw Refused(request.Round, step, "the aggregate is not under this round's key, or not of its update's length", RoundRefusal.AggregateRefused);
 
-        byte[] challenge = RoundChallenges.AggregateChallenge(memory.SetDigest!, request.AggregateMasks, record.Participants, commitments);
+        byte[] challenge = RoundChallenges.AggregateChallengeOfDigest(memory.SetDigest!, masks.Digest, record.Participants, commitments);
         using var secret = new ErasingSecret(SecretKeyShare.FromBytes(record.Secret!, Parameters));
         try
         {
-            memory.Share = _ckks!.DecryptionShare(secret.Share, memory.RoundKey, masks, record.Participants.Count).ToBytes();
+            // Its wire buffer, not a copy (4 MB per 10⁶ values): the share object is dropped here and nobody writes to it.
+            memory.Share = _ckks!.DecryptionShare(secret.Share, memory.RoundKey, masks, record.Participants.Count).WireBuffer;
         }
         catch (AggregateRefusedException e)
         {

@@ -59,6 +59,10 @@ internal static class RoundChallenges
     public static byte[] MembersDigest(IReadOnlyList<string> participants) => Transcript.Hash("members", participants.Select(Transcript.Text));
 
     public static byte[] AggregateChallenge(byte[] setDigest, byte[] aggregateMasks, IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> commitments) =>
-        Transcript.Hash("aggregate-check", setDigest, System.Security.Cryptography.SHA256.HashData(aggregateMasks),
+        AggregateChallengeOfDigest(setDigest, System.Security.Cryptography.SHA256.HashData(aggregateMasks), participants, commitments);
+
+    /// <summary>The same from the masks' SHA-256 (<see cref="FedCore.Crypto.Multiparty.CiphertextMasks.Digest"/>, which the share names too), hashed once.</summary>
+    public static byte[] AggregateChallengeOfDigest(byte[] setDigest, ReadOnlyMemory<byte> masksDigest, IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> commitments) =>
+        Transcript.Hash("aggregate-check", setDigest, masksDigest.ToArray(),
             Transcript.Hash("commitments", participants.Select(p => commitments[p])));
 }

@@ -51,6 +51,42 @@ public class PairwiseMaskTests
     }
 
     [Fact]
+    public void Vector_and_scalar_paths_add_identical_masks()
+    {
+        using var own = MaskingKeyPair.Generate();
+        using var before = MaskingKeyPair.Generate();
+        using var after = MaskingKeyPair.Generate();
+        var q0 = Parameters.Context.WireModulus;
+        var random = new Random(7);
+        // Residues anywhere in [0, q₀), the edges included: the masks are added to some and subtracted from others.
+        var start = Enumerable.Range(0, Parameters.RingDimension)
+            .Select(j => j % 97 == 0 ? 0UL : j % 89 == 0 ? q0.Value - 1 : (ulong)random.NextInt64((long)q0.Value)).ToArray();
+        ulong[][] Run(bool vectors)
+        {
+            bool saved = FedCore.Crypto.Ring.VectorArithmetic.Enabled;
+            FedCore.Crypto.Ring.VectorArithmetic.Enabled = vectors;
+            try
+            {
+                // "HU/m" sorts after "CH/a" (its masks subtracted) and before "US/z" (added).
+                using var masks = PairwiseMasks.Derive(Parameters, own, "HU/m", [("CH/a", before.PublicKey), ("US/z", after.PublicKey)], new byte[32]);
+                return Enumerable.Range(0, 3).Select(_ =>
+                {
+                    var polynomial = (ulong[])start.Clone();
+                    masks.AddTo(polynomial);
+                    return polynomial;
+                }).ToArray();
+            }
+            finally
+            {
+                FedCore.Crypto.Ring.VectorArithmetic.Enabled = saved;
+            }
+        }
+        var vector = Run(true);
+        Assert.Equal(Run(false), vector);
+        Assert.All(vector.SelectMany(p => p), c => Assert.True(c < q0.Value));
+    }
+
+    [Fact]
     public void A_pair_derives_one_seed_from_both_sides_and_another_context_gives_other_masks()
     {
         using var a = MaskingKeyPair.Generate();

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using System.Text;
 using FedCore.Crypto.Ckks;
@@ -159,15 +160,40 @@ public sealed class PairwiseMasks : IDisposable
         foreach (var (stream, subtract) in _streams)
         {
             stream.Fill(_scratch);
-            for (int j = 0; j < polynomial.Length; j++)
+            int j = 0;
+            if (VectorArithmetic.Use512)
             {
-                ulong u = _scratch[j] & bits;
-                while (u >= q) // rejection keeps u uniform; at q₀ ≈ 2⁶¹ − 2¹⁷ it almost never runs
-                    u = stream.NextUInt64() & bits;
-                polynomial[j] = subtract ? _q0.Subtract(polynomial[j], u) : Modulus.SubtractIfNotBelow(polynomial[j] + u, q);
+                Vector512<ulong> vq = Vector512.Create(q), vbits = Vector512.Create(bits);
+                for (; j + 8 <= polynomial.Length; j += 8)
+                {
+                    Vector512<ulong> u = Vector512.Create((ReadOnlySpan<ulong>)_scratch.AsSpan(j, 8)) & vbits;
+                    if (Vector512.GreaterThanOrEqualAny(u, vq))
+                    {
+                        // A rejection among these eight: the scalar loop, which draws replacements in the same order.
+                        AddScalar(stream, subtract, polynomial.Slice(j, 8), _scratch.AsSpan(j, 8), q, bits);
+                        continue;
+                    }
+                    Vector512<ulong> p = Vector512.Create((ReadOnlySpan<ulong>)polynomial.Slice(j, 8));
+                    // p − u + (q if it wrapped), or p + u − (q if not below q): the smaller of the two candidates.
+                    Vector512<ulong> r = subtract ? Vector512.Min(p - u, p - u + vq) : VectorArithmetic.SubtractIfNotBelow(p + u, vq);
+                    r.CopyTo(polynomial.Slice(j, 8));
+                }
             }
+            AddScalar(stream, subtract, polynomial[j..], _scratch.AsSpan(j), q, bits);
         }
         Array.Clear(_scratch);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddScalar(AesCtrRandom stream, bool subtract, Span<ulong> polynomial, ReadOnlySpan<ulong> words, ulong q, ulong bits)
+    {
+        for (int j = 0; j < polynomial.Length; j++)
+        {
+            ulong u = words[j] & bits;
+            while (u >= q) // rejection keeps u uniform; at q₀ ≈ 2⁶¹ − 2¹⁷ it almost never runs
+                u = stream.NextUInt64() & bits;
+            polynomial[j] = subtract ? _q0.Subtract(polynomial[j], u) : Modulus.SubtractIfNotBelow(polynomial[j] + u, q);
+        }
     }
 
     public void Dispose()
