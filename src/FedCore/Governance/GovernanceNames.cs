@@ -9,6 +9,11 @@ public static class GovernanceNames
 
     public static bool TryParse<TEnum>(string text, out TEnum value) where TEnum : struct, Enum => Formats.TryParseName(text, out value);
 
+    /// <summary>The value named <paramref name="text"/>.</summary>
+    /// <exception cref="ArgumentException">It names none; the message names <paramref name="field"/> and every name.</exception>
+    public static TEnum Parse<TEnum>(string text, string field) where TEnum : struct, Enum =>
+        TryParse(text, out TEnum value) ? value : throw new ArgumentException($"{field}: '{text}' is not one of {All<TEnum>()}");
+
     /// <summary>Every name of <typeparamref name="TEnum"/>, comma-separated (for messages).</summary>
     public static string All<TEnum>() where TEnum : struct, Enum => Formats.Names<TEnum>();
 

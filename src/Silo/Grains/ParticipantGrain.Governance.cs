@@ -50,7 +50,7 @@ public sealed partial class ParticipantGrain
         ImmutableArray<Member> members;
         try
         {
-            members = details.Members.Select((m, i) => new Member(m.Name, ParseEnum<MemberRole>(m.Role, $"members[{i}].role"))).ToImmutableArray();
+            members = details.Members.Select((m, i) => new Member(m.Name, GovernanceNames.Parse<MemberRole>(m.Role, $"members[{i}].role"))).ToImmutableArray();
         }
         catch (ArgumentException e)
         {
@@ -170,10 +170,6 @@ public sealed partial class ParticipantGrain
         }
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).PublishDatasets(catalog);
     }
-
-    /// <summary>An enum value by its JSON name (kebab-case, as the governance records write it).</summary>
-    private static T ParseEnum<T>(string text, string field) where T : struct, Enum =>
-        GovernanceNames.TryParse<T>(text, out var value) ? value : throw new ArgumentException($"{field}: '{text}' is not one of {GovernanceNames.All<T>()}");
 
     public async Task<byte[]> SignAgreement(string agreementId, string termsDigest, byte[] approval)
     {

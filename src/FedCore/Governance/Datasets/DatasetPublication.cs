@@ -23,8 +23,8 @@ public sealed record DatasetPublication(
     public static DatasetPublication Parse(string description, IEnumerable<string> categories, string jurisdiction, string licence, string privacyUnit, decimal epsilonCap)
     {
         ArgumentNullException.ThrowIfNull(categories);
-        return new(description, [.. categories.Select((c, i) => Name<DataCategory>(c, $"categories[{i}]"))], jurisdiction, licence,
-            Name<PrivacyUnit>(privacyUnit, "privacyUnit"), epsilonCap);
+        return new(description, [.. categories.Select((c, i) => GovernanceNames.Parse<DataCategory>(c, $"categories[{i}]"))], jurisdiction, licence,
+            GovernanceNames.Parse<PrivacyUnit>(privacyUnit, "privacyUnit"), epsilonCap);
     }
 
     /// <summary>The catalog entry of this publication for a file as its participant read it.</summary>
@@ -41,7 +41,4 @@ public sealed record DatasetPublication(
         ["privacyUnit"] = Formats.Name(PrivacyUnit),
         ["epsilonCap"] = EpsilonCap,
     }));
-
-    private static T Name<T>(string text, string field) where T : struct, Enum =>
-        Formats.TryParseName(text, out T value) ? value : throw new ArgumentException($"{field}: '{text}' is not one of {Formats.Names<T>()}");
 }
