@@ -7,9 +7,6 @@ namespace FedCore.Learning;
 /// <summary>Scores a parameter vector on a dataset. Synchronous; run it off a grain's turn like training.</summary>
 public static class ModelEvaluator
 {
-    /// <summary>Rows per forward pass; bounds memory on large datasets without affecting the result.</summary>
-    private const int EvaluationBatch = 1024;
-
     /// <summary>
     /// Loss, accuracy, AUC (two classes) or R² (regression) of the model <paramref name="spec"/> with
     /// <paramref name="parameters"/> on <paramref name="data"/>, in evaluation mode (no dropout), on
@@ -22,29 +19,19 @@ public static class ModelEvaluator
         ArgumentNullException.ThrowIfNull(spec);
         ModelHead.CheckData(spec, data, nameof(data));
 
-        var device = TorchDevices.Current;
-        using var model = ModelFactory.Create(spec, parameters, device);
-        model.Module.eval();
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-
         var head = ModelHead.For(spec);
         int rows = data.RowCount;
-        var features = tensor(data.Features, rows, data.FeatureCount, device: device);
-        var targets = head.Targets(data.Labels, device);
+        using var scope = NewDisposeScope();
+        var targets = head.Targets(data.Labels, TorchDevices.Current);
         double lossSum = 0;
         long correct = 0;
         var scores = spec.IsBinary ? new double[rows] : null;
 
-        for (int first = 0; first < rows; first += EvaluationBatch)
+        InferencePass.Run(spec, parameters, data, cancellationToken, (output, first, count) =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(EvaluationBatch, rows - first);
-            using var batchScope = NewDisposeScope();
-            var output = model.Module.call(features.narrow(0, first, count));
             lossSum += head.Losses(output, targets.narrow(0, first, count)).to_type(ScalarType.Float64).sum().item<double>();
             if (spec.IsRegression)
-                continue;
+                return;
 
             var predicted = head.PredictClasses(output).cpu().data<long>();
             for (int k = 0; k < count; k++)
@@ -56,7 +43,7 @@ public static class ModelEvaluator
                 for (int k = 0; k < count; k++)
                     scores[first + k] = batchScores[k];
             }
-        }
+        });
 
         double loss = lossSum / rows;
         if (spec.IsRegression)

@@ -12,41 +12,29 @@ public sealed record Prediction(int? Class, double? Probability, double? Value);
 /// <summary>Scores rows with a parameter vector, in evaluation mode (no dropout). Synchronous; run it off a grain's turn.</summary>
 public static class ModelPredictor
 {
-    private const int Batch = 1024;
-
     /// <summary>A prediction per row of <paramref name="data"/> (its labels are ignored: they may be NaN), in row order.</summary>
     /// <exception cref="ArgumentException">A parameter vector or features that do not fit the spec.</exception>
     public static IReadOnlyList<Prediction> Predict(ModelSpec spec, ReadOnlySpan<float> parameters, TabularData data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ModelHead.CheckFeatures(spec, data, nameof(data));
-        var device = TorchDevices.Current;
-        using var model = ModelFactory.Create(spec, parameters, device);
-        model.Module.eval();
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
         var head = ModelHead.For(spec);
-        var features = tensor(data.Features, data.RowCount, data.FeatureCount, device: device);
         var predictions = new List<Prediction>(data.RowCount);
-        for (int first = 0; first < data.RowCount; first += Batch)
+        InferencePass.Run(spec, parameters, data, cancellationToken, (output, first, count) =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(Batch, data.RowCount - first);
-            using var batchScope = NewDisposeScope();
-            var output = model.Module.call(features.narrow(0, first, count));
             if (spec.IsRegression)
             {
                 var values = output.squeeze(1).cpu().data<float>();
                 for (int k = 0; k < count; k++)
                     predictions.Add(new Prediction(null, null, values[k]));
-                continue;
+                return;
             }
             var classes = head.PredictClasses(output).cpu().data<long>().ToArray();
             var probabilities = head.Probabilities(output)?.cpu().data<float>().ToArray();
             int width = probabilities is null ? 0 : probabilities.Length / count;
             for (int k = 0; k < count; k++)
                 predictions.Add(new Prediction((int)classes[k], probabilities is null ? null : probabilities[k * width + (int)classes[k]], null));
-        }
+        });
         return predictions;
     }
 }
