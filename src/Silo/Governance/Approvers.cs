@@ -108,8 +108,7 @@ public sealed class Approvers(string directory)
         DatasetPublication? publication = null;
         try
         {
-            await using (var file = File.OpenRead(registration.CsvPath))
-                fileSha256 = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file, cancellationToken));
+            fileSha256 = await FedCore.Data.FileDigest.Sha256Async(registration.CsvPath, cancellationToken);
             schemaHash = FedCore.Data.DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource).Hash;
             if (registration.Catalog is { } d)
                 publication = DatasetPublication.Parse(d.Description, d.Categories, d.Jurisdiction, d.Licence, d.PrivacyUnit, d.EpsilonCap);

@@ -72,7 +72,7 @@ public static class FederationSetup
             var registration = new DatasetRegistration(dataset.Name, dataset.CsvPath, await File.ReadAllTextAsync(dataset.SchemaPath, cancellationToken), dataset.SchemaPath, details);
             // Registering again re-reads the file; skip it when the same file is registered and in the catalog already.
             if (registered.TryGetValue(dataset.Name, out var known) && known.FileName == Path.GetFileName(dataset.CsvPath)
-                && known.FileSha256 == await Sha256Async(dataset.CsvPath, cancellationToken)
+                && File.Exists(dataset.CsvPath) && known.FileSha256 == await FedCore.Data.FileDigest.Sha256Async(dataset.CsvPath, cancellationToken)
                 && catalog.Any(e => e.Entry.Organisation == member.Id && e.Entry.Name == dataset.Name && e.Entry.FileSha256 == known.FileSha256))
                 continue;
             await approvers.RegisterDatasetAsync(grains, member.Id, registration, cancellationToken);
@@ -121,13 +121,5 @@ public static class FederationSetup
         json["protection"]!["scheme"] = scheme;
         json["simulation"] = scheme == FedCore.Aggregation.Protection.PlaintextSimulation.SchemeName;
         return System.Text.Encoding.UTF8.GetBytes(json.ToJsonString());
-    }
-
-    private static async Task<string> Sha256Async(string path, CancellationToken cancellationToken)
-    {
-        if (!File.Exists(path))
-            return "";
-        await using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken));
     }
 }
