@@ -200,8 +200,7 @@ public sealed partial class ParticipantGrain(
         try
         {
             schema = DatasetSchema.Parse(registration.SchemaJson, registration.SchemaSource);
-            await using var file = File.OpenRead(registration.CsvPath);
-            fileSha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file));
+            fileSha256 = await FileDigest.Sha256Async(registration.CsvPath);
         }
         catch (Exception e) when (e is DatasetSchemaException or IOException or UnauthorizedAccessException)
         {
@@ -252,8 +251,11 @@ public sealed partial class ParticipantGrain(
     {
         // A new round only while the job's agreement is in force: a suspension, termination or expiry stops the job here.
         await RequireAgreementInForceAsync(request.JobId, $"take part in round {request.Round}");
-        return await Step(request.JobId, round => ToContract(round.Commit(new KeyRequest(request.JobId, request.Round, request.Participants))), newRound: true);
+        return await CommitAsync(request);
     }
+
+    private Task<SignedPayload> CommitAsync(RoundKeyRequest request) =>
+        Step(request.JobId, round => ToContract(round.Commit(new KeyRequest(request.JobId, request.Round, request.Participants))), newRound: true);
 
     public Task<RoundKeyReveal> RevealRoundKey(RoundKeyRevealRequest request) =>
         Step(request.JobId, round =>
@@ -272,9 +274,13 @@ public sealed partial class ParticipantGrain(
         var pinned = PinnedFor(assignment.JobId);
         var round = RoundFor(assignment.JobId);
         var simulation = round.Terms.Protection.IsSimulation;
+        // The agreement is read again at every step that uses its rows or its secrets, here before any: a suspension
+        // during a round stops it there.
+        await RequireAgreementInForceAsync(assignment.JobId, $"train in round {assignment.Round}");
         // What it trains is what it pinned when it accepted the job; only the plan comes with the round.
+        var refusal = $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}";
         var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
-        RequireParametersOf(spec, global, $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}");
+        RequireParametersOf(spec, global, refusal);
         var scaling = ToScaling(assignment.Scaling);
         RoundPlan plan;
         try
@@ -283,7 +289,7 @@ public sealed partial class ParticipantGrain(
         }
         catch (ArgumentException e)
         {
-            throw new FederationOperationException(RoundRefusal.Refused, $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: {e.Message}");
+            throw new FederationOperationException(RoundRefusal.Refused, $"{refusal}: {e.Message}");
         }
         var (_, train, _) = await PrepareAsync(pinned.Split);
         var scaled = await OnOwnRowsAsync(assignment.JobId, "scaling its rows", () => scaling.Apply(train));
@@ -294,11 +300,9 @@ public sealed partial class ParticipantGrain(
         }
         catch (ArgumentException e)
         {
-            throw new FederationOperationException(RoundRefusal.Refused, $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: {e.Message}");
+            throw new FederationOperationException(RoundRefusal.Refused, $"{refusal}: {e.Message}");
         }
-        // The agreement is read again at every step that uses its rows or its secrets: a suspension during a round stops it
-        // there. The round key, and the plan and basis with it, are checked before any training: a refusal costs nothing.
-        await RequireAgreementInForceAsync(assignment.JobId, $"train in round {assignment.Round}");
+        // The round key, and the plan and basis with it, are checked before any training: a refusal costs nothing.
         if (!simulation)
             await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
 
@@ -317,9 +321,7 @@ public sealed partial class ParticipantGrain(
         }
         catch (FederationOperationException)
         {
-            round.AbandonRound();
-            if (Remember(assignment.JobId, round))
-                await state.WriteStateAsync();
+            await Step(assignment.JobId, r => { r.AbandonRound(); return true; });
             throw;
         }
         var trainSeconds = clock.Elapsed.TotalSeconds;
@@ -370,7 +372,7 @@ public sealed partial class ParticipantGrain(
         _cryptoSeconds.Remove(request.JobId, out var cryptoSeconds);
         // The next round's key share, in the same call: it saves the next round an exchange. (Its record is written by
         // that step before the reply leaves, after the decryption's own record was written above.)
-        var next = request.NextRound is { } n ? await CommitRoundKey(n) : null;
+        var next = request.NextRound is { } n ? await CommitAsync(n) : null; // the agreement was read above
         return new DecryptionReply(share with { Payload = [] }, transfers.Offer(GrainContext, share.Payload), next, cryptoSeconds);
     }
 
