@@ -85,6 +85,15 @@ public class FeatureScalingTests
     }
 
     [Fact]
+    public void A_scaling_of_someone_elses_choosing_cannot_make_one_cell_dominate_or_overflow()
+    {
+        // A deviation of 10⁻³⁰⁰ would turn every cell off the mean into ±∞ (and one row into the whole update).
+        var data = new TabularData([250, 1, 251, 2, 249, 3], [0, 1, 0], ["chol", "x"]);
+        var scaled = new FeatureScaling(["chol"], [250], [1e-300]).Apply(data);
+        Assert.Equal([0f, (float)FeatureScaling.MaxScaledMagnitude, -(float)FeatureScaling.MaxScaledMagnitude], Enumerable.Range(0, 3).Select(r => scaled.Row(r)[0]));
+    }
+
+    [Fact]
     public void Apply_does_not_change_its_input()
     {
         var data = RandomTable(21, 10, Names);

@@ -46,6 +46,24 @@ public sealed partial class DecryptionGuardTests
     }
 
     [Fact]
+    public async Task A_member_checks_one_round_key_and_plan_per_round_also_across_a_restart()
+    {
+        // Fingerprints for a second plan in the same round would let the aggregator complete, for one member, a set for
+        // a plan it alone is told to train (the weights attack above).
+        RoundKeyCheckRequest? honest = null;
+        var driver = new RoundDriver("CH/guard-key-once", 1, await AcceptAsync("CH/guard-key-once", Honest), _keys);
+        await driver.KeyAsync((_, request) => honest = request);
+        var budapest = Grain("HU/budapest");
+        var otherPlan = RoundPlan.For("CH/guard-key-once", 0, driver.Global, driver.Scaling!, 1e12).Digest;
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CheckRoundKey(honest! with { PlanDigest = otherPlan }));
+        Assert.Contains("already checked another round key or plan this round", refused.Message);
+
+        await budapest.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        var afterRestart = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CheckRoundKey(honest! with { PlanDigest = otherPlan }));
+        Assert.Contains("already checked another round key or plan this round", afterRestart.Message);
+    }
+
+    [Fact]
     public async Task Reopening_a_round_from_the_same_model_without_one_member_is_refused()
     {
         // Σ over all four, then "Long Beach dropped out": Σ over three from the same model and scaling; the difference
