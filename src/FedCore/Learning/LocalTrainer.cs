@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using FedCore.Data;
+using FedCore.Learning.DpSgd;
 using FedCore.Learning.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -45,34 +47,53 @@ public static class LocalTrainer
         Tensor[]? anchor = options.ProximalMu > 0 ? [.. model.Parameters.Select(p => p.detach().clone())] : null;
 
         model.Module.train();
+        var privacy = options.Privacy is { } dp ? new PrivateSteps(dp, DpSgdSchedule.For(rows, options.BatchSize, options.Epochs), options.Epochs, device) : null;
+        using var _ = privacy;
         var order = Enumerable.Range(0, rows).ToArray();
         var epochLosses = new double[options.Epochs];
         int steps = 0;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
-            Shuffle(order, random);
             double lossSum = 0;
-            for (int first = 0, batch = 0; first < rows; first += options.BatchSize, batch++)
+            if (privacy is not null)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                int count = Math.Min(options.BatchSize, rows - first);
-                using var batchScope = NewDisposeScope();
-                var index = tensor(Array.ConvertAll(order[first..(first + count)], i => (long)i), device: device);
-                var output = model.Module.call(features.index_select(0, index));
-                var dataLoss = head.Losses(output, targets.index_select(0, index)).mean();
-                double batchLoss = dataLoss.item<float>();
-                if (!double.IsFinite(batchLoss))
-                    throw new TrainingDivergedException(
-                        $"The training loss became {batchLoss} in epoch {epoch + 1}, batch {batch + 1} (learning rate {options.LearningRate}); no update was produced.");
-
-                optimizer.ZeroGrad();
-                var loss = anchor is null ? dataLoss : dataLoss.Plus(ProximalTerm(model.Parameters, anchor, options.ProximalMu));
-                loss.backward();
-                optimizer.Step();
-                lossSum += batchLoss * count;
-                steps++;
+                for (int step = 0; step < privacy.StepsPerEpoch; step++, steps++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var stepScope = NewDisposeScope();
+                    var sample = NoisyGradient.Sample(rows, privacy.Schedule.SamplingRate, privacy.Noise);
+                    var (gradients, sampleLoss) = NoisyGradient.Compute(model, head, features, targets, sample, privacy.Options, privacy.Schedule.ExpectedBatchSize, privacy.Noise);
+                    CheckFinite(sampleLoss, epoch, step, options);
+                    if (anchor is not null)
+                        AddProximalGradient(gradients, model.Parameters, anchor, options.ProximalMu);
+                    optimizer.Step(gradients);
+                    lossSum += sampleLoss;
+                }
+                // The rows seen are random; their count stands in for the epoch's (a local figure, never released under DP).
+                epochLosses[epoch] = lossSum / Math.Max(1.0, privacy.Schedule.ExpectedBatchSize * privacy.StepsPerEpoch);
             }
-            epochLosses[epoch] = lossSum / rows;
+            else
+            {
+                Shuffle(order, random);
+                for (int first = 0, batch = 0; first < rows; first += options.BatchSize, batch++, steps++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int count = Math.Min(options.BatchSize, rows - first);
+                    using var batchScope = NewDisposeScope();
+                    var index = tensor(Array.ConvertAll(order[first..(first + count)], i => (long)i), device: device);
+                    var output = model.Module.call(features.index_select(0, index));
+                    var dataLoss = head.Losses(output, targets.index_select(0, index)).mean();
+                    double batchLoss = dataLoss.item<float>();
+                    CheckFinite(batchLoss, epoch, batch, options);
+
+                    optimizer.ZeroGrad();
+                    var loss = anchor is null ? dataLoss : dataLoss.Plus(ProximalTerm(model.Parameters, anchor, options.ProximalMu));
+                    loss.backward();
+                    optimizer.Step();
+                    lossSum += batchLoss * count;
+                }
+                epochLosses[epoch] = lossSum / rows;
+            }
             progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, epochLosses[epoch]));
         }
 
@@ -82,6 +103,32 @@ public static class LocalTrainer
             throw new TrainingDivergedException(
                 $"Training left parameter {model.Layout.Locate(bad)} at {trained[bad]} (learning rate {options.LearningRate}); no update was produced.");
         return new LocalTrainingResult(trained, rows, epochLosses[^1], epochLosses, steps);
+    }
+
+    private static void CheckFinite(double loss, int epoch, int batch, TrainingOptions options)
+    {
+        if (!double.IsFinite(loss))
+            throw new TrainingDivergedException(
+                $"The training loss became {loss} in epoch {epoch + 1}, batch {batch + 1} (learning rate {options.LearningRate}); no update was produced.");
+    }
+
+    /// <summary>What DP-SGD keeps through a training: its settings, its schedule and its secret source of samples and noise.</summary>
+    private sealed class PrivateSteps(DpSgdOptions options, DpSgdSchedule schedule, int epochs, Device device) : IDisposable
+    {
+        public DpSgdOptions Options { get; } = options;
+        public DpSgdSchedule Schedule { get; } = schedule;
+        public int StepsPerEpoch { get; } = schedule.StepsPerEpoch(epochs);
+        public Generator Noise { get; } = new(options.NoiseSeed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)), device);
+        public void Dispose() => Noise.Dispose();
+    }
+
+    /// <summary>The FedProx term's gradient, μ·(w − w_start), added to each noisy gradient: it reads no row, so it needs no noise.</summary>
+    private static void AddProximalGradient(Tensor[] gradients, IReadOnlyList<Parameter> parameters, Tensor[] anchor, double mu)
+    {
+        using var noGrad = no_grad();
+        using var scalar = mu.ToScalar();
+        for (int i = 0; i < gradients.Length; i++)
+            gradients[i].add_(parameters[i] - anchor[i], scalar);
     }
 
     /// <summary>Fisher–Yates, so the batch order depends only on the seed.</summary>

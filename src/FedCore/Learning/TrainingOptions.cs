@@ -33,6 +33,12 @@ public sealed record TrainingOptions
     /// </summary>
     public double ProximalMu { get; init; }
 
+    /// <summary>
+    /// DP-SGD instead of shuffled mini-batches: Poisson-sampled steps, per-row clipping and Gaussian noise (see
+    /// <see cref="DpSgd.DpSgdOptions"/>). Null trains without differential privacy.
+    /// </summary>
+    public DpSgd.DpSgdOptions? Privacy { get; init; }
+
     /// <summary>Seeds the batch order and the dropout masks; same seed, data and start ⇒ same result on CPU.</summary>
     public long Seed { get; init; }
 
@@ -55,6 +61,7 @@ public sealed record TrainingOptions
             Fail(nameof(WeightDecay), $"must be a finite number ≥ 0, got {WeightDecay}");
         if (!(double.IsFinite(ProximalMu) && ProximalMu >= 0))
             Fail(nameof(ProximalMu), $"must be a finite number ≥ 0, got {ProximalMu}");
+        Privacy?.Validate();
     }
 
     private static void Fail(string option, string problem) =>

@@ -60,6 +60,21 @@ internal abstract class Optimizer : IDisposable
     }
 
     /// <summary>
+    /// Updates every parameter with the gradient given for it, in parameter order: for gradients computed outside
+    /// autograd's accumulation (DP-SGD's clipped, noised sums).
+    /// </summary>
+    public void Step(IReadOnlyList<Tensor> gradients)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (gradients.Count != parameters.Length)
+            throw new ArgumentException($"{gradients.Count} gradients for {parameters.Length} parameters.", nameof(gradients));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        for (int i = 0; i < parameters.Length; i++)
+            Update(i, parameters[i], gradients[i]);
+    }
+
+    /// <summary>
     /// One update of parameter <paramref name="index"/>, under no_grad; tensors it creates are freed after the step.
     /// </summary>
     protected abstract void Update(int index, Parameter parameter, Tensor grad);
