@@ -18,6 +18,7 @@ public static class FederationCommandLine
             new Command("round", "Training rounds.") { RoundRunCommand.Create(output, error) },
             ModelCommand.Create(output, error),
             BenchCommand.Create(output, error),
+            PolicyCommand.Create(output, error),
             PrivacyCommand.Create(output, error),
         };
         var parse = root.Parse(args);

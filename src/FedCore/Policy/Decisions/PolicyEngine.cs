@@ -1,0 +1,91 @@
+using System.Collections.Immutable;
+using FedCore.Policy.Language;
+using FedCore.Policy.Packs;
+using FedCore.Policy.Plans;
+
+namespace FedCore.Policy.Decisions;
+
+/// <summary>
+/// Evaluates a plan against a policy set (policies/README.md, "Evaluation"): plan-level rules once; then every transfer
+/// the plan implies against every pack that governs it. A deny fires, a require fails, a rule is undetermined, or a
+/// governed transfer has no permit that fired: each is a deny reason. No reason, allow.
+/// </summary>
+public static class PolicyEngine
+{
+    public static PolicyDecision Evaluate(PolicySet set, PolicyPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(plan);
+        var day = DateOnly.FromDateTime(plan.At.UtcDateTime);
+        var planFacts = PlanFacts.ForPlan(plan);
+        var reasons = ImmutableArray.CreateBuilder<string>();
+
+        var planRules = ImmutableArray.CreateBuilder<RuleEvaluation>();
+        foreach (var pack in set.Packs)
+        {
+            var roots = planFacts.Add("lists", pack.ListFacts);
+            foreach (var rule in pack.PlanRules)
+            {
+                var evaluation = Evaluate(rule, pack.Id, roots, day);
+                planRules.Add(evaluation);
+                if (evaluation.Denies)
+                    reasons.Add(Reason(evaluation));
+            }
+        }
+
+        var transfers = ImmutableArray.CreateBuilder<TransferDecision>();
+        foreach (var transfer in PolicyTransfer.Derive(plan))
+        {
+            var transferFacts = planFacts.Add("transfer", PlanFacts.Transfer(transfer, plan, set.Settings));
+            var rulings = ImmutableArray.CreateBuilder<PackRuling>();
+            foreach (var pack in set.Packs.Where(p => p.Governs is not null))
+            {
+                var ruling = Rule(pack, transferFacts.Add("lists", pack.ListFacts), day);
+                rulings.Add(ruling);
+                reasons.AddRange(Reasons(ruling, transfer));
+            }
+            transfers.Add(new TransferDecision(transfer, rulings.ToImmutable()));
+        }
+
+        return new PolicyDecision(set.Hash, plan.At, plan.JobId, plan.Round, set.Settings, [.. set.Packs.Select(p => p.Id)],
+            planRules.ToImmutable(), transfers.ToImmutable(), reasons.ToImmutable());
+    }
+
+    private static PackRuling Rule(RulePack pack, ImmutableDictionary<string, object> roots, DateOnly day)
+    {
+        var (governs, read) = pack.Governs!.Evaluate(roots);
+        var facts = read.ToImmutableSortedDictionary(StringComparer.Ordinal);
+        if (governs is not true)
+            return new PackRuling(pack.Id, governs is false ? GovernsOutcome.NotGoverned : GovernsOutcome.Undetermined, facts, (governs as Missing)?.Fact, []);
+        return new PackRuling(pack.Id, GovernsOutcome.Governed, facts, null, [.. pack.TransferRules.Select(rule => Evaluate(rule, pack.Id, roots, day))]);
+    }
+
+    private static RuleEvaluation Evaluate(PolicyRule rule, string pack, ImmutableDictionary<string, object> roots, DateOnly day)
+    {
+        if (!rule.InForce(day))
+            return new RuleEvaluation(rule, pack, RuleOutcome.NotInForce, ImmutableSortedDictionary<string, object>.Empty, null);
+        var (result, read) = rule.When.Evaluate(roots);
+        var outcome = result switch
+        {
+            Missing => RuleOutcome.Undetermined,
+            true => rule.Effect == RuleEffect.Require ? RuleOutcome.Held : RuleOutcome.Fired,
+            _ => rule.Effect == RuleEffect.Require ? RuleOutcome.Failed : RuleOutcome.DidNotFire,
+        };
+        return new RuleEvaluation(rule, pack, outcome, read.ToImmutableSortedDictionary(StringComparer.Ordinal), (result as Missing)?.Fact);
+    }
+
+    private static IEnumerable<string> Reasons(PackRuling ruling, PolicyTransfer transfer)
+    {
+        string prefix = $"transfer {transfer.Label}: ";
+        if (ruling.Governance == GovernsOutcome.Undetermined)
+            yield return $"{prefix}cannot tell whether pack {ruling.Pack} governs it: fact {ruling.MissingFact} was not given";
+        foreach (var rule in ruling.Rules.Where(r => r.Denies))
+            yield return prefix + Reason(rule);
+        if (ruling.Governance == GovernsOutcome.Governed && !ruling.HasLawfulBasis)
+            yield return $"no lawful basis for transfer {transfer.From}→{transfer.To} ({transfer.KindName}) under {ruling.Pack}: no permit rule fired for {transfer.Label}";
+    }
+
+    private static string Reason(RuleEvaluation evaluation) => evaluation.Outcome == RuleOutcome.Undetermined
+        ? $"{evaluation.Rule.Id} ({evaluation.Pack}) is undetermined: fact {evaluation.MissingFact} was not given"
+        : $"{evaluation.Rule.Id} ({evaluation.Pack}, {evaluation.Rule.Source.Document} {evaluation.Rule.Source.Article}): {evaluation.Rule.Reason}";
+}
