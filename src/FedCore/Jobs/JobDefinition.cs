@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FedCore.Aggregation.Strategies;
+using FedCore.Privacy;
 
 namespace FedCore.Jobs;
 
@@ -13,6 +14,7 @@ namespace FedCore.Jobs;
 ///   "trainFraction": 0.6667, "seed": 42, "protection": "plaintext-simulation" }
 /// </code>
 /// "participants" (ids) is optional: by default every participant of the federation that has the dataset. "agreement"
+/// "training.privacy" ({ "clippingNorm": 1, "noiseMultiplier": 1.1, "delta": 1e-5 }, optional) trains with DP-SGD. "agreement"
 /// names the data-sharing agreement the job runs under, "aggregatorCountry" the country whose silo runs the job and
 /// receives the updates (the agreement must allow it).
 /// </summary>
@@ -109,7 +111,7 @@ public sealed record JobDefinition(
         }
 
         var t = json.Object(root, "training", "$");
-        json.RejectUnknown(t, "$.training", "epochs", "batchSize", "optimizer", "learningRate", "momentum", "weightDecay", "proximalMu");
+        json.RejectUnknown(t, "$.training", "epochs", "batchSize", "optimizer", "learningRate", "momentum", "weightDecay", "proximalMu", "privacy");
         var training = new LocalTrainingDefinition(
             json.Integer(t, "epochs", "$.training", min: 1),
             json.Integer(t, "batchSize", "$.training", min: 1),
@@ -117,7 +119,8 @@ public sealed record JobDefinition(
             json.Number(t, "learningRate", "$.training"),
             json.Number(t, "momentum", "$.training", 0),
             json.Number(t, "weightDecay", "$.training", 0),
-            json.Number(t, "proximalMu", "$.training", 0));
+            json.Number(t, "proximalMu", "$.training", 0),
+            Privacy(json, t));
 
         var trainFraction = json.Number(root, "trainFraction", "$", 2.0 / 3.0);
         if (!(trainFraction > 0 && trainFraction < 1))
@@ -139,6 +142,18 @@ public sealed record JobDefinition(
             PositiveNumber(json, root, "updateBound", DefaultUpdateBound),
             json.String(root, "agreement", "$"),
             CountryCode(json, root, "aggregatorCountry"));
+    }
+
+    /// <summary>The optional <c>training.privacy</c> section: DP-SGD's clipping norm, noise multiplier and δ.</summary>
+    private static DpSgdParameters? Privacy(JsonFileReader json, JsonElement training)
+    {
+        if (!training.TryGetProperty("privacy", out var section) || section.ValueKind == JsonValueKind.Null)
+            return null;
+        var p = json.Object(training, "privacy", "$.training");
+        json.RejectUnknown(p, "$.training.privacy", "clippingNorm", "noiseMultiplier", "delta");
+        var parameters = new DpSgdParameters(
+            json.Number(p, "clippingNorm", "$.training.privacy"), json.Number(p, "noiseMultiplier", "$.training.privacy"), json.Number(p, "delta", "$.training.privacy"));
+        return parameters.Problem() is { } problem ? throw json.Error("$.training.privacy", problem) : parameters;
     }
 
     private static string CountryCode(JsonFileReader json, JsonElement root, string name)
@@ -168,4 +183,5 @@ public sealed record LocalTrainingDefinition(
     double LearningRate,
     double Momentum,
     double WeightDecay,
-    double ProximalMu);
+    double ProximalMu,
+    DpSgdParameters? Privacy = null);

@@ -7,6 +7,8 @@ namespace Federation.Silo.Grains;
 /// <summary>Turns contract records into FedCore's own types (FedCore knows nothing of Orleans).</summary>
 internal static class ContractMapping
 {
+    public static FedCore.Privacy.DpSgdParameters ToParameters(this PrivacySettings s) => new(s.ClippingNorm, s.NoiseMultiplier, s.Delta);
+
     public static TrainingOptions ToTrainingOptions(this LocalTrainingSettings s, int seed)
     {
         if (!Enum.TryParse<OptimizerKind>(s.Optimizer, ignoreCase: true, out var optimizer) || !Enum.IsDefined(optimizer))
@@ -22,7 +24,11 @@ internal static class ContractMapping
             WeightDecay = s.WeightDecay,
             ProximalMu = s.ProximalMu,
             Seed = seed,
+            // The noise seed stays unset: it comes from the CSPRNG, so no one else can take the noise out.
+            Privacy = s.Privacy is { } dp ? new FedCore.Learning.DpSgd.DpSgdOptions(dp.ClippingNorm, dp.NoiseMultiplier) : null,
         };
+        if (s.Privacy?.ToParameters().Problem() is { } problem)
+            throw new FederationOperationException("job.invalid", $"Training privacy: {problem}.");
         try
         {
             options.Validate();

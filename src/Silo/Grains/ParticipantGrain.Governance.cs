@@ -289,7 +289,7 @@ public sealed partial class ParticipantGrain
         var plan = new JobPlan(invitation.JobId, invitation.AgreementId,
             [.. invitation.Participants.Select(p => new PlannedParticipant(p.ParticipantId, p.DatasetName))],
             invitation.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation,
-            invitation.Protection.UpdateBound, modelClass, aggregatorCountry, Key);
+            invitation.Protection.UpdateBound, modelClass, aggregatorCountry, Key, invitation.Training.Privacy?.ToParameters());
         PinnedTerms terms;
         try
         {
@@ -357,7 +357,7 @@ public sealed partial class ParticipantGrain
     /// Refuses a round of a job whose agreement is no longer in force: suspended, terminated, expired, or with other terms
     /// than those it accepted. Read afresh each round, from the relay, and verified as everywhere.
     /// </summary>
-    private async Task RequireAgreementInForceAsync(string jobId, string what)
+    private async Task<Agreement> RequireAgreementInForceAsync(string jobId, string what)
     {
         var pinned = PinnedFor(jobId);
         var membership = await MembershipAsync();
@@ -382,5 +382,6 @@ public sealed partial class ParticipantGrain
         {
             throw new FederationOperationException("agreement.lapsed", $"{refusal} no longer verifies: {e.Message}");
         }
+        return agreement;
     }
 }

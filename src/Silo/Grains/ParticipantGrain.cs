@@ -5,6 +5,7 @@ using FedCore.Aggregation.Protection;
 using FedCore.Data;
 using FedCore.Learning;
 using FedCore.Governance.Approvals;
+using FedCore.Privacy.Budget;
 using FedCore.Rounds;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
@@ -66,6 +67,10 @@ public sealed class ParticipantState
     /// <summary>The nonces of its organisation's approvals it has used, with their expiry: each serves one act (FedCore's ApprovalLedger).</summary>
     [Id(9)]
     public Dictionary<string, DateTimeOffset> UsedApprovals { get; set; } = [];
+
+    /// <summary>Each dataset's privacy ledger (FedCore's PrivacyLedgerJson): every round charged to it, DP or not.</summary>
+    [Id(12)]
+    public Dictionary<string, string> PrivacyLedgers { get; set; } = [];
 }
 
 /// <summary>How a dataset is split for every job: fixed by the first.</summary>
@@ -231,6 +236,18 @@ public sealed partial class ParticipantGrain(
     public Task<IReadOnlyList<DatasetSummary>> GetDatasets() =>
         Task.FromResult<IReadOnlyList<DatasetSummary>>(state.State.Datasets.Values.Select(d => d.Summary).OrderBy(d => d.Name).ToList());
 
+    public Task<PrivacyBudgetSummary> GetPrivacyBudget(string datasetName, double delta)
+    {
+        var ledger = LedgerOf(Registered(datasetName).Registration.Name);
+        if (!(delta > 0 && delta < 1))
+            throw new FederationOperationException("privacy.invalid", $"δ must lie strictly between 0 and 1, not {delta}.");
+        return Task.FromResult(new PrivacyBudgetSummary(ledger.Dataset, ledger.Charges.Length, ledger.Unprotected.Length, ledger.SpentAt(delta).Epsilon, delta,
+            Registered(datasetName).Registration.Catalog?.EpsilonCap));
+    }
+
+    private PrivacyLedger LedgerOf(string dataset) =>
+        state.State.PrivacyLedgers.TryGetValue(dataset, out var json) ? PrivacyLedgerJson.Read(dataset, json) : PrivacyLedger.Empty(dataset);
+
     public Task<string> GetDatasetSchema(string datasetName) => Task.FromResult(Registered(datasetName).Registration.SchemaJson);
 
     public async Task<FeatureMomentsMessage> ComputeFeatureMoments(string jobId)
@@ -276,7 +293,7 @@ public sealed partial class ParticipantGrain(
         var simulation = round.Terms.Protection.IsSimulation;
         // The agreement is read again at every step that uses its rows or its secrets, here before any: a suspension
         // during a round stops it there.
-        await RequireAgreementInForceAsync(assignment.JobId, $"train in round {assignment.Round}");
+        var agreement = await RequireAgreementInForceAsync(assignment.JobId, $"train in round {assignment.Round}");
         // What it trains is what it pinned when it accepted the job; only the plan comes with the round.
         var refusal = $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}";
         var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
@@ -311,6 +328,8 @@ public sealed partial class ParticipantGrain(
         // under another version number and so another shuffle, but such a sum opens only over the same members
         // (OpenedSums), so it tells no more than a sum of the same updates.
         var options = pinned.Training.ToTrainingOptions(TrainingSeed(pinned, assignment.GlobalVersion));
+        // What the training will spend is charged to its dataset, and stored, before a row is read for it.
+        await ReservePrivacyAsync(pinned, agreement, assignment, train.RowCount, options);
         // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free. A failure ends
         // its round: asked again, a failing and a succeeding plan would tell the job something of its rows.
         var clock = Stopwatch.StartNew();
@@ -351,8 +370,42 @@ public sealed partial class ParticipantGrain(
         Array.Clear(result.Parameters);
         if (simulation)
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: update sent WITHOUT encryption (plaintext simulation)", Key, assignment.JobId, assignment.Round);
-        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, result.MeanTrainLoss, transfers.Offer(GrainContext, sealedUpdate.SealedUpdate),
+        // Under DP only the noisy update leaves: the training loss is a figure of its rows, so it is not reported.
+        double trainLoss = options.Privacy is null ? result.MeanTrainLoss : double.NaN;
+        return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, trainLoss, transfers.Offer(GrainContext, sealedUpdate.SealedUpdate),
             ToContract(sealedUpdate.Commitment), trainSeconds, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Charges a round's DP-SGD training to its dataset's ledger, or records a round without DP; refuses (and ends the
+    /// round) if the charge would take the dataset past the lower of its own and the agreement's ε cap. Grain calls do not
+    /// interleave, so two jobs' reservations on one dataset are checked and stored one after the other.
+    /// </summary>
+    private async Task ReservePrivacyAsync(PinnedJob pinned, FedCore.Governance.Agreements.Agreement agreement, RoundAssignment assignment, int rows, TrainingOptions options)
+    {
+        var dataset = pinned.DatasetName;
+        var ledger = LedgerOf(dataset);
+        var now = clock.GetUtcNow();
+        if (pinned.Training.Privacy is not { } dp)
+            ledger = ledger.RecordUnprotected(new UnprotectedRound(assignment.JobId, assignment.Round, now));
+        else
+        {
+            var schedule = FedCore.Learning.DpSgd.DpSgdSchedule.For(rows, options.BatchSize, options.Epochs);
+            var cap = PrivacyCap.Lower(dataset, Registered(dataset).Registration.Catalog?.EpsilonCap, agreement.Id,
+                agreement.Terms.DifferentialPrivacy?.EpsilonCap, dp.Delta);
+            try
+            {
+                ledger = ledger.Reserve(new PrivacyCharge(assignment.JobId, assignment.Round, schedule.SamplingRate, dp.NoiseMultiplier, schedule.Steps, now), cap);
+            }
+            catch (PrivacyBudgetExceededException e)
+            {
+                await Step(assignment.JobId, r => { r.AbandonRound(); return true; });
+                logger.LogWarning("Participant {Participant} refuses to train for job {Job} round {Round}: {Reason}", Key, assignment.JobId, assignment.Round, e.Message);
+                throw new FederationOperationException("privacy.budget-exceeded", $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: {e.Message}");
+            }
+        }
+        state.State.PrivacyLedgers[dataset] = PrivacyLedgerJson.Write(ledger);
+        await state.WriteStateAsync();
     }
 
     public async Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request)

@@ -101,7 +101,7 @@ internal static class GovernanceFixture
 
     public static JobPlan Plan(string self = "HU/budapest") => new(
         "job-17", "heart-2025", [.. Parties.Take(3).Select(p => new PlannedParticipant(p.Id, "heart"))],
-        ProtectionScheme.Ckks, 10.0, ModelKind.Mlp, "CH", self);
+        ProtectionScheme.Ckks, 10.0, ModelKind.Mlp, "CH", self, new FedCore.Privacy.DpSgdParameters(1, 1.1, 1e-5));
 
     /// <summary>The agreement with one party's signature replaced by one made with another key (through its document, as an attacker would).</summary>
     public static Agreement WithSignature(Agreement agreement, string party, ParticipantSigningKey key)

@@ -135,4 +135,21 @@ public sealed class JobPlanCheckTests
         Assert.Contains("finalModelDestinations", e.Message);
         Assert.Contains("not to 'CN'", e.Message);
     }
+
+    [Fact]
+    public void Terms_that_ask_for_differential_privacy_bound_the_plans_dp_sgd()
+    {
+        // Terms: clip at most 1, noise multiplier at least 0.8, δ at most 1e-5.
+        RefusedFor("differentialPrivacy", "requires training with differential privacy (DP-SGD); the plan trains without it", Plan() with { Privacy = null });
+        RefusedFor("differentialPrivacy.maxClippingNorm", "the plan clips at 2; the agreement allows at most 1", Plan() with { Privacy = new(2, 1.1, 1e-5) });
+        RefusedFor("differentialPrivacy.minNoiseMultiplier", "noise multiplier is 0.5; the agreement requires at least 0.8", Plan() with { Privacy = new(1, 0.5, 1e-5) });
+        RefusedFor("differentialPrivacy.delta", "δ = 0.001; the agreement allows at most 0.00001", Plan() with { Privacy = new(1, 1.1, 1e-3) });
+        RefusedFor("plan.privacy", "noiseMultiplier must be a positive number, not NaN", Plan() with { Privacy = new(1, double.NaN, 1e-5) });
+        Assert.NotNull(JobPlanCheck.Check(Plan() with { Privacy = new(0.5, 0.8, 1e-6) }, Active(), Membership(), Now));
+
+        // Terms without DP allow a job with it, and one without.
+        var withoutDp = SignedBy(Proposed(Terms() with { DifferentialPrivacy = null }), Parties.ToArray());
+        Assert.NotNull(JobPlanCheck.Check(Plan() with { Privacy = null }, withoutDp, Membership(), Now));
+        Assert.NotNull(JobPlanCheck.Check(Plan(), withoutDp, Membership(), Now));
+    }
 }

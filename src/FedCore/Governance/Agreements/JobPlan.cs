@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using FedCore.Learning;
+using FedCore.Privacy;
 
 namespace FedCore.Governance.Agreements;
 
@@ -13,6 +14,7 @@ public sealed record PlannedParticipant(string Organisation, string Dataset);
 /// <param name="UpdateBound">The bound the round's protection is built with (a double, as <c>CkksProtection</c> takes it).</param>
 /// <param name="AggregatorCountry">ISO 3166-1 alpha-2 code of the country the updates are sent to.</param>
 /// <param name="Self">The id of the participant running the check.</param>
+/// <param name="Privacy">The DP-SGD the job trains with, or null for none.</param>
 public sealed record JobPlan(
     string JobId,
     string AgreementId,
@@ -21,4 +23,5 @@ public sealed record JobPlan(
     double UpdateBound,
     ModelKind ModelClass,
     string AggregatorCountry,
-    string Self);
+    string Self,
+    DpSgdParameters? Privacy = null);

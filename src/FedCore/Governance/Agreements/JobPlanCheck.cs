@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using FedCore.Governance.Canonical;
 using FedCore.Governance.Membership;
+using FedCore.Privacy;
 
 namespace FedCore.Governance.Agreements;
 
@@ -17,7 +18,8 @@ public static class JobPlanCheck
     /// verify; a participant is not a party, listed twice, or contributes a dataset the terms do not cover; fewer
     /// participants than minParticipants (never fewer than 3); this participant is not among them; the protection
     /// scheme or bound differs; plaintext-simulation outside a simulation agreement; a model class not allowed; an
-    /// aggregator country not among updateDestinations; now outside [validFrom, validUntil).
+    /// aggregator country not among updateDestinations; training without DP-SGD, or with a larger clipping norm, a smaller
+    /// noise multiplier or a larger δ than the agreement's differentialPrivacy terms allow; now outside [validFrom, validUntil).
     /// </summary>
     /// <exception cref="JobPlanRefusedException">The plan breaks the agreement; <see cref="JobPlanRefusedException.Violations"/> lists how.</exception>
     public static PinnedTerms Check(JobPlan plan, Agreement agreement, VerifiedMembership membership, DateTimeOffset now)
@@ -67,6 +69,7 @@ public static class JobPlanCheck
             Violation("modelClasses", $"the plan trains a {Formats.Name(plan.ModelClass)} model; the agreement allows {string.Join(", ", terms.ModelClasses.Select(Formats.Name))}");
         if (!terms.UpdateDestinations.Contains(plan.AggregatorCountry))
             Violation("updateDestinations", $"updates would go to an aggregator in '{plan.AggregatorCountry}'; the agreement allows {string.Join(", ", terms.UpdateDestinations)}");
+        CheckPrivacy(plan.Privacy, terms.DifferentialPrivacy, Violation);
         if (now < terms.ValidFrom)
             Violation("validFrom", $"the agreement is not valid before {Formats.Time(terms.ValidFrom)}");
         if (now >= terms.ValidUntil)
@@ -77,5 +80,25 @@ public static class JobPlanCheck
         return new PinnedTerms(plan.JobId, agreement.Id, agreement.TermsDigest, membership.Pin, plan.Self, self!.Dataset,
             [.. participants.OrderBy(p => p.Organisation, StringComparer.Ordinal)], plan.Scheme, plan.UpdateBound, plan.ModelClass,
             plan.AggregatorCountry, terms.FinalModelDestinations, terms.DifferentialPrivacy, terms.ValidUntil);
+    }
+
+    /// <summary>Terms that ask for DP bound the job's; a job may use DP where the terms do not ask for it.</summary>
+    private static void CheckPrivacy(DpSgdParameters? plan, DifferentialPrivacyTerms? terms, Action<string, string> violation)
+    {
+        if (plan?.Problem() is { } problem)
+            violation("plan.privacy", problem);
+        if (terms is null)
+            return;
+        if (plan is null)
+        {
+            violation("differentialPrivacy", "the agreement requires training with differential privacy (DP-SGD); the plan trains without it");
+            return;
+        }
+        if (plan.ClippingNorm > (double)terms.MaxClippingNorm)
+            violation("differentialPrivacy.maxClippingNorm", $"the plan clips at {plan.ClippingNorm}; the agreement allows at most {CanonicalNumber.Format(terms.MaxClippingNorm)}");
+        if (plan.NoiseMultiplier < (double)terms.MinNoiseMultiplier)
+            violation("differentialPrivacy.minNoiseMultiplier", $"the plan's noise multiplier is {plan.NoiseMultiplier}; the agreement requires at least {CanonicalNumber.Format(terms.MinNoiseMultiplier)}");
+        if (plan.Delta > (double)terms.Delta)
+            violation("differentialPrivacy.delta", $"the plan states ε at δ = {plan.Delta}; the agreement allows at most {CanonicalNumber.Format(terms.Delta)}");
     }
 }

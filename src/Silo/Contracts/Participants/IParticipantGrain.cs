@@ -47,6 +47,9 @@ public interface IParticipantGrain : IGrainWithStringKey
 
     Task<IReadOnlyList<DatasetSummary>> GetDatasets();
 
+    /// <summary>What a dataset has spent, its ε stated at <paramref name="delta"/> (+∞ once a round ran on it without DP).</summary>
+    Task<PrivacyBudgetSummary> GetPrivacyBudget(string datasetName, double delta);
+
     /// <summary>The schema (JSON) a registered dataset was read with: metadata, like its catalog entry, that tools need to read rows like it.</summary>
     Task<string> GetDatasetSchema(string datasetName);
 

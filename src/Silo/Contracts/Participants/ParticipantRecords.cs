@@ -90,7 +90,25 @@ public sealed record LocalTrainingSettings(
     [property: Id(3)] double LearningRate,
     [property: Id(4)] double Momentum,
     [property: Id(5)] double WeightDecay,
-    [property: Id(6)] double ProximalMu);
+    [property: Id(6)] double ProximalMu,
+    [property: Id(7)] PrivacySettings? Privacy = null);
+
+/// <summary>A dataset's privacy ledger in figures: its DP rounds, its rounds without DP, the ε they spent at δ, and its own cap.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PrivacyBudgetSummary(
+    [property: Id(0)] string Dataset,
+    [property: Id(1)] int PrivateRounds,
+    [property: Id(2)] int UnprotectedRounds,
+    [property: Id(3)] double Epsilon,
+    [property: Id(4)] double Delta,
+    [property: Id(5)] decimal? EpsilonCap);
+
+/// <summary>DP-SGD: each row's gradient clipped to the norm, Gaussian noise of the multiplier times it, ε stated at δ.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PrivacySettings(
+    [property: Id(0)] double ClippingNorm,
+    [property: Id(1)] double NoiseMultiplier,
+    [property: Id(2)] double Delta);
 
 [GenerateSerializer, Immutable]
 public sealed record ModelMetrics(
