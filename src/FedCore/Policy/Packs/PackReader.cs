@@ -15,9 +15,8 @@ internal static class PackReader
 
     public static RulePack Read(YamlValue root, string file)
     {
-        var pack = YamlFields.Of(root, file, "the pack", PackKeys);
+        var pack = YamlFields.Of(root, file, YamlFields.Name(root, "pack", "pack", "the pack"), PackKeys);
         string id = pack.Id("pack");
-        pack = YamlFields.Of(root, file, $"pack {id}", PackKeys);
         var lists = Lists(pack);
         var listType = new ObjectType("lists", [.. lists.Select(l => new FactField(l.Key, FactType.ListOf(TypeOfItem(l.Value[0])), false, "a list of the pack"))]);
 
@@ -42,9 +41,8 @@ internal static class PackReader
 
     private static PolicyRule Rule(YamlValue value, string file, string packId, ObjectType listType)
     {
-        var fields = YamlFields.Of(value, file, $"pack {packId}: a rule", RuleKeys);
+        var fields = YamlFields.Of(value, file, YamlFields.Name(value, "id", "rule", $"pack {packId}: a rule"), RuleKeys);
         string id = fields.Id("id");
-        fields = YamlFields.Of(value, file, $"rule {id}", RuleKeys);
         var sourceFields = YamlFields.Of(fields.Required("source"), file, $"rule {id}: source", SourceKeys);
         var source = new RuleSource(sourceFields.Text("document"), sourceFields.Text("article"));
 

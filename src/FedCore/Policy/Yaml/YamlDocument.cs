@@ -20,7 +20,7 @@ internal static class YamlDocument
         if (text.Length > MaxBytes)
             throw new PolicyLoadException(file, null, $"is {text.Length} characters long; at most {MaxBytes} are read");
         RejectTabIndentation(text, file);
-        var parser = new Parser(new StringReader(text));
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
         try
         {
             parser.MoveNext();
@@ -37,6 +37,11 @@ internal static class YamlDocument
         catch (YamlException e)
         {
             throw new PolicyLoadException(file, Line(e.Start), $"not valid YAML: {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner fails so on some unclosed flow collections, without a position: name the last line it read.
+            throw new PolicyLoadException(file, parser.LastLine, "not valid YAML: the parser cannot go on after this line (an unclosed '[', '{' or quote?)", e);
         }
     }
 
@@ -100,6 +105,22 @@ internal static class YamlDocument
                 return new YamlMap(line, entries.ToImmutable());
             default:
                 throw new PolicyLoadException(file, line, $"unexpected {current.GetType().Name} in the YAML");
+        }
+    }
+
+    /// <summary>Remembers the line of the last event read, for errors that come without one.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public int LastLine { get; private set; } = 1;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            bool moved = inner.MoveNext();
+            if (inner.Current is { } current)
+                LastLine = Line(current.Start);
+            return moved;
         }
     }
 

@@ -39,6 +39,12 @@ internal sealed class YamlFields
         return new YamlFields(file, context, map, values);
     }
 
+    /// <summary>"rule r1" when the mapping has a plain <paramref name="idKey"/>, so that even its first error names it; else the fallback.</summary>
+    public static string Name(YamlValue value, string idKey, string kind, string fallback) =>
+        value is YamlMap map && map.Entries.FirstOrDefault(e => e.Key.Text == idKey).Value is YamlText { Text.Length: > 0 and <= 100 } id
+            ? $"{kind} {id.Text}"
+            : fallback;
+
     public PolicyLoadException Error(YamlValue at, string problem) => new(File, at.Line, $"{Context}: {problem}");
 
     public bool Has(string key) => _values.ContainsKey(key);
@@ -70,9 +76,9 @@ internal sealed class YamlFields
     public DateOnly Date(string key)
     {
         var text = Scalar(key);
-        return Dates.TryParse(text.Text, out var date) && !text.Quoted
+        return Dates.TryParse(text.Text, out var date)
             ? date
-            : throw Error(text, $"'{key}' \"{text.Text}\" is not a date written yyyy-mm-dd (a real day, unquoted)");
+            : throw Error(text, $"'{key}' \"{text.Text}\" is not a date written yyyy-mm-dd (a real day)");
     }
 
     public DateOnly? OptionalDate(string key) => Has(key) ? Date(key) : null;
