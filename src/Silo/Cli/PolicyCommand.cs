@@ -98,16 +98,17 @@ public static class PolicyCommand
     private static PolicySet Load(DirectoryInfo? dir) => PolicySetLoader.Load(Folder(dir));
 
     /// <summary>The folder given, or the default: see <see cref="DirOption"/>.</summary>
-    private static string Folder(DirectoryInfo? dir)
+    private static string Folder(DirectoryInfo? dir) =>
+        dir?.ToString() ?? DefaultFolder(Environment.CurrentDirectory, AppContext.BaseDirectory)
+        ?? throw new CommandInputException($"--dir: no 'policies' folder with {PolicySetLoader.SettingsFile} in {Environment.CurrentDirectory} or above, nor next to the executable; name one with --dir");
+
+    /// <summary>The nearest <c>policies</c> folder holding settings.yaml from <paramref name="start"/> upwards, else the one in <paramref name="executable"/>'s folder.</summary>
+    internal static string? DefaultFolder(string start, string executable)
     {
-        if (dir is not null)
-            return dir.ToString();
-        for (var at = new DirectoryInfo(Environment.CurrentDirectory); at is not null; at = at.Parent)
+        for (var at = new DirectoryInfo(start); at is not null; at = at.Parent)
             if (File.Exists(Path.Combine(at.FullName, "policies", PolicySetLoader.SettingsFile)))
                 return Path.Combine(at.FullName, "policies");
-        string beside = Path.Combine(AppContext.BaseDirectory, "policies");
-        return Directory.Exists(beside)
-            ? beside
-            : throw new CommandInputException($"--dir: no 'policies' folder with {PolicySetLoader.SettingsFile} in {Environment.CurrentDirectory} or above, nor next to the executable; name one with --dir");
+        string beside = Path.Combine(executable, "policies");
+        return Directory.Exists(beside) ? beside : null;
     }
 }
