@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FedCore.Jobs;
+using Federation.Contracts.Participants;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Jobs;
 using Federation.Silo.Governance;
@@ -79,7 +80,12 @@ public static class RoundRunCommand
             return 2;
         }
 
-        await output.WriteLineAsync(ResultJson(status, job).ToJsonString());
+        // Under DP, what each participant's dataset has spent so far, as its own ledger says.
+        var spent = new Dictionary<string, double>();
+        if (job.Training.Privacy is { } dp)
+            foreach (var participant in job.ParticipantIds)
+                spent[participant] = (await federation.Grains.GetGrain<IParticipantGrain>(participant).GetPrivacyBudget(job.DatasetName, dp.Delta)).Epsilon;
+        await output.WriteLineAsync(ResultJson(status, job, spent).ToJsonString());
         if (status.Phase == JobPhase.Failed)
         {
             await error.WriteLineAsync($"error: job {id} failed: {status.Error}");
@@ -89,7 +95,7 @@ public static class RoundRunCommand
     }
 
     /// <summary>One JSON object: the job's outcome, the last round's per-participant metrics and the per-round means.</summary>
-    internal static JsonObject ResultJson(JobStatus status, JobDefinition job)
+    internal static JsonObject ResultJson(JobStatus status, JobDefinition job, IReadOnlyDictionary<string, double>? epsilonSpent = null)
     {
         var last = status.Rounds.LastOrDefault();
         var participants = new JsonArray();
@@ -107,6 +113,7 @@ public static class RoundRunCommand
                 ["meanTrainLoss"] = Number(p.MeanTrainLoss),
                 ["updateBytes"] = p.UpdateBytes,
                 ["sealSeconds"] = Number(p.SealSeconds),
+                ["epsilonSpent"] = epsilonSpent?.TryGetValue(p.ParticipantId, out var epsilon) == true ? Number(epsilon) : null,
             });
         }
         var rounds = new JsonArray();
@@ -129,6 +136,9 @@ public static class RoundRunCommand
             ["strategy"] = job.Strategy.Name,
             ["protection"] = job.Protection,
             ["updateBound"] = job.UpdateBound,
+            ["privacy"] = job.Training.Privacy is { } dp
+                ? new JsonObject { ["clippingNorm"] = dp.ClippingNorm, ["noiseMultiplier"] = dp.NoiseMultiplier, ["delta"] = dp.Delta }
+                : null,
             ["meanLocalTestAccuracy"] = Number(last?.MeanLocalTestAccuracy),
             ["pooledTestAccuracy"] = Number(last?.PooledTestAccuracy),
             ["meanLocalTestLoss"] = Number(last?.MeanLocalTestLoss),

@@ -65,6 +65,34 @@ public sealed class JobDefinitionTests : IDisposable
         Assert.Contains(problem, error.Problem);
     }
 
+    [Theory]
+    [InlineData("\"clippingNorm\": 1, \"noiseMultiplier\": 1.1, \"delta\": 1e-5", null, null)]
+    [InlineData("\"clippingNorm\": 0, \"noiseMultiplier\": 1.1, \"delta\": 1e-5", "$.training.privacy", "clippingNorm must be a positive number, not 0")]
+    [InlineData("\"clippingNorm\": 1, \"noiseMultiplier\": 1.1, \"delta\": 1", "$.training.privacy", "delta must lie strictly between 0 and 1")]
+    [InlineData("\"clippingNorm\": 1, \"noiseMultiplier\": 1.1", "$.training.privacy.delta", "")]
+    [InlineData("\"clippingNorm\": 1, \"noiseMultiplier\": 1.1, \"delta\": 1e-5, \"epsilon\": 3", "$.training.privacy.epsilon", "not a known field")]
+    public void A_training_privacy_section_asks_for_dp_sgd_and_bad_values_name_their_path(string privacy, string? path, string? problem)
+    {
+        Write("federation.json", Federation);
+        var file = Write("job.json", Job().Replace("\"learningRate\": 0.05 }", $"\"learningRate\": 0.05, \"privacy\": {{ {privacy} }} }}"));
+        if (path is null)
+        {
+            Assert.Equal(new FedCore.Privacy.DpSgdParameters(1, 1.1, 1e-5), JobDefinition.Load(file).Training.Privacy);
+            Assert.Null(JobDefinition.Load(Write("plain.json", Job())).Training.Privacy);
+            return;
+        }
+        var error = Assert.Throws<JobFileException>(() => JobDefinition.Load(file));
+        Assert.Equal(path, error.JsonPath);
+        Assert.Contains(problem!, error.Problem);
+    }
+
+    [Fact]
+    public void The_samples_dp_job_loads_with_its_privacy()
+    {
+        var sample = Path.Combine(FedCore.Tests.Data.DataTestSupport.HeartDiseaseFolder, "job-dp.json");
+        Assert.Equal(new FedCore.Privacy.DpSgdParameters(1, 2, 1e-5), JobDefinition.Load(sample).Training.Privacy);
+    }
+
     [Fact]
     public void An_aggregator_country_that_is_not_a_country_code_is_named()
     {

@@ -60,7 +60,7 @@ public sealed class PrivacyLedger
         {
             var before = Spent.Epsilon(cap.Delta).Epsilon;
             throw new PrivacyBudgetExceededException(
-                $"Dataset '{Dataset}': round {charge.Round} of job {charge.JobId} would bring its ε to {Show(total.Epsilon)} at δ = {Show(cap.Delta)} " +
+                $"Dataset '{Dataset}': round {charge.Round} of job {charge.JobId} would bring its ε to {Show(total.Epsilon)} at δ = {cap.Delta.ToString("G4", CultureInfo.InvariantCulture)} " +
                 $"({Show(before)} spent over {Charges.Length} round(s), {Show(round.Epsilon(cap.Delta).Epsilon)} for this one alone: " +
                 $"{charge.Steps} steps at q = {Show(charge.SamplingRate)}, σ = {Show(charge.NoiseMultiplier)}), past its cap: {cap.Source}. Nothing was spent.");
         }
