@@ -27,7 +27,7 @@ public static class PolicySetLoader
             if (name.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
                 throw new PolicyLoadException(path, null, "policy files end in .yaml; this one would not be loaded");
             if (name.EndsWith(".yaml", StringComparison.Ordinal))
-                files.Add(new PolicyFile(name, File.ReadAllBytes(path)));
+                files.Add(new PolicyFile(name, ReadFile(path)));
         }
         return Load(files, directory);
     }
@@ -61,6 +61,18 @@ public static class PolicySetLoader
         if (packs.Count == 0)
             throw new PolicyLoadException(displayFolder.Length == 0 ? "." : displayFolder, null, "holds no rule pack (*.yaml besides settings.yaml)");
         return new PolicySet(PolicySetHash.Compute(files), settings, packs.ToImmutable());
+    }
+
+    private static byte[] ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PolicyLoadException(path, null, $"cannot be read: {e.Message}", e);
+        }
     }
 
     private static YamlValue Read(PolicyFile file, string display)
