@@ -238,11 +238,12 @@ public sealed partial class ParticipantGrain(
 
     public Task<PrivacyBudgetSummary> GetPrivacyBudget(string datasetName, double delta)
     {
-        var ledger = LedgerOf(Registered(datasetName).Registration.Name);
+        var registration = Registered(datasetName).Registration;
         if (!(delta > 0 && delta < 1))
             throw new FederationOperationException("privacy.invalid", $"δ must lie strictly between 0 and 1, not {delta}.");
+        var ledger = LedgerOf(registration.Name);
         return Task.FromResult(new PrivacyBudgetSummary(ledger.Dataset, ledger.Charges.Length, ledger.Unprotected.Length, ledger.SpentAt(delta).Epsilon, delta,
-            Registered(datasetName).Registration.Catalog?.EpsilonCap));
+            registration.Catalog?.EpsilonCap));
     }
 
     private PrivacyLedger LedgerOf(string dataset) =>
@@ -328,7 +329,7 @@ public sealed partial class ParticipantGrain(
         // under another version number and so another shuffle, but such a sum opens only over the same members
         // (OpenedSums), so it tells no more than a sum of the same updates.
         var options = pinned.Training.ToTrainingOptions(TrainingSeed(pinned, assignment.GlobalVersion));
-        // What the training will spend is charged to its dataset, and stored, before a row is read for it.
+        // What the training will spend is charged to its dataset, and stored, before it trains on a row.
         await ReservePrivacyAsync(pinned, agreement, assignment, train.RowCount, options);
         // Training runs on the thread pool, off this activation's turn, so the silo's scheduler stays free. A failure ends
         // its round: asked again, a failing and a succeeding plan would tell the job something of its rows.

@@ -48,7 +48,12 @@ public sealed class RoundDropoutAndLapseTests
         await using (federation)
         {
             await TestFederations.SetUpSampleAsync(federation);
-            var job = TestFederations.SampleJob with { Rounds = 4 };
+            // Under DP-SGD: a retry trains again with fresh noise, so it must be charged again.
+            var job = TestFederations.SampleJob with
+            {
+                Rounds = 4,
+                Training = TestFederations.SampleJob.Training with { Privacy = new FedCore.Privacy.DpSgdParameters(1, 2, 1e-5) },
+            };
 
             var status = await TestFederations.RunToCompletionAsync(federation, job, "CH/dropout");
 
@@ -60,6 +65,9 @@ public sealed class RoundDropoutAndLapseTests
             Assert.True(third.ProtocolRound > status.Rounds[1].ProtocolRound + 1, "the round was started again under a new protocol round");
             Assert.Equal(4, status.Rounds[0].Participants.Count);
             Assert.True(status.Rounds[3].MeanLocalTestAccuracy > 0.5);
+            // Four model rounds, the third trained twice by those who stayed: five charges each, none lost to the retry.
+            foreach (var hospital in new[] { "US/cleveland", "US/long-beach", "CH/zurich" })
+                Assert.Equal(5, (await federation.Grains.GetGrain<IParticipantGrain>(hospital).GetPrivacyBudget("heart", 1e-5)).PrivateRounds);
         }
     }
 
