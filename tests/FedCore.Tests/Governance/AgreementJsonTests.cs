@@ -75,6 +75,11 @@ public sealed class AgreementJsonTests
     [InlineData("validFrom", "UTC time")]
     [InlineData("parties", "at least 3 parties")]
     [InlineData("simulation", "true or false")]
+    [InlineData("parties[0].sector", "is not a name")]
+    [InlineData("parties[0].attestations[1]", "listed twice")]
+    [InlineData("transferMechanisms[0].to", "alpha-2")]
+    [InlineData("transferMechanisms[0].transferImpactAssessment", "true or false")]
+    [InlineData("transferMechanisms[0].clause", "not a known field")]
     public void Each_bad_field_is_refused_naming_its_path(string field, string expected)
     {
         var e = TermsRefused(root =>
@@ -100,6 +105,11 @@ public sealed class AgreementJsonTests
                 case "validFrom": root["validFrom"] = "2025-03-01"; break;
                 case "parties": parties.RemoveAt(0); parties.RemoveAt(0); root["minParticipants"] = 2; break;
                 case "simulation": root["simulation"] = "no"; break;
+                case "parties[0].sector": parties[0]!["sector"] = "public sector"; break;
+                case "parties[0].attestations[1]": parties[0]!["attestations"] = new JsonArray("gdpr-art9-research", "gdpr-art9-research"); break;
+                case "transferMechanisms[0].to": root["transferMechanisms"] = Mechanisms("USA", true); break;
+                case "transferMechanisms[0].transferImpactAssessment": root["transferMechanisms"] = Mechanisms("US", "yes"); break;
+                case "transferMechanisms[0].clause": root["transferMechanisms"] = Mechanisms("US", true, ("clause", "8.2")); break;
             }
         }, now: field == "validUntil" ? T0.AddDays(365) : Now);
         string path = "$." + field.Split(':')[0];
@@ -139,5 +149,33 @@ public sealed class AgreementJsonTests
         var read = AgreementJson.ParseAgreement(Encoding.UTF8.GetBytes(root.ToJsonString()), "agreement.json", References());
         var e = Assert.Throws<AgreementException>(() => read.Verify(Membership()));
         Assert.Contains("signature of 'CH/zurich' does not verify", e.Message);
+    }
+
+    private static JsonArray Mechanisms(string to, JsonNode? assessed, params (string Key, string Value)[] extra)
+    {
+        var mechanism = new JsonObject { ["from"] = "HU", ["to"] = to, ["mechanism"] = "eu-scc-2021", ["transferImpactAssessment"] = assessed };
+        foreach (var (key, value) in extra)
+            mechanism[key] = value;
+        return [mechanism];
+    }
+
+    [Fact]
+    public void What_parties_state_of_themselves_and_the_transfer_mechanisms_are_signed_terms()
+    {
+        var terms = Terms() with
+        {
+            Parties = [.. Terms().Parties.Select((p, i) => i == 0 ? p with { Sector = "public", Attestations = ["gdpr-art9-research"], Certifications = ["iso-27001"] } : p)],
+            TransferMechanisms = [new TransferMechanismTerms("HU", "US", "eu-scc-2021", true)],
+        };
+        var read = AgreementJson.ParseTerms(AgreementJson.Write(terms), "terms.json", References(Now));
+        Assert.Equal(terms.Digest, read.Digest);
+        Assert.Equal(["gdpr-art9-research"], read.Party(terms.Parties[0].Organisation)!.Attestations.ToArray());
+        Assert.Equal(new TransferMechanismTerms("HU", "US", "eu-scc-2021", true), Assert.Single(read.TransferMechanisms));
+
+        // Each is part of what every party signs: dropping one changes the digest, so no signature carries over.
+        Assert.NotEqual(terms.Digest, (terms with { TransferMechanisms = [] }).Digest);
+        Assert.NotEqual(terms.Digest, (terms with { Parties = [terms.Parties[0] with { Attestations = [] }, .. terms.Parties[1..]] }).Digest);
+        // A file that leaves them out states none.
+        Assert.Empty(AgreementJson.ParseTerms(AgreementJson.Write(Terms()), "terms.json", References(Now)).TransferMechanisms);
     }
 }

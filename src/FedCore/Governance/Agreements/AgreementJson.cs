@@ -29,7 +29,7 @@ public static class AgreementJson
 
     private static readonly string[] TermFields =
         ["id", "title", "purpose", "parties", "updateDestinations", "finalModelDestinations", "modelClasses", "minParticipants",
-         "protection", "simulation", "differentialPrivacy", "validFrom", "validUntil"];
+         "protection", "simulation", "differentialPrivacy", "validFrom", "validUntil", "transferMechanisms"];
 
     /// <exception cref="GovernanceFormatException">Not JSON; a field unknown, missing, duplicated, of the wrong type or out of range; a party not a member; a dataset not in the catalog; a window already ended.</exception>
     public static AgreementTerms ParseTerms(ReadOnlyMemory<byte> utf8Json, string sourceName, AgreementReferences references)
@@ -99,6 +99,9 @@ public static class AgreementJson
         {
             ["organisation"] = p.Organisation,
             ["datasets"] = Formats.Set(p.Datasets),
+            ["sector"] = p.Sector,
+            ["certifications"] = Formats.Set(p.Certifications),
+            ["attestations"] = Formats.Set(p.Attestations),
         }),
         ["updateDestinations"] = Formats.Set(terms.UpdateDestinations),
         ["finalModelDestinations"] = Formats.Set(terms.FinalModelDestinations),
@@ -121,6 +124,13 @@ public static class AgreementJson
             : null,
         ["validFrom"] = Formats.Time(terms.ValidFrom),
         ["validUntil"] = Formats.Time(terms.ValidUntil),
+        ["transferMechanisms"] = Formats.Set(terms.TransferMechanisms, m => $"{m.From}>{m.To}:{m.Mechanism}", m => new JsonObject
+        {
+            ["from"] = m.From,
+            ["to"] = m.To,
+            ["mechanism"] = m.Mechanism,
+            ["transferImpactAssessment"] = m.TransferImpactAssessment,
+        }),
     };
 
     internal static JsonObject ToJson(StatusChange change) => new()
@@ -144,8 +154,9 @@ public static class AgreementJson
             json.Text("purpose"),
             json.Array("parties", (element, path) =>
             {
-                var party = JsonFields.Of(element, json.Source, path, "organisation", "datasets");
-                return new AgreementParty(party.Text("organisation"), party.TextArray("datasets"));
+                var party = JsonFields.Of(element, json.Source, path, "organisation", "datasets", "sector", "certifications", "attestations");
+                return new AgreementParty(party.Text("organisation"), party.TextArray("datasets"), party.Has("sector") ? party.Text("sector") : null,
+                    OptionalTexts(party, "certifications"), OptionalTexts(party, "attestations"));
             }),
             json.TextArray("updateDestinations"),
             json.TextArray("finalModelDestinations"),
@@ -155,11 +166,21 @@ public static class AgreementJson
             json.Boolean("simulation"),
             dp is null ? null : new DifferentialPrivacyTerms(dp.Decimal("epsilonCap"), dp.Decimal("delta"), dp.Decimal("maxClippingNorm"), dp.Decimal("minNoiseMultiplier")),
             json.Time("validFrom"),
-            json.Time("validUntil"));
+            json.Time("validUntil"),
+            json.Has("transferMechanisms")
+                ? json.Array("transferMechanisms", (element, path) =>
+                {
+                    var m = JsonFields.Of(element, json.Source, path, "from", "to", "mechanism", "transferImpactAssessment");
+                    return new TransferMechanismTerms(m.Text("from"), m.Text("to"), m.Text("mechanism"), m.Boolean("transferImpactAssessment"));
+                })
+                : []);
         terms.Check(json.Source, json.Path);
         CheckReferences(terms, json, references);
         return terms;
     }
+
+    /// <summary>Lists a party states of itself are optional: absent (or null) is none.</summary>
+    private static ImmutableArray<string> OptionalTexts(JsonFields json, string name) => json.Has(name) ? json.TextArray(name) : [];
 
     private static void CheckReferences(AgreementTerms terms, JsonFields json, AgreementReferences references)
     {

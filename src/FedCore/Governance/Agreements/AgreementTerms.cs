@@ -25,8 +25,29 @@ public sealed record ProtectionTerms(ProtectionScheme Scheme, decimal UpdateBoun
 /// <param name="MinNoiseMultiplier">Smallest Gaussian noise σ / clipping norm a job may use; positive.</param>
 public sealed record DifferentialPrivacyTerms(decimal EpsilonCap, decimal Delta, decimal MaxClippingNorm, decimal MinNoiseMultiplier);
 
-/// <summary>A party to an agreement and the datasets (names in its catalog) it contributes.</summary>
-public sealed record AgreementParty(string Organisation, ImmutableArray<string> Datasets);
+/// <summary>
+/// A party to an agreement, the datasets (names in its catalog) it contributes, and what it states of itself for the
+/// policies (policies/README.md): its sector (commercial, public, …), the certifications it holds (eu-us-dpf, …) and
+/// its attestations, the legal bases it processes under (gdpr-art9-research, pipl-separate-consent, …). Every party signs
+/// them with the terms, so no coordinator can add or drop one.
+/// </summary>
+public sealed record AgreementParty(
+    string Organisation,
+    ImmutableArray<string> Datasets,
+    string? Sector = null,
+    ImmutableArray<string> Certifications = default,
+    ImmutableArray<string> Attestations = default)
+{
+    public ImmutableArray<string> Certifications { get; init; } = Certifications.IsDefault ? [] : Certifications;
+
+    public ImmutableArray<string> Attestations { get; init; } = Attestations.IsDefault ? [] : Attestations;
+}
+
+/// <summary>
+/// A transfer mechanism the parties put in place for personal data going from one country to another (eu-scc-2021,
+/// bcr, pipl-standard-contract, anpd-standard-clauses, …), and whether a transfer impact assessment was made for it.
+/// </summary>
+public sealed record TransferMechanismTerms(string From, string To, string Mechanism, bool TransferImpactAssessment);
 
 /// <summary>
 /// What the parties of a data-sharing agreement sign: who takes part with which datasets, at least how many, where
@@ -47,8 +68,11 @@ public sealed record AgreementTerms(
     bool Simulation,
     DifferentialPrivacyTerms? DifferentialPrivacy,
     DateTimeOffset ValidFrom,
-    DateTimeOffset ValidUntil)
+    DateTimeOffset ValidUntil,
+    ImmutableArray<TransferMechanismTerms> TransferMechanisms = default)
 {
+    public ImmutableArray<TransferMechanismTerms> TransferMechanisms { get; init; } = TransferMechanisms.IsDefault ? [] : TransferMechanisms;
+
     /// <summary>No job runs with fewer participants, whatever an agreement says: below three, the sum tells too much about each.</summary>
     public const int MinimumParticipants = 3;
 
@@ -97,6 +121,7 @@ public sealed record AgreementTerms(
             if (!IsPositive(dp.MinNoiseMultiplier))
                 Fail("differentialPrivacy.minNoiseMultiplier", $"must be positive, not {dp.MinNoiseMultiplier}");
         }
+        CheckTransferMechanisms(Fail);
         if (!Formats.IsUtcSeconds(ValidFrom))
             Fail("validFrom", "must be a UTC time in whole seconds");
         if (!Formats.IsUtcSeconds(ValidUntil))
@@ -124,10 +149,43 @@ public sealed record AgreementTerms(
             int duplicateDataset = Formats.FirstDuplicate(party.Datasets, d => d);
             if (duplicateDataset >= 0)
                 fail($"parties[{i}].datasets[{duplicateDataset}]", $"'{party.Datasets[duplicateDataset]}' is listed twice");
+            if (party.Sector is { } sector && !Formats.IsName(sector))
+                fail($"parties[{i}].sector", $"'{sector}' is not a name (letters, digits, '-', '_', '.')");
+            CheckNames($"parties[{i}].certifications", party.Certifications, fail);
+            CheckNames($"parties[{i}].attestations", party.Attestations, fail);
         }
         int duplicate = Formats.FirstDuplicate(Parties, p => p.Organisation);
         if (duplicate >= 0)
             fail($"parties[{duplicate}].organisation", $"'{Parties[duplicate].Organisation}' is listed twice");
+    }
+
+    private static void CheckNames(string field, ImmutableArray<string> names, Action<string, string> fail)
+    {
+        for (int i = 0; i < names.Length; i++)
+            if (!Formats.IsName(names[i]))
+                fail($"{field}[{i}]", $"'{names[i]}' is not a name (letters, digits, '-', '_', '.')");
+        int duplicate = Formats.FirstDuplicate(names, n => n);
+        if (duplicate >= 0)
+            fail($"{field}[{duplicate}]", $"'{names[duplicate]}' is listed twice");
+    }
+
+    private void CheckTransferMechanisms(Action<string, string> fail)
+    {
+        for (int i = 0; i < TransferMechanisms.Length; i++)
+        {
+            var m = TransferMechanisms[i];
+            if (m is null)
+                fail($"transferMechanisms[{i}]", "is required");
+            if (!Formats.IsCountryCode(m!.From))
+                fail($"transferMechanisms[{i}].from", $"'{m.From}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'HU')");
+            if (!Formats.IsCountryCode(m.To))
+                fail($"transferMechanisms[{i}].to", $"'{m.To}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'US')");
+            if (!Formats.IsName(m.Mechanism))
+                fail($"transferMechanisms[{i}].mechanism", $"'{m.Mechanism}' is not a name (letters, digits, '-', '_', '.')");
+        }
+        int duplicate = Formats.FirstDuplicate(TransferMechanisms, m => $"{m.From}>{m.To}:{m.Mechanism}");
+        if (duplicate >= 0)
+            fail($"transferMechanisms[{duplicate}]", $"{TransferMechanisms[duplicate].Mechanism} from {TransferMechanisms[duplicate].From} to {TransferMechanisms[duplicate].To} is listed twice");
     }
 
     private static void CheckCountries(string field, ImmutableArray<string> countries, Action<string, string> fail)
