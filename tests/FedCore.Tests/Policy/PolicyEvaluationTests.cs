@@ -78,8 +78,7 @@ public sealed class PolicyEvaluationTests
     [Fact]
     public void With_updates_not_personal_data_the_pack_does_not_govern_updates()
     {
-        var files = Directory.GetFiles(RepositoryPolicies, "*.yaml").Where(f => !f.EndsWith("settings.yaml"))
-            .Select(f => PolicyFixture.File(Path.GetFileName(f), System.IO.File.ReadAllText(f))).ToList();
+        var files = RepositoryEngineFiles().Where(f => f.Path != "settings.yaml").ToList();
         files.Add(PolicyFixture.File("gdpr-test.yaml", GdprLikePack));
         files.Add(PolicyFixture.File("settings.yaml", "updatesArePersonalData: false\nfinalModelIsPersonalData: true\n"));
         var set = PolicySetLoader.Load(files);
@@ -160,7 +159,7 @@ public sealed class PolicyEvaluationTests
         var rule = decision.PlanRules.Single(r => r.Rule.Id == "fed-dp-agreement-epsilon");
         Assert.Equal(RuleOutcome.Undetermined, rule.Outcome);
         Assert.Equal("agreement.epsilonCap", rule.MissingFact);
-        Assert.Equal("fed-dp-agreement-epsilon (federation) is undetermined: fact agreement.epsilonCap was not given", string.Join("\n", decision.DenyReasons));
+        Assert.Equal("fed-dp-agreement-epsilon (federation, Federation design (shared/DESIGN.md) Privacy budget) is undetermined: fact agreement.epsilonCap was not given", string.Join("\n", decision.DenyReasons));
 
         // Without DP the cap is never needed: the same plan is allowed.
         var noDp = Decide(RepositoryAndGdpr(), plan with { Agreement = plan.Agreement with { EpsilonCap = null }, Dp = null });
@@ -177,7 +176,7 @@ public sealed class PolicyEvaluationTests
         Assert.Equal(RuleOutcome.Fired, Outcome(Ruling(decision, "HU", "CH", TransferKind.Update), "test-adequacy"));
         var ruling = Ruling(decision, "HU", "CH", TransferKind.FinalModel);
         Assert.Equal(RuleOutcome.Undetermined, Outcome(ruling, "test-adequacy"));
-        Assert.Contains("transfer HU→CH (final-model) of HU/budapest: test-adequacy (gdpr-test) is undetermined: fact transfer.recipient.sector was not given", decision.DenyReasons);
+        Assert.Contains("transfer HU→CH (final-model) of HU/budapest: test-adequacy (gdpr-test, GDPR Art. 45) is undetermined: fact transfer.recipient.sector was not given", decision.DenyReasons);
     }
 
     [Theory]

@@ -105,10 +105,17 @@ internal static class PolicyFixture
     public static PolicySet Set(params (string Path, string Yaml)[] packs) =>
         PolicySetLoader.Load([File("settings.yaml", Settings), .. packs.Select(p => File(p.Path, p.Yaml))]);
 
-    /// <summary>The repository's policies and the GDPR-like test pack.</summary>
+    /// <summary>
+    /// The repository's settings and federation pack — the legal packs are left out, so these engine tests do not move
+    /// when the law's packs change (PolicyScenarioTests evaluates the whole folder) — and the GDPR-like test pack.
+    /// </summary>
+    public static List<PolicyFile> RepositoryEngineFiles() =>
+        [.. new[] { "settings.yaml", "federation.yaml" }.Select(f => File(f, System.IO.File.ReadAllText(Path.Combine(RepositoryPolicies, f))))];
+
+    /// <summary>The repository's settings and federation pack, and the GDPR-like test pack.</summary>
     public static PolicySet RepositoryAndGdpr()
     {
-        var files = Directory.GetFiles(RepositoryPolicies, "*.yaml").Select(f => File(Path.GetFileName(f), System.IO.File.ReadAllText(f))).ToList();
+        var files = RepositoryEngineFiles();
         files.Add(File("gdpr-test.yaml", GdprLikePack));
         return PolicySetLoader.Load(files);
     }

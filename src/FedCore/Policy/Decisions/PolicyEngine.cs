@@ -86,6 +86,6 @@ public static class PolicyEngine
     }
 
     private static string Reason(RuleEvaluation evaluation) => evaluation.Outcome == RuleOutcome.Undetermined
-        ? $"{evaluation.Rule.Id} ({evaluation.Pack}) is undetermined: fact {evaluation.MissingFact} was not given"
+        ? $"{evaluation.Rule.Id} ({evaluation.Pack}, {evaluation.Rule.Source.Document} {evaluation.Rule.Source.Article}) is undetermined: fact {evaluation.MissingFact} was not given"
         : $"{evaluation.Rule.Id} ({evaluation.Pack}, {evaluation.Rule.Source.Document} {evaluation.Rule.Source.Article}): {evaluation.Rule.Reason}";
 }

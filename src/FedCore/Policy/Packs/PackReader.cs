@@ -18,7 +18,9 @@ internal static class PackReader
         var pack = YamlFields.Of(root, file, YamlFields.Name(root, "pack", "pack", "the pack"), PackKeys);
         string id = pack.Id("pack");
         var lists = Lists(pack);
-        var listType = new ObjectType("lists", [.. lists.Select(l => new FactField(l.Key, FactType.ListOf(TypeOfItem(l.Value[0])), false, "a list of the pack"))]);
+        // An empty list (a negative list with nothing notified yet) is a list of strings: the lists a law leaves empty are
+        // lists of countries or names.
+        var listType = new ObjectType("lists", [.. lists.Select(l => new FactField(l.Key, FactType.ListOf(l.Value.IsEmpty ? FactType.Text : TypeOfItem(l.Value[0])), false, "a list of the pack"))]);
 
         Condition? governs = null;
         if (pack.Optional("governs") is { } governsValue)
@@ -104,8 +106,8 @@ internal static class PackReader
         {
             if (name.Text.Length == 0 || !char.IsAsciiLetter(name.Text[0]) || !name.Text.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
                 throw pack.Error(name, $"list name '{name.Text}' must be letters, digits and '_', starting with a letter (it is read as lists.{name.Text})");
-            if (items is not YamlList { Items.Length: > 0 } list)
-                throw pack.Error(items, $"list {name.Text} must be a non-empty list of values, not {items.Describe()}");
+            if (items is not YamlList list)
+                throw pack.Error(items, $"list {name.Text} must be a list of values, not {items.Describe()}");
             var values = ImmutableArray.CreateBuilder<object>();
             foreach (var item in list.Items)
             {
