@@ -15,11 +15,13 @@ public sealed class PolicyCommandTests : IDisposable
           "at": "2026-03-01T09:00:00Z", "jobId": "CH/heart-logistic", "purpose": "cardiology research", "recurring": true,
           "modelClass": "logistic", "strategy": "fedavg", "minParticipants": 3,
           "participants": [
-            { "organisation": "HU/budapest", "country": "HU", "datasets": [ { "id": "heart", "categories": ["health"], "rows": 294 } ] },
+            { "organisation": "HU/budapest", "country": "HU", "attestations": ["gdpr-art9-explicit-consent"],
+              "datasets": [ { "id": "heart", "categories": ["health"], "rows": 294 } ] },
             { "organisation": "CH/zurich", "country": "CH", "datasets": [ { "id": "heart", "categories": ["health"], "rows": 123 } ] },
             { "organisation": "US/cleveland", "country": "US", "datasets": [ { "id": "heart", "categories": ["health"], "rows": 303 } ] }
           ],
-          "agreement": { "id": "fed-heart-disease-2026", "minParticipants": 3, "updateDestinations": ["CH"], "finalModelDestinations": ["CH", "HU", "US"] },
+          "agreement": { "id": "fed-heart-disease-2026", "minParticipants": 3, "updateDestinations": ["CH"], "finalModelDestinations": ["CH", "HU", "US"],
+                         "transferMechanisms": [ { "from": "HU", "to": "US", "mechanism": "eu-scc-2021", "transferImpactAssessment": true } ] },
           "protection": { "scheme": "PROTECTION" },
           "updateDestinations": ["CH"],
           "finalModelDestinations": ["CH", "HU", "US"]
@@ -114,9 +116,9 @@ public sealed class PolicyCommandTests : IDisposable
     [Fact]
     public void Without_dir_the_policies_folder_is_found_from_the_current_directory_upwards_then_beside_the_executable()
     {
-        Assert.Equal(Policies, PolicyCommand.DefaultFolder(Path.Combine(TestPaths.Root, "src", "FedCore"), _directory.Path));
-        Assert.Null(PolicyCommand.DefaultFolder(_directory.Path, _directory.Path));
+        Assert.Equal(Policies, Federation.Silo.Governance.SiloPolicies.FindFolder(Path.Combine(TestPaths.Root, "src", "FedCore"), _directory.Path));
+        Assert.Null(Federation.Silo.Governance.SiloPolicies.FindFolder(_directory.Path, _directory.Path));
         Directory.CreateDirectory(_directory.File("policies"));
-        Assert.Equal(_directory.File("policies"), PolicyCommand.DefaultFolder("/", _directory.Path));
+        Assert.Equal(_directory.File("policies"), Federation.Silo.Governance.SiloPolicies.FindFolder("/", _directory.Path));
     }
 }
