@@ -7,6 +7,7 @@ using FedCore.Policy;
 using FedCore.Policy.Decisions;
 using FedCore.Policy.Packs;
 using FedCore.Policy.Plans;
+using Federation.Silo.Governance;
 
 namespace Federation.Silo.Cli;
 
@@ -99,16 +100,6 @@ public static class PolicyCommand
 
     /// <summary>The folder given, or the default: see <see cref="DirOption"/>.</summary>
     private static string Folder(DirectoryInfo? dir) =>
-        dir?.ToString() ?? DefaultFolder(Environment.CurrentDirectory, AppContext.BaseDirectory)
+        dir?.ToString() ?? SiloPolicies.DefaultFolder()
         ?? throw new CommandInputException($"--dir: no 'policies' folder with {PolicySetLoader.SettingsFile} in {Environment.CurrentDirectory} or above, nor next to the executable; name one with --dir");
-
-    /// <summary>The nearest <c>policies</c> folder holding settings.yaml from <paramref name="start"/> upwards, else the one in <paramref name="executable"/>'s folder.</summary>
-    internal static string? DefaultFolder(string start, string executable)
-    {
-        for (var at = new DirectoryInfo(start); at is not null; at = at.Parent)
-            if (File.Exists(Path.Combine(at.FullName, "policies", PolicySetLoader.SettingsFile)))
-                return Path.Combine(at.FullName, "policies");
-        string beside = Path.Combine(executable, "policies");
-        return Directory.Exists(beside) ? beside : null;
-    }
 }

@@ -38,6 +38,7 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddSingleton(options);
         silo.Services.AddSingleton<FederationRecords>();
         silo.Services.AddSingleton<ApprovalVerifier>();
+        silo.Services.AddSingleton<Governance.SiloPolicies>();
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
 

@@ -50,6 +50,13 @@ public sealed record FederationSiloOptions
     /// </summary>
     public bool AllowSimulation { get; init; }
 
+    /// <summary>
+    /// The folder of policy files this silo decides with (policies/README.md): its job grains before a job and each round,
+    /// its participants before they train. Null: no decision, so no job and no round. By default the nearest
+    /// <c>policies</c> folder from the current directory upwards, else the one shipped next to the executable.
+    /// </summary>
+    public string? PoliciesDirectory { get; init; } = Governance.SiloPolicies.DefaultFolder();
+
     /// <summary>A round's secrets (key share, masking key) not used up within this time are erased.</summary>
     public TimeSpan RoundSecretLifetime { get; init; } = TimeSpan.FromMinutes(30);
 

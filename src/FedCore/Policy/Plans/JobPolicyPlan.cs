@@ -1,0 +1,108 @@
+using System.Collections.Immutable;
+using FedCore.Governance.Agreements;
+using FedCore.Governance.Canonical;
+using FedCore.Governance.Datasets;
+using FedCore.Governance.Membership;
+using FedCore.Learning;
+using FedCore.Learning.DpSgd;
+using FedCore.Privacy;
+using FedCore.Privacy.Accounting;
+
+namespace FedCore.Policy.Plans;
+
+/// <summary>What a job asks for, as far as the policies read it (the job's coordinator and each participant know this).</summary>
+/// <param name="Round">The model round about to run; null before the job starts.</param>
+/// <param name="RoundsAhead">Rounds the decision covers: all of them before the job starts, one before a round.</param>
+public sealed record JobPolicyFacts(
+    string JobId,
+    int? Round,
+    int Rounds,
+    int RoundsAhead,
+    ModelKind ModelClass,
+    string Strategy,
+    ProtectionScheme Scheme,
+    string AggregatorCountry,
+    ImmutableArray<PlannedParticipant> Participants,
+    double TrainFraction,
+    int BatchSize,
+    int Epochs,
+    DpSgdParameters? Privacy);
+
+/// <summary>
+/// The policy plan of a real job: its participants with their countries (from the verified membership), what each party
+/// states of itself in the signed agreement (sector, certifications, attestations), their datasets as the signed catalog
+/// describes them, the agreement's terms and transfer mechanisms, and the ε the job's DP-SGD would spend. Facts no one
+/// here knows stay null, so a rule that needs them is undetermined and denies (policies/README.md, "Closed world").
+/// </summary>
+public static class JobPolicyPlan
+{
+    /// <param name="epsilonSpent">ε each participant's dataset has spent, by organisation, as its ledger reports it; a missing one is unknown.</param>
+    /// <exception cref="ArgumentException">A participant is not a member, or its dataset is not in the catalog.</exception>
+    public static PolicyPlan For(JobPolicyFacts job, AgreementTerms terms, VerifiedMembership membership, DatasetCatalog catalog,
+        IReadOnlyDictionary<string, double> epsilonSpent, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(terms);
+        ArgumentNullException.ThrowIfNull(membership);
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(epsilonSpent);
+
+        var entries = job.Participants.Select(p => catalog.Find(p.Organisation, p.Dataset)
+            ?? throw new ArgumentException($"Dataset '{p.Dataset}' of {p.Organisation} is not in the federation's catalog.", nameof(job))).ToList();
+        string CountryOf(string organisation) => membership.Find(organisation)?.Country
+            ?? throw new ArgumentException($"{organisation} is not a member of the federation.", nameof(job));
+
+        var participants = entries.Select(entry =>
+        {
+            var party = terms.Party(entry.Organisation);
+            decimal? spent = epsilonSpent.TryGetValue(entry.Organisation, out var e) && double.IsFinite(e) ? (decimal)Math.Round(e, 6) : null;
+            var dataset = new PlanDataset(entry.Name, [.. entry.Categories.Select(Formats.Name)], entry.RowCount, Formats.Name(entry.PrivacyUnit), entry.EpsilonCap, spent);
+            return new PlanParticipant(entry.Organisation, CountryOf(entry.Organisation), party?.Sector,
+                party?.Certifications ?? [], party?.Attestations ?? [], [dataset]);
+        }).ToImmutableArray();
+
+        // Who receives in a country: the parties located there (they hold the final model); updates go to the job's
+        // aggregator, which states nothing of itself, so rules about the recipient of updates are undetermined.
+        ImmutableArray<PlanRecipient> PartiesIn(string country)
+        {
+            var there = terms.Parties.Where(p => membership.Find(p.Organisation)?.Country == country)
+                .Select(p => new PlanRecipient(country, p.Organisation, p.Sector, p.Certifications)).ToImmutableArray();
+            return there.IsEmpty ? [PlanRecipient.InCountry(country)] : there;
+        }
+
+        var dp = terms.DifferentialPrivacy;
+        return new PolicyPlan(
+            at,
+            job.JobId,
+            terms.Purpose,
+            job.Round,
+            job.Rounds > 1,
+            Formats.Name(job.ModelClass),
+            job.Strategy,
+            Math.Max(AgreementTerms.MinimumParticipants, terms.MinParticipants),
+            participants,
+            new PlanAgreement(terms.Id, terms.MinParticipants, dp?.EpsilonCap, dp?.Delta, terms.UpdateDestinations, terms.FinalModelDestinations,
+                [.. terms.TransferMechanisms.Select(m => new PlanTransferMechanism(m.From, m.To, m.Mechanism, m.TransferImpactAssessment))]),
+            job.Scheme == ProtectionScheme.Ckks ? PlanProtection.Ckks : PlanProtection.PlaintextSimulation,
+            job.Privacy is { } p
+                ? new PlanDifferentialPrivacy(true, (decimal)Math.Round(PlannedEpsilon(job, entries), 6), (decimal)p.Delta, (decimal)p.NoiseMultiplier, (decimal)p.ClippingNorm)
+                : null,
+            [new PlanRecipient(job.AggregatorCountry, null, null, [])],
+            [.. terms.FinalModelDestinations.SelectMany(c => PartiesIn(c))]);
+    }
+
+    /// <summary>
+    /// The most ε the job's next <see cref="JobPolicyFacts.RoundsAhead"/> rounds spend on any one dataset: DP-SGD's schedule
+    /// over its training rows (its catalog row count times the train fraction), at the job's δ. The ledgers charge the
+    /// exact figure from the rows each participant really has.
+    /// </summary>
+    public static double PlannedEpsilon(JobPolicyFacts job, IEnumerable<DatasetEntry> datasets)
+    {
+        var privacy = job.Privacy ?? throw new ArgumentException("The job trains without differential privacy.", nameof(job));
+        return datasets.Max(d =>
+        {
+            var schedule = DpSgdSchedule.For((int)Math.Max(1, Math.Floor(d.RowCount * job.TrainFraction)), job.BatchSize, job.Epochs);
+            return SampledGaussian.Epsilon(schedule.SamplingRate, privacy.NoiseMultiplier, (long)schedule.Steps * job.RoundsAhead, privacy.Delta).Epsilon;
+        });
+    }
+}
