@@ -22,6 +22,7 @@ public static class DecisionJson
             ["policySet"] = decision.PolicySetHash,
             ["at"] = Formats.Time(decision.At),
             ["job"] = decision.JobId,
+            ["exporter"] = decision.Exporter,
             ["settings"] = new JsonObject
             {
                 ["updatesArePersonalData"] = decision.Settings.UpdatesArePersonalData,

@@ -82,5 +82,8 @@ public sealed record PolicyDecision(
 {
     public bool Allowed => DenyReasons.IsEmpty;
 
+    /// <summary>The participant a decision was taken for, under its own country's packs (<see cref="PolicyEngine.EvaluateFor"/>); null for the whole plan.</summary>
+    public string? Exporter { get; init; }
+
     public byte[] ToJson() => DecisionJson.Write(this);
 }

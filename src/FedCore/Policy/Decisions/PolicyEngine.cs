@@ -12,16 +12,50 @@ namespace FedCore.Policy.Decisions;
 /// </summary>
 public static class PolicyEngine
 {
-    public static PolicyDecision Evaluate(PolicySet set, PolicyPlan plan)
+    public static PolicyDecision Evaluate(PolicySet set, PolicyPlan plan) => Evaluate(set, plan, exporter: null);
+
+    /// <summary>
+    /// The decision one participant takes for itself before it trains: the law of its own country, as the packs that govern
+    /// its own transfers state it. Only its transfers are ruled on, and only those packs' plan-level rules apply; packs
+    /// that govern none of its transfers (the federation's own among them: the job decides those) are not its to apply.
+    /// </summary>
+    public static PolicyDecision EvaluateFor(PolicySet set, PolicyPlan plan, string exporter)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(exporter);
+        if (plan.Participants.All(p => p.Organisation != exporter))
+            throw new ArgumentException($"'{exporter}' is not a participant of the plan.", nameof(exporter));
+        return Evaluate(set, plan, exporter);
+    }
+
+    private static PolicyDecision Evaluate(PolicySet set, PolicyPlan plan, string? exporter)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(plan);
         var day = DateOnly.FromDateTime(plan.At.UtcDateTime);
         var planFacts = PlanFacts.ForPlan(plan);
-        var reasons = ImmutableArray.CreateBuilder<string>();
+        var transferReasons = ImmutableArray.CreateBuilder<string>();
 
+        var transfers = ImmutableArray.CreateBuilder<TransferDecision>();
+        foreach (var transfer in PolicyTransfer.Derive(plan).Where(t => exporter is null || t.Sender.Organisation == exporter))
+        {
+            var transferFacts = planFacts.Add("transfer", PlanFacts.Transfer(transfer, plan, set.Settings));
+            var rulings = ImmutableArray.CreateBuilder<PackRuling>();
+            foreach (var pack in set.Packs.Where(p => p.Governs is not null))
+            {
+                var ruling = Rule(pack, transferFacts.Add("lists", pack.ListFacts), day);
+                rulings.Add(ruling);
+                transferReasons.AddRange(Reasons(ruling, transfer));
+            }
+            transfers.Add(new TransferDecision(transfer, rulings.ToImmutable()));
+        }
+        // For one exporter, the packs that govern (or may govern) one of its transfers: its country's law.
+        var packs = exporter is null
+            ? set.Packs
+            : [.. set.Packs.Where(p => transfers.Any(t => t.Packs.Any(r => r.Pack == p.Id && r.Governance != GovernsOutcome.NotGoverned)))];
+
+        var reasons = ImmutableArray.CreateBuilder<string>();
         var planRules = ImmutableArray.CreateBuilder<RuleEvaluation>();
-        foreach (var pack in set.Packs)
+        foreach (var pack in packs)
         {
             var roots = planFacts.Add("lists", pack.ListFacts);
             foreach (var rule in pack.PlanRules)
@@ -32,23 +66,10 @@ public static class PolicyEngine
                     reasons.Add(Reason(evaluation));
             }
         }
+        reasons.AddRange(transferReasons); // plan-level reasons first, as before
 
-        var transfers = ImmutableArray.CreateBuilder<TransferDecision>();
-        foreach (var transfer in PolicyTransfer.Derive(plan))
-        {
-            var transferFacts = planFacts.Add("transfer", PlanFacts.Transfer(transfer, plan, set.Settings));
-            var rulings = ImmutableArray.CreateBuilder<PackRuling>();
-            foreach (var pack in set.Packs.Where(p => p.Governs is not null))
-            {
-                var ruling = Rule(pack, transferFacts.Add("lists", pack.ListFacts), day);
-                rulings.Add(ruling);
-                reasons.AddRange(Reasons(ruling, transfer));
-            }
-            transfers.Add(new TransferDecision(transfer, rulings.ToImmutable()));
-        }
-
-        return new PolicyDecision(set.Hash, plan.At, plan.JobId, plan.Round, set.Settings, [.. set.Packs.Select(p => p.Id)],
-            planRules.ToImmutable(), transfers.ToImmutable(), reasons.ToImmutable());
+        return new PolicyDecision(set.Hash, plan.At, plan.JobId, plan.Round, set.Settings, [.. packs.Select(p => p.Id)],
+            planRules.ToImmutable(), transfers.ToImmutable(), reasons.ToImmutable()) { Exporter = exporter };
     }
 
     private static PackRuling Rule(RulePack pack, ImmutableDictionary<string, object> roots, DateOnly day)
