@@ -22,6 +22,9 @@ public sealed class SiloPolicies(FederationSiloOptions options, ILogger<SiloPoli
     /// <exception cref="FederationOperationException">No policy folder is configured, or none of its versions ever loaded.</exception>
     public PolicyDecision Decide(PolicyPlan plan) => PolicyEngine.Evaluate(Current(), plan);
 
+    /// <summary>Evaluates <paramref name="plan"/> for one participant under its own country's packs (<see cref="PolicyEngine.EvaluateFor"/>).</summary>
+    public PolicyDecision DecideFor(PolicyPlan plan, string participant) => PolicyEngine.EvaluateFor(Current(), plan, participant);
+
     public PolicySet Current()
     {
         var folder = options.PoliciesDirectory

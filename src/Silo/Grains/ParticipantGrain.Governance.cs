@@ -7,6 +7,7 @@ using FedCore.Governance.Approvals;
 using FedCore.Governance.Datasets;
 using FedCore.Governance.Membership;
 using FedCore.Learning;
+using FedCore.Policy.Plans;
 using FedCore.Rounds;
 using Federation.Contracts.Agreements;
 using Federation.Contracts.Directory;
@@ -321,7 +322,8 @@ public sealed partial class ParticipantGrain
         var pinned = new PinnedJob(parties, Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants),
             parties.ToDictionary(p => p, p => membership.Find(p)!.SigningKey.ToArray()), invitation.Protection, terms.Dataset, clock.GetUtcNow(), null,
             terms.AgreementId, terms.TermsDigest, modelClass.ToString().ToLowerInvariant(), terms.AggregatorCountry, [.. terms.FinalModelDestinations], terms.ValidUntil,
-            consent.Signature, invitation.ModelSpecJson, invitation.Training, split.TrainFraction, split.Seed);
+            consent.Signature, invitation.ModelSpecJson, invitation.Training, split.TrainFraction, split.Seed,
+            terms.Participants.ToDictionary(p => p.Organisation, p => p.Dataset));
 
         if (state.State.Jobs.TryGetValue(invitation.JobId, out var earlier))
         {
@@ -349,9 +351,41 @@ public sealed partial class ParticipantGrain
         : a.Protection != b.Protection ? "the protection"
         : a.DatasetName != b.DatasetName ? "the dataset"
         : a.ModelClass != b.ModelClass ? "the model class"
+        : !(a.PartyDatasets ?? new Dictionary<string, string>()).OrderBy(d => d.Key).SequenceEqual((b.PartyDatasets ?? new Dictionary<string, string>()).OrderBy(d => d.Key)) ? "the parties' datasets"
         : a.ModelSpecJson != b.ModelSpecJson || a.Training != b.Training || a.TrainFraction != b.TrainFraction ? "the model or its training"
         : a.PartyKeys.Any(k => !b.PartyKeys.TryGetValue(k.Key, out var other) || !other.AsSpan().SequenceEqual(k.Value)) ? "the parties' keys"
         : null;
+
+    /// <summary>
+    /// Its own country's law, decided by itself before it trains: the job's plan as this participant knows it (its pinned
+    /// terms, the verified agreement, membership and catalog, its own dataset's ledger), evaluated under the packs of its
+    /// silo that govern its own transfers (<see cref="SiloPolicies.DecideFor"/>). It is not told the job's length, so it
+    /// takes the job as recurring. A deny refuses the round, naming every reason; the job cannot skip it.
+    /// </summary>
+    private async Task RequirePolicyAllowsAsync(PinnedJob pinned, Agreement agreement, RoundAssignment assignment, ModelKind modelClass)
+    {
+        var membership = await MembershipAsync();
+        var catalog = await records.CatalogAsync(membership);
+        var privacy = pinned.Training.Privacy?.ToParameters();
+        var spent = new Dictionary<string, double>();
+        if (privacy is not null)
+            spent[Key] = LedgerOf(pinned.DatasetName).SpentAt(privacy.Delta).Epsilon;
+        var datasets = pinned.PartyDatasets ?? new Dictionary<string, string> { [Key] = pinned.DatasetName };
+        var facts = new JobPolicyFacts(assignment.JobId, assignment.GlobalVersion + 1, Recurring: true, RoundsAhead: 1, modelClass, Strategy: null,
+            pinned.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation, pinned.AggregatorCountry,
+            [.. datasets.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new PlannedParticipant(d.Key, d.Value))],
+            pinned.TrainFraction, pinned.Training.BatchSize, pinned.Training.Epochs, privacy);
+        var decision = policies.DecideFor(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()), Key);
+        if (decision.Allowed)
+        {
+            logger.LogInformation("Participant {Participant}: its policies allow job {Job} round {Round} (policy set {Hash}, packs {Packs})",
+                Key, assignment.JobId, assignment.Round, decision.PolicySetHash, string.Join(", ", decision.Packs));
+            return;
+        }
+        await Step(assignment.JobId, r => { r.AbandonRound(); return true; });
+        throw new FederationOperationException("policy.denied",
+            $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: its country's policies deny it (policy set {decision.PolicySetHash}): {string.Join("; ", decision.DenyReasons)}");
+    }
 
     /// <summary>
     /// Refuses a round of a job whose agreement is no longer in force: suspended, terminated, expired, or with other terms

@@ -103,7 +103,8 @@ public sealed record PinnedJob(
     [property: Id(14)] string ModelSpecJson,
     [property: Id(15)] LocalTrainingSettings Training,
     [property: Id(16)] double TrainFraction,
-    [property: Id(17)] int SplitSeed)
+    [property: Id(17)] int SplitSeed,
+    [property: Id(18)] IReadOnlyDictionary<string, string>? PartyDatasets = null)
 {
     /// <summary>Its split of the dataset: the same for every job (<see cref="ParticipantState.Splits"/>).</summary>
     public DataSplit Split => new(DatasetName, TrainFraction, SplitSeed);
@@ -129,6 +130,7 @@ public sealed partial class ParticipantGrain(
     PayloadTransfers transfers,
     FederationRecords records,
     ApprovalVerifier approvals,
+    SiloPolicies policies,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     // Rows loaded from the registered files, kept only in this activation's memory.
@@ -299,6 +301,7 @@ public sealed partial class ParticipantGrain(
         var refusal = $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}";
         var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
         RequireParametersOf(spec, global, refusal);
+        await RequirePolicyAllowsAsync(pinned, agreement, assignment, spec.Kind);
         var scaling = ToScaling(assignment.Scaling);
         RoundPlan plan;
         try

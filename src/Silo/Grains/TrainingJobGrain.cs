@@ -4,7 +4,10 @@ using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Aggregation.Strategies;
 using FedCore.Data;
+using FedCore.Governance.Agreements;
 using FedCore.Learning;
+using FedCore.Policy.Decisions;
+using FedCore.Policy.Plans;
 using FedCore.Rounds;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
@@ -73,6 +76,10 @@ public sealed class TrainingJobState
     /// <summary>What every model version of the job comes from (its round's members added when a version is stored).</summary>
     [Id(14)]
     public ModelLineage? Lineage { get; set; }
+
+    /// <summary>The policy decisions taken before the job and before each round, in order.</summary>
+    [Id(15)]
+    public List<PolicyDecisionRecord> PolicyDecisions { get; set; } = [];
 }
 
 /// <summary>
@@ -86,6 +93,8 @@ public sealed class TrainingJobGrain(
     [PersistentState("job", StorageNames.Cluster)] IPersistentState<TrainingJobState> state,
     PayloadTransfers transfers,
     FederationRecords records,
+    SiloPolicies policies,
+    TimeProvider clock,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
     /// <summary>A round (or the preparation) whose participants cannot be reached is tried again this often before the job fails.</summary>
@@ -219,6 +228,7 @@ public sealed class TrainingJobGrain(
         // each check everything again themselves before they consent.
         var membership = await records.MembershipAsync();
         var agreement = await records.AgreementAsync(spec.AgreementId, membership);
+        await DecideAsync(null, spec.Rounds, [.. participants.Select(p => p.ParticipantId)]);
         state.State.MinimumParticipants = Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants);
         state.State.ParticipantKeys = participants.ToDictionary(p => p.ParticipantId, p => membership.Find(p.ParticipantId)?.SigningKey.ToArray()
             ?? throw new FederationOperationException("job.invalid", $"Job {JobId}: {p.ParticipantId} is not a member of the federation."));
@@ -281,6 +291,8 @@ public sealed class TrainingJobGrain(
             }
             try
             {
+                // Each attempt is decided over its own members, before it starts; one that cannot be reached is dropped as below.
+                await DecideAsync(modelRound, 1, members);
                 await RunRoundAsync(modelRound, members, dropped, strategy);
                 return;
             }
@@ -680,12 +692,56 @@ public sealed class TrainingJobGrain(
         await state.WriteStateAsync();
     }
 
+    /// <summary>
+    /// The policy decision before the job (<paramref name="round"/> null, all its rounds ahead) or before an attempt at one
+    /// round over <paramref name="members"/>: the plan as this job knows it (JobPolicyPlan), with each dataset's spent ε as
+    /// its participant's ledger reports it under DP, decided on this silo's policies and stored before anything runs. A
+    /// deny ends the job with its reasons.
+    /// </summary>
+    private async Task DecideAsync(int? round, int roundsAhead, IReadOnlyList<string> members)
+    {
+        var spec = state.State.Specification!;
+        var taking = spec.Participants.Where(p => members.Contains(p.ParticipantId)).ToList();
+        var membership = await records.MembershipAsync();
+        var catalog = await records.CatalogAsync(membership);
+        var agreement = await records.AgreementAsync(spec.AgreementId, membership, catalog);
+        var privacy = spec.Training.Privacy?.ToParameters();
+        var spent = new Dictionary<string, double>();
+        if (privacy is not null)
+        {
+            var budgets = await Each(members, id => Participant(id).GetPrivacyBudget(taking.Single(p => p.ParticipantId == id).DatasetName, privacy.Delta));
+            for (int i = 0; i < members.Count; i++)
+                spent[members[i]] = budgets[i].Epsilon;
+        }
+        var facts = new JobPolicyFacts(JobId, round, spec.Rounds > 1, roundsAhead, ParseSpec(spec).Kind, spec.Strategy.Name,
+            IsSimulation(spec) ? ProtectionScheme.PlaintextSimulation : ProtectionScheme.Ckks, JobId[..2],
+            [.. taking.Select(p => new PlannedParticipant(p.ParticipantId, p.DatasetName))],
+            spec.TrainFraction, spec.Training.BatchSize, spec.Training.Epochs, privacy);
+        PolicyDecision decision;
+        try
+        {
+            decision = policies.Decide(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()));
+        }
+        catch (ArgumentException e)
+        {
+            throw new FederationOperationException("job.invalid", $"Job {JobId}: {e.Message}");
+        }
+        state.State.PolicyDecisions.Add(new PolicyDecisionRecord(round, decision.At, decision.Allowed, decision.PolicySetHash, [.. decision.DenyReasons],
+            System.Text.Encoding.UTF8.GetString(decision.ToJson())));
+        await SaveAsync();
+        string what = round is { } r ? $"round {r}" : "the job";
+        if (!decision.Allowed)
+            throw new FederationOperationException("policy.denied",
+                $"Job {JobId}: the policies deny {what} (policy set {decision.PolicySetHash}): {string.Join("; ", decision.DenyReasons)}");
+        logger.LogInformation("Job {Job}: the policies allow {What} (policy set {Hash})", JobId, what, decision.PolicySetHash);
+    }
+
     private JobStatus Status()
     {
         var s = state.State;
         var spec = s.Specification!;
         return new JobStatus(JobId, spec.Name, s.Phase, s.Rounds.Count, spec.Rounds, s.Rounds.ToList(), s.Error,
-            s.CreatedAt, s.UpdatedAt, s.LatestModelVersion, s.Notes.ToList());
+            s.CreatedAt, s.UpdatedAt, s.LatestModelVersion, s.Notes.ToList(), s.PolicyDecisions.ToList());
     }
 
     private static bool IsSimulation(JobSpecification spec) => spec.Protection.Scheme == PlaintextSimulation.SchemeName;

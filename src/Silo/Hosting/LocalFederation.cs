@@ -217,6 +217,12 @@ public sealed record LocalFederationOptions
     /// <summary>Whether the silos' participants may take part in plaintext-simulation jobs (see <see cref="FederationSiloOptions.AllowSimulation"/>).</summary>
     public bool AllowSimulation { get; init; }
 
+    /// <summary>
+    /// Each country's policy folder, where it differs from the default (<see cref="FederationSiloOptions.PoliciesDirectory"/>):
+    /// every country decides with its own.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> PoliciesDirectories { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The federation's message body limit (see <see cref="FederationSiloOptions.MaxMessageBodySize"/>).</summary>
     public int MaxMessageBodySize { get; init; } = FederationSiloOptions.DefaultMaxMessageBodySize;
 
@@ -240,6 +246,7 @@ public static class LocalSiloBuilderExtensions
             MaxMessageBodySize = options.MaxMessageBodySize,
             Transfer = options.Transfer,
             AllowSimulation = options.AllowSimulation,
+            PoliciesDirectory = options.PoliciesDirectories.GetValueOrDefault(country) ?? SiloPolicies.DefaultFolder(),
             OperatorPublicKey = options.OperatorPublicKey,
             ApproverPublicKeys = options.ApproverPublicKeys ?? new Dictionary<string, byte[]>(),
             ApproverKeyDirectory = options.ApproverPublicKeys is null ? options.ApproverDirectory : null,

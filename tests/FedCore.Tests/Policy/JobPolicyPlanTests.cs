@@ -17,12 +17,13 @@ public sealed class JobPolicyPlanTests
     private static readonly PolicySet Policies = PolicySetLoader.Load(PolicyFixture.RepositoryPolicies);
 
     private static JobPolicyFacts Job(DpSgdParameters? privacy = null) => new(
-        "CH/heart-job", null, 20, 20, ModelKind.Logistic, "fedavg", ProtectionScheme.Ckks, "CH",
+        "CH/heart-job", null, true, 20, ModelKind.Logistic, "fedavg", ProtectionScheme.Ckks, "CH",
         [.. Parties.Select(p => new PlannedParticipant(p.Id, "heart"))], 2.0 / 3, 8, 1, privacy);
 
     /// <summary>The fixture's terms with what the policies need stated: Budapest's Art. 9(2)(j) basis, SCCs with an assessment for HU→US.</summary>
     private static AgreementTerms Stated() => Terms() with
     {
+        DifferentialPrivacy = null,
         Parties = [.. Terms().Parties.Select(p => p.Organisation == Budapest.Id ? p with { Attestations = ["gdpr-art9-research"] } : p)],
         TransferMechanisms = [new TransferMechanismTerms("HU", "US", "eu-scc-2021", true)],
     };
@@ -80,7 +81,8 @@ public sealed class JobPolicyPlanTests
     public void Under_dp_the_plan_states_the_most_any_dataset_spends_and_the_federation_denies_what_a_budget_cannot_cover()
     {
         var privacy = new DpSgdParameters(1, 1.1, 1e-5);
-        var plan = Plan(Stated(), privacy, Parties.ToDictionary(p => p.Id, _ => 0.0));
+        var withDp = Stated() with { DifferentialPrivacy = Terms().DifferentialPrivacy };
+        var plan = Plan(withDp, privacy, Parties.ToDictionary(p => p.Id, _ => 0.0));
         // 303 catalog rows, 2/3 of them for training: 202 rows, q = 8/202, 26 steps a round, 20 rounds.
         double expected = SampledGaussian.Epsilon(8.0 / 202, 1.1, 26 * 20, 1e-5).Epsilon;
         Assert.Equal((decimal)Math.Round(expected, 6), plan.Dp!.Epsilon);
@@ -88,10 +90,12 @@ public sealed class JobPolicyPlanTests
         // The agreement caps ε at 1.5 and each dataset at 8.5: a job planned past them is denied by the federation's rules.
         var decision = PolicyEngine.Evaluate(Policies, plan);
         Assert.Equal(expected > 1.5, decision.DenyReasons.Any(r => r.StartsWith("fed-dp-agreement-epsilon", StringComparison.Ordinal)));
-        var spent = PolicyEngine.Evaluate(Policies, Plan(Stated(), privacy, Parties.ToDictionary(p => p.Id, _ => 8.4)));
+        var spent = PolicyEngine.Evaluate(Policies, Plan(withDp, privacy, Parties.ToDictionary(p => p.Id, _ => 8.4)));
         Assert.Contains(spent.DenyReasons, r => r.StartsWith("fed-dp-dataset-budget", StringComparison.Ordinal));
         // A budget no ledger reported is unknown, and what is unknown denies.
-        var unknown = PolicyEngine.Evaluate(Policies, Plan(Stated(), privacy));
+        var unknown = PolicyEngine.Evaluate(Policies, Plan(withDp, privacy));
+        // And the agreement's DP terms require DP: the same job without it is denied.
+        Assert.Contains(PolicyEngine.Evaluate(Policies, Plan(withDp)).DenyReasons, r => r.StartsWith("fed-dp-required-by-agreement", StringComparison.Ordinal));
         Assert.Contains(unknown.DenyReasons, r => r.StartsWith("fed-dp-dataset-budget", StringComparison.Ordinal) && r.Contains("undetermined"));
     }
 }

@@ -155,16 +155,16 @@ public sealed class PolicyEvaluationTests
     public void A_missing_fact_makes_the_rule_undetermined_which_denies()
     {
         var plan = Plan();
-        var decision = Decide(RepositoryAndGdpr(), plan with { Agreement = plan.Agreement with { EpsilonCap = null } });
-        var rule = decision.PlanRules.Single(r => r.Rule.Id == "fed-dp-agreement-epsilon");
+        var decision = Decide(RepositoryAndGdpr(), plan with { Agreement = plan.Agreement with { Delta = null } });
+        var rule = decision.PlanRules.Single(r => r.Rule.Id == "fed-dp-agreement-delta");
         Assert.Equal(RuleOutcome.Undetermined, rule.Outcome);
-        Assert.Equal("agreement.epsilonCap", rule.MissingFact);
-        Assert.Equal("fed-dp-agreement-epsilon (federation, Federation design (shared/DESIGN.md) Privacy budget) is undetermined: fact agreement.epsilonCap was not given", string.Join("\n", decision.DenyReasons));
+        Assert.Equal("agreement.delta", rule.MissingFact);
+        Assert.Equal("fed-dp-agreement-delta (federation, Federation design (shared/DESIGN.md) Privacy budget) is undetermined: fact agreement.delta was not given", string.Join("\n", decision.DenyReasons));
 
-        // Without DP the cap is never needed: the same plan is allowed.
-        var noDp = Decide(RepositoryAndGdpr(), plan with { Agreement = plan.Agreement with { EpsilonCap = null }, Dp = null });
+        // Without DP, under an agreement without DP terms, δ is never needed: the same plan is allowed.
+        var noDp = Decide(RepositoryAndGdpr(), plan with { Agreement = plan.Agreement with { EpsilonCap = null, Delta = null }, Dp = null });
         Assert.True(noDp.Allowed, string.Join("\n", noDp.DenyReasons));
-        Assert.Equal(RuleOutcome.Held, noDp.PlanRules.Single(r => r.Rule.Id == "fed-dp-agreement-epsilon").Outcome);
+        Assert.Equal(RuleOutcome.Held, noDp.PlanRules.Single(r => r.Rule.Id == "fed-dp-agreement-delta").Outcome);
     }
 
     [Fact]
@@ -207,7 +207,7 @@ public sealed class PolicyEvaluationTests
     public void The_decision_json_is_canonical_and_names_the_set()
     {
         var set = RepositoryAndGdpr();
-        var plan = Plan() with { Agreement = Plan().Agreement with { EpsilonCap = null } };
+        var plan = Plan() with { Agreement = Plan().Agreement with { Delta = null } };
         byte[] first = Decide(set, plan).ToJson();
         Assert.Equal(first, Decide(set, plan).ToJson());
         var json = System.Text.Json.Nodes.JsonNode.Parse(first)!;
@@ -215,11 +215,11 @@ public sealed class PolicyEvaluationTests
         Assert.Equal(set.Hash, (string)json["policySet"]!);
         Assert.Equal("2026-03-01T09:00:00Z", (string)json["at"]!);
         Assert.Equal(1, (int)json["round"]!);
-        var rule = json["planRules"]!.AsArray().Single(r => (string)r!["rule"]! == "fed-dp-agreement-epsilon")!;
+        var rule = json["planRules"]!.AsArray().Single(r => (string)r!["rule"]! == "fed-dp-agreement-delta")!;
         Assert.Equal("undetermined", (string)rule["outcome"]!);
-        Assert.Equal("agreement.epsilonCap", (string)rule["missingFact"]!);
-        Assert.Null(rule["facts"]!["agreement.epsilonCap"]);
-        Assert.True(rule["facts"]!.AsObject().ContainsKey("agreement.epsilonCap"));
+        Assert.Equal("agreement.delta", (string)rule["missingFact"]!);
+        Assert.Null(rule["facts"]!["agreement.delta"]);
+        Assert.True(rule["facts"]!.AsObject().ContainsKey("agreement.delta"));
         Assert.Equal("Privacy budget", (string)rule["source"]!["article"]!);
         var transfer = json["transfers"]!.AsArray()[0]!;
         Assert.Equal("HU→CH (update) of HU/budapest to CH/zurich", (string)transfer["transfer"]!);

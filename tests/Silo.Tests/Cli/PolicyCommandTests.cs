@@ -74,7 +74,7 @@ public sealed class PolicyCommandTests : IDisposable
     {
         var result = await Run("policy", "eval", "--plan", Plan(extra: "\"dp\": { \"enabled\": true, \"epsilon\": 1, \"delta\": 0.00001 }"), "--dir", Policies);
         Assert.Equal(3, result.Exit);
-        Assert.Contains(result.Json["denyReasons"]!.AsArray(), r => ((string)r!).Contains("fact agreement.epsilonCap was not given"));
+        Assert.Contains(result.Json["denyReasons"]!.AsArray(), r => ((string)r!).Contains("fact plan.datasets[0].epsilonRemaining was not given"));
     }
 
     [Fact]

@@ -58,9 +58,13 @@ public sealed class PrivacyBudgetTests
         Assert.True(race.Count(s => s.Phase == JobPhase.Completed) <= 1, "two jobs cannot both have trained on every dataset");
         Assert.All(race.Where(s => s.Phase != JobPhase.Completed), s => Assert.Contains("past its cap: dataset 'heart' caps ε at 10", s.Error));
 
+        // The job's own policy decision already sees that no dataset has a round's ε left (each participant's ledger
+        // would refuse it too, as the race shows).
         var third = await RunAsync(federation, PrivateJob, "CH/privacy-c");
         Assert.Equal(JobPhase.Failed, third.Phase);
-        Assert.Contains("would bring its ε to 10.86", third.Error);
+        Assert.Contains("the policies deny the job", third.Error);
+        Assert.Contains("fed-dp-dataset-budget", third.Error);
+        Assert.False(Assert.Single((await federation.Grains.GetGrain<ITrainingJobGrain>("CH/privacy-c").GetStatus()).PolicyDecisions).Allowed);
         Assert.DoesNotContain(third.Rounds, r => r.Participants.Count > 0);
         foreach (var hospital in Hospitals)
             Assert.Equal(1, (await BudgetAsync(federation, hospital)).PrivateRounds); // a refusal spends nothing

@@ -12,14 +12,16 @@ namespace FedCore.Policy.Plans;
 
 /// <summary>What a job asks for, as far as the policies read it (the job's coordinator and each participant know this).</summary>
 /// <param name="Round">The model round about to run; null before the job starts.</param>
+/// <param name="Recurring">More than one round. A participant, which is not told the job's length, takes every job as recurring.</param>
 /// <param name="RoundsAhead">Rounds the decision covers: all of them before the job starts, one before a round.</param>
+/// <param name="Strategy">The server strategy; null where it is not known.</param>
 public sealed record JobPolicyFacts(
     string JobId,
     int? Round,
-    int Rounds,
+    bool Recurring,
     int RoundsAhead,
     ModelKind ModelClass,
-    string Strategy,
+    string? Strategy,
     ProtectionScheme Scheme,
     string AggregatorCountry,
     ImmutableArray<PlannedParticipant> Participants,
@@ -76,13 +78,13 @@ public static class JobPolicyPlan
             job.JobId,
             terms.Purpose,
             job.Round,
-            job.Rounds > 1,
+            job.Recurring,
             Formats.Name(job.ModelClass),
             job.Strategy,
             Math.Max(AgreementTerms.MinimumParticipants, terms.MinParticipants),
             participants,
             new PlanAgreement(terms.Id, terms.MinParticipants, dp?.EpsilonCap, dp?.Delta, terms.UpdateDestinations, terms.FinalModelDestinations,
-                [.. terms.TransferMechanisms.Select(m => new PlanTransferMechanism(m.From, m.To, m.Mechanism, m.TransferImpactAssessment))]),
+                [.. terms.TransferMechanisms.Select(m => new PlanTransferMechanism(m.From, m.To, m.Mechanism, m.TransferImpactAssessment))], terms.Simulation),
             job.Scheme == ProtectionScheme.Ckks ? PlanProtection.Ckks : PlanProtection.PlaintextSimulation,
             job.Privacy is { } p
                 ? new PlanDifferentialPrivacy(true, (decimal)Math.Round(PlannedEpsilon(job, entries), 6), (decimal)p.Delta, (decimal)p.NoiseMultiplier, (decimal)p.ClippingNorm)

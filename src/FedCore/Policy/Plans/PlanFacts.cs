@@ -102,6 +102,8 @@ public static class PlanFacts
         ["minParticipants"] = (decimal)agreement.MinParticipants,
         ["epsilonCap"] = agreement.EpsilonCap,
         ["delta"] = agreement.Delta,
+        ["differentialPrivacy"] = agreement.EpsilonCap is not null,
+        ["simulation"] = agreement.Simulation,
         ["updateDestinations"] = Set(agreement.UpdateDestinations),
         ["finalModelDestinations"] = Set(agreement.FinalModelDestinations),
         ["transferMechanisms"] = FactObject.List("agreement.transferMechanisms", agreement.TransferMechanisms, (m, path) => Object(path, new()

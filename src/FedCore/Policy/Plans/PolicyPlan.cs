@@ -19,6 +19,7 @@ public enum PlanProtection
 /// <param name="At">When the plan is evaluated: rules in force on this UTC day apply.</param>
 /// <param name="Round">The round about to run; null before the job starts.</param>
 /// <param name="Recurring">More than one round, or a job that repeats.</param>
+/// <param name="Strategy">The server strategy; null where whoever builds the plan is not told it (a participant).</param>
 /// <param name="MinParticipants">The job's minimum participants per round.</param>
 /// <param name="Dp">Differential privacy; null means none (<c>dp.enabled</c> false).</param>
 /// <param name="UpdateDestinations">Where model updates go (the aggregator's country, and who receives there).</param>
@@ -30,7 +31,7 @@ public sealed record PolicyPlan(
     int? Round,
     bool Recurring,
     string ModelClass,
-    string Strategy,
+    string? Strategy,
     int MinParticipants,
     ImmutableArray<PlanParticipant> Participants,
     PlanAgreement Agreement,
@@ -64,6 +65,8 @@ public sealed record PlanDataset(
     decimal? EpsilonSpent);
 
 /// <summary>The terms of the agreement the job runs under that policies read.</summary>
+/// <param name="EpsilonCap">The agreement's DP cap per dataset; null when the agreement has no DP terms.</param>
+/// <param name="Simulation">The agreement is marked for simulation: rehearsals on synthetic data, where updates may travel in plaintext.</param>
 public sealed record PlanAgreement(
     string Id,
     int MinParticipants,
@@ -71,7 +74,8 @@ public sealed record PlanAgreement(
     decimal? Delta,
     ImmutableArray<string> UpdateDestinations,
     ImmutableArray<string> FinalModelDestinations,
-    ImmutableArray<PlanTransferMechanism> TransferMechanisms);
+    ImmutableArray<PlanTransferMechanism> TransferMechanisms,
+    bool Simulation = false);
 
 /// <summary>A transfer mechanism the agreement puts in place from one country to another (eu-scc-2021, bcr, pipl-standard-contract, …).</summary>
 public sealed record PlanTransferMechanism(string From, string To, string Mechanism, bool TransferImpactAssessment);

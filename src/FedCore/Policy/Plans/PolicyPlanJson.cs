@@ -37,7 +37,7 @@ public static class PolicyPlanJson
             root.Text("strategy"),
             (int)root.Integer("minParticipants", 0, 1_000_000),
             participants,
-            Agreement(root.Object("agreement", "id", "minParticipants", "epsilonCap", "delta", "updateDestinations", "finalModelDestinations", "transferMechanisms")),
+            Agreement(root.Object("agreement", "id", "minParticipants", "epsilonCap", "delta", "updateDestinations", "finalModelDestinations", "transferMechanisms", "simulation")),
             protection.Enum<PlanProtection>("scheme"),
             root.OptionalObject("dp", "enabled", "epsilon", "delta", "noiseMultiplier", "clippingNorm") is { } dp ? Dp(dp) : null,
             root.Array("updateDestinations", (e, path) => Recipient(e, sourceName, path)),
@@ -75,7 +75,8 @@ public static class PolicyPlanJson
                 var m = JsonFields.Of(e, fields.Source, path, "from", "to", "mechanism", "transferImpactAssessment");
                 return new PlanTransferMechanism(Country(m, "from"), Country(m, "to"), m.Text("mechanism"), m.Boolean("transferImpactAssessment"));
             })
-            : []);
+            : [],
+        fields.Has("simulation") && fields.Boolean("simulation"));
 
     private static PlanDifferentialPrivacy Dp(JsonFields fields) => new(
         fields.Boolean("enabled"),

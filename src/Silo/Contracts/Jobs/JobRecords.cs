@@ -94,4 +94,18 @@ public sealed record JobStatus(
     [property: Id(7)] DateTimeOffset CreatedAt,
     [property: Id(8)] DateTimeOffset UpdatedAt,
     [property: Id(9)] int LatestModelVersion,
-    [property: Id(10)] IReadOnlyList<string> Notes);
+    [property: Id(10)] IReadOnlyList<string> Notes,
+    [property: Id(11)] IReadOnlyList<PolicyDecisionRecord> PolicyDecisions);
+
+/// <summary>
+/// A policy decision the job took before it ran something (the job itself, or one round), stored before it ran: allow or
+/// deny, the policy set by hash, the reasons of a deny and the whole decision as canonical JSON (policies/README.md).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record PolicyDecisionRecord(
+    [property: Id(0)] int? Round,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] bool Allowed,
+    [property: Id(3)] string PolicySetHash,
+    [property: Id(4)] IReadOnlyList<string> DenyReasons,
+    [property: Id(5)] string DecisionJson);

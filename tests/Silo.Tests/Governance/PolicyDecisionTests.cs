@@ -1,0 +1,91 @@
+using FedCore.Policy.Packs;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Jobs;
+using Federation.Silo.Governance;
+using Federation.Silo.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Federation.Silo.Tests.Governance;
+
+/// <summary>
+/// Policies decide every job and round: the job before it starts and before each round, every participant for itself
+/// before it trains, each on its own silo's policy folder. Real silos, real grains, the sample federation.
+/// </summary>
+public sealed class PolicyDecisionTests
+{
+    private static string RepositoryPolicies => Path.Combine(TestPaths.Root, "policies");
+
+    /// <summary>A copy of the repository's policies, changed by <paramref name="edit"/> (file name, text → text).</summary>
+    private static string PoliciesCopy(TempDirectory dir, Func<string, string, string>? edit = null)
+    {
+        var folder = dir.File("policies");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(RepositoryPolicies, "*.yaml"))
+            File.WriteAllText(Path.Combine(folder, Path.GetFileName(file)), edit?.Invoke(Path.GetFileName(file), File.ReadAllText(file)) ?? File.ReadAllText(file));
+        return folder;
+    }
+
+    [Fact]
+    public async Task The_job_decides_before_it_starts_and_before_each_round_and_stores_every_decision()
+    {
+        using var dir = new TempDirectory("federation-policy-job");
+        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH"));
+        await TestFederations.SetUpSampleAsync(federation);
+
+        var status = await TestFederations.RunToCompletionAsync(federation, TestFederations.SampleJob with { Rounds = 2 }, "CH/policy-job");
+
+        Assert.Equal([null, 1, 2], status.PolicyDecisions.Select(d => d.Round));
+        Assert.All(status.PolicyDecisions, d => Assert.True(d.Allowed, string.Join("; ", d.DenyReasons)));
+        Assert.All(status.PolicyDecisions, d => Assert.Equal(PolicySetLoader.Load(RepositoryPolicies).Hash, d.PolicySetHash));
+        var decision = System.Text.Json.Nodes.JsonNode.Parse(status.PolicyDecisions[0].DecisionJson)!;
+        Assert.Equal("allow", (string)decision["decision"]!);
+        // Budapest's final model reaches the US under the agreement's SCCs: the decision shows the rule and what it read.
+        Assert.Contains(decision["transfers"]!.AsArray(), t => (string)t!["transfer"]! == "HU→US (final-model) of HU/budapest to US/cleveland"
+            && t["packs"]!.AsArray().Any(p => p!["rules"]!.AsArray().Any(r => (string)r!["rule"]! == "gdpr-art46-2c-standard-contractual-clauses" && (string)r["outcome"]! == "fired")));
+    }
+
+    [Fact]
+    public async Task A_job_cannot_skip_a_countrys_law_the_aggregators_silo_allows_what_hungarys_denies_and_budapest_refuses_to_train()
+    {
+        using var dir = new TempDirectory("federation-policy-country");
+        // Hungary's silo reads Art. 9 more strictly: only explicit consent counts, not the research exception Budapest states.
+        var hungarian = PoliciesCopy(dir, (name, text) => name == "gdpr-chapter-v.yaml"
+            ? text.Replace("art9Bases: [gdpr-art9-explicit-consent, gdpr-art9-research, gdpr-art9-public-health]", "art9Bases: [gdpr-art9-explicit-consent]")
+            : text);
+        var options = TestFederations.Options(dir.Path, "US", "HU", "CH") with { PoliciesDirectories = new Dictionary<string, string> { ["HU"] = hungarian } };
+        await using var federation = await LocalFederation.StartAsync(options);
+        await TestFederations.SetUpSampleAsync(federation);
+
+        var grain = federation.Grains.GetGrain<ITrainingJobGrain>("CH/policy-country");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(TestFederations.SampleJob with { Rounds = 2 }, "CH/policy-country")),
+            cancellationToken: timeout.Token);
+
+        Assert.Equal(JobPhase.Failed, status.Phase);
+        Assert.Equal(0, status.CompletedRounds);
+        Assert.True(status.PolicyDecisions[0].Allowed, "the job's own silo allowed the job");
+        Assert.Contains("Participant HU/budapest refuses to train", status.Error);
+        Assert.Contains("its country's policies deny it", status.Error);
+        Assert.Contains("gdpr-art9-special-categories", status.Error);
+    }
+
+    [Fact]
+    public void A_policy_folder_that_breaks_keeps_the_last_good_set_and_a_silo_without_one_decides_nothing()
+    {
+        using var dir = new TempDirectory("federation-policy-reload");
+        var folder = PoliciesCopy(dir);
+        var policies = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = folder }, NullLogger<SiloPolicies>.Instance);
+        var good = policies.Current().Hash;
+
+        File.AppendAllText(Path.Combine(folder, "federation.yaml"), "\n  - id: [unclosed\n");
+        Assert.Equal(good, policies.Current().Hash);
+
+        var fresh = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = folder }, NullLogger<SiloPolicies>.Instance);
+        var broken = Assert.Throws<FederationOperationException>(() => fresh.Current());
+        Assert.Equal("policy.unavailable", broken.Code);
+        Assert.Contains("federation.yaml", broken.Message);
+
+        var none = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = null }, NullLogger<SiloPolicies>.Instance);
+        Assert.Contains("no policy folder configured", Assert.Throws<FederationOperationException>(() => none.Current()).Message);
+    }
+}
