@@ -21,6 +21,10 @@ public static class SyntheticFederation
     /// </summary>
     public static JobDefinition Create(JobDefinition template, byte[] agreementTerms, int participants, string directory)
     {
+        var agreement = JsonNode.Parse(agreementTerms)!.AsObject();
+        var statedIn = new Dictionary<string, JsonObject>();
+        foreach (var party in agreement["parties"]!.AsArray().OfType<JsonObject>())
+            statedIn.TryAdd(((string)party["organisation"]!)[..2], party);
         var sources = template.Federation.Participants
             .Where(p => template.ParticipantIds.Contains(p.Id))
             .Select(p => p.Datasets.First(d => d.Name == template.DatasetName))
@@ -52,9 +56,14 @@ public static class SyntheticFederation
                     ["epsilonCap"] = source.EpsilonCap,
                 }),
             });
-            parties.Add(new JsonObject { ["organisation"] = id, ["datasets"] = new JsonArray(template.DatasetName) });
+            var party = new JsonObject { ["organisation"] = id, ["datasets"] = new JsonArray(template.DatasetName) };
+            // What a party of the template in the same country states of itself (its legal basis, …), the policies read.
+            if (statedIn.TryGetValue(country, out var stated))
+                foreach (var field in (string[])["sector", "certifications", "attestations"])
+                    if (stated[field] is { } value)
+                        party[field] = value.DeepClone();
+            parties.Add(party);
         }
-        var agreement = JsonNode.Parse(agreementTerms)!.AsObject();
         var agreementId = $"{agreement["id"]}-synthetic-{participants}";
         agreement["id"] = agreementId;
         agreement["parties"] = parties;

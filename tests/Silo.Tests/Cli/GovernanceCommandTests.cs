@@ -57,7 +57,8 @@ public sealed class GovernanceCliFederation : IAsyncLifetime
             ["id"] = id,
             ["title"] = "Heart disease risk, set up by the command line",
             ["purpose"] = "Test that the command line sets a federation up end to end.",
-            ["parties"] = new JsonArray([.. Organisations.Select(o => (JsonNode)new JsonObject { ["organisation"] = o.Id, ["datasets"] = new JsonArray("heart") })]),
+            // Each states an Art. 9(2)(j) research basis: the policies let no EEA party train on health data without one.
+            ["parties"] = new JsonArray([.. Organisations.Select(o => (JsonNode)new JsonObject { ["organisation"] = o.Id, ["datasets"] = new JsonArray("heart"), ["attestations"] = new JsonArray("gdpr-art9-research") })]),
             ["updateDestinations"] = new JsonArray("CH"),
             ["finalModelDestinations"] = new JsonArray("CH", "HU"),
             ["modelClasses"] = new JsonArray("logistic"),

@@ -53,7 +53,8 @@ public sealed class AgreementRelayTests : IAsyncLifetime
         await relay.Draft(Terms(t =>
         {
             t["id"] = id;
-            t["parties"] = new JsonArray([.. parties.Select(p => (JsonNode)new JsonObject { ["organisation"] = p, ["datasets"] = new JsonArray("heart") })]);
+            // Each states an Art. 9(2)(j) research basis: the policies let no EEA party train on health data without one.
+            t["parties"] = new JsonArray([.. parties.Select(p => (JsonNode)new JsonObject { ["organisation"] = p, ["datasets"] = new JsonArray("heart"), ["attestations"] = new JsonArray("gdpr-art9-research") })]);
         }));
         var proposed = FederationRecords.Read(await relay.Propose(), id, Membership);
         foreach (var p in parties)

@@ -58,7 +58,7 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         var terms = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(TestPaths.HeartSample, "agreement.json")))!.AsObject();
         terms["id"] = Agreement;
         terms["parties"] = new System.Text.Json.Nodes.JsonArray([.. Honest.Append(Colluder).Select(id =>
-            (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["organisation"] = id, ["datasets"] = new System.Text.Json.Nodes.JsonArray("heart") })]);
+            (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["organisation"] = id, ["datasets"] = new System.Text.Json.Nodes.JsonArray("heart"), ["attestations"] = new System.Text.Json.Nodes.JsonArray("gdpr-art9-research") })]);
         var grain = _federation.Grains.GetGrain<IAgreementGrain>(Agreement);
         await grain.Draft(System.Text.Encoding.UTF8.GetBytes(terms.ToJsonString()));
         var proposed = FederationRecords.Read(await grain.Propose(), Agreement, MembershipChain.Verify(_federation.Operator.PublicKey, _federation.Operator.Chain()));
