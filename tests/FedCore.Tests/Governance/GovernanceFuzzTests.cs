@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using FedCore.Aggregation.Integrity;
 using FedCore.Governance;
@@ -19,48 +18,14 @@ namespace FedCore.Tests.Governance;
 internal static class GovernanceFuzz
 {
     public const int RandomSeed = 20250301;
-    private static readonly TimeSpan PerInputLimit = TimeSpan.FromSeconds(2);
 
     /// <summary>Feeds <paramref name="count"/> mutants of the seed to <paramref name="read"/> and tallies the outcomes.</summary>
     public static Dictionary<string, int> Run(ITestOutputHelper output, string name, byte[] seed, int count, Func<byte[], string> read)
     {
-        var mutator = new JsonMutator(new Random(RandomSeed));
         var tokens = JsonMutator.Tokenize(Encoding.UTF8.GetString(seed));
-        var outcomes = new Dictionary<string, int> { ["refused by the reader"] = 0 };
-        var total = Stopwatch.StartNew();
-        var slowest = TimeSpan.Zero;
-        for (int i = 0; i < count; i++)
-        {
-            var input = mutator.Mutate(tokens);
-            var watch = Stopwatch.StartNew();
-            string outcome;
-            try
-            {
-                outcome = read(input);
-            }
-            catch (GovernanceFormatException)
-            {
-                outcome = "refused by the reader";
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"{name} input {i} threw {e.GetType().Name}: {e.Message}\n{Preview(input)}\n{e.StackTrace}");
-                throw;
-            }
-            var elapsed = watch.Elapsed;
-            Assert.True(elapsed < PerInputLimit, $"{name} input {i} took {elapsed.TotalMilliseconds:F0} ms\n{Preview(input)}");
-            slowest = elapsed > slowest ? elapsed : slowest;
-            outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
-        }
-        output.WriteLine($"{name}: {count} inputs in {total.Elapsed.TotalSeconds:F1} s (slowest {slowest.TotalMilliseconds:F1} ms): "
-            + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")));
-        return outcomes;
-    }
-
-    private static string Preview(byte[] input)
-    {
-        string text = Encoding.UTF8.GetString(input);
-        return text.Length <= 2000 ? text : text[..2000] + "…";
+        JsonMutator? mutator = null;
+        return FedCore.Tests.Fuzzing.FuzzRunner.Run<GovernanceFormatException>(output, name, count, RandomSeed,
+            random => (mutator ??= new JsonMutator(random)).Mutate(tokens), read);
     }
 }
 

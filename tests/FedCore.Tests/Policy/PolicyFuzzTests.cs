@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using FedCore.Governance;
@@ -20,48 +19,9 @@ namespace FedCore.Tests.Policy;
 internal static class PolicyFuzz
 {
     public const int RandomSeed = 20260301;
-    private static readonly TimeSpan PerInputLimit = TimeSpan.FromSeconds(2);
 
     public static Dictionary<string, int> Run<TRefusal>(ITestOutputHelper output, string name, int count, Func<Random, byte[]> mutate, Func<byte[], string> read)
-        where TRefusal : Exception
-    {
-        var random = new Random(RandomSeed);
-        var outcomes = new Dictionary<string, int> { ["refused by the reader"] = 0 };
-        var total = Stopwatch.StartNew();
-        var slowest = TimeSpan.Zero;
-        for (int i = 0; i < count; i++)
-        {
-            var input = mutate(random);
-            var watch = Stopwatch.StartNew();
-            string outcome;
-            try
-            {
-                outcome = read(input);
-            }
-            catch (TRefusal)
-            {
-                outcome = "refused by the reader";
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"{name} input {i} threw {e.GetType().Name}: {e.Message}\n{Preview(input)}\n{e.StackTrace}");
-                throw;
-            }
-            var elapsed = watch.Elapsed;
-            Assert.True(elapsed < PerInputLimit, $"{name} input {i} took {elapsed.TotalMilliseconds:F0} ms\n{Preview(input)}");
-            slowest = elapsed > slowest ? elapsed : slowest;
-            outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
-        }
-        output.WriteLine($"{name}: {count} inputs in {total.Elapsed.TotalSeconds:F1} s (slowest {slowest.TotalMilliseconds:F1} ms): "
-            + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")));
-        return outcomes;
-    }
-
-    private static string Preview(byte[] input)
-    {
-        string text = Encoding.UTF8.GetString(input);
-        return text.Length <= 2000 ? text : text[..2000] + "…";
-    }
+        where TRefusal : Exception => FedCore.Tests.Fuzzing.FuzzRunner.Run<TRefusal>(output, name, count, RandomSeed, mutate, read);
 }
 
 public sealed class PolicyPlanFuzzTests(ITestOutputHelper output)

@@ -35,11 +35,36 @@ public sealed class PrivacyBudgetTests
     private static Task<PrivacyBudgetSummary> BudgetAsync(LocalFederation federation, string hospital) =>
         federation.Grains.GetGrain<IParticipantGrain>(hospital).GetPrivacyBudget("heart", 1e-5);
 
+    /// <summary>The repository's policies without the federation's budget rule: a job that does not check budgets itself.</summary>
+    private static string WithoutBudgetRule(TempDirectory dir)
+    {
+        var folder = dir.File("policies-without-budget-rule");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(Path.Combine(TestPaths.Root, "policies"), "*.yaml"))
+        {
+            var text = File.ReadAllText(file);
+            if (Path.GetFileName(file) == "federation.yaml")
+            {
+                int start = text.IndexOf("  - id: fed-dp-dataset-budget", StringComparison.Ordinal);
+                int end = text.IndexOf("  - id: ", start + 1, StringComparison.Ordinal);
+                Assert.True(start > 0 && end > start, "the federation's budget rule was found");
+                text = text[..start] + text[end..];
+            }
+            File.WriteAllText(Path.Combine(folder, Path.GetFileName(file)), text);
+        }
+        return folder;
+    }
+
     [Fact]
     public async Task Two_jobs_racing_for_the_same_datasets_never_overspend_a_cap_and_a_third_is_refused_before_it_trains()
     {
         using var dir = new TempDirectory("federation-privacy-race");
-        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH"));
+        // The jobs run on a silo whose policies do not check budgets: the participants' ledgers alone must hold the caps.
+        var options = TestFederations.Options(dir.Path, "US", "HU", "CH") with
+        {
+            PoliciesDirectories = new Dictionary<string, string> { ["CH"] = WithoutBudgetRule(dir) },
+        };
+        await using var federation = await LocalFederation.StartAsync(options);
         await TestFederations.SetUpSampleAsync(federation);
         double oneRound = SampledGaussian.Epsilon(1, 0.7, 1, 1e-5).Epsilon;
         Assert.InRange(oneRound, 5, 10); // the premise: one round fits under the cap of 10, two do not
@@ -58,13 +83,9 @@ public sealed class PrivacyBudgetTests
         Assert.True(race.Count(s => s.Phase == JobPhase.Completed) <= 1, "two jobs cannot both have trained on every dataset");
         Assert.All(race.Where(s => s.Phase != JobPhase.Completed), s => Assert.Contains("past its cap: dataset 'heart' caps ε at 10", s.Error));
 
-        // The job's own policy decision already sees that no dataset has a round's ε left (each participant's ledger
-        // would refuse it too, as the race shows).
         var third = await RunAsync(federation, PrivateJob, "CH/privacy-c");
         Assert.Equal(JobPhase.Failed, third.Phase);
-        Assert.Contains("the policies deny the job", third.Error);
-        Assert.Contains("fed-dp-dataset-budget", third.Error);
-        Assert.False(Assert.Single((await federation.Grains.GetGrain<ITrainingJobGrain>("CH/privacy-c").GetStatus()).PolicyDecisions).Allowed);
+        Assert.Contains("would bring its ε to 10.86", third.Error);
         Assert.DoesNotContain(third.Rounds, r => r.Participants.Count > 0);
         foreach (var hospital in Hospitals)
             Assert.Equal(1, (await BudgetAsync(federation, hospital)).PrivateRounds); // a refusal spends nothing
@@ -88,5 +109,22 @@ public sealed class PrivacyBudgetTests
         budapest = await BudgetAsync(federation, "HU/budapest");
         Assert.Equal(1, budapest.UnprotectedRounds);
         Assert.Equal(double.PositiveInfinity, budapest.Epsilon);
+    }
+
+    [Fact]
+    public async Task A_job_on_a_silo_that_checks_budgets_is_denied_before_it_starts_when_no_dataset_has_a_rounds_epsilon_left()
+    {
+        using var dir = new TempDirectory("federation-privacy-policy");
+        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH"));
+        await TestFederations.SetUpSampleAsync(federation);
+        await TestFederations.RunToCompletionAsync(federation, PrivateJob, "CH/privacy-first");
+
+        var second = await RunAsync(federation, PrivateJob, "CH/privacy-second");
+
+        Assert.Equal(JobPhase.Failed, second.Phase);
+        Assert.Contains("the policies deny the job", second.Error);
+        Assert.Contains("fed-dp-dataset-budget", second.Error);
+        Assert.False(Assert.Single(second.PolicyDecisions).Allowed);
+        Assert.Equal(1, (await BudgetAsync(federation, "HU/budapest")).PrivateRounds);
     }
 }
