@@ -62,8 +62,9 @@ public static class LocalTrainer
                     cancellationToken.ThrowIfCancellationRequested();
                     using var stepScope = NewDisposeScope();
                     var sample = NoisyGradient.Sample(rows, privacy.Schedule.SamplingRate, privacy.Noise);
+                    // No loss check: under DP a step fails on no row (NoisyGradient drops non-finite rows); only the noisy
+                    // parameters, checked at the end, can stop the training.
                     var (gradients, sampleLoss) = NoisyGradient.Compute(model, head, features, targets, sample, privacy.Options, privacy.Schedule.ExpectedBatchSize, privacy.Noise);
-                    CheckFinite(sampleLoss, epoch, step, options);
                     if (anchor is not null)
                         AddProximalGradient(gradients, model.Parameters, anchor, options.ProximalMu);
                     optimizer.Step(gradients);

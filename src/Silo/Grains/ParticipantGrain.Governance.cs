@@ -360,10 +360,12 @@ public sealed partial class ParticipantGrain
     /// Its own country's law, decided by itself before it trains: the job's plan as this participant knows it (its pinned
     /// terms, the verified agreement, membership and catalog, its own dataset's ledger), evaluated under the packs of its
     /// silo that govern its own transfers (<see cref="SiloPolicies.DecideFor"/>). It is not told the job's length, so it
-    /// takes the job as recurring. A deny refuses the round, naming every reason; the job cannot skip it.
+    /// takes the job as recurring. Asked before anything of its rows leaves for the job (moments, an update, scores); a deny
+    /// refuses, naming every reason; the job cannot skip it.
     /// </summary>
-    private async Task RequirePolicyAllowsAsync(PinnedJob pinned, Agreement agreement, RoundAssignment assignment, ModelKind modelClass)
+    private async Task RequirePolicyAllowsAsync(PinnedJob pinned, Agreement agreement, string jobId, int? modelRound, string what)
     {
+        var modelClass = ParseSpec(pinned.ModelSpecJson, jobId).Kind;
         var membership = await MembershipAsync();
         var catalog = await records.CatalogAsync(membership);
         var privacy = pinned.Training.Privacy?.ToParameters();
@@ -371,20 +373,16 @@ public sealed partial class ParticipantGrain
         if (privacy is not null)
             spent[Key] = LedgerOf(pinned.DatasetName).SpentAt(privacy.Delta).Epsilon;
         var datasets = pinned.PartyDatasets ?? new Dictionary<string, string> { [Key] = pinned.DatasetName };
-        var facts = new JobPolicyFacts(assignment.JobId, assignment.GlobalVersion + 1, Recurring: true, RoundsAhead: 1, modelClass, Strategy: null,
+        var facts = new JobPolicyFacts(jobId, modelRound, Recurring: true, RoundsAhead: 1, modelClass, Strategy: null,
             pinned.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation, pinned.AggregatorCountry,
             [.. datasets.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new PlannedParticipant(d.Key, d.Value))],
             pinned.TrainFraction, pinned.Training.BatchSize, pinned.Training.Epochs, privacy);
         var decision = policies.DecideFor(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()), Key);
-        if (decision.Allowed)
-        {
-            logger.LogInformation("Participant {Participant}: its policies allow job {Job} round {Round} (policy set {Hash}, packs {Packs})",
-                Key, assignment.JobId, assignment.Round, decision.PolicySetHash, string.Join(", ", decision.Packs));
-            return;
-        }
-        await Step(assignment.JobId, r => { r.AbandonRound(); return true; });
-        throw new FederationOperationException("policy.denied",
-            $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}: its country's policies deny it (policy set {decision.PolicySetHash}): {string.Join("; ", decision.DenyReasons)}");
+        if (!decision.Allowed)
+            throw new FederationOperationException("policy.denied",
+                $"Participant {Key} refuses to {what} for job {jobId}: its country's policies deny it (policy set {decision.PolicySetHash}): {string.Join("; ", decision.DenyReasons)}");
+        logger.LogInformation("Participant {Participant}: its policies allow it to {What} for job {Job} (policy set {Hash}, packs {Packs})",
+            Key, what, jobId, decision.PolicySetHash, string.Join(", ", decision.Packs));
     }
 
     /// <summary>

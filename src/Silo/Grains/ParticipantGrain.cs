@@ -256,8 +256,10 @@ public sealed partial class ParticipantGrain(
     public async Task<FeatureMomentsMessage> ComputeFeatureMoments(string jobId)
     {
         RequireProfile();
-        await RequireAgreementInForceAsync(jobId, "compute feature moments");
-        var (schema, train, _) = await PrepareAsync(PinnedFor(jobId).Split);
+        var agreement = await RequireAgreementInForceAsync(jobId, "compute feature moments");
+        var pinned = PinnedFor(jobId);
+        await RequirePolicyAllowsAsync(pinned, agreement, jobId, null, "compute feature moments");
+        var (schema, train, _) = await PrepareAsync(pinned.Split);
         var moments = await OnOwnRowsAsync(jobId, "computing feature moments", () => FeatureMoments.Compute(train, schema));
         return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
     }
@@ -301,7 +303,15 @@ public sealed partial class ParticipantGrain(
         var refusal = $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}";
         var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
         RequireParametersOf(spec, global, refusal);
-        await RequirePolicyAllowsAsync(pinned, agreement, assignment, spec.Kind);
+        try
+        {
+            await RequirePolicyAllowsAsync(pinned, agreement, assignment.JobId, assignment.GlobalVersion + 1, $"train in round {assignment.Round}");
+        }
+        catch (FederationOperationException)
+        {
+            await Step(assignment.JobId, r => { r.AbandonRound(); return true; });
+            throw;
+        }
         var scaling = ToScaling(assignment.Scaling);
         RoundPlan plan;
         try
@@ -395,8 +405,9 @@ public sealed partial class ParticipantGrain(
         else
         {
             var schedule = FedCore.Learning.DpSgd.DpSgdSchedule.For(rows, options.BatchSize, options.Epochs);
+            var terms = agreement.Terms.DifferentialPrivacy;
             var cap = PrivacyCap.Lower(dataset, Registered(dataset).Registration.Catalog?.EpsilonCap, agreement.Id,
-                agreement.Terms.DifferentialPrivacy?.EpsilonCap, dp.Delta);
+                terms?.EpsilonCap, PrivacyCap.DeltaFor(dp.Delta, terms?.Delta, rows));
             try
             {
                 ledger = ledger.Reserve(new PrivacyCharge(assignment.JobId, assignment.Round, schedule.SamplingRate, dp.NoiseMultiplier, schedule.Steps, now), cap);
@@ -509,7 +520,8 @@ public sealed partial class ParticipantGrain(
     {
         RequireProfile();
         var pinned = PinnedFor(assignment.JobId);
-        await RequireAgreementInForceAsync(assignment.JobId, "score a model");
+        var agreement = await RequireAgreementInForceAsync(assignment.JobId, "score a model");
+        await RequirePolicyAllowsAsync(pinned, agreement, assignment.JobId, null, "score a model");
         var parameters = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.Parameters));
         var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
         RequireParametersOf(spec, parameters, $"Participant {Key} refuses to score a model of job {assignment.JobId}");

@@ -90,6 +90,29 @@ public class DpSgdTests
         Assert.True(ModelEvaluator.Evaluate(Mlp, result.Parameters, test).Accuracy >= 0.9);
     }
 
+    [Fact]
+    public void A_model_that_overflows_on_chosen_rows_makes_dp_training_skip_them_rather_than_fail()
+    {
+        // The attack (security review of the DP work): a job picks a start model whose loss is infinite exactly for rows
+        // with a large first feature; a training that failed on them would say whether such a row exists, with no noise.
+        var spec = ModelSpec.Logistic(2, 2);
+        var rows = 40;
+        var features = new float[rows * 2];
+        var labels = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            features[2 * r] = r % 4 == 0 ? 1e4f : -1e4f;
+            labels[r] = r % 2;
+        }
+        var data = new TabularData(features, labels, ["x", "y"]);
+        float[] start = [2e34f, 0f, 2e38f]; // logit 2e34·x + 2e38: +∞ where x = 1e4
+        var plain = new TrainingOptions { Epochs = 1, BatchSize = 8, LearningRate = 0.1 };
+        Assert.Throws<TrainingDivergedException>(() => LocalTrainer.Train(spec, start, data, plain));
+
+        var result = LocalTrainer.Train(spec, start, data, plain with { Privacy = new DpSgdOptions(1, 1) });
+        Assert.All(result.Parameters, p => Assert.True(float.IsFinite(p)));
+    }
+
     [Theory]
     [InlineData(0, 1, "clipping norm")]
     [InlineData(double.NaN, 1, "clipping norm")]

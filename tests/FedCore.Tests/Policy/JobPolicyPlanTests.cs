@@ -98,4 +98,30 @@ public sealed class JobPolicyPlanTests
         Assert.Contains(PolicyEngine.Evaluate(Policies, Plan(withDp)).DenyReasons, r => r.StartsWith("fed-dp-required-by-agreement", StringComparison.Ordinal));
         Assert.Contains(unknown.DenyReasons, r => r.StartsWith("fed-dp-dataset-budget", StringComparison.Ordinal) && r.Contains("undetermined"));
     }
+
+    [Fact]
+    public void A_vanishing_noise_multiplier_is_denied_with_its_reason_not_a_crash()
+    {
+        // Security review of the DP work: σ = 1e-20 made the planned ε too large for a decimal, and the job failed with no
+        // decision stored. Now the plan states the largest ε there is and the federation's rules deny it.
+        var withDp = Stated() with { DifferentialPrivacy = Terms().DifferentialPrivacy };
+        var plan = Plan(withDp, new DpSgdParameters(1, 1e-20, 1e-5), Parties.ToDictionary(p => p.Id, _ => 0.0));
+        Assert.Equal(decimal.MaxValue, plan.Dp!.Epsilon);
+        var decision = PolicyEngine.Evaluate(Policies, plan);
+        Assert.Contains(decision.DenyReasons, r => r.StartsWith("fed-dp-agreement-epsilon", StringComparison.Ordinal));
+        Assert.Contains(decision.DenyReasons, r => r.StartsWith("fed-dp-dataset-budget", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_plan_file_with_more_rows_than_any_dataset_has_is_bad_input_not_an_overflow()
+    {
+        // Security review: two datasets of long.MaxValue rows made the engine's sum overflow.
+        var json = System.Text.Encoding.UTF8.GetString(System.IO.File.ReadAllBytes(
+            System.IO.Path.Combine(FedCore.Tests.Data.DataTestSupport.RepositoryRoot(), "tests", "FedCore.Tests", "Policy", "Scenarios", "fed-two-participants.json")));
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        node["participants"]![0]!["datasets"]![0]!["rows"] = long.MaxValue;
+        var error = Assert.Throws<FedCore.Governance.GovernanceFormatException>(() =>
+            PolicyPlanJson.Parse(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()), "plan.json"));
+        Assert.Equal("$.participants[0].datasets[0].rows", error.JsonPath);
+    }
 }

@@ -45,7 +45,7 @@ public sealed class PolicyDecisionTests
     }
 
     [Fact]
-    public async Task A_job_cannot_skip_a_countrys_law_the_aggregators_silo_allows_what_hungarys_denies_and_budapest_refuses_to_train()
+    public async Task A_job_cannot_skip_a_countrys_law_the_aggregators_silo_allows_what_hungarys_denies_and_budapest_gives_nothing_of_its_rows()
     {
         using var dir = new TempDirectory("federation-policy-country");
         // Hungary's silo reads Art. 9 more strictly: only explicit consent counts, not the research exception Budapest states.
@@ -64,9 +64,13 @@ public sealed class PolicyDecisionTests
         Assert.Equal(JobPhase.Failed, status.Phase);
         Assert.Equal(0, status.CompletedRounds);
         Assert.True(status.PolicyDecisions[0].Allowed, "the job's own silo allowed the job");
-        Assert.Contains("Participant HU/budapest refuses to train", status.Error);
+        // It refuses at the first step that would send something of its rows, its feature moments, and so at every later one.
+        Assert.Contains("Participant HU/budapest refuses to compute feature moments", status.Error);
         Assert.Contains("its country's policies deny it", status.Error);
         Assert.Contains("gdpr-art9-special-categories", status.Error);
+        var budapest = federation.Grains.GetGrain<Federation.Contracts.Participants.IParticipantGrain>("HU/budapest");
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.ComputeFeatureMoments("CH/policy-country"));
+        Assert.Equal("policy.denied", refused.Code);
     }
 
     [Fact]

@@ -25,9 +25,15 @@ internal static class NoisyGradient
             foreach (var p in parameters)
                 p.grad?.zero_();
             var loss = head.Losses(model.Module.call(features.narrow(0, row, 1)), targets.narrow(0, row, 1)).sum();
-            lossSum += loss.item<float>();
+            double rowLoss = loss.item<float>();
             loss.backward();
             double norm = Math.Sqrt(parameters.Sum(p => p.grad is { } g ? g.Squared().sum().item<float>() : 0.0));
+            // A row whose loss or gradient is not finite contributes nothing (a zero gradient is within the clipping norm
+            // like any other): a failure that a model of the job's making could provoke for chosen rows would tell the job
+            // about those rows without noise.
+            if (!double.IsFinite(norm) || !double.IsFinite(rowLoss))
+                continue;
+            lossSum += rowLoss;
             using var factor = (norm > dp.ClippingNorm ? dp.ClippingNorm / norm : 1.0).ToScalar();
             for (int i = 0; i < parameters.Count; i++)
                 if (parameters[i].grad is { } grad)

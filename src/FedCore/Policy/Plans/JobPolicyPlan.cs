@@ -7,6 +7,7 @@ using FedCore.Learning;
 using FedCore.Learning.DpSgd;
 using FedCore.Privacy;
 using FedCore.Privacy.Accounting;
+using FedCore.Privacy.Budget;
 
 namespace FedCore.Policy.Plans;
 
@@ -57,7 +58,7 @@ public static class JobPolicyPlan
         var participants = entries.Select(entry =>
         {
             var party = terms.Party(entry.Organisation);
-            decimal? spent = epsilonSpent.TryGetValue(entry.Organisation, out var e) && double.IsFinite(e) ? (decimal)Math.Round(e, 6) : null;
+            decimal? spent = epsilonSpent.TryGetValue(entry.Organisation, out var e) && !double.IsNaN(e) ? PlanNumber(e) : null;
             var dataset = new PlanDataset(entry.Name, [.. entry.Categories.Select(Formats.Name)], entry.RowCount, Formats.Name(entry.PrivacyUnit), entry.EpsilonCap, spent);
             return new PlanParticipant(entry.Organisation, CountryOf(entry.Organisation), party?.Sector,
                 party?.Certifications ?? [], party?.Attestations ?? [], [dataset]);
@@ -87,24 +88,30 @@ public static class JobPolicyPlan
                 [.. terms.TransferMechanisms.Select(m => new PlanTransferMechanism(m.From, m.To, m.Mechanism, m.TransferImpactAssessment))], terms.Simulation),
             job.Scheme == ProtectionScheme.Ckks ? PlanProtection.Ckks : PlanProtection.PlaintextSimulation,
             job.Privacy is { } p
-                ? new PlanDifferentialPrivacy(true, (decimal)Math.Round(PlannedEpsilon(job, entries), 6), (decimal)p.Delta, (decimal)p.NoiseMultiplier, (decimal)p.ClippingNorm)
+                ? new PlanDifferentialPrivacy(true, PlanNumber(PlannedEpsilon(job, entries, dp?.Delta)), (decimal)p.Delta, (decimal)p.NoiseMultiplier, (decimal)p.ClippingNorm)
                 : null,
             [new PlanRecipient(job.AggregatorCountry, null, null, [])],
             [.. terms.FinalModelDestinations.SelectMany(c => PartiesIn(c))]);
     }
 
+    /// <summary>A figure as a plan number: rounded to 10⁻⁶; one too large for a decimal (a vanishing σ) is the largest there is.</summary>
+    private static decimal PlanNumber(double value) =>
+        double.IsFinite(value) && Math.Abs(value) < 1e15 ? (decimal)Math.Round(value, 6) : value < 0 ? decimal.MinValue : decimal.MaxValue;
+
     /// <summary>
     /// The most ε the job's next <see cref="JobPolicyFacts.RoundsAhead"/> rounds spend on any one dataset: DP-SGD's schedule
-    /// over its training rows (its catalog row count times the train fraction), at the job's δ. The ledgers charge the
-    /// exact figure from the rows each participant really has.
+    /// over its training rows (its catalog row count times the train fraction), at the δ its ledger holds it to
+    /// (<see cref="PrivacyCap.DeltaFor"/>). The ledgers charge the exact figure from the rows each participant really has.
     /// </summary>
-    public static double PlannedEpsilon(JobPolicyFacts job, IEnumerable<DatasetEntry> datasets)
+    public static double PlannedEpsilon(JobPolicyFacts job, IEnumerable<DatasetEntry> datasets, decimal? agreementDelta)
     {
         var privacy = job.Privacy ?? throw new ArgumentException("The job trains without differential privacy.", nameof(job));
         return datasets.Max(d =>
         {
-            var schedule = DpSgdSchedule.For((int)Math.Max(1, Math.Floor(d.RowCount * job.TrainFraction)), job.BatchSize, job.Epochs);
-            return SampledGaussian.Epsilon(schedule.SamplingRate, privacy.NoiseMultiplier, (long)schedule.Steps * job.RoundsAhead, privacy.Delta).Epsilon;
+            int rows = (int)Math.Clamp(Math.Floor(d.RowCount * job.TrainFraction), 1, int.MaxValue);
+            var schedule = DpSgdSchedule.For(rows, job.BatchSize, job.Epochs);
+            return SampledGaussian.Epsilon(schedule.SamplingRate, privacy.NoiseMultiplier, (long)schedule.Steps * job.RoundsAhead,
+                PrivacyCap.DeltaFor(privacy.Delta, agreementDelta, rows)).Epsilon;
         });
     }
 }

@@ -33,7 +33,7 @@ public static class PlanFacts
             ["certifications"] = Set(transfer.Sender.Certifications),
             ["attestations"] = Set(transfer.Sender.Attestations),
             ["categories"] = Set(transfer.Sender.Datasets.SelectMany(d => d.Categories)),
-            ["rows"] = (decimal)transfer.Sender.Datasets.Sum(d => d.Rows),
+            ["rows"] = transfer.Sender.Datasets.Sum(d => (decimal)d.Rows),
             ["personalData"] = transfer.Kind == TransferKind.Update ? settings.UpdatesArePersonalData : settings.FinalModelIsPersonalData,
             ["mechanisms"] = Set(mechanisms.Select(m => m.Mechanism)),
             ["assessedMechanisms"] = Set(mechanisms.Where(m => m.TransferImpactAssessment).Select(m => m.Mechanism)),
@@ -80,7 +80,7 @@ public static class PlanFacts
         ["certifications"] = Set(participant.Certifications),
         ["attestations"] = Set(participant.Attestations),
         ["categories"] = Set(participant.Datasets.SelectMany(d => d.Categories)),
-        ["rows"] = (decimal)participant.Datasets.Sum(d => d.Rows),
+        ["rows"] = participant.Datasets.Sum(d => (decimal)d.Rows),
     });
 
     private static FactObject Dataset(PlanParticipant participant, PlanDataset dataset, string path) => Object(path, new()

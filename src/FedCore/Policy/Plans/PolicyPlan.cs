@@ -38,7 +38,11 @@ public sealed record PolicyPlan(
     PlanProtection Protection,
     PlanDifferentialPrivacy? Dp,
     ImmutableArray<PlanRecipient> UpdateDestinations,
-    ImmutableArray<PlanRecipient> FinalModelDestinations);
+    ImmutableArray<PlanRecipient> FinalModelDestinations)
+{
+    /// <summary>The most rows a plan file may give a dataset: more than any dataset has, and summed they stay exact.</summary>
+    public const long MaxRows = 1_000_000_000_000;
+}
 
 /// <summary>An organisation taking part, in its country, with the datasets it trains on.</summary>
 /// <param name="Sector">commercial, public, non-profit, …; null when not known.</param>

@@ -58,7 +58,7 @@ public static class PolicyPlanJson
     private static PlanDataset Dataset(JsonElement element, string source, string path)
     {
         var fields = JsonFields.Of(element, source, path, "id", "categories", "rows", "privacyUnit", "epsilonCap", "epsilonSpent");
-        return new PlanDataset(fields.Text("id"), fields.TextArray("categories"), fields.Integer("rows", 0, long.MaxValue),
+        return new PlanDataset(fields.Text("id"), fields.TextArray("categories"), fields.Integer("rows", 0, PolicyPlan.MaxRows),
             OptionalText(fields, "privacyUnit"), OptionalNonNegative(fields, "epsilonCap"), OptionalNonNegative(fields, "epsilonSpent"));
     }
 

@@ -15,6 +15,14 @@ public sealed record UnprotectedRound(string JobId, int Round, DateTimeOffset At
 public sealed record PrivacyCap(double Epsilon, double Delta, string Source)
 {
     /// <summary>
+    /// The δ a dataset's ε is held at: the smallest of the job's, the agreement's (where it has DP terms) and 1/(10·n) for a
+    /// dataset of n rows. Never the job's alone: ε falls as δ grows, so a job stating a large δ would otherwise fit many
+    /// times the cap under it (δ ≥ 1/n allows releasing a row outright).
+    /// </summary>
+    public static double DeltaFor(double jobDelta, decimal? agreementDelta, long rows) =>
+        Math.Min(Math.Min(jobDelta, agreementDelta is { } a ? (double)a : 1.0), 1.0 / (10.0 * Math.Max(1, rows)));
+
+    /// <summary>
     /// The lower of the dataset's cap (its catalog entry's) and, where the agreement has DP terms, the agreement's; with
     /// neither, no cap (the charges are still recorded).
     /// </summary>

@@ -59,4 +59,33 @@ public sealed class PrivacyLedgerTests
         Assert.Equal(ledger.Spent.Values, read.Spent.Values);
         Assert.Contains("privacy ledger of dataset 'heart' cannot be read", Assert.Throws<FormatException>(() => PrivacyLedgerJson.Read("heart", "{\"charges\":[{\"samplingRate\":7}]")).Message);
     }
+
+    [Fact]
+    public void A_job_stating_a_large_delta_is_held_at_the_caps_delta_not_its_own()
+    {
+        // The attack (security review of the DP work): ε falls as δ grows, so a job stating δ = 0.5 fitted seven rounds of
+        // σ = 0.7 under a cap of 10 (ε ≈ 24 at δ = 10⁻⁵). The cap's δ is never above 1/(10·n), nor the agreement's.
+        double delta = PrivacyCap.DeltaFor(0.5, null, 200);
+        Assert.Equal(1.0 / 2000, delta);
+        Assert.Equal(1e-5, PrivacyCap.DeltaFor(0.5, 0.00001m, 200));
+        Assert.Equal(1e-7, PrivacyCap.DeltaFor(1e-7, 0.00001m, 200));
+
+        var cap = new PrivacyCap(10, delta, "dataset 'heart' caps ε at 10");
+        var ledger = PrivacyLedger.Empty("heart");
+        int admitted = 0;
+        for (int round = 1; round <= 7; round++)
+        {
+            try
+            {
+                ledger = ledger.Reserve(Round(round, q: 1, sigma: 0.7, steps: 1), cap);
+                admitted++;
+            }
+            catch (PrivacyBudgetExceededException)
+            {
+                break;
+            }
+        }
+        Assert.Equal(2, admitted);
+        Assert.True(ledger.SpentAt(delta).Epsilon <= 10);
+    }
 }
