@@ -124,4 +124,23 @@ public sealed class JobPolicyPlanTests
             PolicyPlanJson.Parse(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString()), "plan.json"));
         Assert.Equal("$.participants[0].datasets[0].rows", error.JsonPath);
     }
+
+    [Fact]
+    public void A_job_that_keeps_an_eea_participants_transfers_inside_the_eea_cannot_make_its_own_silo_skip_art9()
+    {
+        // Security review: with the aggregator and the final model in the EEA, no GDPR chapter V pack governed Budapest's
+        // transfers, so its own decision applied no pack and let special-category data train without an Art. 9 basis.
+        var inEea = Terms() with { DifferentialPrivacy = null, UpdateDestinations = ["HU"], FinalModelDestinations = ["HU"] };
+        var job = Job() with { AggregatorCountry = "HU" };
+        var plan = JobPolicyPlan.For(job, inEea, Membership(), Catalog(), new Dictionary<string, double>(), At);
+        Assert.DoesNotContain(PolicyTransfer.Derive(plan), t => t.Sender.Organisation == Budapest.Id);
+
+        var budapest = PolicyEngine.EvaluateFor(Policies, plan, Budapest.Id);
+        Assert.Equal(["gdpr"], budapest.Packs.ToArray());
+        Assert.Contains(budapest.DenyReasons, r => r.StartsWith("gdpr-art9-special-categories", StringComparison.Ordinal));
+
+        // Nor does declaring updates and models not personal data switch Art. 9 off.
+        var notPersonal = Policies with { Settings = new PolicySettings(false, false) };
+        Assert.Contains(PolicyEngine.EvaluateFor(notPersonal, plan, Budapest.Id).DenyReasons, r => r.StartsWith("gdpr-art9-special-categories", StringComparison.Ordinal));
+    }
 }

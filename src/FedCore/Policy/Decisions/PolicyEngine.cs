@@ -15,9 +15,10 @@ public static class PolicyEngine
     public static PolicyDecision Evaluate(PolicySet set, PolicyPlan plan) => Evaluate(set, plan, exporter: null);
 
     /// <summary>
-    /// The decision one participant takes for itself before it trains: the law of its own country, as the packs that govern
-    /// its own transfers state it. Only its transfers are ruled on, and only those packs' plan-level rules apply; packs
-    /// that govern none of its transfers (the federation's own among them: the job decides those) are not its to apply.
+    /// The decision one participant takes for itself before it trains: the law of its own country, as the packs that apply
+    /// to it (<see cref="RulePack.AppliesTo"/>) or govern one of its own transfers state it. Only its transfers are ruled
+    /// on, and only those packs' plan-level rules apply; other packs (the federation's own among them: the job decides
+    /// those) are not its to apply.
     /// </summary>
     public static PolicyDecision EvaluateFor(PolicySet set, PolicyPlan plan, string exporter)
     {
@@ -48,10 +49,13 @@ public static class PolicyEngine
             }
             transfers.Add(new TransferDecision(transfer, rulings.ToImmutable()));
         }
-        // For one exporter, the packs that govern (or may govern) one of its transfers: its country's law.
+        // For one exporter, its country's law: the packs that apply to it, and those that govern (or may govern) one of its
+        // transfers. A pack that cannot tell whether it applies (a fact missing) applies.
+        var self = exporter is null ? null : PlanFacts.ForParticipant(plan, plan.Participants.First(p => p.Organisation == exporter));
         var packs = exporter is null
             ? set.Packs
-            : [.. set.Packs.Where(p => transfers.Any(t => t.Packs.Any(r => r.Pack == p.Id && r.Governance != GovernsOutcome.NotGoverned)))];
+            : [.. set.Packs.Where(p => p.AppliesTo is { } applies && applies.Evaluate(self!.Add("lists", p.ListFacts)).Result is not false
+                || transfers.Any(t => t.Packs.Any(r => r.Pack == p.Id && r.Governance != GovernsOutcome.NotGoverned)))];
 
         var reasons = ImmutableArray.CreateBuilder<string>();
         var planRules = ImmutableArray.CreateBuilder<RuleEvaluation>();

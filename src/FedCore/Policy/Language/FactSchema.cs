@@ -124,5 +124,8 @@ public static class FactSchema
     /// <summary>A transfer-level condition sees the plan-level names and <c>transfer</c>.</summary>
     public static ImmutableDictionary<string, FactType> TransferScope(ObjectType lists) => PlanScope(lists).Add("transfer", Transfer);
 
+    /// <summary>A pack's <c>appliesTo</c> sees the plan-level names and <c>participant</c>, the one deciding for itself.</summary>
+    public static ImmutableDictionary<string, FactType> ParticipantScope(ObjectType lists) => PlanScope(lists).Add("participant", Participant);
+
     public static IEnumerable<ObjectType> AllObjects => [Plan, Participant, Dataset, Agreement, Mechanism, Dp, Transfer, Recipient];
 }

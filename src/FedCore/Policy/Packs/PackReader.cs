@@ -9,7 +9,7 @@ namespace FedCore.Policy.Packs;
 /// <summary>Reads one rule pack file (policies/README.md, "A pack") and compiles its conditions.</summary>
 internal static class PackReader
 {
-    private static readonly string[] PackKeys = ["pack", "title", "jurisdiction", "governs", "lists", "rules"];
+    private static readonly string[] PackKeys = ["pack", "title", "jurisdiction", "appliesTo", "governs", "lists", "rules"];
     private static readonly string[] RuleKeys = ["id", "title", "source", "effective", "expires", "over", "when", "effect", "reason"];
     private static readonly string[] SourceKeys = ["document", "article"];
 
@@ -26,6 +26,8 @@ internal static class PackReader
         if (pack.Optional("governs") is { } governsValue)
             governs = CompileCondition(pack, "governs", FactSchema.TransferScope(listType));
 
+        Condition? appliesTo = pack.Optional("appliesTo") is null ? null : CompileCondition(pack, "appliesTo", FactSchema.ParticipantScope(listType));
+
         if (pack.Required("rules") is not YamlList { Items.Length: > 0 } ruleList)
             throw pack.Error(pack.Required("rules"), "'rules' must be a list of at least one rule");
         var rules = ImmutableArray.CreateBuilder<PolicyRule>();
@@ -38,7 +40,7 @@ internal static class PackReader
         if (governs is not null && !transferRules.Any(r => r.Effect == RuleEffect.Permit))
             throw pack.Error(pack.Required("governs"), "the pack governs transfers but has no transfer rule with effect permit: every transfer it governs would be denied for want of a lawful basis");
 
-        return new RulePack(id, pack.Text("title"), pack.Text("jurisdiction"), governs, lists, rules.ToImmutable(), file);
+        return new RulePack(id, pack.Text("title"), pack.Text("jurisdiction"), governs, lists, rules.ToImmutable(), file) { AppliesTo = appliesTo };
     }
 
     private static PolicyRule Rule(YamlValue value, string file, string packId, ObjectType listType)

@@ -16,6 +16,12 @@ public sealed record RulePack(
     ImmutableArray<PolicyRule> Rules,
     string File)
 {
+    /// <summary>
+    /// Whose law the pack is, as a condition on <c>participant</c>: a participant deciding for itself applies every pack
+    /// that applies to it (and every pack that governs one of its transfers). Null: only the latter.
+    /// </summary>
+    public Condition? AppliesTo { get; init; }
+
     public IEnumerable<PolicyRule> PlanRules => Rules.Where(r => r.Over == RuleLevel.Plan);
 
     public IEnumerable<PolicyRule> TransferRules => Rules.Where(r => r.Over == RuleLevel.Transfer);

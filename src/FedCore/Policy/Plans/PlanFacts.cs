@@ -72,6 +72,10 @@ public static class PlanFacts
         });
     }
 
+    /// <summary>The plan's facts and <c>participant</c>: the one deciding for itself (a pack's <c>appliesTo</c>).</summary>
+    public static ImmutableDictionary<string, object> ForParticipant(PolicyPlan plan, PlanParticipant participant) =>
+        ForPlan(plan).Add("participant", Participant(participant, "participant"));
+
     private static FactObject Participant(PlanParticipant participant, string path) => Object(path, new()
     {
         ["organisation"] = participant.Organisation,
