@@ -152,4 +152,13 @@ public sealed class JobPlanCheckTests
         Assert.NotNull(JobPlanCheck.Check(Plan() with { Privacy = null }, withoutDp, Membership(), Now));
         Assert.NotNull(JobPlanCheck.Check(Plan(), withoutDp, Membership(), Now));
     }
+
+    [Fact]
+    public void A_participant_in_a_country_the_model_may_not_go_to_is_refused_as_every_rounds_model_reaches_it()
+    {
+        // Security review: each round's global model, built from every member's update, reaches every member; under
+        // terms that keep the final model out of the US, US members would still have received it every round.
+        var terms = Terms() with { FinalModelDestinations = ["CH", "HU"] };
+        RefusedFor("finalModelDestinations", "every round's model reaches 'US/long-beach' in US", Plan(), Active(terms));
+    }
 }

@@ -130,10 +130,15 @@ public sealed class JobPolicyPlanTests
     {
         // Security review: with the aggregator and the final model in the EEA, no GDPR chapter V pack governed Budapest's
         // transfers, so its own decision applied no pack and let special-category data train without an Art. 9 basis.
+        // Budapest's view of such a plan, reduced to itself: the aggregator and every model in Hungary, no transfer at all.
         var inEea = Terms() with { DifferentialPrivacy = null, UpdateDestinations = ["HU"], FinalModelDestinations = ["HU"] };
-        var job = Job() with { AggregatorCountry = "HU" };
-        var plan = JobPolicyPlan.For(job, inEea, Membership(), Catalog(), new Dictionary<string, double>(), At);
-        Assert.DoesNotContain(PolicyTransfer.Derive(plan), t => t.Sender.Organisation == Budapest.Id);
+        var full = JobPolicyPlan.For(Job() with { AggregatorCountry = "HU" }, inEea, Membership(), Catalog(), new Dictionary<string, double>(), At);
+        var plan = full with
+        {
+            Participants = [.. full.Participants.Where(p => p.Organisation == Budapest.Id)],
+            FinalModelDestinations = [.. full.FinalModelDestinations.Where(r => r.Country == "HU")],
+        };
+        Assert.Empty(PolicyTransfer.Derive(plan));
 
         var budapest = PolicyEngine.EvaluateFor(Policies, plan, Budapest.Id);
         Assert.Equal(["gdpr"], budapest.Packs.ToArray());

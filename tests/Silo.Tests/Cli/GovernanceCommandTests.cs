@@ -60,7 +60,8 @@ public sealed class GovernanceCliFederation : IAsyncLifetime
             // Each states an Art. 9(2)(j) research basis: the policies let no EEA party train on health data without one.
             ["parties"] = new JsonArray([.. Organisations.Select(o => (JsonNode)new JsonObject { ["organisation"] = o.Id, ["datasets"] = new JsonArray("heart"), ["attestations"] = new JsonArray("gdpr-art9-research") })]),
             ["updateDestinations"] = new JsonArray("CH"),
-            ["finalModelDestinations"] = new JsonArray("CH", "HU"),
+            ["finalModelDestinations"] = new JsonArray("CH", "HU", "US"),
+            ["transferMechanisms"] = new JsonArray(new JsonObject { ["from"] = "HU", ["to"] = "US", ["mechanism"] = "eu-scc-2021", ["transferImpactAssessment"] = true }),
             ["modelClasses"] = new JsonArray("logistic"),
             ["minParticipants"] = 3,
             ["protection"] = new JsonObject { ["scheme"] = "ckks", ["updateBound"] = 4 },

@@ -18,7 +18,8 @@ public static class JobPlanCheck
     /// verify; a participant is not a party, listed twice, or contributes a dataset the terms do not cover; fewer
     /// participants than minParticipants (never fewer than 3); this participant is not among them; the protection
     /// scheme or bound differs; plaintext-simulation outside a simulation agreement; a model class not allowed; an
-    /// aggregator country not among updateDestinations; training without DP-SGD, or with a larger clipping norm, a smaller
+    /// aggregator country not among updateDestinations; a participant in a country not among finalModelDestinations (it
+    /// receives every round's model); training without DP-SGD, or with a larger clipping norm, a smaller
     /// noise multiplier or a larger δ than the agreement's differentialPrivacy terms allow; now outside [validFrom, validUntil).
     /// </summary>
     /// <exception cref="JobPlanRefusedException">The plan breaks the agreement; <see cref="JobPlanRefusedException.Violations"/> lists how.</exception>
@@ -55,6 +56,10 @@ public static class JobPlanCheck
         int required = Math.Max(AgreementTerms.MinimumParticipants, terms.MinParticipants);
         if (distinct < required)
             Violation("minParticipants", $"the plan has {distinct} participants; the agreement requires at least {required}");
+        // Every round's global model reaches every participant: each one's country must be a place the model may go.
+        foreach (var participant in participants)
+            if (membership.Find(participant.Organisation)?.Country is { } country && !terms.FinalModelDestinations.Contains(country))
+                Violation("finalModelDestinations", $"every round's model reaches '{participant.Organisation}' in {country}, which the agreement's finalModelDestinations ({string.Join(", ", terms.FinalModelDestinations)}) do not include");
         var self = participants.FirstOrDefault(p => p.Organisation == plan.Self);
         if (self is null)
             Violation("plan.self", $"this participant, '{plan.Self}', is not among the plan's participants");

@@ -64,7 +64,7 @@ public static class JobPolicyPlan
                 party?.Certifications ?? [], party?.Attestations ?? [], [dataset]);
         }).ToImmutableArray();
 
-        // Who receives in a country: the parties located there (they hold the final model); updates go to the job's
+        // Who receives in a country: the parties located there (they hold the model); updates go to the job's
         // aggregator, which states nothing of itself, so rules about the recipient of updates are undetermined.
         ImmutableArray<PlanRecipient> PartiesIn(string country)
         {
@@ -91,7 +91,9 @@ public static class JobPolicyPlan
                 ? new PlanDifferentialPrivacy(true, PlanNumber(PlannedEpsilon(job, entries, dp?.Delta)), (decimal)p.Delta, (decimal)p.NoiseMultiplier, (decimal)p.ClippingNorm)
                 : null,
             [new PlanRecipient(job.AggregatorCountry, null, null, [])],
-            [.. terms.FinalModelDestinations.SelectMany(c => PartiesIn(c))]);
+            // Every round's global model goes to every participant, and the final one where the agreement lets it: the
+            // model reaches each participant's country as well as the agreed destinations.
+            [.. terms.FinalModelDestinations.Union(participants.Select(p => p.Country)).Order(StringComparer.Ordinal).SelectMany(c => PartiesIn(c))]);
     }
 
     /// <summary>A figure as a plan number: rounded to 10⁻⁶; one too large for a decimal (a vanishing σ) is the largest there is.</summary>
