@@ -368,6 +368,13 @@ public sealed partial class ParticipantGrain
         var modelClass = ParseSpec(pinned.ModelSpecJson, jobId).Kind;
         var membership = await MembershipAsync();
         var catalog = await records.CatalogAsync(membership);
+        // Its own dataset's facts are its own: an entry that does not say what it registered (an older one, replayed by
+        // the relay) is not decided on.
+        var registered = Registered(pinned.DatasetName);
+        if (registered.Registration.Catalog is { } details && catalog.Find(Key, pinned.DatasetName) is var entry
+            && (entry is null || !entry.Describes(registered.Summary.FileSha256, details.Categories, details.PrivacyUnit, details.EpsilonCap)))
+            throw new FederationOperationException("policy.denied",
+                $"Participant {Key} refuses to {what} for job {jobId}: the catalog's entry for its dataset '{pinned.DatasetName}' is not the one it registered, so its policies cannot decide on it.");
         var privacy = pinned.Training.Privacy?.ToParameters();
         var spent = new Dictionary<string, double>();
         if (privacy is not null)

@@ -1,5 +1,7 @@
 using FedCore.Policy.Packs;
+using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
 using Federation.Contracts.Jobs;
 using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
@@ -91,5 +93,32 @@ public sealed class PolicyDecisionTests
 
         var none = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = null }, NullLogger<SiloPolicies>.Instance);
         Assert.Contains("no policy folder configured", Assert.Throws<FederationOperationException>(() => none.Current()).Message);
+    }
+
+    [Fact]
+    public async Task Anyone_in_the_cluster_who_replays_an_older_catalog_entry_of_budapests_dataset_gets_a_refusal_not_a_decision_on_stale_facts()
+    {
+        // Security review: the relay accepts any validly signed entry, an older one too; Budapest decided its own law on
+        // the categories of its dataset's first registration after the steward had corrected them.
+        using var dir = new TempDirectory("federation-policy-replay");
+        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH"));
+        await TestFederations.SetUpSampleAsync(federation);
+        var directory = federation.Grains.GetGrain<IFederationDirectoryGrain>(0);
+        var dataset = TestFederations.SampleManifest.Participants.Single(p => p.Id == "HU/budapest").Datasets.Single();
+        DatasetRegistration Registration(IReadOnlyList<string> categories) => new(dataset.Name, dataset.CsvPath, File.ReadAllText(dataset.SchemaPath), dataset.SchemaPath,
+            new DatasetCatalogDetails(dataset.Description, categories, dataset.Jurisdiction, dataset.Licence, dataset.PrivacyUnit, dataset.EpsilonCap));
+        await federation.Approvers!.RegisterDatasetAsync(federation.Grains, "HU/budapest", Registration(["personal"]));
+        var older = await directory.GetCatalog();
+        await federation.Approvers!.RegisterDatasetAsync(federation.Grains, "HU/budapest", Registration(dataset.Categories));
+
+        await directory.PublishDatasets(older);
+        var grain = federation.Grains.GetGrain<ITrainingJobGrain>("CH/policy-replay");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(TestFederations.SampleJob with { Rounds = 1 }, "CH/policy-replay")),
+            cancellationToken: timeout.Token);
+
+        Assert.Equal(JobPhase.Failed, status.Phase);
+        Assert.Contains("Participant HU/budapest refuses to", status.Error);
+        Assert.Contains("the catalog's entry for its dataset 'heart' is not the one it registered", status.Error);
     }
 }

@@ -52,6 +52,14 @@ public sealed record DatasetEntry(
     /// <summary>What makes an entry unique in the catalog, and orders the entries when written.</summary>
     internal string Key => KeyOf(Organisation, Name);
 
+    /// <summary>
+    /// Whether this entry says what its organisation registered last (that file, those categories, unit and cap, as the
+    /// catalog names them): the organisation's own check that the relay did not hand it an older entry of its dataset.
+    /// </summary>
+    public bool Describes(string fileSha256, IEnumerable<string> categories, string privacyUnit, decimal epsilonCap) =>
+        FileSha256 == fileSha256 && Formats.Name(PrivacyUnit) == privacyUnit && EpsilonCap == epsilonCap
+        && Categories.Select(Formats.Name).Order(StringComparer.Ordinal).SequenceEqual(categories.Order(StringComparer.Ordinal));
+
     internal static string KeyOf(string organisation, string name) => $"{organisation}\n{name}";
 
     internal byte[] CanonicalBytes() => CanonicalJson.Write(DatasetCatalogJson.ToJson(this));
