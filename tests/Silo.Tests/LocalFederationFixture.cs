@@ -66,10 +66,16 @@ internal static class TestFederations
     /// <summary>Runs <paramref name="job"/> as <paramref name="id"/> to its end (at most 5 minutes); it must complete.</summary>
     public static async Task<JobStatus> RunToCompletionAsync(LocalFederation federation, JobDefinition job, string id)
     {
-        var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, id)), cancellationToken: timeout.Token);
+        var status = await RunAsync(federation, job, id);
         Assert.True(status.Phase == JobPhase.Completed, $"{id}: {status.Phase} {status.Error}");
         return status;
+    }
+
+    /// <summary>Starts the job and waits (at most five minutes) until it completes or fails.</summary>
+    public static async Task<JobStatus> RunAsync(LocalFederation federation, JobDefinition job, string id)
+    {
+        var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        return await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, id)), cancellationToken: timeout.Token);
     }
 }

@@ -58,10 +58,7 @@ public sealed class PolicyDecisionTests
         await using var federation = await LocalFederation.StartAsync(options);
         await TestFederations.SetUpSampleAsync(federation);
 
-        var grain = federation.Grains.GetGrain<ITrainingJobGrain>("CH/policy-country");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(TestFederations.SampleJob with { Rounds = 2 }, "CH/policy-country")),
-            cancellationToken: timeout.Token);
+        var status = await TestFederations.RunAsync(federation, TestFederations.SampleJob with { Rounds = 2 }, "CH/policy-country");
 
         Assert.Equal(JobPhase.Failed, status.Phase);
         Assert.Equal(0, status.CompletedRounds);
@@ -112,10 +109,7 @@ public sealed class PolicyDecisionTests
         await federation.Approvers!.RegisterDatasetAsync(federation.Grains, "HU/budapest", Registration(dataset.Categories));
 
         await directory.PublishDatasets(older);
-        var grain = federation.Grains.GetGrain<ITrainingJobGrain>("CH/policy-replay");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var status = await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(TestFederations.SampleJob with { Rounds = 1 }, "CH/policy-replay")),
-            cancellationToken: timeout.Token);
+        var status = await TestFederations.RunAsync(federation, TestFederations.SampleJob with { Rounds = 1 }, "CH/policy-replay");
 
         Assert.Equal(JobPhase.Failed, status.Phase);
         Assert.Contains("Participant HU/budapest refuses to", status.Error);

@@ -25,13 +25,6 @@ public sealed class PrivacyBudgetTests
         Training = TestFederations.SampleJob.Training with { BatchSize = 1000, Privacy = new DpSgdParameters(1, 0.7, 1e-5) },
     };
 
-    private static async Task<JobStatus> RunAsync(LocalFederation federation, JobDefinition job, string id)
-    {
-        var grain = federation.Grains.GetGrain<ITrainingJobGrain>(id);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        return await JobProgress.WaitAsync(grain, await grain.Start(JobSpecifications.From(job, id)), cancellationToken: timeout.Token);
-    }
-
     private static Task<PrivacyBudgetSummary> BudgetAsync(LocalFederation federation, string hospital) =>
         federation.Grains.GetGrain<IParticipantGrain>(hospital).GetPrivacyBudget("heart", 1e-5);
 
@@ -70,7 +63,7 @@ public sealed class PrivacyBudgetTests
         Assert.InRange(oneRound, 5, 10); // the premise: one round fits under the cap of 10, two do not
         Assert.True(SampledGaussian.Epsilon(1, 0.7, 2, 1e-5).Epsilon > 10);
 
-        var race = await Task.WhenAll(RunAsync(federation, PrivateJob, "CH/privacy-a"), RunAsync(federation, PrivateJob, "CH/privacy-b"));
+        var race = await Task.WhenAll(TestFederations.RunAsync(federation, PrivateJob, "CH/privacy-a"), TestFederations.RunAsync(federation, PrivateJob, "CH/privacy-b"));
 
         foreach (var hospital in Hospitals)
         {
@@ -83,7 +76,7 @@ public sealed class PrivacyBudgetTests
         Assert.True(race.Count(s => s.Phase == JobPhase.Completed) <= 1, "two jobs cannot both have trained on every dataset");
         Assert.All(race.Where(s => s.Phase != JobPhase.Completed), s => Assert.Contains("past its cap: dataset 'heart' caps ε at 10", s.Error));
 
-        var third = await RunAsync(federation, PrivateJob, "CH/privacy-c");
+        var third = await TestFederations.RunAsync(federation, PrivateJob, "CH/privacy-c");
         Assert.Equal(JobPhase.Failed, third.Phase);
         Assert.Contains("would bring its ε to 10.86", third.Error);
         Assert.DoesNotContain(third.Rounds, r => r.Participants.Count > 0);
@@ -119,7 +112,7 @@ public sealed class PrivacyBudgetTests
         await TestFederations.SetUpSampleAsync(federation);
         await TestFederations.RunToCompletionAsync(federation, PrivateJob, "CH/privacy-first");
 
-        var second = await RunAsync(federation, PrivateJob, "CH/privacy-second");
+        var second = await TestFederations.RunAsync(federation, PrivateJob, "CH/privacy-second");
 
         Assert.Equal(JobPhase.Failed, second.Phase);
         Assert.Contains("the policies deny the job", second.Error);
