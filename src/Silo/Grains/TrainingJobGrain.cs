@@ -80,6 +80,10 @@ public sealed class TrainingJobState
     /// <summary>The policy decisions taken before the job and before each round, in order.</summary>
     [Id(15)]
     public List<PolicyDecisionRecord> PolicyDecisions { get; set; } = [];
+
+    /// <summary>Each of <see cref="PolicyDecisions"/> as canonical JSON (kept apart: the status carries only its hash).</summary>
+    [Id(16)]
+    public List<string> PolicyDecisionJson { get; set; } = [];
 }
 
 /// <summary>
@@ -726,8 +730,10 @@ public sealed class TrainingJobGrain(
         {
             throw new FederationOperationException("job.invalid", $"Job {JobId}: {e.Message}");
         }
+        var json = decision.ToJson();
         state.State.PolicyDecisions.Add(new PolicyDecisionRecord(round, decision.At, decision.Allowed, decision.PolicySetHash, [.. decision.DenyReasons],
-            System.Text.Encoding.UTF8.GetString(decision.ToJson())));
+            Convert.ToHexStringLower(SHA256.HashData(json))));
+        state.State.PolicyDecisionJson.Add(System.Text.Encoding.UTF8.GetString(json));
         await SaveAsync();
         string what = round is { } r ? $"round {r}" : "the job";
         if (!decision.Allowed)
@@ -735,6 +741,11 @@ public sealed class TrainingJobGrain(
                 $"Job {JobId}: the policies deny {what} (policy set {decision.PolicySetHash}): {string.Join("; ", decision.DenyReasons)}");
         logger.LogInformation("Job {Job}: the policies allow {What} (policy set {Hash})", JobId, what, decision.PolicySetHash);
     }
+
+    public Task<string> GetPolicyDecision(int index) =>
+        index >= 0 && index < state.State.PolicyDecisionJson.Count
+            ? Task.FromResult(state.State.PolicyDecisionJson[index])
+            : throw new FederationOperationException("job.unknown", $"Job {JobId} has {state.State.PolicyDecisionJson.Count} policy decisions; there is no decision {index}.");
 
     private JobStatus Status()
     {

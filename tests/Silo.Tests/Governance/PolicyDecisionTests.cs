@@ -39,10 +39,13 @@ public sealed class PolicyDecisionTests
         Assert.Equal([null, 1, 2], status.PolicyDecisions.Select(d => d.Round));
         Assert.All(status.PolicyDecisions, d => Assert.True(d.Allowed, string.Join("; ", d.DenyReasons)));
         Assert.All(status.PolicyDecisions, d => Assert.Equal(PolicySetLoader.Load(RepositoryPolicies).Hash, d.PolicySetHash));
-        var decision = System.Text.Json.Nodes.JsonNode.Parse(status.PolicyDecisions[0].DecisionJson)!;
+        var job = federation.Grains.GetGrain<ITrainingJobGrain>("CH/policy-job");
+        var json = await job.GetPolicyDecision(0);
+        Assert.Equal(status.PolicyDecisions[0].DecisionSha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json))));
+        var decision = System.Text.Json.Nodes.JsonNode.Parse(json)!;
         Assert.Equal("allow", (string)decision["decision"]!);
         // Budapest's final model reaches the US under the agreement's SCCs: the decision shows the rule and what it read.
-        Assert.Contains(decision["transfers"]!.AsArray(), t => (string)t!["transfer"]! == "HU→US (final-model) of HU/budapest to US/cleveland"
+        Assert.Contains(decision["transfers"]!.AsArray(), t => (string)t!["transfer"]! == "HU→US (final-model) of HU/budapest to US/cleveland, US/long-beach"
             && t["packs"]!.AsArray().Any(p => p!["rules"]!.AsArray().Any(r => (string)r!["rule"]! == "gdpr-art46-2c-standard-contractual-clauses" && (string)r["outcome"]! == "fired")));
     }
 

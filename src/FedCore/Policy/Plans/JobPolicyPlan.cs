@@ -66,10 +66,14 @@ public static class JobPolicyPlan
 
         // Who receives in a country: the parties located there (they hold the model); updates go to the job's
         // aggregator, which states nothing of itself, so rules about the recipient of updates are undetermined.
+        // Parties that state the same of themselves are one recipient, named by all of them: the rules read the sector and
+        // the certifications, and a plan of a hundred parties would otherwise rule on every pair.
         ImmutableArray<PlanRecipient> PartiesIn(string country)
         {
             var there = terms.Parties.Where(p => membership.Find(p.Organisation)?.Country == country)
-                .Select(p => new PlanRecipient(country, p.Organisation, p.Sector, p.Certifications)).ToImmutableArray();
+                .GroupBy(p => (p.Sector, Certifications: string.Join(",", p.Certifications.Order(StringComparer.Ordinal))))
+                .Select(g => new PlanRecipient(country, string.Join(", ", g.Select(p => p.Organisation).Order(StringComparer.Ordinal)), g.Key.Sector, g.First().Certifications))
+                .ToImmutableArray();
             return there.IsEmpty ? [PlanRecipient.InCountry(country)] : there;
         }
 

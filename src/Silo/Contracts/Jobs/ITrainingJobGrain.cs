@@ -11,6 +11,9 @@ public interface ITrainingJobGrain : IGrainWithStringKey
 
     Task<JobStatus> GetStatus();
 
+    /// <summary>The whole decision (canonical JSON) of <see cref="JobStatus.PolicyDecisions"/>[<paramref name="index"/>].</summary>
+    Task<string> GetPolicyDecision(int index);
+
     /// <summary>Continues a running job after a restart. Harmless when it is already running or finished.</summary>
     Task Resume();
 }

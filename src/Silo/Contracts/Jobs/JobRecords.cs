@@ -99,7 +99,8 @@ public sealed record JobStatus(
 
 /// <summary>
 /// A policy decision the job took before it ran something (the job itself, or one round), stored before it ran: allow or
-/// deny, the policy set by hash, the reasons of a deny and the whole decision as canonical JSON (policies/README.md).
+/// deny, the policy set by hash, the reasons of a deny, and the SHA-256 of the whole decision as canonical JSON
+/// (policies/README.md), which <c>ITrainingJobGrain.GetPolicyDecision</c> returns.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record PolicyDecisionRecord(
@@ -108,4 +109,4 @@ public sealed record PolicyDecisionRecord(
     [property: Id(2)] bool Allowed,
     [property: Id(3)] string PolicySetHash,
     [property: Id(4)] IReadOnlyList<string> DenyReasons,
-    [property: Id(5)] string DecisionJson);
+    [property: Id(5)] string DecisionSha256);
