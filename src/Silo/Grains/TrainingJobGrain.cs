@@ -81,9 +81,12 @@ public sealed class TrainingJobState
     [Id(15)]
     public List<PolicyDecisionRecord> PolicyDecisions { get; set; } = [];
 
-    /// <summary>Each of <see cref="PolicyDecisions"/> as canonical JSON (kept apart: the status carries only its hash).</summary>
+    /// <summary>
+    /// Each of <see cref="PolicyDecisions"/> as canonical JSON, Brotli-compressed (a decision over a hundred parties is
+    /// megabytes of repetitive JSON); kept apart, as the status carries only its hash.
+    /// </summary>
     [Id(16)]
-    public List<string> PolicyDecisionJson { get; set; } = [];
+    public List<byte[]> PolicyDecisionJson { get; set; } = [];
 }
 
 /// <summary>
@@ -733,7 +736,7 @@ public sealed class TrainingJobGrain(
         var json = decision.ToJson();
         state.State.PolicyDecisions.Add(new PolicyDecisionRecord(round, decision.At, decision.Allowed, decision.PolicySetHash, [.. decision.DenyReasons],
             Convert.ToHexStringLower(SHA256.HashData(json))));
-        state.State.PolicyDecisionJson.Add(System.Text.Encoding.UTF8.GetString(json));
+        state.State.PolicyDecisionJson.Add(Compress(json));
         await SaveAsync();
         string what = round is { } r ? $"round {r}" : "the job";
         if (!decision.Allowed)
@@ -744,8 +747,24 @@ public sealed class TrainingJobGrain(
 
     public Task<string> GetPolicyDecision(int index) =>
         index >= 0 && index < state.State.PolicyDecisionJson.Count
-            ? Task.FromResult(state.State.PolicyDecisionJson[index])
+            ? Task.FromResult(System.Text.Encoding.UTF8.GetString(Decompress(state.State.PolicyDecisionJson[index])))
             : throw new FederationOperationException("job.unknown", $"Job {JobId} has {state.State.PolicyDecisionJson.Count} policy decisions; there is no decision {index}.");
+
+    private static byte[] Compress(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var brotli = new System.IO.Compression.BrotliStream(output, System.IO.Compression.CompressionLevel.Optimal))
+            brotli.Write(data);
+        return output.ToArray();
+    }
+
+    private static byte[] Decompress(byte[] data)
+    {
+        using var input = new System.IO.Compression.BrotliStream(new MemoryStream(data), System.IO.Compression.CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
 
     private JobStatus Status()
     {
