@@ -16,7 +16,11 @@ public static class PolicySetLoader
     private static readonly string[] SettingsKeys = ["updatesArePersonalData", "finalModelIsPersonalData"];
 
     /// <exception cref="PolicyLoadException">The folder or one of its files cannot be loaded.</exception>
-    public static PolicySet Load(string directory)
+    public static PolicySet Load(string directory) => Load(ReadFiles(directory), directory);
+
+    /// <summary>The folder's policy files (<c>*.yaml</c>), in order, unparsed.</summary>
+    /// <exception cref="PolicyLoadException">The folder is missing, holds a <c>.yml</c> file, or a file cannot be read.</exception>
+    public static List<PolicyFile> ReadFiles(string directory)
     {
         if (!Directory.Exists(directory))
             throw new PolicyLoadException(directory, null, "the policy folder does not exist");
@@ -29,7 +33,7 @@ public static class PolicySetLoader
             if (name.EndsWith(".yaml", StringComparison.Ordinal))
                 files.Add(new PolicyFile(name, ReadFile(path)));
         }
-        return Load(files, directory);
+        return files;
     }
 
     /// <summary>Loads files given in memory; errors name <c>{displayFolder}/{file.Path}</c>.</summary>

@@ -11,12 +11,21 @@ public sealed class PolicyStore
     /// <summary>The set in force; null until a load has succeeded.</summary>
     public PolicySet? Current => Volatile.Read(ref _current);
 
-    /// <summary>Loads the folder; on success it is in force, on failure the previous set stays and the error says why.</summary>
+    /// <summary>
+    /// Loads the folder; on success it is in force, on failure the previous set stays and the error says why. Files
+    /// identical to the set in force (by the set's hash) are not parsed again.
+    /// </summary>
     public bool TryReload(string directory, out PolicyLoadException? error)
     {
         try
         {
-            Volatile.Write(ref _current, PolicySetLoader.Load(directory));
+            var files = PolicySetLoader.ReadFiles(directory);
+            if (Current is { } current && current.Hash == PolicySetHash.Compute(files))
+            {
+                error = null;
+                return true;
+            }
+            Volatile.Write(ref _current, PolicySetLoader.Load(files, directory));
             error = null;
             return true;
         }
