@@ -8,6 +8,7 @@ using FedCore.Governance.Datasets;
 using FedCore.Governance.Membership;
 using FedCore.Learning;
 using FedCore.Policy.Plans;
+using FedCore.Privacy.Budget;
 using FedCore.Rounds;
 using Federation.Contracts.Agreements;
 using Federation.Contracts.Directory;
@@ -371,14 +372,16 @@ public sealed partial class ParticipantGrain
         // Its own dataset's facts are its own: an entry that does not say what it registered (an older one, replayed by
         // the relay) is not decided on.
         var registered = Registered(pinned.DatasetName);
-        if (registered.Registration.Catalog is { } details && catalog.Find(Key, pinned.DatasetName) is var entry
-            && (entry is null || !entry.Describes(registered.Summary.FileSha256, details.Categories, details.PrivacyUnit, details.EpsilonCap)))
+        var entry = catalog.Find(Key, pinned.DatasetName);
+        if (registered.Registration.Catalog is not { } details || entry is null
+            || !entry.Describes(registered.Summary.FileSha256, registered.Summary.SchemaHash, registered.Summary.RowCount, details.Categories, details.PrivacyUnit, details.EpsilonCap))
             throw new FederationOperationException("policy.denied",
-                $"Participant {Key} refuses to {what} for job {jobId}: the catalog's entry for its dataset '{pinned.DatasetName}' is not the one it registered, so its policies cannot decide on it.");
+                $"Participant {Key} refuses to {what} for job {jobId}: the catalog's entry for its dataset '{pinned.DatasetName}' is not the one it registered" +
+                (registered.Registration.Catalog is null ? " (it registered the dataset without catalog details)" : "") + ", so its policies cannot decide on it.");
         var privacy = pinned.Training.Privacy?.ToParameters();
         var spent = new Dictionary<string, double>();
         if (privacy is not null)
-            spent[Key] = LedgerOf(pinned.DatasetName).SpentAt(privacy.Delta).Epsilon;
+            spent[Key] = LedgerOf(pinned.DatasetName).SpentAt(PrivacyCap.DeltaFor(privacy.Delta, agreement.Terms.DifferentialPrivacy?.Delta, registered.Summary.RowCount)).Epsilon;
         var datasets = pinned.PartyDatasets ?? new Dictionary<string, string> { [Key] = pinned.DatasetName };
         var facts = new JobPolicyFacts(jobId, modelRound, Recurring: true, RoundsAhead: 1, modelClass, Strategy: null,
             pinned.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation, pinned.AggregatorCountry,

@@ -407,7 +407,7 @@ public sealed partial class ParticipantGrain(
             var schedule = FedCore.Learning.DpSgd.DpSgdSchedule.For(rows, options.BatchSize, options.Epochs);
             var terms = agreement.Terms.DifferentialPrivacy;
             var cap = PrivacyCap.Lower(dataset, Registered(dataset).Registration.Catalog?.EpsilonCap, agreement.Id,
-                terms?.EpsilonCap, PrivacyCap.DeltaFor(dp.Delta, terms?.Delta, rows));
+                terms?.EpsilonCap, PrivacyCap.DeltaFor(dp.Delta, terms?.Delta, Registered(dataset).Summary.RowCount));
             try
             {
                 ledger = ledger.Reserve(new PrivacyCharge(assignment.JobId, assignment.Round, schedule.SamplingRate, dp.NoiseMultiplier, schedule.Steps, now), cap);

@@ -716,7 +716,13 @@ public sealed class TrainingJobGrain(
         var spent = new Dictionary<string, double>();
         if (privacy is not null)
         {
-            var budgets = await Each(members, id => Participant(id).GetPrivacyBudget(taking.Single(p => p.ParticipantId == id).DatasetName, privacy.Delta));
+            // Read at the δ each dataset's ledger holds it to (PrivacyCap.DeltaFor), never at the job's alone.
+            var budgets = await Each(members, id =>
+            {
+                var dataset = taking.Single(p => p.ParticipantId == id).DatasetName;
+                long rows = catalog.Find(id, dataset)?.RowCount ?? 1;
+                return Participant(id).GetPrivacyBudget(dataset, FedCore.Privacy.Budget.PrivacyCap.DeltaFor(privacy.Delta, agreement.Terms.DifferentialPrivacy?.Delta, rows));
+            });
             for (int i = 0; i < members.Count; i++)
                 spent[members[i]] = budgets[i].Epsilon;
         }

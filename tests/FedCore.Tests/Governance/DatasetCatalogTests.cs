@@ -96,4 +96,20 @@ public sealed class DatasetCatalogTests
         var unknown = Edit(root => root["datasets"]![0]!["entry"]!["rows"] = 3);
         Assert.Equal("$.datasets[0].entry.rows", unknown.JsonPath);
     }
+
+    [Fact]
+    public void An_entry_describes_its_registration_only_if_file_schema_rows_categories_unit_and_cap_all_match()
+    {
+        // Second security review: an older entry of the same file with fewer rows (a stricter schema) passed the check, and
+        // a row count decides China's thresholds.
+        var entry = Budapest.Dataset("heart");
+        string[] categories = ["health", "personal", "special-category"];
+        Assert.True(entry.Describes(entry.FileSha256, entry.SchemaHash, entry.RowCount, categories, "person", entry.EpsilonCap));
+        Assert.False(entry.Describes(entry.FileSha256, entry.SchemaHash, entry.RowCount - 1, categories, "person", entry.EpsilonCap));
+        Assert.False(entry.Describes(entry.FileSha256, new string('c', 64), entry.RowCount, categories, "person", entry.EpsilonCap));
+        Assert.False(entry.Describes(new string('c', 64), entry.SchemaHash, entry.RowCount, categories, "person", entry.EpsilonCap));
+        Assert.False(entry.Describes(entry.FileSha256, entry.SchemaHash, entry.RowCount, ["personal"], "person", entry.EpsilonCap));
+        Assert.False(entry.Describes(entry.FileSha256, entry.SchemaHash, entry.RowCount, categories, "record", entry.EpsilonCap));
+        Assert.False(entry.Describes(entry.FileSha256, entry.SchemaHash, entry.RowCount, categories, "person", entry.EpsilonCap + 1));
+    }
 }

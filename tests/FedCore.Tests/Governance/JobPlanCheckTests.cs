@@ -121,7 +121,7 @@ public sealed class JobPlanCheckTests
         var plan = Plan() with { Scheme = ProtectionScheme.PlaintextSimulation, UpdateBound = 1, ModelClass = ModelKind.Svm, AggregatorCountry = "CN" };
         var e = Assert.Throws<JobPlanRefusedException>(() => JobPlanCheck.Check(plan, SignedBy(Proposed(), Budapest), Membership(), T0.AddDays(400)));
         Assert.Equal(
-            ["state", "signatures", "signatures", "signatures", "protection.scheme", "protection.updateBound", "simulation", "modelClasses", "updateDestinations", "validUntil"],
+            ["state", "signatures", "signatures", "signatures", "finalModelDestinations", "protection.scheme", "protection.updateBound", "simulation", "modelClasses", "updateDestinations", "validUntil"],
             e.Violations.Select(v => v.Term));
         Assert.StartsWith("job 'job-17' refused under agreement 'heart-2025': state: the agreement is proposed", e.Message);
     }
@@ -160,5 +160,13 @@ public sealed class JobPlanCheckTests
         // terms that keep the final model out of the US, US members would still have received it every round.
         var terms = Terms() with { FinalModelDestinations = ["CH", "HU"] };
         RefusedFor("finalModelDestinations", "every round's model reaches 'US/long-beach' in US", Plan(), Active(terms));
+    }
+
+    [Fact]
+    public void An_aggregator_in_a_country_the_model_may_not_go_to_is_refused_as_it_opens_every_rounds_model()
+    {
+        // Second security review: the aggregator combines the decryption shares, so it holds every round's model.
+        var terms = Terms() with { UpdateDestinations = ["CH"], FinalModelDestinations = ["HU", "US"] };
+        RefusedFor("finalModelDestinations", "the aggregator in CH opens every round's model", Plan(), Active(terms));
     }
 }

@@ -113,6 +113,20 @@ public class DpSgdTests
         Assert.All(result.Parameters, p => Assert.True(float.IsFinite(p)));
     }
 
+    [Fact]
+    public void Rows_are_sampled_at_the_charged_rate_even_where_q_sits_just_above_a_float_step()
+    {
+        // Second security review: float draws come in steps of 2⁻²⁴, so a batch size putting q just above one step
+        // sampled rows at about twice the rate the ledger charged. Drawn in double precision, the rate is the charged one.
+        const int rows = 16_611_000; // q = 1/rows ≈ 1.01 · 2⁻²⁴
+        double q = DpSgdSchedule.For(rows, batchSize: 1, epochs: 1).SamplingRate;
+        using var noise = new TorchSharp.torch.Generator(12345);
+        long sampled = 0;
+        for (int i = 0; i < 40; i++)
+            sampled += NoisyGradient.Sample(rows, q, noise).Length;
+        Assert.InRange(sampled, 40 - 3 * Math.Sqrt(40), 40 + 3 * Math.Sqrt(40)); // Poisson(40): within three deviations
+    }
+
     [Theory]
     [InlineData(0, 1, "clipping norm")]
     [InlineData(double.NaN, 1, "clipping norm")]

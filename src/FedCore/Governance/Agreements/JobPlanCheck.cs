@@ -56,7 +56,10 @@ public static class JobPlanCheck
         int required = Math.Max(AgreementTerms.MinimumParticipants, terms.MinParticipants);
         if (distinct < required)
             Violation("minParticipants", $"the plan has {distinct} participants; the agreement requires at least {required}");
-        // Every round's global model reaches every participant: each one's country must be a place the model may go.
+        // Every round's global model reaches every participant, and the aggregator, which opens it: each one's country must
+        // be a place the model may go.
+        if (!terms.FinalModelDestinations.Contains(plan.AggregatorCountry))
+            Violation("finalModelDestinations", $"the aggregator in {plan.AggregatorCountry} opens every round's model, and the agreement's finalModelDestinations ({string.Join(", ", terms.FinalModelDestinations)}) do not include it");
         foreach (var participant in participants)
             if (membership.Find(participant.Organisation)?.Country is { } country && !terms.FinalModelDestinations.Contains(country))
                 Violation("finalModelDestinations", $"every round's model reaches '{participant.Organisation}' in {country}, which the agreement's finalModelDestinations ({string.Join(", ", terms.FinalModelDestinations)}) do not include");

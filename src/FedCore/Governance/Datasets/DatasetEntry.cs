@@ -53,11 +53,12 @@ public sealed record DatasetEntry(
     internal string Key => KeyOf(Organisation, Name);
 
     /// <summary>
-    /// Whether this entry says what its organisation registered last (that file, those categories, unit and cap, as the
+    /// Whether this entry says what its organisation registered last (that file, schema and row count, those categories,
+    /// unit and cap, as the
     /// catalog names them): the organisation's own check that the relay did not hand it an older entry of its dataset.
     /// </summary>
-    public bool Describes(string fileSha256, IEnumerable<string> categories, string privacyUnit, decimal epsilonCap) =>
-        FileSha256 == fileSha256 && Formats.Name(PrivacyUnit) == privacyUnit && EpsilonCap == epsilonCap
+    public bool Describes(string fileSha256, string schemaHash, long rowCount, IEnumerable<string> categories, string privacyUnit, decimal epsilonCap) =>
+        FileSha256 == fileSha256 && SchemaHash == schemaHash && RowCount == rowCount && Formats.Name(PrivacyUnit) == privacyUnit && EpsilonCap == epsilonCap
         && Categories.Select(Formats.Name).Order(StringComparer.Ordinal).SequenceEqual(categories.Order(StringComparer.Ordinal));
 
     internal static string KeyOf(string organisation, string name) => $"{organisation}\n{name}";

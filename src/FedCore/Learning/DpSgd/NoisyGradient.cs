@@ -54,7 +54,9 @@ internal static class NoisyGradient
     public static long[] Sample(int rows, double rate, Generator noise)
     {
         using var scope = NewDisposeScope();
-        var draws = rand(rows, generator: noise).data<float>().ToArray();
+        // In double precision: float draws come in steps of 2⁻²⁴, which would sample rows above the charged rate for q
+        // near that step (datasets of millions of rows).
+        var draws = rand(rows, dtype: ScalarType.Float64, generator: noise).data<double>().ToArray();
         var sample = new List<long>();
         for (int i = 0; i < rows; i++)
             if (draws[i] < rate)

@@ -95,9 +95,10 @@ public static class JobPolicyPlan
                 ? new PlanDifferentialPrivacy(true, PlanNumber(PlannedEpsilon(job, entries, dp?.Delta)), (decimal)p.Delta, (decimal)p.NoiseMultiplier, (decimal)p.ClippingNorm)
                 : null,
             [new PlanRecipient(job.AggregatorCountry, null, null, [])],
-            // Every round's global model goes to every participant, and the final one where the agreement lets it: the
-            // model reaches each participant's country as well as the agreed destinations.
-            [.. terms.FinalModelDestinations.Union(participants.Select(p => p.Country)).Order(StringComparer.Ordinal).SelectMany(c => PartiesIn(c))]);
+            // Every round's global model is opened by the aggregator and goes to every participant, and the final one where
+            // the agreement lets it: the model reaches the aggregator's and each participant's country as well.
+            [.. terms.FinalModelDestinations.Union(participants.Select(p => p.Country)).Append(job.AggregatorCountry).Distinct()
+                .Order(StringComparer.Ordinal).SelectMany(c => PartiesIn(c))]);
     }
 
     /// <summary>A figure as a plan number: rounded to 10⁻⁶; one too large for a decimal (a vanishing σ) is the largest there is.</summary>
@@ -117,7 +118,7 @@ public static class JobPolicyPlan
             int rows = (int)Math.Clamp(Math.Floor(d.RowCount * job.TrainFraction), 1, int.MaxValue);
             var schedule = DpSgdSchedule.For(rows, job.BatchSize, job.Epochs);
             return SampledGaussian.Epsilon(schedule.SamplingRate, privacy.NoiseMultiplier, (long)schedule.Steps * job.RoundsAhead,
-                PrivacyCap.DeltaFor(privacy.Delta, agreementDelta, rows)).Epsilon;
+                PrivacyCap.DeltaFor(privacy.Delta, agreementDelta, d.RowCount)).Epsilon;
         });
     }
 }

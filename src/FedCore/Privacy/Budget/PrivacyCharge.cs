@@ -16,7 +16,8 @@ public sealed record PrivacyCap(double Epsilon, double Delta, string Source)
 {
     /// <summary>
     /// The δ a dataset's ε is held at: the smallest of the job's, the agreement's (where it has DP terms) and 1/(10·n) for a
-    /// dataset of n rows. Never the job's alone: ε falls as δ grows, so a job stating a large δ would otherwise fit many
+    /// dataset of n rows (all its rows, as its catalog entry counts them, so the ledger, the participant's and the job's
+    /// decisions agree on it). Never the job's alone: ε falls as δ grows, so a job stating a large δ would otherwise fit many
     /// times the cap under it (δ ≥ 1/n allows releasing a row outright).
     /// </summary>
     public static double DeltaFor(double jobDelta, decimal? agreementDelta, long rows) =>
