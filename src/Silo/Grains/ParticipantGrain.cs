@@ -433,7 +433,10 @@ public sealed partial class ParticipantGrain(
 
     public async Task<DecryptionReply> Decrypt(DecryptionRequest request)
     {
-        await RequireAgreementInForceAsync(request.JobId, $"help decrypt round {request.Round}");
+        var agreement = await RequireAgreementInForceAsync(request.JobId, $"help decrypt round {request.Round}");
+        // Its share opens the round's sum, built from its update: its own law is asked again, so a deny that comes while the
+        // round runs stops it here.
+        await RequirePolicyAllowsAsync(PinnedFor(request.JobId), agreement, request.JobId, null, $"help decrypt round {request.Round}");
         var share = await Step(request.JobId, round => ToContract(round.Decrypt(new DecryptRequest(request.JobId, request.Round, FromContract(request.AggregateFingerprints)))));
         logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
             Key, request.JobId, request.Round, request.AggregateFingerprints.Count);

@@ -1,8 +1,8 @@
 using FedCore.Policy.Packs;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
-using Federation.Contracts.Participants;
 using Federation.Contracts.Jobs;
+using Federation.Contracts.Participants;
 using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -117,5 +117,39 @@ public sealed class PolicyDecisionTests
         Assert.Equal(JobPhase.Failed, status.Phase);
         Assert.Contains("Participant HU/budapest refuses to", status.Error);
         Assert.Contains("the catalog's entry for its dataset 'heart' is not the one it registered", status.Error);
+    }
+
+    [Fact]
+    public async Task A_deny_that_comes_while_a_round_runs_stops_it_at_decryption_budapest_gives_no_share()
+    {
+        using var dir = new TempDirectory("federation-policy-midround");
+        var hungarian = PoliciesCopy(dir);
+        int tightened = 0;
+        var options = TestFederations.Options(dir.Path, "US", "HU", "CH") with
+        {
+            PoliciesDirectories = new Dictionary<string, string> { ["HU"] = hungarian },
+            // Hungary's silo reads Art. 9 more strictly from the moment Budapest is asked to check the first aggregate.
+            ConfigureSilo = silo => silo.AddIncomingGrainCallFilter(async context =>
+            {
+                if (context.InterfaceMethod.Name == nameof(IParticipantGrain.CheckAggregate) && context.TargetId.Key.ToString() == "HU/budapest"
+                    && Interlocked.Exchange(ref tightened, 1) == 0)
+                {
+                    var gdpr = Path.Combine(hungarian, "gdpr-chapter-v.yaml");
+                    File.WriteAllText(gdpr, File.ReadAllText(gdpr).Replace(
+                        "art9Bases: [gdpr-art9-explicit-consent, gdpr-art9-research, gdpr-art9-public-health]", "art9Bases: [gdpr-art9-explicit-consent]"));
+                }
+                await context.Invoke();
+            }),
+        };
+        await using var federation = await LocalFederation.StartAsync(options);
+        await TestFederations.SetUpSampleAsync(federation);
+
+        var status = await TestFederations.RunAsync(federation, TestFederations.SampleJob with { Rounds = 2 }, "CH/policy-midround");
+
+        Assert.Equal(1, tightened);
+        Assert.Equal(JobPhase.Failed, status.Phase);
+        Assert.Equal(0, status.CompletedRounds);
+        Assert.Contains("Participant HU/budapest refuses to help decrypt", status.Error);
+        Assert.Contains("gdpr-art9-special-categories", status.Error);
     }
 }
