@@ -111,6 +111,8 @@ public sealed class JobPolicyPlanTests
         var decision = PolicyEngine.Evaluate(Policies, plan);
         Assert.Contains(decision.DenyReasons, r => r.StartsWith("fed-dp-agreement-epsilon", StringComparison.Ordinal));
         Assert.Contains(decision.DenyReasons, r => r.StartsWith("fed-dp-dataset-budget", StringComparison.Ordinal));
+        // Nor does a clipping norm beyond a decimal's range crash the mapping.
+        Assert.Equal(decimal.MaxValue, Plan(withDp, new DpSgdParameters(1e300, 1.1, 1e-5), Parties.ToDictionary(p => p.Id, _ => 0.0)).Dp!.ClippingNorm);
     }
 
     [Fact]

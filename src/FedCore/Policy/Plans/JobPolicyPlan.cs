@@ -92,7 +92,7 @@ public static class JobPolicyPlan
                 [.. terms.TransferMechanisms.Select(m => new PlanTransferMechanism(m.From, m.To, m.Mechanism, m.TransferImpactAssessment))], terms.Simulation),
             job.Scheme == ProtectionScheme.Ckks ? PlanProtection.Ckks : PlanProtection.PlaintextSimulation,
             job.Privacy is { } p
-                ? new PlanDifferentialPrivacy(true, PlanNumber(PlannedEpsilon(job, entries, dp?.Delta)), (decimal)p.Delta, (decimal)p.NoiseMultiplier, (decimal)p.ClippingNorm)
+                ? new PlanDifferentialPrivacy(true, PlanNumber(PlannedEpsilon(job, entries, dp?.Delta)), Decimal(p.Delta), Decimal(p.NoiseMultiplier), Decimal(p.ClippingNorm))
                 : null,
             [new PlanRecipient(job.AggregatorCountry, null, null, [])],
             // Every round's global model is opened by the aggregator and goes to every participant, and the final one where
@@ -101,9 +101,13 @@ public static class JobPolicyPlan
                 .Order(StringComparer.Ordinal).SelectMany(c => PartiesIn(c))]);
     }
 
-    /// <summary>A figure as a plan number: rounded to 10⁻⁶; one too large for a decimal (a vanishing σ) is the largest there is.</summary>
+    /// <summary>A computed figure as a plan number: rounded to 10⁻⁶; one too large for a decimal (a vanishing σ) is the largest there is.</summary>
     private static decimal PlanNumber(double value) =>
         double.IsFinite(value) && Math.Abs(value) < 1e15 ? (decimal)Math.Round(value, 6) : value < 0 ? decimal.MinValue : decimal.MaxValue;
+
+    /// <summary>A job's setting as a plan number, as given; one beyond a decimal's range is the largest there is.</summary>
+    private static decimal Decimal(double value) =>
+        double.IsFinite(value) && Math.Abs(value) < 1e28 ? (decimal)value : value < 0 ? decimal.MinValue : decimal.MaxValue;
 
     /// <summary>
     /// The most ε the job's next <see cref="JobPolicyFacts.RoundsAhead"/> rounds spend on any one dataset: DP-SGD's schedule
