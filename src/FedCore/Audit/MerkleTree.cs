@@ -1,69 +1,132 @@
+using System.Numerics;
 using System.Security.Cryptography;
 
 namespace FedCore.Audit;
 
 /// <summary>
-/// The Merkle tree of RFC 6962 / RFC 9162 (Certificate Transparency): SHA-256, leaf hashes H(0x00 ‖ leaf), node
-/// hashes H(0x01 ‖ left ‖ right), a tree of n leaves split at the largest power of two below n. It will hold the
-/// audit log.
-/// Built bottom-up: pairing neighbours level by level and carrying an unpaired last node up unchanged gives
-/// exactly the RFC's left-balanced tree, and keeps every level for O(log n) inclusion proofs.
+/// The Merkle tree of RFC 6962 §2.1 / RFC 9162 §2.1 (Certificate Transparency): SHA-256, leaf hashes
+/// H(0x00 ‖ entry), node hashes H(0x01 ‖ left ‖ right), a tree of n leaves split at the largest power of two
+/// below n, and the empty tree's hash SHA-256(""). It holds the audit log and produces its proofs:
+/// <see cref="InclusionProof(long, long)"/> is PATH(m, D[n]) of RFC 6962 §2.1.1 and
+/// <see cref="ConsistencyProof(long, long)"/> is PROOF(m, D[n]) of §2.1.2, for this tree or any earlier size of
+/// it. Proofs are checked by <see cref="MerkleProofs"/>, which knows nothing of this class.
 /// </summary>
+/// <remarks>
+/// Built bottom-up: only complete subtrees are kept (level l holds the hash of every aligned block of 2^l
+/// leaves), so an append costs O(log n) hashes and every subtree the RFC recursion asks for is either a kept
+/// block or splits into them. Not thread-safe: the log has a single writer.
+/// </remarks>
 public sealed class MerkleTree
 {
     public const int HashLength = 32;
 
-    private readonly List<byte[][]> _levels;
+    // _levels[l][j] = MTH of leaves [j·2^l, (j+1)·2^l); a block appears once all its leaves are present.
+    private readonly List<List<byte[]>> _levels = [[]];
 
-    private MerkleTree(List<byte[][]> levels) => _levels = levels;
+    /// <summary>The number of leaves (the tree size of RFC 6962).</summary>
+    public long Size => _levels[0].Count;
 
-    public int LeafCount => _levels[0].Length;
+    /// <summary>MTH(D[n]) of the whole tree; the empty tree's root is SHA-256 of nothing.</summary>
+    public byte[] Root => RootAt(Size);
 
-    /// <summary>MTH(D[n]); the empty tree's root is SHA-256 of nothing.</summary>
-    public byte[] Root => LeafCount == 0 ? SHA256.HashData(ReadOnlySpan<byte>.Empty) : _levels[^1][0];
+    /// <summary>MTH({}) = SHA-256(""), e3b0c442…b855.</summary>
+    public static byte[] EmptyRoot() => SHA256.HashData(ReadOnlySpan<byte>.Empty);
 
-    public static MerkleTree FromLeafHashes(IReadOnlyList<byte[]> leafHashes)
+    public static MerkleTree FromLeafHashes(IEnumerable<byte[]> leafHashes)
     {
-        var level = leafHashes.ToArray();
-        if (level.Any(h => h is null || h.Length != HashLength))
-            throw new ArgumentException($"Every leaf hash must be {HashLength} bytes.", nameof(leafHashes));
-        var levels = new List<byte[][]> { level };
-        while (level.Length > 1)
-        {
-            var up = new byte[(level.Length + 1) / 2][];
-            for (int i = 0; i < level.Length / 2; i++)
-                up[i] = HashChildren(level[2 * i], level[2 * i + 1]);
-            if (level.Length % 2 == 1)
-                up[^1] = level[^1];
-            levels.Add(up);
-            level = up;
-        }
-        return new MerkleTree(levels);
+        ArgumentNullException.ThrowIfNull(leafHashes);
+        var tree = new MerkleTree();
+        foreach (var hash in leafHashes)
+            tree.AppendLeafHash(hash);
+        return tree;
     }
 
-    /// <summary>PATH(m, D[n]): the sibling hashes from leaf <paramref name="index"/> up to the root.</summary>
-    public byte[][] InclusionProof(int index)
+    public static MerkleTree FromEntries(IEnumerable<byte[]> entries)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LeafCount);
-        var path = new List<byte[]>();
-        for (int l = 0; l < _levels.Count - 1; l++, index >>= 1)
+        ArgumentNullException.ThrowIfNull(entries);
+        var tree = new MerkleTree();
+        foreach (var entry in entries)
+            tree.AppendEntry(entry);
+        return tree;
+    }
+
+    /// <summary>Appends H(0x00 ‖ entry) and returns the new leaf's index.</summary>
+    public long AppendEntry(ReadOnlySpan<byte> entry) => AppendLeafHash(HashLeaf(entry));
+
+    /// <summary>Appends an already computed leaf hash and returns its index.</summary>
+    public long AppendLeafHash(byte[] leafHash)
+    {
+        if (leafHash is null || leafHash.Length != HashLength)
+            throw new ArgumentException($"A leaf hash must be {HashLength} bytes (SHA-256), got {(leafHash is null ? "null" : $"{leafHash.Length} bytes")}.", nameof(leafHash));
+        long index = Size;
+        _levels[0].Add((byte[])leafHash.Clone());
+        // Every time a level gets an even count, its last two blocks complete a block one level up.
+        for (int l = 0; _levels[l].Count % 2 == 0; l++)
         {
             var level = _levels[l];
-            int sibling = index ^ 1;
-            if (sibling < level.Length)
-                path.Add(level[sibling]);
+            if (l + 1 == _levels.Count)
+                _levels.Add([]);
+            _levels[l + 1].Add(HashChildren(level[^2], level[^1]));
         }
-        return [.. path];
+        return index;
     }
 
-    public static byte[] HashLeaf(ReadOnlySpan<byte> leaf)
+    public byte[] LeafHash(long index)
     {
-        // One-shot hashing of 0x00 ‖ leaf: an incremental hash context per leaf cost more than the hashing itself.
+        RequireIndex(index, Size, nameof(index));
+        return (byte[])_levels[0][(int)index].Clone();
+    }
+
+    /// <summary>MTH(D[0:treeSize]): the root this log had when it held <paramref name="treeSize"/> leaves.</summary>
+    public byte[] RootAt(long treeSize)
+    {
+        RequireSize(treeSize, nameof(treeSize));
+        return treeSize == 0 ? EmptyRoot() : (byte[])SubtreeHash(0, treeSize).Clone();
+    }
+
+    /// <summary>PATH(index, D[Size]): the audit path of leaf <paramref name="index"/> in the current tree.</summary>
+    public byte[][] InclusionProof(long index) => InclusionProof(index, Size);
+
+    /// <summary>
+    /// PATH(index, D[treeSize]) of RFC 6962 §2.1.1 (RFC 9162 §2.1.3.1), in the tree as it was at
+    /// <paramref name="treeSize"/> leaves: the siblings from the leaf up to the root, nearest first.
+    /// </summary>
+    public byte[][] InclusionProof(long index, long treeSize)
+    {
+        RequireSize(treeSize, nameof(treeSize));
+        RequireIndex(index, treeSize, nameof(index));
+        var proof = new List<byte[]>();
+        Path(index, 0, treeSize, proof);
+        return [.. proof];
+    }
+
+    /// <summary>PROOF(firstSize, D[Size]): that the current tree extends the tree of <paramref name="firstSize"/> leaves.</summary>
+    public byte[][] ConsistencyProof(long firstSize) => ConsistencyProof(firstSize, Size);
+
+    /// <summary>
+    /// PROOF(firstSize, D[secondSize]) = SUBPROOF(firstSize, D[secondSize], true) of RFC 6962 §2.1.2
+    /// (RFC 9162 §2.1.4.1), for 0 &lt; firstSize ≤ secondSize ≤ Size. Equal sizes give the empty proof.
+    /// </summary>
+    public byte[][] ConsistencyProof(long firstSize, long secondSize)
+    {
+        RequireSize(secondSize, nameof(secondSize));
+        if (firstSize <= 0 || firstSize > secondSize)
+            throw new ArgumentOutOfRangeException(nameof(firstSize), firstSize,
+                $"A consistency proof is defined for 0 < first size ≤ second size (here {secondSize}); an empty first tree proves nothing.");
+        var proof = new List<byte[]>();
+        SubProof(firstSize, 0, secondSize, true, proof);
+        return [.. proof];
+    }
+
+    public static byte[] HashLeaf(ReadOnlySpan<byte> entry)
+    {
+        // One-shot hashing of 0x00 ‖ entry: an incremental hash context per leaf cost more than the hashing itself.
         byte[]? rented = null;
-        Span<byte> buffer = leaf.Length < 1024 ? stackalloc byte[leaf.Length + 1] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(leaf.Length + 1)).AsSpan(0, leaf.Length + 1);
+        Span<byte> buffer = entry.Length < 1024
+            ? stackalloc byte[entry.Length + 1]
+            : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(entry.Length + 1)).AsSpan(0, entry.Length + 1);
         buffer[0] = 0x00;
-        leaf.CopyTo(buffer[1..]);
+        entry.CopyTo(buffer[1..]);
         var hash = SHA256.HashData(buffer);
         if (rented is not null)
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
@@ -72,6 +135,8 @@ public sealed class MerkleTree
 
     public static byte[] HashChildren(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
     {
+        if (left.Length != HashLength || right.Length != HashLength)
+            throw new ArgumentException($"Node children must be {HashLength}-byte hashes, got {left.Length} and {right.Length} bytes.");
         Span<byte> buffer = stackalloc byte[1 + 2 * HashLength];
         buffer[0] = 0x01;
         left.CopyTo(buffer[1..]);
@@ -79,36 +144,78 @@ public sealed class MerkleTree
         return SHA256.HashData(buffer);
     }
 
-    /// <summary>
-    /// Checks an inclusion proof (RFC 9162, section 2.1.3.2): true only if <paramref name="leafHash"/> is leaf
-    /// <paramref name="index"/> of a tree of <paramref name="treeSize"/> leaves with root <paramref name="root"/>.
-    /// </summary>
-    public static bool VerifyInclusion(ReadOnlySpan<byte> leafHash, long index, long treeSize, IReadOnlyList<byte[]> proof, ReadOnlySpan<byte> root)
+    /// <summary>The k of RFC 6962 §2.1: the largest power of two smaller than n (n ≥ 2).</summary>
+    internal static long SplitPoint(long n) => 1L << (63 - BitOperations.LeadingZeroCount((ulong)(n - 1)));
+
+    // PATH(m, D[start:end]) of RFC 6962 §2.1.1, appending deepest sibling first.
+    private void Path(long m, long start, long end, List<byte[]> proof)
     {
-        if (index < 0 || index >= treeSize || leafHash.Length != HashLength || root.Length != HashLength)
-            return false;
-        long fn = index, sn = treeSize - 1;
-        byte[] r = leafHash.ToArray();
-        foreach (var p in proof)
+        long n = end - start;
+        if (n == 1)
+            return;
+        long k = SplitPoint(n);
+        if (m < k)
         {
-            if (p is null || p.Length != HashLength || sn == 0)
-                return false;
-            if ((fn & 1) == 1 || fn == sn)
-            {
-                r = HashChildren(p, r);
-                while ((fn & 1) == 0 && fn != 0)
-                {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            }
-            else
-            {
-                r = HashChildren(r, p);
-            }
-            fn >>= 1;
-            sn >>= 1;
+            Path(m, start, start + k, proof);
+            proof.Add(CopyOf(SubtreeHash(start + k, end)));
         }
-        return sn == 0 && CryptographicOperations.FixedTimeEquals(r, root);
+        else
+        {
+            Path(m - k, start + k, end, proof);
+            proof.Add(CopyOf(SubtreeHash(start, start + k)));
+        }
+    }
+
+    // SUBPROOF(m, D[start:end], complete) of RFC 6962 §2.1.2; `complete` is the RFC's b: whether D[0:m] is this
+    // very subtree, whose hash the verifier already holds.
+    private void SubProof(long m, long start, long end, bool complete, List<byte[]> proof)
+    {
+        long n = end - start;
+        if (m == n)
+        {
+            if (!complete)
+                proof.Add(CopyOf(SubtreeHash(start, end)));
+            return;
+        }
+        long k = SplitPoint(n);
+        if (m <= k)
+        {
+            SubProof(m, start, start + k, complete, proof);
+            proof.Add(CopyOf(SubtreeHash(start + k, end)));
+        }
+        else
+        {
+            SubProof(m - k, start + k, end, false, proof);
+            proof.Add(CopyOf(SubtreeHash(start, start + k)));
+        }
+    }
+
+    // MTH(D[start:end]) for a non-empty range of present leaves: a kept block when the range is one, else the
+    // RFC's split. The ranges the RFC recursion visits start on a multiple of a power of two at least their
+    // length, so a power-of-two range is always a kept block and this costs O(log n) hashes.
+    private byte[] SubtreeHash(long start, long end)
+    {
+        long n = end - start;
+        if (BitOperations.IsPow2(n) && start % n == 0)
+        {
+            int level = BitOperations.Log2((ulong)n);
+            return _levels[level][(int)(start >> level)];
+        }
+        long k = SplitPoint(n);
+        return HashChildren(SubtreeHash(start, start + k), SubtreeHash(start + k, end));
+    }
+
+    private static byte[] CopyOf(byte[] hash) => (byte[])hash.Clone();
+
+    private void RequireSize(long treeSize, string name)
+    {
+        if (treeSize < 0 || treeSize > Size)
+            throw new ArgumentOutOfRangeException(name, treeSize, $"The tree has {Size} leaves; size {treeSize} is not one it has had.");
+    }
+
+    private static void RequireIndex(long index, long treeSize, string name)
+    {
+        if (index < 0 || index >= treeSize)
+            throw new ArgumentOutOfRangeException(name, index, $"Leaf index {index} is outside a tree of {treeSize} leaves.");
     }
 }
