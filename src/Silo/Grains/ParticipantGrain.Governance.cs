@@ -364,10 +364,9 @@ public sealed partial class ParticipantGrain
     /// takes the job as recurring. Asked before anything of its rows leaves for the job (moments, an update, scores); a deny
     /// refuses, naming every reason; the job cannot skip it.
     /// </summary>
-    private async Task RequirePolicyAllowsAsync(PinnedJob pinned, Agreement agreement, string jobId, int? modelRound, string what)
+    private async Task RequirePolicyAllowsAsync(PinnedJob pinned, Agreement agreement, VerifiedMembership membership, string jobId, int? modelRound, string what)
     {
         var modelClass = ParseSpec(pinned.ModelSpecJson, jobId).Kind;
-        var membership = await MembershipAsync();
         var catalog = await records.CatalogAsync(membership);
         // Its own dataset's facts are its own: an entry that does not say what it registered (an older one, replayed by
         // the relay) is not decided on.
@@ -396,10 +395,24 @@ public sealed partial class ParticipantGrain
     }
 
     /// <summary>
+    /// The job's agreement in force (<see cref="AgreementInForceAsync"/>) and its own country's law allowing the step
+    /// (<see cref="RequirePolicyAllowsAsync"/>), on one reading of the membership: asked before every step that sends
+    /// something of its rows.
+    /// </summary>
+    private async Task<Agreement> RequireAllowedAsync(string jobId, int? modelRound, string what)
+    {
+        var (agreement, membership) = await AgreementInForceAsync(jobId, what);
+        await RequirePolicyAllowsAsync(PinnedFor(jobId), agreement, membership, jobId, modelRound, what);
+        return agreement;
+    }
+
+    private async Task RequireAgreementInForceAsync(string jobId, string what) => await AgreementInForceAsync(jobId, what);
+
+    /// <summary>
     /// Refuses a round of a job whose agreement is no longer in force: suspended, terminated, expired, or with other terms
     /// than those it accepted. Read afresh each round, from the relay, and verified as everywhere.
     /// </summary>
-    private async Task<Agreement> RequireAgreementInForceAsync(string jobId, string what)
+    private async Task<(Agreement Agreement, VerifiedMembership Membership)> AgreementInForceAsync(string jobId, string what)
     {
         var pinned = PinnedFor(jobId);
         var membership = await MembershipAsync();
@@ -424,6 +437,6 @@ public sealed partial class ParticipantGrain
         {
             throw new FederationOperationException("agreement.lapsed", $"{refusal} no longer verifies: {e.Message}");
         }
-        return agreement;
+        return (agreement, membership);
     }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Data;
+using FedCore.Governance.Agreements;
 using FedCore.Learning;
 using FedCore.Governance.Approvals;
 using FedCore.Privacy.Budget;
@@ -248,18 +249,24 @@ public sealed partial class ParticipantGrain(
             registration.Catalog?.EpsilonCap));
     }
 
-    private PrivacyLedger LedgerOf(string dataset) =>
-        state.State.PrivacyLedgers.TryGetValue(dataset, out var json) ? PrivacyLedgerJson.Read(dataset, json) : PrivacyLedger.Empty(dataset);
+    // Each dataset's ledger as last stored: composing its charges' RDP takes milliseconds per charge, and the ledger is
+    // read before every step of a DP job, so it is read from storage once per activation.
+    private readonly Dictionary<string, PrivacyLedger> _ledgers = [];
+
+    private PrivacyLedger LedgerOf(string dataset)
+    {
+        if (!_ledgers.TryGetValue(dataset, out var ledger))
+            _ledgers[dataset] = ledger = state.State.PrivacyLedgers.TryGetValue(dataset, out var json) ? PrivacyLedgerJson.Read(dataset, json) : PrivacyLedger.Empty(dataset);
+        return ledger;
+    }
 
     public Task<string> GetDatasetSchema(string datasetName) => Task.FromResult(Registered(datasetName).Registration.SchemaJson);
 
     public async Task<FeatureMomentsMessage> ComputeFeatureMoments(string jobId)
     {
         RequireProfile();
-        var agreement = await RequireAgreementInForceAsync(jobId, "compute feature moments");
-        var pinned = PinnedFor(jobId);
-        await RequirePolicyAllowsAsync(pinned, agreement, jobId, null, "compute feature moments");
-        var (schema, train, _) = await PrepareAsync(pinned.Split);
+        await RequireAllowedAsync(jobId, null, "compute feature moments");
+        var (schema, train, _) = await PrepareAsync(PinnedFor(jobId).Split);
         var moments = await OnOwnRowsAsync(jobId, "computing feature moments", () => FeatureMoments.Compute(train, schema));
         return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
     }
@@ -296,22 +303,22 @@ public sealed partial class ParticipantGrain(
         var pinned = PinnedFor(assignment.JobId);
         var round = RoundFor(assignment.JobId);
         var simulation = round.Terms.Protection.IsSimulation;
-        // The agreement is read again at every step that uses its rows or its secrets, here before any: a suspension
-        // during a round stops it there.
-        var agreement = await RequireAgreementInForceAsync(assignment.JobId, $"train in round {assignment.Round}");
-        // What it trains is what it pinned when it accepted the job; only the plan comes with the round.
-        var refusal = $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}";
-        var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
-        RequireParametersOf(spec, global, refusal);
+        // The agreement and its own law are read again at every step that uses its rows or its secrets, here before any:
+        // a suspension during a round stops it there; a deny ends the round.
+        Agreement agreement;
         try
         {
-            await RequirePolicyAllowsAsync(pinned, agreement, assignment.JobId, assignment.GlobalVersion + 1, $"train in round {assignment.Round}");
+            agreement = await RequireAllowedAsync(assignment.JobId, assignment.GlobalVersion + 1, $"train in round {assignment.Round}");
         }
-        catch (FederationOperationException)
+        catch (FederationOperationException e) when (e.Code == "policy.denied")
         {
             await Step(assignment.JobId, r => { r.AbandonRound(); return true; });
             throw;
         }
+        // What it trains is what it pinned when it accepted the job; only the plan comes with the round.
+        var refusal = $"Participant {Key} refuses to train for job {assignment.JobId} round {assignment.Round}";
+        var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
+        RequireParametersOf(spec, global, refusal);
         var scaling = ToScaling(assignment.Scaling);
         RoundPlan plan;
         try
@@ -395,7 +402,7 @@ public sealed partial class ParticipantGrain(
     /// round) if the charge would take the dataset past the lower of its own and the agreement's ε cap. Grain calls do not
     /// interleave, so two jobs' reservations on one dataset are checked and stored one after the other.
     /// </summary>
-    private async Task ReservePrivacyAsync(PinnedJob pinned, FedCore.Governance.Agreements.Agreement agreement, RoundAssignment assignment, int rows, TrainingOptions options)
+    private async Task ReservePrivacyAsync(PinnedJob pinned, Agreement agreement, RoundAssignment assignment, int rows, TrainingOptions options)
     {
         var dataset = pinned.DatasetName;
         var ledger = LedgerOf(dataset);
@@ -421,6 +428,7 @@ public sealed partial class ParticipantGrain(
         }
         state.State.PrivacyLedgers[dataset] = PrivacyLedgerJson.Write(ledger);
         await state.WriteStateAsync();
+        _ledgers[dataset] = ledger;
     }
 
     public async Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request)
@@ -433,10 +441,9 @@ public sealed partial class ParticipantGrain(
 
     public async Task<DecryptionReply> Decrypt(DecryptionRequest request)
     {
-        var agreement = await RequireAgreementInForceAsync(request.JobId, $"help decrypt round {request.Round}");
         // Its share opens the round's sum, built from its update: its own law is asked again, so a deny that comes while the
         // round runs stops it here.
-        await RequirePolicyAllowsAsync(PinnedFor(request.JobId), agreement, request.JobId, null, $"help decrypt round {request.Round}");
+        await RequireAllowedAsync(request.JobId, null, $"help decrypt round {request.Round}");
         var share = await Step(request.JobId, round => ToContract(round.Decrypt(new DecryptRequest(request.JobId, request.Round, FromContract(request.AggregateFingerprints)))));
         logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
             Key, request.JobId, request.Round, request.AggregateFingerprints.Count);
@@ -523,8 +530,7 @@ public sealed partial class ParticipantGrain(
     {
         RequireProfile();
         var pinned = PinnedFor(assignment.JobId);
-        var agreement = await RequireAgreementInForceAsync(assignment.JobId, "score a model");
-        await RequirePolicyAllowsAsync(pinned, agreement, assignment.JobId, null, "score a model");
+        await RequireAllowedAsync(assignment.JobId, null, "score a model");
         var parameters = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.Parameters));
         var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
         RequireParametersOf(spec, parameters, $"Participant {Key} refuses to score a model of job {assignment.JobId}");
