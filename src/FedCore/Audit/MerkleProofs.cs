@@ -204,20 +204,7 @@ public static class MerkleProofs
     {
         if (index < 0 || index >= treeSize)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Leaf index {index} is outside a tree of {treeSize} leaves.");
-        long fn = index, sn = treeSize - 1;
-        int count = 0;
-        for (; sn != 0; count++)
-        {
-            if (fn == sn)
-                while ((fn & 1) == 0 && fn != 0)
-                {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            fn >>= 1;
-            sn >>= 1;
-        }
-        return count;
+        return WalkSteps(index, treeSize - 1);
     }
 
     /// <summary>
@@ -237,7 +224,14 @@ public static class MerkleProofs
             fn >>= 1;
             sn >>= 1;
         }
-        int count = 0; // hashes after the path's first
+        int count = WalkSteps(fn, sn); // hashes after the path's first
+        return BitOperations.IsPow2(size1) ? count : count + 1;
+    }
+
+    /// <summary>The hashes RFC 9162's inclusion and consistency walks consume from node <paramref name="fn"/> up to <paramref name="sn"/>: their index arithmetic without the hashing.</summary>
+    private static int WalkSteps(long fn, long sn)
+    {
+        int count = 0;
         for (; sn != 0; count++)
         {
             if (fn == sn)
@@ -249,7 +243,7 @@ public static class MerkleProofs
             fn >>= 1;
             sn >>= 1;
         }
-        return BitOperations.IsPow2(size1) ? count : count + 1;
+        return count;
     }
 
     private static MerkleProofVerdict? CheckHashes(IReadOnlyList<byte[]>? proof, string kind)

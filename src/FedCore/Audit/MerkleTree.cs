@@ -44,10 +44,7 @@ public sealed class MerkleTree
     public static MerkleTree FromEntries(IEnumerable<byte[]> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        var tree = new MerkleTree();
-        foreach (var entry in entries)
-            tree.AppendEntry(entry);
-        return tree;
+        return FromLeafHashes(entries.Select(e => HashLeaf(e)));
     }
 
     /// <summary>Appends H(0x00 ‖ entry) and returns the new leaf's index.</summary>
