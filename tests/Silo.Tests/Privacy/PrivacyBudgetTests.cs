@@ -120,4 +120,16 @@ public sealed class PrivacyBudgetTests
         Assert.False(Assert.Single(second.PolicyDecisions).Allowed);
         Assert.Equal(1, (await BudgetAsync(federation, "HU/budapest")).PrivateRounds);
     }
+
+    [Fact]
+    public void A_job_cannot_seed_a_participants_noise_whatever_its_training_settings_say()
+    {
+        // The claim (FedCore/Privacy/README.md, "The noise is secret"): a participant's DP noise comes from its own CSPRNG;
+        // nothing a job sends can fix the seed, which would let the job subtract the noise.
+        var settings = new LocalTrainingSettings(2, 8, "sgd", 0.05, 0, 0, 0, new PrivacySettings(1, 1.1, 1e-5));
+        var options = Federation.Silo.Grains.ContractMapping.ToTrainingOptions(settings, seed: 42);
+        Assert.NotNull(options.Privacy);
+        Assert.Null(options.Privacy!.NoiseSeed);
+        Assert.DoesNotContain(typeof(PrivacySettings).GetProperties(), p => p.Name.Contains("Seed", StringComparison.Ordinal));
+    }
 }
