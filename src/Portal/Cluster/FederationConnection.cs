@@ -41,6 +41,7 @@ public static class FederationConnection
             Countries = countries,
             DataDirectory = dataDirectory,
             OperatorPublicKey = federationOperator.PublicKey,
+            OperatorKeyPath = federationOperator.KeyPath, // the audit log runs here and signs its heads
             BaseSiloPort = options.BaseSiloPort,
             BaseGatewayPort = options.BaseGatewayPort,
             ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Warning),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using FedCore.Governance.Approvals;
 using FedCore.Governance.Membership;
+using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -26,7 +27,8 @@ public static class ServeCommand
         };
         var operatorKey = new Option<FileInfo?>("--operator-key")
         {
-            Description = "The federation operator's public key (operator.pub, SubjectPublicKeyInfo DER): the silo verifies the membership against it.",
+            Description = "The federation operator's public key (operator.pub, SubjectPublicKeyInfo DER): the silo verifies the membership against it. " +
+                "Without it the silo is the operator of the data directory (its key in operator/, made there the first time) and hosts the audit log.",
         };
         var approverKeys = new Option<string[]>("--approver-key")
         {
@@ -41,12 +43,17 @@ public static class ServeCommand
             IPEndPoint? primaryEndpoint = primaryPort is { } p ? new IPEndPoint(IPAddress.Loopback, p) : null;
             try
             {
+                var dataDirectory = parse.GetValue(data)!.FullName;
+                // Without --operator-key the silo runs as the operator of the data directory (as the embedded commands do): its
+                // key there is made the first time, and this silo hosts the audit log and signs its heads.
+                using var federationOperator = parse.GetValue(operatorKey) is null ? FederationOperator.LoadOrCreate(Path.Combine(dataDirectory, "operator")) : null;
                 var options = new LocalFederationOptions
                 {
                     Countries = [parse.GetValue(country)!],
-                    DataDirectory = parse.GetValue(data)!.FullName,
+                    DataDirectory = dataDirectory,
                     AllowSimulation = parse.GetValue(allowSimulation),
-                    OperatorPublicKey = parse.GetValue(operatorKey) is { } file ? KeyFile(file, "--operator-key") : null,
+                    OperatorPublicKey = parse.GetValue(operatorKey) is { } file ? KeyFile(file, "--operator-key") : federationOperator!.PublicKey,
+                    OperatorKeyPath = federationOperator?.KeyPath,
                     ApproverPublicKeys = ApproverKeys(parse.GetValue(approverKeys) ?? []),
                     ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Information),
                 };

@@ -27,6 +27,12 @@ public sealed class FederationOperator : IDisposable
 
     public string MembershipPath => Path.Combine(Directory, MembershipFile);
 
+    /// <summary>The private key's file (PKCS#8): the silo that hosts the audit log signs its heads with it.</summary>
+    public string KeyPath => Path.Combine(Directory, KeyFile);
+
+    /// <summary>The public key's file, as handed to silos and auditors.</summary>
+    public string PublicKeyPath => Path.Combine(Directory, PublicKeyFile);
+
     /// <summary>The operator of <paramref name="directory"/>: its key, made there (readable by its owner only) the first time.</summary>
     public static FederationOperator LoadOrCreate(string directory)
     {

@@ -32,13 +32,19 @@ public static class FederationSiloBuilderExtensions
         Directory.CreateDirectory(Path.GetDirectoryName(options.CountryDatabasePath)!);
         TorchDevices.SetIntraOpThreads(options.TorchIntraOpThreads);
 
-        silo.UseSiloMetadata(new Dictionary<string, string> { [SiloCountry.MetadataKey] = options.Country });
+        var metadata = new Dictionary<string, string> { [SiloCountry.MetadataKey] = options.Country };
+        if (options.OperatorKeyPath is not null)
+            metadata[AuditLogFilterDirector.MetadataKey] = "signer";
+        silo.UseSiloMetadata(metadata);
         silo.Services.AddPlacementFilter<CountryResidencyFilterStrategy, CountryResidencyFilterDirector>(ServiceLifetime.Transient);
+        silo.Services.AddPlacementFilter<AuditLogFilterStrategy, AuditLogFilterDirector>(ServiceLifetime.Transient);
         silo.Services.AddSingleton(new SiloCountry(options.Country));
         silo.Services.AddSingleton(options);
         silo.Services.AddSingleton<FederationRecords>();
         silo.Services.AddSingleton<ApprovalVerifier>();
         silo.Services.AddSingleton<Governance.SiloPolicies>();
+        silo.Services.AddSingleton<AuditLogSigner>();
+        silo.Services.AddSingleton(AuditLogStore.Sqlite(options.ClusterDatabasePath));
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
 
@@ -62,13 +68,12 @@ public static class FederationSiloBuilderExtensions
 
     /// <summary>A SQLite grain store; one that <paramref name="keepsSecrets"/> leaves no copy of an erased secret in its files (see <see cref="SqliteConnectionSetup"/>).</summary>
     internal static DbContextOptions<GrainStateDbContext> SqliteStorageOptions(string path, bool keepsSecrets)
+        => new DbContextOptionsBuilder<GrainStateDbContext>().UseSqlite(SqliteConnectionString(path)).AddInterceptors(new SqliteConnectionSetup(keepsSecrets)).Options;
+
+    internal static string SqliteConnectionString(string path) => new SqliteConnectionStringBuilder
     {
-        var connection = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            DefaultTimeout = 60,
-        }.ToString();
-        return new DbContextOptionsBuilder<GrainStateDbContext>().UseSqlite(connection).AddInterceptors(new SqliteConnectionSetup(keepsSecrets)).Options;
-    }
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        DefaultTimeout = 60,
+    }.ToString();
 }

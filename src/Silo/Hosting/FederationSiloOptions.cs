@@ -30,6 +30,13 @@ public sealed record FederationSiloOptions
     public byte[]? OperatorPublicKey { get; init; }
 
     /// <summary>
+    /// The federation operator's private key (PKCS#8 file, the operator folder's <c>operator.key</c>), on the silo that hosts
+    /// the audit log and signs its tree heads with it (FedCore/Audit/README.md). Null on every other silo: the log is placed
+    /// only where the key is.
+    /// </summary>
+    public string? OperatorKeyPath { get; init; }
+
+    /// <summary>
     /// Each organisation's approver public key (SubjectPublicKeyInfo DER), by organisation id (<c>HU/budapest</c>). A
     /// participant signs its membership entry, an agreement or a status change only with an approval made by its
     /// organisation's approver key (FedCore/Governance/README.md, "Approvals"), checked against the key configured here,
@@ -88,6 +95,8 @@ public sealed record FederationSiloOptions
             throw new ArgumentException($"Silo country '{Country}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'HU').");
         if (string.IsNullOrWhiteSpace(DataDirectory))
             throw new ArgumentException("The silo needs a data directory.");
+        if (OperatorKeyPath is not null && !File.Exists(OperatorKeyPath))
+            throw new ArgumentException($"The operator key file {OperatorKeyPath} does not exist.");
         foreach (var (organisation, key) in ApproverPublicKeys)
         {
             if (!OrganisationId.TryParse(organisation, out _, out var problem))

@@ -52,7 +52,7 @@ public sealed class LocalFederation : IAsyncDisposable
         // silos' storage, and the silos are configured with its public half only.
         var federationOperator = options.OperatorPublicKey is null ? FederationOperator.LoadOrCreate(options.OperatorDirectory) : null;
         if (federationOperator is not null)
-            options = options with { OperatorPublicKey = federationOperator.PublicKey };
+            options = options with { OperatorPublicKey = federationOperator.PublicKey, OperatorKeyPath = federationOperator.KeyPath };
 
         var silos = new List<(string, IHost)>();
         IPEndPoint? primary = options.PrimarySilo;
@@ -206,6 +206,12 @@ public sealed record LocalFederationOptions
     public string OperatorDirectory => Path.Combine(DataDirectory, "operator");
 
     /// <summary>
+    /// The operator's private key file, given to the silos of this process when it is the operator: they host the audit log
+    /// and sign its heads (<see cref="FederationSiloOptions.OperatorKeyPath"/>).
+    /// </summary>
+    public string? OperatorKeyPath { get; init; }
+
+    /// <summary>
     /// The organisations' approver public keys the silos check approvals against (see <see cref="FederationSiloOptions.ApproverPublicKeys"/>).
     /// Null: this process holds the organisations' approver keys, in <see cref="ApproverDirectory"/>, where the setup makes
     /// each when it sets its organisation up, and the silos read the public keys from there.
@@ -248,6 +254,7 @@ public static class LocalSiloBuilderExtensions
             AllowSimulation = options.AllowSimulation,
             PoliciesDirectory = options.PoliciesDirectories.GetValueOrDefault(country) ?? SiloPolicies.DefaultFolder(),
             OperatorPublicKey = options.OperatorPublicKey,
+            OperatorKeyPath = options.OperatorKeyPath,
             ApproverPublicKeys = options.ApproverPublicKeys ?? new Dictionary<string, byte[]>(),
             ApproverKeyDirectory = options.ApproverPublicKeys is null ? options.ApproverDirectory : null,
         });

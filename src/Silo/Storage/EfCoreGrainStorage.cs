@@ -114,7 +114,7 @@ public sealed class EfCoreGrainStorage : IGrainStorage
     private async Task EnsureSchemaAsync()
     {
         await using var db = new GrainStateDbContext(_dbOptions);
-        await db.Database.EnsureCreatedAsync();
+        await RelationalSchema.EnsureTablesAsync(db, () => db.GrainStates.AsNoTracking().AnyAsync());
         _logger.LogInformation("Grain storage {Name} ready ({Provider})", _name, db.Database.ProviderName);
     }
 

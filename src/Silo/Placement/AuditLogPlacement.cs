@@ -1,0 +1,29 @@
+using Federation.Contracts.Errors;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Runtime.Placement;
+
+namespace Federation.Silo.Placement;
+
+/// <summary>
+/// Places the audit log on a silo that holds the operator's signing key (declared in its metadata), the only place its
+/// tree heads can be signed. When none is up the log does not activate elsewhere: appends fail and say why.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class AuditLogPlacementFilterAttribute() : PlacementFilterAttribute(new AuditLogFilterStrategy());
+
+public sealed class AuditLogFilterStrategy() : PlacementFilterStrategy(order: 0);
+
+internal sealed class AuditLogFilterDirector(ISiloMetadataCache siloMetadata) : IPlacementFilterDirector
+{
+    public const string MetadataKey = "federation.audit-log";
+
+    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
+    {
+        var signers = silos.Where(silo => siloMetadata.GetSiloMetadata(silo).Metadata.ContainsKey(MetadataKey)).ToList();
+        if (signers.Count == 0)
+            throw new FederationOperationException("audit.no-log-silo",
+                "No silo that holds the federation operator's key is up: the audit log runs only there, where its tree heads are signed.");
+        return signers;
+    }
+}
