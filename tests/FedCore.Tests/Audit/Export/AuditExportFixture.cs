@@ -44,7 +44,7 @@ internal static class AuditExportFixture
         _ => $$"""{"actor":"HU/budapest","country":"HU","kind":"extra","n":{{i}},"time":"2025-03-01T09:01:00Z"}""",
     });
 
-    public static List<byte[]> Entries(int count) => [.. Enumerable.Range(0, count).Select(Entry)];
+    public static List<byte[]> LogEntries(int count) => [.. Enumerable.Range(0, count).Select(Entry)];
 
     /// <summary>
     /// Heads over <paramref name="entries"/> at <paramref name="sizes"/>, signed by <paramref name="operatorKey"/> and
@@ -87,11 +87,11 @@ internal static class AuditExportFixture
 
     private static readonly Lazy<byte[]> MembershipBytes = new(() => MembershipJson.Write(Chain()));
 
-    private static readonly Lazy<List<SignedTreeHead>> HonestHeads = new(() => Heads(Entries(6)));
+    private static readonly Lazy<List<SignedTreeHead>> HonestHeads = new(() => Heads(LogEntries(6)));
 
     public static AuditExportContent Content(IReadOnlyList<byte[]>? entries = null, IReadOnlyList<SignedTreeHead>? heads = null,
         bool membership = true) => new(
-        entries ?? Entries(6), heads ?? HonestHeads.Value, Operator.PublicKey, CountryKeys, membership ? MembershipBytes.Value : null);
+        entries ?? LogEntries(6), heads ?? HonestHeads.Value, Operator.PublicKey, CountryKeys, membership ? MembershipBytes.Value : null);
 
     /// <summary>Writes the honest export into a new temporary directory.</summary>
     public static TempExport Honest(bool membership = true)
