@@ -65,6 +65,7 @@ public static class BenchCommand
             parse.GetValue(config)!, parse.GetValue(hidden)!, parse.GetValue(rounds), parse.GetValue(warmUp), parse.GetValue(repeat), parse.GetValue(epochs),
             parse.GetValue(sizes), output, error, cancellation));
         bench.Subcommands.Add(round);
+        bench.Subcommands.Add(AuditBenchCommand.Create(output, error));
         return bench;
     }
 

@@ -44,6 +44,7 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddSingleton<ApprovalVerifier>();
         silo.Services.AddSingleton<Governance.SiloPolicies>();
         silo.Services.AddSingleton<AuditLogSigner>();
+        silo.Services.AddSingleton<AuditTrail>();
         silo.Services.AddSingleton(AuditLogStore.Sqlite(options.ClusterDatabasePath));
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.AddIncomingGrainCallFilter<FedCoreExceptionBoundary>();
