@@ -38,7 +38,7 @@ public static class AuditExport
     public const int HeadNameDigits = 12;
 
     /// <summary>The largest entry (one line, without its newline) the verifier reads.</summary>
-    public const int MaxEntryBytes = 16 << 20;
+    public const int MaxEntryBytes = 1 << 20;
 
     /// <summary>The largest head size a file name can carry.</summary>
     public const long MaxHeadSize = 999_999_999_999;
