@@ -94,7 +94,8 @@ public static class AuditExportVerifier
     /// <param name="trust">Keys the auditor trusts; when null the export's own keys are used and the result says so
     /// (<see cref="AuditVerification.KeysFromExport"/>).</param>
     /// <param name="entryCheck">Null when an entry's bytes are acceptable, or a sentence why not; by default
-    /// <see cref="CanonicalJsonEntry"/>.</param>
+    /// <see cref="CanonicalJsonEntry"/>. It gets each line without its newline, in a buffer reused for the next line: copy
+    /// it to keep it.</param>
     /// <exception cref="ArgumentException">The trusted keys are not P-256 SubjectPublicKeyInfos, or a trusted country code
     /// is not two capital letters (the caller's input, not the export's).</exception>
     public static AuditVerification Verify(string directory, AuditTrust? trust = null, Func<ReadOnlyMemory<byte>, string?>? entryCheck = null)
