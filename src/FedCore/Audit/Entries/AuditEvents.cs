@@ -105,10 +105,11 @@ public static class AuditEvents
     // ---- Jobs and rounds ------------------------------------------------------------------------------------------
 
     public static AuditEntry JobStarted(DateTimeOffset time, AuditActor actor, string country,
-        string job, string agreement, AuditDigest termsDigest, IEnumerable<string> participants, ProtectionScheme protection, int? rounds = null) =>
+        string job, string agreement, AuditDigest termsDigest, IEnumerable<string> participants, ProtectionScheme protection, int? rounds = null,
+        double? updateBound = null, string? encryption = null, AuditDigest? modelSpecDigest = null) =>
         Make(AuditEventKind.JobStarted, time, actor, country,
             ("job", job), ("agreement", agreement), ("termsDigest", termsDigest), ("participants", participants),
-            ("protection", protection), ("rounds", rounds));
+            ("protection", protection), ("rounds", rounds), ("updateBound", updateBound), ("encryption", encryption), ("modelSpecDigest", modelSpecDigest));
 
     /// <param name="rounds">Rounds completed.</param>
     public static AuditEntry JobFinished(DateTimeOffset time, AuditActor actor, string country,
@@ -123,10 +124,15 @@ public static class AuditEvents
             ("job", job), ("round", round), ("attempt", attempt), ("participants", participants), ("planDigest", planDigest));
 
     /// <param name="version">The model version the round produced, when it completed.</param>
+    /// <param name="participants">Whose updates are in that version.</param>
+    /// <param name="accuracy">Mean accuracy of the version on the participants' own test splits, weighted by their size.</param>
+    /// <param name="loss">The same for the loss.</param>
     public static AuditEntry RoundFinished(DateTimeOffset time, AuditActor actor, string country,
-        string job, int round, RoundOutcome outcome, int? version = null, string? reason = null) =>
+        string job, int round, RoundOutcome outcome, int? version = null, string? reason = null,
+        IEnumerable<string>? participants = null, double? accuracy = null, double? loss = null, double? seconds = null) =>
         Make(AuditEventKind.RoundFinished, time, actor, country,
-            ("job", job), ("round", round), ("outcome", outcome), ("version", version), ("reason", reason));
+            ("job", job), ("round", round), ("outcome", outcome), ("version", version), ("reason", reason),
+            ("participants", participants), ("accuracy", accuracy), ("loss", loss), ("seconds", seconds));
 
     // ---- Participants ---------------------------------------------------------------------------------------------
 
