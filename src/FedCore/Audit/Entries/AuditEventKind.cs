@@ -35,8 +35,16 @@ public enum AuditEventKind
     PrivacyReserved,
     ModelExported,
     PredictionsMade,
+    ModelExplained,
     SignedIn,
     AccessDenied,
+}
+
+/// <summary>How a model's features were weighed. Wire: permutation.</summary>
+public enum ExplanationMethod
+{
+    /// <summary>Permutation importance: the drop in accuracy when one feature's column is shuffled, on each participant's own test split, summed.</summary>
+    Permutation,
 }
 
 /// <summary>What a policy decision was taken on. Wire: job, round-attempt, participant-step.</summary>

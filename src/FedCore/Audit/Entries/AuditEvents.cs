@@ -183,6 +183,18 @@ public static class AuditEvents
         AuditDigest modelDigest, long count, string? job = null, int? version = null) =>
         Make(AuditEventKind.PredictionsMade, time, actor, country, ("modelDigest", modelDigest), ("count", count), ("job", job), ("version", version));
 
+    /// <summary>
+    /// How the model's features weigh (README, "Reports"): each feature's permutation importance (the drop in accuracy when its
+    /// column is shuffled, over <paramref name="rows"/> test rows of all participants, summed under the round's protection),
+    /// and for a linear model its coefficients (log-odds of the positive class per standard deviation of the feature).
+    /// </summary>
+    public static AuditEntry ModelExplained(DateTimeOffset time, AuditActor actor, string country,
+        string job, int version, AuditDigest modelDigest, long rows, double baselineAccuracy, IEnumerable<string> features, IEnumerable<double> importance,
+        IEnumerable<double>? coefficients = null, double? intercept = null) =>
+        Make(AuditEventKind.ModelExplained, time, actor, country,
+            ("job", job), ("version", version), ("modelDigest", modelDigest), ("method", ExplanationMethod.Permutation), ("rows", rows),
+            ("baselineAccuracy", baselineAccuracy), ("features", features), ("importance", importance), ("coefficients", coefficients), ("intercept", intercept));
+
     // ---- Portal ---------------------------------------------------------------------------------------------------
 
     /// <param name="actor">The user (<see cref="AuditActor.User"/>).</param>

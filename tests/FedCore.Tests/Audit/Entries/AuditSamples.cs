@@ -62,6 +62,9 @@ internal static class AuditSamples
         yield return AuditEvents.ModelExported(At, Operator, "CH", job, 3, D(20), "HU");
         yield return AuditEvents.PredictionsMade(At, Alice, "HU", D(20), 1_000, job: job, version: 3);
         yield return AuditEvents.PredictionsMade(At, Hu, "HU", D(20), 0);
+        yield return AuditEvents.ModelExplained(At, SiloCh, "CH", job, 20, D(21), 101, 0.8125, ["age", "chol", "thalach"], [0.0625, 0, -0.0125],
+            coefficients: [0.41, 0.12, -0.73], intercept: -0.2);
+        yield return AuditEvents.ModelExplained(At, Operator, "CH", job, 3, D(22), 30, 1, ["age"], [0.5]);
         yield return AuditEvents.SignedIn(At, Alice, "HU", "oidc");
         yield return AuditEvents.AccessDenied(At, Alice, "HU", "/api/jobs/HU/diabetes-2025/model", "oidc", "not a member of HU/budapest");
         yield return AuditEvents.AccessDenied(At, SiloHu, "HU", "/api/agreements");

@@ -180,7 +180,7 @@ public class AuditSchemaTests
         Assert.Equal(["AuditDigest.FromSha256", "AuditDigest.Hash", "AuditEntryJson.Read"], offenders);
         // Every factory's parameters are typed: strings under the identifier/text rules, numbers, enums, times, digests.
         var allowed = new[] { typeof(DateTimeOffset), typeof(AuditActor), typeof(string), typeof(long), typeof(int), typeof(int?), typeof(double),
-            typeof(double?), typeof(bool), typeof(AuditDigest), typeof(IEnumerable<string>), typeof(IEnumerable<AuditDigest>), typeof(DecisionSubject),
+            typeof(double?), typeof(bool), typeof(AuditDigest), typeof(IEnumerable<string>), typeof(IEnumerable<AuditDigest>), typeof(IEnumerable<double>), typeof(DecisionSubject),
             typeof(DecisionEffect), typeof(JobOutcome), typeof(RoundOutcome), typeof(ProtectionScheme), typeof(DateTimeOffset?) };
         var factories = typeof(AuditEvents).GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly);
         Assert.Equal(Enum.GetValues<AuditEventKind>().Length, factories.Length);
