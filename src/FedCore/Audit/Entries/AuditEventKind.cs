@@ -52,7 +52,7 @@ public enum DecisionSubject
 {
     /// <summary>The job's plan as a whole, before it starts.</summary>
     Job,
-    /// <summary>One attempt at a round (a protocol round).</summary>
+    /// <summary>One attempt at a model round.</summary>
     RoundAttempt,
     /// <summary>A participant's step that sends something of its rows (train, help decrypt, …), decided under its own law.</summary>
     ParticipantStep,

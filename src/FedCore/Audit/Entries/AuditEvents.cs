@@ -92,14 +92,15 @@ public static class AuditEvents
 
     /// <param name="reasons">The deny reasons as the engine gives them (each one line, at most 1000 characters); empty for allow.</param>
     /// <param name="rules">The ids of the rules that decided (fired, failed or undetermined).</param>
-    /// <param name="decisionDigest">SHA-256 of the decision's JSON, which the job keeps whole.</param>
+    /// <param name="decisionDigest">SHA-256 of the decision's canonical JSON (DecisionJson): every rule evaluated with the facts it
+    /// read, so the plan as the engine saw it. Whoever decided keeps it whole (the job: <c>GetPolicyDecision</c>).</param>
     public static AuditEntry PolicyDecided(DateTimeOffset time, AuditActor actor, string country,
-        DecisionSubject subject, string job, DecisionEffect effect, AuditDigest setHash, AuditDigest planDigest,
+        DecisionSubject subject, string job, DecisionEffect effect, AuditDigest setHash, AuditDigest decisionDigest,
         IEnumerable<string> reasons, IEnumerable<string> rules,
-        int? round = null, int? attempt = null, string? participant = null, string? step = null, AuditDigest? decisionDigest = null) =>
+        int? round = null, int? attempt = null, string? participant = null, string? step = null) =>
         Make(AuditEventKind.PolicyDecided, time, actor, country,
             ("subject", subject), ("job", job), ("round", round), ("attempt", attempt), ("participant", participant), ("step", step),
-            ("effect", effect), ("setHash", setHash), ("planDigest", planDigest), ("decisionDigest", decisionDigest),
+            ("effect", effect), ("setHash", setHash), ("decisionDigest", decisionDigest),
             ("reasons", reasons), ("rules", rules));
 
     // ---- Jobs and rounds ------------------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ public static class AuditEvents
         string job, JobOutcome outcome, int rounds, string? reason = null) =>
         Make(AuditEventKind.JobFinished, time, actor, country, ("job", job), ("outcome", outcome), ("rounds", rounds), ("reason", reason));
 
-    /// <param name="round">The protocol round (every attempt takes a new one).</param>
+    /// <param name="round">The model round (1 to the job's rounds; round r makes model version r).</param>
     /// <param name="attempt">Which attempt at the model round this is (1, 2, …).</param>
     public static AuditEntry RoundStarted(DateTimeOffset time, AuditActor actor, string country,
         string job, int round, IEnumerable<string> participants, int? attempt = null, AuditDigest? planDigest = null) =>

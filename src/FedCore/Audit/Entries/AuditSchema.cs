@@ -173,7 +173,7 @@ public static class AuditSchema
     private static AuditKindSchema Kind(AuditEventKind kind, string wireName, AuditActorKind[] actors, params AuditFieldSpec[] fields) =>
         new(kind, wireName, [.. actors], [.. fields]);
 
-    // The table. Fields shared by many kinds: job (the job id), round (the protocol round, ≥ 1), participant (an organisation id).
+    // The table. Fields shared by many kinds: job (the job id), round (the model round, ≥ 1: round r makes version r; attempts at it are told apart by attempt), participant (an organisation id).
     private static readonly ImmutableArray<AuditKindSchema> Table =
     [
         Kind(AuditEventKind.OrganisationAdmitted, "organisation.admitted", Operator,
@@ -207,7 +207,7 @@ public static class AuditSchema
         Kind(AuditEventKind.PolicyDecided, "policy.decision", ServiceOrOrg,
             Word<DecisionSubject>("subject"), Id("job"), Int("round", 1).Optional(), Int("attempt", 1).Optional(),
             OrgId("participant").Optional(), Text("step").Optional(), Word<DecisionEffect>("effect"), Digest("setHash"),
-            Digest("planDigest"), Digest("decisionDigest").Optional(), Texts("reasons"), Ids("rules")),
+            Digest("decisionDigest"), Texts("reasons"), Ids("rules")),
         Kind(AuditEventKind.JobStarted, "job.started", Anyone,
             Id("job"), Id("agreement"), Digest("termsDigest"), OrgIds("participants"), Word<ProtectionScheme>("protection"), Int("rounds", 1).Optional(),
             Num("updateBound").Optional(), Text("encryption").Optional(), Digest("modelSpecDigest").Optional()),

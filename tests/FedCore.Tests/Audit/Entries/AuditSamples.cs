@@ -40,7 +40,7 @@ internal static class AuditSamples
         yield return AuditEvents.PolicyDecided(At, SiloHu, "HU", DecisionSubject.Job, job, DecisionEffect.Allow, D(11), D(12), [], ["gdpr-art45-adequacy"]);
         yield return AuditEvents.PolicyDecided(At, Hu, "HU", DecisionSubject.ParticipantStep, job, DecisionEffect.Deny, D(11), D(13),
             ["transfer HU→CN: pipl-art38 (pipl, PIPL Art. 38): no security assessment", "no lawful basis"], ["pipl-art38", "gdpr-art46"],
-            round: 4, attempt: 2, participant: "HU/budapest", step: "train in round 4", decisionDigest: D(14));
+            round: 4, attempt: 2, participant: "HU/budapest", step: "train in round 4");
         yield return AuditEvents.JobStarted(At, SiloHu, "HU", job, agreement, D(10), parties, ProtectionScheme.Ckks, rounds: 10);
         yield return AuditEvents.JobStarted(At, Alice, "HU", job, agreement, D(10), parties, ProtectionScheme.PlaintextSimulation);
         yield return AuditEvents.JobFinished(At, SiloHu, "HU", job, JobOutcome.Completed, 10);
