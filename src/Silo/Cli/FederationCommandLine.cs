@@ -20,6 +20,7 @@ public static class FederationCommandLine
             BenchCommand.Create(output, error),
             PolicyCommand.Create(output, error),
             PrivacyCommand.Create(output, error),
+            AuditCommand.Create(output, error),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
