@@ -129,6 +129,10 @@ public static class AuditReportVerifier
             if (!selected.Contains(c.Index))
                 return AuditReportVerification.Refused($"entry {c.Index} ({c.Entry.WireName}) is not in the report's scope ({scope.Describe()}): a report cites only entries of its scope");
 
+        // Every line cites entries the report carries.
+        if (UncarriedCite(sectionsNode, cited.Select(c => c.Index).ToHashSet()) is { } uncarried)
+            return AuditReportVerification.Refused(uncarried);
+
         // The content is what the cited entries say.
         var rebuilt = AuditReportBuilder.Assemble(scope, head, cited);
         if (title != rebuilt.Title)
@@ -199,6 +203,28 @@ public static class AuditReportVerifier
         return TreeHead.TryParseTime(text, out var time) ? time : throw fields.Error(name, $"\"{text}\" is not a UTC time of the form 2025-03-01T09:00:00.250Z");
     }
 
+    /// <summary>The first line or row that cites an entry the report does not carry (so nothing ties it to the log).</summary>
+    private static string? UncarriedCite(JsonNode sections, HashSet<long> carried)
+    {
+        if (sections is not JsonArray list)
+            return null;
+        foreach (var section in list.OfType<JsonObject>())
+        {
+            string name = $"section {section["id"]?.ToJsonString()}";
+            IEnumerable<(string, JsonNode?)> cites =
+            [
+                .. (section["lines"] as JsonArray ?? []).Select((line, i) => ($"{name}, line {i + 1}", line?["cites"])),
+                .. (section["tables"] as JsonArray ?? []).OfType<JsonObject>().SelectMany(table =>
+                    (table["rows"] as JsonArray ?? []).Select((row, i) => ($"{name}, table {table["title"]?.ToJsonString()}, row {i + 1}", row?["cites"]))),
+            ];
+            foreach (var (where, node) in cites)
+                foreach (var cite in node as JsonArray ?? [])
+                    if (cite is JsonValue value && value.TryGetValue<long>(out long index) && !carried.Contains(index))
+                        return $"{where} cites entry {index}, which the report does not carry: nothing ties that line to the log (an entry dropped from the report?)";
+        }
+        return null;
+    }
+
     /// <summary>The first difference between the report's sections and the rebuilt ones, named for a person; null when equal.</summary>
     private static string? CompareSections(JsonNode found, JsonArray expected)
     {
@@ -209,7 +235,7 @@ public static class AuditReportVerifier
             if (s >= expected.Count)
                 return $"$.sections[{s}]: the report has a section the cited entries do not give";
             var want = expected[s]!.AsObject();
-            string name = $"section {want["id"]} (\"{want["title"]}\")";
+            string name = $"section \"{want["id"]}\" (\"{want["title"]}\")";
             if (s >= sections.Count)
                 return $"{name} is missing from the report";
             if (sections[s] is not JsonObject have)
@@ -247,6 +273,11 @@ public static class AuditReportVerifier
         for (int i = 0; i < Math.Max(have.Count, expected.Count); i++)
         {
             string at = $"{what} {i + 1}";
+            // One removed or added: name it rather than every one after it.
+            if (have.Count < expected.Count && i < have.Count && !JsonNode.DeepEquals(have[i], expected[i]) && JsonNode.DeepEquals(have[i], expected[i + 1]))
+                return $"{at} ({Show(expected[i])}) is missing from the report";
+            if (have.Count > expected.Count && i < expected.Count && !JsonNode.DeepEquals(have[i], expected[i]) && JsonNode.DeepEquals(have[i + 1], expected[i]))
+                return $"{at}: the report has it, but the cited entries do not give it ({Show(have[i])})";
             if (i >= expected.Count)
                 return $"{at}: the report has it, but the cited entries do not give it ({Show(have[i])})";
             if (i >= have.Count)
@@ -268,7 +299,7 @@ public static class AuditReportVerifier
         if (columns is null)
         {
             if (!JsonNode.DeepEquals(have["text"], want["text"]))
-                return $"{where}: the report says {Show(have["text"])}, but the cited entries say {Show(want["text"])}";
+                return $"{where}: {Differ(have["text"], want["text"])}";
         }
         else
         {
@@ -277,11 +308,24 @@ public static class AuditReportVerifier
             var wc = want["cells"]!.AsArray();
             for (int c = 0; c < columns.Length; c++)
                 if (!JsonNode.DeepEquals(hc[c], wc[c]))
-                    return $"{where}, column \"{columns[c]}\": the report says {Show(hc[c])}, but the cited entries say {Show(wc[c])}";
+                    return $"{where}, column \"{columns[c]}\": {Differ(hc[c], wc[c])}";
         }
         if (!JsonNode.DeepEquals(have["cites"], want["cites"]))
             return $"{at}: cites entries {Show(have["cites"])}, but it comes from entries [{cites}]";
         return null;
+    }
+
+    /// <summary>"the report says …, but the cited entries say …", around the first character that differs when the texts are long.</summary>
+    private static string Differ(JsonNode? have, JsonNode? want)
+    {
+        if (have is JsonValue h && h.TryGetValue<string>(out var a) && want is JsonValue w && w.TryGetValue<string>(out var b) && (a.Length > 80 || b.Length > 80))
+        {
+            int at = a.AsSpan().CommonPrefixLength(b);
+            int from = Math.Max(0, at - 30);
+            string Around(string text) => (from > 0 ? "…" : "") + text[from..Math.Min(text.Length, at + 30)] + (at + 30 < text.Length ? "…" : "");
+            return $"the report says \"{Around(a)}\", but the cited entries say \"{Around(b)}\" (character {at + 1} differs)";
+        }
+        return $"the report says {Show(have)}, but the cited entries say {Show(want)}";
     }
 
     private static string Show(JsonNode? node)
