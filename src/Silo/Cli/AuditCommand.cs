@@ -188,29 +188,15 @@ public static class AuditCommand
     private sealed record StoredLog(List<byte[]> Entries, List<SignedTreeHead> Heads, Dictionary<string, byte[]> Keys, int Last);
 
     /// <summary>
-    /// The heads, the witness keys and the entries, read in that order (the log stores a country's key before the head it
-    /// co-signed and the entries before their head, so every co-signature read has its key and every head its entries), and
-    /// the index of the last head co-signed by every country with a key. A key newer than every head read (its head being
-    /// stored right now) has none: read again.
+    /// The heads, the witness keys and the entries, and the index of the last head co-signed by every country with a key. The
+    /// log stores a country's key before the head it co-signed and the entries before their head, so in one snapshot every
+    /// co-signature has its key and every head its entries; a key stored just before its first head has none: read again.
     /// </summary>
     private static async Task<StoredLog> ReadLogAsync(DirectoryInfo data, string database, CancellationToken cancellationToken)
     {
-        var store = ReadOnlyStore(database);
         for (int attempt = 1; ; attempt++)
         {
-            List<byte[]> headRows;
-            Dictionary<string, byte[]> keys;
-            List<byte[]> entries;
-            try
-            {
-                headRows = await store.ReadHeadsAsync(cancellationToken);
-                keys = await store.ReadWitnessKeysAsync(cancellationToken);
-                entries = headRows.Count == 0 ? [] : await store.ReadEntriesAsync(cancellationToken: cancellationToken);
-            }
-            catch (Exception e) when (e is DbException or InvalidOperationException)
-            {
-                throw new CommandInputException($"--data: {database} holds no audit log this command can read ({Innermost(e)})");
-            }
+            var (headRows, keys, entries) = await ReadStoreAsync(database, cancellationToken);
             if (headRows.Count == 0)
                 throw new CommandInputException($"--data: the audit log in {data.FullName} has no signed head yet, so there is nothing signed to export (the log publishes one when it first starts, then after appends)");
             var heads = new List<SignedTreeHead>(headRows.Count);
@@ -241,17 +227,53 @@ public static class AuditCommand
     }
 
     /// <summary>
-    /// The log's store opened read-only and unpooled: nothing is created or written (no table, no journal mode set), and the
-    /// connection is closed after each read. A silo may be writing meanwhile: SQLite's write-ahead log lets readers run beside it.
+    /// Reads the log's tables (the store's own mapping, <see cref="AuditLogDbContext"/>) without changing anything in the data
+    /// directory. <see cref="AuditLogStore.Sqlite"/> would not do: it opens read-write, sets the journal mode and creates missing
+    /// tables, and any connection to a database in write-ahead-log mode leaves <c>-wal</c> and <c>-shm</c> files behind unless it
+    /// can remove them. So: when no silo has the database open (no <c>-wal</c> or <c>-journal</c> beside it) it is opened
+    /// read-only and immutable, which creates no file; if a silo opened it meanwhile (a <c>-wal</c> appeared, or the file
+    /// changed) it is read again as below. When one has it open, it is opened read-only beside it (SQLite's write-ahead log
+    /// lets readers run beside the writer), in one read transaction: a consistent snapshot of the three tables.
     /// </summary>
-    private static AuditLogStore ReadOnlyStore(string database) =>
-        new(new DbContextOptionsBuilder<AuditLogDbContext>().UseSqlite(new SqliteConnectionStringBuilder
+    private static async Task<(List<byte[]> Heads, Dictionary<string, byte[]> Keys, List<byte[]> Entries)> ReadStoreAsync(string database, CancellationToken cancellationToken)
+    {
+        bool Quiet() => !File.Exists(database + "-wal") && !File.Exists(database + "-journal");
+        (long, DateTime) Stamp() { var file = new FileInfo(database); return (file.Length, file.LastWriteTimeUtc); }
+        try
         {
-            DataSource = database,
+            if (Quiet())
+            {
+                var before = Stamp();
+                var read = await ReadTablesAsync(new Uri(Path.GetFullPath(database)).AbsoluteUri + "?immutable=1", cancellationToken);
+                if (Quiet() && Stamp() == before)
+                    return read;
+            }
+            return await ReadTablesAsync(database, cancellationToken);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            throw new CommandInputException($"--data: {database} holds no audit log this command can read ({Innermost(e)})");
+        }
+    }
+
+    private static async Task<(List<byte[]> Heads, Dictionary<string, byte[]> Keys, List<byte[]> Entries)> ReadTablesAsync(string dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = dataSource,
             Mode = SqliteOpenMode.ReadOnly,
             Pooling = false,
             DefaultTimeout = 60,
-        }.ToString()).Options);
+        }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        await using var db = new AuditLogDbContext(new DbContextOptionsBuilder<AuditLogDbContext>().UseSqlite(connection).Options);
+        await db.Database.UseTransactionAsync(transaction, cancellationToken);
+        var heads = await db.Heads.AsNoTracking().OrderBy(h => h.Size).Select(h => h.Json).ToListAsync(cancellationToken);
+        var keys = await db.WitnessKeys.AsNoTracking().ToDictionaryAsync(k => k.Country, k => k.PublicKey, StringComparer.Ordinal, cancellationToken);
+        var entries = heads.Count == 0 ? [] : await db.Entries.AsNoTracking().OrderBy(e => e.Position).Select(e => e.Bytes).ToListAsync(cancellationToken);
+        return (heads, keys, entries);
+    }
 
     private static bool Inside(string path, string folder)
     {
