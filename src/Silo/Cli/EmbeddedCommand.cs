@@ -122,6 +122,9 @@ internal sealed class EmbeddedSession(LocalFederation federation) : IAsyncDispos
 
     public PayloadTransfers Transfers => Services.GetRequiredService<PayloadTransfers>();
 
+    /// <summary>What the command does, recorded in the federation's audit log.</summary>
+    public AuditTrail Audit => Services.GetRequiredService<AuditTrail>();
+
     private IServiceProvider Services => federation.ServicesOf(federation.Countries[0]);
 
     public ValueTask DisposeAsync() => federation.DisposeAsync();

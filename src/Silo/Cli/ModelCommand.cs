@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using FedCore.Audit.Entries;
 using FedCore.Data;
 using FedCore.Governance;
 using FedCore.Governance.Agreements;
@@ -39,6 +40,10 @@ public static class ModelCommand
             await using var session = await StartAsync(parse.GetValue(data)!, [JobCountry(parse.GetValue(job))], cancellation);
             var model = await ReleaseAsync(session, parse.GetValue(job)!, parse.GetValue(version), destination, party: null);
 
+            // Recorded first: an export the log could not take is not written.
+            var audit = session.Audit;
+            await audit.RecordAsync(AuditEvents.ModelExported(audit.Now, AuditActor.Federation, audit.Country, model.Version.JobId, model.Version.Version,
+                AuditDigest.Parse(model.Version.ParametersSha256), destination));
             var folder = parse.GetValue(outDir)!;
             folder.Create();
             string At(string name) => Path.Combine(folder.FullName, name);
@@ -87,6 +92,9 @@ public static class ModelCommand
             var scaling = model.Lineage.Scaling;
             var scaled = new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation).Apply(loaded.Data);
             var predictions = ModelPredictor.Predict(model.Spec, model.Parameters, scaled, cancellation);
+            // The count and the model, never the rows or the scores.
+            await session.Audit.RecordAsync(AuditEvents.PredictionsMade(session.Audit.Now, AuditActor.Organisation(organisation), country,
+                AuditDigest.Parse(model.Version.ParametersSha256), predictions.Count, model.Version.JobId, model.Version.Version));
             return new JsonObject
             {
                 ["job"] = model.Version.JobId,

@@ -11,19 +11,34 @@ namespace Federation.Silo.Governance;
 /// <summary>
 /// The policy set this silo decides with, read from its policy folder (<see cref="FederationSiloOptions.PoliciesDirectory"/>)
 /// at every decision, so an edit is in force at the next one. A folder that fails to load leaves the last good set in
-/// force, and the error (file and line) is logged; with no set ever loaded there is no decision, only a refusal.
+/// force, and the error (file and line) is logged; with no set ever loaded there is no decision, only a refusal. Each set
+/// this silo decides with is recorded in the audit log (its hash) before its first decision.
 /// </summary>
-public sealed class SiloPolicies(FederationSiloOptions options, ILogger<SiloPolicies> logger)
+public sealed class SiloPolicies(FederationSiloOptions options, AuditTrail audit, ILogger<SiloPolicies> logger)
 {
     private readonly PolicyStore _store = new();
     private readonly Lock _reload = new();
+    private string? _recordedHash;
 
     /// <summary>Evaluates <paramref name="plan"/> against the set in force.</summary>
     /// <exception cref="FederationOperationException">No policy folder is configured, or none of its versions ever loaded.</exception>
-    public PolicyDecision Decide(PolicyPlan plan) => PolicyEngine.Evaluate(Current(), plan);
+    public async Task<PolicyDecision> DecideAsync(PolicyPlan plan) => PolicyEngine.Evaluate(await RecordedAsync(), plan);
 
     /// <summary>Evaluates <paramref name="plan"/> for one participant under its own country's packs (<see cref="PolicyEngine.EvaluateFor"/>).</summary>
-    public PolicyDecision DecideFor(PolicyPlan plan, string participant) => PolicyEngine.EvaluateFor(Current(), plan, participant);
+    public async Task<PolicyDecision> DecideForAsync(PolicyPlan plan, string participant) => PolicyEngine.EvaluateFor(await RecordedAsync(), plan, participant);
+
+    /// <summary>The set in force, recorded in the audit log if it is not yet (two callers at once may both record it: a repeat, not a gap).</summary>
+    private async Task<PolicySet> RecordedAsync()
+    {
+        var set = Current();
+        if (Volatile.Read(ref _recordedHash) != set.Hash)
+        {
+            await audit.RecordAsync(FedCore.Audit.Entries.AuditEvents.PolicySetLoaded(audit.Now, audit.Silo, audit.Country,
+                FedCore.Audit.Entries.AuditDigest.Parse(set.Hash), set.Packs.Length + 1)); // the packs and settings.yaml
+            Volatile.Write(ref _recordedHash, set.Hash);
+        }
+        return set;
+    }
 
     public PolicySet Current()
     {

@@ -18,12 +18,13 @@ public sealed class AgreementGrainState
 }
 
 /// <summary>
-/// Relays one agreement's document through its lifecycle (FedCore.Governance.Agreements.Agreement does the rules). A
-/// transition that does not verify changes nothing stored.
+/// Relays one agreement's document through its lifecycle (FedCore.Governance.Agreements.Agreement does the rules) and
+/// records each transition in the audit log (<see cref="AgreementAudit"/>). A transition that does not verify changes nothing stored.
 /// </summary>
 public sealed class AgreementGrain(
     [PersistentState("agreement", StorageNames.Cluster)] IPersistentState<AgreementGrainState> state,
     FederationRecords records,
+    AuditTrail audit,
     TimeProvider clock,
     ILogger<AgreementGrain> logger) : Grain, IAgreementGrain
 {
@@ -72,6 +73,8 @@ public sealed class AgreementGrain(
             logger.LogWarning("Agreement {Agreement}: {Transition} refused: {Reason}", Id, what, e.Message);
             throw new FederationOperationException("agreement.refused", e.Message);
         }
+        // Recorded first: a transition the log could not take is not made.
+        await audit.RecordAsync([.. AgreementAudit.Entries(current, next, audit.Now, FedCore.Audit.Entries.AuditActor.Federation, audit.Country)]);
         state.State.Document = AgreementJson.Write(next);
         await state.WriteStateAsync();
         logger.LogInformation("Agreement {Agreement}: {Transition} → {State}", Id, what, next.StateAt(clock.GetUtcNow()));

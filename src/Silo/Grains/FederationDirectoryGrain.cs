@@ -34,11 +34,13 @@ public sealed class FederationDirectoryState
 public sealed class FederationDirectoryGrain(
     [PersistentState("directory", StorageNames.Cluster)] IPersistentState<FederationDirectoryState> state,
     FederationRecords records,
+    AuditTrail audit,
     ILogger<FederationDirectoryGrain> logger) : Grain, IFederationDirectoryGrain
 {
     public async Task<long> PublishMembership(byte[] chain)
     {
         var offered = records.Verify(chain);
+        long heldSerial = 0;
         if (state.State.Membership is { } held)
         {
             var current = records.Verify(held);
@@ -53,7 +55,10 @@ public sealed class FederationDirectoryGrain(
             }
             if (offered.Serial == current.Serial)
                 return current.Serial;
+            heldSerial = current.Serial;
         }
+        // Recorded first: a membership the log could not take is not relayed.
+        await audit.RecordAsync([.. MembershipAudit.Entries(MembershipJson.Parse(chain, "the published membership"), heldSerial, audit.Now, audit.Country)]);
         state.State.Membership = chain;
         await state.WriteStateAsync();
         logger.LogInformation("Directory relays membership record {Serial} of {Federation} ({Organisations} organisations)",

@@ -1,12 +1,14 @@
 using System.Collections.Immutable;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
+using FedCore.Audit.Entries;
 using FedCore.Governance;
 using FedCore.Governance.Agreements;
 using FedCore.Governance.Approvals;
 using FedCore.Governance.Datasets;
 using FedCore.Governance.Membership;
 using FedCore.Learning;
+using FedCore.Policy.Decisions;
 using FedCore.Policy.Plans;
 using FedCore.Privacy.Budget;
 using FedCore.Rounds;
@@ -156,7 +158,8 @@ public sealed partial class ParticipantGrain
     }
 
     /// <summary>Signs the catalog entry of a dataset just registered and hands it to the directory (metadata only).</summary>
-    private async Task PublishCatalogEntryAsync(string name, DatasetPublication publication, DatasetSummary summary)
+    /// <returns>SHA-256 of the signed entry as published (a catalog of one entry).</returns>
+    private async Task<AuditDigest> PublishCatalogEntryAsync(string name, DatasetPublication publication, DatasetSummary summary)
     {
         var entry = publication.ToEntry(Key, name, summary.SchemaHash, summary.RowCount, summary.FileSha256,
             DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds()));
@@ -171,6 +174,7 @@ public sealed partial class ParticipantGrain
             throw new FederationOperationException("dataset.invalid", $"Participant {Key}, dataset '{name}': {e.Message}");
         }
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).PublishDatasets(catalog);
+        return AuditDigest.Hash(catalog);
     }
 
     public async Task<byte[]> SignAgreement(string agreementId, string termsDigest, byte[] approval)
@@ -255,6 +259,19 @@ public sealed partial class ParticipantGrain
 
     public async Task<SignedPayload> AcceptJob(JobInvitation invitation)
     {
+        try
+        {
+            return await AcceptJobAsync(invitation);
+        }
+        catch (FederationOperationException e) when (ParticipantKey.TryParse(invitation.JobId, out _, out _, out _))
+        {
+            await audit.RecordAsync(AuditEvents.ParticipantRefused(audit.Now, Actor, audit.Country, invitation.JobId, Key, AuditText.Line(e.Message)));
+            throw;
+        }
+    }
+
+    private async Task<SignedPayload> AcceptJobAsync(JobInvitation invitation)
+    {
         RequireProfile();
         var refusal = $"Participant {Key} refuses job {invitation.JobId}";
         if (!ParticipantKey.TryParse(invitation.JobId, out var aggregatorCountry, out _, out var idError))
@@ -334,6 +351,7 @@ public sealed partial class ParticipantGrain
         }
         state.State.Jobs[invitation.JobId] = pinned;
         state.State.Splits.TryAdd(terms.Dataset, split);
+        await audit.RecordAsync(AuditEvents.ParticipantConsented(audit.Now, Actor, audit.Country, invitation.JobId, Key, terms.Dataset));
         await state.WriteStateAsync();
         logger.LogInformation("Participant {Participant} accepted job {Job} under agreement {Agreement}: {Parties} parties, at least {Minimum} per round, {Scheme} ±{Bound}",
             Key, invitation.JobId, terms.AgreementId, parties.Count, pinned.MinimumParticipants, pinned.Protection.Scheme, pinned.Protection.UpdateBound);
@@ -360,7 +378,7 @@ public sealed partial class ParticipantGrain
     /// <summary>
     /// Its own country's law, decided by itself before it trains: the job's plan as this participant knows it (its pinned
     /// terms, the verified agreement, membership and catalog, its own dataset's ledger), evaluated under the packs of its
-    /// silo that govern its own transfers (<see cref="SiloPolicies.DecideFor"/>). It is not told the job's length, so it
+    /// silo that govern its own transfers (<see cref="SiloPolicies.DecideForAsync"/>), and records the decision in the audit log. It is not told the job's length, so it
     /// takes the job as recurring. Asked before anything of its rows leaves for the job (moments, an update, scores); a deny
     /// refuses, naming every reason; the job cannot skip it.
     /// </summary>
@@ -386,7 +404,9 @@ public sealed partial class ParticipantGrain
             pinned.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation, pinned.AggregatorCountry,
             [.. datasets.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new PlannedParticipant(d.Key, d.Value))],
             pinned.TrainFraction, pinned.Training.BatchSize, pinned.Training.Epochs, privacy);
-        var decision = policies.DecideFor(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()), Key);
+        var decision = await policies.DecideForAsync(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()), Key);
+        await audit.RecordAsync(DecisionAudit.Entry(decision, decision.ToJson(), DecisionSubject.ParticipantStep, audit.Now, Actor, audit.Country,
+            modelRound, participant: Key, step: AuditText.Line(what)));
         if (!decision.Allowed)
             throw new FederationOperationException("policy.denied",
                 $"Participant {Key} refuses to {what} for job {jobId}: its country's policies deny it (policy set {decision.PolicySetHash}): {string.Join("; ", decision.DenyReasons)}");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
+using FedCore.Audit.Entries;
 using FedCore.Data;
 using FedCore.Governance.Agreements;
 using FedCore.Learning;
@@ -132,6 +133,7 @@ public sealed partial class ParticipantGrain(
     FederationRecords records,
     ApprovalVerifier approvals,
     SiloPolicies policies,
+    AuditTrail audit,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     // Rows loaded from the registered files, kept only in this activation's memory.
@@ -145,6 +147,9 @@ public sealed partial class ParticipantGrain(
     private readonly Dictionary<string, double> _cryptoSeconds = [];
 
     private string Key => this.GetPrimaryKeyString();
+
+    /// <summary>This organisation, as the actor of what it records in the audit log.</summary>
+    private AuditActor Actor => AuditActor.Organisation(Key);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -225,8 +230,9 @@ public sealed partial class ParticipantGrain(
         await UseApprovalAsync(approved);
 
         var summary = ToSummary(registration.Name, loaded.Metadata);
-        if (publication is not null)
-            await PublishCatalogEntryAsync(registration.Name, publication, summary);
+        var entryDigest = publication is null ? null : await PublishCatalogEntryAsync(registration.Name, publication, summary);
+        await audit.RecordAsync(AuditEvents.DatasetRegistered(audit.Now, Actor, audit.Country, Key, registration.Name,
+            AuditDigest.Parse(summary.FileSha256), AuditDigest.Parse(summary.SchemaHash), summary.RowCount, entryDigest));
         state.State.Datasets[registration.Name] = new RegisteredDataset(registration, summary);
         await state.WriteStateAsync();
         _loaded[registration.Name] = loaded;
@@ -383,6 +389,8 @@ public sealed partial class ParticipantGrain(
             // Only the weight's (its sample count over the normaliser, both known to the job); it ends the round.
             throw new FederationOperationException("round.update-out-of-bounds", $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
+        await audit.RecordAsync(AuditEvents.UpdateSealed(audit.Now, Actor, audit.Country, assignment.JobId, assignment.GlobalVersion + 1, Key,
+            AuditDigest.Hash(sealedUpdate.SealedUpdate)));
         if (sealedUpdate.Clipped > 0)
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: {Clipped} update values clipped to the bound ±{Bound} (raise it, or train with a smaller step)",
                 Key, assignment.JobId, assignment.Round, sealedUpdate.Clipped, pinned.Protection.UpdateBound);
@@ -429,6 +437,18 @@ public sealed partial class ParticipantGrain(
         state.State.PrivacyLedgers[dataset] = PrivacyLedgerJson.Write(ledger);
         await state.WriteStateAsync();
         _ledgers[dataset] = ledger;
+        if (pinned.Training.Privacy is { } privacy)
+        {
+            var terms = agreement.Terms.DifferentialPrivacy;
+            var delta = PrivacyCap.DeltaFor(privacy.Delta, terms?.Delta, Registered(dataset).Summary.RowCount);
+            var charge = ledger.Charges[^1];
+            // ε of the DP charges alone: a round without DP makes the ledger's unbounded, which the entry says by counting them.
+            double spent = PrivacyLedger.Of(dataset, ledger.Charges, []).SpentAt(delta).Epsilon;
+            double cap = PrivacyCap.Lower(dataset, Registered(dataset).Registration.Catalog?.EpsilonCap, agreement.Id, terms?.EpsilonCap, delta).Epsilon;
+            await audit.RecordAsync(AuditEvents.PrivacyReserved(audit.Now, Actor, audit.Country, Key, dataset, assignment.JobId, assignment.GlobalVersion + 1,
+                spent, delta, charge.NoiseMultiplier, charge.SamplingRate, charge.Steps, double.IsFinite(cap) ? cap : null,
+                ledger.Unprotected.IsEmpty ? null : ledger.Unprotected.Length));
+        }
     }
 
     public async Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request)

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Aggregation.Strategies;
+using FedCore.Audit.Entries;
 using FedCore.Data;
 using FedCore.Governance.Agreements;
 using FedCore.Learning;
@@ -101,6 +102,7 @@ public sealed class TrainingJobGrain(
     PayloadTransfers transfers,
     FederationRecords records,
     SiloPolicies policies,
+    AuditTrail audit,
     TimeProvider clock,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
@@ -164,6 +166,11 @@ public sealed class TrainingJobGrain(
                 "each update is encrypted under a fresh collective key per round and masked pairwise; only the sum is decrypted, jointly (FedCore/Rounds/README.md).");
         }
         await state.WriteStateAsync();
+        await audit.RecordAsync(AuditEvents.JobStarted(audit.Now, audit.Silo, audit.Country, JobId, specification.AgreementId,
+            AuditDigest.Parse((await records.AgreementAsync(specification.AgreementId, await records.MembershipAsync())).TermsDigest),
+            [.. specification.Participants.Select(p => p.ParticipantId)], IsSimulation(specification) ? ProtectionScheme.PlaintextSimulation : ProtectionScheme.Ckks,
+            specification.Rounds, specification.Protection.UpdateBound, IsSimulation(specification) ? null : CkksProtection.Description,
+            AuditDigest.Hash(System.Text.Encoding.UTF8.GetBytes(specification.ModelSpecJson))));
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).AddJob(new JobListing(JobId, specification.Name, now));
         EnsureRunning();
         return Status();
@@ -205,6 +212,7 @@ public sealed class TrainingJobGrain(
 
             state.State.Phase = JobPhase.Completed;
             await SaveAsync();
+            await audit.RecordAsync(AuditEvents.JobFinished(audit.Now, audit.Silo, audit.Country, JobId, JobOutcome.Completed, state.State.Rounds.Count));
             logger.LogInformation("Job {Job} completed {Rounds} rounds; mean local test accuracy {Accuracy:F4}",
                 JobId, spec.Rounds, state.State.Rounds[^1].MeanLocalTestAccuracy);
         }
@@ -219,6 +227,8 @@ public sealed class TrainingJobGrain(
             state.State.Phase = JobPhase.Failed;
             state.State.Error = e.Message;
             await SaveAsync();
+            await audit.RecordAsync(AuditEvents.JobFinished(audit.Now, audit.Silo, audit.Country, JobId, JobOutcome.Failed, state.State.Rounds.Count,
+                AuditText.Line(e.Message)));
         }
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).MarkJobFinished(JobId);
     }
@@ -235,7 +245,7 @@ public sealed class TrainingJobGrain(
         // each check everything again themselves before they consent.
         var membership = await records.MembershipAsync();
         var agreement = await records.AgreementAsync(spec.AgreementId, membership);
-        await DecideAsync(null, spec.Rounds, [.. participants.Select(p => p.ParticipantId)]);
+        await DecideAsync(null, spec.Rounds, [.. participants.Select(p => p.ParticipantId)], null);
         state.State.MinimumParticipants = Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants);
         state.State.ParticipantKeys = participants.ToDictionary(p => p.ParticipantId, p => membership.Find(p.ParticipantId)?.SigningKey.ToArray()
             ?? throw new FederationOperationException("job.invalid", $"Job {JobId}: {p.ParticipantId} is not a member of the federation."));
@@ -299,12 +309,16 @@ public sealed class TrainingJobGrain(
             try
             {
                 // Each attempt is decided over its own members, before it starts; one that cannot be reached is dropped as below.
-                await DecideAsync(modelRound, 1, members);
+                await DecideAsync(modelRound, 1, members, attempt);
+                await audit.RecordAsync(AuditEvents.RoundStarted(audit.Now, audit.Silo, audit.Country, JobId, modelRound, members, attempt));
                 await RunRoundAsync(modelRound, members, dropped, strategy);
                 return;
             }
             catch (ParticipantsUnavailableException e) when (!_deactivating)
             {
+                await audit.RecordAsync([AuditEvents.RoundFinished(audit.Now, audit.Silo, audit.Country, JobId, modelRound, RoundOutcome.Abandoned,
+                    reason: AuditText.Line(e.Message)),
+                    .. e.Participants.Where(p => p.Drop).Select(p => AuditEvents.ParticipantDropped(audit.Now, audit.Silo, audit.Country, JobId, modelRound, p.Participant, AuditText.Line(p.Reason)))]);
                 foreach (var (participant, reason, drop) in e.Participants)
                 {
                     if (drop)
@@ -375,6 +389,9 @@ public sealed class TrainingJobGrain(
         state.State.Rounds.Add(summary);
         state.State.LatestModelVersion = modelRound;
         await SaveAsync();
+        await audit.RecordAsync(AuditEvents.RoundFinished(audit.Now, audit.Silo, audit.Country, JobId, modelRound, RoundOutcome.Completed, modelRound,
+            participants: members, accuracy: double.IsFinite(summary.PooledTestAccuracy) ? summary.PooledTestAccuracy : null,
+            loss: double.IsFinite(summary.MeanLocalTestLoss) ? summary.MeanLocalTestLoss : null, seconds: summary.Seconds));
         logger.LogInformation("Job {Job} round {Round}/{Rounds} (protocol round {Protocol}, {Members} members): mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
             JobId, modelRound, spec.Rounds, round, members.Count, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
     }
@@ -387,7 +404,7 @@ public sealed class TrainingJobGrain(
         var commitments = pipelined ?? (await Each(attempt.Members, p => Participant(p).CommitRoundKey(Contract(aggregator.KeyRequest())))).ToList();
         await attempt.Cpu.Run(() => commitments.ForEach(c => aggregator.AcceptCommitment(FromContract(c))));
         var reveal = Contract(aggregator.RevealRequest());
-        await Each(attempt.Members, async p =>
+        var publicShares = await Each(attempt.Members, async p =>
         {
             var r = await Participant(p).RevealRoundKey(reveal);
             attempt.Count(p, Size(reveal.Commitments) + Size(r.Statement) + r.PublicShare.Length);
@@ -403,6 +420,9 @@ public sealed class TrainingJobGrain(
             await attempt.Cpu.Run(() => aggregator.AcceptKeyFingerprint(FromContract(f)));
             return f;
         });
+        // The round key every member checked, and each member's public part of it (public values; the log keeps their hashes).
+        await audit.RecordAsync(AuditEvents.RoundKey(audit.Now, audit.Silo, audit.Country, JobId, state.State.LatestModelVersion + 1, AuditDigest.Hash(check.RoundKey),
+            attempt.Members, [.. publicShares.Select(r => AuditDigest.Hash(r.PublicShare))]));
     }
 
     /// <summary>Step 4: local training everywhere, in parallel; each sealed update is checked and added as it arrives.</summary>
@@ -660,6 +680,8 @@ public sealed class TrainingJobGrain(
         var record = new ModelVersion(JobId, version, await transfers.PushAsync(target, bytes), await Push(optimizer?.FirstMoment), await Push(optimizer?.SecondMoment),
             Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow, state.State.Lineage is { } lineage ? lineage with { RoundMembers = members } : null);
         await target.Store(record);
+        if (version > 0) // version 0 is the initial model, made from the job's seed; round r makes version r
+            await audit.RecordAsync(AuditEvents.ModelVersion(audit.Now, audit.Silo, audit.Country, JobId, version, version, AuditDigest.Parse(record.ParametersSha256)));
     }
 
     /// <summary>Retries a step whose participants could not be reached (a country's silo down); other errors fail the job.</summary>
@@ -705,7 +727,7 @@ public sealed class TrainingJobGrain(
     /// its participant's ledger reports it under DP, decided on this silo's policies and stored before anything runs. A
     /// deny ends the job with its reasons.
     /// </summary>
-    private async Task DecideAsync(int? round, int roundsAhead, IReadOnlyList<string> members)
+    private async Task DecideAsync(int? round, int roundsAhead, IReadOnlyList<string> members, int? attempt)
     {
         var spec = state.State.Specification!;
         var taking = spec.Participants.Where(p => members.Contains(p.ParticipantId)).ToList();
@@ -733,7 +755,7 @@ public sealed class TrainingJobGrain(
         PolicyDecision decision;
         try
         {
-            decision = policies.Decide(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()));
+            decision = await policies.DecideAsync(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()));
         }
         catch (ArgumentException e)
         {
@@ -744,6 +766,8 @@ public sealed class TrainingJobGrain(
             Convert.ToHexStringLower(SHA256.HashData(json))));
         state.State.PolicyDecisionJson.Add(Compress(json));
         await SaveAsync();
+        await audit.RecordAsync(DecisionAudit.Entry(decision, json, round is null ? DecisionSubject.Job : DecisionSubject.RoundAttempt, audit.Now, audit.Silo, audit.Country,
+            round, attempt));
         string what = round is { } r ? $"round {r}" : "the job";
         if (!decision.Allowed)
             throw new FederationOperationException("policy.denied",

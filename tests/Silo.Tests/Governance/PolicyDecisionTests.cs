@@ -75,23 +75,26 @@ public sealed class PolicyDecisionTests
         Assert.Equal("policy.denied", refused.Code);
     }
 
+    // Reading the set in force records nothing; only a decision records the set it used.
+    private static readonly AuditTrail UnrecordedTrail = new(null!, new SiloCountry("CH"), TimeProvider.System);
+
     [Fact]
     public void A_policy_folder_that_breaks_keeps_the_last_good_set_and_a_silo_without_one_decides_nothing()
     {
         using var dir = new TempDirectory("federation-policy-reload");
         var folder = PoliciesCopy(dir);
-        var policies = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = folder }, NullLogger<SiloPolicies>.Instance);
+        var policies = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = folder }, UnrecordedTrail, NullLogger<SiloPolicies>.Instance);
         var good = policies.Current().Hash;
 
         File.AppendAllText(Path.Combine(folder, "federation.yaml"), "\n  - id: [unclosed\n");
         Assert.Equal(good, policies.Current().Hash);
 
-        var fresh = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = folder }, NullLogger<SiloPolicies>.Instance);
+        var fresh = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = folder }, UnrecordedTrail, NullLogger<SiloPolicies>.Instance);
         var broken = Assert.Throws<FederationOperationException>(() => fresh.Current());
         Assert.Equal("policy.unavailable", broken.Code);
         Assert.Contains("federation.yaml", broken.Message);
 
-        var none = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = null }, NullLogger<SiloPolicies>.Instance);
+        var none = new SiloPolicies(new FederationSiloOptions { Country = "CH", DataDirectory = dir.Path, PoliciesDirectory = null }, UnrecordedTrail, NullLogger<SiloPolicies>.Instance);
         Assert.Contains("no policy folder configured", Assert.Throws<FederationOperationException>(() => none.Current()).Message);
     }
 

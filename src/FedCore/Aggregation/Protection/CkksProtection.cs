@@ -18,6 +18,11 @@ public sealed class CkksProtection
 {
     public const string SchemeName = "ckks";
 
+    /// <summary>What protects a round's updates, for records and reports (FedCore/Rounds/README.md describes the protocol).</summary>
+    public static string Description =>
+        $"multiparty RNS-CKKS, {CkksParameters.Default}, 128-bit security (HomomorphicEncryption.org standard, ternary secret), " +
+        "a fresh collective key per round, pairwise one-time masks, decryption shares with noise flooding";
+
     public CkksProtection(CkksParameters parameters, double bound)
     {
         ArgumentNullException.ThrowIfNull(parameters);

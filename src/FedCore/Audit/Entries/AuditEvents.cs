@@ -44,7 +44,7 @@ public static class AuditEvents
     // ---- Datasets -------------------------------------------------------------------------------------------------
 
     public static AuditEntry DatasetRegistered(DateTimeOffset time, AuditActor actor, string country,
-        string organisation, string dataset, AuditDigest fileSha256, AuditDigest schemaDigest, long rows, AuditDigest entryDigest) =>
+        string organisation, string dataset, AuditDigest fileSha256, AuditDigest schemaDigest, long rows, AuditDigest? entryDigest = null) =>
         Make(AuditEventKind.DatasetRegistered, time, actor, country,
             ("organisation", organisation), ("dataset", dataset), ("fileSha256", fileSha256), ("schemaDigest", schemaDigest),
             ("rows", rows), ("entryDigest", entryDigest));
@@ -167,12 +167,15 @@ public static class AuditEvents
         Make(AuditEventKind.ModelVersion, time, actor, country, ("job", job), ("round", round), ("version", version), ("modelDigest", modelDigest));
 
     /// <param name="epsilonSpent">The dataset's ε spent so far, this reservation included, at <paramref name="delta"/>.</param>
+    /// <param name="epsilonSpent">ε of the dataset's DP-SGD charges so far, this one included, at <paramref name="delta"/>.</param>
+    /// <param name="unprotectedRounds">Rounds the dataset trained in without DP (when any): its ledger's ε is then unbounded.</param>
     public static AuditEntry PrivacyReserved(DateTimeOffset time, AuditActor actor, string country,
         string organisation, string dataset, string job, int round, double epsilonSpent, double delta,
-        double noiseMultiplier, double samplingRate, int steps, double? epsilonCap = null) =>
+        double noiseMultiplier, double samplingRate, int steps, double? epsilonCap = null, int? unprotectedRounds = null) =>
         Make(AuditEventKind.PrivacyReserved, time, actor, country,
             ("organisation", organisation), ("dataset", dataset), ("job", job), ("round", round), ("epsilonSpent", epsilonSpent),
-            ("epsilonCap", epsilonCap), ("delta", delta), ("noiseMultiplier", noiseMultiplier), ("samplingRate", samplingRate), ("steps", steps));
+            ("epsilonCap", epsilonCap), ("delta", delta), ("noiseMultiplier", noiseMultiplier), ("samplingRate", samplingRate), ("steps", steps),
+            ("unprotectedRounds", unprotectedRounds));
 
     public static AuditEntry ModelExported(DateTimeOffset time, AuditActor actor, string country,
         string job, int version, AuditDigest modelDigest, string destination, string? party = null) =>

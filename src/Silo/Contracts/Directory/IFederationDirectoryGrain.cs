@@ -1,4 +1,5 @@
 using Federation.Contracts.Participants;
+using Orleans.Concurrency;
 
 namespace Federation.Contracts.Directory;
 
@@ -19,7 +20,9 @@ public interface IFederationDirectoryGrain : IGrainWithIntegerKey
     /// <summary>Relays a membership chain (membership.json): kept if it verifies and extends the chain held; returns the latest serial.</summary>
     Task<long> PublishMembership(byte[] chain);
 
-    /// <summary>The membership chain held (null before the operator published one).</summary>
+    /// <summary>The membership chain held (null before the operator published one). Interleaves: the audit log reads it while
+    /// a publication here waits on the log to record it.</summary>
+    [AlwaysInterleave]
     Task<byte[]?> GetMembership();
 
     /// <summary>Relays signed dataset entries (a catalog file): kept if each verifies against the membership; an entry of the same organisation and name is replaced.</summary>
