@@ -73,6 +73,20 @@ public sealed class PolicyDecisionTests
         var budapest = federation.Grains.GetGrain<Federation.Contracts.Participants.IParticipantGrain>("HU/budapest");
         var refused = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.ComputeFeatureMoments("CH/policy-country"));
         Assert.Equal("policy.denied", refused.Code);
+
+        // The audit log holds Budapest's deny with its reasons, under Hungary's policy set and not Switzerland's, and no round.
+        var entries = (await federation.Grains.GetGrain<Federation.Contracts.Audit.IAuditLogGrain>(0).GetEntries(0, int.MaxValue))
+            .Select((b, i) => FedCore.Audit.Entries.AuditEntryJson.Read(b, $"entry {i}")).Where(e => e["job"]?.AsString == "CH/policy-country").ToList();
+        // Two: the job's request, and the test's own call above.
+        var denials = entries.Where(e => e.Kind == FedCore.Audit.Entries.AuditEventKind.PolicyDecided && e["participant"]?.AsString == "HU/budapest"
+            && e["effect"]!.AsString == "deny" && e["step"]!.AsString == "compute feature moments").ToList();
+        Assert.Equal(2, denials.Count);
+        var denied = denials[0];
+        Assert.Equal("HU", denied.Country);
+        Assert.Equal(PolicySetLoader.Load(hungarian).Hash, denied["setHash"]!.AsDigest.Hex);
+        Assert.Contains(denied["rules"]!.Items, r => r.AsString.Contains("art9", StringComparison.Ordinal));
+        Assert.NotEmpty(denied["reasons"]!.Items);
+        Assert.DoesNotContain(entries, e => e.Kind == FedCore.Audit.Entries.AuditEventKind.RoundStarted);
     }
 
     // Reading the set in force records nothing; only a decision records the set it used.
