@@ -284,9 +284,19 @@ internal sealed class AuditReportComposer
 
     private (IEnumerable<ReportLine>, IEnumerable<ReportTable>) DecisionsSection()
     {
-        var loaded = Of(AuditEventKind.PolicySetLoaded).Select(e => Row([e.Index], e.Entry.Str("setHash")!, Whole(e.Entry.Int("files")), e.Entry.Actor.Name, Time(e.Entry.Time)));
+        // Policy sets are labelled P1, P2, … in the order they were loaded, so that the tables below can name them briefly.
+        var loadedEntries = Of(AuditEventKind.PolicySetLoaded).ToList();
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in loadedEntries)
+            labels.TryAdd(e.Entry.Str("setHash")!, $"P{labels.Count + 1}");
+        string Label(string setHash) => labels.TryGetValue(setHash, out var label) ? label : setHash;
+        var loaded = loadedEntries.Select(e => Row([e.Index], Label(e.Entry.Str("setHash")!), e.Entry.Str("setHash")!, Whole(e.Entry.Int("files")),
+            e.Entry.Actor.Name, Time(e.Entry.Time)));
+
         var decisions = Of(AuditEventKind.PolicyDecided).ToList();
-        var rows = decisions.Select(e =>
+        // In full: every denial, and every decision on a job as a whole. Allowed rounds and steps: one row per round attempt.
+        bool InFull(CitedEntry e) => e.Entry.Str("effect") == "deny" || e.Entry.Str("subject") == "job" || e.Entry.Int("round") is null;
+        var full = decisions.Where(InFull).Select(e =>
         {
             var d = e.Entry;
             var subject = new List<string> { d.Str("subject")! };
@@ -299,19 +309,29 @@ internal sealed class AuditReportComposer
             if (d.Str("step") is { } step)
                 subject.Add(step);
             return Row([e.Index], JobCells(d.Str("job")!, Time(d.Time), string.Join(", ", subject), d.Actor.Name, d.Str("effect")!,
-                string.Join(", ", d.List("rules")), string.Join("; ", d.List("reasons")), d.Str("setHash")!, d.Str("decisionDigest") ?? ""));
+                string.Join(", ", d.List("rules")), string.Join("; ", d.List("reasons")), Label(d.Str("setHash")!), d.Str("decisionDigest") ?? ""));
         });
+        var grouped = decisions.Where(e => !InFull(e))
+            .GroupBy(e => (Job: e.Entry.Str("job")!, Round: e.Entry.Int("round")!.Value, Attempt: e.Entry.Int("attempt") ?? 1))
+            .Select(g => Row(g.Select(e => e.Index), JobCells(g.Key.Job, Whole(g.Key.Round), Whole(g.Key.Attempt),
+                Time(g.First().Entry.Time), string.Join(", ", g.Select(e => e.Entry.Str("participant") ?? e.Entry.Str("subject")!)),
+                string.Join(", ", g.Select(e => e.Entry.Actor.Name).Distinct()),
+                string.Join(", ", g.SelectMany(e => e.Entry.List("rules")).Distinct()),
+                string.Join(", ", g.Select(e => Label(e.Entry.Str("setHash")!)).Distinct()))));
         int allowed = decisions.Count(d => d.Entry.Str("effect") == "allow");
         var lines = new List<ReportLine>
         {
             Line(decisions.Count == 0 ? "No policy decision is in scope."
-                : $"{decisions.Count} policy decisions: {allowed} allowed, {decisions.Count - allowed} denied. The decision digest is SHA-256 of the " +
-                  "decision record (every rule with the facts it read), which whoever decided keeps whole.", decisions.Select(d => d.Index)),
+                : $"{decisions.Count} policy decisions: {allowed} allowed, {decisions.Count - allowed} denied. Denials and decisions on a job as a whole " +
+                  "are listed in full; the allowed decisions on each round attempt and its participants' steps one row per attempt. Each decision's digest " +
+                  "(SHA-256 of the decision record: every rule with the facts it read, kept whole by whoever decided) is in its cited entry.",
+                decisions.Select(d => d.Index)),
         };
         return (lines,
         [
-            Table("Policy sets loaded", ["Set hash", "Files", "Loaded by", "Time"], loaded),
-            Table("Decisions", WithJob("Time", "Subject", "Decided by", "Effect", "Rules", "Reasons", "Policy set hash", "Decision digest"), rows),
+            Table("Policy sets loaded", ["Set", "Set hash", "Files", "Loaded by", "Time"], loaded),
+            Table("Denials and decisions on the job", WithJob("Time", "Subject", "Decided by", "Effect", "Rules", "Reasons", "Policy set", "Decision digest"), full),
+            Table("Allowed decisions per round attempt", WithJob("Round", "Attempt", "First at", "Allowed (round attempt, participants' steps)", "Decided by", "Rules", "Policy sets"), grouped),
         ]);
     }
 

@@ -95,7 +95,7 @@ public sealed class AuditReportAttackTests
     {
         Says("column \"ε spent (last)\"", Refused(Edit(r => SectionOf(r, AuditReportSections.Privacy)["tables"]![0]!["rows"]![1]!["cells"]![4] = "0.1")));
         Says("is missing from the report", Refused(Edit(r =>
-            SectionOf(r, AuditReportSections.Decisions)["tables"]![1]!["rows"]!.AsArray().RemoveAt(40))));
+            SectionOf(r, AuditReportSections.Decisions)["tables"]![2]!["rows"]!.AsArray().RemoveAt(10))));
         Says("cites entries", Refused(Edit(r =>
         {
             var rows = SectionOf(r, AuditReportSections.Models)["tables"]![0]!["rows"]!.AsArray();

@@ -89,7 +89,13 @@ public sealed class AuditReportTests
         var decisions = JobReport.Section(AuditReportSections.Decisions);
         var deny = decisions.Tables[1].Rows.Single(r => r.Cells[3] == "deny");
         Assert.Contains("standard contractual clauses", deny.Cells[5]);
-        Assert.Equal(3, decisions.Tables[0].Rows.Length); // the three policy sets loaded
+        Assert.Equal(["P1", "P2", "P3"], Column(decisions.Tables[0], "Set")); // the three policy sets loaded
+        Assert.Equal(2, decisions.Tables[1].Rows.Length); // the job's decision and the denial
+        var perAttempt = decisions.Tables[2];
+        Assert.Equal(21, perAttempt.Rows.Length);
+        Assert.Equal("round-attempt, CH/zurich, US/boston, US/seattle", perAttempt.Rows.Single(r => r.Cells[0] == "15").Cells[3]);
+        Assert.Equal(Log.Read.Count(e => e.Kind == AuditEventKind.PolicyDecided && e.Str("job") == ReportLog.Job),
+            decisions.Tables.Skip(1).Sum(t => t.Rows.Sum(r => r.Cites.Length)));
 
         var agreement = JobReport.Section(AuditReportSections.Agreement);
         Assert.Contains("Signed these terms: CH/zurich, HU/budapest, US/boston, US/seattle.", agreement.Lines[0].Text);
