@@ -18,7 +18,18 @@ public sealed class RoundPlan
     public byte[] Digest { get; }
 
     /// <exception cref="ArgumentException">The scaling is inconsistent or not finite, or the normaliser is not positive.</exception>
-    public static RoundPlan For(string jobId, int globalVersion, ReadOnlySpan<float> global, FeatureScaling scaling, double weightNormaliser)
+    public static RoundPlan For(string jobId, int globalVersion, ReadOnlySpan<float> global, FeatureScaling scaling, double weightNormaliser) =>
+        Of("plan", jobId, globalVersion, global, scaling, weightNormaliser);
+
+    /// <summary>
+    /// The plan of a round that sums each member's permutation importance of model <paramref name="version"/> on its test
+    /// split (FedCore/Learning/Explanation) instead of training from it. Its own digest domain: members told to explain and
+    /// members told to train cannot share a round key, so no sum mixes an update with an importance vector.
+    /// </summary>
+    public static RoundPlan ForExplanation(string jobId, int version, ReadOnlySpan<float> model, FeatureScaling scaling, double weightNormaliser) =>
+        Of("explanation-plan", jobId, version, model, scaling, weightNormaliser);
+
+    private static RoundPlan Of(string domain, string jobId, int globalVersion, ReadOnlySpan<float> global, FeatureScaling scaling, double weightNormaliser)
     {
         ArgumentNullException.ThrowIfNull(scaling);
         if (!(weightNormaliser > 0) || double.IsInfinity(weightNormaliser))
@@ -36,7 +47,7 @@ public sealed class RoundPlan
             MemoryMarshal.AsBytes(scaling.Mean.AsSpan()).ToArray(),
             MemoryMarshal.AsBytes(scaling.StandardDeviation.AsSpan()).ToArray(),
         ]);
-        return new RoundPlan(Transcript.Hash("plan", Transcript.Text(jobId), Transcript.Int(globalVersion), SHA256.HashData(MemoryMarshal.AsBytes(global)),
+        return new RoundPlan(Transcript.Hash(domain, Transcript.Text(jobId), Transcript.Int(globalVersion), SHA256.HashData(MemoryMarshal.AsBytes(global)),
             rawScaling, BitConverter.GetBytes(weightNormaliser)));
     }
 
@@ -51,6 +62,14 @@ public sealed class RoundPlan
         ArgumentNullException.ThrowIfNull(scaledTrain);
         return Transcript.Hash("update-basis", CanonicalHash(global, "global model"), CanonicalHash(scaledTrain.Features, "scaled rows"),
             CanonicalHash(scaledTrain.Labels, "labels"), Transcript.Int(scaledTrain.FeatureCount));
+    }
+
+    /// <summary>The basis of a member's importance vector: H(model, the scaled test rows and labels); its shuffles follow from them and its pinned seed.</summary>
+    public static byte[] ExplanationBasisOf(ReadOnlySpan<float> model, TabularData scaledTest)
+    {
+        ArgumentNullException.ThrowIfNull(scaledTest);
+        return Transcript.Hash("explanation-basis", CanonicalHash(model, "model"), CanonicalHash(scaledTest.Features, "scaled rows"),
+            CanonicalHash(scaledTest.Labels, "labels"), Transcript.Int(scaledTest.FeatureCount));
     }
 
     private static byte[] CanonicalHash(ReadOnlySpan<float> values, string what)

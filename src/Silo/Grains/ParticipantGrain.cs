@@ -6,6 +6,7 @@ using FedCore.Audit.Entries;
 using FedCore.Data;
 using FedCore.Governance.Agreements;
 using FedCore.Learning;
+using FedCore.Learning.Explanation;
 using FedCore.Governance.Approvals;
 using FedCore.Privacy.Budget;
 using FedCore.Rounds;
@@ -403,6 +404,59 @@ public sealed partial class ParticipantGrain(
         double trainLoss = options.Privacy is null ? result.MeanTrainLoss : double.NaN;
         return new LocalTrainingReport(Key, assignment.Round, result.SampleCount, trainLoss, transfers.Offer(GrainContext, sealedUpdate.SealedUpdate),
             ToContract(sealedUpdate.Commitment), trainSeconds, clock.Elapsed.TotalSeconds);
+    }
+
+    public async Task<LocalTrainingReport> Explain(RoundAssignment assignment)
+    {
+        RequireProfile();
+        var model = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.GlobalParameters));
+        var pinned = PinnedFor(assignment.JobId);
+        var simulation = RoundFor(assignment.JobId).Terms.Protection.IsSimulation;
+        var what = $"explain model version {assignment.GlobalVersion}";
+        try
+        {
+            await RequireAllowedAsync(assignment.JobId, null, what);
+        }
+        catch (FederationOperationException e) when (e.Code == "policy.denied")
+        {
+            await Step(assignment.JobId, r => { r.AbandonRound(); return true; });
+            throw;
+        }
+        var refusal = $"Participant {Key} refuses to {what} for job {assignment.JobId}";
+        var spec = ParseSpec(pinned.ModelSpecJson, assignment.JobId);
+        RequireParametersOf(spec, model, refusal);
+        if (spec.IsRegression)
+            throw new FederationOperationException(RoundRefusal.Refused, $"{refusal}: a regression model has no accuracy to lose, so no permutation importance.");
+        var scaling = ToScaling(assignment.Scaling);
+        var (_, _, test) = await PrepareAsync(pinned.Split);
+        var scaled = await OnOwnRowsAsync(assignment.JobId, "scaling its rows", () => scaling.Apply(test));
+        RoundPlan plan;
+        byte[] basis;
+        try
+        {
+            plan = RoundPlan.ForExplanation(assignment.JobId, assignment.GlobalVersion, model, scaling, assignment.WeightNormaliser);
+            basis = RoundPlan.ExplanationBasisOf(model, scaled);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FederationOperationException(RoundRefusal.Refused, $"{refusal}: {e.Message}");
+        }
+        // As for training: the key, made for this plan, checked before its rows are used; and no sum of this basis opened over others.
+        if (!simulation)
+            await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
+        var clock = Stopwatch.StartNew();
+        var share = await OnOwnRowsAsync(assignment.JobId, "permutation importance",
+            () => PermutationImportance.Compute(spec, model, scaled, (ulong)TrainingSeed(pinned, assignment.GlobalVersion)));
+        var seconds = clock.Elapsed.TotalSeconds;
+        var vector = share.ToVector();
+        double weight = share.Rows / assignment.WeightNormaliser;
+        clock.Restart();
+        var sealedShare = await Step(assignment.JobId, r => simulation
+            ? r.SealInTheClear(assignment.Round, assignment.Participants, vector, weight)
+            : r.Seal(assignment.Round, vector, weight));
+        Array.Clear(vector);
+        return new LocalTrainingReport(Key, assignment.Round, share.Rows, double.NaN, transfers.Offer(GrainContext, sealedShare.SealedUpdate),
+            ToContract(sealedShare.Commitment), seconds, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>

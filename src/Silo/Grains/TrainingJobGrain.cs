@@ -7,6 +7,7 @@ using FedCore.Audit.Entries;
 using FedCore.Data;
 using FedCore.Governance.Agreements;
 using FedCore.Learning;
+using FedCore.Learning.Explanation;
 using FedCore.Policy.Decisions;
 using FedCore.Policy.Plans;
 using FedCore.Rounds;
@@ -88,6 +89,10 @@ public sealed class TrainingJobState
     /// </summary>
     [Id(16)]
     public List<byte[]> PolicyDecisionJson { get; set; } = [];
+
+    /// <summary>Whether the final model's explanation was made (or given up): it is made once, after the last round.</summary>
+    [Id(17)]
+    public bool ExplanationDone { get; set; }
 }
 
 /// <summary>
@@ -209,6 +214,8 @@ public sealed class TrainingJobGrain(
             var strategy = ServerStrategy.Create(ToStrategyOptions(spec.Strategy));
             while (state.State.Rounds.Count < spec.Rounds)
                 await RunModelRoundAsync(state.State.Rounds.Count + 1, strategy);
+            if (!state.State.ExplanationDone)
+                await ExplainAsync();
 
             state.State.Phase = JobPhase.Completed;
             await SaveAsync();
@@ -360,10 +367,10 @@ public sealed class TrainingJobGrain(
             state.State.WeightNormaliser);
         if (!protection.IsSimulation)
         {
-            await KeyAsync(attempt, plan, pipelined);
+            await KeyAsync(attempt, plan, pipelined, modelRound);
             phases.Mark("key");
         }
-        var reports = await TrainAndAddAsync(attempt, global, scaling, protection);
+        var reports = await SealAndAddAsync(attempt, global, scaling, protection, (p, assignment) => p.Train(assignment));
         phases.Mark("train-and-add");
         if (!protection.IsSimulation)
         {
@@ -397,7 +404,7 @@ public sealed class TrainingJobGrain(
     }
 
     /// <summary>Steps 1–3: the round key, checked by every member for one plan.</summary>
-    private async Task KeyAsync(RoundAttempt attempt, RoundPlan plan, List<SignedPayload>? pipelined)
+    private async Task KeyAsync(RoundAttempt attempt, RoundPlan plan, List<SignedPayload>? pipelined, int modelRound)
     {
         var aggregator = attempt.Aggregator;
         int round = aggregator.Round;
@@ -421,19 +428,20 @@ public sealed class TrainingJobGrain(
             return f;
         });
         // The round key every member checked, and each member's public part of it (public values; the log keeps their hashes).
-        await audit.RecordAsync(AuditEvents.RoundKey(audit.Now, audit.Silo, audit.Country, JobId, state.State.LatestModelVersion + 1, AuditDigest.Hash(check.RoundKey),
+        await audit.RecordAsync(AuditEvents.RoundKey(audit.Now, audit.Silo, audit.Country, JobId, modelRound, AuditDigest.Hash(check.RoundKey),
             attempt.Members, [.. publicShares.Select(r => AuditDigest.Hash(r.PublicShare))]));
     }
 
     /// <summary>Step 4: local training everywhere, in parallel; each sealed update is checked and added as it arrives.</summary>
-    private async Task<LocalTrainingReport[]> TrainAndAddAsync(RoundAttempt attempt, float[] global, FeatureScalingMessage scaling, RoundProtection protection)
+    private async Task<LocalTrainingReport[]> SealAndAddAsync(RoundAttempt attempt, float[] global, FeatureScalingMessage scaling, RoundProtection protection,
+        Func<IParticipantGrain, RoundAssignment, Task<LocalTrainingReport>> step)
     {
         var aggregator = attempt.Aggregator;
         var fingerprints = protection.IsSimulation ? [] : aggregator.SealRequest().KeyFingerprints.Select(ToContract).ToList();
         var globalBytes = FloatBytes.From(global);
         return await Each(attempt.Members, async p =>
         {
-            var report = await Participant(p).Train(new RoundAssignment(
+            var report = await step(Participant(p), new RoundAssignment(
                 JobId, aggregator.Round, state.State.LatestModelVersion, await transfers.PushAsync(Participant(p), globalBytes), scaling, state.State.WeightNormaliser,
                 attempt.Members, fingerprints));
             var sealedUpdate = await transfers.FetchAsync(report.SealedUpdate);
@@ -657,6 +665,60 @@ public sealed class TrainingJobGrain(
             _timings.Add(new PhaseTiming(phase, _watch.Elapsed.TotalSeconds));
             _watch.Restart();
         }
+    }
+
+    /// <summary>
+    /// After the last round, once: the final model's permutation importance, each member's on its own test split, summed by
+    /// one more protocol round under the job's protection exactly as updates are (only the sum is decrypted), and recorded
+    /// in the audit log with a linear model's coefficients (FedCore/Learning/Explanation). It trains nothing and spends no
+    /// privacy budget, so it takes no job-level decision (whose plan is a training round's); each participant decides under
+    /// its own law before it explains, as before it scores. A model it cannot explain (regression), or a round that fails,
+    /// is noted; the job completes all the same.
+    /// </summary>
+    private async Task ExplainAsync()
+    {
+        var spec = state.State.Specification!;
+        var model = ParseSpec(spec);
+        try
+        {
+            if (model.IsRegression)
+                return;
+            var global = await GlobalModelAsync();
+            var protection = new RoundProtection(spec.Protection.Scheme, spec.Protection.UpdateBound);
+            var members = spec.Participants.Select(p => p.ParticipantId).Order(StringComparer.Ordinal).ToList();
+            // A round number nobody keyed: the last round's members sent no commitments for the next.
+            int round = state.State.ProtocolRound + (protection.IsSimulation ? 1 : 2);
+            state.State.ProtocolRound = round;
+            await SaveAsync();
+            var scaling = state.State.Scaling!;
+            int version = state.State.LatestModelVersion;
+            var attempt = new RoundAttempt(new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection), members);
+            if (!protection.IsSimulation)
+                await KeyAsync(attempt, RoundPlan.ForExplanation(JobId, version, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
+                    state.State.WeightNormaliser), null, version);
+            var reports = await SealAndAddAsync(attempt, global, scaling, protection, (p, assignment) => p.Explain(assignment));
+            if (!protection.IsSimulation)
+                await CheckAndDecryptAsync(attempt, lastRound: true);
+            var (baseline, importance) = ImportanceShare.FromMean(await OpenMeanAsync(attempt.Aggregator, attempt.Cpu, reports, round));
+            var linear = ModelCoefficients.Of(model, global);
+            // The model's input columns (categories one-hot) as the federation's schema names them; the feature scaling names the numeric ones only.
+            var first = spec.Participants[0];
+            var schema = DatasetSchema.Parse(await Participant(first).GetDatasetSchema(first.DatasetName), $"the schema of {first.ParticipantId}'s dataset");
+            if (state.State.Lineage is { } lineage && lineage.Datasets.FirstOrDefault(d => d.ParticipantId == first.ParticipantId)?.SchemaHash is { } pinned && pinned != schema.Hash)
+                throw new FederationOperationException("job.schema-mismatch", $"{first.ParticipantId}'s dataset now has schema {schema.Hash}, not {pinned} it had when the job started.");
+            await audit.RecordAsync(AuditEvents.ModelExplained(audit.Now, audit.Silo, audit.Country, JobId, version,
+                AuditDigest.Hash(FloatBytes.From(global)), reports.Sum(r => (long)r.TrainSamples),
+                Math.Clamp(baseline, 0, 1), schema.FeatureNames, importance, linear?.Coefficients, linear?.Intercept));
+            state.State.Notes.Add($"Model version {version} is explained in the audit log (model.explained): permutation importance of each input over " +
+                $"{reports.Sum(r => r.TrainSamples)} test rows of {members.Count} participants, summed under '{protection.Scheme}'{(linear is null ? "" : ", and its coefficients")}.");
+        }
+        catch (Exception e) when (!_deactivating && e is not OutOfMemoryException)
+        {
+            logger.LogWarning("Job {Job}: the final model could not be explained: {Reason}", JobId, e.Message);
+            state.State.Notes.Add($"The final model could not be explained: {e.Message}");
+        }
+        state.State.ExplanationDone = true;
+        await SaveAsync();
     }
 
     private async Task<float[]> GlobalModelAsync()

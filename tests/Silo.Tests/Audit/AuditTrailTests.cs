@@ -27,7 +27,7 @@ public sealed class AuditTrailTests
             Rounds = 2,
             Training = TestFederations.SampleJob.Training with { BatchSize = 32, Privacy = new DpSgdParameters(1, 1.1, 1e-5) },
         };
-        await TestFederations.RunToCompletionAsync(federation, job, "CH/audited");
+        var status = await TestFederations.RunToCompletionAsync(federation, job, "CH/audited");
 
         var log = federation.Grains.GetGrain<IAuditLogGrain>(0);
         var bytes = await log.GetEntries(0, int.MaxValue);
@@ -35,7 +35,7 @@ public sealed class AuditTrailTests
         int At(AuditEventKind kind, Func<AuditEntry, bool>? where = null, int from = 0)
         {
             int i = entries.FindIndex(from, e => e.Kind == kind && (where?.Invoke(e) ?? true));
-            Assert.True(i >= 0, $"no {AuditSchema.WireName(kind)} entry{(from > 0 ? $" after entry {from}" : "")}");
+            Assert.True(i >= 0, $"no {AuditSchema.WireName(kind)} entry{(from > 0 ? $" after entry {from}" : "")}; the job's notes: {string.Join(" | ", status.Notes)}");
             return i;
         }
         bool Of(AuditEntry e, string job) => e.Fields.TryGetValue("job", out var v) && v.AsString == job;
@@ -81,7 +81,18 @@ public sealed class AuditTrailTests
                 Federation.Contracts.Models.ModelVersionKey.Format("CH/audited", round)).Get();
             Assert.Equal(stored!.ParametersSha256, entries[version]["modelDigest"]!.AsDigest.Hex);
         }
-        At(AuditEventKind.JobFinished, e => Of(e, "CH/audited") && Text(e, "outcome") == "completed");
+        // After the last round, the final model explained: importance of each input over every test row, and its coefficients.
+        int explained = At(AuditEventKind.ModelExplained, e => Of(e, "CH/audited"), started);
+        var explanation = entries[explained];
+        Assert.Equal(2, explanation["version"]!.AsInteger);
+        var final = await federation.Grains.GetGrain<Federation.Contracts.Models.IModelVersionGrain>(Federation.Contracts.Models.ModelVersionKey.Format("CH/audited", 2)).Get();
+        Assert.Equal(final!.ParametersSha256, explanation["modelDigest"]!.AsDigest.Hex);
+        Assert.Equal(15, explanation["features"]!.Items.Length);
+        Assert.Equal(15, explanation["coefficients"]!.Items.Length);
+        Assert.All(explanation["importance"]!.Items, v => Assert.InRange(v.AsNumber, -1, 1));
+        Assert.Contains(explanation["importance"]!.Items, v => v.AsNumber > 0.01); // some input matters to a model at ~80 % accuracy
+        Assert.InRange(explanation["baselineAccuracy"]!.AsNumber, 0.5, 1);
+        Assert.True(At(AuditEventKind.JobFinished, e => Of(e, "CH/audited") && Text(e, "outcome") == "completed") > explained);
 
         // The whole log, as text: no row of any hospital's file, no private key of the operator or of an approver.
         var all = Encoding.UTF8.GetString([.. bytes.SelectMany(b => b.Append((byte)'\n'))]);

@@ -241,7 +241,7 @@ public static class AuditSchema
             Digest("modelDigest"), Int("count"), Id("job").Optional(), Int("version").Optional()),
         Kind(AuditEventKind.ModelExplained, "model.explained", Service,
             Id("job"), Int("version", 1), Digest("modelDigest"), Word<ExplanationMethod>("method"), Int("rows"), Num("baselineAccuracy", 0, 1),
-            Ids("features"), Field("importance", AuditValueType.Number, list: true).PairedWith("features"),
+            Texts("features"), Field("importance", AuditValueType.Number, list: true).PairedWith("features"),
             Field("coefficients", AuditValueType.Number, list: true).Optional().PairedWith("features"), Field("intercept", AuditValueType.Number).Optional()),
         Kind(AuditEventKind.SignedIn, "user.signed-in", UserOnly,
             Id("scheme")),

@@ -75,6 +75,13 @@ public interface IParticipantGrain : IGrainWithStringKey
     /// <summary>Round step 4: checks the round key, trains from the global model and seals its update (once per round).</summary>
     Task<LocalTrainingReport> Train(RoundAssignment assignment);
 
+    /// <summary>
+    /// Round step 4 of an explanation round: checks the round key (made for the explanation plan of the model sent), computes
+    /// the model's permutation importance on its own test split and seals it like an update, weighed by its test rows
+    /// (<c>TrainSamples</c> in the report). Only the sum over the round's members is ever decrypted.
+    /// </summary>
+    Task<LocalTrainingReport> Explain(RoundAssignment assignment);
+
     /// <summary>Round step 5: the fingerprint of its own update's masks against the aggregate it is shown.</summary>
     Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request);
 
