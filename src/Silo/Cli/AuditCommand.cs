@@ -32,10 +32,12 @@ public static class AuditCommand
     /// <summary>How often export reads the store again when a witness key is newer than every head it read (a log running beside it).</summary>
     private const int ReadAttempts = 5;
 
-    public static Command Create(TextWriter output, TextWriter error) => new("audit", "The audit log: export it for an auditor, verify an export offline.")
+    public static Command Create(TextWriter output, TextWriter error) => new("audit", "The audit log: export it for an auditor, verify an export offline, report on a job, an agreement or a period.")
     {
         Export(output, error),
         Verify(output, error),
+        AuditReportCommand.Create(output, error),
+        AuditReportCommand.CreateVerify(output, error),
     };
 
     /// <summary>

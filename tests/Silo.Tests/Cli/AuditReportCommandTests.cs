@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json.Nodes;
 using FedCore.Audit.Entries;
 using FedCore.Audit.Reports;
@@ -61,21 +60,12 @@ public sealed class AuditReportCommandTests : IAsyncLifetime
         yield return AuditEvents.JobFinished(t.AddMinutes(3), silo, "US", Job, JobOutcome.Completed, 2);
     }
 
-    private async Task<CliResult> RunAsync(params string[] args)
+    // Through the real command line: `federation audit report …`, `federation audit report-verify …`.
+    private static async Task<CliResult> RunAsync(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var root = new RootCommand { AuditReportCommand.Create(output, error), AuditReportCommand.CreateVerify(output, error) };
-        var parse = root.Parse(args);
-        int exit;
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var problem in parse.Errors)
-                await error.WriteLineAsync($"error: {problem.Message}");
-            exit = 2;
-        }
-        else
-            exit = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        int exit = await FederationCommandLine.RunAsync(["audit", .. args], output, error);
         return new CliResult(args, exit, output.ToString(), error.ToString());
     }
 
