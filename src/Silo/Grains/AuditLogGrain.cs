@@ -26,6 +26,7 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
     private MerkleTree _tree = MerkleTree.FromLeafHashes([]);
     private SignedTreeHead? _latest;
     private IGrainTimer? _headTimer;
+    private Task? _publishing;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -46,18 +47,30 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
             await TryPublishAsync();
     }
 
+    /// <summary>How far an entry's time may lie ahead of the log's clock, or before its latest head: clocks and calls take a moment, not days.</summary>
+    internal static readonly TimeSpan MaxEntrySkew = TimeSpan.FromMinutes(5);
+
     public async Task<long> Append(IReadOnlyList<byte[]> entries)
     {
+        var latest = clock.GetUtcNow() + MaxEntrySkew;
+        var earliest = _latest is { } head ? head.Head.Time - MaxEntrySkew : DateTimeOffset.MinValue;
         for (int i = 0; i < entries.Count; i++)
         {
+            AuditEntry entry;
             try
             {
-                _ = AuditEntryJson.Read(entries[i], $"entry {i} of the batch");
+                entry = AuditEntryJson.Read(entries[i], $"entry {i} of the batch");
             }
             catch (AuditFormatException e)
             {
                 throw new FederationOperationException("audit.entry", $"The audit log refused the batch, nothing of it was stored: {e.Message}");
             }
+            // A period's entries are those dated in it: none may be back-filled under a later head, or dated in the future.
+            if (entry.Time > latest || entry.Time < earliest)
+                throw new FederationOperationException("audit.entry",
+                    $"The audit log refused the batch, nothing of it was stored: entry {i} is dated {TreeHead.FormatTime(entry.Time)}, outside " +
+                    $"{(earliest == DateTimeOffset.MinValue ? "" : $"{TreeHead.FormatTime(earliest)} (its latest head's time less {MaxEntrySkew.TotalMinutes:0} minutes) to ")}" +
+                    $"{TreeHead.FormatTime(latest)} (its clock plus {MaxEntrySkew.TotalMinutes:0} minutes).");
         }
         long first = _tree.Size;
         if (entries.Count == 0)
@@ -80,9 +93,9 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
 
     public async Task<AuditHead> PublishHead()
     {
-        if (_latest is null || _latest.Head.Size < _tree.Size)
+        while (_latest is null || _latest.Head.Size < _tree.Size)
             await PublishAsync();
-        return Describe(_latest!);
+        return Describe(_latest);
     }
 
     public Task<AuditHead?> GetLatestHead() => Task.FromResult(_latest is null ? null : Describe(_latest));
@@ -100,11 +113,9 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
         return Task.FromResult<IReadOnlyList<byte[]>>(_tree.InclusionProof(index, treeSize));
     }
 
+    // Interleaving: appends go on while a head gathers its co-signatures (a slow or hostile country must not hold the log).
     private void ScheduleHead() =>
-        _headTimer ??= this.RegisterGrainTimer(async () =>
-        {
-            await TryPublishAsync();
-        }, new GrainTimerCreationOptions(HeadDelay, Timeout.InfiniteTimeSpan));
+        _headTimer ??= this.RegisterGrainTimer(TryPublishAsync, new GrainTimerCreationOptions(HeadDelay, Timeout.InfiniteTimeSpan) { Interleave = true });
 
     private async Task TryPublishAsync()
     {
@@ -119,21 +130,29 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
         }
     }
 
-    private async Task PublishAsync()
+    /// <summary>One publication at a time: a caller that finds one running waits for it (its head may not cover everything yet).</summary>
+    private Task PublishAsync() => _publishing is { IsCompleted: false } running ? running : _publishing = PublishOnceAsync();
+
+    private async Task PublishOnceAsync()
     {
         _headTimer?.Dispose();
         _headTimer = null;
         var now = clock.GetUtcNow();
         if (_latest is { } previous && now < previous.Head.Time)
             now = previous.Head.Time; // time in heads never goes back, even if this silo's clock does
-        var head = signer.Sign(TreeHead.Of(_tree, now));
+        var head = signer.Sign(TreeHead.Of(_tree, now)); // the tree as it is now; appends during the gathering wait for the next head
         head = await GatherCosignaturesAsync(head);
         await store.PutHeadAsync(head.Head.Size, head.Write());
         _latest = head;
         logger.LogInformation("Audit head {Size} {Root} co-signed by [{Countries}]", head.Head.Size, head.Head.RootHex, string.Join(", ", head.Cosignatures.Keys));
+        if (_tree.Size > head.Head.Size)
+            ScheduleHead();
     }
 
-    /// <summary>Asks each member country's witness to co-sign; one that is down or refuses is left out, and the head shows it.</summary>
+    /// <summary>
+    /// Asks every member country's witness at once, each within <see cref="WitnessTimeout"/>; one that is down, slow, refuses
+    /// or answers with anything but a co-signature its own key verifies is left out, and the head shows it.
+    /// </summary>
     private async Task<SignedTreeHead> GatherCosignaturesAsync(SignedTreeHead head)
     {
         VerifiedMembership membership;
@@ -146,35 +165,52 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
             return head; // no member country yet
         }
         var bytes = head.Write();
-        foreach (var country in membership.Organisations.Select(o => o.Country).Distinct().Order(StringComparer.Ordinal))
+        var countries = membership.Organisations.Select(o => o.Country).Distinct().Order(StringComparer.Ordinal).ToList();
+        var answers = await Task.WhenAll(countries.Select(country => CosignatureOfAsync(country, head.Head, bytes)));
+        foreach (var (cosignature, key) in answers.OfType<(TreeHeadCosignature, byte[])>())
         {
-            var witness = GrainFactory.GetGrain<IAuditWitnessGrain>(AuditWitnessKey.Format(country));
-            try
-            {
-                long last = await witness.GetLastSize();
-                var proof = last == 0 || last > head.Head.Size ? [] : _tree.ConsistencyProof(last, head.Head.Size);
-                var result = await witness.Cosign(bytes, proof);
-                if (result.Signature is null)
-                {
-                    logger.LogWarning("Audit witness {Country} refused head {Size}: {Reason}", country, head.Head.Size, result.Refusal);
-                    continue;
-                }
-                var cosignature = new TreeHeadCosignature(head.Head, country, [.. result.Signature]);
-                var witnessKey = await witness.GetPublicKey();
-                if (!cosignature.Verify(witnessKey))
-                {
-                    logger.LogWarning("Audit witness {Country} answered head {Size} with a co-signature its own key does not verify", country, head.Head.Size);
-                    continue;
-                }
-                await store.PutWitnessKeyAsync(country, witnessKey);
-                head = head.WithCosignature(cosignature);
-            }
-            catch (Exception e) when (e is ResidencyViolationException or FederationOperationException or TimeoutException or OrleansException)
-            {
-                logger.LogWarning("Audit witness {Country} did not co-sign head {Size}: {Reason}", country, head.Head.Size, e.Message);
-            }
+            await store.PutWitnessKeyAsync(cosignature.Country, key);
+            head = head.WithCosignature(cosignature);
         }
         return head;
+    }
+
+    /// <summary>How long a country's witness may take to co-sign a head before it is left out of it.</summary>
+    internal static readonly TimeSpan WitnessTimeout = TimeSpan.FromSeconds(10);
+
+    private async Task<(TreeHeadCosignature, byte[])?> CosignatureOfAsync(string country, TreeHead head, byte[] signedHead)
+    {
+        var witness = GrainFactory.GetGrain<IAuditWitnessGrain>(AuditWitnessKey.Format(country));
+        try
+        {
+            return await AskAsync().WaitAsync(WitnessTimeout);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever a witness does (down, slow, an exception of any kind) costs only its own co-signature.
+            logger.LogWarning("Audit witness {Country} did not co-sign head {Size}: {Reason}", country, head.Size, e.Message);
+            return null;
+        }
+
+        async Task<(TreeHeadCosignature, byte[])?> AskAsync()
+        {
+            long last = await witness.GetLastSize();
+            var proof = last == 0 || last > head.Size ? [] : _tree.ConsistencyProof(last, head.Size);
+            var result = await witness.Cosign(signedHead, proof);
+            if (result.Signature is not { Length: SignedTreeHead.SignatureLength } signature)
+            {
+                logger.LogWarning("Audit witness {Country} refused head {Size}: {Reason}", country, head.Size, result.Refusal ?? "a malformed signature");
+                return null;
+            }
+            var cosignature = new TreeHeadCosignature(head, country, [.. signature]);
+            var key = await witness.GetPublicKey();
+            if (!cosignature.Verify(key))
+            {
+                logger.LogWarning("Audit witness {Country} answered head {Size} with a co-signature its own key does not verify", country, head.Size);
+                return null;
+            }
+            return (cosignature, key);
+        }
     }
 
     private static AuditHead Describe(SignedTreeHead head) =>

@@ -31,8 +31,11 @@ public sealed class AuditLogTests : IAsyncLifetime
 
     private IAuditLogGrain Log => _federation.Grains.GetGrain<IAuditLogGrain>(0);
 
-    private static byte[] Entry(int n) => AuditEntryJson.Write(AuditEvents.PredictionsMade(
-        DateTimeOffset.UnixEpoch.AddDays(20000).AddSeconds(n), AuditActor.Organisation("HU/budapest"), "HU", AuditDigest.Hash([(byte)n]), n + 1));
+    // Entries are dated when the test runs: the log refuses entries far from its clock.
+    private readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    private byte[] Entry(int n) => AuditEntryJson.Write(AuditEvents.PredictionsMade(
+        Now.AddMilliseconds(n), AuditActor.Organisation("HU/budapest"), "HU", AuditDigest.Hash([(byte)n]), n + 1));
 
     private async Task<Dictionary<string, byte[]>> WitnessKeysAsync() =>
         (await Task.WhenAll(Countries.Select(async c => (c, await _federation.Grains.GetGrain<IAuditWitnessGrain>(AuditWitnessKey.Format(c)).GetPublicKey()))))

@@ -47,8 +47,11 @@ public sealed class AuditCommandFixture : IAsyncLifetime
     /// <summary>Every file of the data directory and its SHA-256, once the federation stopped.</summary>
     public Dictionary<string, string> Snapshot { get; private set; } = null!;
 
-    public static byte[] Entry(int n) => AuditEntryJson.Write(AuditEvents.PredictionsMade(
-        DateTimeOffset.UnixEpoch.AddDays(20000).AddSeconds(n), AuditActor.Organisation("HU/budapest"), "HU", AuditDigest.Hash([(byte)n]), n + 1, job: "HU/audit-cli"));
+    // Entries are dated when the fixture runs: the log refuses entries far from its clock.
+    private readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    public byte[] Entry(int n) => AuditEntryJson.Write(AuditEvents.PredictionsMade(
+        Now.AddMilliseconds(n), AuditActor.Organisation("HU/budapest"), "HU", AuditDigest.Hash([(byte)n]), n + 1, job: "HU/audit-cli"));
 
     public async Task InitializeAsync()
     {
@@ -163,7 +166,7 @@ public sealed class AuditCommandTests(AuditCommandFixture fixture) : IClassFixtu
         // The files: exactly the entries under that head, one file per head written, the keys the witnesses gave.
         var lines = File.ReadAllBytes(Path.Combine(directory, AuditExport.EntriesFile));
         Assert.Equal(fixture.FullyCosignedSize, lines.Count(b => b == (byte)'\n'));
-        Assert.EndsWith(Encoding.UTF8.GetString(AuditCommandFixture.Entry(5)) + "\n", Encoding.UTF8.GetString(lines));
+        Assert.EndsWith(Encoding.UTF8.GetString(fixture.Entry(5)) + "\n", Encoding.UTF8.GetString(lines));
         int headFiles = Directory.GetFiles(Path.Combine(directory, AuditExport.HeadsFolder)).Length;
         Assert.Equal(headFiles, (int)json["heads"]!);
         foreach (var country in AuditCommandFixture.Countries)

@@ -46,7 +46,8 @@ public sealed class AuditReportCommandTests : IAsyncLifetime
 
     private static IEnumerable<AuditEntry> Entries()
     {
-        var t = new DateTimeOffset(2025, 3, 1, 9, 0, 0, TimeSpan.Zero);
+        // Dated now (to the millisecond): the log refuses entries far from its clock.
+        var t = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var silo = AuditActor.Silo("US");
         string[] parties = ["CH/zurich", "HU/budapest", "US/boston"];
         yield return AuditEvents.JobStarted(t, silo, "US", Job, "cli-agreement", AuditDigest.Hash([1]), parties, ProtectionScheme.Ckks, rounds: 2, updateBound: 4);

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Federation.Contracts.Audit;
 
 /// <summary>
@@ -13,7 +15,9 @@ public interface IAuditLogGrain : IGrainWithIntegerKey
     /// </summary>
     Task<long> Append(IReadOnlyList<byte[]> entries);
 
-    /// <summary>Publishes a head for every entry appended so far (if the latest head does not cover them all) and returns it.</summary>
+    /// <summary>Publishes a head for every entry appended so far (if the latest head does not cover them all) and returns it.
+    /// Interleaves, as the log's own publications do: appends go on while a head gathers co-signatures.</summary>
+    [AlwaysInterleave]
     Task<AuditHead> PublishHead();
 
     /// <summary>The latest published head, or null before the first.</summary>
