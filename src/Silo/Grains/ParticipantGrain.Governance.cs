@@ -158,11 +158,14 @@ public sealed partial class ParticipantGrain
     }
 
     /// <summary>Signs the catalog entry of a dataset just registered and hands it to the directory (metadata only).</summary>
-    /// <returns>SHA-256 of the signed entry as published (a catalog of one entry).</returns>
-    private async Task<AuditDigest> PublishCatalogEntryAsync(string name, DatasetPublication publication, DatasetSummary summary)
-    {
-        var entry = publication.ToEntry(Key, name, summary.SchemaHash, summary.RowCount, summary.FileSha256,
+    /// <summary>The catalog entry of a dataset it registers, stamped now (whole seconds).</summary>
+    private DatasetEntry CatalogEntry(string name, DatasetPublication publication, DatasetSummary summary) =>
+        publication.ToEntry(Key, name, summary.SchemaHash, summary.RowCount, summary.FileSha256,
             DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds()));
+
+    /// <summary>Signs the entry and hands it to the directory, which relays it in the federation's catalog.</summary>
+    private async Task PublishCatalogEntryAsync(DatasetEntry entry)
+    {
         using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
         byte[] catalog;
         try
@@ -171,10 +174,9 @@ public sealed partial class ParticipantGrain
         }
         catch (GovernanceException e)
         {
-            throw new FederationOperationException("dataset.invalid", $"Participant {Key}, dataset '{name}': {e.Message}");
+            throw new FederationOperationException("dataset.invalid", $"Participant {Key}, dataset '{entry.Name}': {e.Message}");
         }
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).PublishDatasets(catalog);
-        return AuditDigest.Hash(catalog);
     }
 
     public async Task<byte[]> SignAgreement(string agreementId, string termsDigest, byte[] approval)

@@ -231,9 +231,21 @@ public sealed partial class ParticipantGrain(
         await UseApprovalAsync(approved);
 
         var summary = ToSummary(registration.Name, loaded.Metadata);
-        var entryDigest = publication is null ? null : await PublishCatalogEntryAsync(registration.Name, publication, summary);
-        await audit.RecordAsync(AuditEvents.DatasetRegistered(audit.Now, Actor, audit.Country, Key, registration.Name,
-            AuditDigest.Parse(summary.FileSha256), AuditDigest.Parse(summary.SchemaHash), summary.RowCount, entryDigest));
+        // Recorded before the catalog or this silo holds it; a name the log cannot take is refused before either.
+        var catalogEntry = publication is null ? null : CatalogEntry(registration.Name, publication, summary);
+        AuditEntry registered;
+        try
+        {
+            registered = AuditEvents.DatasetRegistered(audit.Now, Actor, audit.Country, Key, registration.Name,
+                AuditDigest.Parse(summary.FileSha256), AuditDigest.Parse(summary.SchemaHash), summary.RowCount, catalogEntry is null ? null : AuditDigest.Parse(catalogEntry.Digest));
+        }
+        catch (AuditEntryException e)
+        {
+            throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
+        }
+        await audit.RecordAsync(registered);
+        if (catalogEntry is not null)
+            await PublishCatalogEntryAsync(catalogEntry);
         state.State.Datasets[registration.Name] = new RegisteredDataset(registration, summary);
         await state.WriteStateAsync();
         _loaded[registration.Name] = loaded;

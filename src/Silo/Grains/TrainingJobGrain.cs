@@ -156,6 +156,12 @@ public sealed class TrainingJobGrain(
         }
 
         Validate(specification);
+        // Recorded before the job exists: a job the log could not take is not started.
+        await audit.RecordAsync(AuditEvents.JobStarted(audit.Now, audit.Silo, audit.Country, JobId, specification.AgreementId,
+            AuditDigest.Parse((await records.AgreementAsync(specification.AgreementId, await records.MembershipAsync())).TermsDigest),
+            [.. specification.Participants.Select(p => p.ParticipantId)], IsSimulation(specification) ? ProtectionScheme.PlaintextSimulation : ProtectionScheme.Ckks,
+            specification.Rounds, specification.Protection.UpdateBound, IsSimulation(specification) ? null : CkksProtection.Description,
+            AuditDigest.Hash(System.Text.Encoding.UTF8.GetBytes(specification.ModelSpecJson))));
         var now = DateTimeOffset.UtcNow;
         state.State.Specification = specification;
         state.State.Phase = JobPhase.Pending;
@@ -171,11 +177,6 @@ public sealed class TrainingJobGrain(
                 "each update is encrypted under a fresh collective key per round and masked pairwise; only the sum is decrypted, jointly (FedCore/Rounds/README.md).");
         }
         await state.WriteStateAsync();
-        await audit.RecordAsync(AuditEvents.JobStarted(audit.Now, audit.Silo, audit.Country, JobId, specification.AgreementId,
-            AuditDigest.Parse((await records.AgreementAsync(specification.AgreementId, await records.MembershipAsync())).TermsDigest),
-            [.. specification.Participants.Select(p => p.ParticipantId)], IsSimulation(specification) ? ProtectionScheme.PlaintextSimulation : ProtectionScheme.Ckks,
-            specification.Rounds, specification.Protection.UpdateBound, IsSimulation(specification) ? null : CkksProtection.Description,
-            AuditDigest.Hash(System.Text.Encoding.UTF8.GetBytes(specification.ModelSpecJson))));
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).AddJob(new JobListing(JobId, specification.Name, now));
         EnsureRunning();
         return Status();
@@ -741,9 +742,9 @@ public sealed class TrainingJobGrain(
         async Task<Payload?> Push(float[]? values) => values is null ? null : await transfers.PushAsync(target, FloatBytes.From(values));
         var record = new ModelVersion(JobId, version, await transfers.PushAsync(target, bytes), await Push(optimizer?.FirstMoment), await Push(optimizer?.SecondMoment),
             Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow, state.State.Lineage is { } lineage ? lineage with { RoundMembers = members } : null);
-        await target.Store(record);
-        if (version > 0) // version 0 is the initial model, made from the job's seed; round r makes version r
+        if (version > 0) // version 0 is the initial model, made from the job's seed; round r makes version r, recorded before it is stored
             await audit.RecordAsync(AuditEvents.ModelVersion(audit.Now, audit.Silo, audit.Country, JobId, version, version, AuditDigest.Parse(record.ParametersSha256)));
+        await target.Store(record);
     }
 
     /// <summary>Retries a step whose participants could not be reached (a country's silo down); other errors fail the job.</summary>

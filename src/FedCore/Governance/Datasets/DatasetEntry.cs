@@ -65,6 +65,9 @@ public sealed record DatasetEntry(
 
     internal byte[] CanonicalBytes() => CanonicalJson.Write(DatasetCatalogJson.ToJson(this));
 
+    /// <summary>Lower-case hex SHA-256 of the entry's canonical bytes (what its organisation signs; the signature itself is randomised).</summary>
+    public string Digest => Statement.Digest(CanonicalBytes());
+
     internal void Check(string source, string path)
     {
         void Fail(string field, string problem) => throw new GovernanceFormatException(source, $"{path}.{field}", problem);
