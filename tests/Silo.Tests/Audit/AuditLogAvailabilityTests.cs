@@ -91,4 +91,26 @@ public sealed class AuditLogAvailabilityTests : IAsyncLifetime
         }
         Assert.Equal(head.Size, (await Log.GetEntries(0, int.MaxValue)).Count);
     }
+
+    /// <summary>
+    /// Known limit (FedCore/Audit/README.md, "What is still weak"): nothing binds an entry's actor and country to whoever
+    /// appends it. Any silo of the cluster (here Switzerland's) can append an entry in Hungary's or Budapest's name, and every
+    /// witness, Hungary's included, co-signs the head over it: a co-signature says the log grew, not who wrote what. This
+    /// test asserts the attack succeeds; it fails, and should then be turned around, once entries carry their actor's signature.
+    /// </summary>
+    [Fact]
+    public async Task Known_limit_any_silo_can_append_an_entry_in_another_countrys_name_and_every_witness_cosigns_it()
+    {
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        byte[][] forged =
+        [
+            AuditEntryJson.Write(AuditEvents.ParticipantConsented(now, AuditActor.Organisation("HU/budapest"), "HU", "CH/forged-job", "HU/budapest", "heart")),
+            AuditEntryJson.Write(AuditEvents.PolicySetLoaded(now, AuditActor.Silo("HU"), "HU", AuditDigest.Hash("a set Hungary never loaded"u8), 1)),
+        ];
+        var switzerland = _federation.ServicesOf("CH").GetRequiredService<IGrainFactory>().GetGrain<IAuditLogGrain>(0);
+        long at = await switzerland.Append(forged);
+        var head = await switzerland.PublishHead();
+        Assert.Equal(["CH", "HU", "US"], head.CosignedBy);
+        Assert.Equal(forged.Select(Convert.ToHexString), (await Log.GetEntries(at, 2)).Select(Convert.ToHexString));
+    }
 }
