@@ -200,17 +200,20 @@ internal sealed class AuditReportComposer
             var mine = _entries.Where(e => e.Entry.Str("job") == job && (e.Entry.Str("participant") == org || e.Entry.Str("organisation") == org)).ToList();
             var named = Of(AuditEventKind.JobStarted).Where(e => e.Entry.Str("job") == job && e.Entry.List("participants").Contains(org));
             var consents = mine.Where(e => e.Entry.Kind == AuditEventKind.ParticipantConsented).ToList();
+            // The rounds whose model version holds its update: the completed rounds that name it among their members.
+            var inModel = Of(AuditEventKind.RoundFinished).Where(e => e.Entry.Str("job") == job && e.Entry.Str("outcome") == "completed"
+                && e.Entry.List("participants").Contains(org)).ToList();
             var joined = mine.Where(e => e.Entry.Kind == AuditEventKind.ParticipantJoined).ToList();
             var dropped = mine.Where(e => e.Entry.Kind == AuditEventKind.ParticipantDropped).ToList();
             var admitted = Of(AuditEventKind.OrganisationAdmitted, AuditEventKind.OrganisationChanged).Where(e => e.Entry.Str("organisation") == org).ToList();
-            rows.Add(Row([.. named.Select(e => e.Index), .. consents.Select(e => e.Index), .. joined.Select(e => e.Index), .. dropped.Select(e => e.Index),
+            rows.Add(Row([.. named.Select(e => e.Index), .. consents.Select(e => e.Index), .. joined.Select(e => e.Index), .. inModel.Select(e => e.Index), .. dropped.Select(e => e.Index),
                     .. admitted.Select(e => e.Index)],
                 JobCells(job, org, CountryOf(org),
                     string.Join(", ", consents.Select(c => c.Entry.Str("dataset"))),
-                    Whole(joined.Count), string.Join(", ", dropped.Select(d => d.Entry.Str("round"))),
+                    Whole(inModel.Count), string.Join(", ", dropped.Select(d => d.Entry.Str("round"))),
                     admitted.LastOrDefault()?.Entry.Str("keyFingerprint") ?? "")));
         }
-        return ([], [Table("Participants", WithJob("Organisation", "Country", "Consented datasets", "Rounds joined", "Dropped in rounds",
+        return ([], [Table("Participants", WithJob("Organisation", "Country", "Consented datasets", "Rounds in the model", "Dropped in rounds",
             "Key fingerprint (SHA-256 of its public key)"), rows)]);
     }
 
@@ -294,8 +297,9 @@ internal sealed class AuditReportComposer
             e.Entry.Actor.Name, Time(e.Entry.Time)));
 
         var decisions = Of(AuditEventKind.PolicyDecided).ToList();
-        // In full: every denial, and every decision on a job as a whole. Allowed rounds and steps: one row per round attempt.
-        bool InFull(CitedEntry e) => e.Entry.Str("effect") == "deny" || e.Entry.Str("subject") == "job" || e.Entry.Int("round") is null;
+        // In full: every denial, and every decision on a job as a whole. Allowed rounds and steps: one row per round attempt, and
+        // one for the allowed steps outside a round's training (feature moments, help decrypt, scoring), which name no round.
+        bool InFull(CitedEntry e) => e.Entry.Str("effect") == "deny" || e.Entry.Str("subject") == "job";
         var full = decisions.Where(InFull).Select(e =>
         {
             var d = e.Entry;
@@ -312,9 +316,10 @@ internal sealed class AuditReportComposer
                 string.Join(", ", d.List("rules")), string.Join("; ", d.List("reasons")), Label(d.Str("setHash")!), d.Str("decisionDigest") ?? ""));
         });
         var grouped = decisions.Where(e => !InFull(e))
-            .GroupBy(e => (Job: e.Entry.Str("job")!, Round: e.Entry.Int("round")!.Value, Attempt: e.Entry.Int("attempt") ?? 1))
-            .Select(g => Row(g.Select(e => e.Index), JobCells(g.Key.Job, Whole(g.Key.Round), Whole(g.Key.Attempt),
-                Time(g.First().Entry.Time), string.Join(", ", g.Select(e => e.Entry.Str("participant") ?? e.Entry.Str("subject")!)),
+            .GroupBy(e => (Job: e.Entry.Str("job")!, Round: e.Entry.Int("round"), Attempt: e.Entry.Int("attempt") ?? 1))
+            .OrderBy(g => g.Key.Job, StringComparer.Ordinal).ThenBy(g => g.Key.Round ?? long.MaxValue).ThenBy(g => g.Key.Attempt)
+            .Select(g => Row(g.Select(e => e.Index), JobCells(g.Key.Job, g.Key.Round is { } round ? Whole(round) : "no round", g.Key.Round is null ? "" : Whole(g.Key.Attempt),
+                Time(g.First().Entry.Time), string.Join(", ", g.Select(e => e.Entry.Str("participant") ?? e.Entry.Str("subject")!).Distinct()),
                 string.Join(", ", g.Select(e => e.Entry.Actor.Name).Distinct()),
                 string.Join(", ", g.SelectMany(e => e.Entry.List("rules")).Distinct()),
                 string.Join(", ", g.Select(e => Label(e.Entry.Str("setHash")!)).Distinct()))));
