@@ -218,9 +218,9 @@ public sealed class TrainingJobGrain(
             if (!state.State.ExplanationDone)
                 await ExplainAsync();
 
+            await audit.RecordAsync(AuditEvents.JobFinished(audit.Now, audit.Silo, audit.Country, JobId, JobOutcome.Completed, state.State.Rounds.Count));
             state.State.Phase = JobPhase.Completed;
             await SaveAsync();
-            await audit.RecordAsync(AuditEvents.JobFinished(audit.Now, audit.Silo, audit.Country, JobId, JobOutcome.Completed, state.State.Rounds.Count));
             logger.LogInformation("Job {Job} completed {Rounds} rounds; mean local test accuracy {Accuracy:F4}",
                 JobId, spec.Rounds, state.State.Rounds[^1].MeanLocalTestAccuracy);
         }
@@ -232,11 +232,19 @@ public sealed class TrainingJobGrain(
         catch (Exception e)
         {
             logger.LogError(e, "Job {Job} failed", JobId);
+            try
+            {
+                await audit.RecordAsync(AuditEvents.JobFinished(audit.Now, audit.Silo, audit.Country, JobId, JobOutcome.Failed, state.State.Rounds.Count,
+                    AuditText.Line(e.Message)));
+            }
+            catch (Exception unrecorded)
+            {
+                // The job has failed either way; the failure must not be lost for want of its record.
+                logger.LogError(unrecorded, "Job {Job}: its failure could not be recorded in the audit log", JobId);
+            }
             state.State.Phase = JobPhase.Failed;
             state.State.Error = e.Message;
             await SaveAsync();
-            await audit.RecordAsync(AuditEvents.JobFinished(audit.Now, audit.Silo, audit.Country, JobId, JobOutcome.Failed, state.State.Rounds.Count,
-                AuditText.Line(e.Message)));
         }
         await GrainFactory.GetGrain<IFederationDirectoryGrain>(0).MarkJobFinished(JobId);
     }
