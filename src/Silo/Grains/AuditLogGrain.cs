@@ -47,8 +47,8 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
             await TryPublishAsync();
     }
 
-    /// <summary>How far an entry's time may lie ahead of the log's clock, or before its latest head: clocks and calls take a moment, not days.</summary>
-    internal static readonly TimeSpan MaxEntrySkew = TimeSpan.FromMinutes(5);
+    /// <summary>How far an entry's time may lie ahead of the log's clock, or before its latest head: the skew witnesses allow heads (the export verifier checks the same).</summary>
+    internal static readonly TimeSpan MaxEntrySkew = TreeHeadCosigner.MaxClockSkew;
 
     public async Task<long> Append(IReadOnlyList<byte[]> entries)
     {

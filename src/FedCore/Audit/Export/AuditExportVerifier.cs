@@ -96,14 +96,19 @@ public static class AuditExportVerifier
     /// <param name="entryCheck">Null when an entry's bytes are acceptable, or a sentence why not; by default
     /// <see cref="CanonicalJsonEntry"/>. It gets each line without its newline, in a buffer reused for the next line: copy
     /// it to keep it.</param>
+    /// <param name="entryTime">An entry's time, read from its bytes (called after <paramref name="entryCheck"/> accepted them);
+    /// when given, each entry must be dated no later than the first head that covers it and no earlier than the head before
+    /// that, within <see cref="TreeHeadCosigner.MaxClockSkew"/>: head times are bounded by the co-signing countries' clocks,
+    /// so entries cannot be post- or back-dated past them.</param>
     /// <exception cref="ArgumentException">The trusted keys are not P-256 SubjectPublicKeyInfos, or a trusted country code
     /// is not two capital letters (the caller's input, not the export's).</exception>
-    public static AuditVerification Verify(string directory, AuditTrust? trust = null, Func<ReadOnlyMemory<byte>, string?>? entryCheck = null)
+    public static AuditVerification Verify(string directory, AuditTrust? trust = null, Func<ReadOnlyMemory<byte>, string?>? entryCheck = null,
+        Func<ReadOnlyMemory<byte>, DateTimeOffset>? entryTime = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         if (trust is not null)
             CheckTrust(trust);
-        var run = new Run(directory, trust, entryCheck ?? CanonicalJsonEntry);
+        var run = new Run(directory, trust, entryCheck ?? CanonicalJsonEntry, entryTime);
         try
         {
             run.Execute();
@@ -136,8 +141,9 @@ public static class AuditExportVerifier
 
     private sealed class ExportProblem(string message) : Exception(message);
 
-    private sealed class Run(string directory, AuditTrust? trust, Func<ReadOnlyMemory<byte>, string?> entryCheck)
+    private sealed class Run(string directory, AuditTrust? trust, Func<ReadOnlyMemory<byte>, string?> entryCheck, Func<ReadOnlyMemory<byte>, DateTimeOffset>? entryTime)
     {
+        private readonly List<DateTimeOffset> _times = [];
         private readonly MerkleTree _tree = new();
         private readonly List<string> _headFiles = [];
         private readonly List<string> _countryFiles = [];
@@ -403,6 +409,8 @@ public static class AuditExportVerifier
             }
             if (why is not null)
                 throw EntryProblem(why);
+            if (entryTime is not null)
+                _times.Add(entryTime(entry));
             _tree.AppendEntry(span);
         }
 
@@ -447,6 +455,8 @@ public static class AuditExportVerifier
                         (matched == 0
                             ? $"among entries 0 to {head.Size - 1} one was changed, removed, added or reordered, or the head was made for other entries"
                             : $"the first {matched} entries match {heads[^1].File}, so among entries {matched} to {head.Size - 1} (lines {matched + 1} to {head.Size}) one was changed, removed, added or reordered, or the head was made for other entries"));
+                if (entryTime is not null)
+                    CheckTimes(matched, head, heads.Count > 0 ? heads[^1].Signed.Head : null, Problem);
                 matched = head.Size;
                 heads.Add((file, signed));
             }
@@ -454,6 +464,22 @@ public static class AuditExportVerifier
             if (_tree.Size != last.Head.Size)
                 throw Fail($"{AuditExport.EntriesFile}: holds {_tree.Size} entries, but the last head, {lastFile}, covers {last.Head.Size}: entries {last.Head.Size} to {_tree.Size - 1} are not covered by any signed head");
             return heads;
+        }
+
+        /// <summary>Entries <paramref name="from"/> to the head's size are dated between the head before (less the skew) and this head (plus it).</summary>
+        private void CheckTimes(long from, TreeHead head, TreeHead? previous, Func<string, ExportProblem> problem)
+        {
+            var skew = TreeHeadCosigner.MaxClockSkew;
+            for (long i = from; i < head.Size; i++)
+            {
+                var time = _times[(int)i];
+                if (time > head.Time + skew)
+                    throw problem($"entry {i} ({AuditExport.EntriesFile} line {i + 1}) is dated {TreeHead.FormatTime(time)}, after this head that first covers it " +
+                        $"({TreeHead.FormatTime(head.Time)}) by more than {skew.TotalMinutes:0} minutes: it was dated later than it was logged");
+                if (previous is not null && time < previous.Time - skew)
+                    throw problem($"entry {i} ({AuditExport.EntriesFile} line {i + 1}) is dated {TreeHead.FormatTime(time)}, before the head before this one " +
+                        $"({TreeHead.FormatTime(previous.Time)}) by more than {skew.TotalMinutes:0} minutes, yet that head does not cover it: it was back-dated");
+            }
         }
 
         /// <summary>The operator's signature and every co-signature on every head; the last head co-signed by every country that has a key.</summary>
