@@ -43,8 +43,7 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_headTimer is not null)
-            await TryPublishAsync();
+        await TryPublishAsync();
     }
 
     /// <summary>How far an entry's time may lie ahead of the log's clock, or before its latest head: the skew witnesses allow heads (the export verifier checks the same).</summary>
@@ -93,9 +92,9 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
 
     public async Task<AuditHead> PublishHead()
     {
-        while (_latest is null || _latest.Head.Size < _tree.Size)
+        while (Uncovered)
             await PublishAsync();
-        return Describe(_latest);
+        return Describe(_latest!);
     }
 
     public Task<AuditHead?> GetLatestHead() => Task.FromResult(_latest is null ? null : Describe(_latest));
@@ -115,13 +114,21 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
 
     // Interleaving: appends go on while a head gathers its co-signatures (a slow or hostile country must not hold the log).
     private void ScheduleHead() =>
-        _headTimer ??= this.RegisterGrainTimer(TryPublishAsync, new GrainTimerCreationOptions(HeadDelay, Timeout.InfiniteTimeSpan) { Interleave = true });
+        _headTimer ??= this.RegisterGrainTimer(async () =>
+        {
+            _headTimer?.Dispose();
+            _headTimer = null; // fired: an append from now on schedules the next
+            await TryPublishAsync();
+        }, new GrainTimerCreationOptions(HeadDelay, Timeout.InfiniteTimeSpan) { Interleave = true });
+
+    private bool Uncovered => _latest is null || _latest.Head.Size < _tree.Size;
 
     private async Task TryPublishAsync()
     {
         try
         {
-            await PublishAsync();
+            if (Uncovered)
+                await PublishAsync();
         }
         catch (Exception e)
         {
@@ -135,8 +142,6 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
 
     private async Task PublishOnceAsync()
     {
-        _headTimer?.Dispose();
-        _headTimer = null;
         var now = clock.GetUtcNow();
         if (_latest is { } previous && now < previous.Head.Time)
             now = previous.Head.Time; // time in heads never goes back, even if this silo's clock does
@@ -145,8 +150,8 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
         await store.PutHeadAsync(head.Head.Size, head.Write());
         _latest = head;
         logger.LogInformation("Audit head {Size} {Root} co-signed by [{Countries}]", head.Head.Size, head.Head.RootHex, string.Join(", ", head.Cosignatures.Keys));
-        if (_tree.Size > head.Head.Size)
-            ScheduleHead();
+        if (Uncovered)
+            ScheduleHead(); // appended while this head gathered its co-signatures
     }
 
     /// <summary>

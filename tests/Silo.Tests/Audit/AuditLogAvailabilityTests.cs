@@ -15,7 +15,7 @@ public sealed class AuditLogAvailabilityTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new("federation-audit-availability");
     private LocalFederation _federation = null!;
-    private volatile int _swissWitness; // 0 honest, 1 never answers, 2 throws
+    private volatile int _swissWitness; // 0 honest, 1 never answers, 2 throws, 3 slow
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public async Task InitializeAsync()
@@ -30,6 +30,8 @@ public sealed class AuditLogAvailabilityTests : IAsyncLifetime
                         await _release.Task;
                     else if (_swissWitness == 2)
                         throw new InvalidOperationException("an exception of a type the log does not expect");
+                    else if (_swissWitness == 3)
+                        await Task.Delay(TimeSpan.FromSeconds(1.5));
                 }
                 await context.Invoke();
             }),
@@ -76,6 +78,20 @@ public sealed class AuditLogAvailabilityTests : IAsyncLifetime
         _swissWitness = 0;
         await Log.Append([Entry(2)]);
         Assert.Equal(["CH", "HU", "US"], (await Log.PublishHead()).CosignedBy); // and it co-signs again once it behaves
+    }
+
+    [Fact]
+    public async Task Entries_appended_while_a_head_gathers_its_cosignatures_get_a_head_of_their_own_unasked()
+    {
+        await Log.PublishHead();
+        _swissWitness = 3; // each co-signature takes 1.5 s
+        await Log.Append([Entry(1)]);
+        await Task.Delay(Federation.Silo.Grains.AuditLogGrain.HeadDelay * 2); // its head is gathering now
+        long size = await Log.Append([Entry(2)]) + 1;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while ((await Log.GetLatestHead())?.Size != size)
+            await Task.Delay(100, timeout.Token);
+        Assert.Equal(["CH", "HU", "US"], (await Log.GetLatestHead())!.CosignedBy);
     }
 
     [Fact]
