@@ -26,7 +26,7 @@ public sealed class ParticipantRound
     private readonly OpenedSums _opened;
 
     private const string OpenedOverOthersReason =
-        "it already helped open a sum from this global model and these rows over other members; a second sum from them over these members would reveal the difference";
+        "it already helped open a sum from this global model and these rows over other members (or, explaining a model, from these test rows); a second sum from them over these members would reveal the difference";
     private Memory? _memory;
 
     /// <param name="terms">What the participant pinned for the job.</param>

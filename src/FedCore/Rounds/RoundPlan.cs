@@ -64,12 +64,15 @@ public sealed class RoundPlan
             CanonicalHash(scaledTrain.Labels, "labels"), Transcript.Int(scaledTrain.FeatureCount));
     }
 
-    /// <summary>The basis of a member's importance vector: H(model, the scaled test rows and labels); its shuffles follow from them and its pinned seed.</summary>
-    public static byte[] ExplanationBasisOf(ReadOnlySpan<float> model, TabularData scaledTest)
+    /// <summary>
+    /// The basis of a member's importance vector: H(its test rows and labels, unscaled), and nothing the job chooses. Not the
+    /// model: with the model in it, two explanations of models an ulp apart over S and S ∖ {v} would open as two bases and
+    /// give v's vector. So a member's test split opens over one set of members only, whatever the model, version or job.
+    /// </summary>
+    public static byte[] ExplanationBasisOf(TabularData test)
     {
-        ArgumentNullException.ThrowIfNull(scaledTest);
-        return Transcript.Hash("explanation-basis", CanonicalHash(model, "model"), CanonicalHash(scaledTest.Features, "scaled rows"),
-            CanonicalHash(scaledTest.Labels, "labels"), Transcript.Int(scaledTest.FeatureCount));
+        ArgumentNullException.ThrowIfNull(test);
+        return Transcript.Hash("explanation-basis", CanonicalHash(test.Features, "test rows"), CanonicalHash(test.Labels, "labels"), Transcript.Int(test.FeatureCount));
     }
 
     private static byte[] CanonicalHash(ReadOnlySpan<float> values, string what)

@@ -74,6 +74,13 @@ public sealed class ParticipantState
     /// <summary>Each dataset's privacy ledger (FedCore's PrivacyLedgerJson): every round charged to it, DP or not.</summary>
     [Id(12)]
     public Dictionary<string, string> PrivacyLedgers { get; set; } = [];
+
+    /// <summary>
+    /// The one explanation it gives each job: its version and the model's SHA-256 (hex), stored before it uses a row for it.
+    /// Asked again for anything else, it refuses.
+    /// </summary>
+    [Id(13)]
+    public Dictionary<string, string> Explanations { get; set; } = [];
 }
 
 /// <summary>How a dataset is split for every job: fixed by the first.</summary>
@@ -439,6 +446,14 @@ public sealed partial class ParticipantGrain(
         RequireParametersOf(spec, model, refusal);
         if (spec.IsRegression)
             throw new FederationOperationException(RoundRefusal.Refused, $"{refusal}: a regression model has no accuracy to lose, so no permutation importance.");
+        if (assignment.GlobalVersion < 1)
+            throw new FederationOperationException(RoundRefusal.Refused, $"{refusal}: only a trained version (1 or later) is explained.");
+        // One explanation per job, of one model: asked again with another (a model of the aggregator's making, moved by an
+        // ulp, under another version number), it would let the aggregator difference sums. Stored before a row is used.
+        var explanation = $"{assignment.GlobalVersion}:{Convert.ToHexStringLower(SHA256.HashData(FloatBytes.From(model)))}";
+        if (state.State.Explanations.TryGetValue(assignment.JobId, out var given) && given != explanation)
+            throw new FederationOperationException(RoundRefusal.Refused,
+                $"{refusal}: it explains one model per job and already explained version {given[..given.IndexOf(':')]} of this job (model {given[(given.IndexOf(':') + 1)..][..12]}…).");
         var scaling = ToScaling(assignment.Scaling);
         var (_, _, test) = await PrepareAsync(pinned.Split);
         var scaled = await OnOwnRowsAsync(assignment.JobId, "scaling its rows", () => scaling.Apply(test));
@@ -447,13 +462,19 @@ public sealed partial class ParticipantGrain(
         try
         {
             plan = RoundPlan.ForExplanation(assignment.JobId, assignment.GlobalVersion, model, scaling, assignment.WeightNormaliser);
-            basis = RoundPlan.ExplanationBasisOf(model, scaled);
+            basis = RoundPlan.ExplanationBasisOf(test);
         }
         catch (ArgumentException e)
         {
             throw new FederationOperationException(RoundRefusal.Refused, $"{refusal}: {e.Message}");
         }
-        // As for training: the key, made for this plan, checked before its rows are used; and no sum of this basis opened over others.
+        if (given is null)
+        {
+            state.State.Explanations[assignment.JobId] = explanation;
+            await state.WriteStateAsync();
+        }
+        // As for training: the key, made for this plan, checked before its rows are used; and no sum from its test split
+        // (whatever the model) opened over other members, in any job.
         if (!simulation)
             await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
         var clock = Stopwatch.StartNew();
@@ -467,6 +488,8 @@ public sealed partial class ParticipantGrain(
             ? r.SealInTheClear(assignment.Round, assignment.Participants, vector, weight)
             : r.Seal(assignment.Round, vector, weight));
         Array.Clear(vector);
+        await audit.RecordAsync(AuditEvents.UpdateSealed(audit.Now, Actor, audit.Country, assignment.JobId, assignment.GlobalVersion, Key,
+            AuditDigest.Hash(sealedShare.SealedUpdate)));
         return new LocalTrainingReport(Key, assignment.Round, share.Rows, double.NaN, transfers.Offer(GrainContext, sealedShare.SealedUpdate),
             ToContract(sealedShare.Commitment), seconds, clock.Elapsed.TotalSeconds);
     }

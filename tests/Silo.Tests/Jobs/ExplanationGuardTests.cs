@@ -1,0 +1,107 @@
+using FedCore.Aggregation.Protection;
+using FedCore.Data;
+using FedCore.Learning;
+using FedCore.Rounds;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
+using Federation.Contracts.Transfer;
+
+namespace Federation.Silo.Tests.Jobs;
+
+/// <summary>
+/// Explanation rounds against an aggregator played by the test (FedCore/Rounds/README.md, "Explanation rounds"). Found by
+/// review (branch review/explain, where the attacks succeeded): two explanation rounds of models an ulp apart, over S and
+/// S ∖ {Long Beach}, gave Long Beach's importance vector exactly. Now each participant explains one model per job, and its
+/// test split opens over one set of members only, whatever the model or the job.
+/// </summary>
+public sealed partial class DecryptionGuardTests
+{
+    private static readonly ModelSpec ExplainedModel = ModelSpec.Logistic(15, 2);
+
+    /// <summary>One explanation round played by the aggregator, honest in every message, over real grains; the opened sum.</summary>
+    private async Task<AggregatedUpdate> ExplainRoundAsync(string jobId, int round, IEnumerable<string> ids, int version, float[] model, FeatureScaling scaling, double normaliser)
+    {
+        var members = ids.Order(StringComparer.Ordinal).ToList();
+        var aggregator = new AggregatorRound(jobId, round, members, _keys, new RoundProtection(CkksProtection.SchemeName, 4));
+        foreach (var id in members)
+            aggregator.AcceptCommitment(ColluderMember.Core(await Grain(id).CommitRoundKey(new RoundKeyRequest(jobId, round, members))));
+        var reveal = new RoundKeyRevealRequest(jobId, round, aggregator.RevealRequest().Commitments.Select(ColluderMember.Contract).ToList());
+        foreach (var id in members)
+        {
+            var r = await Grain(id).RevealRoundKey(reveal);
+            aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
+        }
+        var check = aggregator.KeyCheckRequest(RoundPlan.ForExplanation(jobId, version, model, scaling, normaliser));
+        var keyCheck = new RoundKeyCheckRequest(jobId, round, check.RoundKey, check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
+        var fingerprints = new List<SignedPayload>();
+        foreach (var id in members)
+        {
+            var f = await Grain(id).CheckRoundKey(keyCheck);
+            fingerprints.Add(f);
+            aggregator.AcceptKeyFingerprint(ColluderMember.Core(f));
+        }
+        var assignment = new RoundAssignment(jobId, round, version, Payload.OfInline(FloatBytes.From(model)),
+            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), normaliser, members, fingerprints);
+        foreach (var id in members)
+        {
+            var report = await Grain(id).Explain(assignment);
+            aggregator.AcceptSealed(new Sealed(report.SealedUpdate.Inline!, ColluderMember.Core(report.Commitment)));
+        }
+        var aggregate = aggregator.AggregateCheckRequest();
+        var aggregateCheck = new RoundAggregateCheckRequest(jobId, round, Payload.OfInline(aggregate.AggregateMasks), aggregate.Commitments.Select(ColluderMember.Contract).ToList());
+        var aggregateFingerprints = new List<SignedPayload>();
+        foreach (var id in members)
+        {
+            var f = await Grain(id).CheckAggregate(aggregateCheck);
+            aggregateFingerprints.Add(f);
+            aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
+        }
+        var decrypt = new DecryptionRequest(jobId, round, aggregateFingerprints, null);
+        foreach (var id in members)
+            aggregator.AcceptShare(ColluderMember.ShareOf(await Grain(id).Decrypt(decrypt)));
+        return aggregator.Open();
+    }
+
+    private async Task<FeatureScaling> ScalingAsync(string jobId, IEnumerable<string> ids)
+    {
+        var moments = await Task.WhenAll(ids.Select(id => Grain(id).ComputeFeatureMoments(jobId)));
+        return FeatureScaling.FromMoments(FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares))));
+    }
+
+    [Fact]
+    public async Task The_aggregator_cannot_difference_two_explanations_of_models_an_ulp_apart_in_one_job_or_across_jobs()
+    {
+        const string job = "CH/guard-explain";
+        await AcceptAsync(job, SampleParties, agreement: TestFederations.SampleJob.Agreement);
+        var scaling = await ScalingAsync(job, SampleParties);
+        var model = ModelFactory.InitialParameters(ExplainedModel, 7);
+        var three = SampleParties.Where(p => p != LongBeach).ToList();
+        await ExplainRoundAsync(job, 1, SampleParties, 20, model, scaling, 1000); // the one explanation this job gets: a sum over all four
+
+        // The same job, a model an ulp away, over the three others: each refuses a second explanation of the job.
+        var moved = (float[])model.Clone();
+        moved[0] = MathF.BitIncrement(moved[0]);
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => ExplainRoundAsync(job, 2, three, 20, moved, scaling, 1000));
+        Assert.Contains("explains one model per job", again.Message);
+
+        // Another job, the same hospitals' test splits (a dataset is split alike in every job), over the three: refused too.
+        const string other = "CH/guard-explain-2";
+        await AcceptAsync(other, three, agreement: TestFederations.SampleJob.Agreement);
+        var otherScaling = await ScalingAsync(other, three);
+        var across = await Assert.ThrowsAsync<FederationOperationException>(() => ExplainRoundAsync(other, 1, three, 20, moved, otherScaling, 1000));
+        Assert.Contains("from these test rows", across.Message);
+    }
+
+    [Fact]
+    public async Task A_participant_explains_no_untrained_version()
+    {
+        const string job = "CH/guard-explain-v0";
+        await AcceptAsync(job, Honest);
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() =>
+            ExplainRoundAsync(job, 1, Honest, 0, ModelFactory.InitialParameters(ExplainedModel, 1), TestScaling(), 1000));
+        Assert.Contains("only a trained version", refused.Message);
+    }
+
+    private static FeatureScaling TestScaling() => new(
+        ["age", "trestbps", "chol", "thalach", "oldpeak"], [54, 130, 240, 150, 1], [9, 17, 50, 23, 1]);
+}
