@@ -40,27 +40,6 @@ public static class AuditCommand
         AuditReportCommand.CreateVerify(output, error),
     };
 
-    /// <summary>
-    /// The entries' closed reader as the verifier's entry check: null when the line is an audit entry in its one written form,
-    /// else the JSON path and the problem. The verifier reuses its buffer, so the line is copied first.
-    /// </summary>
-    public static string? ClosedEntryCheck(ReadOnlyMemory<byte> entry)
-    {
-        byte[] copy = entry.ToArray();
-        try
-        {
-            _ = AuditEntryJson.Read(copy, "entry");
-            return null;
-        }
-        catch (AuditFormatException e)
-        {
-            return $"is not an audit entry: {e.JsonPath}: {e.Problem}";
-        }
-    }
-
-    /// <summary>An entry's time, for the verifier to bound by the heads around it (called only on entries the closed reader took).</summary>
-    public static DateTimeOffset EntryTime(ReadOnlyMemory<byte> entry) => AuditEntryJson.Read(entry.Span, "entry").Time;
-
     // ---- export ----------------------------------------------------------------------------------------------------
 
     private static Command Export(TextWriter output, TextWriter error)
@@ -140,7 +119,7 @@ public static class AuditCommand
         }
         var leftOutHeads = log.Heads.Skip(log.Last + 1).ToList();
         long leftOutEntries = log.Entries.Count - lastHead.Size;
-        var verification = AuditExportVerifier.Verify(outDir.FullName, trust: null, ClosedEntryCheck, EntryTime);
+        var verification = AuditExportVerifier.Verify(outDir.FullName, trust: null, AuditEntryCheck.ForExport(outDir.FullName), AuditEntryCheck.Time);
         var json = new JsonObject
         {
             ["directory"] = outDir.FullName,
@@ -314,7 +293,7 @@ public static class AuditCommand
             AuditVerification result;
             try
             {
-                result = AuditExportVerifier.Verify(folder.FullName, trust, ClosedEntryCheck, EntryTime);
+                result = AuditExportVerifier.Verify(folder.FullName, trust, AuditEntryCheck.ForExport(folder.FullName), AuditEntryCheck.Time);
             }
             catch (ArgumentException e)
             {

@@ -93,7 +93,8 @@ public static class ModelCommand
             var scaled = new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation).Apply(loaded.Data);
             var predictions = ModelPredictor.Predict(model.Spec, model.Parameters, scaled, cancellation);
             // The count and the model, never the rows or the scores.
-            await session.Audit.RecordAsync(AuditEvents.PredictionsMade(session.Audit.Now, AuditActor.Organisation(organisation), country,
+            // Recorded by the silo of the organisation's country, which ran the scoring (an entry in the organisation's name needs its key).
+            await session.Audit.RecordAsync(AuditEvents.PredictionsMade(session.Audit.Now, session.Audit.Silo, session.Audit.Country,
                 AuditDigest.Parse(model.Version.ParametersSha256), predictions.Count, model.Version.JobId, model.Version.Version));
             return new JsonObject
             {

@@ -14,7 +14,8 @@ namespace Federation.Silo.Grains;
 /// The audit log's single writer (FedCore/Audit/README.md): checks each entry is a canonical one, stores a batch in one
 /// transaction before it answers, and publishes a tree head for what was stored a moment later (one head per burst of
 /// appends), signed with the operator's key and co-signed by the witness of every member country that is up. Entries stored
-/// before a crash and not yet under a head get one when the log next activates: the same entries, so the same root.
+/// before a crash or a shutdown and not yet under a head get one when the log next activates: the same entries, so the same
+/// root (a shutdown does not wait on witnesses that may be stopping too).
 /// </summary>
 [AuditLogPlacementFilter]
 public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, FederationRecords records, TimeProvider clock, ILogger<AuditLogGrain> logger)
@@ -41,11 +42,6 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
             ScheduleHead(); // entries stored before a crash, or the first (empty) head
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        await TryPublishAsync();
-    }
-
     /// <summary>How far an entry's time may lie ahead of the log's clock, or before its latest head: the skew witnesses allow heads (the export verifier checks the same).</summary>
     internal static readonly TimeSpan MaxEntrySkew = TreeHeadCosigner.MaxClockSkew;
 
@@ -53,6 +49,7 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
     {
         var latest = clock.GetUtcNow() + MaxEntrySkew;
         var earliest = _latest is { } head ? head.Head.Time - MaxEntrySkew : DateTimeOffset.MinValue;
+        var read = new List<AuditEntry>(entries.Count);
         for (int i = 0; i < entries.Count; i++)
         {
             AuditEntry entry;
@@ -70,7 +67,9 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
                     $"The audit log refused the batch, nothing of it was stored: entry {i} is dated {TreeHead.FormatTime(entry.Time)}, outside " +
                     $"{(earliest == DateTimeOffset.MinValue ? "" : $"{TreeHead.FormatTime(earliest)} (its latest head's time less {MaxEntrySkew.TotalMinutes:0} minutes) to ")}" +
                     $"{TreeHead.FormatTime(latest)} (its clock plus {MaxEntrySkew.TotalMinutes:0} minutes).");
+            read.Add(entry);
         }
+        await RequireOrganisationSignaturesAsync(read);
         long first = _tree.Size;
         if (entries.Count == 0)
             return first;
@@ -88,6 +87,25 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
             _tree.AppendEntry(entry);
         ScheduleHead();
         return first;
+    }
+
+    /// <summary>
+    /// An entry in an organisation's name must carry that organisation's signature, by the key the membership gives it: any
+    /// silo of the cluster can call the log, and only the organisation holds its key.
+    /// </summary>
+    private async Task RequireOrganisationSignaturesAsync(IReadOnlyList<AuditEntry> entries)
+    {
+        VerifiedMembership? membership = null;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            if (entry.Actor.Kind != AuditActorKind.Organisation)
+                continue;
+            membership ??= await records.MembershipAsync();
+            if (membership.Find(entry.Actor.Name)?.SigningKey is not { } key || !entry.VerifySignature(key))
+                throw new FederationOperationException("audit.entry",
+                    $"The audit log refused the batch, nothing of it was stored: entry {i} is in {entry.Actor}'s name but {(entry.Signature is null ? "unsigned" : "not signed with its membership key")}.");
+        }
     }
 
     public async Task<AuditHead> PublishHead()

@@ -267,7 +267,7 @@ public sealed partial class ParticipantGrain
         }
         catch (FederationOperationException e) when (ParticipantKey.TryParse(invitation.JobId, out _, out _, out _))
         {
-            await audit.RecordAsync(AuditEvents.ParticipantRefused(audit.Now, Actor, audit.Country, invitation.JobId, Key, AuditText.Line(e.Message)));
+            await RecordAsync(actor => AuditEvents.ParticipantRefused(audit.Now, actor, audit.Country, invitation.JobId, Key, AuditText.Line(e.Message)));
             throw;
         }
     }
@@ -353,7 +353,7 @@ public sealed partial class ParticipantGrain
         }
         state.State.Jobs[invitation.JobId] = pinned;
         state.State.Splits.TryAdd(terms.Dataset, split);
-        await audit.RecordAsync(AuditEvents.ParticipantConsented(audit.Now, Actor, audit.Country, invitation.JobId, Key, terms.Dataset));
+        await RecordAsync(actor => AuditEvents.ParticipantConsented(audit.Now, actor, audit.Country, invitation.JobId, Key, terms.Dataset));
         await state.WriteStateAsync();
         logger.LogInformation("Participant {Participant} accepted job {Job} under agreement {Agreement}: {Parties} parties, at least {Minimum} per round, {Scheme} ±{Bound}",
             Key, invitation.JobId, terms.AgreementId, parties.Count, pinned.MinimumParticipants, pinned.Protection.Scheme, pinned.Protection.UpdateBound);
@@ -407,7 +407,7 @@ public sealed partial class ParticipantGrain
             [.. datasets.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new PlannedParticipant(d.Key, d.Value))],
             pinned.TrainFraction, pinned.Training.BatchSize, pinned.Training.Epochs, privacy);
         var decision = await policies.DecideForAsync(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()), Key);
-        await audit.RecordAsync(DecisionAudit.Entry(decision, decision.ToJson(), DecisionSubject.ParticipantStep, audit.Now, Actor, audit.Country,
+        await RecordAsync(actor => DecisionAudit.Entry(decision, decision.ToJson(), DecisionSubject.ParticipantStep, audit.Now, actor, audit.Country,
             modelRound, participant: Key, step: AuditText.Line(what)));
         if (!decision.Allowed)
             throw new FederationOperationException("policy.denied",

@@ -159,6 +159,19 @@ public sealed partial class ParticipantGrain(
     /// <summary>This organisation, as the actor of what it records in the audit log.</summary>
     private AuditActor Actor => AuditActor.Organisation(Key);
 
+    /// <summary>
+    /// Records an entry in its organisation's name, signed with its membership key (the log takes no entry in an organisation's
+    /// name without it), once the membership lists it with this key; before that its silo records it.
+    /// </summary>
+    private async Task RecordAsync(Func<AuditActor, AuditEntry> entry)
+    {
+        using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
+        if (await CurrentEntryAsync() is { } member && member.SigningKey.AsSpan().SequenceEqual(key.PublicKey))
+            await audit.RecordAsync(entry(Actor).SignedWith(key));
+        else
+            await audit.RecordAsync(entry(audit.Silo));
+    }
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await ExpireStaleSecretsAsync();
@@ -240,17 +253,17 @@ public sealed partial class ParticipantGrain(
         var summary = ToSummary(registration.Name, loaded.Metadata);
         // Recorded before the catalog or this silo holds it; a name the log cannot take is refused before either.
         var catalogEntry = publication is null ? null : CatalogEntry(registration.Name, publication, summary);
-        AuditEntry registered;
+        AuditEntry Registered(AuditActor actor) => AuditEvents.DatasetRegistered(audit.Now, actor, audit.Country, Key, registration.Name,
+            AuditDigest.Parse(summary.FileSha256), AuditDigest.Parse(summary.SchemaHash), summary.RowCount, catalogEntry is null ? null : AuditDigest.Parse(catalogEntry.Digest));
         try
         {
-            registered = AuditEvents.DatasetRegistered(audit.Now, Actor, audit.Country, Key, registration.Name,
-                AuditDigest.Parse(summary.FileSha256), AuditDigest.Parse(summary.SchemaHash), summary.RowCount, catalogEntry is null ? null : AuditDigest.Parse(catalogEntry.Digest));
+            _ = Registered(Actor);
         }
         catch (AuditEntryException e)
         {
             throw new FederationOperationException("dataset.invalid", $"{refusal}: {e.Message}");
         }
-        await audit.RecordAsync(registered);
+        await RecordAsync(Registered);
         if (catalogEntry is not null)
             await PublishCatalogEntryAsync(catalogEntry);
         state.State.Datasets[registration.Name] = new RegisteredDataset(registration, summary);
@@ -409,7 +422,7 @@ public sealed partial class ParticipantGrain(
             // Only the weight's (its sample count over the normaliser, both known to the job); it ends the round.
             throw new FederationOperationException("round.update-out-of-bounds", $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
-        await audit.RecordAsync(AuditEvents.UpdateSealed(audit.Now, Actor, audit.Country, assignment.JobId, assignment.GlobalVersion + 1, Key,
+        await RecordAsync(actor => AuditEvents.UpdateSealed(audit.Now, actor, audit.Country, assignment.JobId, assignment.GlobalVersion + 1, Key,
             AuditDigest.Hash(sealedUpdate.SealedUpdate)));
         if (sealedUpdate.Clipped > 0)
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: {Clipped} update values clipped to the bound ±{Bound} (raise it, or train with a smaller step)",
@@ -488,7 +501,7 @@ public sealed partial class ParticipantGrain(
             ? r.SealInTheClear(assignment.Round, assignment.Participants, vector, weight)
             : r.Seal(assignment.Round, vector, weight));
         Array.Clear(vector);
-        await audit.RecordAsync(AuditEvents.UpdateSealed(audit.Now, Actor, audit.Country, assignment.JobId, assignment.GlobalVersion, Key,
+        await RecordAsync(actor => AuditEvents.UpdateSealed(audit.Now, actor, audit.Country, assignment.JobId, assignment.GlobalVersion, Key,
             AuditDigest.Hash(sealedShare.SealedUpdate)));
         return new LocalTrainingReport(Key, assignment.Round, share.Rows, double.NaN, transfers.Offer(GrainContext, sealedShare.SealedUpdate),
             ToContract(sealedShare.Commitment), seconds, clock.Elapsed.TotalSeconds);
@@ -534,7 +547,7 @@ public sealed partial class ParticipantGrain(
             // ε of the DP charges alone: a round without DP makes the ledger's unbounded, which the entry says by counting them.
             double spent = PrivacyLedger.Of(dataset, ledger.Charges, []).SpentAt(delta).Epsilon;
             double cap = PrivacyCap.Lower(dataset, Registered(dataset).Registration.Catalog?.EpsilonCap, agreement.Id, terms?.EpsilonCap, delta).Epsilon;
-            await audit.RecordAsync(AuditEvents.PrivacyReserved(audit.Now, Actor, audit.Country, Key, dataset, assignment.JobId, assignment.GlobalVersion + 1,
+            await RecordAsync(actor => AuditEvents.PrivacyReserved(audit.Now, actor, audit.Country, Key, dataset, assignment.JobId, assignment.GlobalVersion + 1,
                 spent, delta, charge.NoiseMultiplier, charge.SamplingRate, charge.Steps, double.IsFinite(cap) ? cap : null,
                 ledger.Unprotected.IsEmpty ? null : ledger.Unprotected.Length));
         }

@@ -35,7 +35,7 @@ public sealed class AuditLogTests : IAsyncLifetime
     private readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
     private byte[] Entry(int n) => AuditEntryJson.Write(AuditEvents.PredictionsMade(
-        Now.AddMilliseconds(n), AuditActor.Organisation("HU/budapest"), "HU", AuditDigest.Hash([(byte)n]), n + 1));
+        Now.AddMilliseconds(n), AuditActor.Silo("HU"), "HU", AuditDigest.Hash([(byte)n]), n + 1));
 
     private async Task<Dictionary<string, byte[]>> WitnessKeysAsync() =>
         (await Task.WhenAll(Countries.Select(async c => (c, await _federation.Grains.GetGrain<IAuditWitnessGrain>(AuditWitnessKey.Format(c)).GetPublicKey()))))

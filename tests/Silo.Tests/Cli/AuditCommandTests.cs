@@ -51,7 +51,7 @@ public sealed class AuditCommandFixture : IAsyncLifetime
     private readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
     public byte[] Entry(int n) => AuditEntryJson.Write(AuditEvents.PredictionsMade(
-        Now.AddMilliseconds(n), AuditActor.Organisation("HU/budapest"), "HU", AuditDigest.Hash([(byte)n]), n + 1, job: "HU/audit-cli"));
+        Now.AddMilliseconds(n), AuditActor.Silo("HU"), "HU", AuditDigest.Hash([(byte)n]), n + 1, job: "HU/audit-cli"));
 
     public async Task InitializeAsync()
     {
@@ -276,7 +276,8 @@ public sealed class AuditCommandTests(AuditCommandFixture fixture) : IClassFixtu
         using var operatorKey = ParticipantSigningKey.Import(File.ReadAllBytes(Path.Combine(fixture.Data, "operator", "operator.key")));
         var head = SignedTreeHead.Sign(TreeHead.Of(MerkleTree.FromEntries(entries), DateTimeOffset.UtcNow), operatorKey);
         string rebuilt = fixture.Work.File("export-rebuilt");
-        AuditExport.Write(rebuilt, new AuditExportContent(entries, [head], operatorKey.PublicKey, new Dictionary<string, byte[]>(), null));
+        AuditExport.Write(rebuilt, new AuditExportContent(entries, [head], operatorKey.PublicKey, new Dictionary<string, byte[]>(),
+            File.ReadAllBytes(Path.Combine(honest, AuditExport.MembershipFile)))); // the organisations' keys, to check their entries with
 
         // Everything holds but the entry's meaning: the verifier's default check (canonical JSON) accepts the export …
         var formOnly = AuditExportVerifier.Verify(rebuilt);

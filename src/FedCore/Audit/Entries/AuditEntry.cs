@@ -29,14 +29,45 @@ public sealed class AuditEntry : IEquatable<AuditEntry>
 {
     private byte[]? _bytes;
 
-    private AuditEntry(AuditEventKind kind, DateTimeOffset time, AuditActor actor, string country, ImmutableSortedDictionary<string, AuditValue> fields)
+    private AuditEntry(AuditEventKind kind, DateTimeOffset time, AuditActor actor, string country, ImmutableSortedDictionary<string, AuditValue> fields,
+        ImmutableArray<byte>? signature = null)
     {
         Kind = kind;
         Time = time;
         Actor = actor;
         Country = country;
         Fields = fields;
+        Signature = signature;
     }
+
+    /// <summary>The domain of an actor's signature over an entry (<see cref="Statement"/>).</summary>
+    public const string SignatureTag = "federation/audit/entry/v1";
+
+    /// <summary>
+    /// The actor's signature (ECDSA P-256, P1363, 64 bytes) over the entry's canonical bytes without it, or null. An
+    /// organisation signs what it records with its membership key, so an entry in its name that it did not make can be told.
+    /// </summary>
+    public ImmutableArray<byte>? Signature { get; }
+
+    /// <summary>This entry signed with <paramref name="key"/> (the actor's).</summary>
+    public AuditEntry SignedWith(FedCore.Aggregation.Integrity.ParticipantSigningKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return WithSignature(Statement.Sign(key, SignatureTag, UnsignedBytes));
+    }
+
+    /// <summary>Whether <see cref="Signature"/> is present and verifies with <paramref name="publicKey"/> (SubjectPublicKeyInfo DER).</summary>
+    public bool VerifySignature(ImmutableArray<byte> publicKey) =>
+        Signature is { } signature && Statement.Verify(publicKey, SignatureTag, UnsignedBytes, signature);
+
+    internal AuditEntry WithSignature(ImmutableArray<byte> signature) =>
+        signature.Length == SignatureLength
+            ? new AuditEntry(Kind, Time, Actor, Country, Fields, signature)
+            : throw new AuditEntryException(Kind, "signature", $"has {signature.Length} bytes; a signature has {SignatureLength}");
+
+    public const int SignatureLength = 64;
+
+    private byte[] UnsignedBytes => AuditEntryJson.Encode(this, withSignature: false);
 
     public AuditEventKind Kind { get; }
 
@@ -148,7 +179,7 @@ public sealed class AuditEntry : IEquatable<AuditEntry>
         _ => "a user",
     };
 
-    internal byte[] Bytes => _bytes ??= AuditEntryJson.Encode(this);
+    internal byte[] Bytes => _bytes ??= AuditEntryJson.Encode(this, withSignature: true);
 
     public bool Equals(AuditEntry? other) => other is not null && Bytes.AsSpan().SequenceEqual(other.Bytes);
 

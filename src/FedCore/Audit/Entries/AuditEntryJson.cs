@@ -27,12 +27,12 @@ public static class AuditEntryJson
         return [.. entry.Bytes];
     }
 
-    internal static byte[] Encode(AuditEntry entry)
+    internal static byte[] Encode(AuditEntry entry, bool withSignature)
     {
         var fields = new JsonObject();
         foreach (var (name, value) in entry.Fields)
             fields[name] = value.ToJson();
-        return CanonicalJson.Write(new JsonObject
+        var json = new JsonObject
         {
             ["v"] = Version,
             ["kind"] = entry.WireName,
@@ -40,7 +40,10 @@ public static class AuditEntryJson
             ["actor"] = entry.Actor.Name,
             ["country"] = entry.Country,
             ["fields"] = fields,
-        });
+        };
+        if (withSignature && entry.Signature is { } signature)
+            json["signature"] = Convert.ToBase64String(signature.AsSpan());
+        return CanonicalJson.Write(json);
     }
 
     /// <summary>Reads <see cref="Write"/>'s form and nothing else.</summary>
@@ -65,7 +68,7 @@ public static class AuditEntryJson
         AuditEntry entry;
         using (var document = JsonInput.Parse(bytes.ToArray(), source, MaxBytes))
         {
-            var root = JsonFields.Of(document.RootElement, source, "$", "actor", "country", "fields", "kind", "time", "v");
+            var root = JsonFields.Of(document.RootElement, source, "$", "actor", "country", "fields", "kind", "signature", "time", "v");
             root.Integer("v", Version, Version);
             string wireName = root.Text("kind");
             if (!AuditSchema.TryParseWireName(wireName, out var kind))
@@ -106,6 +109,12 @@ public static class AuditEntryJson
                     _ => fieldsPath + (char.IsAsciiLetter(e.Field[0]) ? "." : "") + e.Field,
                 };
                 throw new GovernanceFormatException(source, path, e.Problem, e);
+            }
+            if (root.OptionalBytes("signature") is { } signature)
+            {
+                if (signature.Length != AuditEntry.SignatureLength)
+                    throw root.Error("signature", $"has {signature.Length} bytes; a signature has {AuditEntry.SignatureLength}");
+                entry = entry.WithSignature(signature);
             }
         }
         // One written form: anything the reading above accepts but Write would not produce (key order, white space, escapes).

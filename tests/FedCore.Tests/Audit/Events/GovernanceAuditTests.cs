@@ -13,7 +13,7 @@ public sealed class GovernanceAuditTests
     private static string[] Kinds(IEnumerable<AuditEntry> entries) => [.. entries.Select(e => e.WireName)];
 
     [Fact]
-    public void An_agreement_from_draft_to_terminated_leaves_one_entry_per_act_and_each_party_signs_in_its_own_name()
+    public void An_agreement_from_draft_to_terminated_leaves_one_entry_per_act_naming_the_party_of_each()
     {
         var proposed = Proposed();
         Assert.Equal(["agreement.drafted", "agreement.proposed"], Kinds(AgreementAudit.Entries(null, proposed, Now, Relay, "CH")));
@@ -21,7 +21,8 @@ public sealed class GovernanceAuditTests
         var oneSigned = SignedBy(proposed, Budapest);
         var signed = AgreementAudit.Entries(proposed, oneSigned, Now, Relay, "CH");
         Assert.Equal(["agreement.signed"], Kinds(signed));
-        Assert.Equal("HU/budapest", signed[0].Actor.Name);
+        // The relay records it, naming the party: the party's own signature is in the agreement document.
+        Assert.Equal(("federation", "HU/budapest"), (signed[0].Actor.Name, signed[0]["party"]!.AsString));
 
         var active = SignedBy(oneSigned, Zurich, LongBeach, Cleveland);
         Assert.Equal(["agreement.signed", "agreement.signed", "agreement.signed", "agreement.activated"], Kinds(AgreementAudit.Entries(oneSigned, active, Now, Relay, "CH")));
