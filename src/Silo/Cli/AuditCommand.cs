@@ -402,7 +402,8 @@ public static class AuditCommand
         return e.Message;
     }
 
-    private static async Task<int> Run(TextWriter error, Func<Task<int>> action)
+    /// <summary>Runs an audit command: bad input, or a stored log that cannot be read, is exit 2 with the message on standard error.</summary>
+    internal static async Task<int> Run(TextWriter error, Func<Task<int>> action)
     {
         try
         {
@@ -411,6 +412,11 @@ public static class AuditCommand
         catch (CommandInputException e)
         {
             await error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+        catch (AuditFormatException e)
+        {
+            await error.WriteLineAsync($"error: --data: the stored audit log cannot be read: {e.Message}");
             return 2;
         }
     }

@@ -43,7 +43,7 @@ public static class AuditReportCommand
         {
             data, job, round, agreement, from, to, format, outFile, noProofs,
         };
-        command.SetAction((parse, cancellation) => Run(error, async () =>
+        command.SetAction((parse, cancellation) => AuditCommand.Run(error, async () =>
         {
             var scope = Scope(parse.GetValue(job), parse.GetValue(round), parse.GetValue(agreement), parse.GetValue(from), parse.GetValue(to));
             var dataDirectory = parse.GetValue(data)!;
@@ -106,7 +106,7 @@ public static class AuditReportCommand
         {
             file, operatorKey, countryKeys, export,
         };
-        command.SetAction((parse, cancellation) => Run(error, async () =>
+        command.SetAction((parse, cancellation) => AuditCommand.Run(error, async () =>
         {
             var reportFile = parse.GetValue(file)!;
             if (!reportFile.Exists)
@@ -267,23 +267,5 @@ public static class AuditReportCommand
                 start = i + 1;
             }
         return lines;
-    }
-
-    private static async Task<int> Run(TextWriter error, Func<Task<int>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (CommandInputException e)
-        {
-            await error.WriteLineAsync($"error: {e.Message}");
-            return 2;
-        }
-        catch (AuditFormatException e)
-        {
-            await error.WriteLineAsync($"error: --data: the stored audit log cannot be read: {e.Message}");
-            return 2;
-        }
     }
 }
