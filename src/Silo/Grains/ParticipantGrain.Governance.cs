@@ -353,7 +353,7 @@ public sealed partial class ParticipantGrain
         }
         state.State.Jobs[invitation.JobId] = pinned;
         state.State.Splits.TryAdd(terms.Dataset, split);
-        await RecordAsync(actor => AuditEvents.ParticipantConsented(audit.Now, actor, audit.Country, invitation.JobId, Key, terms.Dataset));
+        await RecordAsync(actor => AuditEvents.ParticipantConsented(audit.Now, actor, audit.Country, invitation.JobId, Key, terms.Dataset), membership);
         await state.WriteStateAsync();
         logger.LogInformation("Participant {Participant} accepted job {Job} under agreement {Agreement}: {Parties} parties, at least {Minimum} per round, {Scheme} ±{Bound}",
             Key, invitation.JobId, terms.AgreementId, parties.Count, pinned.MinimumParticipants, pinned.Protection.Scheme, pinned.Protection.UpdateBound);
@@ -408,7 +408,7 @@ public sealed partial class ParticipantGrain
             pinned.TrainFraction, pinned.Training.BatchSize, pinned.Training.Epochs, privacy);
         var decision = await policies.DecideForAsync(JobPolicyPlan.For(facts, agreement.Terms, membership, catalog, spent, clock.GetUtcNow()), Key);
         await RecordAsync(actor => DecisionAudit.Entry(decision, decision.ToJson(), DecisionSubject.ParticipantStep, audit.Now, actor, audit.Country,
-            modelRound, participant: Key, step: AuditText.Line(what)));
+            modelRound, participant: Key, step: AuditText.Line(what)), membership);
         if (!decision.Allowed)
             throw new FederationOperationException("policy.denied",
                 $"Participant {Key} refuses to {what} for job {jobId}: its country's policies deny it (policy set {decision.PolicySetHash}): {string.Join("; ", decision.DenyReasons)}");

@@ -5,9 +5,10 @@ using FedCore.Aggregation.Protection;
 using FedCore.Audit.Entries;
 using FedCore.Data;
 using FedCore.Governance.Agreements;
+using FedCore.Governance.Approvals;
+using FedCore.Governance.Membership;
 using FedCore.Learning;
 using FedCore.Learning.Explanation;
-using FedCore.Governance.Approvals;
 using FedCore.Privacy.Budget;
 using FedCore.Rounds;
 using Federation.Contracts.Directory;
@@ -161,12 +162,14 @@ public sealed partial class ParticipantGrain(
 
     /// <summary>
     /// Records an entry in its organisation's name, signed with its membership key (the log takes no entry in an organisation's
-    /// name without it), once the membership lists it with this key; before that its silo records it.
+    /// name without it), once the membership lists it with this key; before that its silo records it. A caller that has just
+    /// verified the membership passes it, so that it is not read and verified again.
     /// </summary>
-    private async Task RecordAsync(Func<AuditActor, AuditEntry> entry)
+    private async Task RecordAsync(Func<AuditActor, AuditEntry> entry, VerifiedMembership? membership = null)
     {
         using var key = ParticipantSigningKey.Import(state.State.SigningKey!);
-        if (await CurrentEntryAsync() is { } member && member.SigningKey.AsSpan().SequenceEqual(key.PublicKey))
+        var member = membership is not null ? membership.Find(Key) : await CurrentEntryAsync();
+        if (member is not null && member.SigningKey.AsSpan().SequenceEqual(key.PublicKey))
             await audit.RecordAsync(entry(Actor).SignedWith(key));
         else
             await audit.RecordAsync(entry(audit.Silo));
@@ -517,13 +520,14 @@ public sealed partial class ParticipantGrain(
         var dataset = pinned.DatasetName;
         var ledger = LedgerOf(dataset);
         var now = clock.GetUtcNow();
+        PrivacyCap? cap = null;
         if (pinned.Training.Privacy is not { } dp)
             ledger = ledger.RecordUnprotected(new UnprotectedRound(assignment.JobId, assignment.Round, now));
         else
         {
             var schedule = FedCore.Learning.DpSgd.DpSgdSchedule.For(rows, options.BatchSize, options.Epochs);
             var terms = agreement.Terms.DifferentialPrivacy;
-            var cap = PrivacyCap.Lower(dataset, Registered(dataset).Registration.Catalog?.EpsilonCap, agreement.Id,
+            cap = PrivacyCap.Lower(dataset, Registered(dataset).Registration.Catalog?.EpsilonCap, agreement.Id,
                 terms?.EpsilonCap, PrivacyCap.DeltaFor(dp.Delta, terms?.Delta, Registered(dataset).Summary.RowCount));
             try
             {
@@ -539,17 +543,14 @@ public sealed partial class ParticipantGrain(
         state.State.PrivacyLedgers[dataset] = PrivacyLedgerJson.Write(ledger);
         await state.WriteStateAsync();
         _ledgers[dataset] = ledger;
-        if (pinned.Training.Privacy is { } privacy)
+        if (cap is not null)
         {
-            var terms = agreement.Terms.DifferentialPrivacy;
-            var delta = PrivacyCap.DeltaFor(privacy.Delta, terms?.Delta, Registered(dataset).Summary.RowCount);
             var charge = ledger.Charges[^1];
-            // ε of the DP charges alone: a round without DP makes the ledger's unbounded, which the entry says by counting them.
-            double spent = PrivacyLedger.Of(dataset, ledger.Charges, []).SpentAt(delta).Epsilon;
-            double cap = PrivacyCap.Lower(dataset, Registered(dataset).Registration.Catalog?.EpsilonCap, agreement.Id, terms?.EpsilonCap, delta).Epsilon;
+            // ε of the DP charges alone (the ledger's composed curve): a round without DP makes SpentAt unbounded, which the
+            // entry says by counting them.
             await RecordAsync(actor => AuditEvents.PrivacyReserved(audit.Now, actor, audit.Country, Key, dataset, assignment.JobId, assignment.GlobalVersion + 1,
-                spent, delta, charge.NoiseMultiplier, charge.SamplingRate, charge.Steps, double.IsFinite(cap) ? cap : null,
-                ledger.Unprotected.IsEmpty ? null : ledger.Unprotected.Length));
+                ledger.Spent.Epsilon(cap.Delta).Epsilon, cap.Delta, charge.NoiseMultiplier, charge.SamplingRate, charge.Steps,
+                double.IsFinite(cap.Epsilon) ? cap.Epsilon : null, ledger.Unprotected.IsEmpty ? null : ledger.Unprotected.Length));
         }
     }
 
