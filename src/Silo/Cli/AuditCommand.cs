@@ -219,7 +219,7 @@ public static class AuditCommand
     /// changed) it is read again as below. When one has it open, it is opened read-only beside it (SQLite's write-ahead log
     /// lets readers run beside the writer), in one read transaction: a consistent snapshot of the three tables.
     /// </summary>
-    private static async Task<(List<byte[]> Heads, Dictionary<string, byte[]> Keys, List<byte[]> Entries)> ReadStoreAsync(string database, CancellationToken cancellationToken)
+    internal static async Task<(List<byte[]> Heads, Dictionary<string, byte[]> Keys, List<byte[]> Entries)> ReadStoreAsync(string database, CancellationToken cancellationToken)
     {
         bool Quiet() => !File.Exists(database + "-wal") && !File.Exists(database + "-journal");
         (long, DateTime) Stamp() { var file = new FileInfo(database); return (file.Length, file.LastWriteTimeUtc); }
@@ -321,9 +321,14 @@ public static class AuditCommand
             throw new CommandInputException("--operator-key: missing; with --country-key give the operator's key too (both or neither)");
         if (countryKeys.Length == 0)
             throw new CommandInputException("--country-key: missing; with --operator-key give each co-signing country's witness key as CC=FILE (both or neither)");
-        var op = KeyFile(operatorKey, "--operator-key");
+        return new AuditTrust(KeyFile(operatorKey, "--operator-key"), CountryKeys(countryKeys));
+    }
+
+    /// <summary>The keys given as <c>--country-key CC=FILE</c>, each read and checked, each country once.</summary>
+    internal static Dictionary<string, byte[]> CountryKeys(IEnumerable<string> values)
+    {
         var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var value in countryKeys)
+        foreach (var value in values)
         {
             int equals = value.IndexOf('=');
             if (equals < 0)
@@ -335,10 +340,11 @@ public static class AuditCommand
             if (!keys.TryAdd(country, key))
                 throw new CommandInputException($"--country-key: {country} is given twice");
         }
-        return new AuditTrust(op, keys);
+        return keys;
     }
 
-    private static byte[] KeyFile(FileInfo file, string option)
+    /// <summary>A public key file given to an option: read, and a P-256 key (SubjectPublicKeyInfo DER, 91 bytes, a point on the curve).</summary>
+    internal static byte[] KeyFile(FileInfo file, string option)
     {
         byte[] bytes;
         try
@@ -362,7 +368,7 @@ public static class AuditCommand
         {
             using var key = ECDsa.Create();
             key.ImportSubjectPublicKeyInfo(bytes, out int read);
-            return read == bytes.Length && key.KeySize == 256;
+            return read == bytes.Length && key.KeySize == 256 && key.ExportParameters(false).Curve.Oid.Value == "1.2.840.10045.3.1.7"; // P-256
         }
         catch (CryptographicException)
         {

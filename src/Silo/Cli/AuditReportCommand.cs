@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using FedCore.Audit;
 using FedCore.Audit.Reports;
 using FedCore.Audit.Reports.Pdf;
-using Federation.Silo.Storage;
 
 namespace Federation.Silo.Cli;
 
@@ -111,17 +110,8 @@ public static class AuditReportCommand
             var reportFile = parse.GetValue(file)!;
             if (!reportFile.Exists)
                 throw new CommandInputException($"FILE: {reportFile.FullName} does not exist");
-            byte[] operatorPublic = await ReadKeyAsync(parse.GetValue(operatorKey)!, "--operator-key", cancellation);
-            var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            foreach (var pair in parse.GetValue(countryKeys) ?? [])
-            {
-                int equals = pair.IndexOf('=');
-                string country = equals < 0 ? "" : pair[..equals];
-                if (country.Length != 2 || !country.All(char.IsAsciiLetterUpper))
-                    throw new CommandInputException($"--country-key: \"{pair}\" is not CC=FILE with CC two capital letters");
-                if (!keys.TryAdd(country, await ReadKeyAsync(new FileInfo(pair[(equals + 1)..]), $"--country-key {country}", cancellation)))
-                    throw new CommandInputException($"--country-key: {country} is given twice");
-            }
+            byte[] operatorPublic = AuditCommand.KeyFile(parse.GetValue(operatorKey)!, "--operator-key");
+            var keys = AuditCommand.CountryKeys(parse.GetValue(countryKeys) ?? []);
             List<byte[]>? log = null;
             if (parse.GetValue(export) is { } exportDirectory)
             {
@@ -206,13 +196,13 @@ public static class AuditReportCommand
     {
         if (!data.Exists)
             throw new CommandInputException($"--data: the directory {data.FullName} does not exist");
-        string database = Path.Combine(data.FullName, "cluster.db");
+        string database = Path.Combine(data.FullName, AuditCommand.ClusterDatabase);
         if (!File.Exists(database))
-            throw new CommandInputException($"--data: {data.FullName} holds no audit log: there is no cluster.db");
-        var store = AuditLogStore.Sqlite(database);
-        var entries = await store.ReadEntriesAsync(cancellationToken: cancellationToken);
+            throw new CommandInputException($"--data: {data.FullName} holds no audit log: there is no {AuditCommand.ClusterDatabase}");
+        // As export reads it: one snapshot, changing nothing in the data directory.
+        var (headRows, keys, entries) = await AuditCommand.ReadStoreAsync(database, cancellationToken);
         var heads = new List<SignedTreeHead>();
-        foreach (var json in await store.ReadHeadsAsync(cancellationToken))
+        foreach (var json in headRows)
         {
             try
             {
@@ -225,35 +215,11 @@ public static class AuditReportCommand
         }
         if (heads.Count == 0)
             throw new CommandInputException($"--data: the audit log in {database} has no signed tree head yet: nothing in it is signed");
-        var witnesses = (await store.ReadWitnessKeysAsync(cancellationToken)).Keys.ToList();
+        var witnesses = keys.Keys.ToList();
         var full = heads.Where(h => h.Head.Size <= entries.Count && witnesses.All(h.Cosignatures.ContainsKey)).ToList();
         var head = full.Count > 0 ? full[^1] : heads.Where(h => h.Head.Size <= entries.Count).LastOrDefault()
             ?? throw new CommandInputException($"--data: every head in {database} covers more entries than are stored");
         return (entries, head, full.Count > 0);
-    }
-
-    private static async Task<byte[]> ReadKeyAsync(FileInfo file, string option, CancellationToken cancellationToken)
-    {
-        if (!file.Exists)
-            throw new CommandInputException($"{option}: {file.FullName} does not exist");
-        byte[] key = await File.ReadAllBytesAsync(file.FullName, cancellationToken);
-        if (!IsP256PublicKey(key))
-            throw new CommandInputException($"{option}: {file.FullName} is not a P-256 public key (SubjectPublicKeyInfo DER, 91 bytes)");
-        return key;
-    }
-
-    private static bool IsP256PublicKey(byte[] key)
-    {
-        try
-        {
-            using var ecdsa = System.Security.Cryptography.ECDsa.Create();
-            ecdsa.ImportSubjectPublicKeyInfo(key, out int read);
-            return read == key.Length && ecdsa.ExportParameters(false).Curve.Oid.Value == "1.2.840.10045.3.1.7";
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            return false;
-        }
     }
 
     private static List<byte[]> SplitLines(byte[] bytes)
