@@ -92,6 +92,34 @@ public sealed partial class DecryptionGuardTests
         Assert.Contains("from these test rows", across.Message);
     }
 
+    // From the review (branch review/explain), where it held: the plan domains keep explaining and training apart.
+    [Fact]
+    public async Task A_member_told_to_train_cannot_be_made_to_explain_in_the_round_nor_share_a_key_with_one_told_to_explain_and_a_job_never_accepted_is_refused()
+    {
+        // The key checked for the training plan; Explain from the same model and scaling computes the explanation plan's
+        // digest, which is not the one its key was checked for.
+        var driver = new RoundDriver("CH/guard-explain-mix", 1, await AcceptAsync("CH/guard-explain-mix", Honest), _keys);
+        await driver.KeyAsync();
+        foreach (var id in Honest)
+        {
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Explain(driver.Assignment(driver.KeyFingerprints) with { GlobalVersion = 1 }));
+            Assert.Contains("not the one the round key was checked for", refused.Message);
+        }
+        // A split key check: Budapest shown the explanation plan's digest, the others the training plan's. No fingerprint set adds up.
+        var split = new RoundDriver("CH/guard-explain-mix-2", 1, await AcceptAsync("CH/guard-explain-mix-2", Honest), _keys);
+        await split.KeyAsync((member, request) => member.Id == "HU/budapest"
+            ? request with { PlanDigest = RoundPlan.ForExplanation(split.JobId, 1, split.Global, split.Scaling!, split.WeightNormaliser).Digest }
+            : request);
+        var assignment = split.Assignment(split.KeyFingerprints);
+        Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Explain(assignment with { GlobalVersion = 1 }))).Message);
+        foreach (var id in Honest.Where(id => id != "HU/budapest"))
+            Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(assignment))).Message);
+
+        // A job it never accepted.
+        var never = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Explain(assignment with { JobId = "CH/never-accepted" }));
+        Assert.Contains("has not accepted job", never.Message);
+    }
+
     [Fact]
     public async Task A_participant_explains_no_untrained_version()
     {
