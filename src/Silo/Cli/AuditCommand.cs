@@ -27,8 +27,6 @@ public static class AuditCommand
     /// <summary>The data directory's files the export reads (besides the log's tables in <see cref="ClusterDatabase"/>).</summary>
     public const string ClusterDatabase = "cluster.db", OperatorFolder = "operator", OperatorPublicKey = "operator.pub", Membership = "membership.json";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>How often export reads the store again when a witness key is newer than every head it read (a log running beside it).</summary>
     private const int ReadAttempts = 5;
 
@@ -57,7 +55,7 @@ public static class AuditCommand
         command.SetAction((parse, cancellation) => Run(error, async () =>
         {
             var (json, problem) = await ExportAsync(parse.GetValue(data)!, parse.GetValue(outDir)!, cancellation);
-            await output.WriteLineAsync(json.ToJsonString(Indented));
+            await output.WriteLineAsync(json.ToJsonString(EmbeddedCommand.Indented));
             if (problem is null)
                 return 0;
             await error.WriteLineAsync($"error: the export written to {parse.GetValue(outDir)!.FullName} does not verify: {problem}");
@@ -304,7 +302,7 @@ public static class AuditCommand
                     "warning: no trusted keys given (--operator-key, --country-key): the operator's and the countries' keys were taken from the export itself. " +
                     "The result shows only that the export is self-consistent, not that its keys are the operator's and the countries': whoever wrote it " +
                     "could have signed and co-signed it with keys of their own. Obtain the operator's key and each country's witness key from them, and pass them.");
-            await output.WriteLineAsync(Describe(folder, result).ToJsonString(Indented));
+            await output.WriteLineAsync(Describe(folder, result).ToJsonString(EmbeddedCommand.Indented));
             if (result.Ok)
                 return 0;
             await error.WriteLineAsync($"error: refused: {result.Problem}");

@@ -20,8 +20,6 @@ public static class AuditReportCommand
 {
     public const int Refused = 1;
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary><c>report</c>, for <c>federation audit</c>.</summary>
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -78,7 +76,7 @@ public static class AuditReportCommand
                     ["cosignedBy"] = new JsonArray([.. head.Cosignatures.Keys.Select(c => (JsonNode)c)]),
                     ["everyWitness"] = fullyCosigned,
                 },
-            }.ToJsonString(Indented));
+            }.ToJsonString(EmbeddedCommand.Indented));
             return 0;
         }));
         return command;
@@ -131,7 +129,7 @@ public static class AuditReportCommand
                 ["countries"] = new JsonArray([.. keys.Keys.Order(StringComparer.Ordinal).Select(c => (JsonNode)c)]),
                 ["entries"] = verification.Report?.Entries.Length,
                 ["scope"] = verification.Report?.Scope.Describe(),
-            }.ToJsonString(Indented));
+            }.ToJsonString(EmbeddedCommand.Indented));
             if (verification.Ok)
             {
                 if (keys.Count == 0)

@@ -27,7 +27,7 @@ internal sealed class CommandInputException(string message) : Exception(message)
 internal static class EmbeddedCommand
 {
     // Relaxed escaping: keys and signatures in base64 keep their '+' (the output is read by people and JSON parsers, not embedded in HTML).
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Option<DirectoryInfo> DataOption() => new("--data")
     {

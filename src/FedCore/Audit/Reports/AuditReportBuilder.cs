@@ -14,10 +14,9 @@ public static class AuditReportBuilder
     /// the sections from them alone, and attaches each cited entry's inclusion proof under <paramref name="head"/>.
     /// Entries after the head are not reported: a report ends on a signed head.
     /// </summary>
-    /// <param name="tree">The tree over <paramref name="entries"/> (at least <c>head.Size</c> leaves); built here when null.</param>
     /// <exception cref="ArgumentException">Fewer entries than the head covers, or the head's root is not the root of these entries.</exception>
     /// <exception cref="AuditFormatException">An entry is not an audit entry in its one written form (names its index).</exception>
-    public static AuditReport Build(AuditReportScope scope, IReadOnlyList<byte[]> entries, SignedTreeHead head, MerkleTree? tree = null)
+    public static AuditReport Build(AuditReportScope scope, IReadOnlyList<byte[]> entries, SignedTreeHead head)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(entries);
@@ -25,8 +24,8 @@ public static class AuditReportBuilder
         long size = head.Head.Size;
         if (size > entries.Count)
             throw new ArgumentException($"The head covers {size} entries, but {entries.Count} were given.", nameof(entries));
-        tree ??= MerkleTree.FromEntries(entries.Take((int)size));
-        if (tree.Size < size || !tree.RootAt(size).AsSpan().SequenceEqual(head.Head.RootSpan))
+        var tree = MerkleTree.FromEntries(entries.Take((int)size));
+        if (!tree.RootAt(size).AsSpan().SequenceEqual(head.Head.RootSpan))
             throw new ArgumentException($"The head's root ({head.Head.RootHex}) is not the root of the first {size} entries given: the head is for another log.", nameof(head));
 
         var read = new List<(long Index, AuditEntry Entry)>((int)size);

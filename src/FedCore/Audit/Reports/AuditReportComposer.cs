@@ -182,7 +182,7 @@ internal sealed class AuditReportComposer
     private (IEnumerable<ReportLine>, IEnumerable<ReportTable>) ParticipantsSection()
     {
         var rows = new List<ReportRow>();
-        var seen = new List<(string Job, string Org)>();
+        var seen = new HashSet<(string Job, string Org)>();
         foreach (var e in _entries)
         {
             string? job = e.Entry.Str("job");
@@ -192,8 +192,7 @@ internal sealed class AuditReportComposer
                 : e.Entry.Kind == AuditEventKind.PrivacyReserved ? [e.Entry.Str("organisation")!]
                 : e.Entry.Str("participant") is { } p ? [p] : [];
             foreach (var org in orgs)
-                if (!seen.Contains((job, org)))
-                    seen.Add((job, org));
+                seen.Add((job, org));
         }
         foreach (var (job, org) in seen.OrderBy(s => s.Job, StringComparer.Ordinal).ThenBy(s => s.Org, StringComparer.Ordinal))
         {
@@ -219,7 +218,7 @@ internal sealed class AuditReportComposer
 
     private (IEnumerable<ReportLine>, IEnumerable<ReportTable>) DatasetsSection()
     {
-        var keys = new List<(string Org, string Dataset)>();
+        var keys = new HashSet<(string Org, string Dataset)>();
         foreach (var e in _entries)
         {
             (string?, string?) key = e.Entry.Kind switch
@@ -228,7 +227,7 @@ internal sealed class AuditReportComposer
                 AuditEventKind.ParticipantConsented => (e.Entry.Str("participant"), e.Entry.Str("dataset")),
                 _ => (null, null),
             };
-            if (key is (string org, string dataset) && !keys.Contains((org, dataset)))
+            if (key is (string org, string dataset))
                 keys.Add((org, dataset));
         }
         var rows = new List<ReportRow>();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace FedCore.Audit.Reports;
@@ -99,6 +98,4 @@ public sealed record AuditReportScope
     }
 
     public override string ToString() => Describe();
-
-    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
