@@ -28,6 +28,8 @@ public sealed class AggregatorRound
     private CkksProtection.Aggregate? _sum;
     private CiphertextMasks? _masks;
     private byte[]? _aggregateChallenge;
+    private OpenedPlaintext? _opened;
+    private byte[]? _openedBytes, _openingChallenge;
 
     /// <param name="participants">The round's members (the job's pinned parties that take part), any order.</param>
     /// <param name="participantKeys">Each member's signing public key, as the job pinned them.</param>
@@ -218,9 +220,44 @@ public sealed class AggregatorRound
         }
     }
 
+    // ---- Step 7 -------------------------------------------------------------------------------------------------
+
+    /// <summary>The opened plaintext's SHA-256, once every share is in; fixes the opened plaintext.</summary>
+    public OpeningCheckRequest OpeningCheckRequest()
+    {
+        var opened = Opened();
+        return new OpeningCheckRequest(JobId, Round, opened.Sha256());
+    }
+
+    /// <summary>A member's opening fingerprint: at this round's opening challenge, of the plaintext's shape.</summary>
+    public void AcceptOpeningFingerprint(SignedMessage fingerprint)
+    {
+        Accept(RoundPurpose.OpeningFingerprint, fingerprint);
+        var parsed = Read(() => LinearFingerprint.FromBytes(fingerprint.Payload, Parameters), $"the opening fingerprint of {fingerprint.ParticipantId}");
+        var opened = Opened();
+        if (!parsed.Challenge.SequenceEqual(_openingChallenge) || parsed.ModulusCount != 1 || parsed.Coefficients != (long)opened.ChunkCount * Parameters.RingDimension)
+            throw Rejected($"the opening fingerprint of {fingerprint.ParticipantId} is for another plaintext or plan");
+    }
+
+    // ---- Step 8 -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The opened plaintext and every member's opening fingerprint, once they add up to the plaintext's: what every party
+    /// checks before it advances its model chain.
+    /// </summary>
+    public OpeningRequest OpeningRequest()
+    {
+        var fingerprints = All(RoundPurpose.OpeningFingerprint);
+        var sum = LinearFingerprint.Sum(fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, Parameters)));
+        if (!LinearFingerprint.OfOpening(Opened(), _openingChallenge!).Matches(sum))
+            throw Rejected("the members' opening fingerprints do not add up to the opened plaintext's: a member's fingerprint is not of its own c0 and share");
+        return new OpeningRequest(JobId, Round, Participants, _openedBytes!, fingerprints);
+    }
+
     /// <summary>
     /// Σ wᵢ·uᵢ and Σ wᵢ over the members, once every share (or, in the simulation, every update) is in; refused
-    /// (<see cref="ImplausibleAggregateException"/>) if honest seals could not have made it.
+    /// (<see cref="ImplausibleAggregateException"/>) if honest seals could not have made it. Decoded from the opened
+    /// plaintext the members check, by the same code as theirs.
     /// </summary>
     public AggregatedUpdate Open()
     {
@@ -229,14 +266,33 @@ public sealed class AggregatorRound
             All(RoundPurpose.Update);
             return _plain.Open();
         }
-        All(RoundPurpose.DecryptionShare);
         try
         {
-            return _sum!.Open();
+            return _ckks!.Open(Opened(), Participants.Count);
         }
         catch (SealedUpdateFormatException e)
         {
             throw Rejected(e.Message);
+        }
+    }
+
+    private OpenedPlaintext Opened()
+    {
+        lock (_lock)
+        {
+            if (_opened is not null)
+                return _opened;
+        }
+        All(RoundPurpose.DecryptionShare);
+        lock (_lock)
+        {
+            if (_opened is null)
+            {
+                _opened = Read(() => _sum!.Opening(), "the decryption shares");
+                _openedBytes = _opened.WireBuffer; // nobody writes to it
+                _openingChallenge = RoundChallenges.OpeningChallenge(_setDigest, _planDigest!, _opened.Sha256());
+            }
+            return _opened;
         }
     }
 

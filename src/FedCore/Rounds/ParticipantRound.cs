@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
+using FedCore.Aggregation.Strategies;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
+using FedCore.Learning;
 
 namespace FedCore.Rounds;
 
@@ -28,12 +30,15 @@ public sealed class ParticipantRound
     private const string OpenedOverOthersReason =
         "it already helped open a sum from this global model and these rows over other members (or, explaining a model, from these test rows); a second sum from them over these members would reveal the difference";
     private Memory? _memory;
+    private Opening? _opening;
 
     /// <param name="terms">What the participant pinned for the job.</param>
     /// <param name="record">Its stored record, if it has one.</param>
     /// <param name="sign">Signs statement bytes with the participant's own key (kept in its country's storage).</param>
     /// <param name="opened">The sums it helped open in any round of any job, stored by the host with the record.</param>
-    public ParticipantRound(RoundTerms terms, ParticipantRoundRecord? record, Func<byte[], byte[]> sign, OpenedSums opened, TimeProvider? clock = null)
+    /// <param name="chain">Its stored place in the job's model chain, if the chain was started.</param>
+    public ParticipantRound(RoundTerms terms, ParticipantRoundRecord? record, Func<byte[], byte[]> sign, OpenedSums opened, TimeProvider? clock = null,
+        ModelChainRecord? chain = null)
     {
         _terms = terms ?? throw new ArgumentNullException(nameof(terms));
         _sign = sign ?? throw new ArgumentNullException(nameof(sign));
@@ -41,9 +46,13 @@ public sealed class ParticipantRound
         _clock = clock ?? TimeProvider.System;
         _ckks = terms.Protection.IsSimulation ? null : new CkksProtection(CkksParameters.Default, terms.Protection.UpdateBound);
         Record = record;
+        Chain = chain;
     }
 
     public RoundTerms Terms => _terms;
+
+    /// <summary>Its place in the job's model chain (null until started); stored with <see cref="Record"/>, on the same signal.</summary>
+    public ModelChainRecord? Chain { get; private set; }
 
     /// <summary>What must be stored (null before the first round).</summary>
     public ParticipantRoundRecord? Record { get; private set; }
@@ -72,7 +81,64 @@ public sealed class ParticipantRound
         public byte[]? SealedDigest;
         public LinearFingerprint? OwnAggregateFingerprint, AggregateFingerprint;
         public byte[]? Share;
+        public bool FromChain;
     }
+
+    // Its part of the round's opened plaintext (its update's c0 and its share, both public), for step 7; a restart loses it.
+    private sealed record Opening(int Round, byte[] SetDigest, byte[] PlanDigest, EncryptedVector SealedUpdate, DecryptionShare Share);
+
+    // ---- Step 0: the model chain's start ------------------------------------------------------------------------
+
+    /// <summary>
+    /// Starts its model chain from every party's signed feature moments (one each, for this job) and its pinned model and
+    /// seed: version 0 is the initial model for the seed, the scaling and weight normaliser those moments give. Once; asked
+    /// again, it answers only for the same start.
+    /// </summary>
+    public ModelChainRecord StartChain(IReadOnlyList<SignedMessage> moments, ModelSpec spec, long seed)
+    {
+        const string step = "start the model chain";
+        ArgumentNullException.ThrowIfNull(moments);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (_terms.Protection.IsSimulation)
+            throw Refused(0, step, $"the job's pinned protection is {_terms.Protection}: the simulation opens every update and verifies no chain");
+        var payloads = Verify(RoundPurpose.FeatureMoments, 0, _terms.Parties, moments, step);
+        var parsed = new List<Data.FeatureMoments>();
+        foreach (var party in _terms.Parties)
+        {
+            try
+            {
+                parsed.Add(SignedMoments.Decode(payloads[party]));
+            }
+            catch (FormatException e)
+            {
+                throw Refused(0, step, $"the feature moments of {party} cannot be read: {e.Message}");
+            }
+        }
+        ModelChainRecord start;
+        try
+        {
+            var (scaling, normaliser) = ModelChain.ScalingOf(parsed);
+            start = ModelChain.Start(_terms.JobId, ModelFactory.InitialParameters(spec, seed), scaling, normaliser);
+        }
+        catch (ArgumentException e)
+        {
+            throw Refused(0, step, $"the parties' feature moments give no scaling: {e.Message}");
+        }
+        if (Chain is { } started)
+        {
+            // Its version 0 is fixed: shown other moments later, it would start a second chain beside the first.
+            if (started.Version == 0 ? !started.PlanDigest.AsSpan().SequenceEqual(start.PlanDigest) : !SameScaling(started, start))
+                throw Refused(0, step, "its model chain was already started from other feature moments");
+            return started;
+        }
+        Chain = start;
+        RecordChanged = true;
+        return start;
+    }
+
+    private static bool SameScaling(ModelChainRecord a, ModelChainRecord b) =>
+        a.FeatureNames.SequenceEqual(b.FeatureNames) && a.Mean.SequenceEqual(b.Mean) && a.StandardDeviation.SequenceEqual(b.StandardDeviation)
+        && a.WeightNormaliser == b.WeightNormaliser;
 
     // ---- Step 1 -------------------------------------------------------------------------------------------------
 
@@ -223,6 +289,22 @@ public sealed class ParticipantRound
     }
 
     /// <summary>
+    /// <see cref="PrepareSeal"/> for a training round: the plan must also be the one its model chain stands at (its version,
+    /// the model, the scaling and normaliser it derived), so every model it trains on follows from the sums opened before.
+    /// </summary>
+    public void PrepareTraining(SealRequest request, RoundPlan plan, byte[] basis)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (Chain is not { } chain)
+            throw Refused(request.Round, "seal its update", "its model chain was never started (the job showed it no parties' feature moments)");
+        if (!plan.Digest.AsSpan().SequenceEqual(chain.PlanDigest))
+            throw Refused(request.Round, "seal its update",
+                $"the plan is not the one its model chain stands at (version {chain.Version}: that model, the scaling and normaliser every party's moments give)");
+        PrepareSeal(request, plan, basis);
+        _memory!.FromChain = true;
+    }
+
+    /// <summary>
     /// Seals w·update under the checked round key with its pairwise masks, its values clipped to the bound in place (never
     /// refused: a refusal would tell the job something of them); the masking key is erased and "sealed" stored before the
     /// update leaves (the host writes <see cref="Record"/>). Once per round; a weight outside (0, 1] ends the round.
@@ -324,8 +406,78 @@ public sealed class ParticipantRound
         _opened.Add(memory.Basis!, record.Participants);
         Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
         byte[] share = memory.Share!;
+        _opening = memory.FromChain
+            ? new Opening(request.Round, memory.SetDigest!, memory.PlanDigest!, memory.SealedUpdate!, DecryptionShare.Adopt(share, Parameters))
+            : null;
         _memory = null;
         return Sign(RoundPurpose.DecryptionShare, request.Round, share);
+    }
+
+    // ---- Step 7 -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The fingerprint of its own part of the opened plaintext (its update's c0 plus its share) at the challenge
+    /// τ = H(set, plan, H(opened)), fixed only once the job fixed the opened plaintext. Both parts were sent to the job
+    /// already, so answering again (for any plaintext) tells nothing new; a restart loses them.
+    /// </summary>
+    public SignedMessage CheckOpening(OpeningCheckRequest request)
+    {
+        const string step = "check the opened sum";
+        RequireProtected(request.JobId, request.Round, step);
+        if (_opening is not { } opening || opening.Round != request.Round)
+            throw Refused(request.Round, step, "it holds no part of this round's opened sum (it restarted, or gave no share from its model chain in it)", RoundRefusal.Restarted);
+        if (request.OpenedDigest is not { Length: 32 })
+            throw Refused(request.Round, step, "the opened plaintext's digest is not 32 bytes");
+        byte[] challenge = RoundChallenges.OpeningChallenge(opening.SetDigest, opening.PlanDigest, request.OpenedDigest);
+        return Sign(RoundPurpose.OpeningFingerprint, request.Round, LinearFingerprint.OfOpeningPart(opening.SealedUpdate, opening.Share, challenge).ToBytes());
+    }
+
+    // ---- Step 8 -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Advances its model chain by one version: the opened plaintext must be the sum of the parts every member of the round
+    /// fingerprinted at the challenge over the plan its chain stands at (so the round trained on its current version), and
+    /// <paramref name="global"/> and <paramref name="state"/> the model and optimiser state that version holds. The next model
+    /// is then the pinned <paramref name="strategy"/>'s step by the decoded mean, computed here. Any party of the job may
+    /// advance so (one that missed the round included); the same opening again is answered, any other refused.
+    /// </summary>
+    public int AdvanceChain(OpeningRequest request, ReadOnlySpan<float> global, ServerOptimizerState? state, ServerStrategy strategy)
+    {
+        const string step = "advance its model chain";
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(strategy);
+        RequireProtected(request.JobId, request.Round, step);
+        if (Chain is not { } chain)
+            throw Refused(request.Round, step, "its model chain was never started");
+        byte[] openedDigest = SHA256.HashData(request.Opened);
+        if (chain.LastOpening is { } last && last.AsSpan().SequenceEqual(openedDigest))
+            return chain.Version; // a retry of the advance it made
+        if (_terms.ProblemWithRoundOf(request.Participants) is { } problem)
+            throw Refused(request.Round, step, problem);
+        if (!ModelChain.ModelDigest(global).AsSpan().SequenceEqual(chain.ModelDigest)
+            || !(ModelChain.OptimizerDigest(state) ?? []).AsSpan().SequenceEqual(chain.OptimizerDigest ?? []))
+            throw Refused(request.Round, step, $"the model or optimiser state it was sent is not version {chain.Version} of its chain");
+        var opened = Read(() => OpenedPlaintext.FromBytes(request.Opened, Parameters), request.Round, step, "the opened plaintext");
+        byte[] challenge = RoundChallenges.OpeningChallenge(SetDigest(request.Round, request.Participants), chain.PlanDigest, openedDigest);
+        var fingerprints = Verify(RoundPurpose.OpeningFingerprint, request.Round, request.Participants, request.OpeningFingerprints, step);
+        var whole = LinearFingerprint.OfOpening(opened, challenge);
+        var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), request.Round, step, $"the opening fingerprint of {f.Key}")).ToList();
+        if (parsed.Any(f => !SameShape(f, whole)))
+            throw Refused(request.Round, step, $"an opening fingerprint was made for another challenge (a round not trained on version {chain.Version} of its chain) or another plaintext");
+        if (!whole.Matches(LinearFingerprint.Sum(parsed)))
+            throw Refused(request.Round, step, "the opened plaintext is not the sum of the members' parts (its fingerprint differs from the sum of theirs)");
+        ServerStepResult next;
+        try
+        {
+            next = ModelChain.Next(strategy, global, state, _ckks!.Open(opened, request.Participants.Count));
+        }
+        catch (Exception e) when (e is ImplausibleAggregateException or SealedUpdateFormatException or ArgumentException)
+        {
+            throw Refused(request.Round, step, e.Message);
+        }
+        Chain = ModelChain.Advanced(_terms.JobId, chain, next, openedDigest);
+        RecordChanged = true;
+        return Chain.Version;
     }
 
     // ---- Expiry -------------------------------------------------------------------------------------------------

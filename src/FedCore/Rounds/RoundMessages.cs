@@ -33,6 +33,16 @@ public sealed record AggregateCheckRequest(string JobId, int Round, byte[] Aggre
 /// <summary>Step 6: every member's signed aggregate fingerprint; the participant answers with its decryption share.</summary>
 public sealed record DecryptRequest(string JobId, int Round, IReadOnlyList<SignedMessage> AggregateFingerprints);
 
+/// <summary>Step 7: the SHA-256 of the opened plaintext; the participant answers with the fingerprint of its own part of it.</summary>
+public sealed record OpeningCheckRequest(string JobId, int Round, byte[] OpenedDigest);
+
+/// <summary>
+/// Step 8: the opened plaintext of round <paramref name="Round"/> over <paramref name="Participants"/> and every member's
+/// signed opening fingerprint; any party of the job whose model chain stands at the version that round trained on checks it
+/// and advances.
+/// </summary>
+public sealed record OpeningRequest(string JobId, int Round, IReadOnlyList<string> Participants, byte[] Opened, IReadOnlyList<SignedMessage> OpeningFingerprints);
+
 /// <summary>What each signed message is: the purpose in its signed statement.</summary>
 public static class RoundPurpose
 {
@@ -42,4 +52,8 @@ public static class RoundPurpose
     public const string Update = "update";
     public const string AggregateFingerprint = "aggregate-fingerprint";
     public const string DecryptionShare = "decryption-share";
+    public const string OpeningFingerprint = "opening-fingerprint";
+
+    /// <summary>A party's feature moments for a job (round 0), from which every member derives the job's scaling.</summary>
+    public const string FeatureMoments = "feature-moments";
 }

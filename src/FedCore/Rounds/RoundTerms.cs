@@ -63,7 +63,11 @@ public sealed record RoundTerms
     public RoundProtection Protection { get; }
 
     /// <summary>The refusal for a round set that the terms do not allow, or null: within the parties, at least the minimum, itself in it, sorted and distinct.</summary>
-    internal string? ProblemWithSet(IReadOnlyList<string> set)
+    internal string? ProblemWithSet(IReadOnlyList<string> set) =>
+        ProblemWithRoundOf(set) ?? (set.Contains(Self) ? null : "it is not among the round's participants");
+
+    /// <summary>As <see cref="ProblemWithSet"/>, itself in the set or not: whether the set could be any round of the job.</summary>
+    internal string? ProblemWithRoundOf(IReadOnlyList<string> set)
     {
         if (set.Count < MinimumParticipants)
             return $"the round has {set.Count} participants; the job's terms require at least {MinimumParticipants}";
@@ -71,11 +75,7 @@ public sealed record RoundTerms
             if (string.CompareOrdinal(set[i - 1], set[i]) >= 0)
                 return "the round's participants are not listed once each in ordinal order";
         var outsider = set.FirstOrDefault(p => !PartyKeys.ContainsKey(p));
-        if (outsider is not null)
-            return $"'{outsider}' is not a party of the job";
-        if (!set.Contains(Self))
-            return "it is not among the round's participants";
-        return null;
+        return outsider is null ? null : $"'{outsider}' is not a party of the job";
     }
 
     /// <summary>The signing keys of a round's members only: a message from any other party is refused.</summary>

@@ -65,4 +65,8 @@ internal static class RoundChallenges
     public static byte[] AggregateChallengeOfDigest(byte[] setDigest, ReadOnlyMemory<byte> masksDigest, IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> commitments) =>
         Transcript.Hash("aggregate-check", setDigest, masksDigest.ToArray(),
             Transcript.Hash("commitments", participants.Select(p => commitments[p])));
+
+    /// <summary>Step 7's challenge: fixed only once the opened plaintext is, and bound to the plan the round trained.</summary>
+    public static byte[] OpeningChallenge(byte[] setDigest, byte[] planDigest, byte[] openedDigest) =>
+        Transcript.Hash("opening-check", setDigest, planDigest, openedDigest);
 }

@@ -33,7 +33,7 @@ internal sealed class Party
 
     /// <summary>A restart: a new object from what is stored only (what a grain reactivated from storage has).</summary>
     public void Restart() => Round = new ParticipantRound(Round.Terms, Round.Record is { } r ? ParticipantRoundRecord.FromBytes(r.ToBytes()) : null,
-        bytes => Key.Sign(bytes), new OpenedSums(Opened), _clock);
+        bytes => Key.Sign(bytes), new OpenedSums(Opened), _clock, Round.Chain is { } c ? ModelChainRecord.FromBytes(c.ToBytes()) : null);
 
     /// <summary>Signs a payload of the party's choosing, as a dishonest party would.</summary>
     public SignedMessage Sign(string purpose, string jobId, int round, byte[] payload, string scheme = CkksProtection.SchemeName) =>

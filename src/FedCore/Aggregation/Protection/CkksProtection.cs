@@ -202,19 +202,36 @@ public sealed class CkksProtection
             Read(() => { _sum.AddShare(Key, parsed); return true; }, $"decryption share from {contributor}");
         }
 
-        /// <summary>Σ wᵢ·uᵢ and Σ wᵢ, refused (<see cref="ImplausibleAggregateException"/>) if honest seals could not have made it.</summary>
-        public AggregatedUpdate Open()
+        /// <summary>The sum's plaintext before decoding, once every member's share is in (what the members check at step 7).</summary>
+        public OpenedPlaintext Opening()
         {
-            CiphertextMasks masks;
             lock (_lock)
-                masks = _masks ?? throw new InvalidOperationException("The aggregate's masks were never taken, so no share can be for it.");
-            var weightedSum = new double[masks.Length - 1];
-            var weight = new double[1];
-            Read(() => { _sum.Open(Key, weightedSum, weight); return true; }, "decryption shares");
-            int participants = Key.ShareIds.Count;
-            double tolerance = scheme.DecryptionTolerance(participants);
-            scheme.CheckPlausible(weightedSum, weight[0], participants, tolerance);
-            return new AggregatedUpdate(weightedSum, weight[0], tolerance);
+            {
+                if (_masks is null)
+                    throw new InvalidOperationException("The aggregate's masks were never taken, so no share can be for it.");
+            }
+            return Read(() => _sum.Opening(Key), "decryption shares");
         }
+
+        /// <summary>Σ wᵢ·uᵢ and Σ wᵢ (<see cref="CkksProtection.Open"/> of <see cref="Opening"/>).</summary>
+        public AggregatedUpdate Open() => scheme.Open(Opening(), Key.ShareIds.Count);
+    }
+
+    /// <summary>
+    /// Σ wᵢ·uᵢ and Σ wᵢ decoded from an opened plaintext of a sum of <paramref name="participants"/> updates under this
+    /// scheme, refused (<see cref="ImplausibleAggregateException"/>) if honest seals could not have made it. The job and every
+    /// member that checked the opening decode it here alike, so they read the same values.
+    /// </summary>
+    public AggregatedUpdate Open(OpenedPlaintext opened, int participants)
+    {
+        ArgumentNullException.ThrowIfNull(opened);
+        if (opened.Parameters != Parameters || opened.Scale != Parameters.ScaleForBound(Bound) || opened.Length < 2)
+            throw new SealedUpdateFormatException($"{SchemeName}: the opened sum is not of this scheme's parameters and bound, or carries no values.");
+        var weightedSum = new double[opened.Length - 1];
+        var weight = new double[1];
+        opened.Decode(weightedSum, weight);
+        double tolerance = DecryptionTolerance(participants);
+        CheckPlausible(weightedSum, weight[0], participants, tolerance);
+        return new AggregatedUpdate(weightedSum, weight[0], tolerance);
     }
 }

@@ -459,7 +459,13 @@ public sealed class EncryptedVectorSum
     }
 
     /// <summary>Decrypts the sum once every participant of <paramref name="key"/> has added its share (<see cref="AddShare"/>).</summary>
-    public void Open(CollectivePublicKey key, Span<double> head, Span<double> tail)
+    public void Open(CollectivePublicKey key, Span<double> head, Span<double> tail) => Opening(key).Decode(head, tail);
+
+    /// <summary>
+    /// The sum's plaintext before decoding (c0 + Σ shares per ciphertext), once every participant of <paramref name="key"/>
+    /// has added its share: what the members check before they take its values (FedCore/Rounds/README.md, step 7).
+    /// </summary>
+    public OpenedPlaintext Opening(CollectivePublicKey key)
     {
         lock (_lock)
         {
@@ -468,15 +474,12 @@ public sealed class EncryptedVectorSum
             if (missing.Count > 0)
                 throw new ArgumentException($"Missing decryption shares from {missing.Count} participant(s): {string.Join(", ", missing)}. " +
                     "Every participant of the key must contribute; otherwise re-key without the absent ones.", nameof(key));
-            int n = _first!.Parameters.RingDimension;
+            int coefficients = _first!.ChunkCount * _first.Parameters.RingDimension;
             Modulus q0 = _first.Parameters.Context.WireModulus;
-            ulong[] c0 = _c0!, shares = _shares!;
-            JointDecryption.DecodeInto(_first.Parameters, _first.Scale, _first.Length, (chunk, destination) =>
-            {
-                c0.AsSpan(chunk * n, n).CopyTo(destination);
-                RnsRing.AddInPlace(q0, destination, shares.AsSpan(chunk * n, n));
-            }, head, tail);
+            RnsRing.AddInPlace(q0, _c0.AsSpan(0, coefficients), _shares.AsSpan(0, coefficients));
+            var opened = OpenedPlaintext.FromPolynomials(_first, _c0.AsSpan(0, coefficients));
             ReturnArrays();
+            return opened;
         }
     }
 

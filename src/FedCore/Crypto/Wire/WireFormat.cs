@@ -13,6 +13,7 @@ public enum WireKind : byte
     SecretKeyShare = 5,
     CiphertextMasks = 6,
     LinearFingerprint = 7,
+    OpenedPlaintext = 8,
 }
 
 /// <summary>
@@ -47,6 +48,7 @@ public static class WireFormat
         WireKind.SecretKeyShare => "secret-key share",
         WireKind.CiphertextMasks => "ciphertext masks",
         WireKind.LinearFingerprint => "linear fingerprint",
+        WireKind.OpenedPlaintext => "opened plaintext",
         _ => $"object of kind {(byte)kind}",
     };
 }

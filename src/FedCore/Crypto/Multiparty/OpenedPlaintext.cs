@@ -1,0 +1,88 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using FedCore.Crypto.Ckks;
+using FedCore.Crypto.Ring;
+using FedCore.Crypto.Wire;
+
+namespace FedCore.Crypto.Multiparty;
+
+/// <summary>
+/// A jointly decrypted vector before decoding: per ciphertext the plaintext polynomial c0 + Σ hᵢ mod q₀, the sum of every
+/// member's c0 and decryption share. It is what a member checks, by fingerprint, is the sum of those parts before it takes
+/// the decoded values as the round's sum (FedCore/Rounds/README.md, step 7); decoding it is a public function, so everyone
+/// who accepts it reads the same values.
+/// Wire body: key id (32 bytes), length (uint32), scale (double), then per ciphertext N coefficients bit-packed at
+/// ⌈log2 q₀⌉ bits.
+/// </summary>
+public sealed class OpenedPlaintext
+{
+    private const int FixedBodyLength = 32 + 4 + 8;
+    private const int BodyStart = WireFormat.HeaderLength + FixedBodyLength;
+
+    private readonly byte[] _wire;
+
+    private OpenedPlaintext(CkksParameters parameters, byte[] wire)
+    {
+        Parameters = parameters;
+        _wire = wire;
+        Length = (int)BinaryPrimitives.ReadUInt32LittleEndian(wire.AsSpan(WireFormat.HeaderLength + 32));
+        Scale = BinaryPrimitives.ReadDoubleLittleEndian(wire.AsSpan(WireFormat.HeaderLength + 36));
+        ChunkCount = EncryptedVector.ChunksFor(parameters, Length);
+    }
+
+    public CkksParameters Parameters { get; }
+
+    public ReadOnlyMemory<byte> KeyId => _wire.AsMemory(WireFormat.HeaderLength, 32);
+
+    /// <summary>Number of real values it carries.</summary>
+    public int Length { get; }
+
+    public double Scale { get; }
+
+    public int ChunkCount { get; }
+
+    internal byte[] WireBuffer => _wire;
+
+    public byte[] Sha256() => SHA256.HashData(_wire);
+
+    internal void ReadChunk(int chunk, Span<ulong> destination)
+    {
+        int polynomialBytes = EncryptedVector.PackedPolynomialLength(Parameters);
+        BitPacking.Unpack(_wire.AsSpan(BodyStart + chunk * polynomialBytes, polynomialBytes), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
+    }
+
+    /// <summary>Decodes the first head.Length values into <paramref name="head"/> and the rest into <paramref name="tail"/>.</summary>
+    public void Decode(Span<double> head, Span<double> tail) =>
+        JointDecryption.DecodeInto(Parameters, Scale, Length, ReadChunk, head, tail);
+
+    /// <summary>The plaintext of a vector shaped like <paramref name="shape"/> whose polynomials, unpacked, are <paramref name="coefficients"/>.</summary>
+    internal static OpenedPlaintext FromPolynomials(EncryptedVector shape, ReadOnlySpan<ulong> coefficients)
+    {
+        CkksParameters parameters = shape.Parameters;
+        var writer = new WireWriter(WireKind.OpenedPlaintext, parameters, FixedBodyLength + shape.ChunkCount * (long)EncryptedVector.PackedPolynomialLength(parameters));
+        writer.WriteBytes(shape.KeyId.Span);
+        writer.WriteUInt32((uint)shape.Length);
+        writer.WriteDouble(shape.Scale);
+        int n = parameters.RingDimension;
+        for (int chunk = 0; chunk < shape.ChunkCount; chunk++)
+            writer.WritePacked(coefficients.Slice(chunk * n, n), parameters.WireModulusBits);
+        return new OpenedPlaintext(parameters, writer.ToArray());
+    }
+
+    public byte[] ToBytes() => (byte[])_wire.Clone();
+
+    public static OpenedPlaintext FromBytes(ReadOnlySpan<byte> data, CkksParameters parameters)
+    {
+        var reader = new WireReader(data, WireKind.OpenedPlaintext, parameters);
+        reader.ReadBytes(32, "key id");
+        int chunks = EncryptedVector.ChunksFor(parameters, (int)EncryptedVector.ReadLength(ref reader));
+        double scale = reader.ReadDouble("scale");
+        if (!double.IsNormal(scale) || scale < 0)
+            throw reader.Fail("scale", $"{scale} is not a positive finite number");
+        reader.RequireExactly(chunks * (long)EncryptedVector.PackedPolynomialLength(parameters), "polynomials");
+        var scratch = new ulong[parameters.RingDimension];
+        for (int chunk = 0; chunk < chunks; chunk++)
+            reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"polynomial {chunk}");
+        return new OpenedPlaintext(parameters, data.ToArray());
+    }
+}

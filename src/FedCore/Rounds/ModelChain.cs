@@ -1,0 +1,155 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FedCore.Aggregation.Protection;
+using FedCore.Aggregation.Strategies;
+using FedCore.Data;
+using FedCore.Learning;
+
+namespace FedCore.Rounds;
+
+/// <summary>
+/// Where a participant stands in a job's model chain (README: "The model chain"): the version the next training round
+/// must start from, that round's plan digest, the digests of the model and of the server optimiser's state, and the
+/// scaling and weight normaliser it derived at the start. <see cref="LastOpening"/> (SHA-256 of the opened plaintext it
+/// advanced by last) makes a repeated advance answerable. Stored by the host with the round record.
+/// </summary>
+public sealed record ModelChainRecord(
+    int Version,
+    byte[] PlanDigest,
+    byte[] ModelDigest,
+    byte[]? OptimizerDigest,
+    string[] FeatureNames,
+    double[] Mean,
+    double[] StandardDeviation,
+    double WeightNormaliser,
+    byte[]? LastOpening = null)
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public FeatureScaling Scaling => new(FeatureNames, Mean, StandardDeviation);
+
+    public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    /// <summary>Reads what <see cref="ToBytes"/> wrote; anything else is an <see cref="ArgumentException"/>.</summary>
+    public static ModelChainRecord FromBytes(byte[] bytes)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ModelChainRecord>(bytes, Json) ?? throw new ArgumentException("A participant's model chain record is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"A participant's model chain record cannot be read: {e.Message}", nameof(bytes), e);
+        }
+    }
+}
+
+/// <summary>
+/// The rules of the model chain, one place for both sides: version 0 is the pinned model specification's initial
+/// parameters for the pinned seed, trained under the scaling and normaliser every party's signed feature moments give;
+/// version v + 1 is the pinned server strategy's step from version v by the mean of the sum opened from a round trained
+/// on version v. The job computes its models here and every member checks them here, so both get the same bits.
+/// </summary>
+public static class ModelChain
+{
+    /// <summary>The scaling and weight normaliser from every party's moments, combined in party order.</summary>
+    public static (FeatureScaling Scaling, double WeightNormaliser) ScalingOf(IReadOnlyList<FeatureMoments> moments)
+    {
+        var combined = FeatureMoments.Combine(moments);
+        return (FeatureScaling.FromMoments(combined), Math.Max(1, combined.Count));
+    }
+
+    /// <summary>Version 0 of a job: its initial model and the record a member starts from.</summary>
+    public static ModelChainRecord Start(string jobId, ReadOnlySpan<float> initial, FeatureScaling scaling, double weightNormaliser) =>
+        new(0, RoundPlan.For(jobId, 0, initial, scaling, weightNormaliser).Digest, ModelDigest(initial), null,
+            scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation, weightNormaliser);
+
+    /// <summary>The next model from <paramref name="global"/> and the opened sum of a round trained on it.</summary>
+    public static ServerStepResult Next(ServerStrategy strategy, ReadOnlySpan<float> global, ServerOptimizerState? state, AggregatedUpdate opened)
+    {
+        ArgumentNullException.ThrowIfNull(strategy);
+        ArgumentNullException.ThrowIfNull(opened);
+        var mean = opened.Mean();
+        if (mean.Length != global.Length)
+            throw new ArgumentException($"The opened sum has {mean.Length} values; the model has {global.Length}.", nameof(opened));
+        return strategy.Step(global, mean, state);
+    }
+
+    /// <summary>The record after a step from <paramref name="record"/> to <paramref name="next"/> by the opened plaintext <paramref name="openingDigest"/>.</summary>
+    public static ModelChainRecord Advanced(string jobId, ModelChainRecord record, ServerStepResult next, byte[] openingDigest) =>
+        record with
+        {
+            Version = record.Version + 1,
+            PlanDigest = RoundPlan.For(jobId, record.Version + 1, next.Global, record.Scaling, record.WeightNormaliser).Digest,
+            ModelDigest = ModelDigest(next.Global),
+            OptimizerDigest = OptimizerDigest(next.State),
+            LastOpening = openingDigest,
+        };
+
+    public static byte[] ModelDigest(ReadOnlySpan<float> model) => SHA256.HashData(MemoryMarshal.AsBytes(model));
+
+    public static byte[]? OptimizerDigest(ServerOptimizerState? state) =>
+        state is null ? null : Transcript.Hash("optimizer-state", ModelDigest(state.FirstMoment), ModelDigest(state.SecondMoment));
+}
+
+/// <summary>
+/// A participant's feature moments as the payload it signs (purpose <see cref="RoundPurpose.FeatureMoments"/>, round 0):
+/// every party of a job signs its own, and every member derives the job's scaling from all of them, so the aggregator
+/// cannot choose a scaling (README: "The model chain").
+/// Layout: feature count (int32), each name (int32 length, UTF-8), row count (int64), then the sums and the sums of
+/// squares (float64 each), big-endian.
+/// </summary>
+public static class SignedMoments
+{
+    public static byte[] Encode(FeatureMoments moments)
+    {
+        ArgumentNullException.ThrowIfNull(moments);
+        using var stream = new MemoryStream();
+        var word = new byte[8];
+        void Int(int value) { BinaryPrimitives.WriteInt32BigEndian(word, value); stream.Write(word, 0, 4); }
+        void Long(long value) { BinaryPrimitives.WriteInt64BigEndian(word, value); stream.Write(word); }
+        void Double(double value) { BinaryPrimitives.WriteDoubleBigEndian(word, value); stream.Write(word); }
+        Int(moments.FeatureNames.Length);
+        foreach (var name in moments.FeatureNames)
+        {
+            var bytes = Encoding.UTF8.GetBytes(name);
+            Int(bytes.Length);
+            stream.Write(bytes);
+        }
+        Long(moments.Count);
+        foreach (var v in moments.Sum)
+            Double(v);
+        foreach (var v in moments.SumOfSquares)
+            Double(v);
+        return stream.ToArray();
+    }
+
+    /// <exception cref="FormatException">The payload is not what <see cref="Encode"/> writes, or its values are not finite.</exception>
+    public static FeatureMoments Decode(ReadOnlySpan<byte> payload)
+    {
+        int at = 0;
+        ReadOnlySpan<byte> Take(ReadOnlySpan<byte> data, int count, string what) =>
+            count < 0 || data.Length - at < count ? throw new FormatException($"The feature moments end before their {what}.") : data.Slice((at += count) - count, count);
+        int features = BinaryPrimitives.ReadInt32BigEndian(Take(payload, 4, "feature count"));
+        if (features < 0 || features > 100_000)
+            throw new FormatException($"The feature moments name {features} features.");
+        var names = new string[features];
+        for (int k = 0; k < features; k++)
+            names[k] = Encoding.UTF8.GetString(Take(payload, BinaryPrimitives.ReadInt32BigEndian(Take(payload, 4, "name length")), "name"));
+        long count = BinaryPrimitives.ReadInt64BigEndian(Take(payload, 8, "row count"));
+        var sum = new double[features];
+        var squares = new double[features];
+        for (int k = 0; k < features; k++)
+            sum[k] = BinaryPrimitives.ReadDoubleBigEndian(Take(payload, 8, "sums"));
+        for (int k = 0; k < features; k++)
+            squares[k] = BinaryPrimitives.ReadDoubleBigEndian(Take(payload, 8, "sums of squares"));
+        if (at != payload.Length)
+            throw new FormatException($"The feature moments carry {payload.Length - at} bytes after their sums of squares.");
+        if (count < 0 || sum.Any(v => !double.IsFinite(v)) || squares.Any(v => !double.IsFinite(v) || v < 0))
+            throw new FormatException("The feature moments hold a negative count or a value that is not finite.");
+        return new FeatureMoments(names, count, sum, squares);
+    }
+}

@@ -1,0 +1,249 @@
+using FedCore.Aggregation.Strategies;
+using FedCore.Crypto.Multiparty;
+using FedCore.Data;
+using FedCore.Learning;
+using FedCore.Rounds;
+
+namespace FedCore.Tests.Rounds;
+
+/// <summary>
+/// The model chain (README: "The model chain"; VerifiedAggregation.md, section 1, "Across rounds"): the aggregator alone,
+/// every member honest, against which models and scalings the members train on, round after round. Each attack worked
+/// against the design before the chain (the first one is the former known limit); each test asserts that here it fails.
+/// </summary>
+public class ModelChainTests
+{
+    [Fact]
+    public void The_aggregator_alone_cannot_read_one_update_from_two_rounds_whose_models_differ_only_in_a_dead_parameter()
+    {
+        // The attack: a sum over S from g, then "a retry without a dropout" over S ∖ {v} from g′, g with one weight moved
+        // whose feature the scaling zeroes (deviation 10³⁰⁰): two bases, one update bit for bit, and the difference of the two
+        // sums was v's update to 10⁻⁵. Both the moved model and the scaling are now refused: members train only on their
+        // chain's version, under the scaling every party's signed moments give.
+        var job = new ChainedJob();
+        FeatureScaling deadFeature = new(["a", "b", "c"], [50, 50, 50], [5, 1e300, 10]);
+        var gPrime = (float[])job.Global.Clone();
+        gPrime[1] += 3f;
+        Assert.Equal(job.UpdatesFrom(job.Global, deadFeature), job.UpdatesFrom(gPrime, deadFeature)); // the premise still holds
+
+        foreach (var (round, model, scaling) in new[] { (1, job.Global, deadFeature), (2, gPrime, job.Scaling) })
+        {
+            var aggregator = job.Keyed(round, job.Harness.Parties, model, scaling);
+            foreach (var p in job.Harness.Parties)
+            {
+                var refused = Assert.Throws<RoundRefusedException>(() => p.Round.PrepareTraining(aggregator.SealRequest(), job.PlanOf(model, scaling), [1]));
+                Assert.Contains("not the one its model chain stands at", refused.Message); // before any row is used
+            }
+        }
+    }
+
+    [Fact]
+    public void A_scaling_moved_by_one_ulp_is_refused_so_two_jobs_bases_cannot_be_made_almost_alike()
+    {
+        // Across jobs the same initial model and an almost identical scaling gave two bases and two almost identical updates.
+        var job = new ChainedJob();
+        var nudged = job.Scaling with { Mean = [.. job.Scaling.Mean] };
+        nudged.Mean[0] = Math.BitIncrement(nudged.Mean[0]);
+        var aggregator = job.Keyed(1, job.Harness.Parties, job.Global, nudged);
+        Assert.Contains("not the one its model chain stands at",
+            Assert.Throws<RoundRefusedException>(() => job.Harness[0].Round.PrepareTraining(aggregator.SealRequest(), job.PlanOf(job.Global, nudged), [1])).Message);
+    }
+
+    [Fact]
+    public void Every_party_advances_to_the_model_the_job_computes_and_one_that_missed_the_round_catches_up_from_the_signed_opening()
+    {
+        var job = new ChainedJob();
+        var members = job.Harness.Parties.Take(3).ToList();
+        var aggregator = job.Decrypted(1, members);
+        var opening = job.Opening(aggregator, members);
+        job.Advance(aggregator, opening, job.Harness.Parties); // the fourth party was not in the round
+        foreach (var p in job.Harness.Parties)
+        {
+            Assert.Equal(1, p.Round.Chain!.Version);
+            Assert.Equal(ModelChain.ModelDigest(job.Global), p.Round.Chain.ModelDigest);
+            Assert.Equal(job.Plan.Digest, p.Round.Chain.PlanDigest);
+        }
+        // The same opening again (a job retrying after a crash) is answered; the next round trains on version 1 everywhere.
+        Assert.Equal(1, job.Harness[0].Round.AdvanceChain(opening, [], null, job.Strategy));
+        var next = job.Decrypted(2, job.Harness.Parties);
+        job.Advance(next, job.Opening(next, job.Harness.Parties), job.Harness.Parties);
+        Assert.All(job.Harness.Parties, p => Assert.Equal(2, p.Round.Chain!.Version));
+        Assert.True(job.Accuracy() > 0.7, $"accuracy {job.Accuracy()} after two rounds");
+    }
+
+    [Fact]
+    public void The_aggregator_alone_cannot_make_members_accept_an_opened_sum_it_altered()
+    {
+        // The attack: the chain's next model follows from the opened sum, so the aggregator shows a sum a little off (one
+        // coefficient moved: the nearby model the cross-round attack needs). It asks for fingerprints of the altered
+        // plaintext, so the challenge is the altered one's; the members' parts add up to the honest plaintext only.
+        var job = new ChainedJob();
+        var members = job.Harness.Parties;
+        var aggregator = job.Decrypted(1, members);
+        var honest = job.Opening(aggregator, members);
+        byte[] altered = (byte[])honest.Opened.Clone();
+        altered[^1] ^= 0x01;
+        var check = new OpeningCheckRequest(ChainedJob.Id, 1, RoundHarness.Sha256(altered));
+        var forged = honest with { Opened = altered, OpeningFingerprints = [.. members.Select(p => p.Round.CheckOpening(check))] };
+        foreach (var p in members)
+            Assert.Contains("not the sum of the members' parts",
+                Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(forged, job.Global, job.State, job.Strategy)).Message);
+        // Nor with the honest fingerprints, nor with a model or optimiser state other than its chain's version.
+        foreach (var p in members)
+        {
+            Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(honest with { Opened = altered }, job.Global, job.State, job.Strategy));
+            var moved = (float[])job.Global.Clone();
+            moved[0] += 1e-6f;
+            Assert.Contains("not version 0 of its chain",
+                Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(honest, moved, job.State, job.Strategy)).Message);
+            Assert.Equal(0, p.Round.Chain!.Version);
+        }
+    }
+
+    [Fact]
+    public void A_chain_takes_one_successor_per_version_so_two_openings_of_one_version_cannot_give_two_nearby_models()
+    {
+        // The attack: two openings of the same updates differ in their flooding noise, so each gives a model a hair from the
+        // other; members split between the two would train on nearby bases. The second opening is at the challenge of
+        // version 0's plan, and a member that advanced stands at version 1's.
+        var job = new ChainedJob();
+        var members = job.Harness.Parties.Take(3).ToList();
+        var first = job.Decrypted(1, members);
+        var firstOpening = job.Opening(first, members);
+        var second = job.Decrypted(2, members); // a retry over the same members: allowed, and the same updates
+        var secondOpening = job.Opening(second, members);
+        Assert.NotEqual(RoundHarness.Sha256(firstOpening.Opened), RoundHarness.Sha256(secondOpening.Opened));
+        job.Advance(first, firstOpening, members);
+        foreach (var p in members)
+            Assert.Contains("another challenge", Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(secondOpening, job.Global, job.State, job.Strategy)).Message);
+        // And a member that advanced no longer trains on version 0.
+        var retry = job.Keyed(3, members, job.Previous!, job.Scaling, version: 0);
+        Assert.Contains("not the one its model chain stands at",
+            Assert.Throws<RoundRefusedException>(() => members[0].Round.PrepareTraining(retry.SealRequest(), job.PlanOf(job.Previous!, job.Scaling, 0), [1])).Message);
+    }
+
+    [Fact]
+    public void A_chain_starts_only_from_every_partys_own_signed_moments_and_once()
+    {
+        var job = new ChainedJob(start: false);
+        var p0 = job.Harness[0].Round;
+        Assert.Contains("missing", Assert.Throws<RoundRefusedException>(() => p0.StartChain(job.Moments.Skip(1).ToList(), ChainedJob.Spec, ChainedJob.Seed)).Message);
+        // The aggregator's own moments in a party's name: its signature is not that party's.
+        var forged = job.Moments.ToList();
+        forged[1] = forged[1] with { Payload = SignedMoments.Encode(new FeatureMoments(["a", "b", "c"], 1, [0, 0, 0], [0, 0, 0])) };
+        Assert.Throws<RoundRefusedException>(() => p0.StartChain(forged, ChainedJob.Spec, ChainedJob.Seed));
+        // Moments a party signed for another job.
+        var otherJob = job.Moments.ToList();
+        otherJob[2] = job.Harness[2].Sign(RoundPurpose.FeatureMoments, "job-2", 0, otherJob[2].Payload);
+        Assert.Throws<RoundRefusedException>(() => p0.StartChain(otherJob, ChainedJob.Spec, ChainedJob.Seed));
+
+        var started = p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed);
+        Assert.Same(started, p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed));
+        // Signed moments of another split (a party asked twice, a row fewer): a second start is refused.
+        var fewer = job.Moments.ToList();
+        fewer[3] = job.Harness[3].Sign(RoundPurpose.FeatureMoments, ChainedJob.Id, 0,
+            SignedMoments.Encode(FeatureMoments.Compute(job.Rows[3].Select(Enumerable.Range(1, job.Rows[3].RowCount - 1).ToArray()), ChainedJob.Features)));
+        Assert.Contains("already started from other feature moments", Assert.Throws<RoundRefusedException>(() => p0.StartChain(fewer, ChainedJob.Spec, ChainedJob.Seed)).Message);
+        job.Harness[0].Restart();
+        Assert.Equal(started.PlanDigest, job.Harness[0].Round.Chain!.PlanDigest);
+    }
+}
+
+/// <summary>A job of four parties with real rows and training, played through the model chain.</summary>
+internal sealed class ChainedJob
+{
+    public const string Id = RoundHarness.JobId;
+    public const long Seed = 11;
+    public static readonly ModelSpec Spec = ModelSpec.Logistic(3, 2);
+    public static readonly string[] Features = ["a", "b", "c"];
+    private static readonly TrainingOptions Options = new() { Epochs = 2, BatchSize = 16, LearningRate = 0.1, Seed = 7 };
+
+    public ChainedJob(int parties = 4, bool start = true)
+    {
+        Harness = new RoundHarness(parties);
+        Rows = Enumerable.Range(0, parties).Select(i =>
+        {
+            var random = new Random(i);
+            var x = Enumerable.Range(0, 3 * 60).Select(_ => (float)(50 + 20 * (random.NextDouble() - 0.5))).ToArray();
+            var y = Enumerable.Range(0, 60).Select(r => x[3 * r] + x[3 * r + 2] > 100 ? 1f : 0f).ToArray();
+            return new TabularData(x, y, Features);
+        }).ToList();
+        Moments = Harness.Parties.Select((p, i) => p.Sign(RoundPurpose.FeatureMoments, Id, 0, SignedMoments.Encode(FeatureMoments.Compute(Rows[i], Features)))).ToList();
+        (Scaling, Normaliser) = ModelChain.ScalingOf([.. Rows.Select(r => FeatureMoments.Compute(r, Features))]);
+        Global = ModelFactory.InitialParameters(Spec, Seed);
+        if (start)
+            foreach (var p in Harness.Parties)
+                p.Round.StartChain(Moments, Spec, Seed);
+    }
+
+    public RoundHarness Harness { get; }
+    public List<TabularData> Rows { get; }
+    public List<SignedMessage> Moments { get; }
+    public FeatureScaling Scaling { get; }
+    public double Normaliser { get; }
+    public ServerStrategy Strategy { get; } = new FedAvg();
+    public float[] Global { get; private set; }
+    public float[]? Previous { get; private set; }
+    public ServerOptimizerState? State { get; private set; }
+    public int Version { get; private set; }
+
+    public RoundPlan Plan => PlanOf(Global, Scaling);
+
+    public RoundPlan PlanOf(float[] model, FeatureScaling scaling, int? version = null) => RoundPlan.For(Id, version ?? Version, model, scaling, Normaliser);
+
+    public float[][] UpdatesFrom(float[] global, FeatureScaling scaling) => Rows.Select(r =>
+        LocalTrainer.Train(Spec, global, scaling.Apply(r), Options).Parameters.Select((p, j) => p - global[j]).ToArray()).ToArray();
+
+    /// <summary>Steps 1–3 for a plan of the aggregator's choosing.</summary>
+    public AggregatorRound Keyed(int round, IReadOnlyList<Party> members, float[] model, FeatureScaling scaling, int? version = null)
+    {
+        var plan = PlanOf(model, scaling, version);
+        var aggregator = Harness.RevealedRound(round, members);
+        foreach (var p in members)
+            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
+        return aggregator;
+    }
+
+    /// <summary>Steps 1–6 played honestly from the chain's version: every member trains on its own rows and gives its share.</summary>
+    public AggregatorRound Decrypted(int round, IReadOnlyList<Party> members)
+    {
+        var aggregator = Keyed(round, members, Global, Scaling);
+        foreach (var p in members)
+        {
+            var scaled = Scaling.Apply(Rows[Harness.Parties.IndexOf(p)]);
+            p.Round.PrepareTraining(aggregator.SealRequest(), Plan, RoundPlan.BasisOf(Global, scaled));
+            var update = LocalTrainer.Train(Spec, Global, scaled, Options).Parameters.Select((v, j) => v - Global[j]).ToArray();
+            aggregator.AcceptSealed(p.Round.Seal(round, update, scaled.RowCount / Normaliser));
+        }
+        var check = aggregator.AggregateCheckRequest();
+        foreach (var p in members)
+            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        var decrypt = aggregator.DecryptRequest();
+        foreach (var p in members)
+            aggregator.AcceptShare(p.Round.Decrypt(decrypt));
+        return aggregator;
+    }
+
+    /// <summary>Step 7 played honestly: the request every party checks at step 8.</summary>
+    public OpeningRequest Opening(AggregatorRound aggregator, IReadOnlyList<Party> members)
+    {
+        var check = aggregator.OpeningCheckRequest();
+        foreach (var p in members)
+            aggregator.AcceptOpeningFingerprint(p.Round.CheckOpening(check));
+        return aggregator.OpeningRequest();
+    }
+
+    /// <summary>Step 8: the parties advance, and the job takes its next model from the same opened sum.</summary>
+    public void Advance(AggregatorRound aggregator, OpeningRequest request, IEnumerable<Party> parties)
+    {
+        foreach (var p in parties)
+            Assert.Equal(Version + 1, p.Round.AdvanceChain(request, Global, State, Strategy));
+        var next = ModelChain.Next(Strategy, Global, State, aggregator.Open());
+        Previous = Global;
+        (Global, State) = (next.Global, next.State);
+        Version++;
+    }
+
+    /// <summary>The model's accuracy over every party's rows.</summary>
+    public double Accuracy() => Rows.Average(r => ModelEvaluator.Evaluate(Spec, Global, Scaling.Apply(r)).Accuracy!.Value);
+}
