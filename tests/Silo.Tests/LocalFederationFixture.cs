@@ -33,7 +33,7 @@ internal static class TestFederations
         var job = SampleJob;
         var spec = JobSpecifications.From(job, jobId);
         return new JobInvitation(jobId, agreement ?? job.Agreement, parties.Select(p => new JobParticipant(p, job.DatasetName)).ToList(),
-            protection ?? spec.Protection, model ?? job.ModelJson, spec.Training, job.TrainFraction, job.Seed);
+            protection ?? spec.Protection, model ?? job.ModelJson, spec.Training, job.TrainFraction, job.Seed, spec.Strategy);
     }
 
     /// <summary>The sample federation set up as the embedded default does: members, datasets, and its active agreement.</summary>

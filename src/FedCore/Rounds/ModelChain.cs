@@ -12,9 +12,11 @@ namespace FedCore.Rounds;
 
 /// <summary>
 /// Where a participant stands in a job's model chain (README: "The model chain"): the version the next training round
-/// must start from, that round's plan digest, the digests of the model and of the server optimiser's state, and the
-/// scaling and weight normaliser it derived at the start. <see cref="LastOpening"/> (SHA-256 of the opened plaintext it
-/// advanced by last) makes a repeated advance answerable. Stored by the host with the round record.
+/// must start from, that round's plan digest, the digests of the model and of the server optimiser's state, and what it
+/// fixed at the start: the scaling and weight normaliser, the server strategy, and <see cref="Origin"/>, the chain's start
+/// without the job (its dataset, version 0's model, scaling and normaliser), which chains of two jobs share exactly when
+/// they train on the same bases at version 0. <see cref="LastOpening"/> (SHA-256 of the opened plaintext it advanced by
+/// last) makes a repeated advance answerable. Stored by the host with the round record.
 /// </summary>
 public sealed record ModelChainRecord(
     int Version,
@@ -25,8 +27,17 @@ public sealed record ModelChainRecord(
     double[] Mean,
     double[] StandardDeviation,
     double WeightNormaliser,
+    StrategyOptions Strategy,
+    byte[] Origin,
     byte[]? LastOpening = null)
 {
+    /// <summary>
+    /// Its place in every chain from <see cref="Origin"/>, whatever the job: a member opens each position over one set of
+    /// members only (<see cref="OpenedSums"/>), so two jobs' chains that part on the noise of two openings of one version
+    /// give no two nearby bases over different members.
+    /// </summary>
+    public byte[] Position => Transcript.Hash("chain-position", Origin, Transcript.Int(Version));
+
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public FeatureScaling Scaling => new(FeatureNames, Mean, StandardDeviation);
@@ -62,10 +73,13 @@ public static class ModelChain
         return (FeatureScaling.FromMoments(combined), Math.Max(1, combined.Count));
     }
 
-    /// <summary>Version 0 of a job: its initial model and the record a member starts from.</summary>
-    public static ModelChainRecord Start(string jobId, ReadOnlySpan<float> initial, FeatureScaling scaling, double weightNormaliser) =>
-        new(0, RoundPlan.For(jobId, 0, initial, scaling, weightNormaliser).Digest, ModelDigest(initial), null,
-            scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation, weightNormaliser);
+    /// <summary>Version 0 of a job: its initial model and the record a member of <paramref name="dataset"/> starts from.</summary>
+    public static ModelChainRecord Start(string jobId, ReadOnlySpan<float> initial, FeatureScaling scaling, double weightNormaliser, StrategyOptions strategy, string dataset)
+    {
+        var plan = RoundPlan.For(jobId, 0, initial, scaling, weightNormaliser);
+        byte[] origin = Transcript.Hash("chain-origin", Transcript.Text(dataset), RoundPlan.For("", 0, initial, scaling, weightNormaliser).Digest);
+        return new(0, plan.Digest, ModelDigest(initial), null, scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation, weightNormaliser, strategy, origin);
+    }
 
     /// <summary>The next model from <paramref name="global"/> and the opened sum of a round trained on it.</summary>
     public static ServerStepResult Next(ServerStrategy strategy, ReadOnlySpan<float> global, ServerOptimizerState? state, AggregatedUpdate opened)

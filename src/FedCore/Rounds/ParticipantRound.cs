@@ -94,11 +94,13 @@ public sealed class ParticipantRound
     /// seed: version 0 is the initial model for the seed, the scaling and weight normaliser those moments give. Once; asked
     /// again, it answers only for the same start.
     /// </summary>
-    public ModelChainRecord StartChain(IReadOnlyList<SignedMessage> moments, ModelSpec spec, long seed)
+    public ModelChainRecord StartChain(IReadOnlyList<SignedMessage> moments, ModelSpec spec, long seed, StrategyOptions strategy, string dataset)
     {
         const string step = "start the model chain";
         ArgumentNullException.ThrowIfNull(moments);
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(strategy);
+        ArgumentException.ThrowIfNullOrEmpty(dataset);
         if (_terms.Protection.IsSimulation)
             throw Refused(0, step, $"the job's pinned protection is {_terms.Protection}: the simulation opens every update and verifies no chain");
         var payloads = Verify(RoundPurpose.FeatureMoments, 0, _terms.Parties, moments, step);
@@ -118,16 +120,17 @@ public sealed class ParticipantRound
         try
         {
             var (scaling, normaliser) = ModelChain.ScalingOf(parsed);
-            start = ModelChain.Start(_terms.JobId, ModelFactory.InitialParameters(spec, seed), scaling, normaliser);
+            strategy.Validate();
+            start = ModelChain.Start(_terms.JobId, ModelFactory.InitialParameters(spec, seed), scaling, normaliser, strategy, dataset);
         }
         catch (ArgumentException e)
         {
-            throw Refused(0, step, $"the parties' feature moments give no scaling: {e.Message}");
+            throw Refused(0, step, $"the parties' feature moments give no scaling, or the server strategy is not one: {e.Message}");
         }
         if (Chain is { } started)
         {
             // Its version 0 is fixed: shown other moments later, it would start a second chain beside the first.
-            if (started.Version == 0 ? !started.PlanDigest.AsSpan().SequenceEqual(start.PlanDigest) : !SameScaling(started, start))
+            if (!started.Origin.AsSpan().SequenceEqual(start.Origin) || started.Strategy != start.Strategy)
                 throw Refused(0, step, "its model chain was already started from other feature moments");
             return started;
         }
@@ -135,10 +138,6 @@ public sealed class ParticipantRound
         RecordChanged = true;
         return start;
     }
-
-    private static bool SameScaling(ModelChainRecord a, ModelChainRecord b) =>
-        a.FeatureNames.SequenceEqual(b.FeatureNames) && a.Mean.SequenceEqual(b.Mean) && a.StandardDeviation.SequenceEqual(b.StandardDeviation)
-        && a.WeightNormaliser == b.WeightNormaliser;
 
     // ---- Step 1 -------------------------------------------------------------------------------------------------
 
@@ -263,13 +262,14 @@ public sealed class ParticipantRound
     // ---- Step 4 -------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Checks, before training, that the round key is the sum of the members' shares (its own in it), made for the plan
+    /// The checks of step 4 common to both kinds of round (a host calls <see cref="PrepareTraining"/> or
+    /// <see cref="PrepareExplanation"/>; tests and colluders call this directly). Checks, before training, that the round key is the sum of the members' shares (its own in it), made for the plan
     /// it was given to train (<paramref name="plan"/>, which it derived itself from what it was sent: every member's key
     /// fingerprint is at a challenge over the plan's digest, so they add up only if every member was given this plan),
     /// and that no sum it helped open came from the same <paramref name="basis"/> (<see cref="RoundPlan.BasisOf"/>) over
     /// other members.
     /// </summary>
-    public void PrepareSeal(SealRequest request, RoundPlan plan, byte[] basis)
+    internal void PrepareSeal(SealRequest request, RoundPlan plan, byte[] basis)
     {
         const string step = "seal its update";
         ArgumentNullException.ThrowIfNull(plan);
@@ -295,13 +295,31 @@ public sealed class ParticipantRound
     public void PrepareTraining(SealRequest request, RoundPlan plan, byte[] basis)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        if (Chain is not { } chain)
-            throw Refused(request.Round, "seal its update", "its model chain was never started (the job showed it no parties' feature moments)");
-        if (!plan.Digest.AsSpan().SequenceEqual(chain.PlanDigest))
-            throw Refused(request.Round, "seal its update",
-                $"the plan is not the one its model chain stands at (version {chain.Version}: that model, the scaling and normaliser every party's moments give)");
+        const string step = "seal its update";
+        if (plan.IsExplanation)
+            throw Refused(request.Round, step, "the plan is an explanation round's, not a training round's");
         PrepareSeal(request, plan, basis);
+        var chain = Chain;
+        string? problem = chain is null ? "its model chain was never started (the job showed it no parties' feature moments)"
+            : !plan.Digest.AsSpan().SequenceEqual(chain.PlanDigest)
+                ? $"the plan is not the one its model chain stands at (version {chain.Version}: that model, the scaling and normaliser every party's moments give)"
+                : _opened.OpenedOverOthers(chain.Position, Record!.Participants) ? OpenedOverOthersReason
+                : null;
+        if (problem is not null)
+        {
+            _memory!.KeyVerified = false;
+            throw Refused(request.Round, step, problem);
+        }
         _memory!.FromChain = true;
+    }
+
+    /// <summary><see cref="PrepareSeal"/> for an explanation round: the plan must be one (<see cref="RoundPlan.ForExplanation"/>).</summary>
+    public void PrepareExplanation(SealRequest request, RoundPlan plan, byte[] basis)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (!plan.IsExplanation)
+            throw Refused(request.Round, "seal its explanation", "the plan is a training round's: training goes through the model chain");
+        PrepareSeal(request, plan, basis);
     }
 
     /// <summary>
@@ -403,7 +421,11 @@ public sealed class ParticipantRound
         // before either opens, and only the first to open may.
         if (_opened.OpenedOverOthers(memory.Basis!, record.Participants))
             throw Refused(request.Round, step, OpenedOverOthersReason);
+        if (memory.FromChain && _opened.OpenedOverOthers(Chain!.Position, record.Participants))
+            throw Refused(request.Round, step, OpenedOverOthersReason);
         _opened.Add(memory.Basis!, record.Participants);
+        if (memory.FromChain)
+            _opened.Add(Chain!.Position, record.Participants);
         Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
         byte[] share = memory.Share!;
         _opening = memory.FromChain
@@ -438,14 +460,13 @@ public sealed class ParticipantRound
     /// Advances its model chain by one version: the opened plaintext must be the sum of the parts every member of the round
     /// fingerprinted at the challenge over the plan its chain stands at (so the round trained on its current version), and
     /// <paramref name="global"/> and <paramref name="state"/> the model and optimiser state that version holds. The next model
-    /// is then the pinned <paramref name="strategy"/>'s step by the decoded mean, computed here. Any party of the job may
+    /// is then the step of the server strategy pinned at the chain's start by the decoded mean, computed here. Any party of the job may
     /// advance so (one that missed the round included); the same opening again is answered, any other refused.
     /// </summary>
-    public int AdvanceChain(OpeningRequest request, ReadOnlySpan<float> global, ServerOptimizerState? state, ServerStrategy strategy)
+    public int AdvanceChain(OpeningRequest request, ReadOnlySpan<float> global, ServerOptimizerState? state)
     {
         const string step = "advance its model chain";
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(strategy);
         RequireProtected(request.JobId, request.Round, step);
         if (Chain is not { } chain)
             throw Refused(request.Round, step, "its model chain was never started");
@@ -469,7 +490,7 @@ public sealed class ParticipantRound
         ServerStepResult next;
         try
         {
-            next = ModelChain.Next(strategy, global, state, _ckks!.Open(opened, request.Participants.Count));
+            next = ModelChain.Next(ServerStrategy.Create(chain.Strategy), global, state, _ckks!.Open(opened, request.Participants.Count));
         }
         catch (Exception e) when (e is ImplausibleAggregateException or SealedUpdateFormatException or ArgumentException)
         {

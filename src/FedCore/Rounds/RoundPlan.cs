@@ -12,10 +12,13 @@ namespace FedCore.Rounds;
 /// </summary>
 public sealed class RoundPlan
 {
-    private RoundPlan(byte[] digest) => Digest = digest;
+    private RoundPlan(byte[] digest, bool isExplanation) => (Digest, IsExplanation) = (digest, isExplanation);
 
     /// <summary>H(job, model version, global model, feature scaling, weight normaliser): the same for every member of a round, or the round key fails.</summary>
     public byte[] Digest { get; }
+
+    /// <summary>True for an explanation round's plan (<see cref="ForExplanation"/>), false for a training round's.</summary>
+    public bool IsExplanation { get; }
 
     /// <exception cref="ArgumentException">The scaling is inconsistent or not finite, or the normaliser is not positive.</exception>
     public static RoundPlan For(string jobId, int globalVersion, ReadOnlySpan<float> global, FeatureScaling scaling, double weightNormaliser) =>
@@ -48,7 +51,7 @@ public sealed class RoundPlan
             MemoryMarshal.AsBytes(scaling.StandardDeviation.AsSpan()).ToArray(),
         ]);
         return new RoundPlan(Transcript.Hash(domain, Transcript.Text(jobId), Transcript.Int(globalVersion), SHA256.HashData(MemoryMarshal.AsBytes(global)),
-            rawScaling, BitConverter.GetBytes(weightNormaliser)));
+            rawScaling, BitConverter.GetBytes(weightNormaliser)), domain == "explanation-plan");
     }
 
     /// <summary>

@@ -22,7 +22,16 @@ public sealed record StoredModelVersion(
     [property: Id(4)] byte[]? SecondMoment,
     [property: Id(5)] string ParametersSha256,
     [property: Id(6)] DateTimeOffset CreatedAt,
-    [property: Id(7)] ModelLineage? Lineage);
+    [property: Id(7)] ModelLineage? Lineage,
+    [property: Id(8)] StoredOpening? Opening = null);
+
+/// <summary>A version's <see cref="Federation.Contracts.Participants.ModelOpening"/> as stored: the opened plaintext as bytes.</summary>
+[GenerateSerializer, Immutable]
+public sealed record StoredOpening(
+    [property: Id(0)] int Round,
+    [property: Id(1)] IReadOnlyList<string> Participants,
+    [property: Id(2)] byte[] Opened,
+    [property: Id(3)] IReadOnlyList<Federation.Contracts.Participants.SignedPayload> Fingerprints);
 
 /// <summary>
 /// One global model version (key: <see cref="ModelVersionKey"/>). Only its job writes it, once per round; a
@@ -39,8 +48,9 @@ public sealed class ModelVersionGrain(
             throw new FederationOperationException("model.key",
                 $"Model version {expectedKey} cannot be stored under key '{this.GetPrimaryKeyString()}'.");
         byte[]? Take(Federation.Contracts.Transfer.Payload? payload) => payload is null ? null : transfers.Take(GrainContext, payload);
+        var opening = version.Opening is { } o ? new StoredOpening(o.Round, o.Participants, Take(o.Opened)!, o.Fingerprints) : null;
         var stored = new StoredModelVersion(version.JobId, version.Version, Take(version.Parameters)!, Take(version.FirstMoment), Take(version.SecondMoment),
-            version.ParametersSha256, version.CreatedAt, version.Lineage);
+            version.ParametersSha256, version.CreatedAt, version.Lineage, opening);
         if (state.State.Version?.ParametersSha256 == version.ParametersSha256)
             return;
         state.State.Version = stored;
@@ -53,6 +63,6 @@ public sealed class ModelVersionGrain(
             return Task.FromResult<ModelVersion?>(null);
         Federation.Contracts.Transfer.Payload? Offer(byte[]? bytes) => bytes is null ? null : transfers.Offer(GrainContext, bytes);
         return Task.FromResult<ModelVersion?>(new ModelVersion(v.JobId, v.Version, Offer(v.Parameters)!, Offer(v.FirstMoment), Offer(v.SecondMoment),
-            v.ParametersSha256, v.CreatedAt, v.Lineage));
+            v.ParametersSha256, v.CreatedAt, v.Lineage, v.Opening is { } o ? new Federation.Contracts.Participants.ModelOpening(o.Round, o.Participants, Offer(o.Opened)!, o.Fingerprints) : null));
     }
 }

@@ -337,13 +337,13 @@ public sealed partial class ParticipantGrain
         var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
             $"federation/job-consent/v1\n{terms.JobId}\n{terms.AgreementId}\n{terms.TermsDigest}\n{terms.Membership.Serial}:{terms.Membership.Digest}\n{terms.Dataset}\n" +
             $"{string.Join(",", terms.Participants.Select(p => $"{p.Organisation}:{p.Dataset}"))}\n{invitation.Protection.Scheme}:{terms.UpdateBound:R}\n{terms.ModelClass}\n{terms.AggregatorCountry}\n" +
-            $"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(invitation.ModelSpecJson)))}\n{invitation.Training}\n{invitation.TrainFraction:R}:{invitation.Seed}"));
+            $"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(invitation.ModelSpecJson)))}\n{invitation.Training}\n{invitation.TrainFraction:R}:{invitation.Seed}\n{invitation.Strategy}"));
         var consent = Sign(JobConsentPurpose, invitation.JobId, 0, invitation.Protection.Scheme, digest);
         var pinned = new PinnedJob(parties, Math.Max(RoundTerms.AbsoluteMinimum, agreement.Terms.MinParticipants),
             parties.ToDictionary(p => p, p => membership.Find(p)!.SigningKey.ToArray()), invitation.Protection, terms.Dataset, clock.GetUtcNow(), null,
             terms.AgreementId, terms.TermsDigest, modelClass.ToString().ToLowerInvariant(), terms.AggregatorCountry, [.. terms.FinalModelDestinations], terms.ValidUntil,
             consent.Signature, invitation.ModelSpecJson, invitation.Training, split.TrainFraction, split.Seed,
-            terms.Participants.ToDictionary(p => p.Organisation, p => p.Dataset));
+            terms.Participants.ToDictionary(p => p.Organisation, p => p.Dataset), invitation.Strategy);
 
         if (state.State.Jobs.TryGetValue(invitation.JobId, out var earlier))
         {
@@ -374,6 +374,7 @@ public sealed partial class ParticipantGrain
         : a.ModelClass != b.ModelClass ? "the model class"
         : !(a.PartyDatasets ?? new Dictionary<string, string>()).OrderBy(d => d.Key).SequenceEqual((b.PartyDatasets ?? new Dictionary<string, string>()).OrderBy(d => d.Key)) ? "the parties' datasets"
         : a.ModelSpecJson != b.ModelSpecJson || a.Training != b.Training || a.TrainFraction != b.TrainFraction ? "the model or its training"
+        : a.Strategy != b.Strategy ? "the server strategy"
         : a.PartyKeys.Any(k => !b.PartyKeys.TryGetValue(k.Key, out var other) || !other.AsSpan().SequenceEqual(k.Value)) ? "the parties' keys"
         : null;
 

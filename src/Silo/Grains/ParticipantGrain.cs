@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
+using FedCore.Aggregation.Strategies;
 using FedCore.Audit.Entries;
 using FedCore.Data;
 using FedCore.Governance.Agreements;
@@ -13,6 +14,7 @@ using FedCore.Privacy.Budget;
 using FedCore.Rounds;
 using Federation.Contracts.Directory;
 using Federation.Contracts.Errors;
+using Federation.Contracts.Jobs;
 using Federation.Contracts.Participants;
 using Federation.Contracts.Transfer;
 using Federation.Silo.Governance;
@@ -93,7 +95,8 @@ public sealed record DatasetSplitTerms(
 /// <summary>
 /// What a participant pinned for a job when it accepted it (FedCore/Rounds/README.md, "Who decides what"; the terms come
 /// from the agreement and the keys from the membership, as it verified them), and the stored record of its latest round
-/// (<see cref="ParticipantRoundRecord"/>; it holds the round's secrets until they are used).
+/// (<see cref="ParticipantRoundRecord"/>; it holds the round's secrets until they are used), and where it stands in the
+/// job's model chain (<see cref="ModelChainRecord"/>), with the server strategy it pinned to compute that chain.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record PinnedJob(
@@ -115,7 +118,9 @@ public sealed record PinnedJob(
     [property: Id(15)] LocalTrainingSettings Training,
     [property: Id(16)] double TrainFraction,
     [property: Id(17)] int SplitSeed,
-    [property: Id(18)] IReadOnlyDictionary<string, string>? PartyDatasets = null)
+    [property: Id(18)] IReadOnlyDictionary<string, string>? PartyDatasets = null,
+    [property: Id(19)] StrategySettings? Strategy = null,
+    [property: Id(20)] byte[]? ModelChain = null)
 {
     /// <summary>Its split of the dataset: the same for every job (<see cref="ParticipantState.Splits"/>).</summary>
     public DataSplit Split => new(DatasetName, TrainFraction, SplitSeed);
@@ -310,7 +315,8 @@ public sealed partial class ParticipantGrain(
         await RequireAllowedAsync(jobId, null, "compute feature moments");
         var (schema, train, _) = await PrepareAsync(PinnedFor(jobId).Split);
         var moments = await OnOwnRowsAsync(jobId, "computing feature moments", () => FeatureMoments.Compute(train, schema));
-        return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares);
+        return new FeatureMomentsMessage(moments.FeatureNames, moments.Count, moments.Sum, moments.SumOfSquares,
+            Sign(RoundPurpose.FeatureMoments, jobId, 0, PinnedFor(jobId).Protection.Scheme, SignedMoments.Encode(moments)));
     }
 
     private RoundTerms TermsOf(string jobId, PinnedJob pinned) =>
@@ -384,7 +390,7 @@ public sealed partial class ParticipantGrain(
         }
         // The round key, and the plan and basis with it, are checked before any training: a refusal costs nothing.
         if (!simulation)
-            await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
+            await Step(assignment.JobId, r => { r.PrepareTraining(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
 
         // Its seed follows from its dataset's split seed and the model version, not from the model's bytes: the decrypted
         // global carries encryption noise, and a run must not change course with it. The job may ask for the same basis
@@ -492,7 +498,7 @@ public sealed partial class ParticipantGrain(
         // As for training: the key, made for this plan, checked before its rows are used; and no sum from its test split
         // (whatever the model) opened over other members, in any job.
         if (!simulation)
-            await Step(assignment.JobId, r => { r.PrepareSeal(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
+            await Step(assignment.JobId, r => { r.PrepareExplanation(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
         var clock = Stopwatch.StartNew();
         var share = await OnOwnRowsAsync(assignment.JobId, "permutation importance",
             () => PermutationImportance.Compute(spec, model, scaled, (ulong)TrainingSeed(pinned, assignment.GlobalVersion)));
@@ -577,6 +583,39 @@ public sealed partial class ParticipantGrain(
         return new DecryptionReply(share with { Payload = [] }, transfers.Offer(GrainContext, share.Payload), next, cryptoSeconds);
     }
 
+    // ---- The model chain (FedCore/Rounds/README.md, "The model chain") -------------------------------------------
+
+    public Task StartModelChain(string jobId, IReadOnlyList<SignedPayload> moments)
+    {
+        var pinned = PinnedFor(jobId);
+        var spec = ParseSpec(pinned.ModelSpecJson, jobId);
+        if (pinned.Strategy is not { } strategy)
+            throw new FederationOperationException(RoundRefusal.Refused,
+                $"Participant {Key} refuses to start a model chain for job {jobId}: it accepted the job without a server strategy to compute it by.");
+        // Version 0 is the initial model for the job's seed, which every job of its dataset shares with the split; the chain's
+        // origin names the dataset and its split, so that only chains over the same rows share positions.
+        return Step(jobId, round => round.StartChain(FromContract(moments), spec, pinned.SplitSeed,
+            new StrategyOptions(strategy.Name, strategy.ServerLearningRate, strategy.Beta1, strategy.Beta2, strategy.Tau),
+            $"{pinned.DatasetName}:{pinned.TrainFraction:R}:{pinned.SplitSeed}"));
+    }
+
+    public Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request) =>
+        Step(request.JobId, round => ToContract(round.CheckOpening(new OpeningCheckRequest(request.JobId, request.Round, request.OpenedDigest))));
+
+    public Task<int> AdvanceModelChain(ModelChainAdvance advance)
+    {
+        var opening = advance.Opening;
+        var opened = transfers.Take(GrainContext, opening.Opened);
+        var global = FloatBytes.ToFloats(transfers.Take(GrainContext, advance.Global));
+        var state = advance.FirstMoment is { } m && advance.SecondMoment is { } v
+            ? new ServerOptimizerState(FloatBytes.ToFloats(transfers.Take(GrainContext, m)), FloatBytes.ToFloats(transfers.Take(GrainContext, v)))
+            : null;
+        return Step(advance.JobId, round => round.AdvanceChain(
+            new OpeningRequest(advance.JobId, opening.Round, opening.Participants, opened, FromContract(opening.Fingerprints)), global, state));
+    }
+
+    public Task<int> GetModelChainVersion(string jobId) => Task.FromResult(RoundFor(jobId).Chain?.Version ?? -1);
+
     /// <summary>
     /// One protocol step: off the scheduler (the cryptography takes milliseconds to seconds), then the record stored if
     /// the step changed it — before the reply (or the refusal: a refused seal ends the round) leaves, so that a restart
@@ -608,7 +647,7 @@ public sealed partial class ParticipantGrain(
     {
         if (!round.RecordChanged)
             return false;
-        state.State.Jobs[jobId] = state.State.Jobs[jobId] with { RoundRecord = round.Record?.ToBytes() };
+        state.State.Jobs[jobId] = state.State.Jobs[jobId] with { RoundRecord = round.Record?.ToBytes(), ModelChain = round.Chain?.ToBytes() };
         round.RecordChanged = false;
         return true;
     }
@@ -628,7 +667,8 @@ public sealed partial class ParticipantGrain(
         var signingKey = state.State.SigningKey!;
         // The opened sums are shared by all its jobs' rounds; a step that adds one marks its record changed, so they are
         // written with it (the grain is not reentrant: no two steps touch them at once).
-        round = new ParticipantRound(TermsOf(jobId, pinned), record, statement => SignWith(signingKey, statement), new OpenedSums(state.State.OpenedSums), clock);
+        var chain = pinned.ModelChain is { } chainBytes ? ModelChainRecord.FromBytes(chainBytes) : null;
+        round = new ParticipantRound(TermsOf(jobId, pinned), record, statement => SignWith(signingKey, statement), new OpenedSums(state.State.OpenedSums), clock, chain);
         _rounds[jobId] = round;
         return round;
     }

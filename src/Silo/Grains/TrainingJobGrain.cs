@@ -269,7 +269,7 @@ public sealed class TrainingJobGrain(
         var datasets = participants.Select(p => catalog.Find(p.ParticipantId, p.DatasetName) is { } entry
             ? new ModelDataset(p.ParticipantId, p.DatasetName, entry.FileSha256, entry.SchemaHash)
             : throw new FederationOperationException("job.invalid", $"Job {JobId}: dataset '{p.DatasetName}' of {p.ParticipantId} is not in the federation's catalog.")).ToList();
-        var invitation = new JobInvitation(JobId, spec.AgreementId, participants, spec.Protection, spec.ModelSpecJson, spec.Training, spec.TrainFraction, spec.Seed);
+        var invitation = new JobInvitation(JobId, spec.AgreementId, participants, spec.Protection, spec.ModelSpecJson, spec.Training, spec.TrainFraction, spec.Seed, spec.Strategy);
         var consents = await Task.WhenAll(participants.Select(p => Participant(p).AcceptJob(invitation)));
         state.State.Consents = consents.ToDictionary(c => c.ParticipantId);
 
@@ -282,11 +282,18 @@ public sealed class TrainingJobGrain(
                     $"but {participants[0].ParticipantId} with [{string.Join(", ", moments[0].FeatureNames)}]: the schema must be the same federation-wide.");
         }
 
-        var combined = FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares)));
-        var scaling = FeatureScaling.FromMoments(combined);
+        // Combined in party order, as every party combines them when it starts its model chain: the same bits on both sides.
+        var byParty = participants.Select((p, i) => (p.ParticipantId, Moments: moments[i])).OrderBy(m => m.ParticipantId, StringComparer.Ordinal).ToList();
+        var (scaling, normaliser) = ModelChain.ScalingOf([.. byParty.Select(m => new FeatureMoments(m.Moments.FeatureNames, m.Moments.Count, m.Moments.Sum, m.Moments.SumOfSquares))]);
+        if (!new RoundProtection(spec.Protection.Scheme, spec.Protection.UpdateBound).IsSimulation)
+        {
+            var statements = byParty.Select(m => m.Moments.Statement ?? throw new FederationOperationException("job.invalid",
+                $"Job {JobId}: {m.ParticipantId} sent its feature moments unsigned; every party derives the scaling from all parties' signed moments.")).ToList();
+            await Each([.. byParty.Select(m => m.ParticipantId)], async p => { await Participant(p).StartModelChain(JobId, statements); return true; });
+        }
         var scalingMessage = new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation);
         state.State.Scaling = scalingMessage;
-        state.State.WeightNormaliser = Math.Max(1, combined.Count);
+        state.State.WeightNormaliser = normaliser;
         var everyone = participants.Select(p => p.ParticipantId).Order(StringComparer.Ordinal).ToList();
         state.State.Lineage = new ModelLineage(spec.AgreementId, agreement.TermsDigest, spec.ModelSpecJson, scalingMessage, datasets, everyone);
 
@@ -308,6 +315,8 @@ public sealed class TrainingJobGrain(
         var spec = state.State.Specification!;
         var everyone = spec.Participants.Select(p => p.ParticipantId).Order(StringComparer.Ordinal).ToList();
         var dropped = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (await AdoptStoredRoundAsync(modelRound))
+            return;
         for (int attempt = 1; ; attempt++)
         {
             var members = everyone.Where(p => !dropped.ContainsKey(p)).ToList();
@@ -374,8 +383,10 @@ public sealed class TrainingJobGrain(
         var scaling = state.State.Scaling!;
         var plan = RoundPlan.For(JobId, state.State.LatestModelVersion, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
             state.State.WeightNormaliser);
+        OpeningRequest? opening = null;
         if (!protection.IsSimulation)
         {
+            await CatchUpChainsAsync(members);
             await KeyAsync(attempt, plan, pipelined, modelRound);
             phases.Mark("key");
         }
@@ -385,16 +396,30 @@ public sealed class TrainingJobGrain(
         {
             await CheckAndDecryptAsync(attempt, lastRound: state.State.Rounds.Count + 1 >= spec.Rounds);
             phases.Mark("check-and-decrypt");
+            opening = await CheckOpeningAsync(attempt);
+            phases.Mark("check-opening");
         }
-        var mean = await OpenMeanAsync(attempt.Aggregator, attempt.Cpu, reports, round);
-        if (mean.Length != global.Length)
-            throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: the opened mean has {mean.Length} values; the model has {global.Length}.");
+        var aggregate = await OpenAsync(attempt.Aggregator, attempt.Cpu, reports, round);
         phases.Mark("open");
 
-        // The server step gives the next global model version, stored before the round counts.
-        var step = await Task.Run(() => strategy.Step(global, mean, _optimizerState));
-        await StoreVersionAsync(modelRound, step.Global, step.State, members);
+        // The server step gives the next global model version (by the rule every party checks it by), stored before the
+        // round counts and before any party advances to it: a job that crashed then takes it up again (AdoptStoredRoundAsync).
+        ServerStepResult step;
+        try
+        {
+            step = await Task.Run(() => ModelChain.Next(strategy, global, _optimizerState, aggregate));
+        }
+        catch (ArgumentException e)
+        {
+            throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: {e.Message}");
+        }
+        await StoreVersionAsync(modelRound, step.Global, step.State, members, opening);
         phases.Mark("server-step");
+        if (opening is not null)
+        {
+            await AdvanceChainsAsync([.. spec.Participants.Select(p => p.ParticipantId)], state.State.LatestModelVersion, global, _optimizerState, opening);
+            phases.Mark("advance-chains");
+        }
         var evaluations = await EvaluateAsync(modelRound, step.Global, scaling);
         phases.Mark("evaluate");
         clock.Stop();
@@ -568,7 +593,111 @@ public sealed class TrainingJobGrain(
     /// The weighted mean of the round's updates, refused when the opened sum could not come from honest seals (a malformed
     /// or inflated update) or when its total weight is not the training samples the participants reported.
     /// </summary>
-    private async Task<float[]> OpenMeanAsync(AggregatorRound aggregator, CpuMeter cpu, LocalTrainingReport[] reports, int round)
+    /// <summary>Step 7: every member fingerprints its own part of the opened plaintext; the request of step 8 once they add up.</summary>
+    private async Task<OpeningRequest> CheckOpeningAsync(RoundAttempt attempt)
+    {
+        var aggregator = attempt.Aggregator;
+        var check = await attempt.Cpu.Run(aggregator.OpeningCheckRequest);
+        var request = new RoundOpeningCheckRequest(JobId, aggregator.Round, check.OpenedDigest);
+        await Each(attempt.Members, async p =>
+        {
+            var f = await Participant(p).CheckOpening(request);
+            attempt.Count(p, request.OpenedDigest.Length + Size(f));
+            await attempt.Cpu.Run(() => aggregator.AcceptOpeningFingerprint(FromContract(f)));
+            return f;
+        });
+        return await attempt.Cpu.Run(aggregator.OpeningRequest);
+    }
+
+    /// <summary>
+    /// Step 8: every party of the job, in the round or not, checks the opening and advances its model chain to the version
+    /// just stored. One that cannot be reached now is brought up to date before its next round (<see cref="CatchUpChainsAsync"/>).
+    /// </summary>
+    private async Task AdvanceChainsAsync(IReadOnlyList<string> parties, int fromVersion, float[] global, ServerOptimizerState? optimizer, OpeningRequest opening)
+    {
+        var contract = new ModelOpeningBytes(opening.Round, opening.Participants, opening.Opened, [.. opening.OpeningFingerprints.Select(ToContract)]);
+        await Task.WhenAll(parties.Select(async p =>
+        {
+            try
+            {
+                await AdvanceAsync(p, fromVersion, global, optimizer, contract);
+            }
+            catch (Exception e) when (!_deactivating)
+            {
+                // Down, stopping or refusing: the version is stored, and the party is brought to it (or its refusal surfaces)
+                // before it next takes part.
+                logger.LogWarning("Job {Job}: {Participant} did not advance its model chain to version {Version} now ({Reason}); it will before its next round",
+                    JobId, p, fromVersion + 1, e.Message);
+            }
+        }));
+    }
+
+    /// <summary>Brings each member's model chain up to the job's latest version, one stored opening at a time (a member that missed rounds).</summary>
+    private async Task CatchUpChainsAsync(IReadOnlyList<string> members) =>
+        await Each(members, async p =>
+        {
+            for (int version = await Participant(p).GetModelChainVersion(JobId); version < state.State.LatestModelVersion; version++)
+            {
+                if (version < 0)
+                    throw new FederationOperationException(RoundRefusal.Refused, $"Job {JobId}: {p} has no model chain for the job; it was prepared without one.");
+                var from = await StoredVersionAsync(version);
+                var next = await StoredVersionAsync(version + 1);
+                if (next.Opening is not { } stored)
+                    throw new FederationOperationException("model.missing", $"Job {JobId}: model version {version + 1} is stored without the opening it was made from.");
+                await AdvanceAsync(p, version, from.Global, from.Optimizer, new ModelOpeningBytes(stored.Round, stored.Participants,
+                    await transfers.FetchAsync(stored.Opened), stored.Fingerprints));
+            }
+            return true;
+        });
+
+    private async Task AdvanceAsync(string participant, int fromVersion, float[] global, ServerOptimizerState? optimizer, ModelOpeningBytes opening)
+    {
+        var target = Participant(participant);
+        async Task<Payload?> Push(float[]? values) => values is null ? null : await transfers.PushAsync(target, FloatBytes.From(values));
+        await target.AdvanceModelChain(new ModelChainAdvance(JobId, fromVersion,
+            new ModelOpening(opening.Round, opening.Participants, await transfers.PushAsync(target, opening.Opened), opening.Fingerprints),
+            (await Push(global))!, await Push(optimizer?.FirstMoment), await Push(optimizer?.SecondMoment)));
+    }
+
+    private sealed record ModelOpeningBytes(int Round, IReadOnlyList<string> Participants, byte[] Opened, IReadOnlyList<SignedPayload> Fingerprints);
+
+    /// <summary>A stored version's model, optimiser moments and opening (its opened plaintext still to fetch).</summary>
+    private sealed record StoredVersion(float[] Global, ServerOptimizerState? Optimizer, ModelOpening? Opening);
+
+    private async Task<StoredVersion?> FindVersionAsync(int version)
+    {
+        if (await GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, version)).Get() is not { } stored)
+            return null;
+        var global = FloatBytes.ToFloats(await transfers.FetchAsync(stored.Parameters));
+        var optimizer = stored.FirstMoment is { } m && stored.SecondMoment is { } v
+            ? new ServerOptimizerState(FloatBytes.ToFloats(await transfers.FetchAsync(m)), FloatBytes.ToFloats(await transfers.FetchAsync(v)))
+            : null;
+        return new StoredVersion(global, optimizer, stored.Opening);
+    }
+
+    private async Task<StoredVersion> StoredVersionAsync(int version) =>
+        await FindVersionAsync(version) ?? throw new FederationOperationException("model.missing", $"Job {JobId}: model version {version} is not stored.");
+
+    /// <summary>
+    /// A round whose model was opened and stored before the job could record it (a crash in between): parties may already
+    /// stand on it, and a rerun would open a second successor of the same version, which they refuse. So it is taken up as
+    /// this round's model; its figures were lost with the crash.
+    /// </summary>
+    private async Task<bool> AdoptStoredRoundAsync(int modelRound)
+    {
+        if (await FindVersionAsync(modelRound) is not { Opening: { } opening } stored)
+            return false;
+        (_global, _optimizerState) = (stored.Global, stored.Optimizer);
+        state.State.Rounds.Add(new RoundSummary(modelRound, modelRound, [], double.NaN, double.NaN, double.NaN, 0, DateTimeOffset.UtcNow, [], opening.Round, [], 0));
+        state.State.LatestModelVersion = modelRound;
+        await SaveAsync();
+        await audit.RecordAsync(AuditEvents.RoundFinished(audit.Now, audit.Silo, audit.Country, JobId, modelRound, RoundOutcome.Completed, modelRound,
+            participants: opening.Participants));
+        logger.LogWarning("Job {Job} round {Round}: its model was stored before the job stopped; taken up as the round's model (its figures are lost)", JobId, modelRound);
+        return true;
+    }
+
+    private async Task<AggregatedUpdate> OpenAsync(AggregatorRound aggregator, CpuMeter cpu, LocalTrainingReport[] reports, int round)
     {
         AggregatedUpdate aggregate;
         try
@@ -586,7 +715,7 @@ public sealed class TrainingJobGrain(
         if (!(Math.Abs(aggregate.TotalWeight - expected) <= aggregate.Tolerance + 1e-9 * Math.Max(1, expected)))
             throw new FederationOperationException("round.bad-aggregate",
                 $"Job {JobId} round {round}: the updates carry a total weight of {aggregate.TotalWeight:G6}, but the participants report {samples} training samples (weight {expected:G6}); an update's weight is not its sample count.");
-        return aggregate.Mean();
+        return aggregate;
     }
 
     /// <summary>
@@ -708,7 +837,7 @@ public sealed class TrainingJobGrain(
             var reports = await SealAndAddAsync(attempt, global, scaling, protection, (p, assignment) => p.Explain(assignment));
             if (!protection.IsSimulation)
                 await CheckAndDecryptAsync(attempt, lastRound: true);
-            var (baseline, importance) = ImportanceShare.FromMean(await OpenMeanAsync(attempt.Aggregator, attempt.Cpu, reports, round));
+            var (baseline, importance) = ImportanceShare.FromMean((await OpenAsync(attempt.Aggregator, attempt.Cpu, reports, round)).Mean());
             var linear = ModelCoefficients.Of(model, global);
             // The model's input columns (categories one-hot) as the federation's schema names them; the feature scaling names the numeric ones only.
             var first = spec.Participants[0];
@@ -732,24 +861,20 @@ public sealed class TrainingJobGrain(
 
     private async Task<float[]> GlobalModelAsync()
     {
-        if (_global is not null)
-            return _global;
-        var version = await GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, state.State.LatestModelVersion)).Get()
-            ?? throw new FederationOperationException("model.missing", $"Job {JobId}: model version {state.State.LatestModelVersion} is not stored.");
-        _global = FloatBytes.ToFloats(await transfers.FetchAsync(version.Parameters));
-        _optimizerState = version.FirstMoment is { } m && version.SecondMoment is { } v
-            ? new ServerOptimizerState(FloatBytes.ToFloats(await transfers.FetchAsync(m)), FloatBytes.ToFloats(await transfers.FetchAsync(v)))
-            : null;
+        if (_global is null)
+            (_global, _optimizerState, _) = await StoredVersionAsync(state.State.LatestModelVersion);
         return _global;
     }
 
-    private async Task StoreVersionAsync(int version, float[] parameters, ServerOptimizerState? optimizer, IReadOnlyList<string> members)
+    private async Task StoreVersionAsync(int version, float[] parameters, ServerOptimizerState? optimizer, IReadOnlyList<string> members, OpeningRequest? opening = null)
     {
         var target = GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, version));
         var bytes = FloatBytes.From(parameters);
         async Task<Payload?> Push(float[]? values) => values is null ? null : await transfers.PushAsync(target, FloatBytes.From(values));
+        var openedBy = opening is null ? null
+            : new ModelOpening(opening.Round, opening.Participants, await transfers.PushAsync(target, opening.Opened), [.. opening.OpeningFingerprints.Select(ToContract)]);
         var record = new ModelVersion(JobId, version, await transfers.PushAsync(target, bytes), await Push(optimizer?.FirstMoment), await Push(optimizer?.SecondMoment),
-            Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow, state.State.Lineage is { } lineage ? lineage with { RoundMembers = members } : null);
+            Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow, state.State.Lineage is { } lineage ? lineage with { RoundMembers = members } : null, openedBy);
         if (version > 0) // version 0 is the initial model, made from the job's seed; round r makes version r, recorded before it is stored
             await audit.RecordAsync(AuditEvents.ModelVersion(audit.Now, audit.Silo, audit.Country, JobId, version, version, AuditDigest.Parse(record.ParametersSha256)));
         await target.Store(record);

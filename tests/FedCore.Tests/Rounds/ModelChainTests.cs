@@ -64,7 +64,7 @@ public class ModelChainTests
             Assert.Equal(job.Plan.Digest, p.Round.Chain.PlanDigest);
         }
         // The same opening again (a job retrying after a crash) is answered; the next round trains on version 1 everywhere.
-        Assert.Equal(1, job.Harness[0].Round.AdvanceChain(opening, [], null, job.Strategy));
+        Assert.Equal(1, job.Harness[0].Round.AdvanceChain(opening, [], null));
         var next = job.Decrypted(2, job.Harness.Parties);
         job.Advance(next, job.Opening(next, job.Harness.Parties), job.Harness.Parties);
         Assert.All(job.Harness.Parties, p => Assert.Equal(2, p.Round.Chain!.Version));
@@ -87,15 +87,15 @@ public class ModelChainTests
         var forged = honest with { Opened = altered, OpeningFingerprints = [.. members.Select(p => p.Round.CheckOpening(check))] };
         foreach (var p in members)
             Assert.Contains("not the sum of the members' parts",
-                Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(forged, job.Global, job.State, job.Strategy)).Message);
+                Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(forged, job.Global, job.State)).Message);
         // Nor with the honest fingerprints, nor with a model or optimiser state other than its chain's version.
         foreach (var p in members)
         {
-            Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(honest with { Opened = altered }, job.Global, job.State, job.Strategy));
+            Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(honest with { Opened = altered }, job.Global, job.State));
             var moved = (float[])job.Global.Clone();
             moved[0] += 1e-6f;
             Assert.Contains("not version 0 of its chain",
-                Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(honest, moved, job.State, job.Strategy)).Message);
+                Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(honest, moved, job.State)).Message);
             Assert.Equal(0, p.Round.Chain!.Version);
         }
     }
@@ -115,7 +115,7 @@ public class ModelChainTests
         Assert.NotEqual(RoundHarness.Sha256(firstOpening.Opened), RoundHarness.Sha256(secondOpening.Opened));
         job.Advance(first, firstOpening, members);
         foreach (var p in members)
-            Assert.Contains("another challenge", Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(secondOpening, job.Global, job.State, job.Strategy)).Message);
+            Assert.Contains("another challenge", Assert.Throws<RoundRefusedException>(() => p.Round.AdvanceChain(secondOpening, job.Global, job.State)).Message);
         // And a member that advanced no longer trains on version 0.
         var retry = job.Keyed(3, members, job.Previous!, job.Scaling, version: 0);
         Assert.Contains("not the one its model chain stands at",
@@ -127,23 +127,23 @@ public class ModelChainTests
     {
         var job = new ChainedJob(start: false);
         var p0 = job.Harness[0].Round;
-        Assert.Contains("missing", Assert.Throws<RoundRefusedException>(() => p0.StartChain(job.Moments.Skip(1).ToList(), ChainedJob.Spec, ChainedJob.Seed)).Message);
+        Assert.Contains("missing", Assert.Throws<RoundRefusedException>(() => p0.StartChain(job.Moments.Skip(1).ToList(), ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset)).Message);
         // The aggregator's own moments in a party's name: its signature is not that party's.
         var forged = job.Moments.ToList();
         forged[1] = forged[1] with { Payload = SignedMoments.Encode(new FeatureMoments(["a", "b", "c"], 1, [0, 0, 0], [0, 0, 0])) };
-        Assert.Throws<RoundRefusedException>(() => p0.StartChain(forged, ChainedJob.Spec, ChainedJob.Seed));
+        Assert.Throws<RoundRefusedException>(() => p0.StartChain(forged, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset));
         // Moments a party signed for another job.
         var otherJob = job.Moments.ToList();
         otherJob[2] = job.Harness[2].Sign(RoundPurpose.FeatureMoments, "job-2", 0, otherJob[2].Payload);
-        Assert.Throws<RoundRefusedException>(() => p0.StartChain(otherJob, ChainedJob.Spec, ChainedJob.Seed));
+        Assert.Throws<RoundRefusedException>(() => p0.StartChain(otherJob, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset));
 
-        var started = p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed);
-        Assert.Same(started, p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed));
+        var started = p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset);
+        Assert.Same(started, p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset));
         // Signed moments of another split (a party asked twice, a row fewer): a second start is refused.
         var fewer = job.Moments.ToList();
         fewer[3] = job.Harness[3].Sign(RoundPurpose.FeatureMoments, ChainedJob.Id, 0,
             SignedMoments.Encode(FeatureMoments.Compute(job.Rows[3].Select(Enumerable.Range(1, job.Rows[3].RowCount - 1).ToArray()), ChainedJob.Features)));
-        Assert.Contains("already started from other feature moments", Assert.Throws<RoundRefusedException>(() => p0.StartChain(fewer, ChainedJob.Spec, ChainedJob.Seed)).Message);
+        Assert.Contains("already started from other feature moments", Assert.Throws<RoundRefusedException>(() => p0.StartChain(fewer, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset)).Message);
         job.Harness[0].Restart();
         Assert.Equal(started.PlanDigest, job.Harness[0].Round.Chain!.PlanDigest);
     }
@@ -173,7 +173,7 @@ internal sealed class ChainedJob
         Global = ModelFactory.InitialParameters(Spec, Seed);
         if (start)
             foreach (var p in Harness.Parties)
-                p.Round.StartChain(Moments, Spec, Seed);
+                p.Round.StartChain(Moments, Spec, Seed, Strategy, Dataset);
     }
 
     public RoundHarness Harness { get; }
@@ -181,7 +181,9 @@ internal sealed class ChainedJob
     public List<SignedMessage> Moments { get; }
     public FeatureScaling Scaling { get; }
     public double Normaliser { get; }
-    public ServerStrategy Strategy { get; } = new FedAvg();
+    public const string Dataset = "heart:0.8:11";
+    public static readonly StrategyOptions Strategy = new("fedavg");
+    private static readonly ServerStrategy Server = ServerStrategy.Create(Strategy);
     public float[] Global { get; private set; }
     public float[]? Previous { get; private set; }
     public ServerOptimizerState? State { get; private set; }
@@ -237,8 +239,8 @@ internal sealed class ChainedJob
     public void Advance(AggregatorRound aggregator, OpeningRequest request, IEnumerable<Party> parties)
     {
         foreach (var p in parties)
-            Assert.Equal(Version + 1, p.Round.AdvanceChain(request, Global, State, Strategy));
-        var next = ModelChain.Next(Strategy, Global, State, aggregator.Open());
+            Assert.Equal(Version + 1, p.Round.AdvanceChain(request, Global, State));
+        var next = ModelChain.Next(Server, Global, State, aggregator.Open());
         Previous = Global;
         (Global, State) = (next.Global, next.State);
         Version++;

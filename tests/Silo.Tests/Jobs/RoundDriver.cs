@@ -49,6 +49,10 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
 
     public void Accept(RoundTerms terms) => Round = new ParticipantRound(terms, null, bytes => Key.Sign(bytes), new OpenedSums());
 
+    /// <summary>The moments it signs for a job: ten rows of zeros over the honest parties' features (it holds no data).</summary>
+    public SignedPayload Moments(string jobId, string[] features) =>
+        Sign(RoundPurpose.FeatureMoments, jobId, 0, SignedMoments.Encode(new FeatureMoments(features, 10, new double[features.Length], new double[features.Length])));
+
     public Task<SignedPayload> Commit(RoundKeyRequest r) => Task.FromResult(Contract(Round!.Commit(new KeyRequest(r.JobId, r.Round, r.Participants))));
 
     public Task<RoundKeyReveal> Reveal(RoundKeyRevealRequest r)
@@ -124,7 +128,7 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     /// The round's plan: the global model (the sample's logistic model, initialised, unless a test sets another), the
     /// scaling (from the data holders' moments at <see cref="KeyAsync"/>, unless a test sets one) and the weight normaliser.
     /// </summary>
-    public float[] Global { get; set; } = ModelFactory.InitialParameters(Model, 1);
+    public float[] Global { get; set; } = ModelFactory.InitialParameters(Model, TestFederations.SampleJob.Seed);
     public FeatureScaling? Scaling { get; set; }
     public RoundPlan Plan => RoundPlan.For(JobId, 0, Global, Scaling ?? NoScaling, WeightNormaliser);
     private static readonly FeatureScaling NoScaling = new([], [], []);
@@ -134,12 +138,40 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
 
     private List<string> Ids => Members.Select(m => m.Id).ToList();
 
-    /// <summary>The plan as an honest job makes it: the scaling and weight normaliser from the data holders' moments.</summary>
+    /// <summary>
+    /// The plan as an honest job makes it: the scaling and weight normaliser from every member's signed moments, from which
+    /// each member starts its model chain (<see cref="StartChainsAsync"/>), unless the test set the scaling itself.
+    /// </summary>
     private async Task PlanAsync()
     {
-        var moments = await Task.WhenAll(Members.OfType<GrainMember>().Select(m => m.Grain.ComputeFeatureMoments(JobId)));
-        Scaling ??= FeatureScaling.FromMoments(FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares))));
-        WeightNormaliser = moments.Sum(m => m.Count) + 10 * Members.OfType<ColluderMember>().Count();
+        if (Scaling is null)
+            await StartChainsAsync();
+        else if (!_normaliserSet)
+            WeightNormaliser = (await Task.WhenAll(Members.OfType<GrainMember>().Select(m => m.Grain.ComputeFeatureMoments(JobId)))).Sum(m => m.Count)
+                + 10 * Members.OfType<ColluderMember>().Count();
+    }
+
+    private bool _normaliserSet;
+
+    /// <summary>
+    /// Every party of the job (<paramref name="parties"/>, or this round's members) starts its model chain from all their
+    /// signed moments; this round's plan takes the scaling and weight normaliser the chain has.
+    /// </summary>
+    public async Task StartChainsAsync(IReadOnlyList<IRoundMember>? parties = null)
+    {
+        parties = (parties ?? Members).OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
+        var grains = parties.OfType<GrainMember>().ToList();
+        var moments = await Task.WhenAll(grains.Select(m => m.Grain.ComputeFeatureMoments(JobId)));
+        var signed = parties.Select(m => m is GrainMember g ? moments[grains.IndexOf(g)].Statement! : ((ColluderMember)m).Moments(JobId, moments[0].FeatureNames)).ToList();
+        (Scaling, WeightNormaliser) = ModelChain.ScalingOf([.. signed.Select(s => SignedMoments.Decode(s.Payload))]);
+        _normaliserSet = true;
+        foreach (var m in parties)
+        {
+            if (m is GrainMember g)
+                await g.Grain.StartModelChain(JobId, signed);
+            else
+                ((ColluderMember)m).Round!.StartChain(signed.Select(ColluderMember.Core).ToList(), Model, TestFederations.SampleJob.Seed, new FedCore.Aggregation.Strategies.StrategyOptions("fedavg"), "none");
+        }
     }
 
     /// <summary>Steps 1–3, for the plan; <paramref name="tamper"/> changes what a member is shown at step 3 (the fingerprints are then not checked here).</summary>

@@ -7,7 +7,8 @@ namespace Federation.Contracts.Models;
 /// One global model version. Version 0 is the initial model; version r the model after round r.
 /// The server optimiser's moments travel with it so that a resumed job continues exactly. The vectors are payloads of
 /// <see cref="FloatBytes"/>: a large model moves in chunks. <see cref="Lineage"/> says what made it (null for versions
-/// stored before lineage was kept).
+/// stored before lineage was kept). <see cref="Opening"/> is how it was opened (null for version 0 and the simulation): what a
+/// participant needs to advance its model chain to it.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ModelVersion(
@@ -18,7 +19,8 @@ public sealed record ModelVersion(
     [property: Id(4)] Payload? SecondMoment,
     [property: Id(5)] string ParametersSha256,
     [property: Id(6)] DateTimeOffset CreatedAt,
-    [property: Id(7)] ModelLineage? Lineage = null);
+    [property: Id(7)] ModelLineage? Lineage = null,
+    [property: Id(8)] ModelOpening? Opening = null);
 
 /// <summary>
 /// Where a model version comes from, besides its job and version: the agreement the job ran under (id and terms digest),

@@ -91,5 +91,20 @@ public interface IParticipantGrain : IGrainWithStringKey
     /// </summary>
     Task<DecryptionReply> Decrypt(DecryptionRequest request);
 
+    /// <summary>
+    /// Starts its model chain for a job (FedCore/Rounds/README.md, "The model chain") from every party's signed feature
+    /// moments; refuses unless they are one per party, each signed by that party for the job.
+    /// </summary>
+    Task StartModelChain(string jobId, IReadOnlyList<SignedPayload> moments);
+
+    /// <summary>Step 7: the fingerprint of its own part of the round's opened plaintext.</summary>
+    Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request);
+
+    /// <summary>Step 8: checks an opening and advances its model chain by one version; returns the version it stands at.</summary>
+    Task<int> AdvanceModelChain(ModelChainAdvance advance);
+
+    /// <summary>The version its model chain stands at for a job, or −1 if it was not started.</summary>
+    Task<int> GetModelChainVersion(string jobId);
+
     Task<ModelMetrics> Evaluate(EvaluationAssignment assignment);
 }

@@ -67,13 +67,17 @@ public sealed record DataSplit(
     [property: Id(1)] double TrainFraction,
     [property: Id(2)] int Seed);
 
-/// <summary>Per-feature count, sums and sums of squares of a participant's training rows.</summary>
+/// <summary>
+/// Per-feature count, sums and sums of squares of a participant's training rows; <see cref="Statement"/> is the same,
+/// signed by the participant for the job (FedCore's SignedMoments), from which every party derives the job's scaling.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record FeatureMomentsMessage(
     [property: Id(0)] string[] FeatureNames,
     [property: Id(1)] long Count,
     [property: Id(2)] double[] Sum,
-    [property: Id(3)] double[] SumOfSquares);
+    [property: Id(3)] double[] SumOfSquares,
+    [property: Id(4)] SignedPayload? Statement = null);
 
 /// <summary>Federation-wide standardisation, computed from every participant's moments.</summary>
 [GenerateSerializer, Immutable]
@@ -138,7 +142,36 @@ public sealed record JobInvitation(
     [property: Id(4)] string ModelSpecJson,
     [property: Id(5)] LocalTrainingSettings Training,
     [property: Id(6)] double TrainFraction,
-    [property: Id(7)] int Seed);
+    [property: Id(7)] int Seed,
+    [property: Id(8)] Jobs.StrategySettings? Strategy = null);
+
+/// <summary>Step 7 of the round protocol: the SHA-256 of the round's opened plaintext.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundOpeningCheckRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] byte[] OpenedDigest);
+
+/// <summary>How a model version was opened: the protocol round, its members, the opened plaintext and every member's signed opening fingerprint.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ModelOpening(
+    [property: Id(0)] int Round,
+    [property: Id(1)] IReadOnlyList<string> Participants,
+    [property: Id(2)] Transfer.Payload Opened,
+    [property: Id(3)] IReadOnlyList<SignedPayload> Fingerprints);
+
+/// <summary>
+/// Step 8 (or a party catching up): the opening that made version <paramref name="FromVersion"/> + 1, and version
+/// <paramref name="FromVersion"/>'s model and optimiser moments, from which the party computes the next itself.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ModelChainAdvance(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int FromVersion,
+    [property: Id(2)] ModelOpening Opening,
+    [property: Id(3)] Transfer.Payload Global,
+    [property: Id(4)] Transfer.Payload? FirstMoment,
+    [property: Id(5)] Transfer.Payload? SecondMoment);
 
 
 /// <summary>Step 1: make a key share for a round over its members.</summary>
