@@ -122,7 +122,16 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
 
     /// <summary>Each member's sealed update as received (the test's payloads are small: always inline).</summary>
     public Dictionary<string, byte[]> SealedUpdates { get; } = [];
-    public double WeightNormaliser { get; private set; } = 1;
+    public double WeightNormaliser
+    {
+        get => _weightNormaliser;
+        set => (_weightNormaliser, _normaliserSet) = (value, true);
+    }
+
+    private double _weightNormaliser = 1;
+
+    /// <summary>The model version the plan trains on (0 unless a test moves the chain on).</summary>
+    public int Version { get; set; }
 
     /// <summary>
     /// The round's plan: the global model (the sample's logistic model, initialised, unless a test sets another), the
@@ -130,7 +139,7 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     /// </summary>
     public float[] Global { get; set; } = ModelFactory.InitialParameters(Model, TestFederations.SampleJob.Seed);
     public FeatureScaling? Scaling { get; set; }
-    public RoundPlan Plan => RoundPlan.For(JobId, 0, Global, Scaling ?? NoScaling, WeightNormaliser);
+    public RoundPlan Plan => RoundPlan.For(JobId, Version, Global, Scaling ?? NoScaling, WeightNormaliser);
     private static readonly FeatureScaling NoScaling = new([], [], []);
 
     /// <summary>Every member's key fingerprint as received at step 3.</summary>
@@ -147,7 +156,7 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
         if (Scaling is null)
             await StartChainsAsync();
         else if (!_normaliserSet)
-            WeightNormaliser = (await Task.WhenAll(Members.OfType<GrainMember>().Select(m => m.Grain.ComputeFeatureMoments(JobId)))).Sum(m => m.Count)
+            _weightNormaliser = (await Task.WhenAll(Members.OfType<GrainMember>().Select(m => m.Grain.ComputeFeatureMoments(JobId)))).Sum(m => m.Count)
                 + 10 * Members.OfType<ColluderMember>().Count();
     }
 
@@ -164,7 +173,6 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
         var moments = await Task.WhenAll(grains.Select(m => m.Grain.ComputeFeatureMoments(JobId)));
         var signed = parties.Select(m => m is GrainMember g ? moments[grains.IndexOf(g)].Statement! : ((ColluderMember)m).Moments(JobId, moments[0].FeatureNames)).ToList();
         (Scaling, WeightNormaliser) = ModelChain.ScalingOf([.. signed.Select(s => SignedMoments.Decode(s.Payload))]);
-        _normaliserSet = true;
         foreach (var m in parties)
         {
             if (m is GrainMember g)
@@ -210,7 +218,7 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     }
 
     public RoundAssignment Assignment(IReadOnlyList<SignedPayload> fingerprints) =>
-        new(JobId, Round, 0, Payload.OfInline(FloatBytes.From(Global)), Message(Scaling ?? NoScaling), WeightNormaliser, Ids, fingerprints);
+        new(JobId, Round, Version, Payload.OfInline(FloatBytes.From(Global)), Message(Scaling ?? NoScaling), WeightNormaliser, Ids, fingerprints);
 
     private static FeatureScalingMessage Message(FeatureScaling s) => new(s.FeatureNames, s.Mean, s.StandardDeviation);
 

@@ -1,0 +1,78 @@
+using FedCore.Rounds;
+using Federation.Contracts.Errors;
+using Federation.Contracts.Participants;
+using Federation.Contracts.Transfer;
+
+namespace Federation.Silo.Tests.Jobs;
+
+/// <summary>
+/// The model chain (FedCore/Rounds/README.md, "The model chain"), through real grains: the aggregator alone against which
+/// models the members train on and how their chains advance. The same attacks as FedCore's ModelChainTests.
+/// </summary>
+public sealed partial class DecryptionGuardTests
+{
+    [Fact]
+    public async Task The_aggregator_alone_cannot_make_members_train_on_a_model_off_their_chain()
+    {
+        // The cross-round attack's second round: the chain's model with one weight moved (a dead parameter, or an ulp).
+        var driver = new RoundDriver("CH/chain-model", 1, await AcceptAsync("CH/chain-model", Honest), _keys);
+        await driver.StartChainsAsync();
+        foreach (var id in Honest)
+            Assert.Equal(0, await Grain(id).GetModelChainVersion("CH/chain-model"));
+        driver.Global = (float[])driver.Global.Clone();
+        driver.Global[3] = MathF.BitIncrement(driver.Global[3]);
+        await driver.KeyAsync();
+        foreach (var id in Honest)
+        {
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(driver.Assignment(driver.KeyFingerprints)));
+            Assert.Contains("not the one its model chain stands at (version 0", refused.Message);
+        }
+    }
+
+    [Fact]
+    public async Task The_aggregator_alone_cannot_make_members_advance_by_an_opened_sum_it_altered_and_a_member_that_missed_the_round_catches_up()
+    {
+        // A round over three of the sample's four parties; the aggregator shows an opened plaintext a coefficient off (the
+        // nearby model the cross-round attack needs), with fingerprints asked for it. Every member refuses; the honest opening
+        // advances them all, Long Beach (not in the round) included, to the model the job's rule gives.
+        const string job = "CH/chain-opening";
+        var everyone = await AcceptAsync(job, SampleParties, agreement: TestFederations.SampleJob.Agreement);
+        var three = everyone.Where(m => m.Id != LongBeach).ToList();
+        var driver = new RoundDriver(job, 1, three, _keys);
+        await driver.StartChainsAsync(everyone);
+        await driver.KeyAsync();
+        await driver.TrainAsync();
+        var opened = await driver.OpenAsync();
+
+        var check = driver.Aggregator.OpeningCheckRequest();
+        foreach (var m in three)
+            driver.Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await Grain(m.Id).CheckOpening(new RoundOpeningCheckRequest(job, 1, check.OpenedDigest))));
+        var honest = driver.Aggregator.OpeningRequest();
+        byte[] altered = (byte[])honest.Opened.Clone();
+        altered[^1] ^= 0x01;
+        var alteredDigest = System.Security.Cryptography.SHA256.HashData(altered);
+        var alteredFingerprints = new List<SignedPayload>();
+        foreach (var m in three)
+            alteredFingerprints.Add(await Grain(m.Id).CheckOpening(new RoundOpeningCheckRequest(job, 1, alteredDigest)));
+
+        ModelChainAdvance Advance(byte[] openedBytes, IReadOnlyList<SignedPayload> fingerprints) => new(job, 0,
+            new ModelOpening(1, honest.Participants, Payload.OfInline(openedBytes), fingerprints), Payload.OfInline(FloatBytes.From(driver.Global)), null, null);
+        foreach (var m in everyone)
+        {
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(m.Id).AdvanceModelChain(Advance(altered, alteredFingerprints)));
+            Assert.Contains("not the sum of the members' parts", refused.Message);
+            Assert.Equal(0, await Grain(m.Id).GetModelChainVersion(job));
+        }
+        foreach (var m in everyone)
+            Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(Advance(honest.Opened, [.. honest.OpeningFingerprints.Select(ColluderMember.Contract)])));
+
+        // Their version 1 is the job's rule applied to the sum: a round from it is accepted by every party, Long Beach included.
+        var pinned = Federation.Silo.Hosting.JobSpecifications.From(TestFederations.SampleJob, job).Strategy;
+        var strategy = FedCore.Aggregation.Strategies.ServerStrategy.Create(new(pinned.Name, pinned.ServerLearningRate, pinned.Beta1, pinned.Beta2, pinned.Tau));
+        var next = FedCore.Rounds.ModelChain.Next(strategy, driver.Global, null, opened);
+        var second = new RoundDriver(job, 2, everyone, _keys) { Global = next.Global, Scaling = driver.Scaling, WeightNormaliser = driver.WeightNormaliser, Version = 1 };
+        await second.KeyAsync();
+        await second.TrainAsync();
+        Assert.Equal(4, second.Reports.Count);
+    }
+}
