@@ -123,6 +123,48 @@ public class ModelChainTests
     }
 
     [Fact]
+    public void Known_limit_one_colluder_lying_in_its_opening_fingerprint_moves_every_members_next_model()
+    {
+        // Asserts that the attack SUCCEEDS (VerifiedAggregation.md, section 2): the opening check holds against the aggregator
+        // alone. A colluder signs the fingerprint of its own part plus the aggregator's change δ, so the altered plaintext adds
+        // up; every honest member advances to a model a hair from the rule's, the nearby model the cross-round attack needs.
+        var job = new ChainedJob();
+        var members = job.Harness.Parties;
+        var colluder = members[3];
+        var aggregator = job.Decrypted(1, members);
+        var honest = job.Opening(aggregator, members);
+        var parameters = FedCore.Crypto.Ckks.CkksParameters.Default;
+        int start = FedCore.Crypto.Wire.WireFormat.HeaderLength + 44, length = FedCore.Crypto.Wire.BitPacking.PackedLength(parameters.RingDimension, parameters.WireModulusBits);
+        byte[] Plaintext(byte[] template, Func<ulong[], ulong[]> edit)
+        {
+            byte[] bytes = (byte[])template.Clone();
+            var coefficients = new ulong[parameters.RingDimension];
+            FedCore.Crypto.Wire.BitPacking.Unpack(bytes.AsSpan(start, length), parameters.WireModulusBits, ulong.MaxValue, coefficients, out _);
+            FedCore.Crypto.Wire.BitPacking.Pack(edit(coefficients), parameters.WireModulusBits, bytes.AsSpan(start, length));
+            return bytes;
+        }
+        ulong q0 = parameters.WireModulus, shift = 1UL << 30; // moves every decoded value by about 2³⁰/Δ
+        byte[] altered = Plaintext(honest.Opened, c => { c[0] = (c[0] + shift) % q0; return c; });
+        byte[] delta = Plaintext(honest.Opened, c => { Array.Clear(c); c[0] = shift; return c; });
+        Array.Clear(delta, start + length, delta.Length - start - length); // δ is zero in every other polynomial
+        var check = new OpeningCheckRequest(ChainedJob.Id, 1, RoundHarness.Sha256(altered));
+        byte[] challenge = RoundChallenges.OpeningChallenge(RoundChallenges.SetDigest(ChainedJob.Id, 1, [.. members.Select(p => p.Id)]), job.Plan.Digest, check.OpenedDigest);
+        var lie = LinearFingerprint.Sum([LinearFingerprint.FromBytes(colluder.Round.CheckOpening(check).Payload, parameters),
+            LinearFingerprint.OfOpening(OpenedPlaintext.FromBytes(delta, parameters), challenge)]);
+        var forged = honest with
+        {
+            Opened = altered,
+            OpeningFingerprints = [.. members.Select(p => p == colluder ? p.Sign(RoundPurpose.OpeningFingerprint, ChainedJob.Id, 1, lie.ToBytes()) : p.Round.CheckOpening(check))],
+        };
+        var honestNext = ModelChain.ModelDigest(ModelChain.Next(ServerStrategy.Create(ChainedJob.Strategy), job.Global, null, aggregator.Open()).Global);
+        foreach (var p in members.Take(3))
+        {
+            Assert.Equal(1, p.Round.AdvanceChain(forged, job.Global, null));
+            Assert.NotEqual(honestNext, p.Round.Chain!.ModelDigest);
+        }
+    }
+
+    [Fact]
     public void A_chain_starts_only_from_every_partys_own_signed_moments_and_once()
     {
         var job = new ChainedJob(start: false);
