@@ -313,6 +313,23 @@ public sealed class ParticipantRound
         _memory!.FromChain = true;
     }
 
+    /// <summary>
+    /// Why <paramref name="model"/> under <paramref name="scaling"/> is not the version its model chain stands at, or null
+    /// if it is. A host scores and explains only that model: any other would let the job query its rows with models of its
+    /// making (the scoring oracle), or explain a model nobody trained.
+    /// </summary>
+    public string? OffChain(ReadOnlySpan<float> model, Data.FeatureScaling scaling)
+    {
+        ArgumentNullException.ThrowIfNull(scaling);
+        if (Chain is not { } chain)
+            return "its model chain was never started";
+        if (!ModelChain.ModelDigest(model).AsSpan().SequenceEqual(chain.ModelDigest))
+            return $"the model is not version {chain.Version} of its model chain, the one it stands at";
+        return scaling.FeatureNames.SequenceEqual(chain.FeatureNames) && scaling.Mean.SequenceEqual(chain.Mean) && scaling.StandardDeviation.SequenceEqual(chain.StandardDeviation)
+            ? null
+            : "the scaling is not the one every party's moments give";
+    }
+
     /// <summary><see cref="PrepareSeal"/> for an explanation round: the plan must be one (<see cref="RoundPlan.ForExplanation"/>).</summary>
     public void PrepareExplanation(SealRequest request, RoundPlan plan, byte[] basis)
     {

@@ -24,6 +24,9 @@ public static class RoundRefusal
     /// <summary>The job refused a participant's message (a bad signature, a share that is not the one committed to, …).</summary>
     public const string Rejected = "round.rejected";
 
+    /// <summary>The model (or scaling) is not the one the participant's model chain stands at: it scores or explains no other.</summary>
+    public const string OffChain = "round.off-chain";
+
     /// <summary>Too few participants are left for a round.</summary>
     public const string TooFew = "round.too-few-participants";
 }

@@ -538,6 +538,12 @@ public sealed class TrainingJobGrain(
             {
                 return null;
             }
+            catch (FederationOperationException e) when (e.Code == RoundRefusal.OffChain)
+            {
+                // It did not advance to this version (it was away at step 8); it will before it next takes part.
+                logger.LogWarning("Job {Job}: {Participant} did not score version {Version}: {Reason}", JobId, p.ParticipantId, version, e.Message);
+                return null;
+            }
         }));
     }
 

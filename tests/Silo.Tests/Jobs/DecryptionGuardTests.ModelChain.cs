@@ -75,4 +75,24 @@ public sealed partial class DecryptionGuardTests
         await second.TrainAsync();
         Assert.Equal(4, second.Reports.Count);
     }
+
+    [Fact]
+    public async Task The_aggregator_alone_cannot_have_a_member_score_a_model_of_its_making()
+    {
+        // The scoring oracle: loss, accuracy and AUC of any model the job sent, on the member's test split, in the clear. Now
+        // a member scores (and explains) only the version its chain stands at, under the chain's scaling.
+        var driver = new RoundDriver("CH/chain-score", 1, await AcceptAsync("CH/chain-score", Honest), _keys);
+        await driver.StartChainsAsync();
+        var scaling = new FeatureScalingMessage(driver.Scaling!.FeatureNames, driver.Scaling.Mean, driver.Scaling.StandardDeviation);
+        var own = await Grain("HU/budapest").Evaluate(new EvaluationAssignment("CH/chain-score", 0, Payload.OfInline(FloatBytes.From(driver.Global)), scaling));
+        Assert.True(own.Samples > 0);
+        var crafted = (float[])driver.Global.Clone();
+        crafted[^1] = 40; // a large bias: the "model" answers the share of positive labels
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() =>
+            Grain("HU/budapest").Evaluate(new EvaluationAssignment("CH/chain-score", 0, Payload.OfInline(FloatBytes.From(crafted)), scaling)));
+        Assert.Equal(RoundRefusal.OffChain, refused.Code);
+        var otherScaling = scaling with { Mean = [.. scaling.Mean.Select((m, i) => i == 0 ? m + 1 : m)] };
+        Assert.Equal(RoundRefusal.OffChain, (await Assert.ThrowsAsync<FederationOperationException>(() =>
+            Grain("HU/budapest").Evaluate(new EvaluationAssignment("CH/chain-score", 0, Payload.OfInline(FloatBytes.From(driver.Global)), otherScaling)))).Code);
+    }
 }

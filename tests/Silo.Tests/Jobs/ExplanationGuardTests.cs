@@ -68,27 +68,52 @@ public sealed partial class DecryptionGuardTests
         return FeatureScaling.FromMoments(FeatureMoments.Combine(moments.Select(m => new FeatureMoments(m.FeatureNames, m.Count, m.Sum, m.SumOfSquares))));
     }
 
+    /// <summary>
+    /// One training round of <paramref name="jobId"/> over all its parties, played honestly through real grains, and every
+    /// party's model chain advanced by it (steps 7–8): version 1, the only model they will now explain.
+    /// </summary>
+    private async Task<(float[] Model, FeatureScaling Scaling, double Normaliser)> TrainedVersionOneAsync(string jobId, IReadOnlyList<string> parties)
+    {
+        var members = await AcceptAsync(jobId, parties, agreement: TestFederations.SampleJob.Agreement);
+        var driver = new RoundDriver(jobId, 1, members, _keys);
+        await driver.KeyAsync();
+        await driver.TrainAsync();
+        var opened = await driver.OpenAsync();
+        var check = driver.Aggregator.OpeningCheckRequest();
+        foreach (var m in members)
+            driver.Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await Grain(m.Id).CheckOpening(new RoundOpeningCheckRequest(jobId, 1, check.OpenedDigest))));
+        var opening = driver.Aggregator.OpeningRequest();
+        foreach (var m in members)
+            await Grain(m.Id).AdvanceModelChain(new ModelChainAdvance(jobId, 0, new ModelOpening(1, opening.Participants, Payload.OfInline(opening.Opened),
+                [.. opening.OpeningFingerprints.Select(ColluderMember.Contract)]), Payload.OfInline(FloatBytes.From(driver.Global)), null, null));
+        var pinned = Federation.Silo.Hosting.JobSpecifications.From(TestFederations.SampleJob, jobId).Strategy;
+        var strategy = FedCore.Aggregation.Strategies.ServerStrategy.Create(new(pinned.Name, pinned.ServerLearningRate, pinned.Beta1, pinned.Beta2, pinned.Tau));
+        return (ModelChain.Next(strategy, driver.Global, null, opened).Global, driver.Scaling!, driver.WeightNormaliser);
+    }
+
     [Fact]
     public async Task The_aggregator_cannot_difference_two_explanations_of_models_an_ulp_apart_in_one_job_or_across_jobs()
     {
         const string job = "CH/guard-explain";
-        await AcceptAsync(job, SampleParties, agreement: TestFederations.SampleJob.Agreement);
-        var scaling = await ScalingAsync(job, SampleParties);
-        var model = ModelFactory.InitialParameters(ExplainedModel, 7);
+        var (model, scaling, normaliser) = await TrainedVersionOneAsync(job, SampleParties);
         var three = SampleParties.Where(p => p != LongBeach).ToList();
-        await ExplainRoundAsync(job, 1, SampleParties, 20, model, scaling, 1000); // the one explanation this job gets: a sum over all four
+        await ExplainRoundAsync(job, 2, SampleParties, 1, model, scaling, normaliser); // the one explanation this job gets: a sum over all four
 
-        // The same job, a model an ulp away, over the three others: each refuses a second explanation of the job.
+        // The same job, a model an ulp away, over the three others: each refuses a second explanation of the job (and the
+        // model is not its chain's either).
         var moved = (float[])model.Clone();
         moved[0] = MathF.BitIncrement(moved[0]);
-        var again = await Assert.ThrowsAsync<FederationOperationException>(() => ExplainRoundAsync(job, 2, three, 20, moved, scaling, 1000));
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => ExplainRoundAsync(job, 3, three, 1, moved, scaling, normaliser));
         Assert.Contains("explains one model per job", again.Message);
 
-        // Another job, the same hospitals' test splits (a dataset is split alike in every job), over the three: refused too.
+        // Another job, the same hospitals' test splits (a dataset is split alike in every job), over the three, explaining
+        // its own trained version: refused too.
         const string other = "CH/guard-explain-2";
-        await AcceptAsync(other, three, agreement: TestFederations.SampleJob.Agreement);
-        var otherScaling = await ScalingAsync(other, three);
-        var across = await Assert.ThrowsAsync<FederationOperationException>(() => ExplainRoundAsync(other, 1, three, 20, moved, otherScaling, 1000));
+        var (otherModel, otherScaling, otherNormaliser) = await TrainedVersionOneAsync(other, three);
+        // A model off its chain (here the first job's, moved) is refused before the explanation is recorded.
+        var offChain = await Assert.ThrowsAsync<FederationOperationException>(() => ExplainRoundAsync(other, 2, three, 1, moved, otherScaling, otherNormaliser));
+        Assert.Equal(RoundRefusal.OffChain, offChain.Code);
+        var across = await Assert.ThrowsAsync<FederationOperationException>(() => ExplainRoundAsync(other, 3, three, 1, otherModel, otherScaling, otherNormaliser));
         Assert.Contains("from these test rows", across.Message);
     }
 
