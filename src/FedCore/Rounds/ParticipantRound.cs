@@ -263,7 +263,8 @@ public sealed class ParticipantRound
 
     /// <summary>
     /// The checks of step 4 common to both kinds of round (a host calls <see cref="PrepareTraining"/> or
-    /// <see cref="PrepareExplanation"/>; tests and colluders call this directly). Checks, before training, that the round key is the sum of the members' shares (its own in it), made for the plan
+    /// <see cref="PrepareExplanation"/>; tests and colluders call this directly). Checks, before training, that the round
+    /// key is the sum of the members' shares (its own in it), made for the plan
     /// it was given to train (<paramref name="plan"/>, which it derived itself from what it was sent: every member's key
     /// fingerprint is at a challenge over the plan's digest, so they add up only if every member was given this plan),
     /// and that no sum it helped open came from the same <paramref name="basis"/> (<see cref="RoundPlan.BasisOf"/>) over
@@ -279,7 +280,7 @@ public sealed class ParticipantRound
         var memory = RequireMemory(request.Round, step, m => m.RoundKey is not null);
         if (!plan.Digest.AsSpan().SequenceEqual(memory.PlanDigest))
             throw Refused(request.Round, step, "the plan it was given (global model, version, feature scaling or weight normaliser) is not the one the round key was checked for");
-        RequireFingerprintsSumTo(RoundPurpose.KeyFingerprint, request.Round, record, request.KeyFingerprints, memory.OwnKeyFingerprint!,
+        RequireFingerprintsSumTo(RoundPurpose.KeyFingerprint, request.Round, record.Participants, request.KeyFingerprints, memory.OwnKeyFingerprint!,
             LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!), step, ("round key", "key shares"), RoundRefusal.Refused);
         // Two opened sums from one basis over different members would give away the difference: the update of whoever was left out.
         if (_opened.OpenedOverOthers(basis, record.Participants))
@@ -432,7 +433,7 @@ public sealed class ParticipantRound
         RequireProtected(request.JobId, request.Round, step);
         var record = RequireRecord(request.Round, step, RoundStage.Sealed);
         var memory = RequireMemory(request.Round, step, m => m.Share is not null);
-        RequireFingerprintsSumTo(RoundPurpose.AggregateFingerprint, request.Round, record, request.AggregateFingerprints, memory.OwnAggregateFingerprint!,
+        RequireFingerprintsSumTo(RoundPurpose.AggregateFingerprint, request.Round, record.Participants, request.AggregateFingerprints, memory.OwnAggregateFingerprint!,
             memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
         // Checked again here, not only at sealing: rounds of two jobs can be sealed from one basis over different members
         // before either opens, and only the first to open may.
@@ -497,13 +498,9 @@ public sealed class ParticipantRound
             throw Refused(request.Round, step, $"the model or optimiser state it was sent is not version {chain.Version} of its chain");
         var opened = Read(() => OpenedPlaintext.FromBytes(request.Opened, Parameters), request.Round, step, "the opened plaintext");
         byte[] challenge = RoundChallenges.OpeningChallenge(SetDigest(request.Round, request.Participants), chain.PlanDigest, openedDigest);
-        var fingerprints = Verify(RoundPurpose.OpeningFingerprint, request.Round, request.Participants, request.OpeningFingerprints, step);
-        var whole = LinearFingerprint.OfOpening(opened, challenge);
-        var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), request.Round, step, $"the opening fingerprint of {f.Key}")).ToList();
-        if (parsed.Any(f => !SameShape(f, whole)))
-            throw Refused(request.Round, step, $"an opening fingerprint was made for another challenge (a round not trained on version {chain.Version} of its chain) or another plaintext");
-        if (!whole.Matches(LinearFingerprint.Sum(parsed)))
-            throw Refused(request.Round, step, "the opened plaintext is not the sum of the members' parts (its fingerprint differs from the sum of theirs)");
+        // A fingerprint at another challenge is of a round not trained on this version of its chain.
+        RequireFingerprintsSumTo(RoundPurpose.OpeningFingerprint, request.Round, request.Participants, request.OpeningFingerprints, null,
+            LinearFingerprint.OfOpening(opened, challenge), step, ("opened plaintext", "parts"), RoundRefusal.Refused);
         ServerStepResult next;
         try
         {
@@ -603,17 +600,18 @@ public sealed class ParticipantRound
     }
 
     /// <summary>
-    /// The check of steps 4 and 6: one signed fingerprint per member, its own among them, all at one challenge and of one
-    /// shape, adding up to the fingerprint of the <paramref name="names"/>.Whole it is asked to use (the round key, the aggregate).
+    /// The check of steps 4, 6 and 8: one signed fingerprint per member, its own among them (unless <paramref name="own"/> is
+    /// null: at step 8 it need not have been a member), all at one challenge and of one shape, adding up to the fingerprint
+    /// of the <paramref name="names"/>.Whole it is asked to use (the round key, the aggregate, the opened plaintext).
     /// </summary>
-    private void RequireFingerprintsSumTo(string purpose, int round, ParticipantRoundRecord record, IReadOnlyList<SignedMessage> messages,
-        LinearFingerprint own, LinearFingerprint whole, string step, (string Whole, string Parts) names, string code)
+    private void RequireFingerprintsSumTo(string purpose, int round, IReadOnlyList<string> members, IReadOnlyList<SignedMessage> messages,
+        LinearFingerprint? own, LinearFingerprint whole, string step, (string Whole, string Parts) names, string code)
     {
-        var fingerprints = Verify(purpose, round, record.Participants, messages, step);
-        if (!fingerprints[_terms.Self].AsSpan().SequenceEqual(own.ToBytes()))
+        var fingerprints = Verify(purpose, round, members, messages, step);
+        if (own is not null && !fingerprints[_terms.Self].AsSpan().SequenceEqual(own.ToBytes()))
             throw Refused(round, step, "its own fingerprint is not among the fingerprints", code);
         var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), round, step, $"the fingerprint of {f.Key}")).ToList();
-        if (parsed.Any(f => !SameShape(f, own)))
+        if (parsed.Any(f => !SameShape(f, whole)))
             throw Refused(round, step, $"a fingerprint was made for another challenge or another {names.Whole}", code);
         if (!whole.Matches(LinearFingerprint.Sum(parsed)))
             throw Refused(round, step, $"the {names.Whole} is not the sum of the members' {names.Parts} (its fingerprint differs from the sum of theirs)", code);

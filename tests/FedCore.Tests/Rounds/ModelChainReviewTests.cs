@@ -31,8 +31,8 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         // over S ∖ {v}: the difference was v's weighted update (to ~10⁻⁷, found by review on branch review/chain). Now each
         // position of every chain from one origin opens over one set of members, in any job: job 2's version 1 over S ∖ {v}
         // is refused.
-        var job1 = new ReviewJob(new RoundHarness(4));
-        var job2 = new ReviewJob(job1.Harness.AnotherJob("job-2"));
+        var job1 = new ChainedJob();
+        var job2 = new ChainedJob(job1.Harness.AnotherJob("job-2"));
         var all1 = job1.Harness.Parties;
         var all2 = job2.Harness.Parties;
         var victim = 3;
@@ -81,7 +81,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         // Now a host has PrepareTraining (the chain's checks) and PrepareExplanation (explanation plans only); PrepareSeal is
         // internal (tests and colluders), and the grain calls the first two.
         Assert.Null(typeof(ParticipantRound).GetMethod(nameof(ParticipantRound.PrepareSeal)));
-        var job = new ReviewJob(new RoundHarness(4));
+        var job = new ChainedJob();
         FeatureScaling deadFeature = new(["a", "b", "c"], [50, 50, 50], [5, 1e300, 10]);
         var aggregator = job.Keyed(1, job.Harness.Parties, job.Global, deadFeature);
         foreach (var p in job.Harness.Parties)
@@ -101,7 +101,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         // chain's start now, but it is the job's: the agreement does not fix it, and any positive rate is valid. With η = 10⁻⁶ the chain's
         // next version is its last moved by an ulp or two: rounds over S at version 0 and over S ∖ {v} at version 1 are two
         // distinct, nearly identical bases, in one job, every check passing.
-        var job = new ReviewJob(new RoundHarness(4), strategy: new StrategyOptions("fedavg", ServerLearningRate: 1e-6));
+        var job = new ChainedJob(new RoundHarness(4), strategy: new StrategyOptions("fedavg", ServerLearningRate: 1e-6));
         var all = job.Harness.Parties;
         var others = all.Take(3).ToList();
         var first = job.Decrypted(1, all);
@@ -112,7 +112,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         double modelGap = g0.Zip(job.Global, (a, b) => Math.Abs((double)a - b)).Max();
         var overOthers = job.Decrypted(2, others).Open();
         double[] read = overS.WeightedSum.Zip(overOthers.WeightedSum, (a, b) => a - b).ToArray();
-        double error = ReviewJob.RelativeError(read, job.WeightedUpdateOf(all[3], g0, job.Scaling));
+        double error = ChainedJob.RelativeError(read, job.WeightedUpdateOf(all[3], g0, job.Scaling));
         output.WriteLine($"server learning rate 1e-6: versions 0 and 1 differ by at most {modelGap:E2}; v's update read to relative error {error:E2}");
         Assert.True(error < 1e-3, $"relative error {error}");
     }
@@ -126,7 +126,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         // party (v too, as a non-member) advances. Two consecutive sums differ by v's update plus how much the other members'
         // updates moved between two consecutive versions. Measured on ChainedJob's data and training (4 parties, 60 rows each,
         // logistic 3→2, 2 epochs, learning rate 0.1, FedAvg).
-        var job = new ReviewJob(new RoundHarness(4));
+        var job = new ChainedJob();
         var all = job.Harness.Parties;
         var victim = all[3];
         var others = all.Take(3).ToList();
@@ -144,7 +144,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         {
             var (s, t) = sums[k].OverS ? (sums[k], sums[k + 1]) : (sums[k + 1], sums[k]);
             double[] read = s.Sum.Zip(t.Sum, (a, b) => a - b).ToArray();
-            double error = Math.Min(ReviewJob.RelativeError(read, sums[k].Truth), ReviewJob.RelativeError(read, sums[k + 1].Truth));
+            double error = Math.Min(ChainedJob.RelativeError(read, sums[k].Truth), ChainedJob.RelativeError(read, sums[k + 1].Truth));
             errors.Add(error);
             output.WriteLine($"versions {sums[k].Version}/{sums[k + 1].Version}: |v's weighted update| {Norm(s.Truth):E2}, relative error of the difference {error:E2}");
         }
@@ -155,7 +155,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         for (int k = 0; k + 2 < sums.Count; k += 2)
         {
             double[] read = sums[k].Sum.Zip(sums[k + 2].Sum, (a, b) => (a + b) / 2).Zip(sums[k + 1].Sum, (a, b) => a - b).ToArray();
-            double error = ReviewJob.RelativeError(read, sums[k + 1].Truth);
+            double error = ChainedJob.RelativeError(read, sums[k + 1].Truth);
             interpolated.Add(error);
             output.WriteLine($"versions {k}/{k + 1}/{k + 2} interpolated: relative error {error:E2}");
         }
@@ -169,8 +169,8 @@ public class ModelChainReviewTests(ITestOutputHelper output)
     [Fact]
     public void The_aggregator_cannot_advance_a_job_by_an_opening_or_fingerprints_of_another_job_or_round()
     {
-        var job1 = new ReviewJob(new RoundHarness(4));
-        var job2 = new ReviewJob(job1.Harness.AnotherJob("job-2"));
+        var job1 = new ChainedJob();
+        var job2 = new ChainedJob(job1.Harness.AnotherJob("job-2"));
         var all1 = job1.Harness.Parties;
         var all2 = job2.Harness.Parties;
         var round2 = job2.Decrypted(1, all2);
@@ -201,7 +201,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
     {
         // A party not in a round may advance by its opening; shown the retry's opening instead, party 3 stands at another
         // version 1 than 0, 1, 2. Any round mixing them has two plans, so key fingerprints at two challenges: all refuse at step 4.
-        var job = new ReviewJob(new RoundHarness(4));
+        var job = new ChainedJob();
         var all = job.Harness.Parties;
         var three = all.Take(3).ToList();
         var first = job.Decrypted(1, three);
@@ -244,7 +244,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         // CheckOpening signs a fingerprint for any digest, as often as asked. A plaintext with another key id therefore
         // passes step 8. Length and scale are pinned by the decode (the model's length, the scheme's scale), the key id by
         // nothing, but it changes no value: the member advances to the honest model. Harmless today; noted.
-        var job = new ReviewJob(new RoundHarness(4));
+        var job = new ChainedJob();
         var all = job.Harness.Parties;
         var aggregator = job.Decrypted(1, all);
         var honest = job.Opening(aggregator, all);
@@ -277,7 +277,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         // another value. At the 61-bit wire width c + q₀ fits only for c < 2⁶¹ − q₀ (139263), which an opened coefficient
         // (≈ Δ·value, spread by the encoding) almost never is; the parser refuses any coefficient not below q₀ anyway, after
         // the members signed fingerprints for the altered digest (they sign for any digest).
-        var job = new ReviewJob(new RoundHarness(4));
+        var job = new ChainedJob();
         var all = job.Harness.Parties;
         var aggregator = job.Decrypted(1, all);
         var honest = job.Opening(aggregator, all);
@@ -308,7 +308,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
     {
         // The LastOpening shortcut returns before the set, the model, the fingerprints or the round are looked at. It moves
         // nothing (the chain record stays the same object), so it gives the aggregator nothing but an answer it knew.
-        var job = new ReviewJob(new RoundHarness(4));
+        var job = new ChainedJob();
         var all = job.Harness.Parties;
         var aggregator = job.Decrypted(1, all);
         var opening = job.Opening(aggregator, all);
@@ -327,7 +327,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
     [Fact]
     public void The_aggregator_cannot_advance_a_chain_by_an_explanation_round_nor_a_round_sealed_outside_the_chain()
     {
-        var job = new ReviewJob(new RoundHarness(4));
+        var job = new ChainedJob();
         var all = job.Harness.Parties;
         // An explanation round: its own plan domain, sealed through PrepareSeal, so members keep no part to fingerprint.
         var aggregator = job.Harness.RevealedRound(1, all);
@@ -361,7 +361,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
     {
         // What step 7 reveals: the fingerprint of c0ᵢ + hᵢ, both of which the member already sent. The aggregator recomputes
         // every member's signed payload itself, bit for bit, so the fingerprint adds nothing to what it knew.
-        var job = new ReviewJob(new RoundHarness(4));
+        var job = new ChainedJob();
         var all = job.Harness.Parties;
         var aggregator = job.Decrypted(1, all);
         var check = aggregator.OpeningCheckRequest();
@@ -378,154 +378,12 @@ public class ModelChainReviewTests(ITestOutputHelper output)
     [Fact]
     public void A_member_under_the_plaintext_simulation_cannot_start_or_advance_a_chain()
     {
-        var job = new ReviewJob(new RoundHarness(4, new RoundProtection(PlaintextSimulation.SchemeName, 4)), start: false);
+        var job = new ChainedJob(new RoundHarness(4, new RoundProtection(PlaintextSimulation.SchemeName, 4)), start: false);
         var p0 = job.Harness[0].Round;
-        Assert.Contains("simulation", Assert.Throws<RoundRefusedException>(() => p0.StartChain(job.Moments, ReviewJob.Spec, ReviewJob.Seed, job.Strategy, ChainedJob.Dataset)).Message);
-        Assert.Throws<RoundRefusedException>(() => p0.AdvanceChain(new OpeningRequest(job.Id, 1, job.Harness.Parties.Select(p => p.Id).ToList(), [], []), job.Global, null));
+        Assert.Contains("simulation", Assert.Throws<RoundRefusedException>(() => p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed, job.Strategy, ChainedJob.Dataset)).Message);
+        Assert.Throws<RoundRefusedException>(() => { p0.AdvanceChain(new OpeningRequest(job.Id, 1, job.Harness.Parties.Select(p => p.Id).ToList(), [], []), job.Global, null); });
         Assert.Null(p0.Chain);
     }
 
     private static double Norm(double[] v) => Math.Sqrt(v.Sum(x => x * x));
-}
-
-/// <summary>
-/// <see cref="ChainedJob"/> over a harness of the reviewer's choosing (so two jobs can share parties and their opened
-/// sums), with the sealed updates and shares the aggregator holds kept, and plans or seal paths of the aggregator's choosing.
-/// </summary>
-internal sealed class ReviewJob
-{
-    public const long Seed = ChainedJob.Seed;
-    public static readonly ModelSpec Spec = ChainedJob.Spec;
-    public static readonly string[] Features = ChainedJob.Features;
-    private static readonly TrainingOptions Options = new() { Epochs = 2, BatchSize = 16, LearningRate = 0.1, Seed = 7 };
-
-    public ReviewJob(RoundHarness harness, bool start = true, StrategyOptions? strategy = null)
-    {
-        Harness = harness;
-        Strategy = strategy ?? ChainedJob.Strategy;
-        _server = ServerStrategy.Create(Strategy);
-        int parties = harness.Parties.Count;
-        Rows = Enumerable.Range(0, parties).Select(i =>
-        {
-            var random = new Random(i);
-            var x = Enumerable.Range(0, 3 * 60).Select(_ => (float)(50 + 20 * (random.NextDouble() - 0.5))).ToArray();
-            var y = Enumerable.Range(0, 60).Select(r => x[3 * r] + x[3 * r + 2] > 100 ? 1f : 0f).ToArray();
-            return new TabularData(x, y, Features);
-        }).ToList();
-        Moments = Harness.Parties.Select((p, i) => p.Sign(RoundPurpose.FeatureMoments, Id, 0, SignedMoments.Encode(FeatureMoments.Compute(Rows[i], Features)))).ToList();
-        (Scaling, Normaliser) = ModelChain.ScalingOf([.. Rows.Select(r => FeatureMoments.Compute(r, Features))]);
-        Global = ModelFactory.InitialParameters(Spec, Seed);
-        if (start)
-            foreach (var p in Harness.Parties)
-                p.Round.StartChain(Moments, Spec, Seed, Strategy, ChainedJob.Dataset);
-    }
-
-    private readonly ServerStrategy _server;
-
-    public RoundHarness Harness { get; }
-    public string Id => Harness.Job;
-    public List<TabularData> Rows { get; }
-    public List<SignedMessage> Moments { get; }
-    public FeatureScaling Scaling { get; }
-    public double Normaliser { get; }
-    public StrategyOptions Strategy { get; }
-    public float[] Global { get; private set; }
-    public ServerOptimizerState? State { get; private set; }
-    public int Version { get; private set; }
-
-    /// <summary>What the aggregator received in the last round played: each member's sealed update and signed share.</summary>
-    public Dictionary<string, Sealed> LastSealed { get; } = [];
-    public Dictionary<string, SignedMessage> LastShares { get; } = [];
-
-    public RoundPlan Plan => PlanOf(Global, Scaling);
-
-    public RoundPlan PlanOf(float[] model, FeatureScaling scaling, int? version = null) => RoundPlan.For(Id, version ?? Version, model, scaling, Normaliser);
-
-    public TabularData ScaledRows(Party p, FeatureScaling? scaling = null) => (scaling ?? Scaling).Apply(Rows[Harness.Parties.FindIndex(q => q.Id == p.Id)]);
-
-    public float[] UpdateOf(Party p, float[] global, FeatureScaling scaling) =>
-        LocalTrainer.Train(Spec, global, ScaledRows(p, scaling), Options).Parameters.Select((v, j) => v - global[j]).ToArray();
-
-    /// <summary>What member p seals from <paramref name="global"/>: w·u with w = its rows / N (the weight, last, is not included).</summary>
-    public double[] WeightedUpdateOf(Party p, float[] global, FeatureScaling scaling)
-    {
-        double w = ScaledRows(p, scaling).RowCount / Normaliser;
-        return UpdateOf(p, global, scaling).Select(u => w * u).ToArray();
-    }
-
-    public AggregatorRound Keyed(int round, IReadOnlyList<Party> members, float[] model, FeatureScaling scaling, int? version = null)
-    {
-        var plan = PlanOf(model, scaling, version);
-        var aggregator = Harness.RevealedRound(round, members);
-        foreach (var p in members)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
-        return aggregator;
-    }
-
-    /// <summary>Steps 1–6 with every member honest, from the plan the aggregator chose (the chain's by default), sealed through PrepareTraining or PrepareSeal.</summary>
-    public AggregatorRound Decrypted(int round, IReadOnlyList<Party> members, float[]? model = null, FeatureScaling? scaling = null, bool throughChain = true)
-    {
-        model ??= Global;
-        scaling ??= Scaling;
-        var plan = PlanOf(model, scaling);
-        var aggregator = Keyed(round, members, model, scaling);
-        LastSealed.Clear();
-        LastShares.Clear();
-        foreach (var p in members)
-        {
-            var scaled = ScaledRows(p, scaling);
-            if (throughChain)
-                p.Round.PrepareTraining(aggregator.SealRequest(), plan, RoundPlan.BasisOf(model, scaled));
-            else
-                p.Round.PrepareSeal(aggregator.SealRequest(), plan, RoundPlan.BasisOf(model, scaled));
-            var update = LocalTrainer.Train(Spec, model, scaled, Options).Parameters.Select((v, j) => v - model[j]).ToArray();
-            var sealedUpdate = p.Round.Seal(round, update, scaled.RowCount / Normaliser);
-            LastSealed[p.Id] = sealedUpdate;
-            aggregator.AcceptSealed(sealedUpdate);
-        }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        var decrypt = aggregator.DecryptRequest();
-        foreach (var p in members)
-        {
-            var share = p.Round.Decrypt(decrypt);
-            LastShares[p.Id] = share;
-            aggregator.AcceptShare(share);
-        }
-        return aggregator;
-    }
-
-    public OpeningRequest Opening(AggregatorRound aggregator, IReadOnlyList<Party> members)
-    {
-        var check = aggregator.OpeningCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptOpeningFingerprint(p.Round.CheckOpening(check));
-        return aggregator.OpeningRequest();
-    }
-
-    /// <summary>The model the job's chain would step to from this round's opened sum.</summary>
-    public float[] NextModel(AggregatorRound aggregator) => ModelChain.Next(_server, Global, State, aggregator.Open()).Global;
-
-    public void Advance(AggregatorRound aggregator, OpeningRequest request, IEnumerable<Party> parties)
-    {
-        foreach (var p in parties)
-            Assert.Equal(Version + 1, p.Round.AdvanceChain(request, Global, State));
-        var next = ModelChain.Next(_server, Global, State, aggregator.Open());
-        (Global, State) = (next.Global, next.State);
-        Version++;
-    }
-
-    public double Accuracy() => Rows.Average(r => ModelEvaluator.Evaluate(Spec, Global, Scaling.Apply(r)).Accuracy!.Value);
-
-    public static double RelativeError(double[] read, double[] truth)
-    {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < truth.Length; i++)
-        {
-            diff += (read[i] - truth[i]) * (read[i] - truth[i]);
-            norm += truth[i] * truth[i];
-        }
-        return Math.Sqrt(diff / norm);
-    }
 }

@@ -83,7 +83,7 @@ public class ModelChainTests
         var honest = job.Opening(aggregator, members);
         byte[] altered = (byte[])honest.Opened.Clone();
         altered[^1] ^= 0x01;
-        var check = new OpeningCheckRequest(ChainedJob.Id, 1, RoundHarness.Sha256(altered));
+        var check = new OpeningCheckRequest(job.Id, 1, RoundHarness.Sha256(altered));
         var forged = honest with { Opened = altered, OpeningFingerprints = [.. members.Select(p => p.Round.CheckOpening(check))] };
         foreach (var p in members)
             Assert.Contains("not the sum of the members' parts",
@@ -147,16 +147,16 @@ public class ModelChainTests
         byte[] altered = Plaintext(honest.Opened, c => { c[0] = (c[0] + shift) % q0; return c; });
         byte[] delta = Plaintext(honest.Opened, c => { Array.Clear(c); c[0] = shift; return c; });
         Array.Clear(delta, start + length, delta.Length - start - length); // δ is zero in every other polynomial
-        var check = new OpeningCheckRequest(ChainedJob.Id, 1, RoundHarness.Sha256(altered));
-        byte[] challenge = RoundChallenges.OpeningChallenge(RoundChallenges.SetDigest(ChainedJob.Id, 1, [.. members.Select(p => p.Id)]), job.Plan.Digest, check.OpenedDigest);
+        var check = new OpeningCheckRequest(job.Id, 1, RoundHarness.Sha256(altered));
+        byte[] challenge = RoundChallenges.OpeningChallenge(RoundChallenges.SetDigest(job.Id, 1, [.. members.Select(p => p.Id)]), job.Plan.Digest, check.OpenedDigest);
         var lie = LinearFingerprint.Sum([LinearFingerprint.FromBytes(colluder.Round.CheckOpening(check).Payload, parameters),
             LinearFingerprint.OfOpening(OpenedPlaintext.FromBytes(delta, parameters), challenge)]);
         var forged = honest with
         {
             Opened = altered,
-            OpeningFingerprints = [.. members.Select(p => p == colluder ? p.Sign(RoundPurpose.OpeningFingerprint, ChainedJob.Id, 1, lie.ToBytes()) : p.Round.CheckOpening(check))],
+            OpeningFingerprints = [.. members.Select(p => p == colluder ? p.Sign(RoundPurpose.OpeningFingerprint, job.Id, 1, lie.ToBytes()) : p.Round.CheckOpening(check))],
         };
-        var honestNext = ModelChain.ModelDigest(ModelChain.Next(ServerStrategy.Create(ChainedJob.Strategy), job.Global, null, aggregator.Open()).Global);
+        var honestNext = ModelChain.ModelDigest(ModelChain.Next(ServerStrategy.Create(job.Strategy), job.Global, null, aggregator.Open()).Global);
         foreach (var p in members.Take(3))
         {
             Assert.Equal(1, p.Round.AdvanceChain(forged, job.Global, null));
@@ -169,125 +169,24 @@ public class ModelChainTests
     {
         var job = new ChainedJob(start: false);
         var p0 = job.Harness[0].Round;
-        Assert.Contains("missing", Assert.Throws<RoundRefusedException>(() => p0.StartChain(job.Moments.Skip(1).ToList(), ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset)).Message);
+        Assert.Contains("missing", Assert.Throws<RoundRefusedException>(() => p0.StartChain(job.Moments.Skip(1).ToList(), ChainedJob.Spec, ChainedJob.Seed, job.Strategy, ChainedJob.Dataset)).Message);
         // The aggregator's own moments in a party's name: its signature is not that party's.
         var forged = job.Moments.ToList();
         forged[1] = forged[1] with { Payload = SignedMoments.Encode(new FeatureMoments(["a", "b", "c"], 1, [0, 0, 0], [0, 0, 0])) };
-        Assert.Throws<RoundRefusedException>(() => p0.StartChain(forged, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset));
+        Assert.Throws<RoundRefusedException>(() => p0.StartChain(forged, ChainedJob.Spec, ChainedJob.Seed, job.Strategy, ChainedJob.Dataset));
         // Moments a party signed for another job.
         var otherJob = job.Moments.ToList();
         otherJob[2] = job.Harness[2].Sign(RoundPurpose.FeatureMoments, "job-2", 0, otherJob[2].Payload);
-        Assert.Throws<RoundRefusedException>(() => p0.StartChain(otherJob, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset));
+        Assert.Throws<RoundRefusedException>(() => p0.StartChain(otherJob, ChainedJob.Spec, ChainedJob.Seed, job.Strategy, ChainedJob.Dataset));
 
-        var started = p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset);
-        Assert.Same(started, p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset));
+        var started = p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed, job.Strategy, ChainedJob.Dataset);
+        Assert.Same(started, p0.StartChain(job.Moments, ChainedJob.Spec, ChainedJob.Seed, job.Strategy, ChainedJob.Dataset));
         // Signed moments of another split (a party asked twice, a row fewer): a second start is refused.
         var fewer = job.Moments.ToList();
-        fewer[3] = job.Harness[3].Sign(RoundPurpose.FeatureMoments, ChainedJob.Id, 0,
+        fewer[3] = job.Harness[3].Sign(RoundPurpose.FeatureMoments, job.Id, 0,
             SignedMoments.Encode(FeatureMoments.Compute(job.Rows[3].Select(Enumerable.Range(1, job.Rows[3].RowCount - 1).ToArray()), ChainedJob.Features)));
-        Assert.Contains("already started from other feature moments", Assert.Throws<RoundRefusedException>(() => p0.StartChain(fewer, ChainedJob.Spec, ChainedJob.Seed, ChainedJob.Strategy, ChainedJob.Dataset)).Message);
+        Assert.Contains("already started from other feature moments", Assert.Throws<RoundRefusedException>(() => p0.StartChain(fewer, ChainedJob.Spec, ChainedJob.Seed, job.Strategy, ChainedJob.Dataset)).Message);
         job.Harness[0].Restart();
         Assert.Equal(started.PlanDigest, job.Harness[0].Round.Chain!.PlanDigest);
     }
-}
-
-/// <summary>A job of four parties with real rows and training, played through the model chain.</summary>
-internal sealed class ChainedJob
-{
-    public const string Id = RoundHarness.JobId;
-    public const long Seed = 11;
-    public static readonly ModelSpec Spec = ModelSpec.Logistic(3, 2);
-    public static readonly string[] Features = ["a", "b", "c"];
-    private static readonly TrainingOptions Options = new() { Epochs = 2, BatchSize = 16, LearningRate = 0.1, Seed = 7 };
-
-    public ChainedJob(int parties = 4, bool start = true)
-    {
-        Harness = new RoundHarness(parties);
-        Rows = Enumerable.Range(0, parties).Select(i =>
-        {
-            var random = new Random(i);
-            var x = Enumerable.Range(0, 3 * 60).Select(_ => (float)(50 + 20 * (random.NextDouble() - 0.5))).ToArray();
-            var y = Enumerable.Range(0, 60).Select(r => x[3 * r] + x[3 * r + 2] > 100 ? 1f : 0f).ToArray();
-            return new TabularData(x, y, Features);
-        }).ToList();
-        Moments = Harness.Parties.Select((p, i) => p.Sign(RoundPurpose.FeatureMoments, Id, 0, SignedMoments.Encode(FeatureMoments.Compute(Rows[i], Features)))).ToList();
-        (Scaling, Normaliser) = ModelChain.ScalingOf([.. Rows.Select(r => FeatureMoments.Compute(r, Features))]);
-        Global = ModelFactory.InitialParameters(Spec, Seed);
-        if (start)
-            foreach (var p in Harness.Parties)
-                p.Round.StartChain(Moments, Spec, Seed, Strategy, Dataset);
-    }
-
-    public RoundHarness Harness { get; }
-    public List<TabularData> Rows { get; }
-    public List<SignedMessage> Moments { get; }
-    public FeatureScaling Scaling { get; }
-    public double Normaliser { get; }
-    public const string Dataset = "heart:0.8:11";
-    public static readonly StrategyOptions Strategy = new("fedavg");
-    private static readonly ServerStrategy Server = ServerStrategy.Create(Strategy);
-    public float[] Global { get; private set; }
-    public float[]? Previous { get; private set; }
-    public ServerOptimizerState? State { get; private set; }
-    public int Version { get; private set; }
-
-    public RoundPlan Plan => PlanOf(Global, Scaling);
-
-    public RoundPlan PlanOf(float[] model, FeatureScaling scaling, int? version = null) => RoundPlan.For(Id, version ?? Version, model, scaling, Normaliser);
-
-    public float[][] UpdatesFrom(float[] global, FeatureScaling scaling) => Rows.Select(r =>
-        LocalTrainer.Train(Spec, global, scaling.Apply(r), Options).Parameters.Select((p, j) => p - global[j]).ToArray()).ToArray();
-
-    /// <summary>Steps 1–3 for a plan of the aggregator's choosing.</summary>
-    public AggregatorRound Keyed(int round, IReadOnlyList<Party> members, float[] model, FeatureScaling scaling, int? version = null)
-    {
-        var plan = PlanOf(model, scaling, version);
-        var aggregator = Harness.RevealedRound(round, members);
-        foreach (var p in members)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
-        return aggregator;
-    }
-
-    /// <summary>Steps 1–6 played honestly from the chain's version: every member trains on its own rows and gives its share.</summary>
-    public AggregatorRound Decrypted(int round, IReadOnlyList<Party> members)
-    {
-        var aggregator = Keyed(round, members, Global, Scaling);
-        foreach (var p in members)
-        {
-            var scaled = Scaling.Apply(Rows[Harness.Parties.IndexOf(p)]);
-            p.Round.PrepareTraining(aggregator.SealRequest(), Plan, RoundPlan.BasisOf(Global, scaled));
-            var update = LocalTrainer.Train(Spec, Global, scaled, Options).Parameters.Select((v, j) => v - Global[j]).ToArray();
-            aggregator.AcceptSealed(p.Round.Seal(round, update, scaled.RowCount / Normaliser));
-        }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        var decrypt = aggregator.DecryptRequest();
-        foreach (var p in members)
-            aggregator.AcceptShare(p.Round.Decrypt(decrypt));
-        return aggregator;
-    }
-
-    /// <summary>Step 7 played honestly: the request every party checks at step 8.</summary>
-    public OpeningRequest Opening(AggregatorRound aggregator, IReadOnlyList<Party> members)
-    {
-        var check = aggregator.OpeningCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptOpeningFingerprint(p.Round.CheckOpening(check));
-        return aggregator.OpeningRequest();
-    }
-
-    /// <summary>Step 8: the parties advance, and the job takes its next model from the same opened sum.</summary>
-    public void Advance(AggregatorRound aggregator, OpeningRequest request, IEnumerable<Party> parties)
-    {
-        foreach (var p in parties)
-            Assert.Equal(Version + 1, p.Round.AdvanceChain(request, Global, State));
-        var next = ModelChain.Next(Server, Global, State, aggregator.Open());
-        Previous = Global;
-        (Global, State) = (next.Global, next.State);
-        Version++;
-    }
-
-    /// <summary>The model's accuracy over every party's rows.</summary>
-    public double Accuracy() => Rows.Average(r => ModelEvaluator.Evaluate(Spec, Global, Scaling.Apply(r)).Accuracy!.Value);
 }
