@@ -417,7 +417,7 @@ public sealed class TrainingJobGrain(
         phases.Mark("server-step");
         if (opening is not null)
         {
-            await AdvanceChainsAsync([.. spec.Participants.Select(p => p.ParticipantId)], state.State.LatestModelVersion, global, _optimizerState, opening);
+            await AdvanceChainsAsync(attempt, [.. spec.Participants.Select(p => p.ParticipantId)], state.State.LatestModelVersion, global, _optimizerState, opening);
             phases.Mark("advance-chains");
         }
         var evaluations = await EvaluateAsync(modelRound, step.Global, scaling);
@@ -619,14 +619,18 @@ public sealed class TrainingJobGrain(
     /// Step 8: every party of the job, in the round or not, checks the opening and advances its model chain to the version
     /// just stored. One that cannot be reached now is brought up to date before its next round (<see cref="CatchUpChainsAsync"/>).
     /// </summary>
-    private async Task AdvanceChainsAsync(IReadOnlyList<string> parties, int fromVersion, float[] global, ServerOptimizerState? optimizer, OpeningRequest opening)
+    private async Task AdvanceChainsAsync(RoundAttempt attempt, IReadOnlyList<string> parties, int fromVersion, float[] global, ServerOptimizerState? optimizer,
+        OpeningRequest opening)
     {
         var contract = new ModelOpeningBytes(opening.Round, opening.Participants, opening.Opened, [.. opening.OpeningFingerprints.Select(ToContract)]);
+        long bytes = opening.Opened.Length + Size(contract.Fingerprints) + 4L * global.Length * (optimizer is null ? 1 : 3);
         await Task.WhenAll(parties.Select(async p =>
         {
             try
             {
                 await AdvanceAsync(p, fromVersion, global, optimizer, contract);
+                if (attempt.Members.Contains(p))
+                    attempt.Count(p, bytes);
             }
             catch (Exception e) when (!_deactivating)
             {
