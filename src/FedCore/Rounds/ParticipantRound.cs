@@ -103,7 +103,7 @@ public sealed class ParticipantRound
         ArgumentException.ThrowIfNullOrEmpty(dataset);
         if (_terms.Protection.IsSimulation)
             throw Refused(0, step, $"the job's pinned protection is {_terms.Protection}: the simulation opens every update and verifies no chain");
-        var payloads = Verify(RoundPurpose.FeatureMoments, 0, _terms.Parties, moments, step);
+        var payloads = Verify(RoundPurpose.FeatureMoments, 0, _terms.Parties, moments, step, allowCopies: true);
         var parsed = new List<Data.FeatureMoments>();
         foreach (var party in _terms.Parties)
         {
@@ -315,16 +315,17 @@ public sealed class ParticipantRound
     }
 
     /// <summary>
-    /// Why <paramref name="model"/> under <paramref name="scaling"/> is not the version its model chain stands at, or null
-    /// if it is. A host scores and explains only that model: any other would let the job query its rows with models of its
-    /// making (the scoring oracle), or explain a model nobody trained.
+    /// Why <paramref name="model"/>, named <paramref name="version"/>, under <paramref name="scaling"/> is not the version its
+    /// model chain stands at, or null if it is. A host scores and explains only that model: any other would let the job
+    /// query its rows with models of its making (the scoring oracle), or explain a model nobody trained; and under its own
+    /// number, which seeds the shuffles and says whether it was trained.
     /// </summary>
-    public string? OffChain(ReadOnlySpan<float> model, Data.FeatureScaling scaling)
+    public string? OffChain(int version, ReadOnlySpan<float> model, Data.FeatureScaling scaling)
     {
         ArgumentNullException.ThrowIfNull(scaling);
         if (Chain is not { } chain)
             return "its model chain was never started";
-        if (!ModelChain.ModelDigest(model).AsSpan().SequenceEqual(chain.ModelDigest))
+        if (version != chain.Version || !ModelChain.ModelDigest(model).AsSpan().SequenceEqual(chain.ModelDigest))
             return $"the model is not version {chain.Version} of its model chain, the one it stands at";
         return scaling.FeatureNames.SequenceEqual(chain.FeatureNames) && scaling.Mean.SequenceEqual(chain.Mean) && scaling.StandardDeviation.SequenceEqual(chain.StandardDeviation)
             ? null
@@ -582,9 +583,10 @@ public sealed class ParticipantRound
     }
 
     /// <summary>The payloads by participant, refused unless exactly one per member of the round, each signed by its pinned key.</summary>
-    private Dictionary<string, byte[]> Verify(string purpose, int round, IReadOnlyList<string> members, IReadOnlyList<SignedMessage> messages, string step)
+    private Dictionary<string, byte[]> Verify(string purpose, int round, IReadOnlyList<string> members, IReadOnlyList<SignedMessage> messages, string step,
+        bool allowCopies = false)
     {
-        var ledger = new RoundUpdateLedger(purpose, _terms.JobId, round, Scheme, _terms.KeysOf(members));
+        var ledger = new RoundUpdateLedger(purpose, _terms.JobId, round, Scheme, _terms.KeysOf(members), allowCopies);
         try
         {
             foreach (var m in messages)

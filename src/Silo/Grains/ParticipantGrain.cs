@@ -477,7 +477,7 @@ public sealed partial class ParticipantGrain(
             throw new FederationOperationException(RoundRefusal.Refused,
                 $"{refusal}: it explains one model per job and already explained version {given[..given.IndexOf(':')]} of this job (model {given[(given.IndexOf(':') + 1)..][..12]}…).");
         var scaling = ToScaling(assignment.Scaling);
-        RequireOnChain(assignment.JobId, model, scaling, refusal);
+        RequireOnChain(assignment.JobId, assignment.GlobalVersion, model, scaling, refusal);
         var (_, _, test) = await PrepareAsync(pinned.Split);
         var scaled = await OnOwnRowsAsync(assignment.JobId, "scaling its rows", () => scaling.Apply(test));
         RoundPlan plan;
@@ -654,10 +654,10 @@ public sealed partial class ParticipantGrain(
     }
 
     /// <summary>Under encryption, only the model its chain stands at is scored or explained (<see cref="ParticipantRound.OffChain"/>).</summary>
-    private void RequireOnChain(string jobId, ReadOnlySpan<float> model, FeatureScaling scaling, string refusal)
+    private void RequireOnChain(string jobId, int version, ReadOnlySpan<float> model, FeatureScaling scaling, string refusal)
     {
         var round = RoundFor(jobId);
-        if (!round.Terms.Protection.IsSimulation && round.OffChain(model, scaling) is { } reason)
+        if (!round.Terms.Protection.IsSimulation && round.OffChain(version, model, scaling) is { } reason)
             throw new FederationOperationException(RoundRefusal.OffChain, $"{refusal}: {reason}.");
     }
 
@@ -708,7 +708,7 @@ public sealed partial class ParticipantGrain(
         var refusal = $"Participant {Key} refuses to score a model of job {assignment.JobId}";
         RequireParametersOf(spec, parameters, refusal);
         var scaling = ToScaling(assignment.Scaling);
-        RequireOnChain(assignment.JobId, parameters, scaling, refusal);
+        RequireOnChain(assignment.JobId, assignment.GlobalVersion, parameters, scaling, refusal);
         var (_, _, test) = await PrepareAsync(pinned.Split);
         var metrics = await OnOwnRowsAsync(assignment.JobId, "scoring", () => ModelEvaluator.Evaluate(spec, parameters, scaling.Apply(test)));
         return new ContractMetrics(metrics.Loss, metrics.Accuracy, metrics.Auc, metrics.SampleCount);

@@ -93,6 +93,16 @@ public sealed class TrainingJobState
     /// <summary>Whether the final model's explanation was made (or given up): it is made once, after the last round.</summary>
     [Id(17)]
     public bool ExplanationDone { get; set; }
+
+    /// <summary>
+    /// The model round whose decryption was asked for, and over which members, until its version is stored: its members
+    /// record the basis and chain position as opened over exactly them, so the round can only be redone over them.
+    /// </summary>
+    [Id(18)]
+    public int DecryptingRound { get; set; }
+
+    [Id(19)]
+    public List<string>? DecryptingMembers { get; set; }
 }
 
 /// <summary>
@@ -319,7 +329,7 @@ public sealed class TrainingJobGrain(
             return;
         for (int attempt = 1; ; attempt++)
         {
-            var members = everyone.Where(p => !dropped.ContainsKey(p)).ToList();
+            var members = DecryptedOver(modelRound) ?? everyone.Where(p => !dropped.ContainsKey(p)).ToList();
             if (members.Count < state.State.MinimumParticipants)
             {
                 var why = string.Join("; ", dropped.Select(d => $"{d.Key}: {d.Value}"));
@@ -344,20 +354,36 @@ public sealed class TrainingJobGrain(
                 await audit.RecordAsync([AuditEvents.RoundFinished(audit.Now, audit.Silo, audit.Country, JobId, modelRound, RoundOutcome.Abandoned,
                     reason: AuditText.Line(e.Message)),
                     .. e.Participants.Where(p => p.Drop).Select(p => AuditEvents.ParticipantDropped(audit.Now, audit.Silo, audit.Country, JobId, modelRound, p.Participant, AuditText.Line(p.Reason)))]);
+                // Once the version's decryption was asked for, its members are the only ones it can be redone over: the job
+                // waits for the missing ones instead of leaving them out.
+                var waitFor = DecryptedOver(modelRound) is not null;
                 foreach (var (participant, reason, drop) in e.Participants)
                 {
-                    if (drop)
+                    if (drop && !waitFor)
                         dropped[participant] = reason;
                     logger.LogWarning("Job {Job} round {Round}, attempt {Attempt}: {Participant} {What} ({Reason}); the round starts again{Without}",
-                        JobId, modelRound, attempt, participant, drop ? "cannot be reached" : "lost its round state", reason, drop ? " without it" : "");
+                        JobId, modelRound, attempt, participant, drop ? "cannot be reached" : "lost its round state", reason, drop && !waitFor ? " without it" : "");
                 }
+                if (waitFor && attempt < MaxRoundAttempts)
+                    await Task.Delay(RetryDelay * attempt);
                 if (attempt >= MaxRoundAttempts)
                     throw new FederationOperationException(RoundRefusal.TooFew,
                         $"Job {JobId} round {modelRound} did not complete in {attempt} attempts: {string.Join("; ", e.Participants.Select(p => $"{p.Participant}: {p.Reason}"))}" +
                         $" ({everyone.Count - dropped.Count} of {everyone.Count} participants could take part; the job's agreement requires at least {state.State.MinimumParticipants}).");
             }
+            catch (Exception e) when (IsUnreachable(e) && !_deactivating && attempt < MaxRoundAttempts)
+            {
+                // A grain of the job's own (a model version, the audit log) on a silo that is going away: it is activated
+                // again elsewhere, so the attempt is tried again, with the same members.
+                logger.LogWarning("Job {Job} round {Round}, attempt {Attempt}: {Reason}; the round starts again", JobId, modelRound, attempt, e.Message);
+                await Task.Delay(RetryDelay * attempt);
+            }
         }
     }
+
+    /// <summary>The members a model round's decryption was asked over, if it was and its version is not stored yet.</summary>
+    private List<string>? DecryptedOver(int modelRound) =>
+        state.State.DecryptingRound == modelRound ? state.State.DecryptingMembers : null;
 
     /// <summary>One attempt at a model round, as one protocol round (FedCore/Rounds/README.md): the steps in order.</summary>
     private async Task RunRoundAsync(int modelRound, List<string> members, IReadOnlyDictionary<string, string> dropped, ServerStrategy strategy)
@@ -394,7 +420,7 @@ public sealed class TrainingJobGrain(
         phases.Mark("train-and-add");
         if (!protection.IsSimulation)
         {
-            await CheckAndDecryptAsync(attempt, lastRound: state.State.Rounds.Count + 1 >= spec.Rounds);
+            await CheckAndDecryptAsync(attempt, lastRound: state.State.Rounds.Count + 1 >= spec.Rounds, modelRound);
             phases.Mark("check-and-decrypt");
             opening = await CheckOpeningAsync(attempt);
             phases.Mark("check-opening");
@@ -429,6 +455,7 @@ public sealed class TrainingJobGrain(
         _optimizerState = step.State;
         state.State.Rounds.Add(summary);
         state.State.LatestModelVersion = modelRound;
+        state.State.DecryptingMembers = null;
         await SaveAsync();
         await audit.RecordAsync(AuditEvents.RoundFinished(audit.Now, audit.Silo, audit.Country, JobId, modelRound, RoundOutcome.Completed, modelRound,
             participants: members, accuracy: double.IsFinite(summary.PooledTestAccuracy) ? summary.PooledTestAccuracy : null,
@@ -492,7 +519,7 @@ public sealed class TrainingJobGrain(
     /// Steps 5–6: every member checks the aggregate is the sum of the members' updates, then gives its share. With the
     /// shares each makes its key share for the next round and commits to it, which saves that round an exchange.
     /// </summary>
-    private async Task CheckAndDecryptAsync(RoundAttempt attempt, bool lastRound)
+    private async Task CheckAndDecryptAsync(RoundAttempt attempt, bool lastRound, int? modelRound = null)
     {
         var aggregator = attempt.Aggregator;
         int round = aggregator.Round;
@@ -507,6 +534,12 @@ public sealed class TrainingJobGrain(
             return f;
         });
         var decrypt = await attempt.Cpu.Run(aggregator.DecryptRequest);
+        if (modelRound is { } decrypting)
+        {
+            // Stored before any share is asked for: a member that gave one redoes this version over these members only.
+            (state.State.DecryptingRound, state.State.DecryptingMembers) = (decrypting, [.. attempt.Members]);
+            await SaveAsync();
+        }
         var nextRound = lastRound ? null : new RoundKeyRequest(JobId, round + 1, attempt.Members);
         var decryptRequest = new DecryptionRequest(JobId, round, decrypt.AggregateFingerprints.Select(ToContract).ToList(), nextRound);
         var replies = await Each(attempt.Members, async p =>
@@ -700,6 +733,7 @@ public sealed class TrainingJobGrain(
         (_global, _optimizerState) = (stored.Global, stored.Optimizer);
         state.State.Rounds.Add(new RoundSummary(modelRound, modelRound, [], double.NaN, double.NaN, double.NaN, 0, DateTimeOffset.UtcNow, [], opening.Round, [], 0));
         state.State.LatestModelVersion = modelRound;
+        state.State.DecryptingMembers = null;
         await SaveAsync();
         await audit.RecordAsync(AuditEvents.RoundFinished(audit.Now, audit.Silo, audit.Country, JobId, modelRound, RoundOutcome.Completed, modelRound,
             participants: opening.Participants));

@@ -123,6 +123,16 @@ public class ModelChainTests
     }
 
     [Fact]
+    public void Two_parties_with_the_same_rows_sign_the_same_moments_and_the_chain_starts()
+    {
+        // A copy of another party's payload is refused for updates (a replay under a second name); moments may coincide.
+        var job = new ChainedJob(start: false);
+        var moments = job.Moments.ToList();
+        moments[1] = job.Harness[1].Sign(RoundPurpose.FeatureMoments, job.Id, 0, moments[0].Payload);
+        Assert.Equal(0, job.Harness[0].Round.StartChain(moments, ChainedJob.Spec, ChainedJob.Seed, job.Strategy, ChainedJob.Dataset).Version);
+    }
+
+    [Fact]
     public void Known_limit_one_colluder_lying_in_its_opening_fingerprint_moves_every_members_next_model()
     {
         // Asserts that the attack SUCCEEDS (VerifiedAggregation.md, section 2): the opening check holds against the aggregator

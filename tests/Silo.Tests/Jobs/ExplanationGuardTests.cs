@@ -121,22 +121,26 @@ public sealed partial class DecryptionGuardTests
     [Fact]
     public async Task A_member_told_to_train_cannot_be_made_to_explain_in_the_round_nor_share_a_key_with_one_told_to_explain_and_a_job_never_accepted_is_refused()
     {
-        // The key checked for the training plan; Explain from the same model and scaling computes the explanation plan's
-        // digest, which is not the one its key was checked for.
-        var driver = new RoundDriver("CH/guard-explain-mix", 1, await AcceptAsync("CH/guard-explain-mix", Honest), _keys);
+        // Both jobs are trained to version 1 first: the only model their members will explain. The key checked for the
+        // training plan; Explain from the same model and scaling computes the explanation plan's digest, which is not the one
+        // its key was checked for.
+        static List<IRoundMember> Members(IEnumerable<string> ids, Func<string, IParticipantGrain> grain) => [.. ids.Select(id => (IRoundMember)new GrainMember(grain(id), id))];
+        var (model, scaling, normaliser) = await TrainedVersionOneAsync("CH/guard-explain-mix", Honest);
+        var driver = new RoundDriver("CH/guard-explain-mix", 2, Members(Honest, Grain), _keys) { Global = model, Scaling = scaling, WeightNormaliser = normaliser, Version = 1 };
         await driver.KeyAsync();
         foreach (var id in Honest)
         {
-            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Explain(driver.Assignment(driver.KeyFingerprints) with { GlobalVersion = 1 }));
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Explain(driver.Assignment(driver.KeyFingerprints)));
             Assert.Contains("not the one the round key was checked for", refused.Message);
         }
         // A split key check: Budapest shown the explanation plan's digest, the others the training plan's. No fingerprint set adds up.
-        var split = new RoundDriver("CH/guard-explain-mix-2", 1, await AcceptAsync("CH/guard-explain-mix-2", Honest), _keys);
+        var (model2, scaling2, normaliser2) = await TrainedVersionOneAsync("CH/guard-explain-mix-2", Honest);
+        var split = new RoundDriver("CH/guard-explain-mix-2", 2, Members(Honest, Grain), _keys) { Global = model2, Scaling = scaling2, WeightNormaliser = normaliser2, Version = 1 };
         await split.KeyAsync((member, request) => member.Id == "HU/budapest"
             ? request with { PlanDigest = RoundPlan.ForExplanation(split.JobId, 1, split.Global, split.Scaling!, split.WeightNormaliser).Digest }
             : request);
         var assignment = split.Assignment(split.KeyFingerprints);
-        Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Explain(assignment with { GlobalVersion = 1 }))).Message);
+        Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Explain(assignment))).Message);
         foreach (var id in Honest.Where(id => id != "HU/budapest"))
             Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(assignment))).Message);
 

@@ -5,10 +5,12 @@ namespace FedCore.Aggregation.Integrity;
 /// <summary>
 /// The aggregator's gate for one round: it accepts a signed payload only if it is for this job and round,
 /// from an expected participant, correctly signed with that participant's registered key, the first from that
-/// participant, and not a byte-for-byte copy of another participant's payload. Anything else is refused with
-/// the reason, and the ledger is unchanged.
+/// participant, and not a byte-for-byte copy of another participant's payload (unless <paramref name="allowCopies"/>: two
+/// parties may hold the same data, and so sign the same feature moments). Anything else is refused with the reason, and
+/// the ledger is unchanged.
 /// </summary>
-public sealed class RoundUpdateLedger(string purpose, string jobId, int round, string scheme, IReadOnlyDictionary<string, byte[]> participantPublicKeys)
+public sealed class RoundUpdateLedger(string purpose, string jobId, int round, string scheme, IReadOnlyDictionary<string, byte[]> participantPublicKeys,
+    bool allowCopies = false)
 {
     private readonly Dictionary<string, byte[]> _accepted = [];
     private readonly HashSet<string> _payloadHashes = [];
@@ -34,7 +36,7 @@ public sealed class RoundUpdateLedger(string purpose, string jobId, int round, s
         // A copy of another participant's payload (an update replayed under a second name) is refused; empty
         // payloads (the plaintext simulation's key and decryption shares) carry nothing to copy.
         var hash = Convert.ToHexString(statement.PayloadSha256);
-        if (payload.Length > 0 && _payloadHashes.Contains(hash))
+        if (payload.Length > 0 && !allowCopies && _payloadHashes.Contains(hash))
             throw new RejectedUpdateException(participantId, $"{who} refused: the same payload was already sent by another participant (a copy).");
         _payloadHashes.Add(hash);
         _accepted[participantId] = payload;
