@@ -16,13 +16,15 @@ internal sealed class ChainedJob
     public const string Dataset = "heart:0.8:11";
     public static readonly ModelSpec Spec = ModelSpec.Logistic(3, 2);
     public static readonly string[] Features = ["a", "b", "c"];
-    private static readonly TrainingOptions Options = new() { Epochs = 2, BatchSize = 16, LearningRate = 0.1, Seed = 7 };
+    public static readonly TrainingOptions DefaultOptions = new() { Epochs = 2, BatchSize = 16, LearningRate = 0.1, Seed = 7 };
 
     private readonly ServerStrategy _server;
 
-    public ChainedJob(RoundHarness? harness = null, bool start = true, StrategyOptions? strategy = null)
+    /// <param name="options">How every member trains (<see cref="DefaultOptions"/> unless given: DP-SGD, say).</param>
+    public ChainedJob(RoundHarness? harness = null, bool start = true, StrategyOptions? strategy = null, TrainingOptions? options = null)
     {
         Harness = harness ?? new RoundHarness(4);
+        Options = options ?? DefaultOptions;
         Strategy = strategy ?? new StrategyOptions("fedavg");
         _server = ServerStrategy.Create(Strategy);
         Rows = Enumerable.Range(0, Harness.Parties.Count).Select(i =>
@@ -47,6 +49,7 @@ internal sealed class ChainedJob
     public FeatureScaling Scaling { get; }
     public double Normaliser { get; }
     public StrategyOptions Strategy { get; }
+    public TrainingOptions Options { get; }
     public float[] Global { get; private set; }
     public float[]? Previous { get; private set; }
     public ServerOptimizerState? State { get; private set; }
@@ -54,6 +57,9 @@ internal sealed class ChainedJob
 
     /// <summary>What the aggregator received in the last round played: each member's sealed update and signed share.</summary>
     public Dictionary<string, Sealed> LastSealed { get; } = [];
+
+    /// <summary>What each member sealed in the last round played, weighted, in the clear (the test's view, not the aggregator's).</summary>
+    public Dictionary<string, double[]> LastWeightedUpdates { get; } = [];
     public Dictionary<string, SignedMessage> LastShares { get; } = [];
 
     public RoundPlan Plan => PlanOf(Global, Scaling);
@@ -62,16 +68,16 @@ internal sealed class ChainedJob
 
     public TabularData ScaledRows(Party p, FeatureScaling? scaling = null) => (scaling ?? Scaling).Apply(Rows[Harness.Parties.FindIndex(q => q.Id == p.Id)]);
 
-    public float[] UpdateOf(Party p, float[] global, FeatureScaling scaling) =>
-        LocalTrainer.Train(Spec, global, ScaledRows(p, scaling), Options).Parameters.Select((v, j) => v - global[j]).ToArray();
+    public float[] UpdateOf(Party p, float[] global, FeatureScaling scaling, TrainingOptions? options = null) =>
+        LocalTrainer.Train(Spec, global, ScaledRows(p, scaling), options ?? Options).Parameters.Select((v, j) => v - global[j]).ToArray();
 
     public float[][] UpdatesFrom(float[] global, FeatureScaling scaling) => [.. Harness.Parties.Select(p => UpdateOf(p, global, scaling))];
 
     /// <summary>What member p seals from <paramref name="global"/>: w·u with w = its rows / N (the weight, last, is not included).</summary>
-    public double[] WeightedUpdateOf(Party p, float[] global, FeatureScaling scaling)
+    public double[] WeightedUpdateOf(Party p, float[] global, FeatureScaling scaling, TrainingOptions? options = null)
     {
         double w = ScaledRows(p, scaling).RowCount / Normaliser;
-        return UpdateOf(p, global, scaling).Select(u => w * u).ToArray();
+        return UpdateOf(p, global, scaling, options).Select(u => w * u).ToArray();
     }
 
     /// <summary>Steps 1–3 for a plan of the aggregator's choosing.</summary>
@@ -96,6 +102,7 @@ internal sealed class ChainedJob
         var aggregator = Keyed(round, members, model, scaling);
         LastSealed.Clear();
         LastShares.Clear();
+        LastWeightedUpdates.Clear();
         foreach (var p in members)
         {
             var scaled = ScaledRows(p, scaling);
@@ -104,6 +111,7 @@ internal sealed class ChainedJob
             else
                 p.Round.PrepareSeal(aggregator.SealRequest(), plan, RoundPlan.BasisOf(model, scaled));
             var update = LocalTrainer.Train(Spec, model, scaled, Options).Parameters.Select((v, j) => v - model[j]).ToArray();
+            LastWeightedUpdates[p.Id] = [.. update.Select(u => u * scaled.RowCount / Normaliser)];
             var sealedUpdate = p.Round.Seal(round, update, scaled.RowCount / Normaliser);
             LastSealed[p.Id] = sealedUpdate;
             aggregator.AcceptSealed(sealedUpdate);

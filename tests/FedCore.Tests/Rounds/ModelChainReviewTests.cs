@@ -117,6 +117,29 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         Assert.True(error < 1e-3, $"relative error {error}");
     }
 
+    [Fact]
+    public void Under_DP_SGD_the_tiny_learning_rate_read_is_buried_in_the_members_fresh_noise()
+    {
+        // The same attack, every member training with DP-SGD (each training draws fresh noise from the OS's CSPRNG). The
+        // difference of the two sums is v's noised update plus the other members' two independent noises, so it reads neither
+        // v's update nor even the DP output v sealed; what it reads of v is bounded by the ε its ledger was charged.
+        var dp = ChainedJob.DefaultOptions with { Privacy = new FedCore.Learning.DpSgd.DpSgdOptions(1.0, 1.0) };
+        var job = new ChainedJob(strategy: new StrategyOptions("fedavg", ServerLearningRate: 1e-6), options: dp);
+        var all = job.Harness.Parties;
+        var others = all.Take(3).ToList();
+        var first = job.Decrypted(1, all);
+        var sealedByV = job.LastWeightedUpdates[all[3].Id];
+        var overS = first.Open();
+        var g0 = job.Global;
+        job.Advance(first, job.Opening(first, all), all);
+        var overOthers = job.Decrypted(2, others).Open();
+        double[] read = overS.WeightedSum.Zip(overOthers.WeightedSum, (a, b) => a - b).ToArray();
+        double toNoiseFree = ChainedJob.RelativeError(read, job.WeightedUpdateOf(all[3], g0, job.Scaling, ChainedJob.DefaultOptions));
+        double toSealed = ChainedJob.RelativeError(read, sealedByV);
+        output.WriteLine($"under DP-SGD (C = 1, σ = 1): the read is at relative error {toNoiseFree:E2} from v's noise-free update and {toSealed:E2} from the DP output v sealed");
+        Assert.True(toNoiseFree > 0.1 && toSealed > 0.1, $"relative errors {toNoiseFree}, {toSealed}");
+    }
+
     // ---- What is inherent, measured -------------------------------------------------------------------------------
 
     [Fact]
