@@ -310,7 +310,8 @@ public sealed partial class ParticipantGrain
         var plan = new JobPlan(invitation.JobId, invitation.AgreementId,
             [.. invitation.Participants.Select(p => new PlannedParticipant(p.ParticipantId, p.DatasetName))],
             invitation.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation,
-            invitation.Protection.UpdateBound, modelClass, aggregatorCountry, Key, invitation.Training.Privacy?.ToParameters());
+            invitation.Protection.UpdateBound, modelClass, aggregatorCountry, Key, invitation.Training.Privacy?.ToParameters(),
+            invitation.Strategy is { } strategy ? new TrainingPlan(strategy.Name, strategy.ServerLearningRate, invitation.Training.LearningRate) : null);
         PinnedTerms terms;
         try
         {

@@ -49,6 +49,25 @@ public sealed class AgreementJsonTests
     }
 
     [Fact]
+    public void Training_terms_round_trip_and_a_bad_one_is_named_by_its_path()
+    {
+        var bounded = Terms() with { Training = new TrainingTerms(["fedadam", "fedavg"], 0.1m, 0.001m) };
+        var file = AgreementJson.Write(bounded);
+        var read = AgreementJson.ParseTerms(file, "terms.json", References(Now));
+        Assert.Equal(bounded.Digest, read.Digest);
+        Assert.Equal(0.1m, read.Training!.MinServerLearningRate);
+
+        var root = JsonNode.Parse(file)!;
+        root["training"]!["minServerLearningRate"] = 0;
+        var zero = Assert.Throws<GovernanceFormatException>(() => AgreementJson.ParseTerms(Encoding.UTF8.GetBytes(root.ToJsonString()), "terms.json", References(Now)));
+        Assert.Equal("$.training.minServerLearningRate", zero.JsonPath);
+        root["training"]!["minServerLearningRate"] = 0.1;
+        root["training"]!["strategies"]![0] = "sgd";
+        var unknown = Assert.Throws<GovernanceFormatException>(() => AgreementJson.ParseTerms(Encoding.UTF8.GetBytes(root.ToJsonString()), "terms.json", References(Now)));
+        Assert.Contains("must be one of fedavg", unknown.Message);
+    }
+
+    [Fact]
     public void A_party_that_is_not_a_member_is_named_by_its_path()
     {
         var e = TermsRefused(root => root["parties"]![1]!["organisation"] = "XX/nope");

@@ -29,7 +29,7 @@ public static class AgreementJson
 
     private static readonly string[] TermFields =
         ["id", "title", "purpose", "parties", "updateDestinations", "finalModelDestinations", "modelClasses", "minParticipants",
-         "protection", "simulation", "differentialPrivacy", "validFrom", "validUntil", "transferMechanisms"];
+         "protection", "simulation", "differentialPrivacy", "validFrom", "validUntil", "transferMechanisms", "training"];
 
     /// <exception cref="GovernanceFormatException">Not JSON; a field unknown, missing, duplicated, of the wrong type or out of range; a party not a member; a dataset not in the catalog; a window already ended.</exception>
     public static AgreementTerms ParseTerms(ReadOnlyMemory<byte> utf8Json, string sourceName, AgreementReferences references)
@@ -90,7 +90,21 @@ public static class AgreementJson
         });
     }
 
-    internal static JsonObject ToJson(AgreementTerms terms) => new()
+    internal static JsonObject ToJson(AgreementTerms terms)
+    {
+        var json = TermsJson(terms);
+        // Written only when present, so that terms without it keep the digest they were signed under.
+        if (terms.Training is { } training)
+            json["training"] = new JsonObject
+            {
+                ["strategies"] = Formats.Set(training.Strategies),
+                ["minServerLearningRate"] = training.MinServerLearningRate,
+                ["minLearningRate"] = training.MinLearningRate,
+            };
+        return json;
+    }
+
+    private static JsonObject TermsJson(AgreementTerms terms) => new()
     {
         ["id"] = terms.Id,
         ["title"] = terms.Title,
@@ -148,6 +162,7 @@ public static class AgreementJson
     {
         var protection = json.Object("protection", "scheme", "updateBound");
         var dp = json.OptionalObject("differentialPrivacy", "epsilonCap", "delta", "maxClippingNorm", "minNoiseMultiplier");
+        var training = json.OptionalObject("training", "strategies", "minServerLearningRate", "minLearningRate");
         var terms = new AgreementTerms(
             json.Text("id"),
             json.Text("title"),
@@ -173,7 +188,8 @@ public static class AgreementJson
                     var m = JsonFields.Of(element, json.Source, path, "from", "to", "mechanism", "transferImpactAssessment");
                     return new TransferMechanismTerms(m.Text("from"), m.Text("to"), m.Text("mechanism"), m.Boolean("transferImpactAssessment"));
                 })
-                : []);
+                : [],
+            training is null ? null : new TrainingTerms(training.TextArray("strategies"), training.Decimal("minServerLearningRate"), training.Decimal("minLearningRate")));
         terms.Check(json.Source, json.Path);
         CheckReferences(terms, json, references);
         return terms;

@@ -26,6 +26,16 @@ public sealed record ProtectionTerms(ProtectionScheme Scheme, decimal UpdateBoun
 public sealed record DifferentialPrivacyTerms(decimal EpsilonCap, decimal Delta, decimal MaxClippingNorm, decimal MinNoiseMultiplier);
 
 /// <summary>
+/// How the parties allow a job to train, so that no coordinator picks settings that keep consecutive global models nearly
+/// equal: with them, sums over S and S ∖ {v} of two consecutive versions read v's update almost exactly
+/// (src/FedCore/Crypto/Multiparty/VerifiedAggregation.md, "Across rounds"). Absent, any settings are allowed.
+/// </summary>
+/// <param name="Strategies">The server strategies a job may use (fedavg, fedprox, fedadam, fedyogi, fedadagrad).</param>
+/// <param name="MinServerLearningRate">Smallest server learning rate; positive.</param>
+/// <param name="MinLearningRate">Smallest local learning rate; positive.</param>
+public sealed record TrainingTerms(ImmutableArray<string> Strategies, decimal MinServerLearningRate, decimal MinLearningRate);
+
+/// <summary>
 /// A party to an agreement, the datasets (names in its catalog) it contributes, and what it states of itself for the
 /// policies (policies/README.md): its sector (commercial, public, …), the certifications it holds (eu-us-dpf, …) and
 /// its attestations, the legal bases it processes under (gdpr-art9-research, pipl-separate-consent, …). Every party signs
@@ -69,7 +79,8 @@ public sealed record AgreementTerms(
     DifferentialPrivacyTerms? DifferentialPrivacy,
     DateTimeOffset ValidFrom,
     DateTimeOffset ValidUntil,
-    ImmutableArray<TransferMechanismTerms> TransferMechanisms = default)
+    ImmutableArray<TransferMechanismTerms> TransferMechanisms = default,
+    TrainingTerms? Training = null)
 {
     public ImmutableArray<TransferMechanismTerms> TransferMechanisms { get; init; } = TransferMechanisms.IsDefault ? [] : TransferMechanisms;
 
@@ -120,6 +131,19 @@ public sealed record AgreementTerms(
                 Fail("differentialPrivacy.maxClippingNorm", $"must be positive, not {dp.MaxClippingNorm}");
             if (!IsPositive(dp.MinNoiseMultiplier))
                 Fail("differentialPrivacy.minNoiseMultiplier", $"must be positive, not {dp.MinNoiseMultiplier}");
+        }
+        if (Training is { } training)
+        {
+            if (training.Strategies.IsDefaultOrEmpty)
+                Fail("training.strategies", "must name at least one server strategy");
+            else
+                for (int i = 0; i < training.Strategies.Length; i++)
+                    if (!Aggregation.Strategies.StrategyOptions.KnownNames.Contains(training.Strategies[i]))
+                        Fail($"training.strategies[{i}]", $"must be one of {string.Join(", ", Aggregation.Strategies.StrategyOptions.KnownNames)}, not '{training.Strategies[i]}'");
+            if (!IsPositive(training.MinServerLearningRate))
+                Fail("training.minServerLearningRate", $"must be positive, not {training.MinServerLearningRate}");
+            if (!IsPositive(training.MinLearningRate))
+                Fail("training.minLearningRate", $"must be positive, not {training.MinLearningRate}");
         }
         CheckTransferMechanisms(Fail);
         if (!Formats.IsUtcSeconds(ValidFrom))

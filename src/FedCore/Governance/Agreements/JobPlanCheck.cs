@@ -20,7 +20,8 @@ public static class JobPlanCheck
     /// scheme or bound differs; plaintext-simulation outside a simulation agreement; a model class not allowed; an
     /// aggregator country not among updateDestinations; a participant in a country not among finalModelDestinations (it
     /// receives every round's model); training without DP-SGD, or with a larger clipping norm, a smaller
-    /// noise multiplier or a larger δ than the agreement's differentialPrivacy terms allow; now outside [validFrom, validUntil).
+    /// noise multiplier or a larger δ than the agreement's differentialPrivacy terms allow; a server strategy or learning
+    /// rates the agreement's training terms do not allow; now outside [validFrom, validUntil).
     /// </summary>
     /// <exception cref="JobPlanRefusedException">The plan breaks the agreement; <see cref="JobPlanRefusedException.Violations"/> lists how.</exception>
     public static PinnedTerms Check(JobPlan plan, Agreement agreement, VerifiedMembership membership, DateTimeOffset now)
@@ -78,6 +79,7 @@ public static class JobPlanCheck
         if (!terms.UpdateDestinations.Contains(plan.AggregatorCountry))
             Violation("updateDestinations", $"updates would go to an aggregator in '{plan.AggregatorCountry}'; the agreement allows {string.Join(", ", terms.UpdateDestinations)}");
         CheckPrivacy(plan.Privacy, terms.DifferentialPrivacy, Violation);
+        CheckTraining(plan.Training, terms.Training, Violation);
         if (now < terms.ValidFrom)
             Violation("validFrom", $"the agreement is not valid before {Formats.Time(terms.ValidFrom)}");
         if (now >= terms.ValidUntil)
@@ -88,6 +90,24 @@ public static class JobPlanCheck
         return new PinnedTerms(plan.JobId, agreement.Id, agreement.TermsDigest, membership.Pin, plan.Self, self!.Dataset,
             [.. participants.OrderBy(p => p.Organisation, StringComparer.Ordinal)], plan.Scheme, plan.UpdateBound, plan.ModelClass,
             plan.AggregatorCountry, terms.FinalModelDestinations, terms.DifferentialPrivacy, terms.ValidUntil);
+    }
+
+    /// <summary>Terms that fix the training bound the job's: a strategy they list, learning rates at least their floors.</summary>
+    private static void CheckTraining(TrainingPlan? plan, TrainingTerms? terms, Action<string, string> violation)
+    {
+        if (terms is null)
+            return;
+        if (plan is null)
+        {
+            violation("training", "the agreement bounds how a job trains; the plan does not say how it trains");
+            return;
+        }
+        if (!terms.Strategies.Contains(plan.Strategy.ToLowerInvariant()))
+            violation("training.strategies", $"the plan's server strategy is '{plan.Strategy}'; the agreement allows {string.Join(", ", terms.Strategies)}");
+        if (!(plan.ServerLearningRate >= (double)terms.MinServerLearningRate))
+            violation("training.minServerLearningRate", $"the plan's server learning rate is {plan.ServerLearningRate}; the agreement requires at least {CanonicalNumber.Format(terms.MinServerLearningRate)}");
+        if (!(plan.LearningRate >= (double)terms.MinLearningRate))
+            violation("training.minLearningRate", $"the plan's local learning rate is {plan.LearningRate}; the agreement requires at least {CanonicalNumber.Format(terms.MinLearningRate)}");
     }
 
     /// <summary>Terms that ask for DP bound the job's; a job may use DP where the terms do not ask for it.</summary>
