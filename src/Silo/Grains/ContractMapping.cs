@@ -9,6 +9,9 @@ internal static class ContractMapping
 {
     public static FedCore.Privacy.DpSgdParameters ToParameters(this PrivacySettings s) => new(s.ClippingNorm, s.NoiseMultiplier, s.Delta);
 
+    public static FedCore.Aggregation.Strategies.StrategyOptions ToOptions(this Federation.Contracts.Jobs.StrategySettings s) =>
+        new(s.Name, s.ServerLearningRate, s.Beta1, s.Beta2, s.Tau);
+
     public static TrainingOptions ToTrainingOptions(this LocalTrainingSettings s, int seed)
     {
         if (!Enum.TryParse<OptimizerKind>(s.Optimizer, ignoreCase: true, out var optimizer) || !Enum.IsDefined(optimizer))

@@ -34,8 +34,10 @@ public sealed record StoredOpening(
     [property: Id(3)] IReadOnlyList<Federation.Contracts.Participants.SignedPayload> Fingerprints);
 
 /// <summary>
-/// One global model version (key: <see cref="ModelVersionKey"/>). Only its job writes it, once per round; a
-/// round interrupted after storing its model but before the job recorded it is run again and stores anew.
+/// One global model version (key: <see cref="ModelVersionKey"/>). Only its job writes it, once per round. Under encryption
+/// it keeps the opening it was made from, which parties that missed the round advance their model chains by; a round
+/// interrupted after storing its model is taken up by the job as it is (parties may stand on it already). In the
+/// simulation such a round is run again and stores anew.
 /// </summary>
 public sealed class ModelVersionGrain(
     [PersistentState("model", StorageNames.Cluster)] IPersistentState<ModelVersionState> state,

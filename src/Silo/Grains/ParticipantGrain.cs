@@ -595,9 +595,8 @@ public sealed partial class ParticipantGrain(
                 $"Participant {Key} refuses to start a model chain for job {jobId}: it accepted the job without a server strategy to compute it by.");
         // Version 0 is the initial model for the job's seed, which every job of its dataset shares with the split; the chain's
         // origin names the dataset and its split, so that only chains over the same rows share positions.
-        return Step(jobId, round => round.StartChain(FromContract(moments), spec, pinned.SplitSeed,
-            new StrategyOptions(strategy.Name, strategy.ServerLearningRate, strategy.Beta1, strategy.Beta2, strategy.Tau),
-            $"{pinned.DatasetName}:{pinned.TrainFraction:R}:{pinned.SplitSeed}"));
+        return Step(jobId, round => round.StartChain(FromContract(moments), spec, pinned.SplitSeed, strategy.ToOptions(),
+            FormattableString.Invariant($"{pinned.DatasetName}:{pinned.TrainFraction:R}:{pinned.SplitSeed}")));
     }
 
     public Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request) =>

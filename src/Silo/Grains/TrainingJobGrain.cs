@@ -222,7 +222,7 @@ public sealed class TrainingJobGrain(
             if (state.State.Phase == JobPhase.Pending)
                 await WithRetries("preparation", PrepareAsync);
 
-            var strategy = ServerStrategy.Create(ToStrategyOptions(spec.Strategy));
+            var strategy = ServerStrategy.Create(spec.Strategy.ToOptions());
             while (state.State.Rounds.Count < spec.Rounds)
                 await RunModelRoundAsync(state.State.Rounds.Count + 1, strategy);
             if (!state.State.ExplanationDone)
@@ -628,10 +628,6 @@ public sealed class TrainingJobGrain(
         }
     }
 
-    /// <summary>
-    /// The weighted mean of the round's updates, refused when the opened sum could not come from honest seals (a malformed
-    /// or inflated update) or when its total weight is not the training samples the participants reported.
-    /// </summary>
     /// <summary>Step 7: every member fingerprints its own part of the opened plaintext; the request of step 8 once they add up.</summary>
     private async Task<OpeningRequest> CheckOpeningAsync(RoundAttempt attempt)
     {
@@ -741,6 +737,10 @@ public sealed class TrainingJobGrain(
         return true;
     }
 
+    /// <summary>
+    /// The opened sum of the round's updates, refused when it could not come from honest seals (a malformed or inflated
+    /// update) or when its total weight is not the training samples the participants reported.
+    /// </summary>
     private async Task<AggregatedUpdate> OpenAsync(AggregatorRound aggregator, CpuMeter cpu, LocalTrainingReport[] reports, int round)
     {
         AggregatedUpdate aggregate;
@@ -1068,7 +1068,7 @@ public sealed class TrainingJobGrain(
             problems.Add($"train fraction must lie strictly between 0 and 1, not {spec.TrainFraction}");
         ModelSpec? model = null;
         try { model = ParseSpec(spec); } catch (FederationOperationException e) { problems.Add(e.Message); }
-        try { ToStrategyOptions(spec.Strategy).Validate(); } catch (ArgumentException e) { problems.Add(e.Message); }
+        try { spec.Strategy.ToOptions().Validate(); } catch (ArgumentException e) { problems.Add(e.Message); }
         if (spec.Protection.Scheme is not (CkksProtection.SchemeName or PlaintextSimulation.SchemeName))
             problems.Add($"update protection '{spec.Protection.Scheme}' is not known (known: {CkksProtection.SchemeName}, {PlaintextSimulation.SchemeName})");
         else if (!IsSimulation(spec))
@@ -1102,7 +1102,6 @@ public sealed class TrainingJobGrain(
         }
     }
 
-    private static StrategyOptions ToStrategyOptions(StrategySettings s) => new(s.Name, s.ServerLearningRate, s.Beta1, s.Beta2, s.Tau);
 
     // A job started twice with records that compare unequal only by list identity is the same job.
     private static bool SameSpecification(JobSpecification a, JobSpecification b) =>

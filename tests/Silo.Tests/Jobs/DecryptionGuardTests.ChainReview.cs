@@ -36,12 +36,7 @@ public sealed partial class DecryptionGuardTests
         new(job, fromVersion, new ModelOpening(opening.Round, opening.Participants, Payload.OfInline(opening.Opened), [.. opening.OpeningFingerprints.Select(ColluderMember.Contract)]),
             Payload.OfInline(FloatBytes.From(global)), null, null);
 
-    private static float[] ReviewNext(string job, float[] global, AggregatedUpdate opened)
-    {
-        var pinned = JobSpecifications.From(TestFederations.SampleJob, job).Strategy;
-        var strategy = FedCore.Aggregation.Strategies.ServerStrategy.Create(new(pinned.Name, pinned.ServerLearningRate, pinned.Beta1, pinned.Beta2, pinned.Tau));
-        return ModelChain.Next(strategy, global, null, opened).Global;
-    }
+    private static float[] ReviewNext(string job, float[] global, AggregatedUpdate opened) => RoundDriver.SampleNext(global, opened);
 
     private static EvaluationAssignment ReviewScore(string job, int version, float[] model, FeatureScaling scaling) =>
         new(job, version, Payload.OfInline(FloatBytes.From(model)), new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation));

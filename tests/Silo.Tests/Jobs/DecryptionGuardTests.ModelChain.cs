@@ -67,10 +67,7 @@ public sealed partial class DecryptionGuardTests
             Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(Advance(honest.Opened, [.. honest.OpeningFingerprints.Select(ColluderMember.Contract)])));
 
         // Their version 1 is the job's rule applied to the sum: a round from it is accepted by every party, Long Beach included.
-        var pinned = Federation.Silo.Hosting.JobSpecifications.From(TestFederations.SampleJob, job).Strategy;
-        var strategy = FedCore.Aggregation.Strategies.ServerStrategy.Create(new(pinned.Name, pinned.ServerLearningRate, pinned.Beta1, pinned.Beta2, pinned.Tau));
-        var next = FedCore.Rounds.ModelChain.Next(strategy, driver.Global, null, opened);
-        var second = new RoundDriver(job, 2, everyone, _keys) { Global = next.Global, Scaling = driver.Scaling, WeightNormaliser = driver.WeightNormaliser, Version = 1 };
+        var second = new RoundDriver(job, 2, everyone, _keys) { Global = RoundDriver.SampleNext(driver.Global, opened), Scaling = driver.Scaling, WeightNormaliser = driver.WeightNormaliser, Version = 1 };
         await second.KeyAsync();
         await second.TrainAsync();
         Assert.Equal(4, second.Reports.Count);

@@ -86,9 +86,7 @@ public sealed partial class DecryptionGuardTests
         foreach (var m in members)
             await Grain(m.Id).AdvanceModelChain(new ModelChainAdvance(jobId, 0, new ModelOpening(1, opening.Participants, Payload.OfInline(opening.Opened),
                 [.. opening.OpeningFingerprints.Select(ColluderMember.Contract)]), Payload.OfInline(FloatBytes.From(driver.Global)), null, null));
-        var pinned = Federation.Silo.Hosting.JobSpecifications.From(TestFederations.SampleJob, jobId).Strategy;
-        var strategy = FedCore.Aggregation.Strategies.ServerStrategy.Create(new(pinned.Name, pinned.ServerLearningRate, pinned.Beta1, pinned.Beta2, pinned.Tau));
-        return (ModelChain.Next(strategy, driver.Global, null, opened).Global, driver.Scaling!, driver.WeightNormaliser);
+        return (RoundDriver.SampleNext(driver.Global, opened), driver.Scaling!, driver.WeightNormaliser);
     }
 
     [Fact]

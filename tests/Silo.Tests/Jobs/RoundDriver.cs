@@ -7,6 +7,7 @@ using FedCore.Learning;
 using FedCore.Rounds;
 using Federation.Contracts.Participants;
 using Federation.Contracts.Transfer;
+using Federation.Silo.Grains;
 
 namespace Federation.Silo.Tests.Jobs;
 
@@ -113,6 +114,11 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
 internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundMember> members, IReadOnlyDictionary<string, byte[]> keys)
 {
     private static readonly ModelSpec Model = ModelSpec.Logistic(15, 2);
+
+    /// <summary>The model a party of a job invited from the sample job advances to from <paramref name="global"/> by <paramref name="opened"/>.</summary>
+    public static float[] SampleNext(float[] global, AggregatedUpdate opened) =>
+        ModelChain.Next(FedCore.Aggregation.Strategies.ServerStrategy.Create(Federation.Silo.Hosting.JobSpecifications.From(TestFederations.SampleJob, "any").Strategy.ToOptions()),
+            global, null, opened).Global;
 
     public string JobId { get; } = jobId;
     public int Round { get; } = round;
