@@ -311,7 +311,7 @@ public sealed partial class ParticipantGrain
             [.. invitation.Participants.Select(p => new PlannedParticipant(p.ParticipantId, p.DatasetName))],
             invitation.Protection.Scheme == CkksProtection.SchemeName ? ProtectionScheme.Ckks : ProtectionScheme.PlaintextSimulation,
             invitation.Protection.UpdateBound, modelClass, aggregatorCountry, Key, invitation.Training.Privacy?.ToParameters(),
-            invitation.Strategy is { } strategy ? new TrainingPlan(strategy.Name, strategy.ServerLearningRate, invitation.Training.LearningRate) : null);
+            invitation.Strategy is { } strategy ? new TrainingPlan(strategy.ToOptions(), invitation.Training.LearningRate) : null);
         PinnedTerms terms;
         try
         {

@@ -51,20 +51,21 @@ public sealed class AgreementJsonTests
     [Fact]
     public void Training_terms_round_trip_and_a_bad_one_is_named_by_its_path()
     {
-        var bounded = Terms() with { Training = new TrainingTerms(["fedadam", "fedavg"], 0.1m, 0.001m) };
+        var bounded = Terms() with { Training = new TrainingTerms([new StrategyTerms("fedavg", 1m), new StrategyTerms("fedadam", 0.01m, Tau: 0.01m)], 0.001m) };
         var file = AgreementJson.Write(bounded);
         var read = AgreementJson.ParseTerms(file, "terms.json", References(Now));
         Assert.Equal(bounded.Digest, read.Digest);
-        Assert.Equal(0.1m, read.Training!.MinServerLearningRate);
+        Assert.Equal(0.01m, read.Training!.Strategies[1].Tau);
 
         var root = JsonNode.Parse(file)!;
-        root["training"]!["minServerLearningRate"] = 0;
+        root["training"]!["minLearningRate"] = 0;
         var zero = Assert.Throws<GovernanceFormatException>(() => AgreementJson.ParseTerms(Encoding.UTF8.GetBytes(root.ToJsonString()), "terms.json", References(Now)));
-        Assert.Equal("$.training.minServerLearningRate", zero.JsonPath);
-        root["training"]!["minServerLearningRate"] = 0.1;
-        root["training"]!["strategies"]![0] = "sgd";
+        Assert.Equal("$.training.minLearningRate", zero.JsonPath);
+        root["training"]!["minLearningRate"] = 0.001;
+        root["training"]!["strategies"]![0]!["name"] = "sgd";
         var unknown = Assert.Throws<GovernanceFormatException>(() => AgreementJson.ParseTerms(Encoding.UTF8.GetBytes(root.ToJsonString()), "terms.json", References(Now)));
-        Assert.Contains("must be one of fedavg", unknown.Message);
+        Assert.Equal("$.training.strategies[0]", unknown.JsonPath);
+        Assert.Contains("Unknown strategy 'sgd'", unknown.Message);
     }
 
     [Fact]

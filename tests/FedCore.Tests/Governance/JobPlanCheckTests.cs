@@ -156,19 +156,23 @@ public sealed class JobPlanCheckTests
     [Fact]
     public void Terms_that_fix_the_training_refuse_a_coordinator_that_would_keep_consecutive_models_nearly_equal()
     {
-        // The cross-round read under a server learning rate of 10⁻⁶ (ModelChainReviewTests.Known_limit_…): under terms that
-        // bound the training, the coordinator can no longer choose it; the parties would have to sign it.
-        var training = new TrainingTerms(["fedavg", "fedadam"], 0.1m, 0.001m);
+        // The cross-round read under a server learning rate of 10⁻⁶ (ModelChainReviewTests.Known_limit_…), and its twins: an
+        // adaptive optimiser's τ or β₁ shrink the step as its rate does, and so does a tiny local rate. Under terms that fix
+        // the training the coordinator can choose none of them; the parties would have to sign it.
+        var training = new TrainingTerms([new StrategyTerms("fedavg", 1m), new StrategyTerms("fedadam", 0.01m)], 0.001m);
         var bounded = SignedBy(Proposed(Terms() with { Training = training }), Parties.ToArray());
-        var plan = Plan() with { Training = new TrainingPlan("fedavg", 1, 0.05) };
+        var plan = Plan() with { Training = new TrainingPlan(new("fedavg"), 0.05) };
         Assert.NotNull(JobPlanCheck.Check(plan, bounded, Membership(), Now));
-        RefusedFor("training.minServerLearningRate", "server learning rate is 1E-06; the agreement requires at least 0.1", plan with { Training = new("fedavg", 1e-6, 0.05) }, bounded);
-        RefusedFor("training.minLearningRate", "local learning rate is 1E-07; the agreement requires at least 0.001", plan with { Training = new("fedavg", 1, 1e-7) }, bounded);
-        RefusedFor("training.strategies", "server strategy is 'fedyogi'; the agreement allows fedavg, fedadam", plan with { Training = new("fedyogi", 1, 0.05) }, bounded);
+        Assert.NotNull(JobPlanCheck.Check(plan with { Training = new(new("FedAdam", ServerLearningRate: 0.01), 0.05) }, bounded, Membership(), Now));
+        RefusedFor("training.strategies", "server strategy is fedavg (server learning rate 1E-06", plan with { Training = new(new("fedavg", ServerLearningRate: 1e-6), 0.05) }, bounded);
+        RefusedFor("training.strategies", "τ 1000000000", plan with { Training = new(new("fedadam", ServerLearningRate: 0.01, Tau: 1e9), 0.05) }, bounded);
+        RefusedFor("training.strategies", "β₁ 0.999999", plan with { Training = new(new("fedadam", ServerLearningRate: 0.01, Beta1: 0.999999), 0.05) }, bounded);
+        RefusedFor("training.strategies", "the agreement allows fedavg (1, 0.9, 0.99, 0.001); fedadam (0.01, 0.9, 0.99, 0.001)", plan with { Training = new(new("fedyogi", ServerLearningRate: 0.01), 0.05) }, bounded);
+        RefusedFor("training.minLearningRate", "local learning rate is 1E-07; the agreement requires at least 0.001", plan with { Training = new(new("fedavg"), 1e-7) }, bounded);
         RefusedFor("training", "does not say how it trains", plan with { Training = null }, bounded);
         // Terms without it allow any, and keep the digest they were signed under (the field is not written).
-        Assert.NotNull(JobPlanCheck.Check(plan with { Training = new("fedavg", 1e-6, 1e-7) }, Active(), Membership(), Now));
-        Assert.DoesNotContain("training", System.Text.Encoding.UTF8.GetString(FedCore.Governance.Canonical.CanonicalJson.Write(AgreementJson.ToJson(Terms()))));
+        Assert.NotNull(JobPlanCheck.Check(plan with { Training = new(new("fedavg", ServerLearningRate: 1e-6), 1e-7) }, Active(), Membership(), Now));
+        Assert.DoesNotContain("training", Encoding.UTF8.GetString(FedCore.Governance.Canonical.CanonicalJson.Write(AgreementJson.ToJson(Terms()))));
         Assert.NotEqual(Terms().Digest, (Terms() with { Training = training }).Digest);
     }
 

@@ -97,10 +97,11 @@ public sealed partial class DecryptionGuardTests
     public async Task Under_an_agreement_that_bounds_the_training_a_member_refuses_a_server_learning_rate_that_keeps_models_nearly_equal()
     {
         // The cross-round read that remains with the chain (ModelChainReviewTests.Known_limit_…): a server learning rate of
-        // 10⁻⁶ makes consecutive versions nearly equal. The sample agreement (and the guard's, made from it) bounds it.
+        // 10⁻⁶ makes consecutive versions nearly equal. The sample agreement (and the guard's, made from it) fixes FedAvg at
+        // a rate of 1 and a floor of 0.001 on the local rate.
         var tiny = Invitation("CH/chain-tiny-rate", Honest) with { Strategy = new Federation.Contracts.Jobs.StrategySettings("fedavg", 1e-6, 0.9, 0.99, 1e-3) };
         var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(tiny));
-        Assert.Contains("server learning rate is 1E-06", refused.Message);
+        Assert.Contains("server learning rate 1E-06", refused.Message);
         var slow = Invitation("CH/chain-tiny-local", Honest);
         slow = slow with { Training = slow.Training with { LearningRate = 1e-7 } };
         Assert.Contains("local learning rate is 1E-07", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").AcceptJob(slow))).Message);

@@ -97,8 +97,14 @@ public static class AgreementJson
         if (terms.Training is { } training)
             json["training"] = new JsonObject
             {
-                ["strategies"] = Formats.Set(training.Strategies),
-                ["minServerLearningRate"] = training.MinServerLearningRate,
+                ["strategies"] = new JsonArray([.. training.Strategies.Select(t => (JsonNode)new JsonObject
+                {
+                    ["name"] = t.Name,
+                    ["serverLearningRate"] = t.ServerLearningRate,
+                    ["beta1"] = t.Beta1,
+                    ["beta2"] = t.Beta2,
+                    ["tau"] = t.Tau,
+                })]),
                 ["minLearningRate"] = training.MinLearningRate,
             };
         return json;
@@ -162,7 +168,7 @@ public static class AgreementJson
     {
         var protection = json.Object("protection", "scheme", "updateBound");
         var dp = json.OptionalObject("differentialPrivacy", "epsilonCap", "delta", "maxClippingNorm", "minNoiseMultiplier");
-        var training = json.OptionalObject("training", "strategies", "minServerLearningRate", "minLearningRate");
+        var training = json.OptionalObject("training", "strategies", "minLearningRate");
         var terms = new AgreementTerms(
             json.Text("id"),
             json.Text("title"),
@@ -189,7 +195,13 @@ public static class AgreementJson
                     return new TransferMechanismTerms(m.Text("from"), m.Text("to"), m.Text("mechanism"), m.Boolean("transferImpactAssessment"));
                 })
                 : [],
-            training is null ? null : new TrainingTerms(training.TextArray("strategies"), training.Decimal("minServerLearningRate"), training.Decimal("minLearningRate")));
+            training is null ? null : new TrainingTerms(training.Array("strategies", (element, path) =>
+            {
+                var t = JsonFields.Of(element, json.Source, path, "name", "serverLearningRate", "beta1", "beta2", "tau");
+                var defaults = new StrategyTerms("", 0);
+                return new StrategyTerms(t.Text("name"), t.Decimal("serverLearningRate"), t.Has("beta1") ? t.Decimal("beta1") : defaults.Beta1,
+                    t.Has("beta2") ? t.Decimal("beta2") : defaults.Beta2, t.Has("tau") ? t.Decimal("tau") : defaults.Tau);
+            }), training.Decimal("minLearningRate")));
         terms.Check(json.Source, json.Path);
         CheckReferences(terms, json, references);
         return terms;

@@ -28,12 +28,19 @@ public sealed record DifferentialPrivacyTerms(decimal EpsilonCap, decimal Delta,
 /// <summary>
 /// How the parties allow a job to train, so that no coordinator picks settings that keep consecutive global models nearly
 /// equal: with them, sums over S and S ∖ {v} of two consecutive versions read v's update almost exactly
-/// (src/FedCore/Crypto/Multiparty/VerifiedAggregation.md, "Across rounds"). Absent, any settings are allowed.
+/// (src/FedCore/Crypto/Multiparty/VerifiedAggregation.md, "Across rounds"). Every setting that scales the server's step
+/// is fixed (a job uses one of <see cref="Strategies"/> exactly: an adaptive optimiser's τ or β₁ shrinks the step as its
+/// learning rate does), and the local learning rate has a floor. Absent, any settings are allowed.
 /// </summary>
-/// <param name="Strategies">The server strategies a job may use (fedavg, fedprox, fedadam, fedyogi, fedadagrad).</param>
-/// <param name="MinServerLearningRate">Smallest server learning rate; positive.</param>
+/// <param name="Strategies">The server strategies a job may use, each with every setting.</param>
 /// <param name="MinLearningRate">Smallest local learning rate; positive.</param>
-public sealed record TrainingTerms(ImmutableArray<string> Strategies, decimal MinServerLearningRate, decimal MinLearningRate);
+public sealed record TrainingTerms(ImmutableArray<StrategyTerms> Strategies, decimal MinLearningRate);
+
+/// <summary>One server strategy with its settings (FedCore.Aggregation.Strategies.StrategyOptions; β and τ matter to the adaptive ones only).</summary>
+public sealed record StrategyTerms(string Name, decimal ServerLearningRate, decimal Beta1 = 0.9m, decimal Beta2 = 0.99m, decimal Tau = 0.001m)
+{
+    public Aggregation.Strategies.StrategyOptions ToOptions() => new(Name, (double)ServerLearningRate, (double)Beta1, (double)Beta2, (double)Tau);
+}
 
 /// <summary>
 /// A party to an agreement, the datasets (names in its catalog) it contributes, and what it states of itself for the
@@ -138,10 +145,16 @@ public sealed record AgreementTerms(
                 Fail("training.strategies", "must name at least one server strategy");
             else
                 for (int i = 0; i < training.Strategies.Length; i++)
-                    if (!Aggregation.Strategies.StrategyOptions.KnownNames.Contains(training.Strategies[i]))
-                        Fail($"training.strategies[{i}]", $"must be one of {string.Join(", ", Aggregation.Strategies.StrategyOptions.KnownNames)}, not '{training.Strategies[i]}'");
-            if (!IsPositive(training.MinServerLearningRate))
-                Fail("training.minServerLearningRate", $"must be positive, not {training.MinServerLearningRate}");
+                {
+                    try
+                    {
+                        training.Strategies[i].ToOptions().Validate();
+                    }
+                    catch (ArgumentException e)
+                    {
+                        Fail($"training.strategies[{i}]", e.Message);
+                    }
+                }
             if (!IsPositive(training.MinLearningRate))
                 Fail("training.minLearningRate", $"must be positive, not {training.MinLearningRate}");
         }

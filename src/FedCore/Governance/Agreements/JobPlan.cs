@@ -15,7 +15,7 @@ public sealed record PlannedParticipant(string Organisation, string Dataset);
 /// <param name="AggregatorCountry">ISO 3166-1 alpha-2 code of the country the updates are sent to.</param>
 /// <param name="Self">The id of the participant running the check.</param>
 /// <param name="Privacy">The DP-SGD the job trains with, or null for none.</param>
-/// <param name="Training">The server strategy and learning rates the job trains with (null: not stated).</param>
+/// <param name="Training">The server strategy and the local learning rate the job trains with (null: not stated).</param>
 public sealed record JobPlan(
     string JobId,
     string AgreementId,
@@ -29,4 +29,4 @@ public sealed record JobPlan(
     TrainingPlan? Training = null);
 
 /// <summary>How a job trains, as far as an agreement's <see cref="TrainingTerms"/> bound it.</summary>
-public sealed record TrainingPlan(string Strategy, double ServerLearningRate, double LearningRate);
+public sealed record TrainingPlan(Aggregation.Strategies.StrategyOptions Strategy, double LearningRate);

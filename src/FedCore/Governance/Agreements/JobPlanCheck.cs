@@ -20,8 +20,8 @@ public static class JobPlanCheck
     /// scheme or bound differs; plaintext-simulation outside a simulation agreement; a model class not allowed; an
     /// aggregator country not among updateDestinations; a participant in a country not among finalModelDestinations (it
     /// receives every round's model); training without DP-SGD, or with a larger clipping norm, a smaller
-    /// noise multiplier or a larger δ than the agreement's differentialPrivacy terms allow; a server strategy or learning
-    /// rates the agreement's training terms do not allow; now outside [validFrom, validUntil).
+    /// noise multiplier or a larger δ than the agreement's differentialPrivacy terms allow; a server strategy (with its
+    /// settings) or a local learning rate the agreement's training terms do not allow; now outside [validFrom, validUntil).
     /// </summary>
     /// <exception cref="JobPlanRefusedException">The plan breaks the agreement; <see cref="JobPlanRefusedException.Violations"/> lists how.</exception>
     public static PinnedTerms Check(JobPlan plan, Agreement agreement, VerifiedMembership membership, DateTimeOffset now)
@@ -92,7 +92,7 @@ public static class JobPlanCheck
             plan.AggregatorCountry, terms.FinalModelDestinations, terms.DifferentialPrivacy, terms.ValidUntil);
     }
 
-    /// <summary>Terms that fix the training bound the job's: a strategy they list, learning rates at least their floors.</summary>
+    /// <summary>Terms that fix the training bound the job's: one of their strategies with every setting, a local learning rate at least their floor.</summary>
     private static void CheckTraining(TrainingPlan? plan, TrainingTerms? terms, Action<string, string> violation)
     {
         if (terms is null)
@@ -102,10 +102,10 @@ public static class JobPlanCheck
             violation("training", "the agreement bounds how a job trains; the plan does not say how it trains");
             return;
         }
-        if (!terms.Strategies.Contains(plan.Strategy.ToLowerInvariant()))
-            violation("training.strategies", $"the plan's server strategy is '{plan.Strategy}'; the agreement allows {string.Join(", ", terms.Strategies)}");
-        if (!(plan.ServerLearningRate >= (double)terms.MinServerLearningRate))
-            violation("training.minServerLearningRate", $"the plan's server learning rate is {plan.ServerLearningRate}; the agreement requires at least {CanonicalNumber.Format(terms.MinServerLearningRate)}");
+        var s = plan.Strategy;
+        if (!terms.Strategies.Any(t => t.ToOptions() with { Name = t.Name.ToLowerInvariant() } == s with { Name = s.Name.ToLowerInvariant() }))
+            violation("training.strategies", $"the plan's server strategy is {s.Name} (server learning rate {s.ServerLearningRate}, β₁ {s.Beta1}, β₂ {s.Beta2}, τ {s.Tau}); " +
+                $"the agreement allows {string.Join("; ", terms.Strategies.Select(t => $"{t.Name} ({CanonicalNumber.Format(t.ServerLearningRate)}, {CanonicalNumber.Format(t.Beta1)}, {CanonicalNumber.Format(t.Beta2)}, {CanonicalNumber.Format(t.Tau)})"))}");
         if (!(plan.LearningRate >= (double)terms.MinLearningRate))
             violation("training.minLearningRate", $"the plan's local learning rate is {plan.LearningRate}; the agreement requires at least {CanonicalNumber.Format(terms.MinLearningRate)}");
     }
