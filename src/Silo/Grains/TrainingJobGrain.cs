@@ -652,12 +652,13 @@ public sealed class TrainingJobGrain(
         OpeningRequest opening)
     {
         var contract = new ModelOpeningBytes(opening.Round, opening.Participants, opening.Opened, [.. opening.OpeningFingerprints.Select(ToContract)]);
-        long bytes = opening.Opened.Length + Size(contract.Fingerprints) + 4L * global.Length * (optimizer is null ? 1 : 3);
+        var from = VersionBytes.Of(global, optimizer);
+        long bytes = opening.Opened.Length + Size(contract.Fingerprints) + from.Global.Length + (from.FirstMoment?.Length ?? 0) + (from.SecondMoment?.Length ?? 0);
         await Task.WhenAll(parties.Select(async p =>
         {
             try
             {
-                await AdvanceAsync(p, fromVersion, global, optimizer, contract);
+                await AdvanceAsync(p, fromVersion, from, contract);
                 if (attempt.Members.Contains(p))
                     attempt.Count(p, bytes);
             }
@@ -683,22 +684,29 @@ public sealed class TrainingJobGrain(
                 var next = await StoredVersionAsync(version + 1);
                 if (next.Opening is not { } stored)
                     throw new FederationOperationException("model.missing", $"Job {JobId}: model version {version + 1} is stored without the opening it was made from.");
-                await AdvanceAsync(p, version, from.Global, from.Optimizer, new ModelOpeningBytes(stored.Round, stored.Participants,
+                await AdvanceAsync(p, version, VersionBytes.Of(from.Global, from.Optimizer), new ModelOpeningBytes(stored.Round, stored.Participants,
                     await transfers.FetchAsync(stored.Opened), stored.Fingerprints));
             }
             return true;
         });
 
-    private async Task AdvanceAsync(string participant, int fromVersion, float[] global, ServerOptimizerState? optimizer, ModelOpeningBytes opening)
+    private async Task AdvanceAsync(string participant, int fromVersion, VersionBytes from, ModelOpeningBytes opening)
     {
         var target = Participant(participant);
-        async Task<Payload?> Push(float[]? values) => values is null ? null : await transfers.PushAsync(target, FloatBytes.From(values));
+        async Task<Payload?> Push(byte[]? bytes) => bytes is null ? null : await transfers.PushAsync(target, bytes);
         await target.AdvanceModelChain(new ModelChainAdvance(JobId, fromVersion,
             new ModelOpening(opening.Round, opening.Participants, await transfers.PushAsync(target, opening.Opened), opening.Fingerprints),
-            (await Push(global))!, await Push(optimizer?.FirstMoment), await Push(optimizer?.SecondMoment)));
+            (await Push(from.Global))!, await Push(from.FirstMoment), await Push(from.SecondMoment)));
     }
 
     private sealed record ModelOpeningBytes(int Round, IReadOnlyList<string> Participants, byte[] Opened, IReadOnlyList<SignedPayload> Fingerprints);
+
+    /// <summary>A version's model and optimiser moments as bytes, made once for every party it is sent to.</summary>
+    private sealed record VersionBytes(byte[] Global, byte[]? FirstMoment, byte[]? SecondMoment)
+    {
+        public static VersionBytes Of(float[] global, ServerOptimizerState? optimizer) =>
+            new(FloatBytes.From(global), optimizer is null ? null : FloatBytes.From(optimizer.FirstMoment), optimizer is null ? null : FloatBytes.From(optimizer.SecondMoment));
+    }
 
     /// <summary>A stored version's model, optimiser moments and opening (its opened plaintext still to fetch).</summary>
     private sealed record StoredVersion(float[] Global, ServerOptimizerState? Optimizer, ModelOpening? Opening);
