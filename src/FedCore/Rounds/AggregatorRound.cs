@@ -29,7 +29,7 @@ public sealed class AggregatorRound
     private CiphertextMasks? _masks;
     private byte[]? _aggregateChallenge;
     private OpenedPlaintext? _opened;
-    private byte[]? _openedBytes, _openingChallenge;
+    private byte[]? _openedDigest, _openingChallenge;
 
     /// <param name="participants">The round's members (the job's pinned parties that take part), any order.</param>
     /// <param name="participantKeys">Each member's signing public key, as the job pinned them.</param>
@@ -226,7 +226,7 @@ public sealed class AggregatorRound
     public OpeningCheckRequest OpeningCheckRequest()
     {
         var opened = Opened();
-        return new OpeningCheckRequest(JobId, Round, opened.Sha256());
+        return new OpeningCheckRequest(JobId, Round, _openedDigest!);
     }
 
     /// <summary>A member's opening fingerprint: at this round's opening challenge, of the plaintext's shape.</summary>
@@ -251,7 +251,7 @@ public sealed class AggregatorRound
         var sum = LinearFingerprint.Sum(fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, Parameters)));
         if (!LinearFingerprint.OfOpening(Opened(), _openingChallenge!).Matches(sum))
             throw Rejected("the members' opening fingerprints do not add up to the opened plaintext's: a member's fingerprint is not of its own c0 and share");
-        return new OpeningRequest(JobId, Round, Participants, _openedBytes!, fingerprints);
+        return new OpeningRequest(JobId, Round, Participants, _opened!.WireBuffer, fingerprints); // its wire buffer: nobody writes to it
     }
 
     /// <summary>
@@ -289,8 +289,8 @@ public sealed class AggregatorRound
             if (_opened is null)
             {
                 _opened = Read(() => _sum!.Opening(), "the decryption shares");
-                _openedBytes = _opened.WireBuffer; // nobody writes to it
-                _openingChallenge = RoundChallenges.OpeningChallenge(_setDigest, _planDigest!, _opened.Sha256());
+                _openedDigest = _opened.Sha256();
+                _openingChallenge = RoundChallenges.OpeningChallenge(_setDigest, _planDigest!, _openedDigest);
             }
             return _opened;
         }

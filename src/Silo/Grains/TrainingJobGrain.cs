@@ -676,16 +676,20 @@ public sealed class TrainingJobGrain(
     private async Task CatchUpChainsAsync(IReadOnlyList<string> members) =>
         await Each(members, async p =>
         {
-            for (int version = await Participant(p).GetModelChainVersion(JobId); version < state.State.LatestModelVersion; version++)
+            int version = await Participant(p).GetModelChainVersion(JobId);
+            if (version >= state.State.LatestModelVersion)
+                return true;
+            if (version < 0)
+                throw new FederationOperationException(RoundRefusal.Refused, $"Job {JobId}: {p} has no model chain for the job; it was prepared without one.");
+            // Each stored version is read once: the one a step lands on is where the next starts.
+            for (var from = await StoredVersionAsync(version); version < state.State.LatestModelVersion; version++)
             {
-                if (version < 0)
-                    throw new FederationOperationException(RoundRefusal.Refused, $"Job {JobId}: {p} has no model chain for the job; it was prepared without one.");
-                var from = await StoredVersionAsync(version);
                 var next = await StoredVersionAsync(version + 1);
                 if (next.Opening is not { } stored)
                     throw new FederationOperationException("model.missing", $"Job {JobId}: model version {version + 1} is stored without the opening it was made from.");
                 await AdvanceAsync(p, version, VersionBytes.Of(from.Global, from.Optimizer), new ModelOpeningBytes(stored.Round, stored.Participants,
                     await transfers.FetchAsync(stored.Opened), stored.Fingerprints));
+                from = next;
             }
             return true;
         });

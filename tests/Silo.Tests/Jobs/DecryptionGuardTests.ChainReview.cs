@@ -26,17 +26,8 @@ public sealed partial class DecryptionGuardTests
         await driver.KeyAsync();
         await driver.TrainAsync();
         var opened = await driver.OpenAsync();
-        var check = driver.Aggregator.OpeningCheckRequest();
-        foreach (var m in driver.Members)
-            driver.Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await ((GrainMember)m).Grain.CheckOpening(new RoundOpeningCheckRequest(driver.JobId, driver.Round, check.OpenedDigest))));
-        return (opened, driver.Aggregator.OpeningRequest());
+        return (opened, await driver.OpeningAsync());
     }
-
-    private static ModelChainAdvance ReviewAdvance(string job, int fromVersion, OpeningRequest opening, float[] global) =>
-        new(job, fromVersion, new ModelOpening(opening.Round, opening.Participants, Payload.OfInline(opening.Opened), [.. opening.OpeningFingerprints.Select(ColluderMember.Contract)]),
-            Payload.OfInline(FloatBytes.From(global)), null, null);
-
-    private static float[] ReviewNext(string job, float[] global, AggregatedUpdate opened) => RoundDriver.SampleNext(global, opened);
 
     private static EvaluationAssignment ReviewScore(string job, int version, float[] model, FeatureScaling scaling) =>
         new(job, version, Payload.OfInline(FloatBytes.From(model)), new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation));
@@ -128,7 +119,7 @@ public sealed partial class DecryptionGuardTests
         var redo = new RoundDriver(job, 3, three, _keys) { Scaling = first.Scaling, WeightNormaliser = first.WeightNormaliser };
         var (_, opening) = await ReviewOpenAndCheckAsync(redo);
         foreach (var m in everyone)
-            Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(ReviewAdvance(job, 0, opening, redo.Global)));
+            Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening, redo.Global)));
     }
 
     // ---- 2. restarts cannot roll a chain back, restart it, or give a version two successors --------------------------
@@ -145,17 +136,17 @@ public sealed partial class DecryptionGuardTests
         var second = new RoundDriver(job, 2, members, _keys) { Scaling = first.Scaling, WeightNormaliser = first.WeightNormaliser };
         var (_, opening2) = await ReviewOpenAndCheckAsync(second);
         var v0 = first.Global;
-        var v1 = ReviewNext(job, v0, opened1);
+        var v1 = RoundDriver.SampleNext(v0, opened1);
         var budapest = Grain("HU/budapest");
 
-        Assert.Equal(1, await budapest.AdvanceModelChain(ReviewAdvance(job, 0, opening1, v0)));
+        Assert.Equal(1, await budapest.AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening1, v0)));
         await ReviewRestartAsync("HU/budapest");
         Assert.Equal(1, await budapest.GetModelChainVersion(job));
         // The same advance again is answered (a retry), and changes nothing.
-        Assert.Equal(1, await budapest.AdvanceModelChain(ReviewAdvance(job, 0, opening1, v0)));
+        Assert.Equal(1, await budapest.AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening1, v0)));
         // The second opening of version 0: refused, whether it comes with version 0's model or version 1's.
-        Assert.Contains("not version 1 of its chain", (await Assert.ThrowsAsync<FederationOperationException>(() => budapest.AdvanceModelChain(ReviewAdvance(job, 0, opening2, v0)))).Message);
-        Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => budapest.AdvanceModelChain(ReviewAdvance(job, 1, opening2, v1)))).Message);
+        Assert.Contains("not version 1 of its chain", (await Assert.ThrowsAsync<FederationOperationException>(() => budapest.AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening2, v0)))).Message);
+        Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => budapest.AdvanceModelChain(RoundDriver.AdvanceOf(job, 1, opening2, v1)))).Message);
 
         // Its chain's start cannot be shown again to reset it: the same moments are answered without a reset, another job's
         // moments (signed by the same parties) are refused.
@@ -191,12 +182,12 @@ public sealed partial class DecryptionGuardTests
         var (opened2, opening2) = await ReviewOpenAndCheckAsync(second);
         var v0 = first.Global;
 
-        Assert.Equal(1, await Grain("HU/budapest").AdvanceModelChain(ReviewAdvance(job, 0, opening1, v0)));
-        Assert.Equal(1, await Grain("CH/zurich").AdvanceModelChain(ReviewAdvance(job, 0, opening2, v0)));
-        Assert.Equal(1, await Grain("US/cleveland").AdvanceModelChain(ReviewAdvance(job, 0, opening2, v0)));
+        Assert.Equal(1, await Grain("HU/budapest").AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening1, v0)));
+        Assert.Equal(1, await Grain("CH/zurich").AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening2, v0)));
+        Assert.Equal(1, await Grain("US/cleveland").AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening2, v0)));
 
-        var a = ReviewNext(job, v0, opened1);
-        var b = ReviewNext(job, v0, opened2);
+        var a = RoundDriver.SampleNext(v0, opened1);
+        var b = RoundDriver.SampleNext(v0, opened2);
         Assert.False(a.AsSpan().SequenceEqual(b), "two openings of one version give two different version-1 models");
         Assert.True((await Grain("HU/budapest").Evaluate(ReviewScore(job, 1, a, first.Scaling!))).Samples > 0);
         Assert.True((await Grain("CH/zurich").Evaluate(ReviewScore(job, 1, b, first.Scaling!))).Samples > 0);
@@ -218,19 +209,19 @@ public sealed partial class DecryptionGuardTests
         await first.StartChainsAsync(everyone);
         var (opened1, opening1) = await ReviewOpenAndCheckAsync(first);
         var v0 = first.Global;
-        var v1 = ReviewNext(job, v0, opened1);
+        var v1 = RoundDriver.SampleNext(v0, opened1);
         foreach (var m in three)
-            Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(ReviewAdvance(job, 0, opening1, v0)));
+            Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening1, v0)));
         var second = new RoundDriver(job, 2, three, _keys) { Scaling = first.Scaling, WeightNormaliser = first.WeightNormaliser, Global = v1, Version = 1 };
         var (_, opening2) = await ReviewOpenAndCheckAsync(second);
 
         var longBeach = Grain(LongBeach);
-        var good = ReviewAdvance(job, 0, opening1, v0);
+        var good = RoundDriver.AdvanceOf(job, 0, opening1, v0);
         var fingerprints = good.Opening.Fingerprints;
         var crafted = new (string What, ModelChainAdvance Advance)[]
         {
-            ("a version gap: version 1's opening on version 0's model", ReviewAdvance(job, 0, opening2, v0)),
-            ("a version gap: version 1's opening with version 1's model", ReviewAdvance(job, 1, opening2, v1)),
+            ("a version gap: version 1's opening on version 0's model", RoundDriver.AdvanceOf(job, 0, opening2, v0)),
+            ("a version gap: version 1's opening with version 1's model", RoundDriver.AdvanceOf(job, 1, opening2, v1)),
             ("a model one value short", good with { Global = Payload.OfInline(FloatBytes.From(v0[..^1])) }),
             ("a model of the wrong byte length", good with { Global = Payload.OfInline([.. FloatBytes.From(v0), 1]) }),
             ("an optimiser state the chain does not hold", good with { FirstMoment = Payload.OfInline(FloatBytes.From(new float[v0.Length])), SecondMoment = Payload.OfInline(FloatBytes.From(new float[v0.Length])) }),
@@ -259,7 +250,7 @@ public sealed partial class DecryptionGuardTests
 
         // The true openings, in order (the job's catch-up), bring it to where the others stand.
         Assert.Equal(1, await longBeach.AdvanceModelChain(good));
-        Assert.Equal(2, await longBeach.AdvanceModelChain(ReviewAdvance(job, 1, opening2, v1)));
+        Assert.Equal(2, await longBeach.AdvanceModelChain(RoundDriver.AdvanceOf(job, 1, opening2, v1)));
     }
 
     // ---- 1. what a member explains -------------------------------------------------------------------------------------

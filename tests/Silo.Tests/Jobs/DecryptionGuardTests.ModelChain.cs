@@ -44,27 +44,22 @@ public sealed partial class DecryptionGuardTests
         await driver.TrainAsync();
         var opened = await driver.OpenAsync();
 
-        var check = driver.Aggregator.OpeningCheckRequest();
-        foreach (var m in three)
-            driver.Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await Grain(m.Id).CheckOpening(new RoundOpeningCheckRequest(job, 1, check.OpenedDigest))));
-        var honest = driver.Aggregator.OpeningRequest();
+        var honest = await driver.OpeningAsync();
         byte[] altered = (byte[])honest.Opened.Clone();
         altered[^1] ^= 0x01;
         var alteredDigest = System.Security.Cryptography.SHA256.HashData(altered);
-        var alteredFingerprints = new List<SignedPayload>();
+        var alteredFingerprints = new List<SignedMessage>();
         foreach (var m in three)
-            alteredFingerprints.Add(await Grain(m.Id).CheckOpening(new RoundOpeningCheckRequest(job, 1, alteredDigest)));
-
-        ModelChainAdvance Advance(byte[] openedBytes, IReadOnlyList<SignedPayload> fingerprints) => new(job, 0,
-            new ModelOpening(1, honest.Participants, Payload.OfInline(openedBytes), fingerprints), Payload.OfInline(FloatBytes.From(driver.Global)), null, null);
+            alteredFingerprints.Add(ColluderMember.Core(await Grain(m.Id).CheckOpening(new RoundOpeningCheckRequest(job, 1, alteredDigest))));
+        var forged = honest with { Opened = altered, OpeningFingerprints = alteredFingerprints };
         foreach (var m in everyone)
         {
-            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(m.Id).AdvanceModelChain(Advance(altered, alteredFingerprints)));
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(m.Id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, forged, driver.Global)));
             Assert.Contains("not the sum of the members' parts", refused.Message);
             Assert.Equal(0, await Grain(m.Id).GetModelChainVersion(job));
         }
         foreach (var m in everyone)
-            Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(Advance(honest.Opened, [.. honest.OpeningFingerprints.Select(ColluderMember.Contract)])));
+            Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, honest, driver.Global)));
 
         // Their version 1 is the job's rule applied to the sum: a round from it is accepted by every party, Long Beach included.
         var second = new RoundDriver(job, 2, everyone, _keys) { Global = RoundDriver.SampleNext(driver.Global, opened), Scaling = driver.Scaling, WeightNormaliser = driver.WeightNormaliser, Version = 1 };

@@ -79,13 +79,9 @@ public sealed partial class DecryptionGuardTests
         await driver.KeyAsync();
         await driver.TrainAsync();
         var opened = await driver.OpenAsync();
-        var check = driver.Aggregator.OpeningCheckRequest();
+        var opening = await driver.OpeningAsync();
         foreach (var m in members)
-            driver.Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await Grain(m.Id).CheckOpening(new RoundOpeningCheckRequest(jobId, 1, check.OpenedDigest))));
-        var opening = driver.Aggregator.OpeningRequest();
-        foreach (var m in members)
-            await Grain(m.Id).AdvanceModelChain(new ModelChainAdvance(jobId, 0, new ModelOpening(1, opening.Participants, Payload.OfInline(opening.Opened),
-                [.. opening.OpeningFingerprints.Select(ColluderMember.Contract)]), Payload.OfInline(FloatBytes.From(driver.Global)), null, null));
+            await Grain(m.Id).AdvanceModelChain(RoundDriver.AdvanceOf(jobId, 0, opening, driver.Global));
         return (RoundDriver.SampleNext(driver.Global, opened), driver.Scaling!, driver.WeightNormaliser);
     }
 

@@ -245,6 +245,20 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
 
     public DecryptionRequest Decryption(IReadOnlyList<SignedPayload> fingerprints, RoundKeyRequest? next = null) => new(JobId, Round, fingerprints, next);
 
+    /// <summary>Step 7 as an honest aggregator plays it, every member a grain: the request of step 8.</summary>
+    public async Task<OpeningRequest> OpeningAsync()
+    {
+        var check = Aggregator.OpeningCheckRequest();
+        foreach (var m in Members)
+            Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await ((GrainMember)m).Grain.CheckOpening(new RoundOpeningCheckRequest(JobId, Round, check.OpenedDigest))));
+        return Aggregator.OpeningRequest();
+    }
+
+    /// <summary>Step 8's message for a party: <paramref name="opening"/> and the model of <paramref name="fromVersion"/> (no optimiser state: FedAvg).</summary>
+    public static ModelChainAdvance AdvanceOf(string jobId, int fromVersion, OpeningRequest opening, float[] global) =>
+        new(jobId, fromVersion, new ModelOpening(opening.Round, opening.Participants, Payload.OfInline(opening.Opened), [.. opening.OpeningFingerprints.Select(ColluderMember.Contract)]),
+            Payload.OfInline(FloatBytes.From(global)), null, null);
+
     /// <summary>Steps 5–6 as an honest aggregator plays them, and the opening.</summary>
     public async Task<AggregatedUpdate> OpenAsync()
     {
