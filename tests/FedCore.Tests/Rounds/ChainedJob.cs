@@ -116,16 +116,7 @@ internal sealed class ChainedJob
             LastSealed[p.Id] = sealedUpdate;
             aggregator.AcceptSealed(sealedUpdate);
         }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        var decrypt = aggregator.DecryptRequest();
-        foreach (var p in members)
-        {
-            var share = p.Round.Decrypt(decrypt);
-            LastShares[p.Id] = share;
-            aggregator.AcceptShare(share);
-        }
+        RoundHarness.CheckAndDecrypt(aggregator, members, (p, share) => LastShares[p.Id] = share);
         return aggregator;
     }
 

@@ -362,12 +362,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
             p.Round.PrepareExplanation(aggregator.SealRequest(), explanation, RoundPlan.ExplanationBasisOf(job.Rows[all.IndexOf(p)]));
             aggregator.AcceptSealed(p.Round.Seal(1, new float[job.Global.Length], 60 / job.Normaliser));
         }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in all)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        var decrypt = aggregator.DecryptRequest();
-        foreach (var p in all)
-            aggregator.AcceptShare(p.Round.Decrypt(decrypt));
+        RoundHarness.CheckAndDecrypt(aggregator, all);
         var opening = aggregator.OpeningCheckRequest();
         foreach (var p in all)
             Assert.Equal(RoundRefusal.Restarted, Assert.Throws<RoundRefusedException>(() => p.Round.CheckOpening(opening)).Code);

@@ -138,14 +138,23 @@ internal sealed class RoundHarness
     /// <summary>Steps 5–6 and the opening, played honestly.</summary>
     public AggregatedUpdate Finish(AggregatorRound aggregator, IReadOnlyList<Party>? members = null)
     {
-        members ??= Parties;
+        CheckAndDecrypt(aggregator, members ?? Parties);
+        return aggregator.Open();
+    }
+
+    /// <summary>Steps 5–6 played honestly: every member's share is in; <paramref name="shared"/> sees each as it arrives.</summary>
+    public static void CheckAndDecrypt(AggregatorRound aggregator, IReadOnlyList<Party> members, Action<Party, SignedMessage>? shared = null)
+    {
         var check = aggregator.AggregateCheckRequest();
         foreach (var p in members)
             aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
         var decrypt = aggregator.DecryptRequest();
         foreach (var p in members)
-            aggregator.AcceptShare(p.Round.Decrypt(decrypt));
-        return aggregator.Open();
+        {
+            var share = p.Round.Decrypt(decrypt);
+            shared?.Invoke(p, share);
+            aggregator.AcceptShare(share);
+        }
     }
 
     public static float[][] Updates(int count, int length, int seed = 1)
