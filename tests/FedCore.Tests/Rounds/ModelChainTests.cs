@@ -50,6 +50,20 @@ public class ModelChainTests
     }
 
     [Fact]
+    public void A_weight_normaliser_other_than_the_moments_give_is_refused()
+    {
+        // The normaliser weighs every member's update: the aggregator chooses it no more than the model or the scaling.
+        var job = new ChainedJob();
+        var plan = RoundPlan.For(job.Id, 0, job.Global, job.Scaling, job.Normaliser * 2);
+        var aggregator = job.Harness.RevealedRound(1);
+        foreach (var p in job.Harness.Parties)
+            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
+        foreach (var p in job.Harness.Parties)
+            Assert.Contains("not the one its model chain stands at",
+                Assert.Throws<RoundRefusedException>(() => p.Round.PrepareTraining(aggregator.SealRequest(), plan, [1])).Message);
+    }
+
+    [Fact]
     public void Every_party_advances_to_the_model_the_job_computes_and_one_that_missed_the_round_catches_up_from_the_signed_opening()
     {
         var job = new ChainedJob();
