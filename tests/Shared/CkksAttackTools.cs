@@ -10,6 +10,32 @@ namespace Federation.Tests.Shared;
 /// </summary>
 internal static class CkksAttackTools
 {
+    /// <summary>
+    /// The public key share that turns a round key into one of the attacker's making: p_target − Σ <paramref name="others"/>
+    /// (the other members' shares, which it sees only once they are revealed), with the key it makes and that key's secret shares.
+    /// </summary>
+    public static (byte[] Share, CollectivePublicKey Target, IReadOnlyList<SecretKeyShare> Secrets) RogueShare(CkksParameters parameters, IEnumerable<byte[]> others)
+    {
+        var theirs = others.Select(s => PublicKeyShare.FromBytes(s, parameters)).ToList();
+        byte[] crs = theirs[0].CrsSeed.ToArray();
+        var own = Enumerable.Range(0, 3).Select(_ => SecretKeyShare.Generate(parameters, crs)).ToList();
+        var target = CollectivePublicKey.Combine(own.Select(s => s.PublicKeyShare));
+        var ring = parameters.Context.Ring;
+        var p = ring.NewPolynomial(ring.Moduli.Count);
+        for (int m = 0; m < ring.Moduli.Count; m++)
+        {
+            Span<ulong> residue = p.Residue(m);
+            target.P.Residue(m).CopyTo(residue);
+            foreach (var other in theirs)
+            {
+                Span<ulong> subtrahend = other.P.Residue(m);
+                for (int j = 0; j < residue.Length; j++)
+                    residue[j] = ring.Moduli[m].Subtract(residue[j], subtrahend[j]);
+            }
+        }
+        return (new PublicKeyShare(parameters, crs, p).ToBytes(), target, own);
+    }
+
     /// <summary>A ciphertext of any structure in a valid wire form: c0 and c1 given per chunk and coefficient.</summary>
     public static byte[] CraftCiphertext(CkksParameters parameters, CollectivePublicKey key, int length, double bound, Func<int, int, ulong> c0, Func<int, int, ulong> c1)
     {

@@ -24,7 +24,7 @@ public sealed class AggregatorRound
     private readonly Dictionary<string, byte[]> _statements = [];
     private readonly Dictionary<string, byte[]> _publicShares = [];
     private CollectivePublicKey? _key;
-    private byte[]? _keyBytes, _keyChallenge, _planDigest;
+    private byte[]? _keyAcceptance, _planDigest;
     private CkksProtection.Aggregate? _sum;
     private CiphertextMasks? _masks;
     private byte[]? _aggregateChallenge;
@@ -93,7 +93,7 @@ public sealed class AggregatorRound
         }
     }
 
-    /// <summary>The round key (the sum of the members' shares), their statements and the round's plan, one for every member.</summary>
+    /// <summary>Every member's statement and public share, and the round's plan: each member sums the round key itself.</summary>
     public KeyCheckRequest KeyCheckRequest(RoundPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -104,36 +104,29 @@ public sealed class AggregatorRound
             {
                 var shares = Participants.Select(p => Read(() => PublicKeyShare.FromBytes(_publicShares[p], Parameters), $"the public key share of {p}"));
                 _key = Read(() => CollectivePublicKey.Combine(shares), "the members' public key shares");
-                _keyBytes = _key.ToBytes();
                 _planDigest = plan.Digest;
-                _keyChallenge = RoundChallenges.KeyChallenge(_setDigest, _keyBytes, RoundChallenges.StatementsDigest(Participants, _statements), plan.Digest);
+                _keyAcceptance = RoundChallenges.KeyAcceptance(_setDigest, _key.ToBytes(), RoundChallenges.StatementsDigest(Participants, _statements), plan.Digest);
             }
             else if (!_planDigest.AsSpan().SequenceEqual(plan.Digest))
                 throw new InvalidOperationException("A round has one plan: the key check request was made for another.");
-            return new KeyCheckRequest(JobId, Round, _keyBytes!, statements, _planDigest!);
+            return new KeyCheckRequest(JobId, Round, statements, [.. Participants.Select(p => _publicShares[p])], _planDigest!);
         }
     }
 
     // ---- Step 3 -------------------------------------------------------------------------------------------------
 
-    /// <summary>A member's key fingerprint: it must be that of the public share it revealed, at this round's key challenge.</summary>
-    public void AcceptKeyFingerprint(SignedMessage fingerprint)
+    /// <summary>A member's key acceptance: it must be of this round's key, statements and plan.</summary>
+    public void AcceptKeyAcceptance(SignedMessage acceptance)
     {
-        Accept(RoundPurpose.KeyFingerprint, fingerprint);
-        string who = fingerprint.ParticipantId;
-        var parsed = Read(() => LinearFingerprint.FromBytes(fingerprint.Payload, Parameters), $"the key fingerprint of {who}");
-        byte[] share;
-        byte[] challenge;
+        Accept(RoundPurpose.KeyAcceptance, acceptance, allowCopies: true);
+        byte[] expected;
         lock (_lock)
-        {
-            share = _publicShares[who];
-            challenge = _keyChallenge ?? throw new InvalidOperationException("The key check request was not made yet.");
-        }
-        if (!LinearFingerprint.OfKey(PublicKeyShare.FromBytes(share, Parameters), challenge).Matches(parsed))
-            throw Rejected($"the key fingerprint of {who} is not that of the key share it revealed");
+            expected = _keyAcceptance ?? throw new InvalidOperationException("The key check request was not made yet.");
+        if (!acceptance.Payload.AsSpan().SequenceEqual(expected))
+            throw Rejected($"{acceptance.ParticipantId} accepted another round key, other statements or another plan");
     }
 
-    public SealRequest SealRequest() => new(JobId, Round, All(RoundPurpose.KeyFingerprint));
+    public SealRequest SealRequest() => new(JobId, Round, All(RoundPurpose.KeyAcceptance));
 
     /// <summary>The round key (after <see cref="KeyCheckRequest"/>), under which the members seal.</summary>
     public CollectivePublicKey RoundKey => _key ?? throw new InvalidOperationException("The round key was not combined yet.");
@@ -308,12 +301,12 @@ public sealed class AggregatorRound
     }
 
     /// <summary>One signed message of a step: for this job and round, from a member, signed with its pinned key, one each.</summary>
-    private void Accept(string purpose, SignedMessage message)
+    private void Accept(string purpose, SignedMessage message, bool allowCopies = false)
     {
         lock (_lock)
         {
             if (!_steps.TryGetValue(purpose, out var step))
-                _steps[purpose] = step = new Step(new RoundUpdateLedger(purpose, JobId, Round, Protection.Scheme, _keys));
+                _steps[purpose] = step = new Step(new RoundUpdateLedger(purpose, JobId, Round, Protection.Scheme, _keys, allowCopies));
             try
             {
                 step.Ledger.Accept(message.ParticipantId, message.JobId, message.Round, message.Scheme, message.Payload, message.Signature);

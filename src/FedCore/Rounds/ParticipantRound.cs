@@ -73,8 +73,7 @@ public sealed class ParticipantRound
         public int Round { get; } = round;
         public byte[]? Statement, PublicShare, SetDigest;
         public CollectivePublicKey? RoundKey;
-        public byte[]? KeyChallenge, MaskingContext, PlanDigest, Basis;
-        public LinearFingerprint? OwnKeyFingerprint;
+        public byte[]? KeyAcceptance, MaskingContext, PlanDigest, Basis;
         public Dictionary<string, byte[]>? MaskingKeys;
         public bool KeyVerified;
         public EncryptedVector? SealedUpdate;
@@ -212,7 +211,10 @@ public sealed class ParticipantRound
 
     // ---- Step 3 -------------------------------------------------------------------------------------------------
 
-    /// <summary>The fingerprint of its own public share at the key challenge, once the key and statements check out.</summary>
+    /// <summary>
+    /// Its signed acceptance of the round key, which it sums itself from the members' public shares, each the one its
+    /// statement names (<see cref="RoundChallenges.KeyAcceptance"/>): the key, the statements and the plan.
+    /// </summary>
     public SignedMessage CheckKey(KeyCheckRequest request)
     {
         const string step = "check the round key";
@@ -227,17 +229,26 @@ public sealed class ParticipantRound
         if (request.PlanDigest is not { Length: 32 })
             throw Refused(request.Round, step, "the round's plan digest is not 32 bytes");
 
-        var key = Read(() => CollectivePublicKey.FromBytes(request.RoundKey, Parameters), request.Round, step, "the round key");
+        // Every share is the one its owner committed to before any share was revealed, and the key is their sum, made here:
+        // a colluder cannot pick its share after seeing the others' and make a key whose secret the aggregator knows.
+        if (request.PublicShares is not { } shares || shares.Count != record.Participants.Count)
+            throw Refused(request.Round, step, $"it was sent {request.PublicShares?.Count ?? 0} public key shares for {record.Participants.Count} members");
+        for (int i = 0; i < shares.Count; i++)
+        {
+            string member = record.Participants[i];
+            if (shares[i] is null || !SHA256.HashData(shares[i]).AsSpan().SequenceEqual(statements[member].AsSpan(32, 32)))
+                throw Refused(request.Round, step, $"the public key share of {member} is not the one its statement names");
+        }
         byte[] crsSeed = RoundChallenges.CrsSeed(memory.SetDigest!);
-        if (!key.CrsSeed.SequenceEqual(crsSeed))
-            throw Refused(request.Round, step, "the round key is not over this round's common reference polynomial");
-        var expectedShares = statements.Values.Select(s => new Guid(s.AsSpan(32, 16))).Order().ToList();
-        if (!key.ShareIds.SequenceEqual(expectedShares))
-            throw Refused(request.Round, step, $"the round key is made of {key.ShareIds.Count} shares that are not exactly the members' {expectedShares.Count}");
+        var parsed = shares.Select((s, i) => Read(() => PublicKeyShare.FromBytes(s, Parameters), request.Round, step, $"the public key share of {record.Participants[i]}")).ToList();
+        if (parsed.Any(s => !s.CrsSeed.SequenceEqual(crsSeed)))
+            throw Refused(request.Round, step, "a public key share is not over this round's common reference polynomial");
+        var key = Read(() => CollectivePublicKey.Combine(parsed), request.Round, step, "the members' public key shares");
+        byte[] keyBytes = key.ToBytes();
 
-        // Once per round, durably: fingerprints for two plans (or keys) would let the aggregator complete, for each member,
-        // a set for the plan it alone is told to train, and weigh one member in and the others out.
-        byte[] checkedDigest = SHA256.HashData([.. SHA256.HashData(request.RoundKey), .. request.PlanDigest]);
+        // Once per round, durably: acceptances of two plans (or keys) would let the aggregator complete, for each member, a
+        // set for the plan it alone is told to train, and weigh one member in and the others out.
+        byte[] checkedDigest = SHA256.HashData([.. SHA256.HashData(keyBytes), .. request.PlanDigest]);
         if (record.KeyChecked is { } earlier)
         {
             if (!earlier.AsSpan().SequenceEqual(checkedDigest))
@@ -250,25 +261,22 @@ public sealed class ParticipantRound
 
         byte[] statementsDigest = RoundChallenges.StatementsDigest(record.Participants, statements);
         memory.RoundKey = key;
-        memory.KeyChallenge = RoundChallenges.KeyChallenge(memory.SetDigest!, request.RoundKey, statementsDigest, request.PlanDigest);
+        memory.KeyAcceptance = RoundChallenges.KeyAcceptance(memory.SetDigest!, keyBytes, statementsDigest, request.PlanDigest);
         memory.MaskingContext = RoundChallenges.MaskingContext(memory.SetDigest!, key.KeyId.ToArray(), statementsDigest);
         memory.PlanDigest = request.PlanDigest;
         memory.MaskingKeys = statements.ToDictionary(s => s.Key, s => s.Value[64..]);
         memory.KeyVerified = false;
-        memory.OwnKeyFingerprint = LinearFingerprint.OfKey(PublicKeyShare.FromBytes(memory.PublicShare!, Parameters), memory.KeyChallenge);
-        return Sign(RoundPurpose.KeyFingerprint, request.Round, memory.OwnKeyFingerprint.ToBytes());
+        return Sign(RoundPurpose.KeyAcceptance, request.Round, memory.KeyAcceptance);
     }
 
     // ---- Step 4 -------------------------------------------------------------------------------------------------
 
     /// <summary>
     /// The checks of step 4 common to both kinds of round (a host calls <see cref="PrepareTraining"/> or
-    /// <see cref="PrepareExplanation"/>; tests and colluders call this directly). Checks, before training, that the round
-    /// key is the sum of the members' shares (its own in it), made for the plan
-    /// it was given to train (<paramref name="plan"/>, which it derived itself from what it was sent: every member's key
-    /// fingerprint is at a challenge over the plan's digest, so they add up only if every member was given this plan),
-    /// and that no sum it helped open came from the same <paramref name="basis"/> (<see cref="RoundPlan.BasisOf"/>) over
-    /// other members.
+    /// <see cref="PrepareExplanation"/>; tests and colluders call this directly). Checks, before training, that every
+    /// member accepted the round key it summed at step 3, over the same statements, for the plan it was given to train
+    /// (<paramref name="plan"/>, which it derived itself from what it was sent), and that no sum it helped open came from
+    /// the same <paramref name="basis"/> (<see cref="RoundPlan.BasisOf"/>) over other members.
     /// </summary>
     internal void PrepareSeal(SealRequest request, RoundPlan plan, byte[] basis)
     {
@@ -280,8 +288,10 @@ public sealed class ParticipantRound
         var memory = RequireMemory(request.Round, step, m => m.RoundKey is not null);
         if (!plan.Digest.AsSpan().SequenceEqual(memory.PlanDigest))
             throw Refused(request.Round, step, "the plan it was given (global model, version, feature scaling or weight normaliser) is not the one the round key was checked for");
-        RequireFingerprintsSumTo(RoundPurpose.KeyFingerprint, request.Round, record.Participants, request.KeyFingerprints, memory.OwnKeyFingerprint!,
-            LinearFingerprint.OfKey(memory.RoundKey!, memory.KeyChallenge!), step, ("round key", "key shares"), RoundRefusal.Refused);
+        // Every member accepted the key, statements and plan this one did (all sign the same digest, so copies are expected).
+        var acceptances = Verify(RoundPurpose.KeyAcceptance, request.Round, record.Participants, request.KeyAcceptances, step, allowCopies: true);
+        if (acceptances.FirstOrDefault(a => !a.Value.AsSpan().SequenceEqual(memory.KeyAcceptance)) is { Key: { } other })
+            throw Refused(request.Round, step, $"{other} accepted another round key, other statements or another plan");
         // Two opened sums from one basis over different members would give away the difference: the update of whoever was left out.
         if (_opened.OpenedOverOthers(basis, record.Participants))
             throw Refused(request.Round, step, OpenedOverOthersReason);
@@ -602,9 +612,9 @@ public sealed class ParticipantRound
     }
 
     /// <summary>
-    /// The check of steps 4, 6 and 8: one signed fingerprint per member, its own among them (unless <paramref name="own"/> is
+    /// The check of steps 6 and 8: one signed fingerprint per member, its own among them (unless <paramref name="own"/> is
     /// null: at step 8 it need not have been a member), all at one challenge and of one shape, adding up to the fingerprint
-    /// of the <paramref name="names"/>.Whole it is asked to use (the round key, the aggregate, the opened plaintext).
+    /// of the <paramref name="names"/>.Whole it is asked to use (the aggregate, the opened plaintext).
     /// </summary>
     private void RequireFingerprintsSumTo(string purpose, int round, IReadOnlyList<string> members, IReadOnlyList<SignedMessage> messages,
         LinearFingerprint? own, LinearFingerprint whole, string step, (string Whole, string Parts) names, string code)

@@ -21,7 +21,7 @@ public enum RoundStage
 /// <summary>
 /// What a participant must not forget about its latest round of a job, stored in its country's storage before any message
 /// that depends on it leaves (FedCore/Rounds/README.md): the round and its members, the stage, the secrets still needed,
-/// the key commitments it revealed against, and the round key and plan it fingerprinted (<see cref="KeyChecked"/>: the
+/// the key commitments it revealed against, and the round key and plan it accepted (<see cref="KeyChecked"/>: the
 /// SHA-256 of both, so that step 3 happens once per round). Secrets: <see cref="Secret"/> (CKKS key share) and
 /// <see cref="MaskingKey"/> (ECDH private key). Never logged; <see cref="ToString"/> leaves them out.
 /// </summary>

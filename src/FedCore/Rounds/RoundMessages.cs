@@ -16,13 +16,13 @@ public sealed record KeyRevealRequest(string JobId, int Round, IReadOnlyList<Sig
 public sealed record KeyReveal(SignedMessage Statement, byte[] PublicShare);
 
 /// <summary>
-/// Step 3: the round key, every member's signed statement and the digest of the round's plan (<see cref="RoundPlan"/>);
-/// the participant answers with its key fingerprint.
+/// Step 3: every member's signed statement and public key share (in the members' order) and the digest of the round's plan
+/// (<see cref="RoundPlan"/>); the participant sums the shares into the round key itself and answers with its acceptance.
 /// </summary>
-public sealed record KeyCheckRequest(string JobId, int Round, byte[] RoundKey, IReadOnlyList<SignedMessage> Statements, byte[] PlanDigest);
+public sealed record KeyCheckRequest(string JobId, int Round, IReadOnlyList<SignedMessage> Statements, IReadOnlyList<byte[]> PublicShares, byte[] PlanDigest);
 
-/// <summary>Step 4: every member's signed key fingerprint; the participant checks the key, trains and seals.</summary>
-public sealed record SealRequest(string JobId, int Round, IReadOnlyList<SignedMessage> KeyFingerprints);
+/// <summary>Step 4: every member's signed key acceptance; the participant checks them, trains and seals.</summary>
+public sealed record SealRequest(string JobId, int Round, IReadOnlyList<SignedMessage> KeyAcceptances);
 
 /// <summary>A sealed update and the signed commitment to it (its SHA-256); how many values the participant clipped stays with it.</summary>
 public sealed record Sealed(byte[] SealedUpdate, SignedMessage Commitment, int Clipped = 0);
@@ -48,7 +48,7 @@ public static class RoundPurpose
 {
     public const string KeyCommitment = "key-commitment";
     public const string KeyStatement = "key-statement";
-    public const string KeyFingerprint = "key-fingerprint";
+    public const string KeyAcceptance = "key-acceptance";
     public const string Update = "update";
     public const string AggregateFingerprint = "aggregate-fingerprint";
     public const string DecryptionShare = "decryption-share";

@@ -8,7 +8,7 @@ namespace FedCore.Rounds;
 /// What the members of a round are told to train from and weigh their updates by (README: "The round plan"); everything
 /// else that shapes an update (model, training settings, split, seeds) a participant pinned or holds itself.
 /// <see cref="Digest"/> is over the plan as sent: job, model version, global model, feature scaling, weight normaliser.
-/// It enters the key challenge, so members told different plans make key fingerprints that cannot add up.
+/// It enters the key acceptance, so members told different plans sign acceptances that differ.
 /// </summary>
 public sealed class RoundPlan
 {

@@ -49,7 +49,8 @@ internal static class RoundChallenges
     public static byte[] StatementsDigest(IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> statements) =>
         Transcript.Hash("statements", participants.Select(p => statements[p]));
 
-    public static byte[] KeyChallenge(byte[] setDigest, byte[] roundKey, byte[] statementsDigest, byte[] planDigest) =>
+    /// <summary>What a member signs at step 3 and finds signed by every member at step 4: the key, statements and plan it accepts.</summary>
+    public static byte[] KeyAcceptance(byte[] setDigest, byte[] roundKey, byte[] statementsDigest, byte[] planDigest) =>
         Transcript.Hash("key-check", setDigest, System.Security.Cryptography.SHA256.HashData(roundKey), statementsDigest, planDigest);
 
     public static byte[] MaskingContext(byte[] setDigest, byte[] keyId, byte[] statementsDigest) =>

@@ -342,7 +342,7 @@ public sealed partial class ParticipantGrain(
         });
 
     public Task<SignedPayload> CheckRoundKey(RoundKeyCheckRequest request) =>
-        Step(request.JobId, round => ToContract(round.CheckKey(new KeyCheckRequest(request.JobId, request.Round, request.RoundKey, FromContract(request.Statements), request.PlanDigest))));
+        Step(request.JobId, round => ToContract(round.CheckKey(new KeyCheckRequest(request.JobId, request.Round, FromContract(request.Statements), request.PublicShares, request.PlanDigest))));
 
     public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
     {
@@ -390,7 +390,7 @@ public sealed partial class ParticipantGrain(
         }
         // The round key, and the plan and basis with it, are checked before any training: a refusal costs nothing.
         if (!simulation)
-            await Step(assignment.JobId, r => { r.PrepareTraining(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
+            await Step(assignment.JobId, r => { r.PrepareTraining(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyAcceptances)), plan, basis); return true; });
 
         // Its seed follows from its dataset's split seed and the model version, not from the model's bytes: the decrypted
         // global carries encryption noise, and a run must not change course with it. The job may ask for the same basis
@@ -499,7 +499,7 @@ public sealed partial class ParticipantGrain(
         // As for training: the key, made for this plan, checked before its rows are used; and no sum from its test split
         // (whatever the model) opened over other members, in any job.
         if (!simulation)
-            await Step(assignment.JobId, r => { r.PrepareExplanation(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyFingerprints)), plan, basis); return true; });
+            await Step(assignment.JobId, r => { r.PrepareExplanation(new SealRequest(assignment.JobId, assignment.Round, FromContract(assignment.KeyAcceptances)), plan, basis); return true; });
         var clock = Stopwatch.StartNew();
         var share = await OnOwnRowsAsync(assignment.JobId, "permutation importance",
             () => PermutationImportance.Compute(spec, model, scaled, (ulong)TrainingSeed(pinned, assignment.GlobalVersion)));

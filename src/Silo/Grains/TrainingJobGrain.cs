@@ -480,16 +480,16 @@ public sealed class TrainingJobGrain(
             return r;
         });
         var check = await attempt.Cpu.Run(() => aggregator.KeyCheckRequest(plan));
-        var checkRequest = new RoundKeyCheckRequest(JobId, round, check.RoundKey, check.Statements.Select(ToContract).ToList(), check.PlanDigest);
+        var checkRequest = new RoundKeyCheckRequest(JobId, round, check.PublicShares, check.Statements.Select(ToContract).ToList(), check.PlanDigest);
         await Each(attempt.Members, async p =>
         {
-            var f = await Participant(p).CheckRoundKey(checkRequest);
-            attempt.Count(p, checkRequest.RoundKey.Length + Size(checkRequest.Statements) + Size(f));
-            await attempt.Cpu.Run(() => aggregator.AcceptKeyFingerprint(FromContract(f)));
-            return f;
+            var acceptance = await Participant(p).CheckRoundKey(checkRequest);
+            attempt.Count(p, checkRequest.PublicShares.Sum(s => s.Length) + Size(checkRequest.Statements) + Size(acceptance));
+            await attempt.Cpu.Run(() => aggregator.AcceptKeyAcceptance(FromContract(acceptance)));
+            return acceptance;
         });
-        // The round key every member checked, and each member's public part of it (public values; the log keeps their hashes).
-        await audit.RecordAsync(AuditEvents.RoundKey(audit.Now, audit.Silo, audit.Country, JobId, modelRound, AuditDigest.Hash(check.RoundKey),
+        // The round key every member summed and accepted, and each member's public part of it (public values; the log keeps their hashes).
+        await audit.RecordAsync(AuditEvents.RoundKey(audit.Now, audit.Silo, audit.Country, JobId, modelRound, AuditDigest.Hash(aggregator.RoundKey.ToBytes()),
             attempt.Members, [.. publicShares.Select(r => AuditDigest.Hash(r.PublicShare))]));
     }
 
@@ -498,15 +498,15 @@ public sealed class TrainingJobGrain(
         Func<IParticipantGrain, RoundAssignment, Task<LocalTrainingReport>> step)
     {
         var aggregator = attempt.Aggregator;
-        var fingerprints = protection.IsSimulation ? [] : aggregator.SealRequest().KeyFingerprints.Select(ToContract).ToList();
+        var acceptances = protection.IsSimulation ? [] : aggregator.SealRequest().KeyAcceptances.Select(ToContract).ToList();
         var globalBytes = FloatBytes.From(global);
         return await Each(attempt.Members, async p =>
         {
             var report = await step(Participant(p), new RoundAssignment(
                 JobId, aggregator.Round, state.State.LatestModelVersion, await transfers.PushAsync(Participant(p), globalBytes), scaling, state.State.WeightNormaliser,
-                attempt.Members, fingerprints));
+                attempt.Members, acceptances));
             var sealedUpdate = await transfers.FetchAsync(report.SealedUpdate);
-            attempt.Count(p, globalBytes.Length + Size(fingerprints) + sealedUpdate.Length + Size(report.Commitment));
+            attempt.Count(p, globalBytes.Length + Size(acceptances) + sealedUpdate.Length + Size(report.Commitment));
             await attempt.Cpu.Run(() => aggregator.AcceptSealed(new Sealed(sealedUpdate, FromContract(report.Commitment))));
             lock (attempt.SealedLengths)
                 attempt.SealedLengths[p] = sealedUpdate.Length;

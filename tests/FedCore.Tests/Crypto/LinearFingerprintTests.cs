@@ -21,15 +21,11 @@ public class LinearFingerprintTests
     [Fact]
     public void The_fingerprint_of_a_sum_is_the_sum_of_the_fingerprints()
     {
-        var (_, secrets, vectors) = Vectors(3, 200); // four ciphertexts at N = 64
+        var (_, _, vectors) = Vectors(3, 200); // four ciphertexts at N = 64
         var sum = EncryptedVector.Sum(vectors);
         var expected = LinearFingerprint.Sum(vectors.Select(v => LinearFingerprint.OfMasks(v, Challenge)));
         Assert.True(LinearFingerprint.OfMasks(sum, Challenge).Matches(expected));
         Assert.True(LinearFingerprint.OfMasks(CiphertextMasks.Of(sum), Challenge).Matches(expected));
-        // Keys too: the collective key's fingerprint is the sum of its shares'.
-        var key = CollectivePublicKey.Combine(secrets.Select(s => s.PublicKeyShare));
-        Assert.True(LinearFingerprint.OfKey(key, Challenge).Matches(LinearFingerprint.Sum(secrets.Select(s => LinearFingerprint.OfKey(s.PublicKeyShare, Challenge)))));
-        Assert.Equal(2, LinearFingerprint.OfKey(key, Challenge).ModulusCount);
     }
 
     [Fact]

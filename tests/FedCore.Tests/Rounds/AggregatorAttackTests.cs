@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using FedCore.Aggregation.Protection;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
@@ -63,24 +64,23 @@ public class AggregatorAttackTests
     [Fact]
     public void The_aggregator_alone_cannot_hand_out_a_round_key_whose_secret_it_knows()
     {
+        // Each member sums the round key itself from the members' shares, each the one its owner's statement names: the
+        // aggregator has no key to send, and a share of its making in a member's place is refused.
         var harness = new RoundHarness(3);
         var aggregator = harness.RevealedRound(1);
         var honest = aggregator.KeyCheckRequest(RoundHarness.Plan);
-
-        // Its own key over the round's CRS seed, with the honest members' share ids written in: only p differs.
-        var crs = CollectivePublicKey.FromBytes(honest.RoundKey, RoundHarness.Parameters).CrsSeed.ToArray();
-        var own = CollectivePublicKey.Combine(Enumerable.Range(0, 3).Select(_ => SecretKeyShare.Generate(RoundHarness.Parameters, crs).PublicKeyShare)).ToBytes();
-        int pLength = own.Length - (WireFormat.HeaderLength + 32 + 4 + 3 * 16);
-        byte[] forgedKey = [.. honest.RoundKey[..^pLength], .. own[^pLength..]];
-        var forged = honest with { RoundKey = forgedKey };
-        var fingerprints = harness.Parties.Select(p => p.Round.CheckKey(forged)).ToList(); // the share ids pass...
+        var (rogue, secret) = AdaptiveShare(honest, 2);
+        AssertTheKeyWouldDecryptWith(honest, 2, rogue, secret);
         foreach (var p in harness.Parties)
-        {
-            var refused = Assert.Throws<RoundRefusedException>(() => p.Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints), RoundHarness.Plan, RoundHarness.BasisFor(1)));
-            Assert.Contains("not the sum of the members' key shares", refused.Message); // ...the fingerprints do not
-        }
-        // A key of other shares altogether fails earlier, on its share ids.
-        Assert.Contains("not exactly the members'", Assert.Throws<RoundRefusedException>(() => harness[0].Round.CheckKey(honest with { RoundKey = own })).Message);
+            Assert.Contains("the public key share of XX/party-2 is not the one its statement names",
+                Assert.Throws<RoundRefusedException>(() => p.Round.CheckKey(honest with { PublicShares = [honest.PublicShares[0], honest.PublicShares[1], rogue] })).Message);
+        // Nor can it leave a share out or send them in another order.
+        Assert.Contains("2 public key shares for 3 members",
+            Assert.Throws<RoundRefusedException>(() => harness[0].Round.CheckKey(honest with { PublicShares = honest.PublicShares.Take(2).ToList() })).Message);
+        Assert.Contains("the public key share of XX/party-0 is not the one",
+            Assert.Throws<RoundRefusedException>(() => harness[0].Round.CheckKey(honest with { PublicShares = [.. honest.PublicShares.Reverse()] })).Message);
+        // Refusing stored nothing: the honest request still passes.
+        Assert.All(harness.Parties, p => p.Round.CheckKey(honest));
     }
 
     // ---- The aggregator with a colluding participant ---------------------------------------------------------
@@ -197,58 +197,55 @@ public class AggregatorAttackTests
     }
 
     [Fact]
-    public void Known_limit_with_one_colluder_dropout_retries_from_one_basis_give_every_honest_update()
+    public void A_colluder_cannot_pick_its_key_share_after_seeing_the_others_so_no_round_key_is_of_the_aggregators_making()
     {
-        // Asserts that the attack SUCCEEDS (VerifiedAggregation.md, section 2, "Across a dropout retry"): it is to fail, and
-        // this test to be turned round, once a retry no longer reseals. The colluder's false key fingerprint makes a key of
-        // the aggregator's making pass; it decrypts each round's honest sum with no honest share, so no honest member records
-        // the basis as opened, and "retries" over {0, 1}, {1, 2}, {0, 2} (each with the colluder) give every update.
+        // The attack on the earlier key check, where members compared fingerprints instead of summing the shares: the colluder
+        // signed the fingerprint that made a key of the aggregator's making add up. The aggregator then decrypted each round's
+        // honest sum with no honest share, so no member recorded the basis as opened, and dropout "retries" over {0, 1},
+        // {1, 2} and {0, 2} (each with the colluder) gave every update (VerifiedAggregation.md, section 2). Here the share it
+        // would need, p_rogue − the others' shares, can only be picked once the others are revealed, and by then its own is
+        // committed.
         var harness = new RoundHarness(4);
         var colluder = harness[3];
-        var updates = RoundHarness.Updates(3, Length, seed: 21);
-        var plan = RoundHarness.Plan;
-        double[] HonestSum(int round, int a, int b)
-        {
-            var members = new[] { harness[a], harness[b], colluder };
-            var aggregator = harness.RevealedRound(round, members);
-            var honestCheck = aggregator.KeyCheckRequest(plan);
-            var (rogueKey, secret) = RogueKey(honestCheck.RoundKey, 3);
-            var check = honestCheck with { RoundKey = rogueKey };
-            var fingerprints = members.Take(2).ToDictionary(p => p.Id, p => p.Round.CheckKey(check));
-            var challenge = LinearFingerprint.FromBytes(fingerprints.Values.First().Payload, RoundHarness.Parameters).Challenge.ToArray();
-            var target = LinearFingerprint.OfKey(CollectivePublicKey.FromBytes(rogueKey, RoundHarness.Parameters), challenge);
-            fingerprints[colluder.Id] = colluder.Sign(RoundPurpose.KeyFingerprint, RoundHarness.JobId, round,
-                Difference(target, fingerprints.Values.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters))));
-            var seal = new SealRequest(RoundHarness.JobId, round, aggregator.Participants.Select(id => fingerprints[id]).ToList());
-            var sealedUpdates = members.Take(2).Select(p =>
-            {
-                p.Round.PrepareSeal(seal, plan, RoundHarness.BasisFor(1));
-                return EncryptedVector.FromBytes(p.Round.Seal(round, (float[])updates[harness.Parties.IndexOf(p)].Clone(), 0.25).SealedUpdate, RoundHarness.Parameters);
-            }).ToList();
-            var colludersMasks = MasksOf(harness, aggregator, colluder, CollectivePublicKey.FromBytes(rogueKey, RoundHarness.Parameters));
-            return RoundHarness.DecryptWithSecret(EncryptedVector.Sum(sealedUpdates), secret, colludersMasks.Select(m => Q0.Negate(m)).ToArray());
-        }
-        var s01 = HonestSum(1, 0, 1);
-        var s12 = HonestSum(2, 1, 2);
-        var s02 = HonestSum(3, 0, 2);
+        var members = new[] { harness[0], harness[1], colluder };
+        var aggregator = harness.RevealedRound(1, members);
+        var honest = aggregator.KeyCheckRequest(RoundHarness.Plan);
+        var (rogue, secret) = AdaptiveShare(honest, 2);
+        AssertTheKeyWouldDecryptWith(honest, 2, rogue, secret);
+        List<byte[]> shares = [honest.PublicShares[0], honest.PublicShares[1], rogue];
 
-        // u0 = (s01 + s02 − s12)/2, u1 = (s01 + s12 − s02)/2, u2 = (s02 + s12 − s01)/2, each weighed by ¼.
-        double[] Half(double[] a, double[] b, double[] minus) => a.Select((x, i) => (x + b[i] - minus[i]) / 2).ToArray();
-        Assert.True(MaxError(Half(s01, s02, s12), i => 0.25 * updates[0][i]) < 1e-4, "member 0's update read");
-        Assert.True(MaxError(Half(s01, s12, s02), i => 0.25 * updates[1][i]) < 1e-4, "member 1's update read");
-        Assert.True(MaxError(Half(s02, s12, s01), i => 0.25 * updates[2][i]) < 1e-4, "member 2's update read");
+        // In its place under its statement, it is not the share the statement names...
+        foreach (var p in members.Take(2))
+            Assert.Contains("the public key share of XX/party-3 is not the one its statement names",
+                Assert.Throws<RoundRefusedException>(() => p.Round.CheckKey(honest with { PublicShares = shares })).Message);
+        // ...and under a new statement the colluder signs, the statement is not the one it committed to before the others revealed.
+        var statement = honest.Statements[2].Payload;
+        byte[] renamed = [.. statement[..32], .. SHA256.HashData(rogue), .. statement[64..]];
+        List<SignedMessage> statements = [honest.Statements[0], honest.Statements[1], colluder.Sign(RoundPurpose.KeyStatement, RoundHarness.JobId, 1, renamed)];
+        foreach (var p in members.Take(2))
+            Assert.Contains("not the ones whose commitments it saw before it revealed its own",
+                Assert.Throws<RoundRefusedException>(() => p.Round.CheckKey(honest with { Statements = statements, PublicShares = shares })).Message);
+        // Nor can it commit late: a member reveals only against every member's commitment.
+        var next = harness.Aggregator(2, members);
+        var early = members.Take(2).Select(p => p.Round.Commit(next.KeyRequest())).ToList();
+        Assert.Contains("missing from XX/party-3",
+            Assert.Throws<RoundRefusedException>(() => harness[0].Round.Reveal(new KeyRevealRequest(RoundHarness.JobId, 2, early))).Message);
         Assert.All(harness.Parties.Take(3), p => Assert.Empty(p.Opened));
     }
 
-    /// <summary>A key over the round's CRS seed with the honest key's share ids written in, from <paramref name="shares"/> shares of the test's own; and its secret.</summary>
-    private static (byte[] Key, long[] Secret) RogueKey(byte[] honestKey, int shares)
+    /// <summary>The share that makes the round key the attacker's, in member <paramref name="index"/>'s place; and that key's secret.</summary>
+    private static (byte[] Share, long[] Secret) AdaptiveShare(KeyCheckRequest honest, int index)
     {
-        var crs = CollectivePublicKey.FromBytes(honestKey, RoundHarness.Parameters).CrsSeed.ToArray();
-        var own = Enumerable.Range(0, shares).Select(_ => SecretKeyShare.Generate(RoundHarness.Parameters, crs)).ToList();
-        var ownKey = CollectivePublicKey.Combine(own.Select(s => s.PublicKeyShare)).ToBytes();
-        int pLength = ownKey.Length - (WireFormat.HeaderLength + 32 + 4 + shares * 16);
-        byte[] forged = [.. honestKey[..^pLength], .. ownKey[^pLength..]];
-        return (forged, RoundHarness.SecretOf(CollectivePublicKey.FromBytes(forged, RoundHarness.Parameters), own));
+        var (share, target, secrets) = CkksAttackTools.RogueShare(RoundHarness.Parameters, honest.PublicShares.Where((_, i) => i != index));
+        return (share, RoundHarness.SecretOf(target, secrets));
+    }
+
+    /// <summary>The attack's premise: had the members summed <paramref name="share"/> in, the key would decrypt with <paramref name="secret"/>.</summary>
+    private static void AssertTheKeyWouldDecryptWith(KeyCheckRequest honest, int index, byte[] share, long[] secret)
+    {
+        var key = CollectivePublicKey.Combine(honest.PublicShares.Select((s, i) => PublicKeyShare.FromBytes(i == index ? share : s, RoundHarness.Parameters)));
+        var values = Enumerable.Range(0, Length).Select(i => Math.Sin(i)).ToArray();
+        Assert.True(MaxError(RoundHarness.DecryptWithSecret(EncryptedVector.Encrypt(key, values, 4), secret), i => values[i]) < 1e-6);
     }
 
     // ---- Helpers ---------------------------------------------------------------------------------------------
@@ -325,9 +322,8 @@ public class AggregatorAttackTests
 
     private static byte[] Difference(LinearFingerprint target, IEnumerable<LinearFingerprint> others)
     {
-        // target − Σ others, value by value and modulus by modulus: the fingerprint a liar needs so that the sum matches.
-        var moduli = target.ModulusCount == 1 ? [Q0] : RoundHarness.Parameters.Context.Ring.Moduli;
-        int count = target.ModulusCount * LinearFingerprint.Points;
+        // target − Σ others, value by value: the fingerprint a liar needs so that the sum matches.
+        int count = LinearFingerprint.Points;
         var bytes = target.ToBytes();
         var parts = others.Select(o => o.ToBytes()).ToList();
         for (int i = 0; i < count; i++)
@@ -335,7 +331,7 @@ public class AggregatorAttackTests
             int at = bytes.Length - 8 * (count - i);
             ulong v = BitConverter.ToUInt64(bytes, at);
             foreach (var p in parts)
-                v = moduli[i / LinearFingerprint.Points].Subtract(v, BitConverter.ToUInt64(p, at));
+                v = Q0.Subtract(v, BitConverter.ToUInt64(p, at));
             BitConverter.GetBytes(v).CopyTo(bytes, at);
         }
         return bytes;

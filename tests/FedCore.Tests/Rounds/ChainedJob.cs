@@ -86,7 +86,7 @@ internal sealed class ChainedJob
         var plan = PlanOf(model, scaling, version);
         var aggregator = Harness.RevealedRound(round, members);
         foreach (var p in members)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
+            aggregator.AcceptKeyAcceptance(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
         return aggregator;
     }
 

@@ -223,7 +223,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
     public void The_aggregator_cannot_put_a_party_that_missed_two_rounds_on_another_successor_and_then_round_it_with_the_rest()
     {
         // A party not in a round may advance by its opening; shown the retry's opening instead, party 3 stands at another
-        // version 1 than 0, 1, 2. Any round mixing them has two plans, so key fingerprints at two challenges: all refuse at step 4.
+        // version 1 than 0, 1, 2. Any round mixing them has two plans, so acceptances of two plans: all refuse at step 4.
         var job = new ChainedJob();
         var all = job.Harness.Parties;
         var three = all.Take(3).ToList();
@@ -250,13 +250,13 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         var aggregator = job.Harness.RevealedRound(mixed, all);
         var planOf = all.ToDictionary(p => p.Id, p => p == all[3] ? job.PlanOf(otherModel!, job.Scaling, 1) : job.Plan);
         var request = aggregator.KeyCheckRequest(job.Plan); // the honest aggregator keeps one plan a round; this one edits the request
-        var fingerprints = all.Select(p => p.Round.CheckKey(request with { PlanDigest = planOf[p.Id].Digest })).ToList();
-        var seal = new SealRequest(job.Id, mixed, fingerprints);
+        var acceptances = all.Select(p => p.Round.CheckKey(request with { PlanDigest = planOf[p.Id].Digest })).ToList();
+        var seal = new SealRequest(job.Id, mixed, acceptances);
         foreach (var p in all)
         {
             var model = p == all[3] ? otherModel! : job.Global;
             var refused = Assert.Throws<RoundRefusedException>(() => p.Round.PrepareTraining(seal, planOf[p.Id], RoundPlan.BasisOf(model, job.ScaledRows(p))));
-            Assert.Contains("another challenge", refused.Message);
+            Assert.Contains("accepted another round key, other statements or another plan", refused.Message);
         }
     }
 
@@ -356,7 +356,7 @@ public class ModelChainReviewTests(ITestOutputHelper output)
         var aggregator = job.Harness.RevealedRound(1, all);
         var explanation = RoundPlan.ForExplanation(job.Id, 1, job.Global, job.Scaling, job.Normaliser);
         foreach (var p in all)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(explanation)));
+            aggregator.AcceptKeyAcceptance(p.Round.CheckKey(aggregator.KeyCheckRequest(explanation)));
         foreach (var p in all)
         {
             p.Round.PrepareExplanation(aggregator.SealRequest(), explanation, RoundPlan.ExplanationBasisOf(job.Rows[all.IndexOf(p)]));

@@ -57,7 +57,7 @@ public class ModelChainTests
         var plan = RoundPlan.For(job.Id, 0, job.Global, job.Scaling, job.Normaliser * 2);
         var aggregator = job.Harness.RevealedRound(1);
         foreach (var p in job.Harness.Parties)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
+            aggregator.AcceptKeyAcceptance(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
         foreach (var p in job.Harness.Parties)
             Assert.Contains("not the one its model chain stands at",
                 Assert.Throws<RoundRefusedException>(() => p.Round.PrepareTraining(aggregator.SealRequest(), plan, [1])).Message);

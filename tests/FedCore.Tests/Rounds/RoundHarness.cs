@@ -95,14 +95,14 @@ internal sealed class RoundHarness
     public AggregatorRound Aggregator(int round, IEnumerable<Party>? members = null) =>
         new(Job, round, (members ?? Parties).Select(p => p.Id), PublicKeys, Protection);
 
-    /// <summary>Steps 1–3 played honestly: every member's key fingerprint is in; the seal request is ready.</summary>
+    /// <summary>Steps 1–3 played honestly: every member's key acceptance is in; the seal request is ready.</summary>
     public AggregatorRound KeyedRound(int round, IReadOnlyList<Party>? members = null)
     {
         members ??= Parties;
         var aggregator = RevealedRound(round, members);
         var check = aggregator.KeyCheckRequest(PlanFor(round));
         foreach (var p in members)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(check));
+            aggregator.AcceptKeyAcceptance(p.Round.CheckKey(check));
         return aggregator;
     }
 

@@ -15,30 +15,30 @@ public class RoundPlanAttackTests
     private static readonly FeatureScaling NoScaling = new([], [], []);
 
     [Fact]
-    public void Members_told_different_plans_make_key_fingerprints_that_do_not_add_up()
+    public void Members_told_different_plans_accept_different_keys_and_refuse_each_others_acceptance()
     {
         // The attack: every member but the victim is given a huge weight normaliser (its weight vanishes in the sum), so
-        // the honest "sum" is the victim's update. Here each member's key fingerprint is at a challenge over the plan it was
-        // told, so one member told another plan breaks everyone's key check before anyone trains.
+        // the honest "sum" is the victim's update. Here each member accepts the key for the plan it was told, so one member
+        // told another plan breaks everyone's key check before anyone trains.
         var harness = new RoundHarness(3);
         var aggregator = harness.RevealedRound(1);
         var victimsPlan = RoundPlan.For(RoundHarness.JobId, 1, [1], NoScaling, 300);
         var othersPlan = RoundPlan.For(RoundHarness.JobId, 1, [1], NoScaling, 1e12);
         var check = aggregator.KeyCheckRequest(othersPlan);
-        // (An honest aggregator's own check would name the victim's fingerprint as wrong; this one passes them all on.)
+        // (An honest aggregator's own check would name the victim's acceptance as wrong; this one passes them all on.)
         var seal = new SealRequest(RoundHarness.JobId, 1,
             harness.Parties.Select(p => p.Round.CheckKey(p == harness[0] ? check with { PlanDigest = victimsPlan.Digest } : check)).ToList());
         foreach (var p in harness.Parties)
         {
             var refused = Assert.Throws<RoundRefusedException>(() => p.Round.PrepareSeal(seal, p == harness[0] ? victimsPlan : othersPlan, RoundHarness.BasisFor(1)));
-            Assert.Contains("another challenge", refused.Message);
+            Assert.Contains("accepted another round key, other statements or another plan", refused.Message);
         }
     }
 
     [Fact]
-    public void A_member_fingerprints_one_key_and_plan_per_round_so_it_cannot_be_told_another_plan_afterwards_even_after_a_restart()
+    public void A_member_accepts_one_key_and_plan_per_round_so_it_cannot_be_told_another_plan_afterwards_even_after_a_restart()
     {
-        // The attack: everyone's fingerprint for plan A, then everyone's for plan B, then the victim's for A again: each
+        // The attack: everyone's acceptance of plan A, then everyone's of plan B, then the victim's for A again: each
         // member then held a full set for the plan it last checked; the victim sealed for A, the others for B.
         var harness = new RoundHarness(3);
         var aggregator = harness.RevealedRound(1);
@@ -46,7 +46,7 @@ public class RoundPlanAttackTests
         var planB = RoundPlan.For(RoundHarness.JobId, 1, [1], NoScaling, 1e12);
         var checkA = aggregator.KeyCheckRequest(planA);
         foreach (var p in harness.Parties)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(checkA));
+            aggregator.AcceptKeyAcceptance(p.Round.CheckKey(checkA));
         foreach (var p in harness.Parties)
         {
             Assert.Contains("already checked another round key or plan this round",
@@ -86,7 +86,7 @@ public class RoundPlanAttackTests
         var again = RoundPlan.For(RoundHarness.JobId, 4, [1, 2, 3], NoScaling, 11);
         var aggregator = harness.RevealedRound(8, rest);
         foreach (var p in rest)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(again)));
+            aggregator.AcceptKeyAcceptance(p.Round.CheckKey(aggregator.KeyCheckRequest(again)));
         foreach (var p in rest)
             Assert.Contains("already helped open a sum from this global model and these rows over other members",
                 Assert.Throws<RoundRefusedException>(() => p.Round.PrepareSeal(aggregator.SealRequest(), again, basis)).Message);
@@ -187,7 +187,7 @@ public class RoundPlanAttackTests
     {
         var aggregator = harness.RevealedRound(round, members);
         foreach (var p in members)
-            aggregator.AcceptKeyFingerprint(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
+            aggregator.AcceptKeyAcceptance(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
         foreach (var p in members)
         {
             p.Round.PrepareSeal(aggregator.SealRequest(), plan, basis);

@@ -190,28 +190,32 @@ public class RoundProtocolTests
     public void A_fingerprint_of_another_shape_is_refused_not_thrown_on()
     {
         var harness = new RoundHarness(3);
-        var aggregator = harness.KeyedRound(1);
-        var fingerprints = aggregator.SealRequest().KeyFingerprints.ToList();
+        var aggregator = harness.SealedRound(1, RoundHarness.Updates(3, 3000));
+        var check = aggregator.AggregateCheckRequest();
+        var fingerprints = harness.Parties.Select(p => p.Round.CheckAggregate(check)).ToList();
         // Party 2 signs the fingerprint of a vector of another length, at the right challenge: adding it would not type-check.
         var own = LinearFingerprint.FromBytes(fingerprints[2].Payload, RoundHarness.Parameters);
         var other = LinearFingerprint.OfMasks(EncryptedVector.Encrypt(aggregator.RoundKey, new double[5000], 4), own.Challenge).ToBytes();
-        fingerprints[2] = harness[2].Sign(RoundPurpose.KeyFingerprint, RoundHarness.JobId, 1, other);
-        var refused = Assert.Throws<RoundRefusedException>(() => harness[0].Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, fingerprints), RoundHarness.Plan, RoundHarness.BasisFor(1)));
-        Assert.Contains("another challenge or another round key", refused.Message);
+        fingerprints[2] = harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1, other);
+        var refused = Assert.Throws<RoundRefusedException>(() => harness[0].Round.Decrypt(new DecryptRequest(RoundHarness.JobId, 1, fingerprints)));
+        Assert.Contains("another challenge or another aggregate", refused.Message);
     }
 
     [Fact]
-    public void The_aggregator_names_a_member_whose_key_fingerprint_is_not_of_its_share()
+    public void A_member_that_accepted_another_key_or_plan_is_named_by_the_aggregator_and_refused_by_every_other_member()
     {
         var harness = new RoundHarness(3);
         var aggregator = harness.RevealedRound(1);
         var check = aggregator.KeyCheckRequest(RoundHarness.Plan);
-        var honest = harness[2].Round.CheckKey(check);
-        var other = LinearFingerprint.OfKey(CollectivePublicKey.FromBytes(check.RoundKey, RoundHarness.Parameters), new byte[32]).ToBytes();
-        var lie = harness[2].Sign(RoundPurpose.KeyFingerprint, RoundHarness.JobId, 1, other);
-        Assert.Contains("key fingerprint of XX/party-2 is not that of the key share it revealed",
-            Assert.Throws<RoundRefusedException>(() => aggregator.AcceptKeyFingerprint(lie)).Message);
-        _ = honest;
+        var acceptances = harness.Parties.Take(2).Select(p => p.Round.CheckKey(check)).ToList();
+        // Party 2 accepts the key for another plan, as a member shown another plan would.
+        var other = harness[2].Round.CheckKey(check with { PlanDigest = new byte[32] });
+        Assert.Contains("XX/party-2 accepted another round key, other statements or another plan",
+            Assert.Throws<RoundRefusedException>(() => aggregator.AcceptKeyAcceptance(other)).Message);
+        acceptances.Add(other);
+        foreach (var p in harness.Parties.Take(2))
+            Assert.Contains("XX/party-2 accepted another round key",
+                Assert.Throws<RoundRefusedException>(() => p.Round.PrepareSeal(new SealRequest(RoundHarness.JobId, 1, acceptances), RoundHarness.Plan, RoundHarness.BasisFor(1))).Message);
     }
 }
 

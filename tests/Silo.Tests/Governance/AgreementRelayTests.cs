@@ -100,7 +100,7 @@ public sealed class AgreementRelayTests : IAsyncLifetime
         {
             Func<Task> act = step switch
             {
-                "train" => () => Grain(p).Train(driver.Assignment(driver.KeyFingerprints)),
+                "train" => () => Grain(p).Train(driver.Assignment(driver.KeyAcceptances)),
                 "check the aggregate" => () => Grain(p).CheckAggregate(driver.AggregateCheck()),
                 _ => () => Grain(p).Decrypt(driver.Decryption(fingerprints!)),
             };

@@ -114,7 +114,7 @@ public sealed partial class DecryptionGuardTests
         var swapped = new RoundDriver(job, 2, others, _keys) { Scaling = first.Scaling, WeightNormaliser = first.WeightNormaliser };
         await swapped.KeyAsync();
         foreach (var id in new[] { "CH/zurich", "US/cleveland" })
-            Assert.Contains("already helped open a sum", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(swapped.Assignment(swapped.KeyFingerprints)))).Message);
+            Assert.Contains("already helped open a sum", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(swapped.Assignment(swapped.KeyAcceptances)))).Message);
 
         var redo = new RoundDriver(job, 3, three, _keys) { Scaling = first.Scaling, WeightNormaliser = first.WeightNormaliser };
         var (_, opening) = await ReviewOpenAndCheckAsync(redo);

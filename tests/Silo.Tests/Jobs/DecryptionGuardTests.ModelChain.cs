@@ -24,7 +24,7 @@ public sealed partial class DecryptionGuardTests
         await driver.KeyAsync();
         foreach (var id in Honest)
         {
-            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(driver.Assignment(driver.KeyFingerprints)));
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(driver.Assignment(driver.KeyAcceptances)));
             Assert.Contains("not the one its model chain stands at (version 0", refused.Message);
         }
     }

@@ -23,12 +23,12 @@ public sealed partial class DecryptionGuardTests
         await driver.KeyAsync();
         foreach (var id in Honest.Where(id => id != "HU/budapest"))
         {
-            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(driver.Assignment(driver.KeyFingerprints) with { WeightNormaliser = 1e12 }));
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(driver.Assignment(driver.KeyAcceptances) with { WeightNormaliser = 1e12 }));
             Assert.Equal(RoundRefusal.Refused, refused.Code);
             Assert.Contains("not the one the round key was checked for", refused.Message);
         }
 
-        // Told at the key check already: Budapest one plan, the others another. Nobody's key check adds up.
+        // Told at the key check already: Budapest one plan, the others another. Each finds another's acceptance of another plan.
         var split = new RoundDriver("CH/guard-weights-2", 1, await AcceptAsync("CH/guard-weights-2", Honest), _keys);
         var honestNormaliser = 0.0;
         await split.KeyAsync((member, request) =>
@@ -39,9 +39,9 @@ public sealed partial class DecryptionGuardTests
         });
         foreach (var id in Honest)
         {
-            var assignment = split.Assignment(split.KeyFingerprints) with { WeightNormaliser = id == "HU/budapest" ? honestNormaliser : 1e12 };
+            var assignment = split.Assignment(split.KeyAcceptances) with { WeightNormaliser = id == "HU/budapest" ? honestNormaliser : 1e12 };
             var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(assignment));
-            Assert.Contains("another challenge", refused.Message);
+            Assert.Contains("accepted another round key, other statements or another plan", refused.Message);
         }
     }
 
@@ -78,7 +78,7 @@ public sealed partial class DecryptionGuardTests
         await rest.KeyAsync();
         foreach (var id in three)
         {
-            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(rest.Assignment(rest.KeyFingerprints)));
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(rest.Assignment(rest.KeyAcceptances)));
             Assert.Contains("already helped open a sum from this global model and these rows over other members", refused.Message);
         }
 
@@ -88,7 +88,7 @@ public sealed partial class DecryptionGuardTests
             Scaling = all.Scaling,
         };
         await elsewhere.KeyAsync();
-        var again = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(elsewhere.Assignment(elsewhere.KeyFingerprints)));
+        var again = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(elsewhere.Assignment(elsewhere.KeyAcceptances)));
         Assert.Contains("already helped open a sum from this global model", again.Message);
     }
 
@@ -133,7 +133,7 @@ public sealed partial class DecryptionGuardTests
         var moments = await Grain("HU/budapest").ComputeFeatureMoments("CH/guard-bound");
         driver.Scaling = new FeatureScaling(moments.FeatureNames, new double[moments.FeatureNames.Length], Enumerable.Repeat(1e-300, moments.FeatureNames.Length).ToArray());
         await driver.KeyAsync();
-        var unstarted = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(driver.KeyFingerprints)));
+        var unstarted = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(driver.KeyAcceptances)));
         Assert.Contains("its model chain was never started", unstarted.Message);
 
         var chained = new RoundDriver("CH/guard-bound-chained", 1, await AcceptAsync("CH/guard-bound-chained", Honest), _keys);
@@ -142,7 +142,7 @@ public sealed partial class DecryptionGuardTests
         await chained.KeyAsync();
         foreach (var attempt in new[] { 1, 2 })
         {
-            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(chained.Assignment(chained.KeyFingerprints)));
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(chained.Assignment(chained.KeyAcceptances)));
             Assert.Contains("not the one its model chain stands at", refused.Message);
             Assert.DoesNotContain("row", refused.Message);
         }
@@ -157,7 +157,7 @@ public sealed partial class DecryptionGuardTests
             Global = ModelFactory.InitialParameters(ModelSpec.Mlp(15, [64, 64], 2), 1),
         };
         await driver.KeyAsync();
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(driver.KeyFingerprints)));
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(driver.Assignment(driver.KeyAcceptances)));
         Assert.Contains($"the model it accepted the job for has {ParameterLayout.For(ModelSpec.Logistic(15, 2)).TotalLength}", refused.Message);
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
@@ -145,28 +146,46 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     [Fact]
     public async Task The_aggregator_alone_cannot_hand_out_a_round_key_whose_secret_it_knows()
     {
-        var members = await AcceptAsync("CH/guard-key", Honest);
-        var driver = new RoundDriver("CH/guard-key", 1, members, _keys);
-        foreach (var m in driver.Members)
-            driver.Aggregator.AcceptCommitment(ColluderMember.Core(await m.Commit(new RoundKeyRequest("CH/guard-key", 1, Honest))));
-        var reveal = new RoundKeyRevealRequest("CH/guard-key", 1, driver.Aggregator.RevealRequest().Commitments.Select(ColluderMember.Contract).ToList());
-        foreach (var m in driver.Members)
-        {
-            var r = await m.Reveal(reveal);
-            driver.Aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
-        }
-        var honest = driver.Aggregator.KeyCheckRequest(driver.Plan);
-        var crs = CollectivePublicKey.FromBytes(honest.RoundKey, CkksParameters.Default).CrsSeed.ToArray();
-        var own = CollectivePublicKey.Combine(Enumerable.Range(0, 3).Select(_ => SecretKeyShare.Generate(CkksParameters.Default, crs).PublicKeyShare)).ToBytes();
-        int pLength = own.Length - (FedCore.Crypto.Wire.WireFormat.HeaderLength + 32 + 4 + 3 * 16);
-        var forged = new RoundKeyCheckRequest("CH/guard-key", 1, [.. honest.RoundKey[..^pLength], .. own[^pLength..]], honest.Statements.Select(ColluderMember.Contract).ToList(), honest.PlanDigest);
-        var fingerprints = new List<SignedPayload>();
-        foreach (var m in driver.Members)
-            fingerprints.Add(await m.CheckKey(forged));
-        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Train(
-            driver.Assignment(fingerprints)));
-        Assert.Contains("refuses to seal its update", refused.Message);
-        Assert.Contains("not the sum of the members' key shares", refused.Message);
+        // Each member sums the key itself from the members' shares: a share of the aggregator's making in Cleveland's place
+        // (its own key minus the others' shares) is not the one Cleveland's statement names.
+        var driver = new RoundDriver("CH/guard-key", 1, await AcceptAsync("CH/guard-key", Honest), _keys);
+        var honest = await driver.RevealAsync();
+        var forged = honest with { PublicShares = WithRogueShare(honest.PublicShares, 2) };
+        foreach (var id in Honest)
+            Assert.Contains("the public key share of US/cleveland is not the one its statement names",
+                (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).CheckRoundKey(forged))).Message);
+        foreach (var id in Honest)
+            await Grain(id).CheckRoundKey(honest); // refusing spent nothing
+    }
+
+    [Fact]
+    public async Task A_colluder_cannot_pick_its_key_share_after_seeing_the_others_shares()
+    {
+        // The share that would make the key the aggregator's, p_rogue − the others', exists only once the others are revealed;
+        // by then the colluder's statement, naming its share, is committed. (AggregatorAttackTests plays the attack this stops.)
+        const string jobId = "CH/guard-adaptive";
+        var colluder = new ColluderMember(Colluder, _colluderKey);
+        var driver = new RoundDriver(jobId, 1, await AcceptAsync(jobId, [.. Honest, Colluder], colluder), _keys);
+        var honest = await driver.RevealAsync();
+        int at = driver.Members.Select(m => m.Id).ToList().IndexOf(Colluder);
+        var shares = WithRogueShare(honest.PublicShares, at);
+        foreach (var id in Honest)
+            Assert.Contains($"the public key share of {Colluder} is not the one its statement names",
+                (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).CheckRoundKey(honest with { PublicShares = shares }))).Message);
+
+        var statement = honest.Statements[at].Payload;
+        byte[] renamed = [.. statement[..32], .. SHA256.HashData(shares[at]), .. statement[64..]];
+        var statements = honest.Statements.Select((s, i) => i == at ? colluder.Sign(RoundPurpose.KeyStatement, jobId, 1, renamed) : s).ToList();
+        foreach (var id in Honest)
+            Assert.Contains("not the ones whose commitments it saw before it revealed its own",
+                (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).CheckRoundKey(honest with { Statements = statements, PublicShares = shares }))).Message);
+    }
+
+    /// <summary><paramref name="shares"/> with the one at <paramref name="at"/> replaced by the share that makes the key the attacker's.</summary>
+    private static List<byte[]> WithRogueShare(IReadOnlyList<byte[]> shares, int at)
+    {
+        var rogue = CkksAttackTools.RogueShare(CkksParameters.Default, shares.Where((_, i) => i != at)).Share;
+        return [.. shares.Select((s, i) => i == at ? rogue : s)];
     }
 
     [Theory]
@@ -256,7 +275,7 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         var driver = await SealedRoundAsync("CH/guard-once");
         var budapest = Grain("HU/budapest");
         await budapest.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
-        var fingerprints = driver.Aggregator.SealRequest().KeyFingerprints.Select(ColluderMember.Contract).ToList();
+        var fingerprints = driver.Aggregator.SealRequest().KeyAcceptances.Select(ColluderMember.Contract).ToList();
         var twice = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.Train(driver.Assignment(fingerprints)));
         Assert.Contains("already sealed its update this round", twice.Message);
         var again = await Assert.ThrowsAsync<FederationOperationException>(() => budapest.CommitRoundKey(new RoundKeyRequest("CH/guard-once", 1, Honest)));

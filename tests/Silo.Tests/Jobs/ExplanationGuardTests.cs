@@ -32,16 +32,16 @@ public sealed partial class DecryptionGuardTests
             aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
         }
         var check = aggregator.KeyCheckRequest(RoundPlan.ForExplanation(jobId, version, model, scaling, normaliser));
-        var keyCheck = new RoundKeyCheckRequest(jobId, round, check.RoundKey, check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
-        var fingerprints = new List<SignedPayload>();
+        var keyCheck = new RoundKeyCheckRequest(jobId, round, check.PublicShares, check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
+        var acceptances = new List<SignedPayload>();
         foreach (var id in members)
         {
-            var f = await Grain(id).CheckRoundKey(keyCheck);
-            fingerprints.Add(f);
-            aggregator.AcceptKeyFingerprint(ColluderMember.Core(f));
+            var acceptance = await Grain(id).CheckRoundKey(keyCheck);
+            acceptances.Add(acceptance);
+            aggregator.AcceptKeyAcceptance(ColluderMember.Core(acceptance));
         }
         var assignment = new RoundAssignment(jobId, round, version, Payload.OfInline(FloatBytes.From(model)),
-            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), normaliser, members, fingerprints);
+            new FeatureScalingMessage(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation), normaliser, members, acceptances);
         foreach (var id in members)
         {
             var report = await Grain(id).Explain(assignment);
@@ -124,19 +124,19 @@ public sealed partial class DecryptionGuardTests
         await driver.KeyAsync();
         foreach (var id in Honest)
         {
-            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Explain(driver.Assignment(driver.KeyFingerprints)));
+            var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Explain(driver.Assignment(driver.KeyAcceptances)));
             Assert.Contains("not the one the round key was checked for", refused.Message);
         }
-        // A split key check: Budapest shown the explanation plan's digest, the others the training plan's. No fingerprint set adds up.
+        // A split key check: Budapest shown the explanation plan's digest, the others the training plan's. They accept different key checks.
         var (model2, scaling2, normaliser2) = await TrainedVersionOneAsync("CH/guard-explain-mix-2", Honest);
         var split = new RoundDriver("CH/guard-explain-mix-2", 2, Members(Honest, Grain), _keys) { Global = model2, Scaling = scaling2, WeightNormaliser = normaliser2, Version = 1 };
         await split.KeyAsync((member, request) => member.Id == "HU/budapest"
             ? request with { PlanDigest = RoundPlan.ForExplanation(split.JobId, 1, split.Global, split.Scaling!, split.WeightNormaliser).Digest }
             : request);
-        var assignment = split.Assignment(split.KeyFingerprints);
-        Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Explain(assignment))).Message);
+        var assignment = split.Assignment(split.KeyAcceptances);
+        Assert.Contains("accepted another round key, other statements or another plan", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Explain(assignment))).Message);
         foreach (var id in Honest.Where(id => id != "HU/budapest"))
-            Assert.Contains("another challenge", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(assignment))).Message);
+            Assert.Contains("accepted another round key, other statements or another plan", (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).Train(assignment))).Message);
 
         // A job it never accepted.
         var never = await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").Explain(assignment with { JobId = "CH/never-accepted" }));

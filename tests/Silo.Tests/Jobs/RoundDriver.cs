@@ -63,7 +63,7 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
     }
 
     public Task<SignedPayload> CheckKey(RoundKeyCheckRequest r) =>
-        Task.FromResult(Contract(Round!.CheckKey(new KeyCheckRequest(r.JobId, r.Round, r.RoundKey, r.Statements.Select(Core).ToList(), r.PlanDigest))));
+        Task.FromResult(Contract(Round!.CheckKey(new KeyCheckRequest(r.JobId, r.Round, r.Statements.Select(Core).ToList(), r.PublicShares, r.PlanDigest))));
 
     private byte[]? _crafted;
 
@@ -71,7 +71,7 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
     {
         var global = FloatBytes.ToFloats(a.GlobalParameters.Inline!);
         var plan = RoundPlan.For(a.JobId, a.GlobalVersion, global, new FeatureScaling(a.Scaling.FeatureNames, a.Scaling.Mean, a.Scaling.StandardDeviation), a.WeightNormaliser);
-        Round!.PrepareSeal(new SealRequest(a.JobId, a.Round, a.KeyFingerprints.Select(Core).ToList()), plan, plan.Digest); // it trains nothing: any basis
+        Round!.PrepareSeal(new SealRequest(a.JobId, a.Round, a.KeyAcceptances.Select(Core).ToList()), plan, plan.Digest); // it trains nothing: any basis
         var sealedUpdate = CraftUpdate?.Invoke(a) ?? Round.Seal(a.Round, new float[global.Length], 10 / a.WeightNormaliser);
         if (CraftUpdate is not null)
             _crafted = sealedUpdate.SealedUpdate;
@@ -148,8 +148,8 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     public RoundPlan Plan => RoundPlan.For(JobId, Version, Global, Scaling ?? NoScaling, WeightNormaliser);
     private static readonly FeatureScaling NoScaling = new([], [], []);
 
-    /// <summary>Every member's key fingerprint as received at step 3.</summary>
-    public List<SignedPayload> KeyFingerprints { get; } = [];
+    /// <summary>Every member's key acceptance as received at step 3.</summary>
+    public List<SignedPayload> KeyAcceptances { get; } = [];
 
     private List<string> Ids => Members.Select(m => m.Id).ToList();
 
@@ -188,8 +188,8 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
         }
     }
 
-    /// <summary>Steps 1–3, for the plan; <paramref name="tamper"/> changes what a member is shown at step 3 (the fingerprints are then not checked here).</summary>
-    public async Task KeyAsync(Func<IRoundMember, RoundKeyCheckRequest, RoundKeyCheckRequest>? tamper = null)
+    /// <summary>Steps 1–2, for the plan: the honest request of step 3, not yet sent.</summary>
+    public async Task<RoundKeyCheckRequest> RevealAsync()
     {
         await PlanAsync();
         foreach (var m in Members)
@@ -201,13 +201,19 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
             Aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
         }
         var check = Aggregator.KeyCheckRequest(Plan);
-        var request = new RoundKeyCheckRequest(JobId, Round, check.RoundKey, check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
+        return new RoundKeyCheckRequest(JobId, Round, check.PublicShares, check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
+    }
+
+    /// <summary>Steps 1–3, for the plan; <paramref name="tamper"/> changes what a member is shown at step 3 (the acceptances are then not checked here).</summary>
+    public async Task KeyAsync(Func<IRoundMember, RoundKeyCheckRequest, RoundKeyCheckRequest>? tamper = null)
+    {
+        var request = await RevealAsync();
         foreach (var m in Members)
         {
-            var fingerprint = await m.CheckKey(tamper?.Invoke(m, request) ?? request);
-            KeyFingerprints.Add(fingerprint);
+            var acceptance = await m.CheckKey(tamper?.Invoke(m, request) ?? request);
+            KeyAcceptances.Add(acceptance);
             if (tamper is null)
-                Aggregator.AcceptKeyFingerprint(ColluderMember.Core(fingerprint));
+                Aggregator.AcceptKeyAcceptance(ColluderMember.Core(acceptance));
         }
     }
 
@@ -216,15 +222,15 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     {
         foreach (var m in Members)
         {
-            var report = await m.Train(Assignment(KeyFingerprints));
+            var report = await m.Train(Assignment(KeyAcceptances));
             Reports[m.Id] = report;
             SealedUpdates[m.Id] = report.SealedUpdate.Inline!;
             Aggregator.AcceptSealed(new Sealed(SealedUpdates[m.Id], ColluderMember.Core(report.Commitment)));
         }
     }
 
-    public RoundAssignment Assignment(IReadOnlyList<SignedPayload> fingerprints) =>
-        new(JobId, Round, Version, Payload.OfInline(FloatBytes.From(Global)), Message(Scaling ?? NoScaling), WeightNormaliser, Ids, fingerprints);
+    public RoundAssignment Assignment(IReadOnlyList<SignedPayload> acceptances) =>
+        new(JobId, Round, Version, Payload.OfInline(FloatBytes.From(Global)), Message(Scaling ?? NoScaling), WeightNormaliser, Ids, acceptances);
 
     private static FeatureScalingMessage Message(FeatureScaling s) => new(s.FeatureNames, s.Mean, s.StandardDeviation);
 

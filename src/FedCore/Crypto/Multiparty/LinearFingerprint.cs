@@ -12,7 +12,7 @@ namespace FedCore.Crypto.Multiparty;
 /// the vector (v₀ … v_{D−1}) mod q is read as the polynomial F(y) = Σₖ vₖ·y^{D−1−k} and evaluated at
 /// <see cref="Points"/> points derived from the challenge, for each modulus it lives under.
 ///
-/// Why: a participant must know that what it is asked to decrypt (or to encrypt under) is the sum of the parts the
+/// Why: a participant must know that what it is asked to decrypt is the sum of the parts the
 /// round's participants committed to, without receiving every part. Fingerprints add like the vectors do, so it checks
 /// fingerprint(sum) = Σ signed fingerprints of the parts. Two different vectors of D coefficients agree at a random
 /// point with probability at most (D−1)/q (Schwartz–Zippel), so a forged sum passes all four points with probability
@@ -50,7 +50,7 @@ public sealed class LinearFingerprint
     /// <summary>D: how many coefficients per modulus were fingerprinted.</summary>
     public long Coefficients { get; }
 
-    /// <summary>Number of moduli fingerprinted: 1 for ciphertext masks (q₀), the whole chain for a key.</summary>
+    /// <summary>Number of moduli fingerprinted (1: everything fingerprinted lives under q₀; the wire format allows more).</summary>
     public int ModulusCount => _values.Length / Points;
 
     /// <summary>The fingerprint of the masks (c1 halves) of an encrypted vector, over q₀.</summary>
@@ -93,20 +93,6 @@ public sealed class LinearFingerprint
         });
     }
 
-    /// <summary>The fingerprint of a public-key share's p_i, over every modulus of the chain.</summary>
-    public static LinearFingerprint OfKey(PublicKeyShare share, ReadOnlySpan<byte> challenge)
-    {
-        ArgumentNullException.ThrowIfNull(share);
-        return OfPolynomial(share.Parameters, challenge, share.P);
-    }
-
-    /// <summary>The fingerprint of a collective key's p = Σ p_i, over every modulus of the chain.</summary>
-    public static LinearFingerprint OfKey(CollectivePublicKey key, ReadOnlySpan<byte> challenge)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return OfPolynomial(key.Parameters, challenge, key.P);
-    }
-
     private static LinearFingerprint OfChunks(CkksParameters parameters, ReadOnlySpan<byte> challenge, int chunks, ReadPolynomial read)
     {
         RequireChallenge(challenge);
@@ -121,21 +107,6 @@ public sealed class LinearFingerprint
         }
         Array.Clear(chunk);
         return new LinearFingerprint(parameters, challenge.ToArray(), (long)chunks * parameters.RingDimension, Reduce(q0, accumulators));
-    }
-
-    private static LinearFingerprint OfPolynomial(CkksParameters parameters, ReadOnlySpan<byte> challenge, RnsPolynomial p)
-    {
-        RequireChallenge(challenge);
-        IReadOnlyList<Modulus> moduli = parameters.Context.Ring.Moduli;
-        var points = DrawPoints(challenge, moduli);
-        var values = new ulong[moduli.Count * Points];
-        for (int m = 0; m < moduli.Count; m++)
-        {
-            var accumulators = new ulong[Points];
-            Horner(moduli[m], points.AsSpan(m * 2 * Points, 2 * Points), accumulators, p.Residue(m));
-            Reduce(moduli[m], accumulators).CopyTo(values, m * Points);
-        }
-        return new LinearFingerprint(parameters, challenge.ToArray(), parameters.RingDimension, values);
     }
 
     /// <summary>Per modulus, Points nonzero points and their Shoup companions: [y₀, y₀', y₁, y₁', …].</summary>

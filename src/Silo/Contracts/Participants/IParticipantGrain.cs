@@ -69,7 +69,7 @@ public interface IParticipantGrain : IGrainWithStringKey
     /// <summary>Round step 2: its signed statement and public key share, once it has every member's commitment; once per round.</summary>
     Task<RoundKeyReveal> RevealRoundKey(RoundKeyRevealRequest request);
 
-    /// <summary>Round step 3: the fingerprint of its key share, once the round key and the statements check out.</summary>
+    /// <summary>Round step 3: its acceptance of the round key it sums from the members' shares, once the shares and statements check out.</summary>
     Task<SignedPayload> CheckRoundKey(RoundKeyCheckRequest request);
 
     /// <summary>Round step 4: checks the round key, trains from the global model and seals its update (once per round).</summary>

@@ -194,18 +194,21 @@ public sealed record RoundKeyReveal(
     [property: Id(0)] SignedPayload Statement,
     [property: Id(1)] byte[] PublicShare);
 
-/// <summary>Step 3: the round key, every member's signed statement and the digest of the round's plan (FedCore.Rounds.RoundPlan).</summary>
+/// <summary>
+/// Step 3: every member's signed statement and public key share (in member order), from which each member sums the round
+/// key itself, and the digest of the round's plan (FedCore.Rounds.RoundPlan).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundKeyCheckRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
-    [property: Id(2)] byte[] RoundKey,
+    [property: Id(2)] IReadOnlyList<byte[]> PublicShares,
     [property: Id(3)] IReadOnlyList<SignedPayload> Statements,
     [property: Id(4)] byte[] PlanDigest);
 
 /// <summary>
 /// Step 4: the round's plan (global model and version, feature scaling, weight normaliser: each member's update is its
-/// pinned training from it, weighted by its samples over the normaliser) and every member's signed key fingerprint (empty
+/// pinned training from it, weighted by its samples over the normaliser) and every member's signed key acceptance (empty
 /// in the plaintext simulation), which it checks, against the plan too, before it trains.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -217,7 +220,7 @@ public sealed record RoundAssignment(
     [property: Id(4)] FeatureScalingMessage Scaling,
     [property: Id(5)] double WeightNormaliser,
     [property: Id(6)] IReadOnlyList<string> Participants,
-    [property: Id(7)] IReadOnlyList<SignedPayload> KeyFingerprints);
+    [property: Id(7)] IReadOnlyList<SignedPayload> KeyAcceptances);
 
 /// <summary>Step 5: the aggregate's masks and every member's signed commitment.</summary>
 [GenerateSerializer, Immutable]
