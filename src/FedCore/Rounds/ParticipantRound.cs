@@ -80,7 +80,7 @@ public sealed class ParticipantRound
         public byte[]? SealedDigest;
         public LinearFingerprint? OwnAggregateFingerprint, AggregateFingerprint;
         public byte[]? Share;
-        public bool FromChain;
+        public byte[]? ChainPosition; // the chain position it sealed from (null for an explanation round)
     }
 
     // Its part of the round's opened plaintext (its update's c0 and its share, both public), for step 7; a restart loses it.
@@ -228,6 +228,18 @@ public sealed class ParticipantRound
             throw Refused(request.Round, step, "a statement is not for this round's participants");
         if (request.PlanDigest is not { Length: 32 })
             throw Refused(request.Round, step, "the round's plan digest is not 32 bytes");
+        // A masking key that is no point would fail only at sealing, after the member trained (and spent privacy budget).
+        foreach (var (member, statement) in statements)
+        {
+            try
+            {
+                MaskingKeyPair.RequirePublicKey(statement.AsSpan(64), member);
+            }
+            catch (ArgumentException e)
+            {
+                throw Refused(request.Round, step, e.Message.TrimEnd('.'));
+            }
+        }
 
         // Every share is the one its owner committed to before any share was revealed, and the key is their sum, made here:
         // a colluder cannot pick its share after seeing the others' and make a key whose secret the aggregator knows.
@@ -321,7 +333,7 @@ public sealed class ParticipantRound
             _memory!.KeyVerified = false;
             throw Refused(request.Round, step, problem);
         }
-        _memory!.FromChain = true;
+        _memory!.ChainPosition = chain!.Position;
     }
 
     /// <summary>
@@ -450,14 +462,21 @@ public sealed class ParticipantRound
         // before either opens, and only the first to open may.
         if (_opened.OpenedOverOthers(memory.Basis!, record.Participants))
             throw Refused(request.Round, step, OpenedOverOthersReason);
-        if (memory.FromChain && _opened.OpenedOverOthers(Chain!.Position, record.Participants))
-            throw Refused(request.Round, step, OpenedOverOthersReason);
+        // The position it sealed from, not where its chain stands now: advanced in between by another round's opening, it
+        // would record the next position and leave this one to open again over other members (branch review/keysum).
+        if (memory.ChainPosition is { } position)
+        {
+            if (!Chain!.PlanDigest.AsSpan().SequenceEqual(memory.PlanDigest))
+                throw Refused(request.Round, step, $"its model chain moved on (to version {Chain.Version}) since it sealed: this sum could no longer advance it");
+            if (_opened.OpenedOverOthers(position, record.Participants))
+                throw Refused(request.Round, step, OpenedOverOthersReason);
+        }
         _opened.Add(memory.Basis!, record.Participants);
-        if (memory.FromChain)
-            _opened.Add(Chain!.Position, record.Participants);
+        if (memory.ChainPosition is { } sealedAt)
+            _opened.Add(sealedAt, record.Participants);
         Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
         byte[] share = memory.Share!;
-        _opening = memory.FromChain
+        _opening = memory.ChainPosition is not null
             ? new Opening(request.Round, memory.SetDigest!, memory.PlanDigest!, memory.SealedUpdate!, DecryptionShare.Adopt(share, Parameters))
             : null;
         _memory = null;

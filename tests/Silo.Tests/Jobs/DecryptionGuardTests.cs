@@ -181,6 +181,20 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
                 (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).CheckRoundKey(honest with { Statements = statements, PublicShares = shares }))).Message);
     }
 
+    [Fact]
+    public async Task A_colluders_masking_key_that_is_no_point_is_refused_at_the_key_check_before_anyone_trains()
+    {
+        // Used first at sealing, it failed there, after the member trained and charged its privacy budget, and left the round
+        // open for another Train (branch review/keysum). Every member now checks every masking key at step 3.
+        const string jobId = "CH/guard-masking-key";
+        var colluder = new ColluderMember(Colluder, _colluderKey) { MaskingKeyInStatement = [0x04, .. Enumerable.Repeat((byte)0x11, 64)] };
+        var driver = new RoundDriver(jobId, 1, await AcceptAsync(jobId, [.. Honest, Colluder], colluder), _keys);
+        var request = await driver.RevealAsync();
+        foreach (var id in Honest)
+            Assert.Contains($"The masking key of {Colluder} is not a point of P-256",
+                (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).CheckRoundKey(request))).Message);
+    }
+
     /// <summary><paramref name="shares"/> with the one at <paramref name="at"/> replaced by the share that makes the key the attacker's.</summary>
     private static List<byte[]> WithRogueShare(IReadOnlyList<byte[]> shares, int at)
     {

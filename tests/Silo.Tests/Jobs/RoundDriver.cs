@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Crypto.Ckks;
@@ -54,13 +55,32 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
     public SignedPayload Moments(string jobId, string[] features) =>
         Sign(RoundPurpose.FeatureMoments, jobId, 0, SignedMoments.Encode(new FeatureMoments(features, 10, new double[features.Length], new double[features.Length])));
 
-    public Task<SignedPayload> Commit(RoundKeyRequest r) => Task.FromResult(Contract(Round!.Commit(new KeyRequest(r.JobId, r.Round, r.Participants))));
+    /// <summary>What it puts in its key statement in place of its masking public key, if set: it commits to that statement and reveals it.</summary>
+    public byte[]? MaskingKeyInStatement { get; set; }
+
+    public Task<SignedPayload> Commit(RoundKeyRequest r)
+    {
+        var commitment = Contract(Round!.Commit(new KeyRequest(r.JobId, r.Round, r.Participants)));
+        return Task.FromResult(MaskingKeyInStatement is null ? commitment
+            : Sign(RoundPurpose.KeyCommitment, r.JobId, r.Round, SHA256.HashData(EditedStatement(r.JobId, r.Round, r.Participants))));
+    }
 
     public Task<RoundKeyReveal> Reveal(RoundKeyRevealRequest r)
     {
+        if (MaskingKeyInStatement is not null)
+        {
+            var members = r.Commitments.Select(c => c.ParticipantId).Order(StringComparer.Ordinal).ToList();
+            return Task.FromResult(new RoundKeyReveal(Sign(RoundPurpose.KeyStatement, r.JobId, r.Round, EditedStatement(r.JobId, r.Round, members)), PublicShare()));
+        }
         var reveal = Round!.Reveal(new KeyRevealRequest(r.JobId, r.Round, r.Commitments.Select(Core).ToList()));
         return Task.FromResult(new RoundKeyReveal(Contract(reveal.Statement), reveal.PublicShare));
     }
+
+    private byte[] PublicShare() => SecretKeyShare.FromBytes(Round!.Record!.Secret!, CkksParameters.Default).PublicKeyShare.ToBytes();
+
+    /// <summary>Its statement (set digest ‖ H(p) ‖ masking key) with <see cref="MaskingKeyInStatement"/> as the masking key.</summary>
+    private byte[] EditedStatement(string jobId, int round, IReadOnlyList<string> members) =>
+        [.. RoundChallenges.SetDigest(jobId, round, members), .. SHA256.HashData(PublicShare()), .. MaskingKeyInStatement!];
 
     public Task<SignedPayload> CheckKey(RoundKeyCheckRequest r) =>
         Task.FromResult(Contract(Round!.CheckKey(new KeyCheckRequest(r.JobId, r.Round, r.Statements.Select(Core).ToList(), r.PublicShares, r.PlanDigest))));

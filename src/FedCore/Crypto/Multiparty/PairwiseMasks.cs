@@ -53,20 +53,38 @@ public sealed class MaskingKeyPair : IDisposable
         }
     }
 
+    /// <summary>Refused (an <see cref="ArgumentException"/> naming <paramref name="peer"/>) unless <paramref name="publicKey"/> is an uncompressed point of P-256.</summary>
+    public static void RequirePublicKey(ReadOnlySpan<byte> publicKey, string peer)
+    {
+        using var _ = PeerKey(publicKey, peer);
+    }
+
     /// <summary>The raw ECDH secret (the shared point's X) with a peer; refused unless the peer's key is a point of P-256.</summary>
     internal byte[] AgreeWith(ReadOnlySpan<byte> peerPublicKey, string peer)
     {
-        if (peerPublicKey.Length != PublicKeyLength || peerPublicKey[0] != 0x04)
-            throw new ArgumentException($"The masking key of {peer} is not an uncompressed P-256 point ({peerPublicKey.Length} bytes).");
+        using var peerKey = PeerKey(peerPublicKey, peer);
+        try
+        {
+            return _key.DeriveRawSecretAgreement(peerKey.PublicKey);
+        }
+        catch (CryptographicException e)
+        {
+            throw new ArgumentException($"No ECDH secret with the masking key of {peer} ({e.Message}).", e);
+        }
+    }
+
+    private static ECDiffieHellman PeerKey(ReadOnlySpan<byte> publicKey, string peer)
+    {
+        if (publicKey.Length != PublicKeyLength || publicKey[0] != 0x04)
+            throw new ArgumentException($"The masking key of {peer} is not an uncompressed P-256 point ({publicKey.Length} bytes).");
         var parameters = new ECParameters
         {
             Curve = ECCurve.NamedCurves.nistP256,
-            Q = new ECPoint { X = peerPublicKey[1..33].ToArray(), Y = peerPublicKey[33..].ToArray() },
+            Q = new ECPoint { X = publicKey[1..33].ToArray(), Y = publicKey[33..].ToArray() },
         };
         try
         {
-            using var peerKey = ECDiffieHellman.Create(parameters); // the platform checks the point lies on the curve
-            return _key.DeriveRawSecretAgreement(peerKey.PublicKey);
+            return ECDiffieHellman.Create(parameters); // the platform checks the point lies on the curve
         }
         catch (CryptographicException e)
         {
