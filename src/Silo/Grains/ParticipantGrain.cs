@@ -148,6 +148,7 @@ public sealed partial class ParticipantGrain(
     ApprovalVerifier approvals,
     SiloPolicies policies,
     AuditTrail audit,
+    ParticipantWorkSlots turns,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     // Rows loaded from the registered files, kept only in this activation's memory.
@@ -344,7 +345,9 @@ public sealed partial class ParticipantGrain(
     public Task<SignedPayload> CheckRoundKey(RoundKeyCheckRequest request) =>
         Step(request.JobId, round => ToContract(round.CheckKey(new KeyCheckRequest(request.JobId, request.Round, FromContract(request.Statements), request.PublicShares, request.PlanDigest))));
 
-    public async Task<LocalTrainingReport> Train(RoundAssignment assignment)
+    public Task<LocalTrainingReport> Train(RoundAssignment assignment) => turns.RunAsync(() => TrainAsync(assignment));
+
+    private async Task<LocalTrainingReport> TrainAsync(RoundAssignment assignment)
     {
         RequireProfile();
         var global = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.GlobalParameters));
@@ -447,7 +450,9 @@ public sealed partial class ParticipantGrain(
             ToContract(sealedUpdate.Commitment), trainSeconds, clock.Elapsed.TotalSeconds);
     }
 
-    public async Task<LocalTrainingReport> Explain(RoundAssignment assignment)
+    public Task<LocalTrainingReport> Explain(RoundAssignment assignment) => turns.RunAsync(() => ExplainAsync(assignment));
+
+    private async Task<LocalTrainingReport> ExplainAsync(RoundAssignment assignment)
     {
         RequireProfile();
         var model = FloatBytes.ToFloats(transfers.Take(GrainContext, assignment.GlobalParameters));
@@ -561,7 +566,9 @@ public sealed partial class ParticipantGrain(
         }
     }
 
-    public async Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request)
+    public Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request) => turns.RunAsync(() => CheckAggregateAsync(request));
+
+    private async Task<SignedPayload> CheckAggregateAsync(RoundAggregateCheckRequest request)
     {
         var masks = transfers.Take(GrainContext, request.AggregateMasks);
         await RequireAgreementInForceAsync(request.JobId, $"check the aggregate of round {request.Round}");
@@ -569,7 +576,9 @@ public sealed partial class ParticipantGrain(
             new FedCore.Rounds.AggregateCheckRequest(request.JobId, request.Round, masks, FromContract(request.Commitments)))));
     }
 
-    public async Task<DecryptionReply> Decrypt(DecryptionRequest request)
+    public Task<DecryptionReply> Decrypt(DecryptionRequest request) => turns.RunAsync(() => DecryptAsync(request));
+
+    private async Task<DecryptionReply> DecryptAsync(DecryptionRequest request)
     {
         // Its share opens the round's sum, built from its update: its own law is asked again, so a deny that comes while the
         // round runs stops it here.
@@ -602,7 +611,9 @@ public sealed partial class ParticipantGrain(
     public Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request) =>
         Step(request.JobId, round => ToContract(round.CheckOpening(new OpeningCheckRequest(request.JobId, request.Round, request.OpenedDigest))));
 
-    public Task<int> AdvanceModelChain(ModelChainAdvance advance)
+    public Task<int> AdvanceModelChain(ModelChainAdvance advance) => turns.RunAsync(() => AdvanceAsync(advance));
+
+    private Task<int> AdvanceAsync(ModelChainAdvance advance)
     {
         var opening = advance.Opening;
         var opened = transfers.Take(GrainContext, opening.Opened);
@@ -697,7 +708,9 @@ public sealed partial class ParticipantGrain(
 
     // ---- Evaluation and data ------------------------------------------------------------------------------------
 
-    public async Task<ContractMetrics> Evaluate(EvaluationAssignment assignment)
+    public Task<ContractMetrics> Evaluate(EvaluationAssignment assignment) => turns.RunAsync(() => EvaluateAsync(assignment));
+
+    private async Task<ContractMetrics> EvaluateAsync(EvaluationAssignment assignment)
     {
         RequireProfile();
         var pinned = PinnedFor(assignment.JobId);

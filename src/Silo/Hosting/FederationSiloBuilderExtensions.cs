@@ -57,6 +57,7 @@ public static class FederationSiloBuilderExtensions
         silo.Services.AddSingleton(options.Transfer);
         silo.Services.AddSingleton<IConfigurationValidator, PayloadTransferOptionsValidator>();
         silo.Services.AddSingleton<PayloadTransfers>();
+        silo.Services.AddSingleton<ParticipantWorkSlots>();
         silo.AddGrainExtension<IPayloadTransferExtension, PayloadTransferExtension>();
 
         silo.Services.AddGrainStorage(StorageNames.Cluster, (sp, name) => CreateSqliteStorage(sp, name, options.ClusterDatabasePath, keepsSecrets: false));

@@ -82,6 +82,13 @@ public sealed record FederationSiloOptions
     /// </summary>
     public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How many of this silo's participants do heavy local work (training, sealing, checking an aggregate, decrypting,
+    /// stepping a model chain, scoring) at once; the others wait their turn. One per core by default: more would only share
+    /// the cores, while each holds its working memory (tens of MB per 10⁶ parameters) all the while.
+    /// </summary>
+    public int ConcurrentParticipantWork { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Chunk size, inline limit and expiry of payload transfers; checked against <see cref="MaxMessageBodySize"/> when the silo starts.</summary>
     public PayloadTransferOptions Transfer { get; init; } = new();
 
@@ -95,6 +102,8 @@ public sealed record FederationSiloOptions
             throw new ArgumentException($"Silo country '{Country}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'HU').");
         if (string.IsNullOrWhiteSpace(DataDirectory))
             throw new ArgumentException("The silo needs a data directory.");
+        if (ConcurrentParticipantWork < 1)
+            throw new ArgumentException($"ConcurrentParticipantWork is {ConcurrentParticipantWork}: a silo needs at least one turn for its participants' work.");
         if (OperatorKeyPath is not null && !File.Exists(OperatorKeyPath))
             throw new ArgumentException($"The operator key file {OperatorKeyPath} does not exist.");
         foreach (var (organisation, key) in ApproverPublicKeys)
