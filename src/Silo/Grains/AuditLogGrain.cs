@@ -6,7 +6,9 @@ using Federation.Contracts.Errors;
 using Federation.Silo.Governance;
 using Federation.Silo.Placement;
 using Federation.Silo.Storage;
+using Federation.Silo.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Federation.Silo.Grains;
 
@@ -18,7 +20,8 @@ namespace Federation.Silo.Grains;
 /// root (a shutdown does not wait on witnesses that may be stopping too).
 /// </summary>
 [AuditLogPlacementFilter]
-public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, FederationRecords records, TimeProvider clock, ILogger<AuditLogGrain> logger)
+public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, FederationRecords records, TimeProvider clock,
+    IClusterMembershipService cluster, ISiloMetadataCache siloMetadata, ILogger<AuditLogGrain> logger)
     : Grain, IAuditLogGrain
 {
     /// <summary>How long appends may gather before a head covers them.</summary>
@@ -189,6 +192,12 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
         }
         var bytes = head.Write();
         var countries = membership.Organisations.Select(o => o.Country).Distinct().Order(StringComparer.Ordinal).ToList();
+        // A country with no silo up has no witness to ask (placement would refuse it, loudly): it co-signs a later head.
+        var up = cluster.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active)
+            .Select(m => SiloCountry.Of(siloMetadata.GetSiloMetadata(m.SiloAddress))).ToHashSet();
+        foreach (var country in countries.Where(c => !up.Contains(c)))
+            logger.LogInformation("Audit head {Size}: no silo of {Country} is up, so its witness co-signs a later head", head.Head.Size, country);
+        countries = [.. countries.Where(up.Contains)];
         var answers = await Task.WhenAll(countries.Select(country => CosignatureOfAsync(country, head.Head, bytes)));
         foreach (var (cosignature, key) in answers.OfType<(TreeHeadCosignature, byte[])>())
         {
