@@ -119,8 +119,12 @@ public sealed class TrainingJobGrain(
     SiloPolicies policies,
     AuditTrail audit,
     TimeProvider clock,
+    FederationSiloOptions siloOptions,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
+    // The members a step's message is in flight to (FederationSiloOptions.ConcurrentMemberCalls); training is not limited.
+    private readonly SemaphoreSlim _inFlight = new(siloOptions.ConcurrentMemberCalls, siloOptions.ConcurrentMemberCalls);
+
     /// <summary>A round (or the preparation) whose participants cannot be reached is tried again this often before the job fails.</summary>
     private const int MaxRoundAttempts = 5;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
@@ -512,7 +516,7 @@ public sealed class TrainingJobGrain(
                 attempt.SealedLengths[p] = sealedUpdate.Length;
             // Its bytes are in the sum now: holding every member's until the round ends would cost 13 MB per 10⁶ parameters each.
             return report with { SealedUpdate = Payload.OfInline([]) };
-        });
+        }, allAtOnce: true);
     }
 
     /// <summary>
@@ -658,7 +662,7 @@ public sealed class TrainingJobGrain(
         {
             try
             {
-                await AdvanceAsync(p, fromVersion, from, contract);
+                await InFlight(async () => { await AdvanceAsync(p, fromVersion, from, contract); return true; });
                 if (attempt.Members.Contains(p))
                     attempt.Count(p, bytes);
             }
@@ -779,13 +783,17 @@ public sealed class TrainingJobGrain(
     /// restarted) ends the attempt with a <see cref="ParticipantUnavailableException"/>, which starts a new one; any other
     /// error (a refusal, a rejected message) fails the job, saying why. A refusal of ours becomes a FederationOperationException.
     /// </summary>
-    private static async Task<T[]> Each<T>(IReadOnlyList<string> members, Func<string, Task<T>> call)
+    /// <summary>
+    /// One step's call to every member, at most <see cref="FederationSiloOptions.ConcurrentMemberCalls"/> in flight unless
+    /// <paramref name="allAtOnce"/> (training); a member down or restarted is named, not thrown as another's refusal.
+    /// </summary>
+    private async Task<T[]> Each<T>(IReadOnlyList<string> members, Func<string, Task<T>> call, bool allAtOnce = false)
     {
         var tasks = members.Select(async p =>
         {
             try
             {
-                return await call(p);
+                return allAtOnce ? await call(p) : await InFlight(() => call(p));
             }
             catch (RoundRefusedException e)
             {
@@ -813,6 +821,19 @@ public sealed class TrainingJobGrain(
             if (unavailable.Count > 0)
                 throw new ParticipantsUnavailableException([.. unavailable.Select(u => (u.ParticipantId, u.Reason, u.Drop))]);
             throw failures[0];
+        }
+    }
+
+    private async Task<T> InFlight<T>(Func<Task<T>> call)
+    {
+        await _inFlight.WaitAsync();
+        try
+        {
+            return await call();
+        }
+        finally
+        {
+            _inFlight.Release();
         }
     }
 

@@ -89,6 +89,14 @@ public sealed record FederationSiloOptions
     /// </summary>
     public int ConcurrentParticipantWork { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// How many members a job grain on this silo sends one step's message to at once; the rest follow as those answer. Every
+    /// member trains at once all the same (training is where members work in parallel). A message in flight holds its bytes
+    /// (a model, the aggregate's masks, the opened plaintext: megabytes per 10⁶ parameters) in the sender's and the
+    /// receiver's buffers, while the job's bandwidth, not its concurrency, bounds how soon a step reaches every member.
+    /// </summary>
+    public int ConcurrentMemberCalls { get; init; } = 16;
+
     /// <summary>Chunk size, inline limit and expiry of payload transfers; checked against <see cref="MaxMessageBodySize"/> when the silo starts.</summary>
     public PayloadTransferOptions Transfer { get; init; } = new();
 
@@ -102,6 +110,8 @@ public sealed record FederationSiloOptions
             throw new ArgumentException($"Silo country '{Country}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'HU').");
         if (string.IsNullOrWhiteSpace(DataDirectory))
             throw new ArgumentException("The silo needs a data directory.");
+        if (ConcurrentMemberCalls < 1)
+            throw new ArgumentException($"ConcurrentMemberCalls is {ConcurrentMemberCalls}: a job needs to reach at least one member at a time.");
         if (ConcurrentParticipantWork < 1)
             throw new ArgumentException($"ConcurrentParticipantWork is {ConcurrentParticipantWork}: a silo needs at least one turn for its participants' work.");
         if (OperatorKeyPath is not null && !File.Exists(OperatorKeyPath))
