@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using FedCore.Crypto.Ckks;
 using FedCore.Jobs;
 using Federation.Contracts.Errors;
@@ -52,5 +53,27 @@ public sealed class EncryptedRoundTests
 
         // What left each participant was a ciphertext: 13.25 bytes per value carried, one 4,096-value ciphertext here.
         Assert.All(encrypted.Rounds[^1].Participants, p => Assert.InRange(p.UpdateBytes, 4096 * 13.25, 4096 * 13.25 + 256));
+    }
+
+    [Fact]
+    public async Task A_job_completes_when_its_silos_reach_one_member_and_work_for_one_participant_at_a_time()
+    {
+        // The job's limit on members in flight and the silos' turns for their participants' work, both at one: every step
+        // then waits on the one before it, and nothing may wait on a turn it holds itself.
+        using var dir = new TempDirectory("federation-one-at-a-time");
+        var job = JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json")) with { Protection = "ckks", Rounds = 2 };
+        await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH") with
+        {
+            ConfigureSilo = silo => silo.ConfigureServices(services =>
+            {
+                var options = (FederationSiloOptions)services.Last(d => d.ServiceType == typeof(FederationSiloOptions)).ImplementationInstance!;
+                services.AddSingleton(options with { ConcurrentMemberCalls = 1, ConcurrentParticipantWork = 1 });
+            }),
+        });
+        await TestFederations.SetUpSampleAsync(federation);
+        var result = await TestFederations.RunToCompletionAsync(federation, job, "CH/one-at-a-time");
+        Assert.Equal(2, result.Rounds.Count);
+        Assert.All(result.Rounds, r => Assert.Equal(4, r.Participants.Count));
+        Assert.True(result.Rounds[^1].MeanLocalTestAccuracy >= 0.7);
     }
 }

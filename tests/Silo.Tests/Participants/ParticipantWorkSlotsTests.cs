@@ -30,10 +30,12 @@ public class ParticipantWorkSlotsTests
     }
 
     [Fact]
-    public void A_silo_without_a_turn_for_its_participants_does_not_start()
+    public void A_silo_without_a_turn_for_its_participants_or_a_call_for_its_jobs_does_not_start()
     {
-        var refused = Assert.Throws<ArgumentException>(() => new FederationSiloOptions { Country = "HU", DataDirectory = "data", ConcurrentParticipantWork = 0 }.Validate());
-        Assert.Contains("ConcurrentParticipantWork is 0", refused.Message);
+        var options = new FederationSiloOptions { Country = "HU", DataDirectory = "data" };
+        options.Validate();
+        Assert.Contains("ConcurrentParticipantWork is 0", Assert.Throws<ArgumentException>(() => (options with { ConcurrentParticipantWork = 0 }).Validate()).Message);
+        Assert.Contains("ConcurrentMemberCalls is 0", Assert.Throws<ArgumentException>(() => (options with { ConcurrentMemberCalls = 0 }).Validate()).Message);
     }
 
     private static void InterlockedMax(ref int target, int value)
