@@ -123,7 +123,7 @@ public sealed class TrainingJobGrain(
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
     // The members a step's message is in flight to (FederationSiloOptions.ConcurrentMemberCalls); training is not limited.
-    private readonly SemaphoreSlim _inFlight = new(siloOptions.ConcurrentMemberCalls, siloOptions.ConcurrentMemberCalls);
+    private readonly Turns _inFlight = new(siloOptions.ConcurrentMemberCalls);
 
     /// <summary>A round (or the preparation) whose participants cannot be reached is tried again this often before the job fails.</summary>
     private const int MaxRoundAttempts = 5;
@@ -662,7 +662,7 @@ public sealed class TrainingJobGrain(
         {
             try
             {
-                await InFlight(async () => { await AdvanceAsync(p, fromVersion, from, contract); return true; });
+                await _inFlight.RunAsync(async () => { await AdvanceAsync(p, fromVersion, from, contract); return true; });
                 if (attempt.Members.Contains(p))
                     attempt.Count(p, bytes);
             }
@@ -793,7 +793,7 @@ public sealed class TrainingJobGrain(
         {
             try
             {
-                return allAtOnce ? await call(p) : await InFlight(() => call(p));
+                return allAtOnce ? await call(p) : await _inFlight.RunAsync(() => call(p));
             }
             catch (RoundRefusedException e)
             {
@@ -821,19 +821,6 @@ public sealed class TrainingJobGrain(
             if (unavailable.Count > 0)
                 throw new ParticipantsUnavailableException([.. unavailable.Select(u => (u.ParticipantId, u.Reason, u.Drop))]);
             throw failures[0];
-        }
-    }
-
-    private async Task<T> InFlight<T>(Func<Task<T>> call)
-    {
-        await _inFlight.WaitAsync();
-        try
-        {
-            return await call();
-        }
-        finally
-        {
-            _inFlight.Release();
         }
     }
 
