@@ -342,8 +342,11 @@ public sealed partial class ParticipantGrain(
             return new RoundKeyReveal(ToContract(reveal.Statement), reveal.PublicShare);
         });
 
-    public Task<SignedPayload> CheckRoundKey(RoundKeyCheckRequest request) =>
-        Step(request.JobId, round => ToContract(round.CheckKey(new KeyCheckRequest(request.JobId, request.Round, FromContract(request.Statements), request.PublicShares, request.PlanDigest))));
+    public Task<SignedPayload> CheckRoundKey(RoundKeyCheckRequest request)
+    {
+        var shares = request.SplitShares(transfers.Take(GrainContext, request.PublicShares));
+        return Step(request.JobId, round => ToContract(round.CheckKey(new KeyCheckRequest(request.JobId, request.Round, FromContract(request.Statements), shares, request.PlanDigest))));
+    }
 
     public Task<LocalTrainingReport> Train(RoundAssignment assignment) => turns.RunAsync(() => TrainAsync(assignment));
 

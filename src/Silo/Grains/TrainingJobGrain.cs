@@ -484,11 +484,13 @@ public sealed class TrainingJobGrain(
             return r;
         });
         var check = await attempt.Cpu.Run(() => aggregator.KeyCheckRequest(plan));
-        var checkRequest = new RoundKeyCheckRequest(JobId, round, check.PublicShares, check.Statements.Select(ToContract).ToList(), check.PlanDigest);
+        var shares = RoundKeyCheckRequest.JoinShares(check.PublicShares);
+        var statements = check.Statements.Select(ToContract).ToList();
         await Each(attempt.Members, async p =>
         {
+            var checkRequest = new RoundKeyCheckRequest(JobId, round, await transfers.PushAsync(Participant(p), shares), statements, check.PlanDigest);
             var acceptance = await Participant(p).CheckRoundKey(checkRequest);
-            attempt.Count(p, checkRequest.PublicShares.Sum(s => s.Length) + Size(checkRequest.Statements) + Size(acceptance));
+            attempt.Count(p, shares.Length + Size(statements) + Size(acceptance));
             await attempt.Cpu.Run(() => aggregator.AcceptKeyAcceptance(FromContract(acceptance)));
             return acceptance;
         });

@@ -150,10 +150,13 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         // (its own key minus the others' shares) is not the one Cleveland's statement names.
         var driver = new RoundDriver("CH/guard-key", 1, await AcceptAsync("CH/guard-key", Honest), _keys);
         var honest = await driver.RevealAsync();
-        var forged = honest with { PublicShares = WithRogueShare(honest.PublicShares, 2) };
+        var forged = honest with { PublicShares = WithRogueShare(honest, 2) };
         foreach (var id in Honest)
             Assert.Contains("the public key share of US/cleveland is not the one its statement names",
                 (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).CheckRoundKey(forged))).Message);
+        // Shares that do not even divide among the statements are named as such.
+        Assert.Contains("5 bytes of public key shares do not split into one share for each of 3 statements",
+            (await Assert.ThrowsAsync<FederationOperationException>(() => Grain("HU/budapest").CheckRoundKey(honest with { PublicShares = Payload.OfInline([1, 2, 3, 4, 5]) }))).Message);
         foreach (var id in Honest)
             await Grain(id).CheckRoundKey(honest); // refusing spent nothing
     }
@@ -168,13 +171,13 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         var driver = new RoundDriver(jobId, 1, await AcceptAsync(jobId, [.. Honest, Colluder], colluder), _keys);
         var honest = await driver.RevealAsync();
         int at = driver.Members.Select(m => m.Id).ToList().IndexOf(Colluder);
-        var shares = WithRogueShare(honest.PublicShares, at);
+        var shares = WithRogueShare(honest, at);
         foreach (var id in Honest)
             Assert.Contains($"the public key share of {Colluder} is not the one its statement names",
                 (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).CheckRoundKey(honest with { PublicShares = shares }))).Message);
 
         var statement = honest.Statements[at].Payload;
-        byte[] renamed = [.. statement[..32], .. SHA256.HashData(shares[at]), .. statement[64..]];
+        byte[] renamed = [.. statement[..32], .. SHA256.HashData(honest.SplitShares(shares.Inline!)[at]), .. statement[64..]];
         var statements = honest.Statements.Select((s, i) => i == at ? colluder.Sign(RoundPurpose.KeyStatement, jobId, 1, renamed) : s).ToList();
         foreach (var id in Honest)
             Assert.Contains("not the ones whose commitments it saw before it revealed its own",
@@ -195,11 +198,12 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
                 (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).CheckRoundKey(request))).Message);
     }
 
-    /// <summary><paramref name="shares"/> with the one at <paramref name="at"/> replaced by the share that makes the key the attacker's.</summary>
-    private static List<byte[]> WithRogueShare(IReadOnlyList<byte[]> shares, int at)
+    /// <summary>The request's shares with the one at <paramref name="at"/> replaced by the share that makes the key the attacker's.</summary>
+    private static Payload WithRogueShare(RoundKeyCheckRequest request, int at)
     {
+        var shares = request.SplitShares(request.PublicShares.Inline!);
         var rogue = CkksAttackTools.RogueShare(CkksParameters.Default, shares.Where((_, i) => i != at)).Share;
-        return [.. shares.Select((s, i) => i == at ? rogue : s)];
+        return Payload.OfInline(RoundKeyCheckRequest.JoinShares([.. shares.Select((s, i) => i == at ? rogue : s)]));
     }
 
     [Theory]

@@ -32,7 +32,7 @@ public sealed partial class DecryptionGuardTests
             aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
         }
         var check = aggregator.KeyCheckRequest(RoundPlan.ForExplanation(jobId, version, model, scaling, normaliser));
-        var keyCheck = new RoundKeyCheckRequest(jobId, round, check.PublicShares, check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
+        var keyCheck = new RoundKeyCheckRequest(jobId, round, Payload.OfInline(RoundKeyCheckRequest.JoinShares(check.PublicShares)), check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
         var acceptances = new List<SignedPayload>();
         foreach (var id in members)
         {

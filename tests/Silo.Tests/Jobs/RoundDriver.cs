@@ -83,7 +83,7 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
         [.. RoundChallenges.SetDigest(jobId, round, members), .. SHA256.HashData(PublicShare()), .. MaskingKeyInStatement!];
 
     public Task<SignedPayload> CheckKey(RoundKeyCheckRequest r) =>
-        Task.FromResult(Contract(Round!.CheckKey(new KeyCheckRequest(r.JobId, r.Round, r.Statements.Select(Core).ToList(), r.PublicShares, r.PlanDigest))));
+        Task.FromResult(Contract(Round!.CheckKey(new KeyCheckRequest(r.JobId, r.Round, r.Statements.Select(Core).ToList(), r.SplitShares(r.PublicShares.Inline!), r.PlanDigest))));
 
     private byte[]? _crafted;
 
@@ -221,7 +221,7 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
             Aggregator.AcceptReveal(new KeyReveal(ColluderMember.Core(r.Statement), r.PublicShare));
         }
         var check = Aggregator.KeyCheckRequest(Plan);
-        return new RoundKeyCheckRequest(JobId, Round, check.PublicShares, check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
+        return new RoundKeyCheckRequest(JobId, Round, Payload.OfInline(RoundKeyCheckRequest.JoinShares(check.PublicShares)), check.Statements.Select(ColluderMember.Contract).ToList(), check.PlanDigest);
     }
 
     /// <summary>Steps 1–3, for the plan; <paramref name="tamper"/> changes what a member is shown at step 3 (the acceptances are then not checked here).</summary>

@@ -195,16 +195,31 @@ public sealed record RoundKeyReveal(
     [property: Id(1)] byte[] PublicShare);
 
 /// <summary>
-/// Step 3: every member's signed statement and public key share (in member order), from which each member sums the round
-/// key itself, and the digest of the round's plan (FedCore.Rounds.RoundPlan).
+/// Step 3: every member's signed statement and public key share, from which each member sums the round key itself, and
+/// the digest of the round's plan (FedCore.Rounds.RoundPlan). The shares travel as one payload, one after another in
+/// member order (<see cref="JoinShares"/>): 56 KB each, they outgrow one message at about a thousand members.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundKeyCheckRequest(
     [property: Id(0)] string JobId,
     [property: Id(1)] int Round,
-    [property: Id(2)] IReadOnlyList<byte[]> PublicShares,
+    [property: Id(2)] Payload PublicShares,
     [property: Id(3)] IReadOnlyList<SignedPayload> Statements,
-    [property: Id(4)] byte[] PlanDigest);
+    [property: Id(4)] byte[] PlanDigest)
+{
+    public static byte[] JoinShares(IReadOnlyList<byte[]> shares) => [.. shares.SelectMany(s => s)];
+
+    /// <summary>The joined shares cut into one per statement, all of one length (a parameter set's shares are).</summary>
+    public IReadOnlyList<byte[]> SplitShares(byte[] joined)
+    {
+        int members = Statements.Count;
+        if (members == 0 || joined.Length % members != 0)
+            throw new Errors.FederationOperationException("round.refused",
+                $"Job {JobId} round {Round}: {joined.Length} bytes of public key shares do not split into one share for each of {members} statements.");
+        int length = joined.Length / members;
+        return [.. Enumerable.Range(0, members).Select(i => joined[(i * length)..((i + 1) * length)])];
+    }
+}
 
 /// <summary>
 /// Step 4: the round's plan (global model and version, feature scaling, weight normaliser: each member's update is its
