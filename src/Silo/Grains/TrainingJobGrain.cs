@@ -664,7 +664,7 @@ public sealed class TrainingJobGrain(
         {
             try
             {
-                await _inFlight.RunAsync(async () => { await AdvanceAsync(p, fromVersion, from, contract); return true; });
+                await _inFlight.RunAsync(() => AdvanceAsync(p, fromVersion, from, contract));
                 if (attempt.Members.Contains(p))
                     attempt.Count(p, bytes);
             }
@@ -781,13 +781,10 @@ public sealed class TrainingJobGrain(
     }
 
     /// <summary>
-    /// Calls every member at once. A member that cannot be reached (its silo down) or that lost its round state (it
-    /// restarted) ends the attempt with a <see cref="ParticipantUnavailableException"/>, which starts a new one; any other
+    /// Calls every member, at most <see cref="FederationSiloOptions.ConcurrentMemberCalls"/> at a time unless
+    /// <paramref name="allAtOnce"/> (training). A member that cannot be reached (its silo down) or that lost its round state
+    /// (it restarted) ends the attempt with a <see cref="ParticipantUnavailableException"/>, which starts a new one; any other
     /// error (a refusal, a rejected message) fails the job, saying why. A refusal of ours becomes a FederationOperationException.
-    /// </summary>
-    /// <summary>
-    /// One step's call to every member, at most <see cref="FederationSiloOptions.ConcurrentMemberCalls"/> in flight unless
-    /// <paramref name="allAtOnce"/> (training); a member down or restarted is named, not thrown as another's refusal.
     /// </summary>
     private async Task<T[]> Each<T>(IReadOnlyList<string> members, Func<string, Task<T>> call, bool allAtOnce = false)
     {
@@ -1123,7 +1120,6 @@ public sealed class TrainingJobGrain(
             throw new FederationOperationException("job.invalid", e.Message);
         }
     }
-
 
     // A job started twice with records that compare unequal only by list identity is the same job.
     private static bool SameSpecification(JobSpecification a, JobSpecification b) =>

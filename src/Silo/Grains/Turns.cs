@@ -21,6 +21,9 @@ public class Turns(int count) : IDisposable
         }
     }
 
+    /// <inheritdoc cref="RunAsync{T}"/>
+    public Task RunAsync(Func<Task> work) => RunAsync(async () => { await work(); return true; });
+
     public void Dispose()
     {
         _turns.Dispose();

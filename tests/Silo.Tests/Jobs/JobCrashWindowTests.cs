@@ -84,12 +84,8 @@ public sealed class JobCrashWindowTests
         {
             var grain = federation.Grains.GetGrain<ITrainingJobGrain>(JobId);
             var status = await grain.GetStatus(); // reactivates the job, which resumes
-            var deadline = DateTime.UtcNow.AddMinutes(5);
-            while (status.Phase is JobPhase.Pending or JobPhase.Running && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-                status = await grain.GetStatus();
-            }
+            using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
+                status = await JobProgress.WaitAsync(grain, status, poll: TimeSpan.FromMilliseconds(100), cancellationToken: timeout.Token);
 
             Assert.True(status.Phase == JobPhase.Completed, $"{status.Phase}: {status.Error}");
             Assert.Equal(Enumerable.Range(1, Rounds), status.Rounds.Select(r => r.Round));

@@ -57,12 +57,8 @@ public sealed class JobDurabilityTests
             Assert.True(status.CompletedRounds >= before.Length);
             Assert.NotEqual(JobPhase.Failed, status.Phase);
 
-            var deadline = DateTime.UtcNow.AddMinutes(5);
-            while (status.Phase is JobPhase.Pending or JobPhase.Running && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-                status = await job.GetStatus();
-            }
+            using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
+                status = await JobProgress.WaitAsync(job, status, poll: TimeSpan.FromMilliseconds(100), cancellationToken: timeout.Token);
 
             Assert.True(status.Phase == JobPhase.Completed, $"{status.Phase}: {status.Error}");
             Assert.Equal(Enumerable.Range(1, Rounds), status.Rounds.Select(r => r.Round));
