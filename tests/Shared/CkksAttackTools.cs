@@ -55,7 +55,16 @@ internal static class CkksAttackTools
     }
 
     /// <summary>Σ c0 of the given ciphertexts + Σ shares, raw coefficients of their first ciphertext (what the aggregator computes).</summary>
-    public static ulong[] RawSum(CkksParameters parameters, IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares)
+    public static ulong[] RawSum(CkksParameters parameters, IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares) =>
+        RawSum(parameters, sealedUpdates, shares.Select(share =>
+        {
+            var polynomial = new ulong[parameters.RingDimension];
+            share.ReadChunk(0, polynomial);
+            return polynomial;
+        }));
+
+    /// <summary>The same with each share as the raw coefficients of its first polynomial.</summary>
+    public static ulong[] RawSum(CkksParameters parameters, IEnumerable<byte[]> sealedUpdates, IEnumerable<ulong[]> shares)
     {
         Modulus q0 = parameters.Context.WireModulus;
         var sum = new ulong[parameters.RingDimension];
@@ -66,11 +75,24 @@ internal static class CkksAttackTools
             RnsRing.AddInPlace(q0, sum, addend);
         }
         foreach (var share in shares)
-        {
-            share.ReadChunk(0, addend);
-            RnsRing.AddInPlace(q0, sum, addend);
-        }
+            RnsRing.AddInPlace(q0, sum, share);
         return sum;
+    }
+
+    /// <summary>
+    /// A member's decryption share (first polynomial) as the aggregator reads it off what it revealed at step 6b, its part
+    /// c0ᵢ + hᵢ, and the update it sealed: the part minus the update's c0.
+    /// </summary>
+    public static ulong[] ShareInPart(CkksParameters parameters, byte[] part, byte[] sealedUpdate)
+    {
+        Modulus q0 = parameters.Context.WireModulus;
+        var share = new ulong[parameters.RingDimension];
+        var c0 = new ulong[parameters.RingDimension];
+        OpenedPlaintext.FromBytes(part, parameters).ReadChunk(0, share);
+        EncryptedVector.FromBytes(sealedUpdate, parameters).ReadC0(0, c0);
+        for (int j = 0; j < share.Length; j++)
+            share[j] = q0.Subtract(share[j], c0[j]);
+        return share;
     }
 
     /// <summary>c0 + s·c1 − <paramref name="subtract"/> of every ciphertext, decoded: decryption by whoever knows the whole secret s.</summary>

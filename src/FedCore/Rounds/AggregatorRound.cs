@@ -28,8 +28,10 @@ public sealed class AggregatorRound
     private CkksProtection.Aggregate? _sum;
     private CiphertextMasks? _masks;
     private byte[]? _aggregateChallenge;
+    private readonly Dictionary<string, OpenedPlaintext> _parts = [];
     private OpenedPlaintext? _opened;
     private byte[]? _openedDigest, _openingChallenge;
+    private long[]? _positions;
 
     /// <param name="participants">The round's members (the job's pinned parties that take part), any order.</param>
     /// <param name="participantKeys">Each member's signing public key, as the job pinned them.</param>
@@ -199,52 +201,99 @@ public sealed class AggregatorRound
 
     // ---- Step 6 -------------------------------------------------------------------------------------------------
 
-    /// <summary>A member's decryption share, added into the running sum of shares.</summary>
-    public void AcceptShare(SignedMessage share)
+    /// <summary>A member's commitment to its part of the opening (a Merkle root and a nonce's hash).</summary>
+    public void AcceptPartCommitment(SignedMessage commitment)
     {
-        Accept(RoundPurpose.DecryptionShare, share);
-        try
-        {
-            _sum!.AddShare(share.ParticipantId, share.Payload);
-        }
-        catch (SealedUpdateFormatException e)
-        {
-            throw Rejected(e.Message);
-        }
+        Accept(RoundPurpose.PartCommitment, commitment);
+        if (commitment.Payload.Length != OpeningSpotCheck.CommitmentLength)
+            throw Rejected($"the part commitment of {commitment.ParticipantId} is not a Merkle root and a nonce's hash");
+    }
+
+    /// <summary>Every member's part commitment: what each member reveals its part against.</summary>
+    public PartRevealRequest PartRevealRequest() => new(JobId, Round, All(RoundPurpose.PartCommitment));
+
+    /// <summary>
+    /// Takes up a round whose part commitments were all in before the job stopped (FedCore/Rounds/README.md, "Dropouts"):
+    /// the members reveal the parts they stored, and the opening goes on from step 6b for <paramref name="plan"/>.
+    /// </summary>
+    public void Resume(RoundPlan plan, IEnumerable<SignedMessage> partCommitments)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        lock (_lock)
+            _planDigest = plan.Digest;
+        foreach (var commitment in partCommitments)
+            AcceptPartCommitment(commitment);
+    }
+
+    /// <summary>A member's part (c0ᵢ + hᵢ): the one its commitment's Merkle root names, of the others' shape.</summary>
+    public void AcceptPart(SignedMessage part)
+    {
+        string who = part.ParticipantId;
+        Accept(RoundPurpose.OpeningPart, part);
+        var parsed = Read(() => OpenedPlaintext.FromBytes(part.Payload, Parameters), $"the part of {who}");
+        if (!OpeningSpotCheck.Tree(parsed).Root.AsSpan().SequenceEqual(PartCommitment(who).AsSpan(0, 32)))
+            throw Rejected($"the part {who} revealed is not the one it committed to");
+        if (_key is { } key && !parsed.KeyId.Span.SequenceEqual(key.KeyId.Span))
+            throw Rejected($"the part of {who} is not under this round's key");
+        lock (_lock)
+            _parts[who] = parsed;
     }
 
     // ---- Step 7 -------------------------------------------------------------------------------------------------
 
-    /// <summary>The opened plaintext's SHA-256, once every share is in; fixes the opened plaintext.</summary>
+    /// <summary>The opened plaintext's SHA-256, once every part is in; fixes the opened plaintext.</summary>
     public OpeningCheckRequest OpeningCheckRequest()
     {
-        var opened = Opened();
+        Opened();
         return new OpeningCheckRequest(JobId, Round, _openedDigest!);
     }
 
-    /// <summary>A member's opening fingerprint: at this round's opening challenge, of the plaintext's shape.</summary>
-    public void AcceptOpeningFingerprint(SignedMessage fingerprint)
+    /// <summary>A member's nonce, the one its commitment names, and its fingerprint at this round's opening challenge.</summary>
+    public void AcceptOpeningFingerprint(SignedMessage answer)
     {
-        Accept(RoundPurpose.OpeningFingerprint, fingerprint);
-        var parsed = Read(() => LinearFingerprint.FromBytes(fingerprint.Payload, Parameters), $"the opening fingerprint of {fingerprint.ParticipantId}");
+        string who = answer.ParticipantId;
+        Accept(RoundPurpose.OpeningFingerprint, answer);
         var opened = Opened();
+        if (OpeningSpotCheck.SplitNonce(answer.Payload) is not { } split
+            || !SHA256.HashData(split.Nonce).AsSpan().SequenceEqual(PartCommitment(who).AsSpan(32)))
+            throw Rejected($"the nonce {who} revealed is not the one its part commitment names");
+        var parsed = Read(() => LinearFingerprint.FromBytes(split.Fingerprint, Parameters), $"the opening fingerprint of {who}");
         if (!parsed.Challenge.SequenceEqual(_openingChallenge) || parsed.ModulusCount != 1 || parsed.Coefficients != (long)opened.ChunkCount * Parameters.RingDimension)
-            throw Rejected($"the opening fingerprint of {fingerprint.ParticipantId} is for another plaintext or plan");
+            throw Rejected($"the opening fingerprint of {who} is for another plaintext, plan or set of part commitments");
+    }
+
+    /// <summary>Every member's nonce and fingerprint: from the nonces every member draws the spot checks it opens.</summary>
+    public SpotCheckRequest SpotCheckRequest()
+    {
+        var answers = All(RoundPurpose.OpeningFingerprint);
+        lock (_lock)
+            _positions ??= OpeningSpotCheck.Positions(_openingChallenge!, answers.Select(a => OpeningSpotCheck.SplitNonce(a.Payload)!.Value.Nonce), OpeningSpotCheck.LeafCount(_opened!));
+        return new SpotCheckRequest(JobId, Round, answers);
+    }
+
+    /// <summary>A member's leaves at the spot checks: each in the part it committed to.</summary>
+    public void AcceptOpenedLeaves(SignedMessage leaves)
+    {
+        Accept(RoundPurpose.OpenedLeaves, leaves);
+        byte[] root = PartCommitment(leaves.ParticipantId)[..32];
+        if (OpeningSpotCheck.Read(leaves.Payload, root, _positions ?? throw new InvalidOperationException("The spot check request was not made yet."),
+                OpeningSpotCheck.LeafCount(_opened!), Parameters.WireModulus, out var why) is null)
+            throw Rejected($"the leaves {leaves.ParticipantId} opened do not check: {why}");
     }
 
     // ---- Step 8 -------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// The opened plaintext and every member's opening fingerprint, once they add up to the plaintext's: what every party
-    /// checks before it advances its model chain.
+    /// The opened plaintext with every member's part commitment, fingerprint and opened leaves, once the fingerprints add up
+    /// to the plaintext's: what every party checks before it advances its model chain.
     /// </summary>
     public OpeningRequest OpeningRequest()
     {
-        var fingerprints = All(RoundPurpose.OpeningFingerprint);
-        var sum = LinearFingerprint.Sum(fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, Parameters)));
+        var answers = All(RoundPurpose.OpeningFingerprint);
+        var sum = LinearFingerprint.Sum(answers.Select(a => LinearFingerprint.FromBytes(OpeningSpotCheck.SplitNonce(a.Payload)!.Value.Fingerprint, Parameters)));
         if (!LinearFingerprint.OfOpening(Opened(), _openingChallenge!).Matches(sum))
-            throw Rejected("the members' opening fingerprints do not add up to the opened plaintext's: a member's fingerprint is not of its own c0 and share");
-        return new OpeningRequest(JobId, Round, Participants, _opened!.WireBuffer, fingerprints); // its wire buffer: nobody writes to it
+            throw Rejected("the members' opening fingerprints do not add up to the opened plaintext's: a member's fingerprint is not of its own part");
+        return new OpeningRequest(JobId, Round, Participants, _opened!.WireBuffer, All(RoundPurpose.PartCommitment), answers, All(RoundPurpose.OpenedLeaves)); // its wire buffer: nobody writes to it
     }
 
     /// <summary>
@@ -276,14 +325,17 @@ public sealed class AggregatorRound
             if (_opened is not null)
                 return _opened;
         }
-        All(RoundPurpose.DecryptionShare);
+        var commitments = All(RoundPurpose.PartCommitment);
+        All(RoundPurpose.OpeningPart);
         lock (_lock)
         {
             if (_opened is null)
             {
-                _opened = Read(() => _sum!.Opening(), "the decryption shares");
+                _opened = Read(() => OpenedPlaintext.Sum([.. Participants.Select(p => _parts[p])]), "the members' parts");
+                _parts.Clear();
                 _openedDigest = _opened.Sha256();
-                _openingChallenge = RoundChallenges.OpeningChallenge(_setDigest, _planDigest!, _openedDigest);
+                _openingChallenge = RoundChallenges.OpeningChallenge(_setDigest, _planDigest!, _openedDigest,
+                    RoundChallenges.PartCommitmentsDigest(Participants, commitments.ToDictionary(c => c.ParticipantId, c => c.Payload)));
             }
             return _opened;
         }
@@ -317,6 +369,13 @@ public sealed class AggregatorRound
             }
             step.Messages[message.ParticipantId] = message;
         }
+    }
+
+    private byte[] PartCommitment(string member)
+    {
+        lock (_lock)
+            return _steps.TryGetValue(RoundPurpose.PartCommitment, out var step) && step.Payloads.TryGetValue(member, out var commitment) ? commitment
+                : throw Rejected($"{member} sent no part commitment");
     }
 
     /// <summary>Every member's message of a step, in member order; refused while any is missing.</summary>

@@ -74,6 +74,18 @@ public static class ModelChain
     }
 
     /// <summary>Version 0 of a job: its initial model and the record a member of <paramref name="dataset"/> starts from.</summary>
+    /// <summary>
+    /// Version 0's model for a job: the model's initial parameters for a seed drawn from the dataset's pinned seed and the
+    /// job. Two jobs of the same parties, data and seed so start from models far apart, never from the same one: a second
+    /// job from the same model would redo its sums with the first job's in view (README: "The model chain").
+    /// </summary>
+    public static float[] InitialModel(Learning.ModelSpec spec, long seed, string jobId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        byte[] digest = Transcript.Hash("initial-model", BitConverter.GetBytes(seed), Transcript.Text(jobId));
+        return Learning.ModelFactory.InitialParameters(spec, System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(digest));
+    }
+
     public static ModelChainRecord Start(string jobId, ReadOnlySpan<float> initial, FeatureScaling scaling, double weightNormaliser, StrategyOptions strategy, string dataset)
     {
         var plan = RoundPlan.For(jobId, 0, initial, scaling, weightNormaliser);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Aggregation.Strategies;
+using FedCore.Audit;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
 using FedCore.Learning;
@@ -30,15 +31,16 @@ public sealed class ParticipantRound
     private const string OpenedOverOthersReason =
         "it already helped open a sum from this global model and these rows over other members (or, explaining a model, from these test rows); a second sum from them over these members would reveal the difference";
     private Memory? _memory;
-    private Opening? _opening;
+    private Part? _part;
 
     /// <param name="terms">What the participant pinned for the job.</param>
     /// <param name="record">Its stored record, if it has one.</param>
     /// <param name="sign">Signs statement bytes with the participant's own key (kept in its country's storage).</param>
     /// <param name="opened">The sums it helped open in any round of any job, stored by the host with the record.</param>
     /// <param name="chain">Its stored place in the job's model chain, if the chain was started.</param>
+    /// <param name="openingPart">Its stored part of the latest round's opening (<see cref="OpeningPart"/>), if it has one.</param>
     public ParticipantRound(RoundTerms terms, ParticipantRoundRecord? record, Func<byte[], byte[]> sign, OpenedSums opened, TimeProvider? clock = null,
-        ModelChainRecord? chain = null)
+        ModelChainRecord? chain = null, byte[]? openingPart = null)
     {
         _terms = terms ?? throw new ArgumentNullException(nameof(terms));
         _sign = sign ?? throw new ArgumentNullException(nameof(sign));
@@ -47,6 +49,7 @@ public sealed class ParticipantRound
         _ckks = terms.Protection.IsSimulation ? null : new CkksProtection(CkksParameters.Default, terms.Protection.UpdateBound);
         Record = record;
         Chain = chain;
+        OpeningPart = openingPart;
     }
 
     public RoundTerms Terms => _terms;
@@ -59,6 +62,15 @@ public sealed class ParticipantRound
 
     /// <summary>Set by a call that changed <see cref="Record"/>; the host stores the record, then clears this.</summary>
     public bool RecordChanged { get; set; }
+
+    /// <summary>
+    /// Its part of the latest round's opening (an <see cref="OpenedPlaintext"/>, model-sized), from step 6 on; null once a
+    /// new round starts. The host stores it apart from the record, when <see cref="PartChanged"/> is set, before the reply leaves.
+    /// </summary>
+    public byte[]? OpeningPart { get; private set; }
+
+    /// <summary>Set when <see cref="OpeningPart"/> changed; the host stores it, then clears this.</summary>
+    public bool PartChanged { get; set; }
 
     private string Scheme => _terms.Protection.Scheme;
 
@@ -83,8 +95,13 @@ public sealed class ParticipantRound
         public byte[]? ChainPosition; // the chain position it sealed from (null for an explanation round)
     }
 
-    // Its part of the round's opened plaintext (its update's c0 and its share, both public), for step 7; a restart loses it.
-    private sealed record Opening(int Round, byte[] SetDigest, byte[] PlanDigest, EncryptedVector SealedUpdate, DecryptionShare Share);
+    // Its part of the round's opening (its update's c0 plus its share), read back from OpeningPart after a restart.
+    private sealed class Part(int round, OpenedPlaintext value, MerkleTree? tree)
+    {
+        public int Round { get; } = round;
+        public OpenedPlaintext Value { get; } = value;
+        public MerkleTree? Tree { get; set; } = tree;
+    }
 
     // ---- Step 0: the model chain's start ------------------------------------------------------------------------
 
@@ -120,7 +137,7 @@ public sealed class ParticipantRound
         {
             var (scaling, normaliser) = ModelChain.ScalingOf(parsed);
             strategy.Validate();
-            start = ModelChain.Start(_terms.JobId, ModelFactory.InitialParameters(spec, seed), scaling, normaliser, strategy, dataset);
+            start = ModelChain.Start(_terms.JobId, ModelChain.InitialModel(spec, seed, _terms.JobId), scaling, normaliser, strategy, dataset);
         }
         catch (ArgumentException e)
         {
@@ -155,8 +172,9 @@ public sealed class ParticipantRound
         byte[] crsSeed = RoundChallenges.CrsSeed(SetDigest(request.Round, request.Participants));
         var share = SecretKeyShare.Generate(Parameters, crsSeed);
         using var masking = MaskingKeyPair.Generate();
+        // The last round's part stays: this key share often comes with that round's decryption (steps 6b–7b follow).
         Replace(new ParticipantRoundRecord(request.Round, request.Participants.ToList(), RoundStage.Keyed, _clock.GetUtcNow(),
-            share.ToBytes(), masking.ExportPrivateKey(), null));
+            share.ToBytes(), masking.ExportPrivateKey(), null, Part: Record?.Part));
         share.Erase();
         _memory = null;
         return SignedCommitment(request.Round, Record!);
@@ -327,6 +345,8 @@ public sealed class ParticipantRound
             : !plan.Digest.AsSpan().SequenceEqual(chain.PlanDigest)
                 ? $"the plan is not the one its model chain stands at (version {chain.Version}: that model, the scaling and normaliser every party's moments give)"
                 : _opened.OpenedOverOthers(chain.Position, Record!.Participants) ? OpenedOverOthersReason
+                // Redone, the round would show the aggregator this version's sum before the colluders commit to their parts.
+                : _opened.RevealedIn(chain.Position) is { } revealed ? $"it revealed its part of an opening of version {chain.Version} in job {revealed}: that round must be finished, not redone"
                 : null;
         if (problem is not null)
         {
@@ -447,8 +467,10 @@ public sealed class ParticipantRound
     // ---- Step 6 -------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Its decryption share, once every member's fingerprint is in and they add up to the aggregate's: the key share is
-    /// erased and "decrypted" stored before the share leaves (the host writes <see cref="Record"/>). Once per round.
+    /// Its commitment to its part of the opening (<see cref="OpeningSpotCheck"/>: the part's Merkle root and its nonce's
+    /// hash), once every member's fingerprint is in and they add up to the aggregate's. The key share is erased, and the
+    /// basis and chain position recorded as opened over these members, before the commitment leaves (the host writes
+    /// <see cref="Record"/> and <see cref="OpeningPart"/>). Once per round.
     /// </summary>
     public SignedMessage Decrypt(DecryptRequest request)
     {
@@ -456,8 +478,8 @@ public sealed class ParticipantRound
         RequireProtected(request.JobId, request.Round, step);
         var record = RequireRecord(request.Round, step, RoundStage.Sealed);
         var memory = RequireMemory(request.Round, step, m => m.Share is not null);
-        RequireFingerprintsSumTo(RoundPurpose.AggregateFingerprint, request.Round, record.Participants, request.AggregateFingerprints, memory.OwnAggregateFingerprint!,
-            memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
+        RequireFingerprintsSumTo(request.Round, Verify(RoundPurpose.AggregateFingerprint, request.Round, record.Participants, request.AggregateFingerprints, step),
+            memory.OwnAggregateFingerprint!, memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
         // Checked again here, not only at sealing: rounds of two jobs can be sealed from one basis over different members
         // before either opens, and only the first to open may.
         if (_opened.OpenedOverOthers(memory.Basis!, record.Participants))
@@ -474,41 +496,108 @@ public sealed class ParticipantRound
         _opened.Add(memory.Basis!, record.Participants);
         if (memory.ChainPosition is { } sealedAt)
             _opened.Add(sealedAt, record.Participants);
-        Replace(record with { Stage = RoundStage.Decrypted, Secret = null });
-        byte[] share = memory.Share!;
-        _opening = memory.ChainPosition is not null
-            ? new Opening(request.Round, memory.SetDigest!, memory.PlanDigest!, memory.SealedUpdate!, DecryptionShare.Adopt(share, Parameters))
-            : null;
+
+        var part = OpenedPlaintext.Part(memory.SealedUpdate!, DecryptionShare.Adopt(memory.Share!, Parameters));
+        var tree = OpeningSpotCheck.Tree(part);
+        byte[] nonce = RandomNumberGenerator.GetBytes(OpeningSpotCheck.NonceLength);
+        byte[] commitment = OpeningSpotCheck.Commitment(tree.Root, nonce);
+        Replace(record with { Stage = RoundStage.Decrypted, Secret = null, Part = new PartRecord(request.Round, record.Participants, memory.PlanDigest!, memory.ChainPosition, nonce, commitment) });
+        OpeningPart = part.WireBuffer; // not a copy (13 MB per 10⁶ values): nobody writes to it
+        PartChanged = true;
+        _part = new Part(request.Round, part, tree);
         _memory = null;
-        return Sign(RoundPurpose.DecryptionShare, request.Round, share);
+        return Sign(RoundPurpose.PartCommitment, request.Round, commitment);
+    }
+
+    /// <summary>
+    /// Its part, once it has every member's commitment (its own among them): the parts are then fixed before any is
+    /// revealed, so no member's part can depend on another's. The commitments are stored before the part leaves; asked
+    /// again, with the same commitments (a resumed round), it answers with the same part. A chain position's part is
+    /// revealed in one round only, in any job: a round redone from it would show the aggregator the sum before the
+    /// colluders commit to their parts.
+    /// </summary>
+    public SignedMessage RevealPart(PartRevealRequest request)
+    {
+        const string step = "reveal its part of the opening";
+        RequireProtected(request.JobId, request.Round, step);
+        var held = RequirePart(request.Round, step);
+        var commitments = Verify(RoundPurpose.PartCommitment, request.Round, held.Record.Participants, request.PartCommitments, step);
+        if (!commitments[_terms.Self].AsSpan().SequenceEqual(held.Record.Commitment))
+            throw Refused(request.Round, step, "its own commitment is not among the part commitments");
+        if (held.Record.CommitmentsSeen is { } seen)
+        {
+            if (!SameMap(seen, commitments))
+                throw Refused(request.Round, step, "it already revealed its part against other part commitments");
+        }
+        else
+        {
+            string here = $"{_terms.JobId} round {request.Round}";
+            if (held.Record.ChainPosition is { } position)
+            {
+                if (_opened.RevealedIn(position) is { } earlier && earlier != here)
+                    throw Refused(request.Round, step, $"it already revealed its part of an opening of this model version in job {earlier}");
+                _opened.MarkRevealed(position, here);
+            }
+            Replace(Record! with { Part = held.Record with { CommitmentsSeen = commitments } });
+        }
+        return Sign(RoundPurpose.OpeningPart, request.Round, held.Part.Value.WireBuffer);
     }
 
     // ---- Step 7 -------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// The fingerprint of its own part of the opened plaintext (its update's c0 plus its share) at the challenge
-    /// τ = H(set, plan, H(opened)), fixed only once the job fixed the opened plaintext. Both parts were sent to the job
-    /// already, so answering again (for any plaintext) tells nothing new; a restart loses them.
+    /// Its nonce and the fingerprint of its part at τ = H(set, plan, H(opened), H(part commitments)), for one opened
+    /// plaintext per round, stored before the nonce leaves: the nonce, which with the others draws the spot checks, is
+    /// revealed only once the aggregator fixed what it opened, and never for a second plaintext.
     /// </summary>
     public SignedMessage CheckOpening(OpeningCheckRequest request)
     {
         const string step = "check the opened sum";
         RequireProtected(request.JobId, request.Round, step);
-        if (_opening is not { } opening || opening.Round != request.Round)
-            throw Refused(request.Round, step, "it holds no part of this round's opened sum (it restarted, or gave no share from its model chain in it)", RoundRefusal.Restarted);
+        var held = RequirePart(request.Round, step);
+        if (held.Record is not { ChainPosition: not null, CommitmentsSeen: { } commitments })
+            throw Refused(request.Round, step, "it revealed no part from its model chain this round");
         if (request.OpenedDigest is not { Length: 32 })
             throw Refused(request.Round, step, "the opened plaintext's digest is not 32 bytes");
-        byte[] challenge = RoundChallenges.OpeningChallenge(opening.SetDigest, opening.PlanDigest, request.OpenedDigest);
-        return Sign(RoundPurpose.OpeningFingerprint, request.Round, LinearFingerprint.OfOpeningPart(opening.SealedUpdate, opening.Share, challenge).ToBytes());
+        if (held.Record.OpenedDigest is { } earlier)
+        {
+            if (!earlier.AsSpan().SequenceEqual(request.OpenedDigest))
+                throw Refused(request.Round, step, "it already checked another opened plaintext this round");
+        }
+        else
+        {
+            Replace(Record! with { Part = held.Record with { OpenedDigest = request.OpenedDigest } });
+        }
+        byte[] challenge = OpeningChallenge(request.Round, held.Record.Participants, held.Record.PlanDigest, request.OpenedDigest, commitments);
+        byte[] fingerprint = LinearFingerprint.OfOpening(held.Part.Value, challenge).ToBytes();
+        return Sign(RoundPurpose.OpeningFingerprint, request.Round, OpeningSpotCheck.JoinNonce(held.Record.Nonce, fingerprint));
+    }
+
+    /// <summary>Its part's leaves at the spot-check positions that every member's nonce draws, with their inclusion paths.</summary>
+    public SignedMessage OpenLeaves(SpotCheckRequest request)
+    {
+        const string step = "open its part at the spot checks";
+        RequireProtected(request.JobId, request.Round, step);
+        var held = RequirePart(request.Round, step);
+        if (held.Record is not { CommitmentsSeen: { } commitments, OpenedDigest: { } openedDigest, Participants: var members })
+            throw Refused(request.Round, step, "it fingerprinted no opened plaintext this round");
+        var answers = Verify(RoundPurpose.OpeningFingerprint, request.Round, members, request.OpeningFingerprints, step);
+        var nonces = NoncesOf(answers, commitments, members, request.Round, step);
+        byte[] challenge = OpeningChallenge(request.Round, members, held.Record.PlanDigest, openedDigest, commitments);
+        var positions = OpeningSpotCheck.Positions(challenge, nonces, OpeningSpotCheck.LeafCount(held.Part.Value));
+        held.Part.Tree ??= OpeningSpotCheck.Tree(held.Part.Value);
+        return Sign(RoundPurpose.OpenedLeaves, request.Round, OpeningSpotCheck.Open(held.Part.Value, held.Part.Tree, positions));
     }
 
     // ---- Step 8 -------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Advances its model chain by one version: the opened plaintext must be the sum of the parts every member of the round
-    /// fingerprinted at the challenge over the plan its chain stands at (so the round trained on its current version), and
-    /// <paramref name="global"/> and <paramref name="state"/> the model and optimiser state that version holds. The next model
-    /// is then the step of the server strategy pinned at the chain's start by the decoded mean, computed here. Any party of the job may
+    /// Advances its model chain by one version. The opened plaintext must be the sum of the parts every member of the round
+    /// committed to before any was revealed: their fingerprints, at the challenge over the plan its chain stands at (so the
+    /// round trained on its current version), add up to the opened plaintext's, and at the spot checks their nonces draw,
+    /// their leaves (each in its member's committed part) add up to it. <paramref name="global"/> and
+    /// <paramref name="state"/> must be the model and optimiser state that version holds. The next model is then the step
+    /// of the server strategy pinned at the chain's start by the decoded mean, computed here. Any party of the job may
     /// advance so (one that missed the round included); the same opening again is answered, any other refused.
     /// </summary>
     public int AdvanceChain(OpeningRequest request, ReadOnlySpan<float> global, ServerOptimizerState? state)
@@ -527,10 +616,16 @@ public sealed class ParticipantRound
             || !(ModelChain.OptimizerDigest(state) ?? []).AsSpan().SequenceEqual(chain.OptimizerDigest ?? []))
             throw Refused(request.Round, step, $"the model or optimiser state it was sent is not version {chain.Version} of its chain");
         var opened = Read(() => OpenedPlaintext.FromBytes(request.Opened, Parameters), request.Round, step, "the opened plaintext");
-        byte[] challenge = RoundChallenges.OpeningChallenge(SetDigest(request.Round, request.Participants), chain.PlanDigest, openedDigest);
-        // A fingerprint at another challenge is of a round not trained on this version of its chain.
-        RequireFingerprintsSumTo(RoundPurpose.OpeningFingerprint, request.Round, request.Participants, request.OpeningFingerprints, null,
-            LinearFingerprint.OfOpening(opened, challenge), step, ("opened plaintext", "parts"), RoundRefusal.Refused);
+        var commitments = Verify(RoundPurpose.PartCommitment, request.Round, request.Participants, request.PartCommitments, step);
+        if (commitments.Any(c => c.Value.Length != OpeningSpotCheck.CommitmentLength))
+            throw Refused(request.Round, step, "a part commitment is not a Merkle root and a nonce's hash");
+        byte[] challenge = OpeningChallenge(request.Round, request.Participants, chain.PlanDigest, openedDigest, commitments);
+        // A fingerprint at another challenge is of a round not trained on this version of its chain, or of other commitments.
+        var answers = Verify(RoundPurpose.OpeningFingerprint, request.Round, request.Participants, request.OpeningFingerprints, step);
+        var nonces = NoncesOf(answers, commitments, request.Participants, request.Round, step);
+        RequireFingerprintsSumTo(request.Round, answers.ToDictionary(a => a.Key, a => OpeningSpotCheck.SplitNonce(a.Value)!.Value.Fingerprint),
+            null, LinearFingerprint.OfOpening(opened, challenge), step, ("opened plaintext", "parts"), RoundRefusal.Refused);
+        RequireSpotChecks(request, opened, challenge, nonces, commitments, step);
         ServerStepResult next;
         try
         {
@@ -543,6 +638,22 @@ public sealed class ParticipantRound
         Chain = ModelChain.Advanced(_terms.JobId, chain, next, openedDigest);
         RecordChanged = true;
         return Chain.Version;
+    }
+
+    /// <summary>Every member's leaves at the positions the nonces draw, each in the part it committed to, adding up to the opened plaintext there.</summary>
+    private void RequireSpotChecks(OpeningRequest request, OpenedPlaintext opened, byte[] challenge, List<byte[]> nonces, Dictionary<string, byte[]> commitments, string step)
+    {
+        long leafCount = OpeningSpotCheck.LeafCount(opened);
+        var positions = OpeningSpotCheck.Positions(challenge, nonces, leafCount);
+        var opens = Verify(RoundPurpose.OpenedLeaves, request.Round, request.Participants, request.OpenedLeaves, step);
+        var leaves = new List<ulong[][]>();
+        foreach (string member in request.Participants)
+        {
+            leaves.Add(OpeningSpotCheck.Read(opens[member], commitments[member][..32], positions, leafCount, Parameters.WireModulus, out var why)
+                ?? throw Refused(request.Round, step, $"the leaves {member} opened do not check: {why}"));
+        }
+        if (OpeningSpotCheck.Mismatch(opened, positions, leaves) is { } position)
+            throw Refused(request.Round, step, $"the opened plaintext is not the sum of the parts the members committed to (they differ at leaf {position})");
     }
 
     // ---- Expiry -------------------------------------------------------------------------------------------------
@@ -596,7 +707,7 @@ public sealed class ParticipantRound
             throw Refused(round, step, record.Stage switch
             {
                 RoundStage.Sealed => "it already sealed its update this round",
-                RoundStage.Decrypted => "it already gave its decryption share this round",
+                RoundStage.Decrypted => "it already committed to its part of the opening this round",
                 RoundStage.Abandoned => "the round's secrets were erased (the round was abandoned or expired)",
                 RoundStage.Keyed => "it has not revealed its key share yet",
                 _ => $"the round is at stage {record.Stage}",
@@ -631,14 +742,13 @@ public sealed class ParticipantRound
     }
 
     /// <summary>
-    /// The check of steps 6 and 8: one signed fingerprint per member, its own among them (unless <paramref name="own"/> is
+    /// The check of steps 6 and 8: one fingerprint per member (verified), its own among them (unless <paramref name="own"/> is
     /// null: at step 8 it need not have been a member), all at one challenge and of one shape, adding up to the fingerprint
     /// of the <paramref name="names"/>.Whole it is asked to use (the aggregate, the opened plaintext).
     /// </summary>
-    private void RequireFingerprintsSumTo(string purpose, int round, IReadOnlyList<string> members, IReadOnlyList<SignedMessage> messages,
+    private void RequireFingerprintsSumTo(int round, IReadOnlyDictionary<string, byte[]> fingerprints,
         LinearFingerprint? own, LinearFingerprint whole, string step, (string Whole, string Parts) names, string code)
     {
-        var fingerprints = Verify(purpose, round, members, messages, step);
         if (own is not null && !fingerprints[_terms.Self].AsSpan().SequenceEqual(own.ToBytes()))
             throw Refused(round, step, "its own fingerprint is not among the fingerprints", code);
         var parsed = fingerprints.Select(f => Read(() => LinearFingerprint.FromBytes(f.Value, Parameters), round, step, $"the fingerprint of {f.Key}")).ToList();
@@ -647,6 +757,35 @@ public sealed class ParticipantRound
         if (!whole.Matches(LinearFingerprint.Sum(parsed)))
             throw Refused(round, step, $"the {names.Whole} is not the sum of the members' {names.Parts} (its fingerprint differs from the sum of theirs)", code);
     }
+
+    /// <summary>Its part of this round's opening and what it recorded of it, read back from <see cref="OpeningPart"/> after a restart.</summary>
+    private (PartRecord Record, Part Part) RequirePart(int round, string step)
+    {
+        if (Record?.Part is not { } stored || stored.Round != round)
+            throw Refused(round, step, "it committed to no part of an opening in this round");
+        if (OpeningPart is null)
+            throw Refused(round, step, "its host lost its part of this round's opening", RoundRefusal.Restarted);
+        if (_part is not { } part || part.Round != round)
+            _part = part = new Part(round, Read(() => OpenedPlaintext.FromBytes(OpeningPart, Parameters), round, step, "its stored part"), null);
+        return (stored, part);
+    }
+
+    /// <summary>Every member's step-7 nonce, in member order, each the one its part commitment names.</summary>
+    private List<byte[]> NoncesOf(Dictionary<string, byte[]> answers, IReadOnlyDictionary<string, byte[]> commitments, IReadOnlyList<string> members, int round, string step)
+    {
+        var nonces = new List<byte[]>();
+        foreach (string member in members)
+        {
+            if (OpeningSpotCheck.SplitNonce(answers[member]) is not { } answer
+                || !SHA256.HashData(answer.Nonce).AsSpan().SequenceEqual(commitments[member].AsSpan(32)))
+                throw Refused(round, step, $"the nonce {member} revealed is not the one its part commitment names");
+            nonces.Add(answer.Nonce);
+        }
+        return nonces;
+    }
+
+    private byte[] OpeningChallenge(int round, IReadOnlyList<string> members, byte[] planDigest, byte[] openedDigest, IReadOnlyDictionary<string, byte[]> commitments) =>
+        RoundChallenges.OpeningChallenge(SetDigest(round, members), planDigest, openedDigest, RoundChallenges.PartCommitmentsDigest(members, commitments));
 
     /// <summary>Same challenge and shape: fingerprints that can be added (a forged one of another shape is refused, not thrown on).</summary>
     private static bool SameShape(LinearFingerprint a, LinearFingerprint b) =>

@@ -12,7 +12,7 @@ public enum RoundStage
     Revealed,
     /// <summary>Update sealed; the masking key is erased (step 4).</summary>
     Sealed,
-    /// <summary>Decryption share given; the key share is erased (step 6).</summary>
+    /// <summary>Part of the opening committed to; the key share is erased (step 6). <see cref="ParticipantRoundRecord.Part"/> says how far it went since.</summary>
     Decrypted,
     /// <summary>Secrets erased before the round ended (superseded, or expired).</summary>
     Abandoned,
@@ -23,7 +23,8 @@ public enum RoundStage
 /// that depends on it leaves (FedCore/Rounds/README.md): the round and its members, the stage, the secrets still needed,
 /// the key commitments it revealed against, and the round key and plan it accepted (<see cref="KeyChecked"/>: the
 /// SHA-256 of both, so that step 3 happens once per round). Secrets: <see cref="Secret"/> (CKKS key share) and
-/// <see cref="MaskingKey"/> (ECDH private key). Never logged; <see cref="ToString"/> leaves them out.
+/// <see cref="MaskingKey"/> (ECDH private key); the part's nonce stays unknown until step 7. Never logged; <see cref="ToString"/>
+/// leaves them out.
 /// </summary>
 public sealed record ParticipantRoundRecord(
     int Round,
@@ -33,7 +34,8 @@ public sealed record ParticipantRoundRecord(
     byte[]? Secret,
     byte[]? MaskingKey,
     IReadOnlyDictionary<string, byte[]>? CommitmentsSeen,
-    byte[]? KeyChecked = null)
+    byte[]? KeyChecked = null,
+    PartRecord? Part = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -59,4 +61,25 @@ public sealed record ParticipantRoundRecord(
 
     public override string ToString() =>
         $"round {Round} ({Stage}, {Participants.Count} participants, started {StartedAt:O}, secrets {(Secret is null && MaskingKey is null ? "erased" : "held")})";
+}
+
+/// <summary>
+/// Its part of the latest opening it committed to, from step 6 on, kept when the next round starts (its key share comes
+/// with the decryption of this one) until another round reaches step 6. The part itself, model-sized, the host stores apart
+/// (<see cref="ParticipantRound.OpeningPart"/>). With it: the round and its members, the plan and chain position it sealed from (no position in an explanation
+/// round), its nonce, its commitment, then the part commitments it revealed against (step 6b) and the opened plaintext it
+/// fingerprinted (step 7). Each is fixed once: after a restart it neither reveals against other commitments nor answers
+/// for another plaintext, which would let the aggregator choose the spot checks.
+/// </summary>
+public sealed record PartRecord(
+    int Round,
+    IReadOnlyList<string> Participants,
+    byte[] PlanDigest,
+    byte[]? ChainPosition,
+    byte[] Nonce,
+    byte[] Commitment,
+    IReadOnlyDictionary<string, byte[]>? CommitmentsSeen = null,
+    byte[]? OpenedDigest = null)
+{
+    public override string ToString() => $"part of round {Round} {(OpenedDigest is not null ? "fingerprinted" : CommitmentsSeen is not null ? "revealed" : "committed")}";
 }

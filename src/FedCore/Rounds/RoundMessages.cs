@@ -30,18 +30,28 @@ public sealed record Sealed(byte[] SealedUpdate, SignedMessage Commitment, int C
 /// <summary>Step 5: the aggregate's masks and every member's signed commitment; the participant answers with the fingerprint of its masks.</summary>
 public sealed record AggregateCheckRequest(string JobId, int Round, byte[] AggregateMasks, IReadOnlyList<SignedMessage> Commitments);
 
-/// <summary>Step 6: every member's signed aggregate fingerprint; the participant answers with its decryption share.</summary>
+/// <summary>
+/// Step 6: every member's signed aggregate fingerprint; the participant answers with its commitment to its part of the
+/// opening (<see cref="OpeningSpotCheck"/>).
+/// </summary>
 public sealed record DecryptRequest(string JobId, int Round, IReadOnlyList<SignedMessage> AggregateFingerprints);
 
-/// <summary>Step 7: the SHA-256 of the opened plaintext; the participant answers with the fingerprint of its own part of it.</summary>
+/// <summary>Step 6b: every member's signed part commitment; the participant answers with its part (c0ᵢ + hᵢ).</summary>
+public sealed record PartRevealRequest(string JobId, int Round, IReadOnlyList<SignedMessage> PartCommitments);
+
+/// <summary>Step 7: the SHA-256 of the opened plaintext; the participant answers with its nonce and the fingerprint of its part.</summary>
 public sealed record OpeningCheckRequest(string JobId, int Round, byte[] OpenedDigest);
 
+/// <summary>Step 7b: every member's signed step-7 answer (nonce and fingerprint); the participant opens its part's leaves at the spot-check positions.</summary>
+public sealed record SpotCheckRequest(string JobId, int Round, IReadOnlyList<SignedMessage> OpeningFingerprints);
+
 /// <summary>
-/// Step 8: the opened plaintext of round <paramref name="Round"/> over <paramref name="Participants"/> and every member's
-/// signed opening fingerprint; any party of the job whose model chain stands at the version that round trained on checks it
-/// and advances.
+/// Step 8: the opened plaintext of round <paramref name="Round"/> over <paramref name="Participants"/>, with every member's
+/// signed part commitment, step-7 answer and opened leaves; any party of the job whose model chain stands at the version
+/// that round trained on checks it and advances.
 /// </summary>
-public sealed record OpeningRequest(string JobId, int Round, IReadOnlyList<string> Participants, byte[] Opened, IReadOnlyList<SignedMessage> OpeningFingerprints);
+public sealed record OpeningRequest(string JobId, int Round, IReadOnlyList<string> Participants, byte[] Opened, IReadOnlyList<SignedMessage> PartCommitments,
+    IReadOnlyList<SignedMessage> OpeningFingerprints, IReadOnlyList<SignedMessage> OpenedLeaves);
 
 /// <summary>What each signed message is: the purpose in its signed statement.</summary>
 public static class RoundPurpose
@@ -51,8 +61,10 @@ public static class RoundPurpose
     public const string KeyAcceptance = "key-acceptance";
     public const string Update = "update";
     public const string AggregateFingerprint = "aggregate-fingerprint";
-    public const string DecryptionShare = "decryption-share";
+    public const string PartCommitment = "part-commitment";
+    public const string OpeningPart = "opening-part";
     public const string OpeningFingerprint = "opening-fingerprint";
+    public const string OpenedLeaves = "opened-leaves";
 
     /// <summary>A party's feature moments for a job (round 0), from which every member derives the job's scaling.</summary>
     public const string FeatureMoments = "feature-moments";

@@ -67,7 +67,14 @@ internal static class RoundChallenges
         Transcript.Hash("aggregate-check", setDigest, masksDigest.ToArray(),
             Transcript.Hash("commitments", participants.Select(p => commitments[p])));
 
-    /// <summary>Step 7's challenge: fixed only once the opened plaintext is, and bound to the plan the round trained.</summary>
-    public static byte[] OpeningChallenge(byte[] setDigest, byte[] planDigest, byte[] openedDigest) =>
-        Transcript.Hash("opening-check", setDigest, planDigest, openedDigest);
+    /// <summary>
+    /// Step 7's challenge: fixed only once the opened plaintext is, bound to the plan the round trained and to the part
+    /// commitments the member revealed its part against (<see cref="PartCommitmentsDigest"/>).
+    /// </summary>
+    public static byte[] OpeningChallenge(byte[] setDigest, byte[] planDigest, byte[] openedDigest, byte[] partCommitmentsDigest) =>
+        Transcript.Hash("opening-check", setDigest, planDigest, openedDigest, partCommitmentsDigest);
+
+    /// <summary>Every member's step-6 commitment to its part, in member order.</summary>
+    public static byte[] PartCommitmentsDigest(IReadOnlyList<string> participants, IReadOnlyDictionary<string, byte[]> commitments) =>
+        Transcript.Hash("part-commitments", participants.Select(p => commitments[p]));
 }

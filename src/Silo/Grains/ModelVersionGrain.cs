@@ -31,7 +31,9 @@ public sealed record StoredOpening(
     [property: Id(0)] int Round,
     [property: Id(1)] IReadOnlyList<string> Participants,
     [property: Id(2)] byte[] Opened,
-    [property: Id(3)] IReadOnlyList<Federation.Contracts.Participants.SignedPayload> Fingerprints);
+    [property: Id(3)] IReadOnlyList<Federation.Contracts.Participants.SignedPayload> Fingerprints,
+    [property: Id(4)] IReadOnlyList<Federation.Contracts.Participants.SignedPayload> PartCommitments,
+    [property: Id(5)] IReadOnlyList<Federation.Contracts.Participants.SignedPayload> OpenedLeaves);
 
 /// <summary>
 /// One global model version (key: <see cref="ModelVersionKey"/>). Only its job writes it, once per round. Under encryption
@@ -50,7 +52,7 @@ public sealed class ModelVersionGrain(
             throw new FederationOperationException("model.key",
                 $"Model version {expectedKey} cannot be stored under key '{this.GetPrimaryKeyString()}'.");
         byte[]? Take(Federation.Contracts.Transfer.Payload? payload) => payload is null ? null : transfers.Take(GrainContext, payload);
-        var opening = version.Opening is { } o ? new StoredOpening(o.Round, o.Participants, Take(o.Opened)!, o.Fingerprints) : null;
+        var opening = version.Opening is { } o ? new StoredOpening(o.Round, o.Participants, Take(o.Opened)!, o.Fingerprints, o.PartCommitments, o.OpenedLeaves) : null;
         var stored = new StoredModelVersion(version.JobId, version.Version, Take(version.Parameters)!, Take(version.FirstMoment), Take(version.SecondMoment),
             version.ParametersSha256, version.CreatedAt, version.Lineage, opening);
         if (state.State.Version?.ParametersSha256 == version.ParametersSha256)
@@ -65,6 +67,6 @@ public sealed class ModelVersionGrain(
             return Task.FromResult<ModelVersion?>(null);
         Federation.Contracts.Transfer.Payload? Offer(byte[]? bytes) => bytes is null ? null : transfers.Offer(GrainContext, bytes);
         return Task.FromResult<ModelVersion?>(new ModelVersion(v.JobId, v.Version, Offer(v.Parameters)!, Offer(v.FirstMoment), Offer(v.SecondMoment),
-            v.ParametersSha256, v.CreatedAt, v.Lineage, v.Opening is { } o ? new Federation.Contracts.Participants.ModelOpening(o.Round, o.Participants, Offer(o.Opened)!, o.Fingerprints) : null));
+            v.ParametersSha256, v.CreatedAt, v.Lineage, v.Opening is { } o ? new Federation.Contracts.Participants.ModelOpening(o.Round, o.Participants, Offer(o.Opened)!, o.Fingerprints, o.PartCommitments, o.OpenedLeaves) : null));
     }
 }

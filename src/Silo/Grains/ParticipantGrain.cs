@@ -26,6 +26,17 @@ using ContractMetrics = Federation.Contracts.Participants.ModelMetrics;
 
 namespace Federation.Silo.Grains;
 
+/// <summary>
+/// Each job's part of the latest opening the participant committed to (FedCore's ParticipantRound.OpeningPart): model-sized,
+/// so stored apart from <see cref="ParticipantState"/>, which every step writes.
+/// </summary>
+[GenerateSerializer]
+public sealed class OpeningPartsState
+{
+    [Id(0)]
+    public Dictionary<string, byte[]> Parts { get; set; } = [];
+}
+
 [GenerateSerializer]
 public sealed class ParticipantState
 {
@@ -140,6 +151,7 @@ public sealed record RegisteredDataset(
 [CountryResidencyPlacementFilter]
 public sealed partial class ParticipantGrain(
     [PersistentState("participant", StorageNames.Country)] IPersistentState<ParticipantState> state,
+    [PersistentState("opening-parts", StorageNames.Country)] IPersistentState<OpeningPartsState> parts,
     SiloCountry siloCountry,
     FederationSiloOptions siloOptions,
     TimeProvider clock,
@@ -586,15 +598,21 @@ public sealed partial class ParticipantGrain(
         // Its share opens the round's sum, built from its update: its own law is asked again, so a deny that comes while the
         // round runs stops it here.
         await RequireAllowedAsync(request.JobId, null, $"help decrypt round {request.Round}");
-        var share = await Step(request.JobId, round => ToContract(round.Decrypt(new DecryptRequest(request.JobId, request.Round, FromContract(request.AggregateFingerprints)))));
-        logger.LogInformation("Participant {Participant} gave its decryption share for job {Job} round {Round} (sum of {Updates} committed updates)",
+        var commitment = await Step(request.JobId, round => ToContract(round.Decrypt(new DecryptRequest(request.JobId, request.Round, FromContract(request.AggregateFingerprints)))));
+        logger.LogInformation("Participant {Participant} committed to its part of the opening of job {Job} round {Round} (sum of {Updates} committed updates)",
             Key, request.JobId, request.Round, request.AggregateFingerprints.Count);
         _cryptoSeconds.Remove(request.JobId, out var cryptoSeconds);
         // The next round's key share, in the same call: it saves the next round an exchange. (Its record is written by
         // that step before the reply leaves, after the decryption's own record was written above.)
         var next = request.NextRound is { } n ? await CommitAsync(n) : null; // the agreement was read above
-        return new DecryptionReply(share with { Payload = [] }, transfers.Offer(GrainContext, share.Payload), next, cryptoSeconds);
+        return new DecryptionReply(commitment, next, cryptoSeconds);
     }
+
+    public Task<PartReply> RevealPart(RoundPartRevealRequest request) => turns.RunAsync(async () =>
+    {
+        var part = await Step(request.JobId, round => ToContract(round.RevealPart(new PartRevealRequest(request.JobId, request.Round, FromContract(request.PartCommitments)))));
+        return new PartReply(part with { Payload = [] }, transfers.Offer(GrainContext, part.Payload));
+    });
 
     // ---- The model chain (FedCore/Rounds/README.md, "The model chain") -------------------------------------------
 
@@ -614,6 +632,9 @@ public sealed partial class ParticipantGrain(
     public Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request) =>
         Step(request.JobId, round => ToContract(round.CheckOpening(new OpeningCheckRequest(request.JobId, request.Round, request.OpenedDigest))));
 
+    public Task<SignedPayload> OpenLeaves(RoundSpotCheckRequest request) =>
+        Step(request.JobId, round => ToContract(round.OpenLeaves(new SpotCheckRequest(request.JobId, request.Round, FromContract(request.OpeningFingerprints)))));
+
     public Task<int> AdvanceModelChain(ModelChainAdvance advance) => turns.RunAsync(() => AdvanceAsync(advance));
 
     private Task<int> AdvanceAsync(ModelChainAdvance advance)
@@ -624,8 +645,8 @@ public sealed partial class ParticipantGrain(
         var state = advance.FirstMoment is { } m && advance.SecondMoment is { } v
             ? new ServerOptimizerState(FloatBytes.ToFloats(transfers.Take(GrainContext, m)), FloatBytes.ToFloats(transfers.Take(GrainContext, v)))
             : null;
-        return Step(advance.JobId, round => round.AdvanceChain(
-            new OpeningRequest(advance.JobId, opening.Round, opening.Participants, opened, FromContract(opening.Fingerprints)), global, state));
+        return Step(advance.JobId, round => round.AdvanceChain(new OpeningRequest(advance.JobId, opening.Round, opening.Participants, opened,
+            FromContract(opening.PartCommitments), FromContract(opening.Fingerprints), FromContract(opening.OpenedLeaves)), global, state));
     }
 
     public Task<int> GetModelChainVersion(string jobId) => Task.FromResult(RoundFor(jobId).Chain?.Version ?? -1);
@@ -651,6 +672,16 @@ public sealed partial class ParticipantGrain(
         }
         finally
         {
+            // The part before the record that names it: a record naming a part that was never stored would answer "restarted".
+            if (round.PartChanged)
+            {
+                if (round.OpeningPart is { } part)
+                    parts.State.Parts[jobId] = part;
+                else
+                    parts.State.Parts.Remove(jobId);
+                await parts.WriteStateAsync();
+                round.PartChanged = false;
+            }
             if (Remember(jobId, round))
                 await state.WriteStateAsync();
         }
@@ -690,7 +721,8 @@ public sealed partial class ParticipantGrain(
         // The opened sums are shared by all its jobs' rounds; a step that adds one marks its record changed, so they are
         // written with it (the grain is not reentrant: no two steps touch them at once).
         var chain = pinned.ModelChain is { } chainBytes ? ModelChainRecord.FromBytes(chainBytes) : null;
-        round = new ParticipantRound(TermsOf(jobId, pinned), record, statement => SignWith(signingKey, statement), new OpenedSums(state.State.OpenedSums), clock, chain);
+        round = new ParticipantRound(TermsOf(jobId, pinned), record, statement => SignWith(signingKey, statement), new OpenedSums(state.State.OpenedSums), clock, chain,
+            parts.State.Parts.GetValueOrDefault(jobId));
         _rounds[jobId] = round;
         return round;
     }

@@ -103,6 +103,20 @@ public sealed class TrainingJobState
 
     [Id(19)]
     public List<string>? DecryptingMembers { get; set; }
+
+    /// <summary>
+    /// Once every member of that round committed to its part of the opening (step 6), before any part is asked for: the
+    /// protocol round, the commitments and the training samples the members reported. A member that revealed its part
+    /// answers that round only (FedCore/Rounds/README.md, "Dropouts"), so the job takes it up again rather than redo it.
+    /// </summary>
+    [Id(20)]
+    public int DecryptingProtocolRound { get; set; }
+
+    [Id(21)]
+    public List<SignedPayload>? DecryptingCommitments { get; set; }
+
+    [Id(22)]
+    public long DecryptingSamples { get; set; }
 }
 
 /// <summary>
@@ -312,7 +326,7 @@ public sealed class TrainingJobGrain(
         state.State.Lineage = new ModelLineage(spec.AgreementId, agreement.TermsDigest, spec.ModelSpecJson, scalingMessage, datasets, everyone);
 
         var model = ParseSpec(spec);
-        var initial = await Task.Run(() => ModelFactory.InitialParameters(model, spec.Seed));
+        var initial = await Task.Run(() => ModelChain.InitialModel(model, spec.Seed, JobId));
         await StoreVersionAsync(0, initial, null, everyone);
         state.State.LatestModelVersion = 0;
         state.State.Phase = JobPhase.Running;
@@ -347,6 +361,11 @@ public sealed class TrainingJobGrain(
             }
             try
             {
+                if (state.State.DecryptingRound == modelRound && state.State.DecryptingCommitments is { } committed)
+                {
+                    await ResumeRoundAsync(modelRound, members, committed, strategy);
+                    return;
+                }
                 // Each attempt is decided over its own members, before it starts; one that cannot be reached is dropped as below.
                 await DecideAsync(modelRound, 1, members, attempt);
                 await audit.RecordAsync(AuditEvents.RoundStarted(audit.Now, audit.Silo, audit.Country, JobId, modelRound, members, attempt));
@@ -399,8 +418,8 @@ public sealed class TrainingJobGrain(
         DelayDeactivation(TimeSpan.FromHours(1));
         var global = await GlobalModelAsync();
 
-        // A new protocol round number for every attempt; one nobody keyed unless the members' commitments came with the
-        // previous round's decryption shares.
+        // A new protocol round number for every attempt; one nobody keyed unless the members' key commitments came with the
+        // previous round's part commitments.
         int round = state.State.ProtocolRound + 1;
         var pipelined = _nextCommitments is { } next && next.Round == round && next.Members.SequenceEqual(members) ? next.Commitments : null;
         _nextCommitments = null;
@@ -411,9 +430,7 @@ public sealed class TrainingJobGrain(
 
         var attempt = new RoundAttempt(new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection), members);
         var scaling = state.State.Scaling!;
-        var plan = RoundPlan.For(JobId, state.State.LatestModelVersion, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
-            state.State.WeightNormaliser);
-        OpeningRequest? opening = null;
+        var plan = PlanOf(global);
         if (!protection.IsSimulation)
         {
             await CatchUpChainsAsync(members);
@@ -422,14 +439,53 @@ public sealed class TrainingJobGrain(
         }
         var reports = await SealAndAddAsync(attempt, global, scaling, protection, (p, assignment) => p.Train(assignment));
         phases.Mark("train-and-add");
+        long samples = reports.Sum(r => (long)r.TrainSamples);
         if (!protection.IsSimulation)
         {
-            await CheckAndDecryptAsync(attempt, lastRound: state.State.Rounds.Count + 1 >= spec.Rounds, modelRound);
+            await CheckAndDecryptAsync(attempt, lastRound: state.State.Rounds.Count + 1 >= spec.Rounds, samples, modelRound);
             phases.Mark("check-and-decrypt");
+        }
+        await FinishRoundAsync(modelRound, attempt, global, strategy, reports, samples, dropped, clock, phases);
+    }
+
+    /// <summary>
+    /// A model round whose members all committed to their parts before the job stopped (or a member dropped out after):
+    /// the same protocol round goes on from step 6b, each member revealing the part it stored. Its training figures were lost.
+    /// </summary>
+    private async Task ResumeRoundAsync(int modelRound, List<string> members, List<SignedPayload> commitments, ServerStrategy strategy)
+    {
+        var spec = state.State.Specification!;
+        var clock = Stopwatch.StartNew();
+        var phases = new PhaseClock();
+        DelayDeactivation(TimeSpan.FromHours(1));
+        var global = await GlobalModelAsync();
+        var attempt = new RoundAttempt(new AggregatorRound(JobId, state.State.DecryptingProtocolRound, members, state.State.ParticipantKeys,
+            new RoundProtection(spec.Protection.Scheme, spec.Protection.UpdateBound)), members);
+        var plan = PlanOf(global);
+        var committed = commitments.Select(FromContract).ToList();
+        await attempt.Cpu.Run(() => attempt.Aggregator.Resume(plan, committed));
+        logger.LogWarning("Job {Job} round {Round}: taken up again at protocol round {Protocol}, whose members all committed to their parts", JobId, modelRound, attempt.Aggregator.Round);
+        await RevealPartsAsync(attempt);
+        phases.Mark("check-and-decrypt");
+        await FinishRoundAsync(modelRound, attempt, global, strategy, [], state.State.DecryptingSamples, new Dictionary<string, string>(), clock, phases);
+    }
+
+    /// <summary>Steps 7–8 and what follows the opening: the next version computed, stored and advanced to, scored and recorded.</summary>
+    private async Task FinishRoundAsync(int modelRound, RoundAttempt attempt, float[] global, ServerStrategy strategy, LocalTrainingReport[] reports, long samples,
+        IReadOnlyDictionary<string, string> dropped, Stopwatch clock, PhaseClock phases)
+    {
+        var spec = state.State.Specification!;
+        var members = attempt.Members;
+        var protection = attempt.Aggregator.Protection;
+        int round = attempt.Aggregator.Round;
+        var scaling = state.State.Scaling!;
+        OpeningRequest? opening = null;
+        if (!protection.IsSimulation)
+        {
             opening = await CheckOpeningAsync(attempt);
             phases.Mark("check-opening");
         }
-        var aggregate = await OpenAsync(attempt.Aggregator, attempt.Cpu, reports, round);
+        var aggregate = await OpenAsync(attempt.Aggregator, attempt.Cpu, samples, round);
         phases.Mark("open");
 
         // The server step gives the next global model version (by the rule every party checks it by), stored before the
@@ -459,13 +515,27 @@ public sealed class TrainingJobGrain(
         _optimizerState = step.State;
         state.State.Rounds.Add(summary);
         state.State.LatestModelVersion = modelRound;
-        state.State.DecryptingMembers = null;
+        ForgetDecryption();
         await SaveAsync();
         await audit.RecordAsync(AuditEvents.RoundFinished(audit.Now, audit.Silo, audit.Country, JobId, modelRound, RoundOutcome.Completed, modelRound,
             participants: members, accuracy: double.IsFinite(summary.PooledTestAccuracy) ? summary.PooledTestAccuracy : null,
             loss: double.IsFinite(summary.MeanLocalTestLoss) ? summary.MeanLocalTestLoss : null, seconds: summary.Seconds));
         logger.LogInformation("Job {Job} round {Round}/{Rounds} (protocol round {Protocol}, {Members} members): mean local test accuracy {Accuracy:F4} ({Seconds:F2}s, {Scheme})",
             JobId, modelRound, spec.Rounds, round, members.Count, summary.MeanLocalTestAccuracy, summary.Seconds, protection.Scheme);
+    }
+
+    /// <summary>The round's plan from the job's latest version: what its members check the round key for and train.</summary>
+    private RoundPlan PlanOf(float[] global)
+    {
+        var scaling = state.State.Scaling!;
+        return RoundPlan.For(JobId, state.State.LatestModelVersion, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
+            state.State.WeightNormaliser);
+    }
+
+    private void ForgetDecryption()
+    {
+        state.State.DecryptingMembers = null;
+        state.State.DecryptingCommitments = null;
     }
 
     /// <summary>Steps 1–3: the round key, checked by every member for one plan.</summary>
@@ -522,10 +592,11 @@ public sealed class TrainingJobGrain(
     }
 
     /// <summary>
-    /// Steps 5–6: every member checks the aggregate is the sum of the members' updates, then gives its share. With the
-    /// shares each makes its key share for the next round and commits to it, which saves that round an exchange.
+    /// Steps 5–6b: every member checks the aggregate is the sum of the members' updates, commits to its part of the opening,
+    /// then reveals it. With the commitments each makes its key share for the next round and commits to it, which saves
+    /// that round an exchange. A model round's commitments are stored before any part is asked for.
     /// </summary>
-    private async Task CheckAndDecryptAsync(RoundAttempt attempt, bool lastRound, int? modelRound = null)
+    private async Task CheckAndDecryptAsync(RoundAttempt attempt, bool lastRound, long samples, int? modelRound = null)
     {
         var aggregator = attempt.Aggregator;
         int round = aggregator.Round;
@@ -542,7 +613,7 @@ public sealed class TrainingJobGrain(
         var decrypt = await attempt.Cpu.Run(aggregator.DecryptRequest);
         if (modelRound is { } decrypting)
         {
-            // Stored before any share is asked for: a member that gave one redoes this version over these members only.
+            // Stored before any member is asked: a member that committed recorded this version as opened over these members only.
             (state.State.DecryptingRound, state.State.DecryptingMembers) = (decrypting, [.. attempt.Members]);
             await SaveAsync();
         }
@@ -551,16 +622,38 @@ public sealed class TrainingJobGrain(
         var replies = await Each(attempt.Members, async p =>
         {
             var reply = await Participant(p).Decrypt(decryptRequest);
-            var share = FromContract(reply.Share) with { Payload = await transfers.FetchAsync(reply.ShareBytes) };
-            attempt.Count(p, Size(decryptRequest.AggregateFingerprints) + Size(reply.Share) + share.Payload.Length + (reply.NextRoundCommitment is { } c ? Size(c) : 0));
-            await attempt.Cpu.Run(() => aggregator.AcceptShare(share));
+            attempt.Count(p, Size(decryptRequest.AggregateFingerprints) + Size(reply.PartCommitment) + (reply.NextRoundCommitment is { } c ? Size(c) : 0));
+            await attempt.Cpu.Run(() => aggregator.AcceptPartCommitment(FromContract(reply.PartCommitment)));
             lock (attempt.CryptoSeconds)
                 attempt.CryptoSeconds[p] = reply.CryptoCpuSeconds;
             return reply;
         });
+        if (modelRound is not null)
+        {
+            (state.State.DecryptingProtocolRound, state.State.DecryptingCommitments, state.State.DecryptingSamples) =
+                (round, [.. replies.Select(r => r.PartCommitment)], samples);
+            await SaveAsync();
+        }
         if (nextRound is not null)
             _nextCommitments = (round + 1, attempt.Members, replies.Select(r => r.NextRoundCommitment ?? throw new FederationOperationException(RoundRefusal.Rejected,
-                $"Job {JobId} round {round}: {r.Share.ParticipantId} sent no key commitment for round {round + 1}.")).ToList());
+                $"Job {JobId} round {round}: {r.PartCommitment.ParticipantId} sent no key commitment for round {round + 1}.")).ToList());
+        await RevealPartsAsync(attempt);
+    }
+
+    /// <summary>Step 6b: every member reveals its part of the opening against every member's commitment.</summary>
+    private async Task RevealPartsAsync(RoundAttempt attempt)
+    {
+        var aggregator = attempt.Aggregator;
+        var reveal = aggregator.PartRevealRequest();
+        var request = new RoundPartRevealRequest(JobId, aggregator.Round, [.. reveal.PartCommitments.Select(ToContract)]);
+        await Each(attempt.Members, async p =>
+        {
+            var reply = await Participant(p).RevealPart(request);
+            var part = FromContract(reply.Part) with { Payload = await transfers.FetchAsync(reply.PartBytes) };
+            attempt.Count(p, Size(request.PartCommitments) + Size(reply.Part) + part.Payload.Length);
+            await attempt.Cpu.Run(() => aggregator.AcceptPart(part));
+            return true;
+        });
     }
 
     /// <summary>Every participant scores the new model on its own test split; one that cannot be reached now is left out (null).</summary>
@@ -634,7 +727,10 @@ public sealed class TrainingJobGrain(
         }
     }
 
-    /// <summary>Step 7: every member fingerprints its own part of the opened plaintext; the request of step 8 once they add up.</summary>
+    /// <summary>
+    /// Steps 7 and 7b: every member fingerprints its own part of the opened plaintext and reveals its nonce, then opens its
+    /// part at the spot checks the nonces draw; the request of step 8 once the fingerprints add up.
+    /// </summary>
     private async Task<OpeningRequest> CheckOpeningAsync(RoundAttempt attempt)
     {
         var aggregator = attempt.Aggregator;
@@ -647,6 +743,15 @@ public sealed class TrainingJobGrain(
             await attempt.Cpu.Run(() => aggregator.AcceptOpeningFingerprint(FromContract(f)));
             return f;
         });
+        var spots = await attempt.Cpu.Run(aggregator.SpotCheckRequest);
+        var spotRequest = new RoundSpotCheckRequest(JobId, aggregator.Round, [.. spots.OpeningFingerprints.Select(ToContract)]);
+        await Each(attempt.Members, async p =>
+        {
+            var leaves = await Participant(p).OpenLeaves(spotRequest);
+            attempt.Count(p, Size(spotRequest.OpeningFingerprints) + Size(leaves));
+            await attempt.Cpu.Run(() => aggregator.AcceptOpenedLeaves(FromContract(leaves)));
+            return leaves;
+        });
         return await attempt.Cpu.Run(aggregator.OpeningRequest);
     }
 
@@ -657,9 +762,9 @@ public sealed class TrainingJobGrain(
     private async Task AdvanceChainsAsync(RoundAttempt attempt, IReadOnlyList<string> parties, int fromVersion, float[] global, ServerOptimizerState? optimizer,
         OpeningRequest opening)
     {
-        var contract = new ModelOpeningBytes(opening.Round, opening.Participants, opening.Opened, [.. opening.OpeningFingerprints.Select(ToContract)]);
+        var contract = ModelOpeningBytes.Of(opening);
         var from = VersionBytes.Of(global, optimizer);
-        long bytes = opening.Opened.Length + Size(contract.Fingerprints) + from.Global.Length + (from.FirstMoment?.Length ?? 0) + (from.SecondMoment?.Length ?? 0);
+        long bytes = opening.Opened.Length + Size(contract.Fingerprints) + Size(contract.PartCommitments) + Size(contract.OpenedLeaves) + from.Global.Length + (from.FirstMoment?.Length ?? 0) + (from.SecondMoment?.Length ?? 0);
         await Task.WhenAll(parties.Select(async p =>
         {
             try
@@ -694,7 +799,7 @@ public sealed class TrainingJobGrain(
                 if (next.Opening is not { } stored)
                     throw new FederationOperationException("model.missing", $"Job {JobId}: model version {version + 1} is stored without the opening it was made from.");
                 await AdvanceAsync(p, version, VersionBytes.Of(from.Global, from.Optimizer), new ModelOpeningBytes(stored.Round, stored.Participants,
-                    await transfers.FetchAsync(stored.Opened), stored.Fingerprints));
+                    await transfers.FetchAsync(stored.Opened), stored.Fingerprints, stored.PartCommitments, stored.OpenedLeaves));
                 from = next;
             }
             return true;
@@ -705,11 +810,16 @@ public sealed class TrainingJobGrain(
         var target = Participant(participant);
         async Task<Payload?> Push(byte[]? bytes) => bytes is null ? null : await transfers.PushAsync(target, bytes);
         await target.AdvanceModelChain(new ModelChainAdvance(JobId, fromVersion,
-            new ModelOpening(opening.Round, opening.Participants, await transfers.PushAsync(target, opening.Opened), opening.Fingerprints),
+            new ModelOpening(opening.Round, opening.Participants, await transfers.PushAsync(target, opening.Opened), opening.Fingerprints, opening.PartCommitments, opening.OpenedLeaves),
             (await Push(from.Global))!, await Push(from.FirstMoment), await Push(from.SecondMoment)));
     }
 
-    private sealed record ModelOpeningBytes(int Round, IReadOnlyList<string> Participants, byte[] Opened, IReadOnlyList<SignedPayload> Fingerprints);
+    private sealed record ModelOpeningBytes(int Round, IReadOnlyList<string> Participants, byte[] Opened, IReadOnlyList<SignedPayload> Fingerprints,
+        IReadOnlyList<SignedPayload> PartCommitments, IReadOnlyList<SignedPayload> OpenedLeaves)
+    {
+        public static ModelOpeningBytes Of(OpeningRequest opening) => new(opening.Round, opening.Participants, opening.Opened,
+            [.. opening.OpeningFingerprints.Select(ToContract)], [.. opening.PartCommitments.Select(ToContract)], [.. opening.OpenedLeaves.Select(ToContract)]);
+    }
 
     /// <summary>A version's model and optimiser moments as bytes, made once for every party it is sent to.</summary>
     private sealed record VersionBytes(byte[] Global, byte[]? FirstMoment, byte[]? SecondMoment)
@@ -747,7 +857,7 @@ public sealed class TrainingJobGrain(
         (_global, _optimizerState) = (stored.Global, stored.Optimizer);
         state.State.Rounds.Add(new RoundSummary(modelRound, modelRound, [], double.NaN, double.NaN, double.NaN, 0, DateTimeOffset.UtcNow, [], opening.Round, [], 0));
         state.State.LatestModelVersion = modelRound;
-        state.State.DecryptingMembers = null;
+        ForgetDecryption();
         await SaveAsync();
         await audit.RecordAsync(AuditEvents.RoundFinished(audit.Now, audit.Silo, audit.Country, JobId, modelRound, RoundOutcome.Completed, modelRound,
             participants: opening.Participants));
@@ -759,7 +869,7 @@ public sealed class TrainingJobGrain(
     /// The opened sum of the round's updates, refused when it could not come from honest seals (a malformed or inflated
     /// update) or when its total weight is not the training samples the participants reported.
     /// </summary>
-    private async Task<AggregatedUpdate> OpenAsync(AggregatorRound aggregator, CpuMeter cpu, LocalTrainingReport[] reports, int round)
+    private async Task<AggregatedUpdate> OpenAsync(AggregatorRound aggregator, CpuMeter cpu, long samples, int round)
     {
         AggregatedUpdate aggregate;
         try
@@ -771,7 +881,6 @@ public sealed class TrainingJobGrain(
             var where = e.Index is { } at ? $" (parameter {ParameterLayout.For(ParseSpec(state.State.Specification!)).Locate(at)})" : "";
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: {e.Message}{where}");
         }
-        long samples = reports.Sum(r => (long)r.TrainSamples);
         double expected = samples / state.State.WeightNormaliser;
         // Within the scheme's decryption error (it grows with the bound; NoiseFlooding.md) and floating-point rounding.
         if (!(Math.Abs(aggregate.TotalWeight - expected) <= aggregate.Tolerance + 1e-9 * Math.Max(1, expected)))
@@ -898,9 +1007,10 @@ public sealed class TrainingJobGrain(
                 await KeyAsync(attempt, RoundPlan.ForExplanation(JobId, version, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
                     state.State.WeightNormaliser), null, version);
             var reports = await SealAndAddAsync(attempt, global, scaling, protection, (p, assignment) => p.Explain(assignment));
+            long samples = reports.Sum(r => (long)r.TrainSamples);
             if (!protection.IsSimulation)
-                await CheckAndDecryptAsync(attempt, lastRound: true);
-            var (baseline, importance) = ImportanceShare.FromMean((await OpenAsync(attempt.Aggregator, attempt.Cpu, reports, round)).Mean());
+                await CheckAndDecryptAsync(attempt, lastRound: true, samples);
+            var (baseline, importance) = ImportanceShare.FromMean((await OpenAsync(attempt.Aggregator, attempt.Cpu, samples, round)).Mean());
             var linear = ModelCoefficients.Of(model, global);
             // The model's input columns (categories one-hot) as the federation's schema names them; the feature scaling names the numeric ones only.
             var first = spec.Participants[0];
@@ -934,8 +1044,12 @@ public sealed class TrainingJobGrain(
         var target = GrainFactory.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(JobId, version));
         var bytes = FloatBytes.From(parameters);
         async Task<Payload?> Push(float[]? values) => values is null ? null : await transfers.PushAsync(target, FloatBytes.From(values));
-        var openedBy = opening is null ? null
-            : new ModelOpening(opening.Round, opening.Participants, await transfers.PushAsync(target, opening.Opened), [.. opening.OpeningFingerprints.Select(ToContract)]);
+        ModelOpening? openedBy = null;
+        if (opening is not null)
+        {
+            var o = ModelOpeningBytes.Of(opening);
+            openedBy = new ModelOpening(o.Round, o.Participants, await transfers.PushAsync(target, o.Opened), o.Fingerprints, o.PartCommitments, o.OpenedLeaves);
+        }
         var record = new ModelVersion(JobId, version, await transfers.PushAsync(target, bytes), await Push(optimizer?.FirstMoment), await Push(optimizer?.SecondMoment),
             Convert.ToHexStringLower(SHA256.HashData(bytes)), DateTimeOffset.UtcNow, state.State.Lineage is { } lineage ? lineage with { RoundMembers = members } : null, openedBy);
         if (version > 0) // version 0 is the initial model, made from the job's seed; round r makes version r, recorded before it is stored

@@ -117,7 +117,7 @@ public class AggregatorAttackTests
         fingerprints.Add(colluder.Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1,
             LinearFingerprint.OfMasks(EncryptedVector.FromBytes(crafted, RoundHarness.Parameters), challenge).ToBytes()));
         var decrypt = new DecryptRequest(RoundHarness.JobId, 1, fingerprints);
-        var shares = harness.Parties.Take(2).Select(p => DecryptionShare.FromBytes(p.Round.Decrypt(decrypt).Payload, RoundHarness.Parameters)).ToList();
+        var shares = HonestShares(harness.Parties.Take(2).ToList(), colluder, decrypt, honestSealed);
         shares.Add(ShareOf(colluder, key, check.AggregateMasks)); // the colluder's own share, from its own secret
 
         // The attack works on the encryption: the round's secret, coefficient by coefficient.
@@ -154,7 +154,7 @@ public class AggregatorAttackTests
         var lie = Difference(target, fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters)));
         fingerprints.Add(harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1, lie));
         var decrypt = new DecryptRequest(RoundHarness.JobId, 1, fingerprints);
-        var shares = harness.Parties.Take(2).Select(p => DecryptionShare.FromBytes(p.Round.Decrypt(decrypt).Payload, RoundHarness.Parameters)).ToList();
+        var shares = HonestShares(harness.Parties.Take(2).ToList(), harness[2], decrypt, [victims, Sealed(harness, aggregator, 1)]);
         shares.Add(ShareOf(harness[2], aggregator.RoundKey, victimsMasks));
 
         var decrypted = RawSum([victims], shares);
@@ -188,7 +188,7 @@ public class AggregatorAttackTests
         var challenge = LinearFingerprint.FromBytes(fingerprints[0].Payload, RoundHarness.Parameters).Challenge.ToArray();
         fingerprints.Add(harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1, LinearFingerprint.OfMasks(EncryptedVector.FromBytes(replay, RoundHarness.Parameters), challenge).ToBytes()));
         var decrypt = new DecryptRequest(RoundHarness.JobId, 1, fingerprints);
-        var shares = harness.Parties.Take(2).Select(p => DecryptionShare.FromBytes(p.Round.Decrypt(decrypt).Payload, RoundHarness.Parameters)).ToList();
+        var shares = HonestShares(harness.Parties.Take(2).ToList(), harness[2], decrypt, sealedUpdates);
         shares.Add(ShareOf(harness[2], aggregator.RoundKey, check.AggregateMasks));
 
         var values = Decode(RawSum(sealedUpdates, shares), victim.Scale);
@@ -307,10 +307,25 @@ public class AggregatorAttackTests
         return polynomial;
     }
 
-    private static DecryptionShare ShareOf(Party party, CollectivePublicKey key, byte[] masks) =>
-        SecretKeyShare.FromBytes(party.Round.Record!.Secret!, RoundHarness.Parameters).CreateDecryptionShare(key, CiphertextMasks.FromBytes(masks, RoundHarness.Parameters));
+    private static ulong[] ShareOf(Party party, CollectivePublicKey key, byte[] masks)
+    {
+        var share = new ulong[N];
+        SecretKeyShare.FromBytes(party.Round.Record!.Secret!, RoundHarness.Parameters).CreateDecryptionShare(key, CiphertextMasks.FromBytes(masks, RoundHarness.Parameters)).ReadChunk(0, share);
+        return share;
+    }
 
-    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares) =>
+    /// <summary>
+    /// Steps 6–6b for the honest members, the colluder committing to anything: each one's decryption share, which the
+    /// aggregator reads off its revealed part (c0ᵢ + hᵢ) and its sealed update.
+    /// </summary>
+    private static List<ulong[]> HonestShares(IReadOnlyList<Party> honest, Party colluder, DecryptRequest decrypt, IReadOnlyList<byte[]> honestSealed)
+    {
+        var commitments = honest.Select(p => p.Round.Decrypt(decrypt)).Append(colluder.Sign(RoundPurpose.PartCommitment, RoundHarness.JobId, decrypt.Round, new byte[64])).ToList();
+        var reveal = new PartRevealRequest(RoundHarness.JobId, decrypt.Round, commitments);
+        return [.. honest.Select((p, i) => CkksAttackTools.ShareInPart(RoundHarness.Parameters, p.Round.RevealPart(reveal).Payload, honestSealed[i]))];
+    }
+
+    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<ulong[]> shares) =>
         CkksAttackTools.RawSum(RoundHarness.Parameters, sealedUpdates, shares);
 
     private static double[] Decode(ulong[] raw, double scale)

@@ -1,3 +1,4 @@
+using FedCore.Crypto.Multiparty;
 using FedCore.Aggregation.Strategies;
 using FedCore.Data;
 using FedCore.Learning;
@@ -36,7 +37,7 @@ internal sealed class ChainedJob
         }).ToList();
         Moments = Harness.Parties.Select((p, i) => p.Sign(RoundPurpose.FeatureMoments, Id, 0, SignedMoments.Encode(FeatureMoments.Compute(Rows[i], Features)))).ToList();
         (Scaling, Normaliser) = ModelChain.ScalingOf([.. Rows.Select(r => FeatureMoments.Compute(r, Features))]);
-        Global = ModelFactory.InitialParameters(Spec, Seed);
+        Global = ModelChain.InitialModel(Spec, Seed, Id);
         if (start)
             foreach (var p in Harness.Parties)
                 p.Round.StartChain(Moments, Spec, Seed, Strategy, Dataset);
@@ -55,12 +56,12 @@ internal sealed class ChainedJob
     public ServerOptimizerState? State { get; private set; }
     public int Version { get; private set; }
 
-    /// <summary>What the aggregator received in the last round played: each member's sealed update and signed share.</summary>
+    /// <summary>What the aggregator received in the last round played: each member's sealed update and signed part (c0ᵢ + hᵢ).</summary>
     public Dictionary<string, Sealed> LastSealed { get; } = [];
 
     /// <summary>What each member sealed in the last round played, weighted, in the clear (the test's view, not the aggregator's).</summary>
     public Dictionary<string, double[]> LastWeightedUpdates { get; } = [];
-    public Dictionary<string, SignedMessage> LastShares { get; } = [];
+    public Dictionary<string, SignedMessage> LastParts { get; } = [];
 
     public RoundPlan Plan => PlanOf(Global, Scaling);
 
@@ -101,7 +102,7 @@ internal sealed class ChainedJob
         var plan = PlanOf(model, scaling);
         var aggregator = Keyed(round, members, model, scaling);
         LastSealed.Clear();
-        LastShares.Clear();
+        LastParts.Clear();
         LastWeightedUpdates.Clear();
         foreach (var p in members)
         {
@@ -116,17 +117,34 @@ internal sealed class ChainedJob
             LastSealed[p.Id] = sealedUpdate;
             aggregator.AcceptSealed(sealedUpdate);
         }
-        RoundHarness.CheckAndDecrypt(aggregator, members, (p, share) => LastShares[p.Id] = share);
+        RoundHarness.CheckAndDecrypt(aggregator, members, (p, share) => LastParts[p.Id] = share);
         return aggregator;
     }
 
-    /// <summary>Step 7 played honestly: the request every party checks at step 8.</summary>
+    /// <summary>Steps 7 and 7b played honestly: the request every party checks at step 8.</summary>
     public OpeningRequest Opening(AggregatorRound aggregator, IReadOnlyList<Party> members)
     {
         var check = aggregator.OpeningCheckRequest();
         foreach (var p in members)
             aggregator.AcceptOpeningFingerprint(p.Round.CheckOpening(check));
+        var spots = aggregator.SpotCheckRequest();
+        foreach (var p in members)
+            aggregator.AcceptOpenedLeaves(p.Round.OpenLeaves(spots));
         return aggregator.OpeningRequest();
+    }
+
+    /// <summary>
+    /// Steps 7 and 7b for a plaintext of the aggregator's making, the honest one (the sum of the members' parts) edited in
+    /// place: what it then shows every party at step 8. Members answer step 7 once per round, so it replaces <see cref="Opening"/>.
+    /// </summary>
+    public OpeningRequest OpeningOf(AggregatorRound aggregator, IReadOnlyList<Party> members, Action<byte[]> edit)
+    {
+        byte[] opened = OpenedPlaintext.Sum([.. members.Select(p => OpenedPlaintext.FromBytes(LastParts[p.Id].Payload, RoundHarness.Parameters))]).ToBytes();
+        edit(opened);
+        var check = new OpeningCheckRequest(Id, aggregator.Round, RoundHarness.Sha256(opened));
+        var answers = members.Select(p => p.Round.CheckOpening(check)).ToList();
+        var leaves = members.Select(p => p.Round.OpenLeaves(new SpotCheckRequest(Id, aggregator.Round, answers))).ToList();
+        return new OpeningRequest(Id, aggregator.Round, [.. members.Select(p => p.Id)], opened, aggregator.PartRevealRequest().PartCommitments, answers, leaves);
     }
 
     /// <summary>The model the job's chain would step to from this round's opened sum.</summary>

@@ -33,7 +33,7 @@ internal sealed class Party
 
     /// <summary>A restart: a new object from what is stored only (what a grain reactivated from storage has).</summary>
     public void Restart() => Round = new ParticipantRound(Round.Terms, Round.Record is { } r ? ParticipantRoundRecord.FromBytes(r.ToBytes()) : null,
-        bytes => Key.Sign(bytes), new OpenedSums(Opened), _clock, Round.Chain is { } c ? ModelChainRecord.FromBytes(c.ToBytes()) : null);
+        bytes => Key.Sign(bytes), new OpenedSums(Opened), _clock, Round.Chain is { } c ? ModelChainRecord.FromBytes(c.ToBytes()) : null, Round.OpeningPart);
 
     /// <summary>Signs a payload of the party's choosing, as a dishonest party would.</summary>
     public SignedMessage Sign(string purpose, string jobId, int round, byte[] payload, string scheme = CkksProtection.SchemeName) =>
@@ -142,18 +142,24 @@ internal sealed class RoundHarness
         return aggregator.Open();
     }
 
-    /// <summary>Steps 5–6 played honestly: every member's share is in; <paramref name="shared"/> sees each as it arrives.</summary>
-    public static void CheckAndDecrypt(AggregatorRound aggregator, IReadOnlyList<Party> members, Action<Party, SignedMessage>? shared = null)
+    /// <summary>
+    /// Steps 5–6b played honestly: every member's part is in; <paramref name="revealed"/> sees each as it arrives (a part is
+    /// the member's c0 plus its decryption share).
+    /// </summary>
+    public static void CheckAndDecrypt(AggregatorRound aggregator, IReadOnlyList<Party> members, Action<Party, SignedMessage>? revealed = null)
     {
         var check = aggregator.AggregateCheckRequest();
         foreach (var p in members)
             aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
         var decrypt = aggregator.DecryptRequest();
         foreach (var p in members)
+            aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));
+        var reveal = aggregator.PartRevealRequest();
+        foreach (var p in members)
         {
-            var share = p.Round.Decrypt(decrypt);
-            shared?.Invoke(p, share);
-            aggregator.AcceptShare(share);
+            var part = p.Round.RevealPart(reveal);
+            revealed?.Invoke(p, part);
+            aggregator.AcceptPart(part);
         }
     }
 

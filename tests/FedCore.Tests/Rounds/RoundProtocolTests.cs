@@ -88,7 +88,7 @@ public class RoundProtocolTests
         fresh.Finish(done);
         fresh[1].Restart();
         var again = Assert.Throws<RoundRefusedException>(() => fresh[1].Round.Decrypt(done.DecryptRequest()));
-        Assert.Contains("already gave its decryption share this round", again.Message);
+        Assert.Contains("already committed to its part of the opening this round", again.Message);
     }
 
     [Fact]

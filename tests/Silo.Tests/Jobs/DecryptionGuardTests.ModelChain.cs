@@ -33,8 +33,10 @@ public sealed partial class DecryptionGuardTests
     public async Task The_aggregator_alone_cannot_make_members_advance_by_an_opened_sum_it_altered_and_a_member_that_missed_the_round_catches_up()
     {
         // A round over three of the sample's four parties; the aggregator shows an opened plaintext a coefficient off (the
-        // nearby model the cross-round attack needs), with fingerprints asked for it. Every member refuses; the honest opening
-        // advances them all, Long Beach (not in the round) included, to the model the job's rule gives.
+        // nearby model the cross-round attack needs) with the fingerprints the members gave for the honest one. Every party
+        // refuses; the honest opening advances them all, Long Beach (not in the round) included, to the model the job's rule
+        // gives. (Asked at step 7 for the altered plaintext itself, the members' parts do not add up to it: FedCore's
+        // ModelChainTests; a member answers step 7 for one plaintext per round, so that round would stall.)
         const string job = "CH/chain-opening";
         var everyone = await AcceptAsync(job, SampleParties, agreement: TestFederations.SampleJob.Agreement);
         var three = everyone.Where(m => m.Id != LongBeach).ToList();
@@ -47,15 +49,11 @@ public sealed partial class DecryptionGuardTests
         var honest = await driver.OpeningAsync();
         byte[] altered = (byte[])honest.Opened.Clone();
         altered[^1] ^= 0x01;
-        var alteredDigest = System.Security.Cryptography.SHA256.HashData(altered);
-        var alteredFingerprints = new List<SignedMessage>();
-        foreach (var m in three)
-            alteredFingerprints.Add(ColluderMember.Core(await Grain(m.Id).CheckOpening(new RoundOpeningCheckRequest(job, 1, alteredDigest))));
-        var forged = honest with { Opened = altered, OpeningFingerprints = alteredFingerprints };
+        var forged = honest with { Opened = altered };
         foreach (var m in everyone)
         {
             var refused = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(m.Id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, forged, driver.Global)));
-            Assert.Contains("not the sum of the members' parts", refused.Message);
+            Assert.Contains("a fingerprint was made for another challenge", refused.Message);
             Assert.Equal(0, await Grain(m.Id).GetModelChainVersion(job));
         }
         foreach (var m in everyone)
@@ -66,6 +64,84 @@ public sealed partial class DecryptionGuardTests
         await second.KeyAsync();
         await second.TrainAsync();
         Assert.Equal(4, second.Reports.Count);
+    }
+
+    [Fact]
+    public async Task A_colluder_lying_in_its_opening_fingerprint_cannot_move_the_honest_members_models()
+    {
+        // The former known limit (VerifiedAggregation.md, section 2): the aggregator opens R + δ, δ in every coefficient (what
+        // cancelling a round's update needs), and the colluder signs the fingerprint of its part plus δ, so R + δ adds up by
+        // fingerprint. The colluder committed to its part before any was revealed; at the spot checks its leaves, in that
+        // part, do not add up to R + δ, and leaves of its part plus δ are not in the part it committed to.
+        const string job = "CH/chain-colluder-opening";
+        var colluder = new ColluderMember(Colluder, _colluderKey);
+        var members = await AcceptAsync(job, [.. Honest.Take(2), Colluder], colluder);
+        var driver = new RoundDriver(job, 1, members, _keys);
+        await driver.StartChainsAsync();
+        await driver.KeyAsync();
+        await driver.TrainAsync();
+        await driver.OpenAsync();
+
+        var parameters = FedCore.Crypto.Ckks.CkksParameters.Default;
+        var delta = new ulong[parameters.RingDimension];
+        Array.Fill(delta, 1UL << 30);
+        var altered = FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(Shifted(driver.Opened(), delta), parameters);
+        var alteredDigest = System.Security.Cryptography.SHA256.HashData(altered.ToBytes());
+        var ids = driver.Members.Select(m => m.Id).ToList();
+        var commitments = driver.Aggregator.PartRevealRequest().PartCommitments;
+        var challenge = RoundChallenges.OpeningChallenge(RoundChallenges.SetDigest(job, 1, ids), driver.Plan.Digest, alteredDigest,
+            RoundChallenges.PartCommitmentsDigest(ids, commitments.ToDictionary(c => c.ParticipantId, c => c.Payload)));
+        byte[] nonce = colluder.Round!.Record!.Part!.Nonce;
+        var colludersPart = driver.Parts[Colluder];
+        var lie = FedCore.Crypto.Multiparty.LinearFingerprint.Sum([FedCore.Crypto.Multiparty.LinearFingerprint.OfOpening(colludersPart, challenge),
+            FedCore.Crypto.Multiparty.LinearFingerprint.OfOpening(FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(Shifted(Zero(colludersPart), delta), parameters), challenge)]);
+        var answers = new List<SignedPayload>();
+        foreach (var id in ids)
+            answers.Add(id == Colluder ? colluder.Sign(RoundPurpose.OpeningFingerprint, job, 1, OpeningSpotCheck.JoinNonce(nonce, lie.ToBytes()))
+                : await Grain(id).CheckOpening(new RoundOpeningCheckRequest(job, 1, alteredDigest)));
+        var positions = OpeningSpotCheck.Positions(challenge, answers.Select(a => OpeningSpotCheck.SplitNonce(a.Payload)!.Value.Nonce), OpeningSpotCheck.LeafCount(altered));
+        var spots = new RoundSpotCheckRequest(job, 1, answers);
+        async Task<OpeningRequest> ForgedAsync(FedCore.Crypto.Multiparty.OpenedPlaintext colludersLeaves)
+        {
+            var leaves = new List<SignedMessage>();
+            foreach (var id in ids)
+                leaves.Add(ColluderMember.Core(id == Colluder
+                    ? colluder.Sign(RoundPurpose.OpenedLeaves, job, 1, OpeningSpotCheck.Open(colludersLeaves, OpeningSpotCheck.Tree(colludersLeaves), positions))
+                    : await Grain(id).OpenLeaves(spots)));
+            return new OpeningRequest(job, 1, ids, altered.ToBytes(), commitments, [.. answers.Select(ColluderMember.Core)], leaves);
+        }
+        var ownLeaves = await ForgedAsync(colludersPart);
+        var shiftedLeaves = await ForgedAsync(FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(Shifted(colludersPart.ToBytes(), delta), parameters));
+        foreach (var id in Honest.Take(2))
+        {
+            Assert.Contains("not the sum of the parts the members committed to",
+                (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, ownLeaves, driver.Global)))).Message);
+            Assert.Contains($"the leaves {Colluder} opened do not check",
+                (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, shiftedLeaves, driver.Global)))).Message);
+            Assert.Equal(0, await Grain(id).GetModelChainVersion(job));
+        }
+    }
+
+    /// <summary>A plaintext's first polynomial plus <paramref name="delta"/>, coefficient by coefficient mod q₀.</summary>
+    private static byte[] Shifted(byte[] plaintext, ulong[] delta)
+    {
+        var parameters = FedCore.Crypto.Ckks.CkksParameters.Default;
+        int start = FedCore.Crypto.Wire.WireFormat.HeaderLength + 44, length = FedCore.Crypto.Wire.BitPacking.PackedLength(parameters.RingDimension, parameters.WireModulusBits);
+        byte[] bytes = (byte[])plaintext.Clone();
+        var coefficients = new ulong[parameters.RingDimension];
+        FedCore.Crypto.Wire.BitPacking.Unpack(bytes.AsSpan(start, length), parameters.WireModulusBits, ulong.MaxValue, coefficients, out _);
+        for (int j = 0; j < coefficients.Length; j++)
+            coefficients[j] = (coefficients[j] + delta[j]) % parameters.WireModulus;
+        FedCore.Crypto.Wire.BitPacking.Pack(coefficients, parameters.WireModulusBits, bytes.AsSpan(start, length));
+        return bytes;
+    }
+
+    /// <summary>A plaintext of <paramref name="shape"/>'s header whose every coefficient is zero.</summary>
+    private static byte[] Zero(FedCore.Crypto.Multiparty.OpenedPlaintext shape)
+    {
+        byte[] bytes = shape.ToBytes();
+        Array.Clear(bytes, FedCore.Crypto.Wire.WireFormat.HeaderLength + 44, bytes.Length - FedCore.Crypto.Wire.WireFormat.HeaderLength - 44);
+        return bytes;
     }
 
     [Fact]

@@ -114,12 +114,13 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     {
         var driver = await SealedRoundAsync("CH/guard-honest");
         var fingerprints = await driver.FingerprintsAsync(driver.AggregateCheck());
-        foreach (var m in driver.Members)
-            driver.Aggregator.AcceptShare(ColluderMember.ShareOf(await m.Decrypt(driver.Decryption(fingerprints))));
+        foreach (var f in fingerprints)
+            driver.Aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
+        await driver.DecryptAsync(fingerprints);
         Assert.Equal(1.0, driver.Aggregator.Open().TotalWeight, 5); // each weight is its train rows over all train rows
 
         var again = await Assert.ThrowsAsync<FederationOperationException>(() => Grain(Honest[0]).Decrypt(driver.Decryption(fingerprints)));
-        Assert.Contains("already gave its decryption share this round", again.Message);
+        Assert.Contains("already committed to its part of the opening this round", again.Message);
     }
 
     [Fact]
@@ -140,7 +141,7 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         }
         // A refusal spends nothing: the honest sum is still decrypted afterwards.
         var good = await driver.FingerprintsAsync(honest);
-        Assert.NotEmpty((await Grain(Honest[1]).Decrypt(driver.Decryption(good))).ShareBytes.Inline!);
+        Assert.NotEmpty((await Grain(Honest[1]).Decrypt(driver.Decryption(good))).PartCommitment.Payload);
     }
 
     [Fact]
@@ -352,9 +353,16 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         var fingerprints = await driver.FingerprintsAsync(check);
         var colludersShare = SecretKeyShare.FromBytes(colluder.Round!.Record!.Secret!, CkksParameters.Default)
             .CreateDecryptionShare(driver.Aggregator.RoundKey, CiphertextMasks.FromBytes(check.AggregateMasks.Inline!, CkksParameters.Default));
-        var shares = new List<DecryptionShare> { colludersShare };
+        var shares = new List<ulong[]> { new ulong[CkksParameters.Default.RingDimension] };
+        colludersShare.ReadChunk(0, shares[0]);
+        // Steps 6–6b: the honest members commit to their parts and reveal them (the colluder commits to anything); the
+        // aggregator reads each one's share off its part and its sealed update.
+        var commitments = new List<SignedPayload> { colluder.Sign(RoundPurpose.PartCommitment, "CH/guard-collusion", 1, new byte[OpeningSpotCheck.CommitmentLength]) };
         foreach (var id in new[] { "CH/zurich", "HU/budapest" })
-            shares.Add(DecryptionShare.FromBytes((await Grain(id).Decrypt(driver.Decryption(fingerprints))).ShareBytes.Inline!, CkksParameters.Default));
+            commitments.Add((await Grain(id).Decrypt(driver.Decryption(fingerprints))).PartCommitment);
+        var reveal = new RoundPartRevealRequest("CH/guard-collusion", 1, commitments);
+        foreach (var id in new[] { "CH/zurich", "HU/budapest" })
+            shares.Add(CkksAttackTools.ShareInPart(CkksParameters.Default, ColluderMember.PartOf(await Grain(id).RevealPart(reveal)).Payload, driver.SealedUpdates[id]));
 
         // The round's secret, coefficient by coefficient, off the opened sum.
         var sealedUpdates = driver.Members.Select(m => driver.SealedUpdates[m.Id]).ToList();
@@ -413,7 +421,7 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     private static byte[] CraftCiphertext(CollectivePublicKey key, int length, Func<int, int, ulong> c0, Func<int, int, ulong> c1) =>
         CkksAttackTools.CraftCiphertext(CkksParameters.Default, key, length, 4, c0, c1);
 
-    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares) =>
+    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<ulong[]> shares) =>
         CkksAttackTools.RawSum(CkksParameters.Default, sealedUpdates, shares);
 
     private static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ulong[]? subtract = null) =>

@@ -57,8 +57,15 @@ public sealed partial class DecryptionGuardTests
             aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
         }
         var decrypt = new DecryptionRequest(jobId, round, aggregateFingerprints, null);
+        var commitments = new List<SignedPayload>();
         foreach (var id in members)
-            aggregator.AcceptShare(ColluderMember.ShareOf(await Grain(id).Decrypt(decrypt)));
+        {
+            commitments.Add((await Grain(id).Decrypt(decrypt)).PartCommitment);
+            aggregator.AcceptPartCommitment(ColluderMember.Core(commitments[^1]));
+        }
+        var partReveal = new RoundPartRevealRequest(jobId, round, commitments);
+        foreach (var id in members)
+            aggregator.AcceptPart(ColluderMember.PartOf(await Grain(id).RevealPart(partReveal)));
         return aggregator.Open();
     }
 

@@ -45,20 +45,62 @@ public sealed class ParticipantRestartTests
                     context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: restart mid-round"));
             }),
         };
-        await using var federation = await LocalFederation.StartAsync(options);
-        await TestFederations.SetUpSampleAsync(federation);
-
-        var restarted = await TestFederations.RunToCompletionAsync(federation, job, "CH/restarted");
-        var undisturbed = await TestFederations.RunToCompletionAsync(federation, job, "CH/undisturbed");
+        // The same job id in a second federation, undisturbed: a job's version 0 is drawn for the job, so only the same id
+        // starts from the same model.
+        async Task<(JobStatus Status, float[] Model)> RunAsync(LocalFederationOptions federationOptions)
+        {
+            await using var federation = await LocalFederation.StartAsync(federationOptions);
+            await TestFederations.SetUpSampleAsync(federation);
+            var status = await TestFederations.RunToCompletionAsync(federation, job, "CH/restarted");
+            return (status, (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/restarted", job.Rounds)).Get())!.Parameters.Inline!.AsFloats());
+        }
+        var (restarted, a) = await RunAsync(options);
+        using var quiet = new TempDirectory("federation-restart-undisturbed");
+        var (undisturbed, b) = await RunAsync(TestFederations.Options(quiet.Path, "US", "HU", "CH"));
 
         Assert.Equal(1, restarts);
         Assert.Equal([$"{Victim}: round.participant-restarted"], checkRefusals.ToArray());
         // The redone round trains from the same model with the same seeds: only the encryption noise differs.
-        var a = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/restarted", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
-        var b = (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/undisturbed", job.Rounds)).Get())!.Parameters.Inline!.AsFloats();
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-5);
         Assert.Equal(Math.Round(undisturbed.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(restarted.Rounds[^1].MeanLocalTestAccuracy, 3));
         // The redone round ran under a new protocol round number: a participant seals once per protocol round.
         Assert.True(restarted.Rounds[RestartRound - 1].ProtocolRound > undisturbed.Rounds[RestartRound - 1].ProtocolRound);
+    }
+
+    [Fact]
+    public async Task A_member_out_of_reach_after_the_parts_were_revealed_makes_the_job_take_the_same_round_up_again()
+    {
+        // Budapest times out once when asked for its opening fingerprint in round 2, after every member revealed its part.
+        // Members refuse to redo a version whose parts they revealed (a redo would show the aggregator the sum before a
+        // colluder commits), so the job takes the same protocol round up again from step 6b with the parts they stored,
+        // and ends with the model an undisturbed run of the same job makes, up to the encryption noise.
+        var job = JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json")) with { Rounds = 3 };
+        int timeouts = 0;
+        using var dir = new TempDirectory("federation-resume");
+        var options = TestFederations.Options(dir.Path, "US", "HU", "CH") with
+        {
+            ConfigureSilo = silo => silo.AddIncomingGrainCallFilter(async context =>
+            {
+                if (context.InterfaceMethod.Name == nameof(IParticipantGrain.CheckOpening) && context.TargetId.Key.ToString() == Victim
+                    && context.Request.GetArgument(0) is RoundOpeningCheckRequest { JobId: "CH/resumed" } && Interlocked.Increment(ref timeouts) == RestartRound)
+                    throw new TimeoutException("test: Budapest out of reach at the opening check");
+                await context.Invoke();
+            }),
+        };
+        async Task<(JobStatus Status, float[] Model)> RunAsync(LocalFederationOptions federationOptions)
+        {
+            await using var federation = await LocalFederation.StartAsync(federationOptions);
+            await TestFederations.SetUpSampleAsync(federation);
+            var status = await TestFederations.RunToCompletionAsync(federation, job, "CH/resumed");
+            return (status, (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/resumed", job.Rounds)).Get())!.Parameters.Inline!.AsFloats());
+        }
+        var (resumed, a) = await RunAsync(options);
+        using var quiet = new TempDirectory("federation-resume-undisturbed");
+        var (undisturbed, b) = await RunAsync(TestFederations.Options(quiet.Path, "US", "HU", "CH"));
+
+        Assert.True(timeouts > RestartRound, $"Budapest was asked for its opening fingerprint {timeouts} times");
+        Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-5);
+        // The same protocol round, taken up: no round was redone.
+        Assert.Equal(undisturbed.Rounds.Select(r => r.ProtocolRound), resumed.Rounds.Select(r => r.ProtocolRound));
     }
 }

@@ -22,6 +22,7 @@ internal interface IRoundMember
     Task<LocalTrainingReport> Train(RoundAssignment assignment);
     Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request);
     Task<DecryptionReply> Decrypt(DecryptionRequest request);
+    Task<PartReply> RevealPart(RoundPartRevealRequest request);
 }
 
 internal sealed class GrainMember(IParticipantGrain grain, string id) : IRoundMember
@@ -34,6 +35,7 @@ internal sealed class GrainMember(IParticipantGrain grain, string id) : IRoundMe
     public Task<LocalTrainingReport> Train(RoundAssignment assignment) => Grain.Train(assignment);
     public Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request) => Grain.CheckAggregate(request);
     public Task<DecryptionReply> Decrypt(DecryptionRequest request) => Grain.Decrypt(request);
+    public Task<PartReply> RevealPart(RoundPartRevealRequest request) => Grain.RevealPart(request);
 }
 
 /// <summary>
@@ -110,14 +112,17 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
         return Task.FromResult(Sign(RoundPurpose.AggregateFingerprint, r.JobId, r.Round, fingerprint.ToBytes()));
     }
 
-    public Task<DecryptionReply> Decrypt(DecryptionRequest r)
+    public Task<DecryptionReply> Decrypt(DecryptionRequest r) =>
+        Task.FromResult(new DecryptionReply(Contract(Round!.Decrypt(new DecryptRequest(r.JobId, r.Round, r.AggregateFingerprints.Select(Core).ToList()))), null, 0));
+
+    public Task<PartReply> RevealPart(RoundPartRevealRequest r)
     {
-        var share = Contract(Round!.Decrypt(new DecryptRequest(r.JobId, r.Round, r.AggregateFingerprints.Select(Core).ToList())));
-        return Task.FromResult(new DecryptionReply(share with { Payload = [] }, Payload.OfInline(share.Payload), null, 0));
+        var part = Contract(Round!.RevealPart(new PartRevealRequest(r.JobId, r.Round, r.PartCommitments.Select(Core).ToList())));
+        return Task.FromResult(new PartReply(part with { Payload = [] }, Payload.OfInline(part.Payload)));
     }
 
-    /// <summary>The signed share of a reply with its bytes put back (the test's payloads are small: always inline).</summary>
-    public static SignedMessage ShareOf(DecryptionReply reply) => Core(reply.Share) with { Payload = reply.ShareBytes.Inline! };
+    /// <summary>The signed part of a reply with its bytes put back (the test's payloads are small: always inline).</summary>
+    public static SignedMessage PartOf(PartReply reply) => Core(reply.Part) with { Payload = reply.PartBytes.Inline! };
 
     public SignedPayload Sign(string purpose, string jobId, int round, byte[] payload) =>
         new(Id, jobId, round, CkksProtection.SchemeName, payload, Key.Sign(SignedStatement.For(purpose, jobId, round, Id, CkksProtection.SchemeName, payload).ToBytes()));
@@ -163,7 +168,7 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     /// The round's plan: the global model (the sample's logistic model, initialised, unless a test sets another), the
     /// scaling (from the data holders' moments at <see cref="KeyAsync"/>, unless a test sets one) and the weight normaliser.
     /// </summary>
-    public float[] Global { get; set; } = ModelFactory.InitialParameters(Model, TestFederations.SampleJob.Seed);
+    public float[] Global { get; set; } = ModelChain.InitialModel(Model, TestFederations.SampleJob.Seed, jobId);
     public FeatureScaling? Scaling { get; set; }
     public RoundPlan Plan => RoundPlan.For(JobId, Version, Global, Scaling ?? NoScaling, WeightNormaliser);
     private static readonly FeatureScaling NoScaling = new([], [], []);
@@ -271,29 +276,51 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
 
     public DecryptionRequest Decryption(IReadOnlyList<SignedPayload> fingerprints, RoundKeyRequest? next = null) => new(JobId, Round, fingerprints, next);
 
-    /// <summary>Step 7 as an honest aggregator plays it, every member a grain: the request of step 8.</summary>
+    /// <summary>Steps 7 and 7b as an honest aggregator plays them, every member a grain: the request of step 8.</summary>
     public async Task<OpeningRequest> OpeningAsync()
     {
         var check = Aggregator.OpeningCheckRequest();
         foreach (var m in Members)
             Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await ((GrainMember)m).Grain.CheckOpening(new RoundOpeningCheckRequest(JobId, Round, check.OpenedDigest))));
+        var spots = new RoundSpotCheckRequest(JobId, Round, [.. Aggregator.SpotCheckRequest().OpeningFingerprints.Select(ColluderMember.Contract)]);
+        foreach (var m in Members)
+            Aggregator.AcceptOpenedLeaves(ColluderMember.Core(await ((GrainMember)m).Grain.OpenLeaves(spots)));
         return Aggregator.OpeningRequest();
     }
 
     /// <summary>Step 8's message for a party: <paramref name="opening"/> and the model of <paramref name="fromVersion"/> (no optimiser state: FedAvg).</summary>
     public static ModelChainAdvance AdvanceOf(string jobId, int fromVersion, OpeningRequest opening, float[] global) =>
-        new(jobId, fromVersion, new ModelOpening(opening.Round, opening.Participants, Payload.OfInline(opening.Opened), [.. opening.OpeningFingerprints.Select(ColluderMember.Contract)]),
-            Payload.OfInline(FloatBytes.From(global)), null, null);
+        new(jobId, fromVersion, new ModelOpening(opening.Round, opening.Participants, Payload.OfInline(opening.Opened), [.. opening.OpeningFingerprints.Select(ColluderMember.Contract)],
+            [.. opening.PartCommitments.Select(ColluderMember.Contract)], [.. opening.OpenedLeaves.Select(ColluderMember.Contract)]), Payload.OfInline(FloatBytes.From(global)), null, null);
 
-    /// <summary>Steps 5–6 as an honest aggregator plays them, and the opening.</summary>
+    /// <summary>Each member's part of the opening (c0ᵢ + hᵢ) as revealed at step 6b.</summary>
+    public Dictionary<string, OpenedPlaintext> Parts { get; } = [];
+
+    /// <summary>The opened plaintext: the sum of the members' parts.</summary>
+    public byte[] Opened() => OpenedPlaintext.Sum([.. Members.Select(m => Parts[m.Id])]).ToBytes();
+
+    /// <summary>Steps 6 and 6b as an honest aggregator plays them: every member's part is in (<see cref="Parts"/>).</summary>
+    public async Task DecryptAsync(IReadOnlyList<SignedPayload> fingerprints)
+    {
+        var request = Decryption(fingerprints);
+        foreach (var m in Members)
+            Aggregator.AcceptPartCommitment(ColluderMember.Core((await m.Decrypt(request)).PartCommitment));
+        var reveal = new RoundPartRevealRequest(JobId, Round, [.. Aggregator.PartRevealRequest().PartCommitments.Select(ColluderMember.Contract)]);
+        foreach (var m in Members)
+        {
+            var part = ColluderMember.PartOf(await m.RevealPart(reveal));
+            Aggregator.AcceptPart(part);
+            Parts[m.Id] = OpenedPlaintext.FromBytes(part.Payload, CkksParameters.Default);
+        }
+    }
+
+    /// <summary>Steps 5–6b as an honest aggregator plays them, and the opening.</summary>
     public async Task<AggregatedUpdate> OpenAsync()
     {
         var fingerprints = await FingerprintsAsync(AggregateCheck());
         foreach (var f in fingerprints)
             Aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
-        var request = Decryption(fingerprints);
-        foreach (var m in Members)
-            Aggregator.AcceptShare(ColluderMember.ShareOf(await m.Decrypt(request)));
+        await DecryptAsync(fingerprints);
         return Aggregator.Open();
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class SecretHygieneTests
         }
 
         Assert.NotEmpty(lines);
-        Assert.Contains(lines, l => l.Contains("gave its decryption share"));
+        Assert.Contains(lines, l => l.Contains("committed to its part of the opening"));
         // Key material is bytes; in a log it would show as a long hex or base64 run. The only long runs allowed are
         // SHA-256 digests (64 hex digits) of public things: dataset files, model versions.
         // A source path in a stack trace (Orleans logs the exceptions of calls it retries, such as a call to the witness of a

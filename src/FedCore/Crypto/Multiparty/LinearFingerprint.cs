@@ -66,31 +66,11 @@ public sealed class LinearFingerprint
         return OfChunks(masks.Parameters, challenge, masks.ChunkCount, masks.ReadC1);
     }
 
-    /// <summary>The fingerprint of an opened plaintext (c0 + Σ shares per ciphertext), over q₀.</summary>
+    /// <summary>The fingerprint of an opened plaintext (c0 + Σ shares per ciphertext), or of one member's part of it, over q₀.</summary>
     public static LinearFingerprint OfOpening(OpenedPlaintext opened, ReadOnlySpan<byte> challenge)
     {
         ArgumentNullException.ThrowIfNull(opened);
         return OfChunks(opened.Parameters, challenge, opened.ChunkCount, opened.ReadChunk);
-    }
-
-    /// <summary>
-    /// The fingerprint of one member's part of an opened plaintext: its own update's c0 plus its decryption share, as both
-    /// travelled (the aggregator adds exactly these), over q₀.
-    /// </summary>
-    public static LinearFingerprint OfOpeningPart(EncryptedVector sealedUpdate, DecryptionShare share, ReadOnlySpan<byte> challenge)
-    {
-        ArgumentNullException.ThrowIfNull(sealedUpdate);
-        ArgumentNullException.ThrowIfNull(share);
-        if (share.ChunkCount != sealedUpdate.ChunkCount || share.Parameters != sealedUpdate.Parameters)
-            throw new ArgumentException("The decryption share is not of the update's shape.", nameof(share));
-        Modulus q0 = sealedUpdate.Parameters.Context.WireModulus;
-        var addend = new ulong[sealedUpdate.Parameters.RingDimension];
-        return OfChunks(sealedUpdate.Parameters, challenge, sealedUpdate.ChunkCount, (chunk, destination) =>
-        {
-            sealedUpdate.ReadC0(chunk, destination);
-            share.ReadChunk(chunk, addend);
-            RnsRing.AddInPlace(q0, destination, addend);
-        });
     }
 
     private static LinearFingerprint OfChunks(CkksParameters parameters, ReadOnlySpan<byte> challenge, int chunks, ReadPolynomial read)

@@ -59,14 +59,72 @@ public sealed class OpenedPlaintext
     internal static OpenedPlaintext FromPolynomials(EncryptedVector shape, ReadOnlySpan<ulong> coefficients)
     {
         CkksParameters parameters = shape.Parameters;
-        var writer = new WireWriter(WireKind.OpenedPlaintext, parameters, FixedBodyLength + shape.ChunkCount * (long)EncryptedVector.PackedPolynomialLength(parameters));
-        writer.WriteBytes(shape.KeyId.Span);
-        writer.WriteUInt32((uint)shape.Length);
-        writer.WriteDouble(shape.Scale);
+        var writer = NewWriter(parameters, shape.KeyId.Span, shape.Length, shape.Scale, shape.ChunkCount);
         int n = parameters.RingDimension;
         for (int chunk = 0; chunk < shape.ChunkCount; chunk++)
             writer.WritePacked(coefficients.Slice(chunk * n, n), parameters.WireModulusBits);
         return new OpenedPlaintext(parameters, writer.ToArray());
+    }
+
+    /// <summary>
+    /// One member's part of an opened plaintext: its own update's c0 plus its decryption share, as both travelled. The
+    /// parts of every member add up to the opened plaintext (<see cref="Sum"/>); FedCore/Rounds/README.md, steps 6–8.
+    /// </summary>
+    public static OpenedPlaintext Part(EncryptedVector sealedUpdate, DecryptionShare share)
+    {
+        ArgumentNullException.ThrowIfNull(sealedUpdate);
+        ArgumentNullException.ThrowIfNull(share);
+        if (share.ChunkCount != sealedUpdate.ChunkCount || share.Parameters != sealedUpdate.Parameters || !share.KeyId.Span.SequenceEqual(sealedUpdate.KeyId.Span))
+            throw new ArgumentException("The decryption share is not of the update's shape or round key.", nameof(share));
+        CkksParameters parameters = sealedUpdate.Parameters;
+        Modulus q0 = parameters.Context.WireModulus;
+        var writer = NewWriter(parameters, sealedUpdate.KeyId.Span, sealedUpdate.Length, sealedUpdate.Scale, sealedUpdate.ChunkCount);
+        var polynomial = new ulong[parameters.RingDimension];
+        var addend = new ulong[parameters.RingDimension];
+        for (int chunk = 0; chunk < sealedUpdate.ChunkCount; chunk++)
+        {
+            sealedUpdate.ReadC0(chunk, polynomial);
+            share.ReadChunk(chunk, addend);
+            RnsRing.AddInPlace(q0, polynomial, addend);
+            writer.WritePacked(polynomial, parameters.WireModulusBits);
+        }
+        return new OpenedPlaintext(parameters, writer.ToArray());
+    }
+
+    /// <summary>The sum of parts of one opening (same parameters, round key, length and scale), coefficient by coefficient mod q₀.</summary>
+    public static OpenedPlaintext Sum(IReadOnlyList<OpenedPlaintext> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0)
+            throw new ArgumentException("No parts to add.", nameof(parts));
+        var first = parts[0];
+        if (parts.Any(p => p.Parameters != first.Parameters || p.Length != first.Length || p.Scale != first.Scale || !p.KeyId.Span.SequenceEqual(first.KeyId.Span)))
+            throw new ArgumentException("The parts are not of one opening: their parameters, round key, length or scale differ.", nameof(parts));
+        CkksParameters parameters = first.Parameters;
+        Modulus q0 = parameters.Context.WireModulus;
+        var writer = NewWriter(parameters, first.KeyId.Span, first.Length, first.Scale, first.ChunkCount);
+        var sum = new ulong[parameters.RingDimension];
+        var addend = new ulong[parameters.RingDimension];
+        for (int chunk = 0; chunk < first.ChunkCount; chunk++)
+        {
+            first.ReadChunk(chunk, sum);
+            foreach (var part in parts.Skip(1))
+            {
+                part.ReadChunk(chunk, addend);
+                RnsRing.AddInPlace(q0, sum, addend);
+            }
+            writer.WritePacked(sum, parameters.WireModulusBits);
+        }
+        return new OpenedPlaintext(parameters, writer.ToArray());
+    }
+
+    private static WireWriter NewWriter(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, double scale, int chunks)
+    {
+        var writer = new WireWriter(WireKind.OpenedPlaintext, parameters, FixedBodyLength + chunks * (long)EncryptedVector.PackedPolynomialLength(parameters));
+        writer.WriteBytes(keyId);
+        writer.WriteUInt32((uint)length);
+        writer.WriteDouble(scale);
+        return writer;
     }
 
     public byte[] ToBytes() => (byte[])_wire.Clone();

@@ -86,10 +86,14 @@ public interface IParticipantGrain : IGrainWithStringKey
     Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request);
 
     /// <summary>
-    /// Round step 6: its decryption share of the aggregate, once every member's fingerprint adds up to the aggregate's;
-    /// once per round (its key share is erased before the share leaves). Optionally also step 1 of the next round.
+    /// Round step 6: its commitment to its part of the opening (its c0 plus its decryption share), once every member's
+    /// fingerprint adds up to the aggregate's; once per round (its key share is erased before the commitment leaves).
+    /// Optionally also step 1 of the next round.
     /// </summary>
     Task<DecryptionReply> Decrypt(DecryptionRequest request);
+
+    /// <summary>Round step 6b: its part of the opening, once every member's part commitment is in (stored: the same part after a restart).</summary>
+    Task<PartReply> RevealPart(RoundPartRevealRequest request);
 
     /// <summary>
     /// Starts its model chain for a job (FedCore/Rounds/README.md, "The model chain") from every party's signed feature
@@ -97,8 +101,11 @@ public interface IParticipantGrain : IGrainWithStringKey
     /// </summary>
     Task StartModelChain(string jobId, IReadOnlyList<SignedPayload> moments);
 
-    /// <summary>Step 7: the fingerprint of its own part of the round's opened plaintext.</summary>
+    /// <summary>Step 7: its nonce and the fingerprint of its own part of the round's opened plaintext (one plaintext per round).</summary>
     Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request);
+
+    /// <summary>Step 7b: its part's leaves, with their Merkle paths, at the spot checks every member's nonce draws.</summary>
+    Task<SignedPayload> OpenLeaves(RoundSpotCheckRequest request);
 
     /// <summary>Step 8: checks an opening and advances its model chain by one version; returns the version it stands at.</summary>
     Task<int> AdvanceModelChain(ModelChainAdvance advance);

@@ -152,13 +152,38 @@ public sealed record RoundOpeningCheckRequest(
     [property: Id(1)] int Round,
     [property: Id(2)] byte[] OpenedDigest);
 
-/// <summary>How a model version was opened: the protocol round, its members, the opened plaintext and every member's signed opening fingerprint.</summary>
+/// <summary>
+/// How a model version was opened: the protocol round, its members, the opened plaintext, and every member's signed part
+/// commitment, step-7 answer (nonce and fingerprint) and opened leaves (FedCore/Rounds/README.md, steps 6–8).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ModelOpening(
     [property: Id(0)] int Round,
     [property: Id(1)] IReadOnlyList<string> Participants,
     [property: Id(2)] Transfer.Payload Opened,
-    [property: Id(3)] IReadOnlyList<SignedPayload> Fingerprints);
+    [property: Id(3)] IReadOnlyList<SignedPayload> Fingerprints,
+    [property: Id(4)] IReadOnlyList<SignedPayload> PartCommitments,
+    [property: Id(5)] IReadOnlyList<SignedPayload> OpenedLeaves);
+
+/// <summary>Step 6b: every member's signed part commitment; the participant answers with its part.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundPartRevealRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] IReadOnlyList<SignedPayload> PartCommitments);
+
+/// <summary>A participant's part of the opening (its bytes in <see cref="PartBytes"/>; the signature over them in <see cref="Part"/>, whose payload is left empty).</summary>
+[GenerateSerializer, Immutable]
+public sealed record PartReply(
+    [property: Id(0)] SignedPayload Part,
+    [property: Id(1)] Payload PartBytes);
+
+/// <summary>Step 7b: every member's signed step-7 answer; the participant opens its part at the spot checks they draw.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundSpotCheckRequest(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] IReadOnlyList<SignedPayload> OpeningFingerprints);
 
 /// <summary>
 /// Step 8 (or a party catching up): the opening that made version <paramref name="FromVersion"/> + 1, and version
@@ -254,14 +279,12 @@ public sealed record DecryptionRequest(
     [property: Id(3)] RoundKeyRequest? NextRound = null);
 
 /// <summary>
-/// A participant's decryption share (its bytes in <see cref="ShareBytes"/>, the signature over them in <see cref="Share"/>,
-/// whose own payload is left empty) and, if asked for, its signed key commitment for the next round; with the CPU seconds
-/// it spent on the round's cryptography (for benchmarks).
+/// A participant's signed commitment to its part of the opening and, if asked for, its signed key commitment for the next
+/// round; with the CPU seconds it spent on the round's cryptography (for benchmarks).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DecryptionReply(
-    [property: Id(0)] SignedPayload Share,
-    [property: Id(3)] Payload ShareBytes,
+    [property: Id(0)] SignedPayload PartCommitment,
     [property: Id(1)] SignedPayload? NextRoundCommitment,
     [property: Id(2)] double CryptoCpuSeconds);
 
