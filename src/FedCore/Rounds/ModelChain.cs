@@ -16,7 +16,8 @@ namespace FedCore.Rounds;
 /// fixed at the start: the scaling and weight normaliser, the server strategy, and <see cref="Origin"/>, the chain's start
 /// without the job (its dataset, version 0's model, scaling and normaliser), which chains of two jobs share exactly when
 /// they train on the same bases at version 0. <see cref="LastOpening"/> (SHA-256 of the opened plaintext it advanced by
-/// last) makes a repeated advance answerable. Stored by the host with the round record.
+/// last) makes a repeated advance answerable. <see cref="Rows"/>: the training rows each party's signed moments count, which
+/// fix the total weight of every round's sum. Stored by the host with the round record.
 /// </summary>
 public sealed record ModelChainRecord(
     int Version,
@@ -29,7 +30,8 @@ public sealed record ModelChainRecord(
     double WeightNormaliser,
     StrategyOptions Strategy,
     byte[] Origin,
-    byte[]? LastOpening = null)
+    byte[]? LastOpening = null,
+    IReadOnlyDictionary<string, long>? Rows = null)
 {
     /// <summary>
     /// Its place in every chain from <see cref="Origin"/>, whatever the job: a member opens each position over one set of
@@ -73,7 +75,6 @@ public static class ModelChain
         return (FeatureScaling.FromMoments(combined), Math.Max(1, combined.Count));
     }
 
-    /// <summary>Version 0 of a job: its initial model and the record a member of <paramref name="dataset"/> starts from.</summary>
     /// <summary>
     /// Version 0's model for a job: the model's initial parameters for a seed drawn from the dataset's pinned seed and the
     /// job. Two jobs of the same parties, data and seed so start from models far apart, never from the same one: a second
@@ -86,11 +87,28 @@ public static class ModelChain
         return Learning.ModelFactory.InitialParameters(spec, System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(digest));
     }
 
-    public static ModelChainRecord Start(string jobId, ReadOnlySpan<float> initial, FeatureScaling scaling, double weightNormaliser, StrategyOptions strategy, string dataset)
+    /// <summary>Version 0 of a job: its initial model and the record a member of <paramref name="dataset"/> starts from.</summary>
+    public static ModelChainRecord Start(string jobId, ReadOnlySpan<float> initial, FeatureScaling scaling, double weightNormaliser, StrategyOptions strategy, string dataset,
+        IReadOnlyDictionary<string, long> rows)
     {
         var plan = RoundPlan.For(jobId, 0, initial, scaling, weightNormaliser);
         byte[] origin = Transcript.Hash("chain-origin", Transcript.Text(dataset), RoundPlan.For("", 0, initial, scaling, weightNormaliser).Digest);
-        return new(0, plan.Digest, ModelDigest(initial), null, scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation, weightNormaliser, strategy, origin);
+        return new(0, plan.Digest, ModelDigest(initial), null, scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation, weightNormaliser, strategy, origin, Rows: rows);
+    }
+
+    /// <summary>
+    /// Why an opened sum's total weight is not <paramref name="rows"/> / N, the weight the members' training rows give (within
+    /// the scheme's decryption error and floating-point rounding), or null if it is. A sum of more weight divides every
+    /// member's update by more: a colluder adding weight to its own part could shrink each step and hold the model nearly
+    /// still, the nearby bases a cross-round read needs (branch review/spot).
+    /// </summary>
+    public static string? WeightProblem(AggregatedUpdate opened, long rows, double weightNormaliser)
+    {
+        ArgumentNullException.ThrowIfNull(opened);
+        double expected = rows / weightNormaliser;
+        return Math.Abs(opened.TotalWeight - expected) <= opened.Tolerance + 1e-9 * Math.Max(1, expected)
+            ? null
+            : $"the updates carry a total weight of {opened.TotalWeight:G6}, but the members' {rows} rows give {expected:G6}; an update's weight is not its row count";
     }
 
     /// <summary>The next model from <paramref name="global"/> and the opened sum of a round trained on it.</summary>

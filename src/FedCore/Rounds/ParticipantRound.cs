@@ -137,7 +137,8 @@ public sealed class ParticipantRound
         {
             var (scaling, normaliser) = ModelChain.ScalingOf(parsed);
             strategy.Validate();
-            start = ModelChain.Start(_terms.JobId, ModelChain.InitialModel(spec, seed, _terms.JobId), scaling, normaliser, strategy, dataset);
+            start = ModelChain.Start(_terms.JobId, ModelChain.InitialModel(spec, seed, _terms.JobId), scaling, normaliser, strategy, dataset,
+                _terms.Parties.Select((party, i) => (party, parsed[i].Count)).ToDictionary(r => r.party, r => r.Count, StringComparer.Ordinal));
         }
         catch (ArgumentException e)
         {
@@ -492,6 +493,10 @@ public sealed class ParticipantRound
                 throw Refused(request.Round, step, $"its model chain moved on (to version {Chain.Version}) since it sealed: this sum could no longer advance it");
             if (_opened.OpenedOverOthers(position, record.Participants))
                 throw Refused(request.Round, step, OpenedOverOthersReason);
+            // Sealed before another round of this version revealed its parts: committing now would replace that round's
+            // stored part, and that round could never finish (branch review/spot).
+            if (_opened.RevealedIn(position) is { } revealed)
+                throw Refused(request.Round, step, $"it revealed its part of an opening of this model version in job {revealed}: that round must be finished");
         }
         _opened.Add(memory.Basis!, record.Participants);
         if (memory.ChainPosition is { } sealedAt)
@@ -629,7 +634,12 @@ public sealed class ParticipantRound
         ServerStepResult next;
         try
         {
-            next = ModelChain.Next(ServerStrategy.Create(chain.Strategy), global, state, _ckks!.Open(opened, request.Participants.Count));
+            var sum = _ckks!.Open(opened, request.Participants.Count);
+            if (chain.Rows is not { } rows || request.Participants.Any(p => !rows.ContainsKey(p)))
+                throw Refused(request.Round, step, "its model chain holds no row count for every member of the round");
+            if (ModelChain.WeightProblem(sum, request.Participants.Sum(p => rows[p]), chain.WeightNormaliser) is { } weight)
+                throw Refused(request.Round, step, weight);
+            next = ModelChain.Next(ServerStrategy.Create(chain.Strategy), global, state, sum);
         }
         catch (Exception e) when (e is ImplausibleAggregateException or SealedUpdateFormatException or ArgumentException)
         {

@@ -881,11 +881,9 @@ public sealed class TrainingJobGrain(
             var where = e.Index is { } at ? $" (parameter {ParameterLayout.For(ParseSpec(state.State.Specification!)).Locate(at)})" : "";
             throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: {e.Message}{where}");
         }
-        double expected = samples / state.State.WeightNormaliser;
         // Within the scheme's decryption error (it grows with the bound; NoiseFlooding.md) and floating-point rounding.
-        if (!(Math.Abs(aggregate.TotalWeight - expected) <= aggregate.Tolerance + 1e-9 * Math.Max(1, expected)))
-            throw new FederationOperationException("round.bad-aggregate",
-                $"Job {JobId} round {round}: the updates carry a total weight of {aggregate.TotalWeight:G6}, but the participants report {samples} training samples (weight {expected:G6}); an update's weight is not its sample count.");
+        if (ModelChain.WeightProblem(aggregate, samples, state.State.WeightNormaliser) is { } problem)
+            throw new FederationOperationException("round.bad-aggregate", $"Job {JobId} round {round}: {problem}.");
         return aggregate;
     }
 
