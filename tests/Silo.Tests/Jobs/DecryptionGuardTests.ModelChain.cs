@@ -122,6 +122,42 @@ public sealed partial class DecryptionGuardTests
         }
     }
 
+    [Fact]
+    public async Task A_colluder_adding_weight_to_its_part_cannot_damp_the_honest_members_step()
+    {
+        // Committed blind, its part plus the encoding of (0, …, 0, 7): the opened total weight grows by 7, and the mean every
+        // party steps by shrinks 8× (branch review/spot did it with 14 and four parties, 15×). Every other check passes; the honest parties refuse the weight,
+        // which their signed row counts fix.
+        const string job = "CH/chain-colluder-weight";
+        var parameters = FedCore.Crypto.Ckks.CkksParameters.Default;
+        var colluder = new ColluderMember(Colluder, _colluderKey)
+        {
+            AlterPart = part =>
+            {
+                var values = new double[part.Length];
+                values[^1] = 3.5; // encoded twice: the encoder's own range check is tighter than what decodes
+                var addend = new ulong[parameters.RingDimension];
+                parameters.Context.Encoder.Encode(values, part.Scale, parameters.Context.WireModulus, addend);
+                var delta = addend.Select(a => parameters.Context.WireModulus.Add(a, a)).ToArray();
+                return FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(Shifted(part.ToBytes(), delta), parameters);
+            },
+        };
+        var members = await AcceptAsync(job, [.. Honest.Take(2), Colluder], colluder);
+        var driver = new RoundDriver(job, 1, members, _keys);
+        await driver.StartChainsAsync();
+        await driver.KeyAsync();
+        await driver.TrainAsync();
+        var opened = await driver.OpenAsync();
+        Assert.True(opened.TotalWeight > 7, $"the opened weight is {opened.TotalWeight}");
+        var opening = await driver.OpeningAsync();
+        foreach (var id in Honest.Take(2))
+        {
+            Assert.Contains("an update's weight is not its row count",
+                (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening, driver.Global)))).Message);
+            Assert.Equal(0, await Grain(id).GetModelChainVersion(job));
+        }
+    }
+
     /// <summary>A plaintext's first polynomial plus <paramref name="delta"/>, coefficient by coefficient mod q₀.</summary>
     private static byte[] Shifted(byte[] plaintext, ulong[] delta)
     {

@@ -23,6 +23,8 @@ internal interface IRoundMember
     Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request);
     Task<DecryptionReply> Decrypt(DecryptionRequest request);
     Task<PartReply> RevealPart(RoundPartRevealRequest request);
+    Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request);
+    Task<SignedPayload> OpenLeaves(RoundSpotCheckRequest request);
 }
 
 internal sealed class GrainMember(IParticipantGrain grain, string id) : IRoundMember
@@ -36,6 +38,8 @@ internal sealed class GrainMember(IParticipantGrain grain, string id) : IRoundMe
     public Task<SignedPayload> CheckAggregate(RoundAggregateCheckRequest request) => Grain.CheckAggregate(request);
     public Task<DecryptionReply> Decrypt(DecryptionRequest request) => Grain.Decrypt(request);
     public Task<PartReply> RevealPart(RoundPartRevealRequest request) => Grain.RevealPart(request);
+    public Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request) => Grain.CheckOpening(request);
+    public Task<SignedPayload> OpenLeaves(RoundSpotCheckRequest request) => Grain.OpenLeaves(request);
 }
 
 /// <summary>
@@ -50,6 +54,12 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
 
     /// <summary>What it sends instead of an honest sealed update, if set.</summary>
     public Func<RoundAssignment, Sealed>? CraftUpdate { get; set; }
+
+    /// <summary>
+    /// What it commits to at step 6 instead of its part of the opening, if set (chosen blind: it sees only its own part); it
+    /// then reveals, fingerprints and opens that part as the protocol says.
+    /// </summary>
+    public Func<OpenedPlaintext, OpenedPlaintext>? AlterPart { get; set; }
 
     public void Accept(RoundTerms terms) => Round = new ParticipantRound(terms, null, bytes => Key.Sign(bytes), new OpenedSums());
 
@@ -93,7 +103,11 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
     {
         var global = FloatBytes.ToFloats(a.GlobalParameters.Inline!);
         var plan = RoundPlan.For(a.JobId, a.GlobalVersion, global, new FeatureScaling(a.Scaling.FeatureNames, a.Scaling.Mean, a.Scaling.StandardDeviation), a.WeightNormaliser);
-        Round!.PrepareSeal(new SealRequest(a.JobId, a.Round, a.KeyAcceptances.Select(Core).ToList()), plan, plan.Digest); // it trains nothing: any basis
+        var sealRequest = new SealRequest(a.JobId, a.Round, a.KeyAcceptances.Select(Core).ToList());
+        if (Round!.Chain is null)
+            Round.PrepareSeal(sealRequest, plan, plan.Digest); // it trains nothing: any basis
+        else
+            Round.PrepareTraining(sealRequest, plan, plan.Digest);
         var sealedUpdate = CraftUpdate?.Invoke(a) ?? Round.Seal(a.Round, new float[global.Length], 10 / a.WeightNormaliser);
         if (CraftUpdate is not null)
             _crafted = sealedUpdate.SealedUpdate;
@@ -112,8 +126,27 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
         return Task.FromResult(Sign(RoundPurpose.AggregateFingerprint, r.JobId, r.Round, fingerprint.ToBytes()));
     }
 
-    public Task<DecryptionReply> Decrypt(DecryptionRequest r) =>
-        Task.FromResult(new DecryptionReply(Contract(Round!.Decrypt(new DecryptRequest(r.JobId, r.Round, r.AggregateFingerprints.Select(Core).ToList()))), null, 0));
+    public Task<DecryptionReply> Decrypt(DecryptionRequest r)
+    {
+        var commitment = Contract(Round!.Decrypt(new DecryptRequest(r.JobId, r.Round, r.AggregateFingerprints.Select(Core).ToList())));
+        if (AlterPart is not null)
+        {
+            // Its host from now on holds the altered part, committed to under its own nonce.
+            var part = AlterPart(OpenedPlaintext.FromBytes(Round.OpeningPart!, CkksParameters.Default));
+            var record = Round.Record!;
+            byte[] altered = OpeningSpotCheck.Commitment(OpeningSpotCheck.Tree(part).Root, record.Part!.Nonce);
+            Round = new ParticipantRound(Round.Terms, record with { Part = record.Part with { Commitment = altered } }, bytes => Key.Sign(bytes), new OpenedSums(),
+                chain: Round.Chain, openingPart: part.ToBytes());
+            commitment = Sign(RoundPurpose.PartCommitment, r.JobId, r.Round, altered);
+        }
+        return Task.FromResult(new DecryptionReply(commitment, null, 0));
+    }
+
+    public Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest r) =>
+        Task.FromResult(Contract(Round!.CheckOpening(new OpeningCheckRequest(r.JobId, r.Round, r.OpenedDigest))));
+
+    public Task<SignedPayload> OpenLeaves(RoundSpotCheckRequest r) =>
+        Task.FromResult(Contract(Round!.OpenLeaves(new SpotCheckRequest(r.JobId, r.Round, r.OpeningFingerprints.Select(Core).ToList()))));
 
     public Task<PartReply> RevealPart(RoundPartRevealRequest r)
     {
@@ -276,15 +309,15 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
 
     public DecryptionRequest Decryption(IReadOnlyList<SignedPayload> fingerprints, RoundKeyRequest? next = null) => new(JobId, Round, fingerprints, next);
 
-    /// <summary>Steps 7 and 7b as an honest aggregator plays them, every member a grain: the request of step 8.</summary>
+    /// <summary>Steps 7 and 7b as an honest aggregator plays them: the request of step 8.</summary>
     public async Task<OpeningRequest> OpeningAsync()
     {
         var check = Aggregator.OpeningCheckRequest();
         foreach (var m in Members)
-            Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await ((GrainMember)m).Grain.CheckOpening(new RoundOpeningCheckRequest(JobId, Round, check.OpenedDigest))));
+            Aggregator.AcceptOpeningFingerprint(ColluderMember.Core(await m.CheckOpening(new RoundOpeningCheckRequest(JobId, Round, check.OpenedDigest))));
         var spots = new RoundSpotCheckRequest(JobId, Round, [.. Aggregator.SpotCheckRequest().OpeningFingerprints.Select(ColluderMember.Contract)]);
         foreach (var m in Members)
-            Aggregator.AcceptOpenedLeaves(ColluderMember.Core(await ((GrainMember)m).Grain.OpenLeaves(spots)));
+            Aggregator.AcceptOpenedLeaves(ColluderMember.Core(await m.OpenLeaves(spots)));
         return Aggregator.OpeningRequest();
     }
 
