@@ -95,6 +95,30 @@ internal static class CkksAttackTools
         return share;
     }
 
+    /// <summary>
+    /// An opened plaintext (or a member's part of one) with its first polynomial edited in place, header kept: what a
+    /// dishonest aggregator or colluder shows instead.
+    /// </summary>
+    public static OpenedPlaintext EditFirstPolynomial(OpenedPlaintext plaintext, Action<ulong[]> edit)
+    {
+        var parameters = plaintext.Parameters;
+        byte[] bytes = plaintext.ToBytes();
+        int start = FedCore.Crypto.Wire.WireFormat.HeaderLength + 44, length = FedCore.Crypto.Wire.BitPacking.PackedLength(parameters.RingDimension, parameters.WireModulusBits);
+        var coefficients = new ulong[parameters.RingDimension];
+        FedCore.Crypto.Wire.BitPacking.Unpack(bytes.AsSpan(start, length), parameters.WireModulusBits, ulong.MaxValue, coefficients, out _);
+        edit(coefficients);
+        FedCore.Crypto.Wire.BitPacking.Pack(coefficients, parameters.WireModulusBits, bytes.AsSpan(start, length));
+        return OpenedPlaintext.FromBytes(bytes, parameters);
+    }
+
+    /// <summary><paramref name="plaintext"/> with <paramref name="delta"/> added to its first polynomial, coefficient by coefficient mod q₀.</summary>
+    public static OpenedPlaintext AddToFirstPolynomial(OpenedPlaintext plaintext, ulong[] delta) => EditFirstPolynomial(plaintext, c =>
+    {
+        Modulus q0 = plaintext.Parameters.Context.WireModulus;
+        for (int j = 0; j < c.Length; j++)
+            c[j] = q0.Add(c[j], delta[j]);
+    });
+
     /// <summary>c0 + s·c1 − <paramref name="subtract"/> of every ciphertext, decoded: decryption by whoever knows the whole secret s.</summary>
     public static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ReadOnlySpan<ulong> subtract = default)
     {

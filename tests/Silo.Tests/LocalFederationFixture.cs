@@ -3,6 +3,7 @@ using FedCore.Governance.Membership;
 using FedCore.Jobs;
 using Federation.Contracts.Agreements;
 using Federation.Contracts.Jobs;
+using Federation.Contracts.Models;
 using Federation.Contracts.Participants;
 using Federation.Silo.Cli;
 using Federation.Silo.Governance;
@@ -69,6 +70,22 @@ internal static class TestFederations
         var status = await RunAsync(federation, job, id);
         Assert.True(status.Phase == JobPhase.Completed, $"{id}: {status.Phase} {status.Error}");
         return status;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> as <paramref name="id"/> to completion in a federation of its own (the sample set up,
+    /// and the simulation's agreement where <paramref name="options"/> allow simulation): its status and final model. Two
+    /// runs of one job id start from the same model (a job's version 0 is drawn for the job), so their models compare.
+    /// </summary>
+    public static async Task<(JobStatus Status, float[] Model)> RunInOwnFederationAsync(LocalFederationOptions options, JobDefinition job, string id)
+    {
+        await using var federation = await LocalFederation.StartAsync(options);
+        await SetUpSampleAsync(federation);
+        if (options.AllowSimulation)
+            await AddSimulationAgreementAsync(federation);
+        var status = await RunToCompletionAsync(federation, job, id);
+        var model = await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format(id, job.Rounds)).Get();
+        return (status, model!.Parameters.Inline!.AsFloats());
     }
 
     /// <summary>Starts the job and waits (at most five minutes) until it completes or fails.</summary>

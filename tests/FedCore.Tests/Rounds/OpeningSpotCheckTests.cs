@@ -1,7 +1,7 @@
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
-using FedCore.Crypto.Wire;
 using FedCore.Rounds;
+using Federation.Tests.Shared;
 
 namespace FedCore.Tests.Rounds;
 
@@ -224,16 +224,6 @@ public class OpeningSpotCheckTests
                 c[j] = (c[j] + shift) % Parameters.WireModulus;
         });
 
-        /// <summary>The plaintext with its first polynomial edited.</summary>
-        private static OpenedPlaintext Edit(OpenedPlaintext plaintext, Action<ulong[]> edit)
-        {
-            byte[] bytes = plaintext.ToBytes();
-            int start = WireFormat.HeaderLength + 44, length = BitPacking.PackedLength(Parameters.RingDimension, Parameters.WireModulusBits);
-            var coefficients = new ulong[Parameters.RingDimension];
-            BitPacking.Unpack(bytes.AsSpan(start, length), Parameters.WireModulusBits, ulong.MaxValue, coefficients, out _);
-            edit(coefficients);
-            BitPacking.Pack(coefficients, Parameters.WireModulusBits, bytes.AsSpan(start, length));
-            return OpenedPlaintext.FromBytes(bytes, Parameters);
-        }
+        private static OpenedPlaintext Edit(OpenedPlaintext plaintext, Action<ulong[]> edit) => CkksAttackTools.EditFirstPolynomial(plaintext, edit);
     }
 }

@@ -1,8 +1,8 @@
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
 using FedCore.Crypto.Ring;
-using FedCore.Crypto.Wire;
 using FedCore.Rounds;
+using Federation.Tests.Shared;
 
 namespace FedCore.Tests.Rounds;
 
@@ -181,21 +181,10 @@ public class SpotCheckReviewTests
         values[^1] = x / 2; // encoded twice: the encoder's own range check is √2 × tighter than what decodes
         var addend = new ulong[Parameters.RingDimension];
         Parameters.Context.Encoder.Encode(values, part.Scale, Parameters.Context.WireModulus, addend);
-        return Edit(part, c =>
+        return CkksAttackTools.EditFirstPolynomial(part, c =>
         {
             for (int j = 0; j < c.Length; j++)
                 c[j] = Parameters.Context.WireModulus.Add(c[j], Parameters.Context.WireModulus.Add(addend[j], addend[j]));
         });
-    }
-
-    private static OpenedPlaintext Edit(OpenedPlaintext plaintext, Action<ulong[]> edit)
-    {
-        byte[] bytes = plaintext.ToBytes();
-        int start = WireFormat.HeaderLength + 44, length = BitPacking.PackedLength(Parameters.RingDimension, Parameters.WireModulusBits);
-        var coefficients = new ulong[Parameters.RingDimension];
-        BitPacking.Unpack(bytes.AsSpan(start, length), Parameters.WireModulusBits, ulong.MaxValue, coefficients, out _);
-        edit(coefficients);
-        BitPacking.Pack(coefficients, Parameters.WireModulusBits, bytes.AsSpan(start, length));
-        return OpenedPlaintext.FromBytes(bytes, Parameters);
     }
 }

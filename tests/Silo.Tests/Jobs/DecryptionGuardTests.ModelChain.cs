@@ -1,4 +1,5 @@
 using FedCore.Rounds;
+using Federation.Tests.Shared;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Contracts.Transfer;
@@ -85,7 +86,7 @@ public sealed partial class DecryptionGuardTests
         var parameters = FedCore.Crypto.Ckks.CkksParameters.Default;
         var delta = new ulong[parameters.RingDimension];
         Array.Fill(delta, 1UL << 30);
-        var altered = FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(Shifted(driver.Opened(), delta), parameters);
+        var altered = CkksAttackTools.AddToFirstPolynomial(FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(driver.Opened(), parameters), delta);
         var alteredDigest = System.Security.Cryptography.SHA256.HashData(altered.ToBytes());
         var ids = driver.Members.Select(m => m.Id).ToList();
         var commitments = driver.Aggregator.PartRevealRequest().PartCommitments;
@@ -94,7 +95,7 @@ public sealed partial class DecryptionGuardTests
         byte[] nonce = colluder.Round!.Record!.Part!.Nonce;
         var colludersPart = driver.Parts[Colluder];
         var lie = FedCore.Crypto.Multiparty.LinearFingerprint.Sum([FedCore.Crypto.Multiparty.LinearFingerprint.OfOpening(colludersPart, challenge),
-            FedCore.Crypto.Multiparty.LinearFingerprint.OfOpening(FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(Shifted(Zero(colludersPart), delta), parameters), challenge)]);
+            FedCore.Crypto.Multiparty.LinearFingerprint.OfOpening(CkksAttackTools.EditFirstPolynomial(colludersPart, c => delta.CopyTo(c, 0)), challenge)]);
         var answers = new List<SignedPayload>();
         foreach (var id in ids)
             answers.Add(id == Colluder ? colluder.Sign(RoundPurpose.OpeningFingerprint, job, 1, OpeningSpotCheck.JoinNonce(nonce, lie.ToBytes()))
@@ -111,7 +112,7 @@ public sealed partial class DecryptionGuardTests
             return new OpeningRequest(job, 1, ids, altered.ToBytes(), commitments, [.. answers.Select(ColluderMember.Core)], leaves);
         }
         var ownLeaves = await ForgedAsync(colludersPart);
-        var shiftedLeaves = await ForgedAsync(FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(Shifted(colludersPart.ToBytes(), delta), parameters));
+        var shiftedLeaves = await ForgedAsync(CkksAttackTools.AddToFirstPolynomial(colludersPart, delta));
         foreach (var id in Honest.Take(2))
         {
             Assert.Contains("not the sum of the parts the members committed to",
@@ -139,7 +140,7 @@ public sealed partial class DecryptionGuardTests
                 var addend = new ulong[parameters.RingDimension];
                 parameters.Context.Encoder.Encode(values, part.Scale, parameters.Context.WireModulus, addend);
                 var delta = addend.Select(a => parameters.Context.WireModulus.Add(a, a)).ToArray();
-                return FedCore.Crypto.Multiparty.OpenedPlaintext.FromBytes(Shifted(part.ToBytes(), delta), parameters);
+                return CkksAttackTools.AddToFirstPolynomial(part, delta);
             },
         };
         var members = await AcceptAsync(job, [.. Honest.Take(2), Colluder], colluder);
@@ -156,28 +157,6 @@ public sealed partial class DecryptionGuardTests
                 (await Assert.ThrowsAsync<FederationOperationException>(() => Grain(id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening, driver.Global)))).Message);
             Assert.Equal(0, await Grain(id).GetModelChainVersion(job));
         }
-    }
-
-    /// <summary>A plaintext's first polynomial plus <paramref name="delta"/>, coefficient by coefficient mod q₀.</summary>
-    private static byte[] Shifted(byte[] plaintext, ulong[] delta)
-    {
-        var parameters = FedCore.Crypto.Ckks.CkksParameters.Default;
-        int start = FedCore.Crypto.Wire.WireFormat.HeaderLength + 44, length = FedCore.Crypto.Wire.BitPacking.PackedLength(parameters.RingDimension, parameters.WireModulusBits);
-        byte[] bytes = (byte[])plaintext.Clone();
-        var coefficients = new ulong[parameters.RingDimension];
-        FedCore.Crypto.Wire.BitPacking.Unpack(bytes.AsSpan(start, length), parameters.WireModulusBits, ulong.MaxValue, coefficients, out _);
-        for (int j = 0; j < coefficients.Length; j++)
-            coefficients[j] = (coefficients[j] + delta[j]) % parameters.WireModulus;
-        FedCore.Crypto.Wire.BitPacking.Pack(coefficients, parameters.WireModulusBits, bytes.AsSpan(start, length));
-        return bytes;
-    }
-
-    /// <summary>A plaintext of <paramref name="shape"/>'s header whose every coefficient is zero.</summary>
-    private static byte[] Zero(FedCore.Crypto.Multiparty.OpenedPlaintext shape)
-    {
-        byte[] bytes = shape.ToBytes();
-        Array.Clear(bytes, FedCore.Crypto.Wire.WireFormat.HeaderLength + 44, bytes.Length - FedCore.Crypto.Wire.WireFormat.HeaderLength - 44);
-        return bytes;
     }
 
     [Fact]

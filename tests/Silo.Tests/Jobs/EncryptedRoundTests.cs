@@ -34,17 +34,12 @@ public sealed class EncryptedRoundTests
     {
         var job = JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json"));
         // One job id in two federations: a job's version 0 is drawn for the job, so only the same id starts from the same model.
-        async Task<(JobStatus Status, float[] Model)> RunAsync(JobDefinition definition)
-        {
-            using var dir = new TempDirectory("federation-encrypted");
-            await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH") with { AllowSimulation = true });
-            await TestFederations.SetUpSampleAsync(federation);
-            await TestFederations.AddSimulationAgreementAsync(federation);
-            var status = await TestFederations.RunToCompletionAsync(federation, definition, "CH/sample");
-            return (status, (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/sample", job.Rounds)).Get())!.Parameters.Inline!.AsFloats());
-        }
-        var (encrypted, a) = await RunAsync(job with { Protection = "ckks" });
-        var (plaintext, b) = await RunAsync(job with { Protection = "plaintext-simulation", Agreement = TestFederations.SimulationAgreement });
+        using var encryptedDir = new TempDirectory("federation-encrypted");
+        using var plaintextDir = new TempDirectory("federation-encrypted-plain");
+        var (encrypted, a) = await TestFederations.RunInOwnFederationAsync(TestFederations.Options(encryptedDir.Path, "US", "HU", "CH") with { AllowSimulation = true },
+            job with { Protection = "ckks" }, "CH/sample");
+        var (plaintext, b) = await TestFederations.RunInOwnFederationAsync(TestFederations.Options(plaintextDir.Path, "US", "HU", "CH") with { AllowSimulation = true },
+            job with { Protection = "plaintext-simulation", Agreement = TestFederations.SimulationAgreement }, "CH/sample");
 
         Assert.Equal(Math.Round(plaintext.Rounds[^1].MeanLocalTestAccuracy, 3), Math.Round(encrypted.Rounds[^1].MeanLocalTestAccuracy, 3));
         Assert.True(encrypted.Rounds[^1].MeanLocalTestAccuracy >= 0.77);

@@ -47,16 +47,9 @@ public sealed class ParticipantRestartTests
         };
         // The same job id in a second federation, undisturbed: a job's version 0 is drawn for the job, so only the same id
         // starts from the same model.
-        async Task<(JobStatus Status, float[] Model)> RunAsync(LocalFederationOptions federationOptions)
-        {
-            await using var federation = await LocalFederation.StartAsync(federationOptions);
-            await TestFederations.SetUpSampleAsync(federation);
-            var status = await TestFederations.RunToCompletionAsync(federation, job, "CH/restarted");
-            return (status, (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/restarted", job.Rounds)).Get())!.Parameters.Inline!.AsFloats());
-        }
-        var (restarted, a) = await RunAsync(options);
+        var (restarted, a) = await TestFederations.RunInOwnFederationAsync(options, job, "CH/restarted");
         using var quiet = new TempDirectory("federation-restart-undisturbed");
-        var (undisturbed, b) = await RunAsync(TestFederations.Options(quiet.Path, "US", "HU", "CH"));
+        var (undisturbed, b) = await TestFederations.RunInOwnFederationAsync(TestFederations.Options(quiet.Path, "US", "HU", "CH"), job, "CH/restarted");
 
         Assert.Equal(1, restarts);
         Assert.Equal([$"{Victim}: round.participant-restarted"], checkRefusals.ToArray());
@@ -87,16 +80,9 @@ public sealed class ParticipantRestartTests
                 await context.Invoke();
             }),
         };
-        async Task<(JobStatus Status, float[] Model)> RunAsync(LocalFederationOptions federationOptions)
-        {
-            await using var federation = await LocalFederation.StartAsync(federationOptions);
-            await TestFederations.SetUpSampleAsync(federation);
-            var status = await TestFederations.RunToCompletionAsync(federation, job, "CH/resumed");
-            return (status, (await federation.Grains.GetGrain<IModelVersionGrain>(ModelVersionKey.Format("CH/resumed", job.Rounds)).Get())!.Parameters.Inline!.AsFloats());
-        }
-        var (resumed, a) = await RunAsync(options);
+        var (resumed, a) = await TestFederations.RunInOwnFederationAsync(options, job, "CH/resumed");
         using var quiet = new TempDirectory("federation-resume-undisturbed");
-        var (undisturbed, b) = await RunAsync(TestFederations.Options(quiet.Path, "US", "HU", "CH"));
+        var (undisturbed, b) = await TestFederations.RunInOwnFederationAsync(TestFederations.Options(quiet.Path, "US", "HU", "CH"), job, "CH/resumed");
 
         Assert.True(timeouts > RestartRound, $"Budapest was asked for its opening fingerprint {timeouts} times");
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-5);

@@ -76,19 +76,13 @@ public sealed class OpenedPlaintext
         ArgumentNullException.ThrowIfNull(share);
         if (share.ChunkCount != sealedUpdate.ChunkCount || share.Parameters != sealedUpdate.Parameters || !share.KeyId.Span.SequenceEqual(sealedUpdate.KeyId.Span))
             throw new ArgumentException("The decryption share is not of the update's shape or round key.", nameof(share));
-        CkksParameters parameters = sealedUpdate.Parameters;
-        Modulus q0 = parameters.Context.WireModulus;
-        var writer = NewWriter(parameters, sealedUpdate.KeyId.Span, sealedUpdate.Length, sealedUpdate.Scale, sealedUpdate.ChunkCount);
-        var polynomial = new ulong[parameters.RingDimension];
-        var addend = new ulong[parameters.RingDimension];
-        for (int chunk = 0; chunk < sealedUpdate.ChunkCount; chunk++)
+        var addend = new ulong[sealedUpdate.Parameters.RingDimension];
+        return Build(sealedUpdate.Parameters, sealedUpdate.KeyId.Span, sealedUpdate.Length, sealedUpdate.Scale, sealedUpdate.ChunkCount, (chunk, polynomial) =>
         {
             sealedUpdate.ReadC0(chunk, polynomial);
             share.ReadChunk(chunk, addend);
-            RnsRing.AddInPlace(q0, polynomial, addend);
-            writer.WritePacked(polynomial, parameters.WireModulusBits);
-        }
-        return new OpenedPlaintext(parameters, writer.ToArray());
+            RnsRing.AddInPlace(sealedUpdate.Parameters.Context.WireModulus, polynomial, addend);
+        });
     }
 
     /// <summary>The sum of parts of one opening (same parameters, round key, length and scale), coefficient by coefficient mod q₀.</summary>
@@ -100,20 +94,27 @@ public sealed class OpenedPlaintext
         var first = parts[0];
         if (parts.Any(p => p.Parameters != first.Parameters || p.Length != first.Length || p.Scale != first.Scale || !p.KeyId.Span.SequenceEqual(first.KeyId.Span)))
             throw new ArgumentException("The parts are not of one opening: their parameters, round key, length or scale differ.", nameof(parts));
-        CkksParameters parameters = first.Parameters;
-        Modulus q0 = parameters.Context.WireModulus;
-        var writer = NewWriter(parameters, first.KeyId.Span, first.Length, first.Scale, first.ChunkCount);
-        var sum = new ulong[parameters.RingDimension];
-        var addend = new ulong[parameters.RingDimension];
-        for (int chunk = 0; chunk < first.ChunkCount; chunk++)
+        var addend = new ulong[first.Parameters.RingDimension];
+        return Build(first.Parameters, first.KeyId.Span, first.Length, first.Scale, first.ChunkCount, (chunk, sum) =>
         {
             first.ReadChunk(chunk, sum);
             foreach (var part in parts.Skip(1))
             {
                 part.ReadChunk(chunk, addend);
-                RnsRing.AddInPlace(q0, sum, addend);
+                RnsRing.AddInPlace(first.Parameters.Context.WireModulus, sum, addend);
             }
-            writer.WritePacked(sum, parameters.WireModulusBits);
+        });
+    }
+
+    /// <summary>A plaintext of the given header whose polynomials <paramref name="fill"/> writes, one chunk at a time.</summary>
+    private static OpenedPlaintext Build(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, double scale, int chunks, Action<int, ulong[]> fill)
+    {
+        var writer = NewWriter(parameters, keyId, length, scale, chunks);
+        var polynomial = new ulong[parameters.RingDimension];
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            fill(chunk, polynomial);
+            writer.WritePacked(polynomial, parameters.WireModulusBits);
         }
         return new OpenedPlaintext(parameters, writer.ToArray());
     }
