@@ -64,8 +64,9 @@ public sealed class ParticipantRound
     public bool RecordChanged { get; set; }
 
     /// <summary>
-    /// Its part of the latest round's opening (an <see cref="OpenedPlaintext"/>, model-sized), from step 6 on; null once a
-    /// new round starts. The host stores it apart from the record, when <see cref="PartChanged"/> is set, before the reply leaves.
+    /// Its part of the latest opening it committed to (an <see cref="OpenedPlaintext"/>, model-sized), from step 6 until it
+    /// advances its chain by that opening or another round reaches step 6. The host stores it apart from the record, when
+    /// <see cref="PartChanged"/> is set, before the reply leaves.
     /// </summary>
     public byte[]? OpeningPart { get; private set; }
 
@@ -647,6 +648,9 @@ public sealed class ParticipantRound
         }
         Chain = ModelChain.Advanced(_terms.JobId, chain, next, openedDigest);
         RecordChanged = true;
+        // Its part of this opening is spent (the job stored the version before any party advanced): the host drops it.
+        if (Record?.Part?.Round == request.Round && OpeningPart is not null)
+            (OpeningPart, PartChanged, _part) = (null, true, null);
         return Chain.Version;
     }
 

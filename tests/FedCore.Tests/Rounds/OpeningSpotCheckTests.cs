@@ -155,6 +155,7 @@ public class OpeningSpotCheckTests
         job.Harness[1].Restart();
         job.Advance(first, job.Opening(first, members), members);
         Assert.All(members, p => Assert.Equal(1, p.Round.Chain!.Version));
+        Assert.All(members, p => Assert.Null(p.Round.OpeningPart)); // spent: the host drops the stored part
     }
 
     /// <summary>
