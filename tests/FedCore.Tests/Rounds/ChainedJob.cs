@@ -22,7 +22,9 @@ internal sealed class ChainedJob
     private readonly ServerStrategy _server;
 
     /// <param name="options">How every member trains (<see cref="DefaultOptions"/> unless given: DP-SGD, say).</param>
-    public ChainedJob(RoundHarness? harness = null, bool start = true, StrategyOptions? strategy = null, TrainingOptions? options = null)
+    /// <param name="moments">What party i signs at step 0 instead of its rows' true moments (a colluder's, say); the job's scaling and N follow.</param>
+    public ChainedJob(RoundHarness? harness = null, bool start = true, StrategyOptions? strategy = null, TrainingOptions? options = null,
+        Func<int, FeatureMoments, FeatureMoments>? moments = null)
     {
         Harness = harness ?? new RoundHarness(4);
         Options = options ?? DefaultOptions;
@@ -35,8 +37,9 @@ internal sealed class ChainedJob
             var y = Enumerable.Range(0, 60).Select(r => x[3 * r] + x[3 * r + 2] > 100 ? 1f : 0f).ToArray();
             return new TabularData(x, y, Features);
         }).ToList();
-        Moments = Harness.Parties.Select((p, i) => p.Sign(RoundPurpose.FeatureMoments, Id, 0, SignedMoments.Encode(FeatureMoments.Compute(Rows[i], Features)))).ToList();
-        (Scaling, Normaliser) = ModelChain.ScalingOf([.. Rows.Select(r => FeatureMoments.Compute(r, Features))]);
+        var signed = Rows.Select((r, i) => moments is null ? FeatureMoments.Compute(r, Features) : moments(i, FeatureMoments.Compute(r, Features))).ToList();
+        Moments = Harness.Parties.Select((p, i) => p.Sign(RoundPurpose.FeatureMoments, Id, 0, SignedMoments.Encode(signed[i]))).ToList();
+        (Scaling, Normaliser) = ModelChain.ScalingOf(signed);
         Global = ModelChain.InitialModel(Spec, Seed, Id);
         if (start)
             foreach (var p in Harness.Parties)
