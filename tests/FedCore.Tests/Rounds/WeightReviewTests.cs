@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace FedCore.Tests.Rounds;
 
 /// <summary>
-/// Review of the total-weight check at step 8 (branch review/spot-2; WeightReview.md next to this file). The claim: the
+/// Review of the total-weight check at step 8 (branch review/spot-2, with its report WeightReview.md). The claim: the
 /// aggregator with one colluder cannot make consecutive model versions nearly equal, which would let it read one member's
 /// update by differencing sums over S and S ∖ {v} from two nearly equal bases. Every party now checks that the opened
 /// total weight is Σ rows / N, the rows each member's moments counted at step 0. Known_limit tests show attacks that work
@@ -102,7 +102,7 @@ public class WeightReviewTests(ITestOutputHelper output)
     // ---- Finding 2: predictive cancellation (no weight, no forged part) ---------------------------------------------------------------------------
 
     [Fact]
-    public void Break_a_colluder_sealing_minus_the_previous_honest_sum_holds_the_model_still_within_a_few_rounds_and_the_aggregator_reads_one_update_from_consecutive_versions()
+    public void Known_limit_a_colluder_sealing_minus_the_previous_honest_sum_holds_the_model_still_within_a_few_rounds_and_the_aggregator_reads_one_update_from_consecutive_versions()
     {
         // No forged part, no forged weight: the colluder seals, as its update, minus the honest members' weighted sum of the
         // previous version (which the aggregator opened: opened sum minus the colluder's own contribution), divided by its
@@ -214,7 +214,7 @@ public class WeightReviewTests(ITestOutputHelper output)
     // ---- Finding 4: steps 6–6b, a colluder's two commitments -----------------------------------------------------------
 
     [Fact]
-    public void A_colluder_signing_two_part_commitments_can_make_honest_members_lock_onto_different_sets_and_the_version_never_advances()
+    public void Known_limit_a_colluder_signing_two_part_commitments_can_make_honest_members_lock_onto_different_sets_and_the_version_never_advances()
     {
         // Before its first reveal a member reveals against any set of commitments its members signed. A colluder signs two;
         // the job shows party 0 one set and parties 1 and 2 the other. All reveal (each stores its set), so the aggregator
