@@ -109,9 +109,11 @@ public sealed class ParticipantRound
     /// <summary>
     /// Starts its model chain from every party's signed feature moments (one each, for this job) and its pinned model and
     /// seed: version 0 is the initial model for the seed, the scaling and weight normaliser those moments give. Once; asked
-    /// again, it answers only for the same start.
+    /// again, it answers only for the same start. Under <paramref name="maxRowShare"/> (the agreement's), a party whose
+    /// moments count more than that share of all parties' rows is refused.
     /// </summary>
-    public ModelChainRecord StartChain(IReadOnlyList<SignedMessage> moments, ModelSpec spec, long seed, StrategyOptions strategy, string dataset)
+    public ModelChainRecord StartChain(IReadOnlyList<SignedMessage> moments, ModelSpec spec, long seed, StrategyOptions strategy, string dataset,
+        double? maxRowShare = null)
     {
         const string step = "start the model chain";
         ArgumentNullException.ThrowIfNull(moments);
@@ -133,6 +135,10 @@ public sealed class ParticipantRound
                 throw Refused(0, step, $"the feature moments of {party} cannot be read: {e.Message}");
             }
         }
+        long allRows = parsed.Sum(m => m.Count);
+        for (int i = 0; i < parsed.Count; i++)
+            if (maxRowShare is { } share && parsed[i].Count > share * allRows)
+                throw Refused(0, step, $"the feature moments of {_terms.Parties[i]} count {parsed[i].Count} of the parties' {allRows} training rows, more than the agreement's share of {share:R}");
         ModelChainRecord start;
         try
         {

@@ -344,7 +344,8 @@ public sealed partial class ParticipantGrain
             parties.ToDictionary(p => p, p => membership.Find(p)!.SigningKey.ToArray()), invitation.Protection, terms.Dataset, clock.GetUtcNow(), null,
             terms.AgreementId, terms.TermsDigest, modelClass.ToString().ToLowerInvariant(), terms.AggregatorCountry, [.. terms.FinalModelDestinations], terms.ValidUntil,
             consent.Signature, invitation.ModelSpecJson, invitation.Training, split.TrainFraction, split.Seed,
-            terms.Participants.ToDictionary(p => p.Organisation, p => p.Dataset), invitation.Strategy);
+            terms.Participants.ToDictionary(p => p.Organisation, p => p.Dataset), invitation.Strategy,
+            MaxRowShare: agreement.Terms.Training?.MaxRowShare is { } share ? (double)share : null);
 
         if (state.State.Jobs.TryGetValue(invitation.JobId, out var earlier))
         {

@@ -131,7 +131,8 @@ public sealed record PinnedJob(
     [property: Id(17)] int SplitSeed,
     [property: Id(18)] IReadOnlyDictionary<string, string>? PartyDatasets = null,
     [property: Id(19)] StrategySettings? Strategy = null,
-    [property: Id(20)] byte[]? ModelChain = null)
+    [property: Id(20)] byte[]? ModelChain = null,
+    [property: Id(21)] double? MaxRowShare = null)
 {
     /// <summary>Its split of the dataset: the same for every job (<see cref="ParticipantState.Splits"/>).</summary>
     public DataSplit Split => new(DatasetName, TrainFraction, SplitSeed);
@@ -626,7 +627,7 @@ public sealed partial class ParticipantGrain(
         // Version 0 is the initial model for the job's seed, which every job of its dataset shares with the split; the chain's
         // origin names the dataset and its split, so that only chains over the same rows share positions.
         return Step(jobId, round => round.StartChain(FromContract(moments), spec, pinned.SplitSeed, strategy.ToOptions(),
-            FormattableString.Invariant($"{pinned.DatasetName}:{pinned.TrainFraction:R}:{pinned.SplitSeed}")));
+            FormattableString.Invariant($"{pinned.DatasetName}:{pinned.TrainFraction:R}:{pinned.SplitSeed}"), pinned.MaxRowShare));
     }
 
     public Task<SignedPayload> CheckOpening(RoundOpeningCheckRequest request) =>

@@ -66,6 +66,16 @@ public sealed class AgreementJsonTests
         var unknown = Assert.Throws<GovernanceFormatException>(() => AgreementJson.ParseTerms(Encoding.UTF8.GetBytes(root.ToJsonString()), "terms.json", References(Now)));
         Assert.Equal("$.training.strategies[0]", unknown.JsonPath);
         Assert.Contains("Unknown strategy 'sgd'", unknown.Message);
+
+        // A cap on one party's share of the rows: written only when present (terms without it keep their digest), in (0, 1].
+        var capped = bounded with { Training = bounded.Training! with { MaxRowShare = 0.5m } };
+        Assert.NotEqual(bounded.Digest, capped.Digest);
+        Assert.Equal(0.5m, AgreementJson.ParseTerms(AgreementJson.Write(capped), "terms.json", References(Now)).Training!.MaxRowShare);
+        var over = JsonNode.Parse(AgreementJson.Write(capped))!;
+        over["training"]!["maxRowShare"] = 1.5;
+        var share = Assert.Throws<GovernanceFormatException>(() => AgreementJson.ParseTerms(Encoding.UTF8.GetBytes(over.ToJsonString()), "terms.json", References(Now)));
+        Assert.Equal("$.training.maxRowShare", share.JsonPath);
+        Assert.Contains("must lie in (0, 1]", share.Message);
     }
 
     [Fact]

@@ -68,6 +68,20 @@ public class WeightReviewTests(ITestOutputHelper output)
         return (step, ChainedJob.RelativeError(read, sealed0[members[0].Id]), job.Normaliser);
     }
 
+    [Fact]
+    public void Under_an_agreement_that_caps_one_partys_share_of_the_rows_an_inflated_count_is_refused_before_anyone_trains()
+    {
+        // The agreement's training terms may cap one party's share of all parties' training rows (training.maxRowShare). At
+        // 0.5 the colluder counts at most as many rows as all others together, so its zeros damp a step at most 2×; 6 000
+        // rows against 180 are refused at step 0 by every party, and the honest counts start the chain.
+        var inflated = new ChainedJob(start: false, moments: (i, m) => i == 3 ? Inflated(m, 6_000) : m);
+        foreach (var p in inflated.Harness.Parties)
+            Assert.Contains("count 6000 of the parties' 6180 training rows, more than the agreement's share of 0.5",
+                Assert.Throws<RoundRefusedException>(() => p.Round.StartChain(inflated.Moments, ChainedJob.Spec, ChainedJob.Seed, inflated.Strategy, ChainedJob.Dataset, maxRowShare: 0.5)).Message);
+        var honest = new ChainedJob(start: false);
+        Assert.Equal(0, honest.Harness[0].Round.StartChain(honest.Moments, ChainedJob.Spec, ChainedJob.Seed, honest.Strategy, ChainedJob.Dataset, maxRowShare: 0.5).Version);
+    }
+
     /// <summary>The same mean and deviation over <paramref name="rows"/> rows: every sum scaled by rows / count.</summary>
     private static FeatureMoments Inflated(FeatureMoments m, long rows)
     {

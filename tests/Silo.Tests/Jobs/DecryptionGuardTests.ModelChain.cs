@@ -160,6 +160,22 @@ public sealed partial class DecryptionGuardTests
     }
 
     [Fact]
+    public async Task Under_an_agreement_that_caps_one_partys_share_of_the_rows_a_colluders_inflated_count_is_refused_before_anyone_trains()
+    {
+        // A colluder that signs many rows weighs its own update (zeros) against the others' and holds the model nearly still
+        // (WeightReviewTests.Known_limit_…). Under training.maxRowShare = 0.5 every honest party refuses to start the chain.
+        const string job = "CH/chain-capped-rows";
+        var colluder = new ColluderMember(Colluder, _colluderKey) { SignedRows = 100_000 };
+        var members = await AcceptAsync(job, [.. Honest, Colluder], colluder, agreement: CappedAgreement);
+        var driver = new RoundDriver(job, 1, members, _keys);
+        var refused = await Assert.ThrowsAsync<FederationOperationException>(() => driver.StartChainsAsync());
+        Assert.Contains($"the feature moments of {Colluder} count 100000 of the parties'", refused.Message);
+        Assert.Contains("more than the agreement's share of 0.5", refused.Message);
+        foreach (var id in Honest)
+            Assert.Equal(-1, await Grain(id).GetModelChainVersion(job));
+    }
+
+    [Fact]
     public async Task The_aggregator_alone_cannot_have_a_member_score_a_model_of_its_making()
     {
         // The scoring oracle: loss, accuracy and AUC of any model the job sent, on the member's test split, in the clear. Now

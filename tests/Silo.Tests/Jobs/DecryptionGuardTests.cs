@@ -39,6 +39,7 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     private Dictionary<string, byte[]> _keys = null!;
 
     private const string Agreement = "guard-2026";
+    private const string CappedAgreement = "guard-capped-2026";
     private static readonly string Model = ModelSpec.Logistic(15, 2).ToJson();
 
     public async Task InitializeAsync()
@@ -55,20 +56,28 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         var heart = catalog.First(e => e.Entry.Organisation == "US/cleveland").Entry;
         await directory.PublishDatasets(DatasetCatalogJson.Write([SignedDatasetEntry.Create(heart with { Organisation = Colluder }, _colluderKey)]));
 
-        // The agreement the guard's jobs run under: the sample's terms, among the three honest hospitals and the colluder.
-        var terms = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(TestPaths.HeartSample, "agreement.json")))!.AsObject();
-        terms["id"] = Agreement;
-        terms["parties"] = new System.Text.Json.Nodes.JsonArray([.. Honest.Append(Colluder).Select(id =>
-            (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["organisation"] = id, ["datasets"] = new System.Text.Json.Nodes.JsonArray("heart"), ["attestations"] = new System.Text.Json.Nodes.JsonArray("gdpr-art9-research") })]);
-        var grain = _federation.Grains.GetGrain<IAgreementGrain>(Agreement);
-        await grain.Draft(System.Text.Encoding.UTF8.GetBytes(terms.ToJsonString()));
-        var proposed = FederationRecords.Read(await grain.Propose(), Agreement, MembershipChain.Verify(_federation.Operator.PublicKey, _federation.Operator.Chain()));
-        foreach (var id in Honest)
-            await TestFederations.SignAgreementAsync(_federation, id, Agreement, proposed.TermsDigest);
-        await grain.AddSignature(Colluder, [.. PartySignature.Create(proposed.Terms, Colluder, _colluderKey).Signature]);
+        // The agreements the guard's jobs run under: the sample's terms, among the three honest hospitals and the colluder;
+        // and the same with a cap on one party's share of the rows.
+        await SignedAgreementAsync(Agreement, _ => { });
+        await SignedAgreementAsync(CappedAgreement, terms => terms["training"]!["maxRowShare"] = 0.5);
 
         var membership = MembershipChain.Verify(_federation.Operator.PublicKey, _federation.Operator.Chain());
         _keys = Honest.Append(Colluder).Append(LongBeach).ToDictionary(id => id, id => membership.Find(id)!.SigningKey.ToArray());
+    }
+
+    private async Task SignedAgreementAsync(string id, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        var terms = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(TestPaths.HeartSample, "agreement.json")))!.AsObject();
+        terms["id"] = id;
+        terms["parties"] = new System.Text.Json.Nodes.JsonArray([.. Honest.Append(Colluder).Select(party =>
+            (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["organisation"] = party, ["datasets"] = new System.Text.Json.Nodes.JsonArray("heart"), ["attestations"] = new System.Text.Json.Nodes.JsonArray("gdpr-art9-research") })]);
+        edit(terms);
+        var grain = _federation!.Grains.GetGrain<IAgreementGrain>(id);
+        await grain.Draft(System.Text.Encoding.UTF8.GetBytes(terms.ToJsonString()));
+        var proposed = FederationRecords.Read(await grain.Propose(), id, MembershipChain.Verify(_federation.Operator!.PublicKey, _federation.Operator.Chain()));
+        foreach (var party in Honest)
+            await TestFederations.SignAgreementAsync(_federation, party, id, proposed.TermsDigest);
+        await grain.AddSignature(Colluder, [.. PartySignature.Create(proposed.Terms, Colluder, _colluderKey).Signature]);
     }
 
     public async Task DisposeAsync()

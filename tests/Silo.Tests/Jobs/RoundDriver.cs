@@ -63,9 +63,12 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
 
     public void Accept(RoundTerms terms) => Round = new ParticipantRound(terms, null, bytes => Key.Sign(bytes), new OpenedSums());
 
-    /// <summary>The moments it signs for a job: ten rows of zeros over the honest parties' features (it holds no data).</summary>
+    /// <summary>How many rows its moments count (it holds no data).</summary>
+    public long SignedRows { get; set; } = 10;
+
+    /// <summary>The moments it signs for a job: <see cref="SignedRows"/> rows of zeros over the honest parties' features.</summary>
     public SignedPayload Moments(string jobId, string[] features) =>
-        Sign(RoundPurpose.FeatureMoments, jobId, 0, SignedMoments.Encode(new FeatureMoments(features, 10, new double[features.Length], new double[features.Length])));
+        Sign(RoundPurpose.FeatureMoments, jobId, 0, SignedMoments.Encode(new FeatureMoments(features, SignedRows, new double[features.Length], new double[features.Length])));
 
     /// <summary>What it puts in its key statement in place of its masking public key, if set: it commits to that statement and reveals it.</summary>
     public byte[]? MaskingKeyInStatement { get; set; }

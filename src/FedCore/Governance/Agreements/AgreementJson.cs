@@ -107,6 +107,8 @@ public static class AgreementJson
                 })]),
                 ["minLearningRate"] = training.MinLearningRate,
             };
+        if (terms.Training?.MaxRowShare is { } share)
+            json["training"]!["maxRowShare"] = share;
         return json;
     }
 
@@ -168,7 +170,7 @@ public static class AgreementJson
     {
         var protection = json.Object("protection", "scheme", "updateBound");
         var dp = json.OptionalObject("differentialPrivacy", "epsilonCap", "delta", "maxClippingNorm", "minNoiseMultiplier");
-        var training = json.OptionalObject("training", "strategies", "minLearningRate");
+        var training = json.OptionalObject("training", "strategies", "minLearningRate", "maxRowShare");
         var terms = new AgreementTerms(
             json.Text("id"),
             json.Text("title"),
@@ -201,7 +203,7 @@ public static class AgreementJson
                 var defaults = new StrategyTerms("", 0);
                 return new StrategyTerms(t.Text("name"), t.Decimal("serverLearningRate"), t.Has("beta1") ? t.Decimal("beta1") : defaults.Beta1,
                     t.Has("beta2") ? t.Decimal("beta2") : defaults.Beta2, t.Has("tau") ? t.Decimal("tau") : defaults.Tau);
-            }), training.Decimal("minLearningRate")));
+            }), training.Decimal("minLearningRate"), training.Has("maxRowShare") ? training.Decimal("maxRowShare") : null));
         terms.Check(json.Source, json.Path);
         CheckReferences(terms, json, references);
         return terms;

@@ -34,7 +34,12 @@ public sealed record DifferentialPrivacyTerms(decimal EpsilonCap, decimal Delta,
 /// </summary>
 /// <param name="Strategies">The server strategies a job may use, each with every setting.</param>
 /// <param name="MinLearningRate">Smallest local learning rate; positive.</param>
-public sealed record TrainingTerms(ImmutableArray<StrategyTerms> Strategies, decimal MinLearningRate);
+/// <param name="MaxRowShare">
+/// Largest share of all parties' training rows one party's signed feature moments may count, in (0, 1]; absent, any. A
+/// party that counts many rows weighs its own update against the others': a colluder's zeros at a large count damp
+/// every step and hold the model nearly still (VerifiedAggregation.md, section 2).
+/// </param>
+public sealed record TrainingTerms(ImmutableArray<StrategyTerms> Strategies, decimal MinLearningRate, decimal? MaxRowShare = null);
 
 /// <summary>One server strategy with its settings (FedCore.Aggregation.Strategies.StrategyOptions; β and τ matter to the adaptive ones only).</summary>
 public sealed record StrategyTerms(string Name, decimal ServerLearningRate, decimal Beta1 = 0.9m, decimal Beta2 = 0.99m, decimal Tau = 0.001m)
@@ -157,6 +162,8 @@ public sealed record AgreementTerms(
                 }
             if (!IsPositive(training.MinLearningRate))
                 Fail("training.minLearningRate", $"must be positive, not {training.MinLearningRate}");
+            if (training.MaxRowShare is { } share && (!IsPositive(share) || share > 1))
+                Fail("training.maxRowShare", $"must lie in (0, 1], not {share}");
         }
         CheckTransferMechanisms(Fail);
         if (!Formats.IsUtcSeconds(ValidFrom))
