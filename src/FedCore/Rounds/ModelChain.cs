@@ -14,8 +14,8 @@ namespace FedCore.Rounds;
 /// Where a participant stands in a job's model chain (README: "The model chain"): the version the next training round
 /// must start from, that round's plan digest, the digests of the model and of the server optimiser's state, and what it
 /// fixed at the start: the scaling and weight normaliser, the server strategy, and <see cref="Origin"/>, the chain's start
-/// without the job (its dataset, version 0's model, scaling and normaliser), which chains of two jobs share exactly when
-/// they train on the same bases at version 0. <see cref="LastOpening"/> (SHA-256 of the opened plaintext it advanced by
+/// without the job's id (its dataset, version 0's model, scaling and normaliser; version 0's model is drawn for the job,
+/// so two jobs' chains share no origin). <see cref="LastOpening"/> (SHA-256 of the opened plaintext it advanced by
 /// last) makes a repeated advance answerable. <see cref="Rows"/>: the training rows each party's signed moments count, which
 /// fix the total weight of every round's sum. Stored by the host with the round record.
 /// </summary>
@@ -34,9 +34,8 @@ public sealed record ModelChainRecord(
     IReadOnlyDictionary<string, long>? Rows = null)
 {
     /// <summary>
-    /// Its place in every chain from <see cref="Origin"/>, whatever the job: a member opens each position over one set of
-    /// members only (<see cref="OpenedSums"/>), so two jobs' chains that part on the noise of two openings of one version
-    /// give no two nearby bases over different members.
+    /// Its place in every chain from <see cref="Origin"/>: a member opens each position over one set of members only, and
+    /// reveals its part of an opening from it in one round only (<see cref="OpenedSums"/>).
     /// </summary>
     public byte[] Position => Transcript.Hash("chain-position", Origin, Transcript.Int(Version));
 
@@ -62,7 +61,7 @@ public sealed record ModelChainRecord(
 
 /// <summary>
 /// The rules of the model chain, one place for both sides: version 0 is the pinned model specification's initial
-/// parameters for the pinned seed, trained under the scaling and normaliser every party's signed feature moments give;
+/// parameters for a seed drawn from the pinned seed and the job (<see cref="InitialModel"/>), trained under the scaling and normaliser every party's signed feature moments give;
 /// version v + 1 is the pinned server strategy's step from version v by the mean of the sum opened from a round trained
 /// on version v. The job computes its models here and every member checks them here, so both get the same bits.
 /// </summary>
