@@ -124,6 +124,22 @@ internal sealed class ChainedJob
         return aggregator;
     }
 
+    /// <summary>Steps 1–5 from the chain's plan, every member honest: the decrypt request is ready (a test plays step 6 its own way).</summary>
+    public AggregatorRound AggregateChecked(int round, IReadOnlyList<Party> members)
+    {
+        var aggregator = Keyed(round, members, Global, Scaling);
+        foreach (var p in members)
+        {
+            var scaled = ScaledRows(p);
+            p.Round.PrepareTraining(aggregator.SealRequest(), Plan, RoundPlan.BasisOf(Global, scaled));
+            aggregator.AcceptSealed(p.Round.Seal(round, UpdateOf(p, Global, Scaling), scaled.RowCount / Normaliser));
+        }
+        var check = aggregator.AggregateCheckRequest();
+        foreach (var p in members)
+            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        return aggregator;
+    }
+
     /// <summary>Steps 7 and 7b played honestly: the request every party checks at step 8.</summary>
     public OpeningRequest Opening(AggregatorRound aggregator, IReadOnlyList<Party> members)
     {

@@ -96,20 +96,7 @@ public class OpeningSpotCheckTests
     {
         var job = new ChainedJob();
         var members = job.Harness.Parties;
-        var aggregator = job.Harness.RevealedRound(1, members);
-        var plan = job.Plan;
-        foreach (var p in members)
-            aggregator.AcceptKeyAcceptance(p.Round.CheckKey(aggregator.KeyCheckRequest(plan)));
-        foreach (var p in members)
-        {
-            var scaled = job.ScaledRows(p);
-            p.Round.PrepareTraining(aggregator.SealRequest(), plan, RoundPlan.BasisOf(job.Global, scaled));
-            aggregator.AcceptSealed(p.Round.Seal(1, job.UpdateOf(p, job.Global, job.Scaling), scaled.RowCount / job.Normaliser));
-        }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        var decrypt = aggregator.DecryptRequest();
+        var decrypt = job.AggregateChecked(1, members).DecryptRequest();
         var commitments = members.Select(p => p.Round.Decrypt(decrypt)).ToList();
         var p0 = members[0];
 

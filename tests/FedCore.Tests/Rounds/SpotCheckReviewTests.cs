@@ -31,16 +31,7 @@ public class SpotCheckReviewTests
         var members = job.Harness.Parties;
         var colluder = members[3];
         var honest = members.Take(3).ToList();
-        var aggregator = job.Keyed(1, members, job.Global, job.Scaling);
-        foreach (var p in members)
-        {
-            var scaled = job.ScaledRows(p);
-            p.Round.PrepareTraining(aggregator.SealRequest(), job.Plan, RoundPlan.BasisOf(job.Global, scaled));
-            aggregator.AcceptSealed(p.Round.Seal(1, job.UpdateOf(p, job.Global, job.Scaling), scaled.RowCount / job.Normaliser));
-        }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        var aggregator = job.AggregateChecked(1, members);
         var decrypt = aggregator.DecryptRequest();
         foreach (var p in honest)
             aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));
@@ -89,7 +80,7 @@ public class SpotCheckReviewTests
         var job = new ChainedJob();
         var members = job.Harness.Parties;
         var first = Committed(job, 1, members);
-        var second = Sealed(job, 2, members);
+        var second = job.AggregateChecked(2, members);
         var reveal1 = first.PartRevealRequest();
         foreach (var p in members)
             first.AcceptPart(p.Round.RevealPart(reveal1));
@@ -100,26 +91,10 @@ public class SpotCheckReviewTests
         job.Advance(first, job.Opening(first, members), members);
     }
 
-    /// <summary>Steps 1–5 from the chain's plan, every member honest: the decrypt request is ready.</summary>
-    private static AggregatorRound Sealed(ChainedJob job, int round, IReadOnlyList<Party> members)
-    {
-        var aggregator = job.Keyed(round, members, job.Global, job.Scaling);
-        foreach (var p in members)
-        {
-            var scaled = job.ScaledRows(p);
-            p.Round.PrepareTraining(aggregator.SealRequest(), job.Plan, RoundPlan.BasisOf(job.Global, scaled));
-            aggregator.AcceptSealed(p.Round.Seal(round, job.UpdateOf(p, job.Global, job.Scaling), scaled.RowCount / job.Normaliser));
-        }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        return aggregator;
-    }
-
     /// <summary>Steps 1–6: every member's part commitment is in, nothing revealed.</summary>
     private static AggregatorRound Committed(ChainedJob job, int round, IReadOnlyList<Party> members)
     {
-        var aggregator = Sealed(job, round, members);
+        var aggregator = job.AggregateChecked(round, members);
         var decrypt = aggregator.DecryptRequest();
         foreach (var p in members)
             aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));

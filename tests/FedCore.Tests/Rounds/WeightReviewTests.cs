@@ -240,16 +240,7 @@ public class WeightReviewTests(ITestOutputHelper output)
         var members = job.Harness.Parties;
         var colluder = members[3];
         var honest = members.Take(3).ToList();
-        var aggregator = job.Keyed(1, members, job.Global, job.Scaling);
-        foreach (var p in members)
-        {
-            var scaled = job.ScaledRows(p);
-            p.Round.PrepareTraining(aggregator.SealRequest(), job.Plan, RoundPlan.BasisOf(job.Global, scaled));
-            aggregator.AcceptSealed(p.Round.Seal(1, job.UpdateOf(p, job.Global, job.Scaling), scaled.RowCount / job.Normaliser));
-        }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        var aggregator = job.AggregateChecked(1, members);
         var decrypt = aggregator.DecryptRequest();
         foreach (var p in members)
             aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));
