@@ -298,6 +298,32 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_member_reveals_its_part_only_against_every_members_commitment_once_and_the_same_part_after_a_restart()
+    {
+        // A part revealed before every member committed would let a colluder choose its own with the others in view; one
+        // revealed against a second set would let the colluder commit again once the sum is known (FedCore's OpeningSpotCheckTests).
+        const string job = "CH/guard-part";
+        var colluder = new ColluderMember(Colluder, _colluderKey);
+        var driver = await SealedRoundAsync(job, [.. Honest.Take(2), Colluder], colluder);
+        var fingerprints = await driver.FingerprintsAsync(driver.AggregateCheck());
+        var commitments = new List<SignedPayload>();
+        foreach (var m in driver.Members)
+            commitments.Add((await m.Decrypt(driver.Decryption(fingerprints))).PartCommitment);
+        var member = Grain(Honest[0]);
+        var early = await Assert.ThrowsAsync<FederationOperationException>(() =>
+            member.RevealPart(new RoundPartRevealRequest(job, 1, [.. commitments.Where(c => c.ParticipantId != Colluder)])));
+        Assert.Contains($"messages are missing from {Colluder}", early.Message);
+        var first = ColluderMember.PartOf(await member.RevealPart(new RoundPartRevealRequest(job, 1, commitments)));
+
+        await member.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        var second = colluder.Sign(RoundPurpose.PartCommitment, job, 1, new byte[OpeningSpotCheck.CommitmentLength]);
+        var other = commitments.Select(c => c.ParticipantId == Colluder ? second : c).ToList();
+        Assert.Contains("already revealed its part against other part commitments",
+            (await Assert.ThrowsAsync<FederationOperationException>(() => member.RevealPart(new RoundPartRevealRequest(job, 1, other)))).Message);
+        Assert.Equal(first.Payload, ColluderMember.PartOf(await member.RevealPart(new RoundPartRevealRequest(job, 1, commitments))).Payload);
+    }
+
+    [Fact]
     public async Task Seals_and_key_reveals_happen_once_per_round_also_across_a_restart()
     {
         var driver = await SealedRoundAsync("CH/guard-once");
