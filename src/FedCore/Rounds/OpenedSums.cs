@@ -2,9 +2,10 @@ namespace FedCore.Rounds;
 
 /// <summary>
 /// What a participant remembers, across all its rounds and jobs, of the sums it helped open (README: "The round plan"):
-/// for each basis (<see cref="RoundPlan.BasisOf"/>: global model and the scaled rows trained on), the members of that sum, both as hex
-/// digests; and for each chain position, the job and round it revealed its part of an opening from it in (step 6b). Its host keeps <see cref="Entries"/> in the participant's storage and writes it with the round record: a
-/// decryption adds an entry and marks the record changed.
+/// for each basis (<see cref="RoundPlan.BasisOf"/>: global model and the scaled rows trained on), the members of that sum,
+/// both as hex digests; and for each chain position, the job and round in which it revealed its part of an opening from
+/// it (step 6b). Its host keeps <see cref="Entries"/> in the participant's storage and writes it with the round record: a
+/// step that adds an entry marks the record changed.
 /// </summary>
 public sealed class OpenedSums(IDictionary<string, string> entries)
 {

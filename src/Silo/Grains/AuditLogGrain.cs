@@ -4,9 +4,9 @@ using FedCore.Governance.Membership;
 using Federation.Contracts.Audit;
 using Federation.Contracts.Errors;
 using Federation.Silo.Governance;
+using Federation.Silo.Hosting;
 using Federation.Silo.Placement;
 using Federation.Silo.Storage;
-using Federation.Silo.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 

@@ -1016,10 +1016,10 @@ public sealed class TrainingJobGrain(
             if (state.State.Lineage is { } lineage && lineage.Datasets.FirstOrDefault(d => d.ParticipantId == first.ParticipantId)?.SchemaHash is { } pinned && pinned != schema.Hash)
                 throw new FederationOperationException("job.schema-mismatch", $"{first.ParticipantId}'s dataset now has schema {schema.Hash}, not {pinned} it had when the job started.");
             await audit.RecordAsync(AuditEvents.ModelExplained(audit.Now, audit.Silo, audit.Country, JobId, version,
-                AuditDigest.Hash(FloatBytes.From(global)), reports.Sum(r => (long)r.TrainSamples),
+                AuditDigest.Hash(FloatBytes.From(global)), samples,
                 Math.Clamp(baseline, 0, 1), schema.FeatureNames, importance, linear?.Coefficients, linear?.Intercept));
             state.State.Notes.Add($"Model version {version} is explained in the audit log (model.explained): permutation importance of each input over " +
-                $"{reports.Sum(r => r.TrainSamples)} test rows of {members.Count} participants, summed under '{protection.Scheme}'{(linear is null ? "" : ", and its coefficients")}.");
+                $"{samples} test rows of {members.Count} participants, summed under '{protection.Scheme}'{(linear is null ? "" : ", and its coefficients")}.");
         }
         catch (Exception e) when (!_deactivating && e is not OutOfMemoryException)
         {
