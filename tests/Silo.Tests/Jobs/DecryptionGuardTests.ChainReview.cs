@@ -180,6 +180,40 @@ public sealed partial class DecryptionGuardTests
             Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening1, first.Global)));
     }
 
+    [Fact]
+    public async Task A_second_round_of_a_version_sealed_before_the_first_revealed_stops_at_step_6_and_the_first_finishes()
+    {
+        // Round 1 reaches step 6 (every member committed); round 2 from the same version is keyed and sealed; round 1's parts
+        // are revealed, so the aggregator knows the version's sum before round 2's commitments exist. Round 2's step 6 is
+        // refused by every member (committing would also replace round 1's stored part: branch review/spot), and round 1
+        // finishes and advances everyone.
+        const string job = "CH/review-interleaved";
+        var members = await AcceptAsync(job, Honest);
+        var first = new RoundDriver(job, 1, members, _keys);
+        await first.StartChainsAsync();
+        await first.KeyAsync();
+        await first.TrainAsync();
+        var fingerprints1 = await first.FingerprintsAsync(first.AggregateCheck());
+        foreach (var f in fingerprints1)
+            first.Aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
+        foreach (var m in members)
+            first.Aggregator.AcceptPartCommitment(ColluderMember.Core((await m.Decrypt(first.Decryption(fingerprints1))).PartCommitment));
+
+        var second = new RoundDriver(job, 2, members, _keys) { Scaling = first.Scaling, WeightNormaliser = first.WeightNormaliser };
+        await second.KeyAsync();
+        await second.TrainAsync();
+        var fingerprints2 = await second.FingerprintsAsync(second.AggregateCheck());
+        var reveal = new RoundPartRevealRequest(job, 1, [.. first.Aggregator.PartRevealRequest().PartCommitments.Select(ColluderMember.Contract)]);
+        foreach (var m in members)
+            first.Aggregator.AcceptPart(ColluderMember.PartOf(await m.RevealPart(reveal)));
+        foreach (var m in members)
+            Assert.Contains("that round must be finished", (await Assert.ThrowsAsync<FederationOperationException>(() => m.Decrypt(second.Decryption(fingerprints2)))).Message);
+
+        var opening = await first.OpeningAsync();
+        foreach (var m in members)
+            Assert.Equal(1, await Grain(m.Id).AdvanceModelChain(RoundDriver.AdvanceOf(job, 0, opening, first.Global)));
+    }
+
     // ---- 3. crafted advances from any cluster caller ------------------------------------------------------------------
 
     [Fact]

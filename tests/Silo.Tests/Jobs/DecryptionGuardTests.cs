@@ -298,10 +298,11 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_member_reveals_its_part_only_against_every_members_commitment_once_and_the_same_part_after_a_restart()
+    public async Task A_member_reveals_its_part_only_against_every_members_commitment_once_and_answers_step_7_for_one_opened_sum_also_after_a_restart()
     {
         // A part revealed before every member committed would let a colluder choose its own with the others in view; one
-        // revealed against a second set would let the colluder commit again once the sum is known (FedCore's OpeningSpotCheckTests).
+        // revealed against a second set would let the colluder commit again once the sum is known; a nonce given for a
+        // second opened sum would let the aggregator draw the spot checks again (FedCore's OpeningSpotCheckTests).
         const string job = "CH/guard-part";
         var colluder = new ColluderMember(Colluder, _colluderKey);
         var driver = await SealedRoundAsync(job, [.. Honest.Take(2), Colluder], colluder);
@@ -321,6 +322,13 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         Assert.Contains("already revealed its part against other part commitments",
             (await Assert.ThrowsAsync<FederationOperationException>(() => member.RevealPart(new RoundPartRevealRequest(job, 1, other)))).Message);
         Assert.Equal(first.Payload, ColluderMember.PartOf(await member.RevealPart(new RoundPartRevealRequest(job, 1, commitments))).Payload);
+
+        var opened = new RoundOpeningCheckRequest(job, 1, SHA256.HashData([1]));
+        var answer = await member.CheckOpening(opened);
+        await member.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        Assert.Contains("already checked another opened plaintext",
+            (await Assert.ThrowsAsync<FederationOperationException>(() => member.CheckOpening(opened with { OpenedDigest = SHA256.HashData([2]) }))).Message);
+        Assert.Equal(answer.Payload, (await member.CheckOpening(opened)).Payload);
     }
 
     [Fact]
