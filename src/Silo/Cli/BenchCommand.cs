@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FedCore.Crypto.Benchmarks;
 using FedCore.Jobs;
+using FedCore.Rounds.Benchmarks;
 using Federation.Contracts.Jobs;
 using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
@@ -65,6 +66,45 @@ public static class BenchCommand
             parse.GetValue(config)!, parse.GetValue(hidden)!, parse.GetValue(rounds), parse.GetValue(warmUp), parse.GetValue(repeat), parse.GetValue(epochs),
             parse.GetValue(sizes), output, error, cancellation));
         bench.Subcommands.Add(round);
+
+        var protocolParticipants = new Option<int>("--participants") { Description = "Participants in the round.", DefaultValueFactory = _ => 10 };
+        var protocolHidden = new Option<string>("--hidden") { Description = "Hidden widths of the MLP (about 10^6 parameters by default).", DefaultValueFactory = _ => "1000,985" };
+        var protocolRounds = new Option<int>("--rounds") { Description = "Rounds counted.", DefaultValueFactory = _ => 2 };
+        var protocolWarmUp = new Option<int>("--warm-up") { Description = "Rounds played first and not counted.", DefaultValueFactory = _ => 1 };
+        var protocol = new Command("protocol", "CPU seconds of each step of the round protocol, every party on one thread: no silos, training or storage.")
+        {
+            protocolParticipants, protocolHidden, protocolRounds, protocolWarmUp,
+        };
+        protocol.SetAction(async (parse, _) =>
+        {
+            int[] widths;
+            try
+            {
+                widths = Integers("--hidden", parse.GetValue(protocolHidden)!);
+            }
+            catch (FormatException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+            if (widths.Any(w => w < 1) || parse.GetValue(protocolParticipants) < FedCore.Rounds.RoundTerms.AbsoluteMinimum
+                || parse.GetValue(protocolRounds) < 1 || parse.GetValue(protocolWarmUp) < 0)
+            {
+                await error.WriteLineAsync($"error: --hidden widths must be positive, --participants at least {FedCore.Rounds.RoundTerms.AbsoluteMinimum}, --rounds at least 1 and --warm-up not negative.");
+                return 2;
+            }
+            await WarnIfDebugAsync(error);
+            var result = ProtocolBenchmark.Run(new ProtocolBenchmarkOptions
+            {
+                Participants = parse.GetValue(protocolParticipants),
+                Hidden = widths,
+                Rounds = parse.GetValue(protocolRounds),
+                WarmUpRounds = parse.GetValue(protocolWarmUp),
+            }, ThreadCpuClock.Now);
+            await output.WriteLineAsync(ProtocolBenchmark.ToJsonLine(result));
+            return 0;
+        });
+        bench.Subcommands.Add(protocol);
         bench.Subcommands.Add(AuditBenchCommand.Create(output, error));
         return bench;
     }
