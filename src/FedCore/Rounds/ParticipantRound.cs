@@ -23,6 +23,7 @@ namespace FedCore.Rounds;
 public sealed class ParticipantRound
 {
     private readonly RoundTerms _terms;
+    private readonly VerifyingKeys _partyKeys; // imported once: every step checks every member's signature
     private readonly Func<byte[], byte[]> _sign;
     private readonly TimeProvider _clock;
     private readonly CkksProtection? _ckks;
@@ -43,6 +44,7 @@ public sealed class ParticipantRound
         ModelChainRecord? chain = null, byte[]? openingPart = null)
     {
         _terms = terms ?? throw new ArgumentNullException(nameof(terms));
+        _partyKeys = new VerifyingKeys(terms.PartyKeys);
         _sign = sign ?? throw new ArgumentNullException(nameof(sign));
         _opened = opened ?? throw new ArgumentNullException(nameof(opened));
         _clock = clock ?? TimeProvider.System;
@@ -627,7 +629,7 @@ public sealed class ParticipantRound
         if (!ModelChain.ModelDigest(global).AsSpan().SequenceEqual(chain.ModelDigest)
             || !(ModelChain.OptimizerDigest(state) ?? []).AsSpan().SequenceEqual(chain.OptimizerDigest ?? []))
             throw Refused(request.Round, step, $"the model or optimiser state it was sent is not version {chain.Version} of its chain");
-        var opened = Read(() => OpenedPlaintext.FromBytes(request.Opened, Parameters), request.Round, step, "the opened plaintext");
+        var opened = Read(() => OpenedPlaintext.Adopt(request.Opened, Parameters), request.Round, step, "the opened plaintext");
         var commitments = Verify(RoundPurpose.PartCommitment, request.Round, request.Participants, request.PartCommitments, step);
         if (commitments.Any(c => c.Value.Length != OpeningSpotCheck.CommitmentLength))
             throw Refused(request.Round, step, "a part commitment is not a Merkle root and a nonce's hash");
@@ -746,7 +748,8 @@ public sealed class ParticipantRound
     private Dictionary<string, byte[]> Verify(string purpose, int round, IReadOnlyList<string> members, IReadOnlyList<SignedMessage> messages, string step,
         bool allowCopies = false)
     {
-        var ledger = new RoundUpdateLedger(purpose, _terms.JobId, round, Scheme, _terms.KeysOf(members), allowCopies);
+        // The keys of the round's members only: a message from any other party is refused.
+        var ledger = new RoundUpdateLedger(purpose, _terms.JobId, round, Scheme, _partyKeys.Of(members), allowCopies);
         try
         {
             foreach (var m in messages)
@@ -786,7 +789,7 @@ public sealed class ParticipantRound
         if (OpeningPart is null)
             throw Refused(round, step, "its host lost its part of this round's opening", RoundRefusal.Restarted);
         if (_part is not { } part || part.Round != round)
-            _part = part = new Part(round, Read(() => OpenedPlaintext.FromBytes(OpeningPart, Parameters), round, step, "its stored part"), null);
+            _part = part = new Part(round, Read(() => OpenedPlaintext.Adopt(OpeningPart, Parameters), round, step, "its stored part"), null);
         return (stored, part);
     }
 

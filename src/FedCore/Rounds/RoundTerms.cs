@@ -77,7 +77,4 @@ public sealed record RoundTerms
         var outsider = set.FirstOrDefault(p => !PartyKeys.ContainsKey(p));
         return outsider is null ? null : $"'{outsider}' is not a party of the job";
     }
-
-    /// <summary>The signing keys of a round's members only: a message from any other party is refused.</summary>
-    internal IReadOnlyDictionary<string, byte[]> KeysOf(IReadOnlyList<string> set) => set.ToDictionary(p => p, p => PartyKeys[p], StringComparer.Ordinal);
 }

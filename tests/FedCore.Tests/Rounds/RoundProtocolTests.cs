@@ -19,6 +19,29 @@ public class RoundProtocolTests
     }
 
     [Fact]
+    public void The_aggregator_opens_only_once_every_members_part_is_in_and_adds_each_once()
+    {
+        // The aggregator keeps a running sum of the parts, not the parts: a second part from one member, or a part that
+        // was refused, must not enter it.
+        var harness = new RoundHarness(4);
+        var aggregator = harness.SealedRound(1, RoundHarness.Updates(4, 10));
+        var check = aggregator.AggregateCheckRequest();
+        foreach (var p in harness.Parties)
+            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        var decrypt = aggregator.DecryptRequest();
+        foreach (var p in harness.Parties)
+            aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));
+        var reveal = aggregator.PartRevealRequest();
+        var parts = harness.Parties.Select(p => p.Round.RevealPart(reveal)).ToList();
+        foreach (var part in parts.Take(3))
+            aggregator.AcceptPart(part);
+        Assert.Contains("missing from XX/party-3", Assert.Throws<RoundRefusedException>(aggregator.OpeningCheckRequest).Message);
+        Assert.Contains("already sent one", Assert.Throws<RoundRefusedException>(() => aggregator.AcceptPart(parts[2])).Message);
+        aggregator.AcceptPart(parts[3]);
+        Assert.Equal(1, aggregator.Open().TotalWeight, 6);
+    }
+
+    [Fact]
     public void Consecutive_rounds_and_a_round_over_fewer_members_work_with_fresh_keys()
     {
         var harness = new RoundHarness(4);

@@ -47,16 +47,28 @@ public sealed class ParticipantSigningKey : IDisposable
     /// <summary>Checks a P-256 signature made by <see cref="Sign"/> against a SubjectPublicKeyInfo.</summary>
     public static bool Verify(byte[] publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
     {
-        using var key = ECDsa.Create();
+        using var key = ImportPublic(publicKey);
+        return key is not null && Verify(key, message, signature);
+    }
+
+    /// <summary>A P-256 SubjectPublicKeyInfo imported for verifying, or null if it is not one.</summary>
+    internal static ECDsa? ImportPublic(byte[] publicKey)
+    {
+        var key = ECDsa.Create();
         try
         {
             key.ImportSubjectPublicKeyInfo(publicKey, out _);
+            if (key.KeySize == 256)
+                return key;
         }
         catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
         {
             // A key naming a curve the platform does not know throws the latter: as unusable as a malformed one.
-            return false;
         }
-        return key.KeySize == 256 && key.VerifyData(message, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        key.Dispose();
+        return null;
     }
+
+    internal static bool Verify(ECDsa publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) =>
+        publicKey.VerifyData(message, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 }

@@ -9,9 +9,14 @@ namespace FedCore.Aggregation.Integrity;
 /// parties may hold the same data, and so sign the same feature moments). Anything else is refused with the reason, and
 /// the ledger is unchanged.
 /// </summary>
-public sealed class RoundUpdateLedger(string purpose, string jobId, int round, string scheme, IReadOnlyDictionary<string, byte[]> participantPublicKeys,
+public sealed class RoundUpdateLedger(string purpose, string jobId, int round, string scheme, VerifyingKeys participantPublicKeys,
     bool allowCopies = false)
 {
+    public RoundUpdateLedger(string purpose, string jobId, int round, string scheme, IReadOnlyDictionary<string, byte[]> participantPublicKeys,
+        bool allowCopies = false) : this(purpose, jobId, round, scheme, new VerifyingKeys(participantPublicKeys), allowCopies)
+    {
+    }
+
     private readonly Dictionary<string, byte[]> _accepted = [];
     private readonly HashSet<string> _payloadHashes = [];
 
@@ -26,12 +31,12 @@ public sealed class RoundUpdateLedger(string purpose, string jobId, int round, s
             throw new RejectedUpdateException(participantId, $"{who} refused: this is job '{jobId}' round {round} (a replay or a stray message).");
         if (claimedScheme != scheme)
             throw new RejectedUpdateException(participantId, $"{who} refused: scheme '{claimedScheme}', the round uses '{scheme}'.");
-        if (!participantPublicKeys.TryGetValue(participantId, out var publicKey))
+        if (!participantPublicKeys.Contains(participantId))
             throw new RejectedUpdateException(participantId, $"{who} refused: '{participantId}' has no signing key among those this check accepts (not a participant of the round, or not enrolled).");
         if (_accepted.ContainsKey(participantId))
             throw new RejectedUpdateException(participantId, $"{who} refused: '{participantId}' already sent one this round (duplicate).");
         var statement = SignedStatement.For(purpose, claimedJobId, claimedRound, participantId, claimedScheme, payload);
-        if (!ParticipantSigningKey.Verify(publicKey, statement.ToBytes(), signature))
+        if (!participantPublicKeys.Verifies(participantId, statement.ToBytes(), signature))
             throw new RejectedUpdateException(participantId, $"{who} refused: the signature does not verify with the participant's registered key.");
         // A copy of another participant's payload (an update replayed under a second name) is refused; empty
         // payloads (the plaintext simulation's key and decryption shares) carry nothing to copy.

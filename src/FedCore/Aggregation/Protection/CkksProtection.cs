@@ -147,15 +147,17 @@ public sealed class CkksProtection
     private double DecryptionTolerance(int participants) => 10 * NoiseFloodingBudget.ErrorStandardDeviation(Parameters, participants, Bound);
 
     /// <summary>
-    /// The aggregator's running sum under one round key (<see cref="EncryptedVectorSum"/>): sealed updates are checked and
-    /// added as they arrive (thread-safe), the masks are taken once, then the shares are added and the sum opened.
+    /// The aggregator's running sum of one round's masks (<see cref="CiphertextMasksSum"/>): sealed updates are checked and
+    /// their masks added as they arrive (thread-safe), and the masks are taken once, for every member to give its share
+    /// of. The opening is the sum of the members' parts, each its own c0 plus its share (FedCore/Rounds/README.md, steps
+    /// 5–6b), so no c0 is added here.
     /// </summary>
     public sealed class Aggregate(CkksProtection scheme, CollectivePublicKey key)
     {
         private readonly Lock _lock = new();
         private readonly HashSet<string> _contributors = [];
-        private readonly EncryptedVectorSum _sum = new();
-        private CiphertextMasks? _masks;
+        private readonly CiphertextMasksSum _sum = new();
+        private bool _fixed;
 
         public CollectivePublicKey Key { get; } = key;
 
@@ -167,7 +169,7 @@ public sealed class CkksProtection
                 throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} is encrypted under another round key.");
             lock (_lock)
             {
-                if (_masks is not null)
+                if (_fixed)
                     throw new InvalidOperationException("The aggregate was already fixed for decryption; no more updates can be added.");
                 if (!_contributors.Add(contributor))
                     throw new SealedUpdateFormatException($"{SchemeName}: a second sealed update from {contributor}.");
@@ -191,30 +193,10 @@ public sealed class CkksProtection
             {
                 if (_contributors.Count == 0)
                     throw new InvalidOperationException("Nothing was added.");
-                return _masks ??= _sum.Masks();
+                _fixed = true;
+                return _sum.Masks();
             }
         }
-
-        /// <summary>Adds one participant's decryption share of <see cref="Masks"/>; a malformed or foreign one changes nothing.</summary>
-        public void AddShare(string contributor, byte[] share)
-        {
-            var parsed = Read(() => Crypto.Multiparty.DecryptionShare.Adopt(share, scheme.Parameters), $"decryption share from {contributor}");
-            Read(() => { _sum.AddShare(Key, parsed); return true; }, $"decryption share from {contributor}");
-        }
-
-        /// <summary>The sum's plaintext before decoding, once every member's share is in (what the members check at step 7).</summary>
-        public OpenedPlaintext Opening()
-        {
-            lock (_lock)
-            {
-                if (_masks is null)
-                    throw new InvalidOperationException("The aggregate's masks were never taken, so no share can be for it.");
-            }
-            return Read(() => _sum.Opening(Key), "decryption shares");
-        }
-
-        /// <summary>Σ wᵢ·uᵢ and Σ wᵢ (<see cref="CkksProtection.Open"/> of <see cref="Opening"/>).</summary>
-        public AggregatedUpdate Open() => scheme.Open(Opening(), Key.ShareIds.Count);
     }
 
     /// <summary>

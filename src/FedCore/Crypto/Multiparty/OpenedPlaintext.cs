@@ -91,19 +91,25 @@ public sealed class OpenedPlaintext
         ArgumentNullException.ThrowIfNull(parts);
         if (parts.Count == 0)
             throw new ArgumentException("No parts to add.", nameof(parts));
-        var first = parts[0];
-        if (parts.Any(p => p.Parameters != first.Parameters || p.Length != first.Length || p.Scale != first.Scale || !p.KeyId.Span.SequenceEqual(first.KeyId.Span)))
-            throw new ArgumentException("The parts are not of one opening: their parameters, round key, length or scale differ.", nameof(parts));
-        var addend = new ulong[first.Parameters.RingDimension];
-        return Build(first.Parameters, first.KeyId.Span, first.Length, first.Scale, first.ChunkCount, (chunk, sum) =>
-        {
-            first.ReadChunk(chunk, sum);
-            foreach (var part in parts.Skip(1))
-            {
-                part.ReadChunk(chunk, addend);
-                RnsRing.AddInPlace(first.Parameters.Context.WireModulus, sum, addend);
-            }
-        });
+        var sum = new OpenedPlaintextSum();
+        foreach (var part in parts)
+            sum.Add(part);
+        return sum.Total();
+    }
+
+    /// <summary>Refuses <paramref name="other"/> unless it is of this plaintext's opening: parameters, round key, length and scale.</summary>
+    internal void RequireSameOpening(OpenedPlaintext other)
+    {
+        if (other.Parameters != Parameters || other.Length != Length || other.Scale != Scale || !other.KeyId.Span.SequenceEqual(KeyId.Span))
+            throw new ArgumentException("The parts are not of one opening: their parameters, round key, length or scale differ.");
+    }
+
+    /// <summary>The plaintext shaped like <paramref name="shape"/> whose polynomials, unpacked, are <paramref name="coefficients"/>.</summary>
+    internal static OpenedPlaintext FromPolynomials(OpenedPlaintext shape, ulong[] coefficients)
+    {
+        int n = shape.Parameters.RingDimension;
+        return Build(shape.Parameters, shape.KeyId.Span, shape.Length, shape.Scale, shape.ChunkCount,
+            (chunk, polynomial) => coefficients.AsSpan(chunk * n, n).CopyTo(polynomial));
     }
 
     /// <summary>A plaintext of the given header whose polynomials <paramref name="fill"/> writes, one chunk at a time.</summary>
@@ -132,6 +138,19 @@ public sealed class OpenedPlaintext
 
     public static OpenedPlaintext FromBytes(ReadOnlySpan<byte> data, CkksParameters parameters)
     {
+        Validate(data, parameters);
+        return new OpenedPlaintext(parameters, data.ToArray());
+    }
+
+    /// <summary>Reads <paramref name="data"/> without copying it: the caller hands the array over and must not change it afterwards.</summary>
+    internal static OpenedPlaintext Adopt(byte[] data, CkksParameters parameters)
+    {
+        Validate(data, parameters);
+        return new OpenedPlaintext(parameters, data);
+    }
+
+    private static void Validate(ReadOnlySpan<byte> data, CkksParameters parameters)
+    {
         var reader = new WireReader(data, WireKind.OpenedPlaintext, parameters);
         reader.ReadBytes(32, "key id");
         int chunks = EncryptedVector.ChunksFor(parameters, (int)EncryptedVector.ReadLength(ref reader));
@@ -142,6 +161,5 @@ public sealed class OpenedPlaintext
         var scratch = new ulong[parameters.RingDimension];
         for (int chunk = 0; chunk < chunks; chunk++)
             reader.ReadPacked(scratch, parameters.WireModulusBits, parameters.WireModulus, $"polynomial {chunk}");
-        return new OpenedPlaintext(parameters, data.ToArray());
     }
 }
