@@ -45,6 +45,24 @@ public class SamplingTests
             offset += count;
         }
         Assert.Equal(expected, actual);
+
+        // Whole arrays, encrypted straight into the array when nothing is buffered, give the stream's bytes too, also
+        // between single draws (a mask's rejected word is redrawn so) and beyond the internal buffer's length.
+        using var arrays = new AesCtrRandom(SeedB, "chunks");
+        using var spans = new AesCtrRandom(SeedB, "chunks");
+        foreach (int length in new[] { 32_768, 32_768, 8, 32_768, 65_536 + 4_096, 16, 100 })
+        {
+            var direct = new byte[length];
+            var copied = new byte[length];
+            if (length == 8)
+            {
+                Assert.Equal(spans.NextUInt64(), arrays.NextUInt64());
+                continue;
+            }
+            arrays.Fill(direct);
+            spans.Fill(copied.AsSpan());
+            Assert.Equal(copied, direct);
+        }
     }
 
     [Fact]

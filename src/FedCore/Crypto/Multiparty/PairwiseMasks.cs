@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using System.Text;
@@ -111,13 +112,13 @@ public sealed class PairwiseMasks : IDisposable
 
     private readonly Modulus _q0;
     private readonly (AesCtrRandom Stream, bool Subtract)[] _streams;
-    private readonly ulong[] _scratch;
+    private readonly byte[] _scratch; // one polynomial's draws, as bytes so the stream encrypts straight into it
 
     private PairwiseMasks(CkksParameters parameters, (AesCtrRandom, bool)[] streams)
     {
         _q0 = parameters.Context.WireModulus;
         _streams = streams;
-        _scratch = new ulong[parameters.RingDimension];
+        _scratch = new byte[parameters.RingDimension * sizeof(ulong)];
     }
 
     /// <summary>Number of neighbours this participant masks with.</summary>
@@ -172,8 +173,9 @@ public sealed class PairwiseMasks : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void AddTo(Span<ulong> polynomial)
     {
-        if (polynomial.Length != _scratch.Length)
-            throw new ArgumentException($"A mask polynomial has {_scratch.Length} coefficients; got {polynomial.Length}.");
+        Span<ulong> words = MemoryMarshal.Cast<byte, ulong>(_scratch.AsSpan());
+        if (polynomial.Length != words.Length)
+            throw new ArgumentException($"A mask polynomial has {words.Length} coefficients; got {polynomial.Length}.");
         ulong q = _q0.Value, bits = (1UL << _q0.BitLength) - 1;
         foreach (var (stream, subtract) in _streams)
         {
@@ -184,11 +186,11 @@ public sealed class PairwiseMasks : IDisposable
                 Vector512<ulong> vq = Vector512.Create(q), vbits = Vector512.Create(bits);
                 for (; j + 8 <= polynomial.Length; j += 8)
                 {
-                    Vector512<ulong> u = Vector512.Create((ReadOnlySpan<ulong>)_scratch.AsSpan(j, 8)) & vbits;
+                    Vector512<ulong> u = Vector512.Create((ReadOnlySpan<ulong>)words.Slice(j, 8)) & vbits;
                     if (Vector512.GreaterThanOrEqualAny(u, vq))
                     {
                         // A rejection among these eight: the scalar loop, which draws replacements in the same order.
-                        AddScalar(stream, subtract, polynomial.Slice(j, 8), _scratch.AsSpan(j, 8), q, bits);
+                        AddScalar(stream, subtract, polynomial.Slice(j, 8), words.Slice(j, 8), q, bits);
                         continue;
                     }
                     Vector512<ulong> p = Vector512.Create((ReadOnlySpan<ulong>)polynomial.Slice(j, 8));
@@ -197,7 +199,7 @@ public sealed class PairwiseMasks : IDisposable
                     r.CopyTo(polynomial.Slice(j, 8));
                 }
             }
-            AddScalar(stream, subtract, polynomial[j..], _scratch.AsSpan(j), q, bits);
+            AddScalar(stream, subtract, polynomial[j..], words[j..], q, bits);
         }
         Array.Clear(_scratch);
     }

@@ -72,6 +72,28 @@ public sealed class AesCtrRandom : IDisposable
 
     public void Fill(Span<ulong> destination) => Fill(System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination));
 
+    /// <summary>
+    /// The same bytes as <see cref="Fill(Span{byte})"/>, encrypted straight into <paramref name="destination"/> (in place,
+    /// over its counter blocks) when nothing is buffered and whole blocks are asked for: one copy fewer where a caller
+    /// draws large arrays, as the pairwise masks do (one model's worth per neighbour).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Fill(byte[] destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (_position != BufferLength || destination.Length % BlockLength != 0)
+        {
+            Fill(destination.AsSpan());
+            return;
+        }
+        for (int offset = 0; offset < destination.Length; offset += BufferLength)
+        {
+            int length = Math.Min(BufferLength, destination.Length - offset);
+            WriteCounters(destination.AsSpan(offset, length));
+            _encryptor.TransformBlock(destination, offset, length, destination, offset);
+        }
+    }
+
     public ulong NextUInt64()
     {
         if (BufferLength - _position < sizeof(ulong))
@@ -98,15 +120,20 @@ public sealed class AesCtrRandom : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Refill()
     {
-        // Counter blocks: 64-bit block index, little-endian, then eight zero bytes (the key is unique per stream).
-        Span<ulong> words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(_counterBlocks.AsSpan());
+        WriteCounters(_counterBlocks);
+        _encryptor.TransformBlock(_counterBlocks, 0, BufferLength, _keystream, 0);
+        _position = 0;
+    }
+
+    /// <summary>The next counter blocks, one per 16 bytes of <paramref name="blocks"/>: 64-bit block index, little-endian, then eight zero bytes (the key is unique per stream).</summary>
+    private void WriteCounters(Span<byte> blocks)
+    {
+        Span<ulong> words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(blocks);
         for (int w = 0; w < words.Length; w += 2)
         {
             words[w] = BitConverter.IsLittleEndian ? _nextBlock : BinaryPrimitives.ReverseEndianness(_nextBlock);
             words[w + 1] = 0;
             _nextBlock++;
         }
-        _encryptor.TransformBlock(_counterBlocks, 0, BufferLength, _keystream, 0);
-        _position = 0;
     }
 }
