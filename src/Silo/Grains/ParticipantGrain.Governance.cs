@@ -456,7 +456,7 @@ public sealed partial class ParticipantGrain
         }
         try
         {
-            agreement.Verify(membership);
+            records.Verify(agreement, membership);
         }
         catch (GovernanceException e)
         {
