@@ -225,7 +225,12 @@ public sealed class AggregatorRound
             AcceptPartCommitment(commitment);
     }
 
-    /// <summary>A member's part (c0ᵢ + hᵢ): the one its commitment's Merkle root names, of the others' shape.</summary>
+    /// <summary>
+    /// A member's part (c0ᵢ + hᵢ): the one its commitment's Merkle root names, with the round's header. The root covers the
+    /// coefficients only, so the header (key id, length, scale) is checked against the round, not against the first part
+    /// to arrive: a colluder's part under another header, sent first, would otherwise get every honest part refused in
+    /// its member's name (branch review/perf).
+    /// </summary>
     public void AcceptPart(SignedMessage part)
     {
         string who = part.ParticipantId;
@@ -234,9 +239,13 @@ public sealed class AggregatorRound
         var parsed = Read(() => OpenedPlaintext.Adopt(part.Payload, Parameters), $"the part of {who}");
         if (!OpeningSpotCheck.Tree(parsed).Root.AsSpan().SequenceEqual(PartCommitment(who).AsSpan(0, 32)))
             throw Rejected($"the part {who} revealed is not the one it committed to");
-        if (_key is { } key && !parsed.KeyId.Span.SequenceEqual(key.KeyId.Span))
-            throw Rejected($"the part of {who} is not under this round's key");
-        Read(() => { _parts.Add(parsed); return true; }, $"the part of {who}");
+        if (parsed.Scale != _ckks!.Scale)
+            throw Rejected($"the part of {who} is not at the round's scale");
+        if (_masks is { } masks && (parsed.Length != masks.Length || !parsed.KeyId.Span.SequenceEqual(masks.KeyId.Span)))
+            throw Rejected($"the part of {who} is not of the length and round key of the round's sealed updates");
+        // Taken up again after a restart (Resume), the round knows neither key nor length: the parts are held to the
+        // first one's, and which of two differing parts is not its member's own cannot be told.
+        Read(() => { _parts.Add(parsed); return true; }, $"the part of {who} or one revealed before it");
     }
 
     // ---- Step 7 -------------------------------------------------------------------------------------------------

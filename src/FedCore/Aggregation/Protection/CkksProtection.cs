@@ -40,6 +40,9 @@ public sealed class CkksProtection
     /// </summary>
     public double Bound { get; }
 
+    /// <summary>The scale every sealed update, part and opened sum of this scheme carries (<see cref="CkksParameters.ScaleForBound"/>).</summary>
+    public double Scale => Parameters.ScaleForBound(Bound);
+
     /// <summary>
     /// The most update values (the weight not counted) one round of <paramref name="participants"/> can carry: what one key
     /// may decrypt within the flooding budget (a participant refuses a share beyond it).
@@ -207,7 +210,7 @@ public sealed class CkksProtection
     public AggregatedUpdate Open(OpenedPlaintext opened, int participants)
     {
         ArgumentNullException.ThrowIfNull(opened);
-        if (opened.Parameters != Parameters || opened.Scale != Parameters.ScaleForBound(Bound) || opened.Length < 2)
+        if (opened.Parameters != Parameters || opened.Scale != Scale || opened.Length < 2)
             throw new SealedUpdateFormatException($"{SchemeName}: the opened sum is not of this scheme's parameters and bound, or carries no values.");
         var weightedSum = new double[opened.Length - 1];
         var weight = new double[1];
