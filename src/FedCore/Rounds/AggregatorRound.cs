@@ -235,7 +235,7 @@ public sealed class AggregatorRound
     {
         string who = part.ParticipantId;
         Accept(RoundPurpose.OpeningPart, part);
-        // Its payload, not a copy (13 MB per 10⁶ values): only added into the sum, never kept.
+        // Its payload, not a copy (7.6 MB per 10⁶ values): only added into the sum, never kept.
         var parsed = Read(() => OpenedPlaintext.Adopt(part.Payload, Parameters), $"the part of {who}");
         if (!OpeningSpotCheck.Tree(parsed).Root.AsSpan().SequenceEqual(PartCommitment(who).AsSpan(0, 32)))
             throw Rejected($"the part {who} revealed is not the one it committed to");
