@@ -20,13 +20,7 @@ public sealed class PerfReviewTests
     private static (AggregatorRound Aggregator, PartRevealRequest Reveal) UpToReveal(RoundHarness harness, float[][] updates)
     {
         var aggregator = harness.SealedRound(1, updates);
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in harness.Parties)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        var decrypt = aggregator.DecryptRequest();
-        foreach (var p in harness.Parties)
-            aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));
-        return (aggregator, aggregator.PartRevealRequest());
+        return (aggregator, RoundHarness.Committed(aggregator, harness.Parties));
     }
 
     /// <summary>The part's bytes with one header field changed: the commitment (a Merkle root over the coefficients) does not see it.</summary>

@@ -148,19 +148,25 @@ internal sealed class RoundHarness
     /// </summary>
     public static void CheckAndDecrypt(AggregatorRound aggregator, IReadOnlyList<Party> members, Action<Party, SignedMessage>? revealed = null)
     {
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        var decrypt = aggregator.DecryptRequest();
-        foreach (var p in members)
-            aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));
-        var reveal = aggregator.PartRevealRequest();
+        var reveal = Committed(aggregator, members);
         foreach (var p in members)
         {
             var part = p.Round.RevealPart(reveal);
             revealed?.Invoke(p, part);
             aggregator.AcceptPart(part);
         }
+    }
+
+    /// <summary>Steps 5–6 played honestly: every member's part commitment is in; the parts' reveal request is returned.</summary>
+    public static PartRevealRequest Committed(AggregatorRound aggregator, IReadOnlyList<Party> members)
+    {
+        var check = aggregator.AggregateCheckRequest();
+        foreach (var p in members)
+            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        var decrypt = aggregator.DecryptRequest();
+        foreach (var p in members)
+            aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));
+        return aggregator.PartRevealRequest();
     }
 
     public static float[][] Updates(int count, int length, int seed = 1)

@@ -25,13 +25,7 @@ public class RoundProtocolTests
         // was refused, must not enter it.
         var harness = new RoundHarness(4);
         var aggregator = harness.SealedRound(1, RoundHarness.Updates(4, 10));
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in harness.Parties)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
-        var decrypt = aggregator.DecryptRequest();
-        foreach (var p in harness.Parties)
-            aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));
-        var reveal = aggregator.PartRevealRequest();
+        var reveal = RoundHarness.Committed(aggregator, harness.Parties);
         var parts = harness.Parties.Select(p => p.Round.RevealPart(reveal)).ToList();
         foreach (var part in parts.Take(3))
             aggregator.AcceptPart(part);

@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Runtime.CompilerServices;
-using FedCore.Crypto.Ring;
-
 namespace FedCore.Crypto.Multiparty;
 
 /// <summary>
@@ -13,13 +9,12 @@ namespace FedCore.Crypto.Multiparty;
 public sealed class CiphertextMasksSum
 {
     private readonly Lock _lock = new();
-    private ulong[]? _c1;
+    private PooledPolynomialSum? _c1;
     private EncryptedVector? _first;
     private CiphertextMasks? _masks;
 
     public int Count { get; private set; }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(EncryptedVector vector)
     {
         ArgumentNullException.ThrowIfNull(vector);
@@ -27,24 +22,9 @@ public sealed class CiphertextMasksSum
         {
             if (_masks is not null)
                 throw new InvalidOperationException("The masks were already taken; no more vectors can be added.");
-            if (_first is null)
-            {
-                int coefficients = vector.ChunkCount * vector.Parameters.RingDimension;
-                _c1 = ArrayPool<ulong>.Shared.Rent(coefficients);
-                Array.Clear(_c1, 0, coefficients);
-            }
-            else
-            {
-                _first.RequireCompatible(vector);
-            }
-            Modulus q0 = vector.Parameters.Context.WireModulus;
-            int n = vector.Parameters.RingDimension;
-            var addend = new ulong[n];
-            for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
-            {
-                vector.ReadC1(chunk, addend);
-                RnsRing.AddInPlace(q0, _c1.AsSpan(chunk * n, n), addend);
-            }
+            _first?.RequireCompatible(vector);
+            _c1 ??= new PooledPolynomialSum(vector.ChunkCount, vector.Parameters.RingDimension, vector.Parameters.Context.WireModulus);
+            _c1.Add(vector.ReadC1);
             _first ??= vector;
             Count++;
         }
@@ -59,9 +39,8 @@ public sealed class CiphertextMasksSum
                 return _masks;
             if (_first is null)
                 throw new InvalidOperationException("Nothing was added.");
-            _masks = CiphertextMasks.FromPolynomials(_first, _c1!);
-            ArrayPool<ulong>.Shared.Return(_c1!);
-            _c1 = null;
+            _masks = CiphertextMasks.FromPolynomials(_first, _c1!.Coefficients);
+            _c1.Return(secret: false); // the masks are shown to every member
             _first = null; // its wire form (13 MB per 10⁶ values) is no longer needed
             return _masks;
         }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -332,7 +331,7 @@ public sealed class EncryptedVector
 public sealed class EncryptedVectorSum
 {
     private readonly Lock _lock = new();
-    private ulong[]? _c0, _c1, _shares;
+    private PooledPolynomialSum? _c0, _c1, _shares;
     private readonly HashSet<Guid> _shareIds = [];
     private EncryptedVector? _first;
     private CiphertextMasks? _masks;
@@ -348,29 +347,11 @@ public sealed class EncryptedVectorSum
         {
             if (_closed)
                 throw new InvalidOperationException("The sum was already taken; start a new one.");
-            if (_first is null)
-            {
-                int coefficients = vector.ChunkCount * vector.Parameters.RingDimension;
-                _c0 = ArrayPool<ulong>.Shared.Rent(coefficients);
-                _c1 = ArrayPool<ulong>.Shared.Rent(coefficients);
-                Array.Clear(_c0, 0, coefficients);
-                Array.Clear(_c1, 0, coefficients);
-            }
-            else
-            {
-                _first.RequireCompatible(vector);
-            }
-            CkksParameters parameters = vector.Parameters;
-            Modulus q0 = parameters.Context.WireModulus;
-            int n = parameters.RingDimension;
-            var addend = new ulong[n];
-            for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
-            {
-                vector.ReadC0(chunk, addend);
-                RnsRing.AddInPlace(q0, _c0.AsSpan(chunk * n, n), addend);
-                vector.ReadC1(chunk, addend);
-                RnsRing.AddInPlace(q0, _c1.AsSpan(chunk * n, n), addend);
-            }
+            _first?.RequireCompatible(vector);
+            _c0 ??= NewSum(vector);
+            _c1 ??= NewSum(vector);
+            _c0.Add(vector.ReadC0);
+            _c1.Add(vector.ReadC1);
             _first ??= vector;
             Count++;
         }
@@ -387,8 +368,8 @@ public sealed class EncryptedVectorSum
             var writer = EncryptedVector.NewWriter(parameters, first.KeyId.Span, first.Length, first.Scale);
             for (int chunk = 0; chunk < first.ChunkCount; chunk++)
             {
-                RoundedPolynomial.Write(writer, parameters, _c0.AsSpan(chunk * n, n)); // rounds the sum's c0 again
-                writer.WritePacked(_c1.AsSpan(chunk * n, n), bits);
+                RoundedPolynomial.Write(writer, parameters, _c0!.Coefficients.AsSpan(chunk * n, n)); // rounds the sum's c0 again
+                writer.WritePacked(_c1!.Coefficients.AsSpan(chunk * n, n), bits);
             }
             ReturnArrays();
             return EncryptedVector.Trusted(writer.ToArray(), parameters);
@@ -404,7 +385,7 @@ public sealed class EncryptedVectorSum
         lock (_lock)
         {
             var first = Close();
-            _masks = CiphertextMasks.FromPolynomials(first, _c1!);
+            _masks = CiphertextMasks.FromPolynomials(first, _c1!.Coefficients);
             return _masks;
         }
     }
@@ -441,19 +422,8 @@ public sealed class EncryptedVectorSum
                 throw new ArgumentException($"Share from {share.ShareId} was made for another key.", nameof(share));
             if (!share.VectorDigest.Span.SequenceEqual(_masks!.Digest.Span) || share.Length != _first!.Length)
                 throw new ArgumentException($"Share from {share.ShareId} decrypts a different vector.", nameof(share));
-            int n = _first.Parameters.RingDimension, coefficients = _first.ChunkCount * n;
-            Modulus q0 = _first.Parameters.Context.WireModulus;
-            if (_shares is null)
-            {
-                _shares = ArrayPool<ulong>.Shared.Rent(coefficients);
-                Array.Clear(_shares, 0, coefficients);
-            }
-            var addend = new ulong[n];
-            for (int chunk = 0; chunk < _first.ChunkCount; chunk++)
-            {
-                share.ReadChunk(chunk, addend);
-                RnsRing.AddInPlace(q0, _shares.AsSpan(chunk * n, n), addend);
-            }
+            _shares ??= NewSum(_first);
+            _shares.Add(share.ReadChunk);
             _shareIds.Add(share.ShareId);
         }
     }
@@ -476,8 +446,8 @@ public sealed class EncryptedVectorSum
                     "Every participant of the key must contribute; otherwise re-key without the absent ones.", nameof(key));
             int coefficients = _first!.ChunkCount * _first.Parameters.RingDimension;
             Modulus q0 = _first.Parameters.Context.WireModulus;
-            RnsRing.AddInPlace(q0, _c0.AsSpan(0, coefficients), _shares.AsSpan(0, coefficients));
-            var opened = OpenedPlaintext.FromPolynomials(_first, _c0.AsSpan(0, coefficients));
+            RnsRing.AddInPlace(q0, _c0!.Coefficients.AsSpan(0, coefficients), _shares!.Coefficients.AsSpan(0, coefficients));
+            var opened = OpenedPlaintext.FromPolynomials(_first, _c0.Coefficients.AsSpan(0, coefficients));
             ReturnArrays();
             return opened;
         }
@@ -502,11 +472,13 @@ public sealed class EncryptedVectorSum
         return _first;
     }
 
+    private static PooledPolynomialSum NewSum(EncryptedVector shape) =>
+        new(shape.ChunkCount, shape.Parameters.RingDimension, shape.Parameters.Context.WireModulus);
+
     private void ReturnArrays()
     {
-        foreach (ulong[]? array in (ulong[]?[])[_c0, _c1, _shares])
-            if (array is not null)
-                ArrayPool<ulong>.Shared.Return(array, clearArray: true); // share sums are as secret as the shares
+        foreach (var sum in (PooledPolynomialSum?[])[_c0, _c1, _shares])
+            sum?.Return(secret: true); // share sums are as secret as the shares
         _c0 = _c1 = _shares = null;
     }
 }

@@ -1,6 +1,3 @@
-using System.Buffers;
-using FedCore.Crypto.Ring;
-
 namespace FedCore.Crypto.Multiparty;
 
 /// <summary>
@@ -12,7 +9,7 @@ namespace FedCore.Crypto.Multiparty;
 public sealed class OpenedPlaintextSum
 {
     private readonly Lock _lock = new();
-    private ulong[]? _sum;
+    private PooledPolynomialSum? _sum;
     private OpenedPlaintext? _first;
     private OpenedPlaintext? _total;
 
@@ -25,23 +22,9 @@ public sealed class OpenedPlaintextSum
         {
             if (_total is not null)
                 throw new InvalidOperationException("The total was already taken; no more parts can be added.");
-            int n = part.Parameters.RingDimension;
-            if (_first is null)
-            {
-                _sum = ArrayPool<ulong>.Shared.Rent(part.ChunkCount * n);
-                Array.Clear(_sum, 0, part.ChunkCount * n);
-            }
-            else
-            {
-                _first.RequireSameOpening(part);
-            }
-            Modulus q0 = part.Parameters.Context.WireModulus;
-            var addend = new ulong[n];
-            for (int chunk = 0; chunk < part.ChunkCount; chunk++)
-            {
-                part.ReadChunk(chunk, addend);
-                RnsRing.AddInPlace(q0, _sum.AsSpan(chunk * n, n), addend);
-            }
+            _first?.RequireSameOpening(part);
+            _sum ??= new PooledPolynomialSum(part.ChunkCount, part.Parameters.RingDimension, part.Parameters.Context.WireModulus);
+            _sum.Add(part.ReadChunk);
             _first ??= part;
             Count++;
         }
@@ -56,9 +39,8 @@ public sealed class OpenedPlaintextSum
                 return _total;
             if (_first is null)
                 throw new InvalidOperationException("No parts to add.");
-            _total = OpenedPlaintext.FromPolynomials(_first, _sum!);
-            ArrayPool<ulong>.Shared.Return(_sum!);
-            _sum = null;
+            _total = OpenedPlaintext.FromPolynomials(_first, _sum!.Coefficients);
+            _sum.Return(secret: false); // every part was shown to the aggregator, and the total is what opens
             _first = null;
             return _total;
         }
