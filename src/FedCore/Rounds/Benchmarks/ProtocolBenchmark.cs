@@ -26,7 +26,8 @@ public sealed record ProtocolBenchmarkOptions
 /// <summary>
 /// CPU seconds per counted round: per step, the mean over participants (<see cref="ParticipantSteps"/>) and the
 /// aggregator's total divided by the participants (<see cref="AggregatorSteps"/>); the totals scaled to 10⁶
-/// parameters as `bench round` reports them, and the bytes one participant sends and receives in protocol messages.
+/// parameters as `bench round` reports them, and the payload bytes one participant sends and receives (the model, its
+/// sealed update, the aggregate's masks, its part, the opening and leaves at step 8, the members' public key shares).
 /// </summary>
 public sealed record ProtocolBenchmarkResult(
     string Benchmark,
@@ -97,10 +98,10 @@ public static class ProtocolBenchmark
             T message = Party(step, answer);
             Aggregator(aggregatorStep, () => accept(message));
         }
-        void Count(long sent, long received)
+        void Count(long payload) // what one participant sends or receives, the model-sized payloads and the key shares
         {
             if (counting)
-                bytes += sent + received;
+                bytes += payload;
         }
 
         foreach (var p in parties)
@@ -120,7 +121,7 @@ public static class ProtocolBenchmark
             Aggregator("3 key check", () => check = aggregator.KeyCheckRequest(plan));
             foreach (var p in parties)
             {
-                Count(check.PublicShares.Sum(s => (long)s.Length), 0);
+                Count(check.PublicShares.Sum(s => (long)s.Length));
                 Exchange("3 key check", () => p.CheckKey(check), "3 key acceptances", aggregator.AcceptKeyAcceptance);
             }
             var sealRequest = aggregator.SealRequest();
@@ -133,14 +134,14 @@ public static class ProtocolBenchmark
                 for (int j = 0; j < update.Length; j++)
                     update[j] = (float)((random.NextDouble() - 0.5) * 1e-3);
                 var sealedUpdate = Party("4 seal", () => p.Seal(round, update, rows[i].RowCount / normaliser));
-                Count(global.Length * sizeof(float) + sealedUpdate.SealedUpdate.Length, 0);
+                Count(global.Length * sizeof(float) + sealedUpdate.SealedUpdate.Length);
                 Aggregator("4 add sealed", () => aggregator.AcceptSealed(sealedUpdate));
             }
             AggregateCheckRequest aggregateCheck = null!;
             Aggregator("5 aggregate", () => aggregateCheck = aggregator.AggregateCheckRequest());
             foreach (var p in parties)
             {
-                Count(aggregateCheck.AggregateMasks.Length, 0);
+                Count(aggregateCheck.AggregateMasks.Length);
                 Exchange("5 aggregate check", () => p.CheckAggregate(aggregateCheck), "5 fingerprints", aggregator.AcceptAggregateFingerprint);
             }
             var decrypt = aggregator.DecryptRequest();
@@ -150,7 +151,7 @@ public static class ProtocolBenchmark
             foreach (var p in parties)
             {
                 var part = Party("6b reveal part", () => p.RevealPart(partReveal));
-                Count(part.Payload.Length, 0);
+                Count(part.Payload.Length);
                 Aggregator("6b parts", () => aggregator.AcceptPart(part));
             }
             OpeningCheckRequest openingCheck = null!;
@@ -170,7 +171,7 @@ public static class ProtocolBenchmark
             });
             foreach (var p in parties)
             {
-                Count(opening.Opened.Length + opening.OpenedLeaves.Sum(l => (long)l.Payload.Length) + model.Length * sizeof(float), 0);
+                Count(opening.Opened.Length + opening.OpenedLeaves.Sum(l => (long)l.Payload.Length) + model.Length * sizeof(float));
                 Party("8 advance chain", () => p.AdvanceChain(opening, model, modelState));
             }
         }
