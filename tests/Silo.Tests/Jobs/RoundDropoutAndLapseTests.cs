@@ -27,21 +27,27 @@ public sealed class RoundDropoutAndLapseTests
     {
         using var dir = new TempDirectory("federation-dropout");
         LocalFederation? federation = null;
-        int stops = 0;
+        int stops = 0, othersTrained = 0;
         var options = TestFederations.Options(dir.Path, "US", "HU", "CH") with
         {
-            // Budapest's silo goes away the moment Budapest is asked to train in the job's third round: after the round's
-            // keys were made, before any update is sealed.
+            // Budapest's silo goes away when Budapest is asked to train in the job's third round: after the round's keys
+            // were made, before Budapest seals. It waits for the three others to have trained first, so that each of them
+            // trains that round twice whatever the timing (before, one could fail on the stopping silo before it trained,
+            // and was charged once).
             ConfigureSilo = silo => silo.AddIncomingGrainCallFilter(async context =>
             {
-                if (context.InterfaceMethod.Name == nameof(IParticipantGrain.Train) && context.TargetId.Key.ToString() == "HU/budapest"
-                    && context.Request.GetArgument(0) is RoundAssignment { JobId: "CH/dropout", GlobalVersion: 2 }
-                    && Interlocked.Exchange(ref stops, 1) == 0)
+                bool thirdRound = context.InterfaceMethod.Name == nameof(IParticipantGrain.Train)
+                    && context.Request.GetArgument(0) is RoundAssignment { JobId: "CH/dropout", GlobalVersion: 2 };
+                if (thirdRound && context.TargetId.Key.ToString() == "HU/budapest" && Interlocked.Exchange(ref stops, 1) == 0)
                 {
+                    for (int i = 0; i < 600 && Volatile.Read(ref othersTrained) < 3; i++)
+                        await Task.Delay(100);
                     _ = Task.Run(() => federation!.StopCountryAsync("HU"));
                     await Task.Delay(TimeSpan.FromSeconds(30)); // the silo stops under it
                 }
                 await context.Invoke();
+                if (thirdRound && context.TargetId.Key.ToString() != "HU/budapest")
+                    Interlocked.Increment(ref othersTrained);
             }),
         };
         federation = await LocalFederation.StartAsync(options);
