@@ -3,6 +3,9 @@ namespace Federation.Contracts.Transfer;
 /// <summary>
 /// Bytes that travel between grains: inline when small, otherwise a <see cref="PayloadReference"/> to bytes that one
 /// grain activation holds and that travel in chunks, so that no message exceeds the federation's message size limit.
+/// [Immutable]: between grains of one silo the bytes are not copied, so the job and its participants may hold one array,
+/// which the round protocol reads in place (FedCore's Adopt). Nobody may write into a payload's bytes once sent, nor
+/// return them to a pool: a plaintext one party checked would change under another.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record Payload
