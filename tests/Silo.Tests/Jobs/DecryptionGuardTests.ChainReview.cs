@@ -193,19 +193,13 @@ public sealed partial class DecryptionGuardTests
         await first.StartChainsAsync();
         await first.KeyAsync();
         await first.TrainAsync();
-        var fingerprints1 = await first.FingerprintsAsync(first.AggregateCheck());
-        foreach (var f in fingerprints1)
-            first.Aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
-        foreach (var m in members)
-            first.Aggregator.AcceptPartCommitment(ColluderMember.Core((await m.Decrypt(first.Decryption(fingerprints1))).PartCommitment));
+        await first.CommitPartsAsync(await first.AggregateCheckedAsync());
 
         var second = new RoundDriver(job, 2, members, _keys) { Scaling = first.Scaling, WeightNormaliser = first.WeightNormaliser };
         await second.KeyAsync();
         await second.TrainAsync();
         var fingerprints2 = await second.FingerprintsAsync(second.AggregateCheck());
-        var reveal = new RoundPartRevealRequest(job, 1, [.. first.Aggregator.PartRevealRequest().PartCommitments.Select(ColluderMember.Contract)]);
-        foreach (var m in members)
-            first.Aggregator.AcceptPart(ColluderMember.PartOf(await m.RevealPart(reveal)));
+        await first.RevealPartsAsync();
         foreach (var m in members)
             Assert.Contains("that round must be finished", (await Assert.ThrowsAsync<FederationOperationException>(() => m.Decrypt(second.Decryption(fingerprints2)))).Message);
 

@@ -122,9 +122,7 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     public async Task An_honest_round_opens_and_each_key_decrypts_only_once()
     {
         var driver = await SealedRoundAsync("CH/guard-honest");
-        var fingerprints = await driver.FingerprintsAsync(driver.AggregateCheck());
-        foreach (var f in fingerprints)
-            driver.Aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
+        var fingerprints = await driver.AggregateCheckedAsync();
         await driver.DecryptAsync(fingerprints);
         Assert.Equal(1.0, driver.Aggregator.Open().TotalWeight, 5); // each weight is its train rows over all train rows
 

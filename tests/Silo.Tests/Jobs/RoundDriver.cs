@@ -335,12 +335,26 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
     /// <summary>The opened plaintext: the sum of the members' parts.</summary>
     public byte[] Opened() => OpenedPlaintext.Sum([.. Members.Select(m => Parts[m.Id])]).ToBytes();
 
-    /// <summary>Steps 6 and 6b as an honest aggregator plays them: every member's part is in (<see cref="Parts"/>).</summary>
-    public async Task DecryptAsync(IReadOnlyList<SignedPayload> fingerprints)
+    /// <summary>Step 5 as an honest aggregator plays it: every member's fingerprint is in, and returned.</summary>
+    public async Task<List<SignedPayload>> AggregateCheckedAsync()
+    {
+        var fingerprints = await FingerprintsAsync(AggregateCheck());
+        foreach (var f in fingerprints)
+            Aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
+        return fingerprints;
+    }
+
+    /// <summary>Step 6 as an honest aggregator plays it: every member's part commitment is in.</summary>
+    public async Task CommitPartsAsync(IReadOnlyList<SignedPayload> fingerprints)
     {
         var request = Decryption(fingerprints);
         foreach (var m in Members)
             Aggregator.AcceptPartCommitment(ColluderMember.Core((await m.Decrypt(request)).PartCommitment));
+    }
+
+    /// <summary>Step 6b as an honest aggregator plays it: every member's part is in (<see cref="Parts"/>).</summary>
+    public async Task RevealPartsAsync()
+    {
         var reveal = new RoundPartRevealRequest(JobId, Round, [.. Aggregator.PartRevealRequest().PartCommitments.Select(ColluderMember.Contract)]);
         foreach (var m in Members)
         {
@@ -350,13 +364,17 @@ internal sealed class RoundDriver(string jobId, int round, IReadOnlyList<IRoundM
         }
     }
 
+    /// <summary>Steps 6 and 6b as an honest aggregator plays them: every member's part is in (<see cref="Parts"/>).</summary>
+    public async Task DecryptAsync(IReadOnlyList<SignedPayload> fingerprints)
+    {
+        await CommitPartsAsync(fingerprints);
+        await RevealPartsAsync();
+    }
+
     /// <summary>Steps 5–6b as an honest aggregator plays them, and the opening.</summary>
     public async Task<AggregatedUpdate> OpenAsync()
     {
-        var fingerprints = await FingerprintsAsync(AggregateCheck());
-        foreach (var f in fingerprints)
-            Aggregator.AcceptAggregateFingerprint(ColluderMember.Core(f));
-        await DecryptAsync(fingerprints);
+        await DecryptAsync(await AggregateCheckedAsync());
         return Aggregator.Open();
     }
 }
