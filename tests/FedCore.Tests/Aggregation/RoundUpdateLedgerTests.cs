@@ -11,11 +11,11 @@ public sealed class RoundUpdateLedgerTests : IDisposable
 
     public RoundUpdateLedgerTests()
     {
-        _ledger = new RoundUpdateLedger(RoundPurpose.Update, "job-1", 3, "ckks", new Dictionary<string, byte[]>
+        _ledger = new RoundUpdateLedger(RoundPurpose.Update, "job-1", 3, "ckks", new VerifyingKeys(new Dictionary<string, byte[]>
         {
             ["HU/budapest"] = _budapest.PublicKey,
             ["CH/zurich"] = _zurich.PublicKey,
-        });
+        }));
     }
 
     private static byte[] Sign(ParticipantSigningKey key, string participant, byte[] payload, string job = "job-1", int round = 3,

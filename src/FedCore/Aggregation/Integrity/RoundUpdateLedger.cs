@@ -12,11 +12,6 @@ namespace FedCore.Aggregation.Integrity;
 public sealed class RoundUpdateLedger(string purpose, string jobId, int round, string scheme, VerifyingKeys participantPublicKeys,
     bool allowCopies = false)
 {
-    public RoundUpdateLedger(string purpose, string jobId, int round, string scheme, IReadOnlyDictionary<string, byte[]> participantPublicKeys,
-        bool allowCopies = false) : this(purpose, jobId, round, scheme, new VerifyingKeys(participantPublicKeys), allowCopies)
-    {
-    }
-
     private readonly Dictionary<string, byte[]> _accepted = [];
     private readonly HashSet<string> _payloadHashes = [];
 
