@@ -8,7 +8,7 @@ using Federation.Silo.Hosting;
 using Federation.Silo.Placement;
 using Federation.Silo.Storage;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Metadata;
 
 namespace Federation.Silo.Grains;
 
@@ -21,7 +21,7 @@ namespace Federation.Silo.Grains;
 /// </summary>
 [AuditLogPlacementFilter]
 public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, FederationRecords records, TimeProvider clock,
-    IClusterMembershipService cluster, ISiloMetadataCache siloMetadata, ILogger<AuditLogGrain> logger)
+    IClusterManifestProvider manifests, ILogger<AuditLogGrain> logger)
     : Grain, IAuditLogGrain
 {
     /// <summary>How long appends may gather before a head covers them.</summary>
@@ -193,8 +193,7 @@ public sealed class AuditLogGrain(AuditLogStore store, AuditLogSigner signer, Fe
         var bytes = head.Write();
         var countries = membership.Organisations.Select(o => o.Country).Distinct().Order(StringComparer.Ordinal).ToList();
         // A country with no silo up has no witness to ask (placement would refuse it, loudly): it co-signs a later head.
-        var up = cluster.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active)
-            .Select(m => SiloCountry.Of(siloMetadata.GetSiloMetadata(m.SiloAddress))).ToHashSet();
+        var up = manifests.Current.Countries().ToHashSet();
         foreach (var country in countries.Where(c => !up.Contains(c)))
             logger.LogInformation("Audit head {Size}: no silo of {Country} is up, so its witness co-signs a later head", head.Head.Size, country);
         countries = [.. countries.Where(up.Contains)];

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Placement;
 using Orleans.Runtime.Hosting;
-using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Metadata;
 using Orleans.Serialization;
 
 namespace Federation.Silo.Hosting;
@@ -21,8 +21,8 @@ namespace Federation.Silo.Hosting;
 public static class FederationSiloBuilderExtensions
 {
     /// <summary>
-    /// Makes this silo a member of the federation in <paramref name="options"/>.Country: declares the country in
-    /// the silo metadata, installs the residency placement filter, the two grain storages and the payload transfers,
+    /// Makes this silo a member of the federation in <paramref name="options"/>.Country: declares the country (and
+    /// whether it holds the operator's key) in its grain manifest (<see cref="SiloDeclarations"/>), installs the residency placement filter, the two grain storages and the payload transfers,
     /// and sets the federation's message size limit.
     /// Clustering is the caller's choice (localhost for the embedded default, Redis in production).
     /// </summary>
@@ -32,10 +32,7 @@ public static class FederationSiloBuilderExtensions
         Directory.CreateDirectory(Path.GetDirectoryName(options.CountryDatabasePath)!);
         TorchDevices.SetIntraOpThreads(options.TorchIntraOpThreads);
 
-        var metadata = new Dictionary<string, string> { [SiloCountry.MetadataKey] = options.Country };
-        if (options.OperatorKeyPath is not null)
-            metadata[AuditLogFilterDirector.MetadataKey] = "signer";
-        silo.UseSiloMetadata(metadata);
+        silo.Services.AddSingleton<IGrainPropertiesProvider>(new SiloDeclarations.Provider(options));
         silo.Services.AddPlacementFilter<CountryResidencyFilterStrategy, CountryResidencyFilterDirector>(ServiceLifetime.Transient);
         silo.Services.AddPlacementFilter<AuditLogFilterStrategy, AuditLogFilterDirector>(ServiceLifetime.Transient);
         silo.Services.AddSingleton(new SiloCountry(options.Country));

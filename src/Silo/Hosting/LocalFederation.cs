@@ -6,7 +6,7 @@ using Federation.Silo.Transfer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Metadata;
 
 namespace Federation.Silo.Hosting;
 
@@ -84,8 +84,8 @@ public sealed class LocalFederation : IAsyncDisposable
     }
 
     /// <summary>
-    /// Membership, silo metadata and grain manifests spread asynchronously: until every silo knows every other silo's
-    /// country, and which grains it hosts, placing a participant from it could fail as if its country had no silo.
+    /// Membership and grain manifests spread asynchronously: until every silo has every other silo's manifest, which
+    /// declares its country (<see cref="SiloDeclarations"/>), placing a participant from it could fail as if its country had no silo.
     /// Waits (at most 30 s) until each of this process's silos sees all of them.
     /// </summary>
     private async Task WaitUntilEverySiloSeesEveryCountryAsync(CancellationToken cancellationToken)
@@ -95,16 +95,10 @@ public sealed class LocalFederation : IAsyncDisposable
         var expected = _silos.Select(s => s.Country).Order(StringComparer.Ordinal).ToList();
         foreach (var (country, host) in _silos)
         {
-            var membership = host.Services.GetRequiredService<IClusterMembershipService>();
-            var metadata = host.Services.GetRequiredService<ISiloMetadataCache>();
             var manifests = host.Services.GetRequiredService<IClusterManifestProvider>();
             while (true)
             {
-                // Placement considers only silos whose grain manifest has arrived; one without counts as not seen yet.
-                var seen = membership.CurrentSnapshot.Members.Values
-                    .Where(m => m.Status == SiloStatus.Active && manifests.Current.Silos.ContainsKey(m.SiloAddress))
-                    .Select(m => SiloCountry.Of(metadata.GetSiloMetadata(m.SiloAddress)) ?? "?")
-                    .Order(StringComparer.Ordinal).ToList();
+                var seen = manifests.Current.Countries().Select(c => c ?? "?").Order(StringComparer.Ordinal).ToList();
                 // At least these: the cluster may have silos elsewhere (the portal's own, or other processes').
                 if (expected.All(seen.Contains))
                     break;

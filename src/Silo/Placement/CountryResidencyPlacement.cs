@@ -1,7 +1,7 @@
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Orleans.Placement;
-using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Metadata;
 using Orleans.Runtime.Placement;
 using Federation.Silo.Hosting;
 
@@ -17,7 +17,7 @@ public sealed class CountryResidencyPlacementFilterAttribute()
 
 public sealed class CountryResidencyFilterStrategy() : PlacementFilterStrategy(order: 0);
 
-internal sealed class CountryResidencyFilterDirector(ISiloMetadataCache siloMetadata) : IPlacementFilterDirector
+internal sealed class CountryResidencyFilterDirector(IClusterManifestProvider manifests) : IPlacementFilterDirector
 {
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
     {
@@ -26,7 +26,8 @@ internal sealed class CountryResidencyFilterDirector(ISiloMetadataCache siloMeta
             throw new FederationOperationException("placement.key",
                 $"Grain {target.GrainIdentity} cannot be placed: its key must start with the country it runs in ({error}).");
 
-        var inCountry = silos.Where(silo => SiloCountry.Of(siloMetadata.GetSiloMetadata(silo)) == country).ToList();
+        var cluster = manifests.Current;
+        var inCountry = silos.Where(silo => cluster.CountryOf(silo) == country).ToList();
         if (inCountry.Count == 0)
             throw new ResidencyViolationException(key, country);
         return inCountry;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Federation.Contracts.Errors;
 using Federation.Contracts.Participants;
 using Federation.Silo.Hosting;
+using Orleans.Metadata;
 using Orleans.TestingHost;
 
 namespace Federation.Silo.Tests.Placement;
@@ -76,6 +77,30 @@ public sealed class ResidencyPlacementTests : IAsyncLifetime
         // The other countries carry on, each at home.
         Assert.Equal("HU", await _cluster.Client.GetGrain<IParticipantGrain>("HU/budapest").GetHostCountry());
         Assert.Equal("US", await _cluster.Client.GetGrain<IParticipantGrain>("US/cleveland").GetHostCountry());
+    }
+
+    [Fact]
+    public async Task Every_silo_knows_the_country_of_every_silo_it_could_place_a_grain_on()
+    {
+        // Placement considers the silos whose grain manifest has arrived; each of those declares its country there.
+        foreach (var silo in _cluster.Silos)
+        {
+            var manifests = silo.ServiceProvider.GetRequiredService<IClusterManifestProvider>();
+            await WaitUntil(() => manifests.Current.Silos.Count == Countries.Length, $"{silo.SiloAddress} has every silo's manifest");
+            foreach (var other in _cluster.Silos)
+                Assert.Equal(other.ServiceProvider.GetRequiredService<SiloCountry>().Code, manifests.Current.CountryOf(other.SiloAddress));
+            Assert.Equal(Countries.Order(), manifests.Current.Countries().Order());
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        for (var waited = TimeSpan.Zero; !condition(); waited += TimeSpan.FromMilliseconds(50))
+        {
+            if (waited > TimeSpan.FromSeconds(30))
+                throw new TimeoutException($"Not within 30 s: {what}.");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
