@@ -18,8 +18,14 @@ internal static class InferencePass
     /// </summary>
     public static void Run(ModelSpec spec, ReadOnlySpan<float> parameters, TabularData data, CancellationToken cancellationToken, Action<Tensor, int, int> visit)
     {
-        var device = TorchDevices.Current;
-        using var model = ModelFactory.Create(spec, parameters, device);
+        using var model = ModelFactory.Create(spec, parameters, TorchDevices.Current);
+        Run(model, data, cancellationToken, visit);
+    }
+
+    /// <summary><see cref="Run(ModelSpec, ReadOnlySpan{float}, TabularData, CancellationToken, Action{Tensor, int, int})"/> with a model the caller built (and disposes): for reading one model on several datasets.</summary>
+    public static void Run(TorchModel model, TabularData data, CancellationToken cancellationToken, Action<Tensor, int, int> visit)
+    {
+        var device = model.Device;
         model.Module.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();

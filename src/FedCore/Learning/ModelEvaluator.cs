@@ -18,16 +18,24 @@ public static class ModelEvaluator
     {
         ArgumentNullException.ThrowIfNull(spec);
         ModelHead.CheckData(spec, data, nameof(data));
+        using var model = ModelFactory.Create(spec, parameters, TorchDevices.Current);
+        return Evaluate(model, data, cancellationToken);
+    }
 
+    /// <summary><see cref="Evaluate(ModelSpec, ReadOnlySpan{float}, TabularData, CancellationToken)"/> with a model the caller built and disposes (one model scored on several datasets).</summary>
+    internal static ModelMetrics Evaluate(TorchModel model, TabularData data, CancellationToken cancellationToken = default)
+    {
+        var spec = model.Spec;
+        ModelHead.CheckData(spec, data, nameof(data));
         var head = ModelHead.For(spec);
         int rows = data.RowCount;
         using var scope = NewDisposeScope();
-        var targets = head.Targets(data.Labels, TorchDevices.Current);
+        var targets = head.Targets(data.Labels, model.Device);
         double lossSum = 0;
         long correct = 0;
         var scores = spec.IsBinary ? new double[rows] : null;
 
-        InferencePass.Run(spec, parameters, data, cancellationToken, (output, first, count) =>
+        InferencePass.Run(model, data, cancellationToken, (output, first, count) =>
         {
             lossSum += head.Losses(output, targets.narrow(0, first, count)).to_type(ScalarType.Float64).sum().item<double>();
             if (spec.IsRegression)

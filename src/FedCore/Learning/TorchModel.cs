@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -48,6 +49,14 @@ public sealed class TorchModel : IDisposable
     /// <summary>The current parameters as one vector in <see cref="Layout"/> order.</summary>
     public float[] GetParameters()
     {
+        if (Device.type == DeviceType.CPU)
+        {
+            // Straight out of each tensor's memory: a model-sized copy, where the tensor route makes three.
+            var values = new float[Layout.TotalLength];
+            for (int i = 0; i < parameters.Length; i++)
+                CpuValues(parameters[i]).CopyTo(values.AsSpan(Layout.Tensors[i].Offset, Layout.Tensors[i].Length));
+            return values;
+        }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var flat = cat(parameters.Select(p => p.detach().reshape(-1)).ToArray(), 0).cpu();
@@ -59,8 +68,15 @@ public sealed class TorchModel : IDisposable
     public void SetParameters(ReadOnlySpan<float> values)
     {
         Layout.Validate(values, nameof(values));
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        if (Device.type == DeviceType.CPU)
+        {
+            // Straight into each tensor's memory; the tensor route copies the model three times, into fresh memory each time.
+            for (int i = 0; i < parameters.Length; i++)
+                values.Slice(Layout.Tensors[i].Offset, Layout.Tensors[i].Length).CopyTo(CpuValues(parameters[i]));
+            return;
+        }
+        using var scope = NewDisposeScope();
         var flat = tensor(values.ToArray(), device: Device);
         for (int i = 0; i < parameters.Length; i++)
         {
@@ -68,6 +84,12 @@ public sealed class TorchModel : IDisposable
             parameters[i].copy_(flat.narrow(0, slot.Offset, slot.Length).view([.. slot.Shape]));
         }
     }
+
+    /// <summary>A CPU parameter's values in place.</summary>
+    private static Span<float> CpuValues(Parameter parameter) =>
+        parameter.dtype == ScalarType.Float32 && parameter.is_contiguous()
+            ? MemoryMarshal.Cast<byte, float>(parameter.bytes)
+            : throw new InvalidOperationException($"Torch built a {parameter.dtype} parameter{(parameter.is_contiguous() ? "" : " that is not contiguous")}; models here hold contiguous float32 tensors.");
 
     /// <summary>
     /// Writes the parameters to <paramref name="path"/> in TorchSharp's state-dict format (<c>Module.save</c>): a model built

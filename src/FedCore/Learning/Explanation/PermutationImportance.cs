@@ -33,8 +33,8 @@ public static class PermutationImportance
         ArgumentNullException.ThrowIfNull(scaledTest);
         if (spec.IsRegression)
             throw new ArgumentException("Permutation importance here measures lost accuracy; a regression model has none.", nameof(spec));
-        var weights = parameters.ToArray();
-        double baseline = ModelEvaluator.Evaluate(spec, weights, scaledTest, cancellationToken).Accuracy!.Value;
+        using var model = ModelFactory.Create(spec, parameters, TorchDevices.Current); // one model for every shuffle
+        double baseline = ModelEvaluator.Evaluate(model, scaledTest, cancellationToken).Accuracy!.Value;
         int rows = scaledTest.RowCount, columns = scaledTest.FeatureCount;
         var drops = new double[columns];
         var random = new Random(unchecked((int)(seed ^ (seed >> 32))));
@@ -48,7 +48,7 @@ public static class PermutationImportance
             for (int r = 0; r < rows; r++)
                 shuffled[r * columns + column] = scaledTest.Features[order[r] * columns + column];
             var permuted = new TabularData(shuffled, scaledTest.Labels, scaledTest.FeatureNames);
-            drops[column] = baseline - ModelEvaluator.Evaluate(spec, weights, permuted, cancellationToken).Accuracy!.Value;
+            drops[column] = baseline - ModelEvaluator.Evaluate(model, permuted, cancellationToken).Accuracy!.Value;
         }
         return new ImportanceShare(rows, baseline, drops);
     }
