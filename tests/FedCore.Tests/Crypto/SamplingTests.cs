@@ -66,6 +66,34 @@ public class SamplingTests
     }
 
     [Fact]
+    public void The_stream_is_aes_256_of_the_documented_counter_blocks_under_the_hashed_seed()
+    {
+        // Computed here apart from AesCtrRandom: key SHA-256(domain ‖ 0 ‖ seed); block i is i as 8 bytes little-endian, then
+        // 8 zero bytes. Lengths cover one block, part of the internal buffer, and past it (where counters continue).
+        byte[] key = System.Security.Cryptography.SHA256.HashData([.. System.Text.Encoding.UTF8.GetBytes("test"), 0, .. SeedA]);
+        using var aes = System.Security.Cryptography.Aes.Create();
+        aes.Key = key;
+        var counters = new byte[200_000];
+        for (int block = 0; block < counters.Length / 16; block++)
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(counters.AsSpan(block * 16), (ulong)block);
+        byte[] expected = aes.EncryptEcb(counters, System.Security.Cryptography.PaddingMode.None);
+
+        using var stream = new AesCtrRandom(SeedA, "test");
+        var actual = new byte[expected.Length];
+        stream.Fill(actual.AsSpan(0, 16));
+        stream.Fill(actual.AsSpan(16, 50_000));
+        var direct = new byte[actual.Length - 50_016];
+        stream.Fill(direct); // the same bytes whichever way they are drawn
+        direct.CopyTo(actual, 50_016);
+        Assert.Equal(expected, actual);
+
+        using var arrays = new AesCtrRandom(SeedA, "test");
+        var whole = new byte[expected.Length];
+        arrays.Fill(whole);
+        Assert.Equal(expected, whole);
+    }
+
+    [Fact]
     public void Uniform_residues_cover_the_range_without_leaving_it()
     {
         var modulus = new Modulus(NttPrimes.Generate(61, 1, 4096)[0]);
