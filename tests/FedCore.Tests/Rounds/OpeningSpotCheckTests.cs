@@ -70,25 +70,29 @@ public class OpeningSpotCheckTests
     }
 
     [Fact]
-    public void Known_limit_a_colluders_change_to_one_leaf_passes_unless_a_spot_check_lands_on_it()
+    public void A_colluders_change_to_one_leaf_is_refused_where_a_spot_check_lands_on_it_and_every_leaf_of_a_small_part_is_checked()
     {
-        // Asserts what the spot checks leave: a change confined to one leaf of 64 coefficients passes whenever none of the 32
-        // positions lands on it. This model has one polynomial (64 leaves), so about half the time; at 10⁶ parameters, almost
-        // always. Such a change moves every decoded value of its polynomial a little; here it stays within the decryption
-        // tolerance, since it would otherwise move the total weight past what the members' rows give (a model of more than
-        // one polynomial carries the weight in its last).
+        // The known limit, asserted where it is decided: a change confined to one leaf passes whenever none of the 32
+        // positions lands on it, which at 10⁶ parameters (3,920 leaves) is almost always. This model has one polynomial of
+        // 16 leaves, no more than there are spot checks, so every leaf is opened and the change is always caught. Such a
+        // change moves every decoded value of its polynomial a little; here it stays within the decryption tolerance, since
+        // it would otherwise move the total weight past what the members' rows give.
         var attack = new Attack(firstLeafOnly: true, shift: 1UL << 12);
         var lie = attack.Answers.ToList();
         var own = OpeningSpotCheck.SplitNonce(lie[3].Payload)!.Value;
         var forgedFingerprint = LinearFingerprint.Sum([LinearFingerprint.FromBytes(own.Fingerprint, Parameters), LinearFingerprint.OfOpening(attack.Delta, attack.Challenge)]);
         lie[3] = attack.Colluder.Sign(RoundPurpose.OpeningFingerprint, attack.Job.Id, 1, OpeningSpotCheck.JoinNonce(own.Nonce, forgedFingerprint.ToBytes()));
         var forged = attack.Request(lie, attack.Leaves(lie));
-        var positions = OpeningSpotCheck.Positions(attack.Challenge, lie.Select(a => OpeningSpotCheck.SplitNonce(a.Payload)!.Value.Nonce), OpeningSpotCheck.LeafCount(attack.Delta));
-        if (positions.Contains(0))
-            attack.EveryPartyRefuses(forged, "they differ at leaf 0");
-        else
-            foreach (var p in attack.Job.Harness.Parties.Take(3))
-                Assert.Equal(1, p.Round.AdvanceChain(forged, attack.Job.Global, null));
+        long leaves = OpeningSpotCheck.LeafCount(attack.Delta);
+        var positions = OpeningSpotCheck.Positions(attack.Challenge, lie.Select(a => OpeningSpotCheck.SplitNonce(a.Payload)!.Value.Nonce), leaves);
+        Assert.True(leaves <= OpeningSpotCheck.SpotChecks);
+        Assert.Equal(Enumerable.Range(0, (int)leaves).Select(i => (long)i), positions);
+        attack.EveryPartyRefuses(forged, "they differ at leaf 0");
+
+        // Where a part has more leaves than spot checks, positions are a sample: 32 distinct ones of 3,920 at 10⁶ parameters.
+        var sample = OpeningSpotCheck.Positions(attack.Challenge, [own.Nonce], 3_920);
+        Assert.Equal(OpeningSpotCheck.SpotChecks, sample.Distinct().Count());
+        Assert.All(sample, p => Assert.InRange(p, 0, 3_919));
     }
 
     [Fact]
