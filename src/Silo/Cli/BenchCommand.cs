@@ -245,12 +245,15 @@ public static class BenchCommand
                 var clock = Stopwatch.StartNew();
                 JobRun? ckks, plaintext;
                 long peak;
+                MemorySample heaviest;
                 await using (var federation = await StartAsync(synthetic.Job, Path.Combine(directory.FullName, "silos"), cancellation))
+                await using (var memory = new MemorySampler(TimeSpan.FromMilliseconds(100)))
                 {
                     var poll = TimeSpan.FromMilliseconds(100);
                     ckks = await RunJobAsync(federation, synthetic, Ckks, $"bench-round-{n}-{Ckks}", poll, error, cancellation);
                     plaintext = ckks is null ? null : await RunJobAsync(federation, synthetic, Plaintext, $"bench-round-{n}-{Plaintext}", poll, error, cancellation);
                     peak = PeakWorkingSetBytes();
+                    heaviest = memory.Heaviest;
                 }
                 if (ckks is null || plaintext is null)
                     return 1;
@@ -269,6 +272,7 @@ public static class BenchCommand
                     ["plaintextBytesPerParticipant"] = (long)plaintext.MeanPerParticipant(p => p.ProtocolBytes),
                     ["peakWorkingSetBytes"] = peak,
                     ["peakWorkingSetSince"] = peakReset ? "the start of this N" : "process start (the kernel's peak could not be reset)",
+                    ["heaviestSample"] = heaviest.ToJson(),
                     ["modelParameters"] = settings.Parameters,
                     ["model"] = settings.Model.DeepClone(),
                     ["localEpochs"] = synthetic.Job.Training.Epochs,
@@ -428,6 +432,71 @@ public static class BenchCommand
         {
             return Process.GetCurrentProcess().PeakWorkingSet64;
         }
+    }
+
+    /// <summary>
+    /// Samples the resident set (/proc/self/statm) and the managed heap at a fixed period and keeps the sample of the largest
+    /// resident set: what the peak was made of, managed objects (live or not yet collected) or everything else (native
+    /// memory: Torch, SQLite, buffers; the runtime itself).
+    /// </summary>
+    private sealed class MemorySampler : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _sampling;
+
+        public MemorySampler(TimeSpan period)
+        {
+            _sampling = Task.Run(async () =>
+            {
+                using var timer = new PeriodicTimer(period);
+                try
+                {
+                    do
+                    {
+                        var sample = new MemorySample(ResidentBytes(), GC.GetTotalMemory(forceFullCollection: false), GC.GetGCMemoryInfo().TotalCommittedBytes);
+                        if (sample.ResidentBytes > Heaviest.ResidentBytes)
+                            Heaviest = sample;
+                    }
+                    while (await timer.WaitForNextTickAsync(_stop.Token));
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
+        }
+
+        public MemorySample Heaviest { get; private set; } = new(0, 0, 0);
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            await _sampling;
+            _stop.Dispose();
+        }
+
+        private static long ResidentBytes()
+        {
+            try
+            {
+                var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+                return long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return Environment.WorkingSet;
+            }
+        }
+    }
+
+    private readonly record struct MemorySample(long ResidentBytes, long ManagedHeapBytes, long GcCommittedBytes)
+    {
+        public JsonObject ToJson() => new()
+        {
+            ["residentBytes"] = ResidentBytes,
+            ["managedHeapBytes"] = ManagedHeapBytes,
+            ["gcCommittedBytes"] = GcCommittedBytes,
+            ["otherBytes"] = ResidentBytes - GcCommittedBytes,
+        };
     }
 
     /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat), or −1 where there is no such file.</summary>
