@@ -63,7 +63,11 @@ public sealed class TorchModel : IDisposable
         return flat.data<float>().ToArray();
     }
 
-    /// <summary>Overwrites every parameter from a vector in <see cref="Layout"/> order.</summary>
+    /// <summary>
+    /// Overwrites every parameter from a vector in <see cref="Layout"/> order. On the CPU it writes the tensors' memory in
+    /// place, past Torch's autograd version counter: call it on a model no forward pass has used since its last backward
+    /// pass (today only <see cref="ModelFactory"/>, on a fresh model).
+    /// </summary>
     /// <exception cref="ArgumentException">Wrong length or a non-finite value; the message shows the layout.</exception>
     public void SetParameters(ReadOnlySpan<float> values)
     {

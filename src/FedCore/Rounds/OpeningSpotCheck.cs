@@ -31,12 +31,13 @@ public static class OpeningSpotCheck
     /// <summary>What a member commits to at step 6: its part's Merkle root (32 bytes) ‖ SHA-256 of its nonce (32 bytes).</summary>
     public const int CommitmentLength = 64;
 
-    public static long LeafCount(OpenedPlaintext part) => (long)part.ChunkCount * (part.Parameters.RingDimension / LeafCoefficients);
+    public static long LeafCount(OpenedPlaintext part) => (long)part.ChunkCount * LeavesPerPolynomial(part);
 
     /// <summary>The Merkle tree over a part's leaves.</summary>
     public static MerkleTree Tree(OpenedPlaintext part)
     {
         ArgumentNullException.ThrowIfNull(part);
+        LeavesPerPolynomial(part);
         var tree = new MerkleTree();
         var chunk = new ulong[part.Parameters.RingDimension];
         var entry = new byte[LeafCoefficients * 8];
@@ -155,6 +156,12 @@ public static class OpeningSpotCheck
 
     public static (byte[] Nonce, byte[] Fingerprint)? SplitNonce(byte[] payload) =>
         payload.Length > NonceLength ? (payload[..NonceLength], payload[NonceLength..]) : null;
+
+    /// <summary>Leaves per polynomial; refused for a ring whose polynomials do not split into whole leaves (every real parameter set does).</summary>
+    private static int LeavesPerPolynomial(OpenedPlaintext part) =>
+        part.Parameters.RingDimension % LeafCoefficients == 0
+            ? part.Parameters.RingDimension / LeafCoefficients
+            : throw new ArgumentException($"A ring of dimension {part.Parameters.RingDimension} does not split into leaves of {LeafCoefficients} coefficients.", nameof(part));
 
     private static (int Chunk, int Start) Locate(OpenedPlaintext part, long position)
     {

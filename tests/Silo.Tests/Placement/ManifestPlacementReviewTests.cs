@@ -16,7 +16,7 @@ namespace Federation.Silo.Tests.Placement;
 /// Plays a placement that could go abroad: candidates whose manifest has not arrived, that declare nothing (another build),
 /// that declare another country, and an audit log with no key-holding candidate. Placement must refuse rather than pick.
 /// </summary>
-public sealed class SessionReviewTests
+public sealed class ManifestPlacementReviewTests
 {
     private static readonly SiloAddress Budapest = Silo(11111);
     private static readonly SiloAddress Szeged = Silo(11112);
@@ -99,7 +99,7 @@ public sealed class SessionReviewTests
 }
 
 /// <summary>Two silos (HU, CH) of Orleans' in-process test cluster: what their real manifests declare, and placement from inside a silo.</summary>
-public sealed class SessionReviewClusterTests : IAsyncLifetime
+public sealed class ManifestPlacementClusterReviewTests : IAsyncLifetime
 {
     private static readonly string[] Countries = ["HU", "CH"];
     private readonly TempDirectory _data = new("federation-session-review");

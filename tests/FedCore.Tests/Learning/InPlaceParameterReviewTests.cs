@@ -11,7 +11,7 @@ namespace FedCore.Tests.Learning;
 /// offset or in the wrong tensor, state carried from one shuffled evaluation to the next, and a training or gradient
 /// that differs from the tensor route's.
 /// </summary>
-public sealed class SessionReviewTorchModelTests
+public sealed class InPlaceParameterReviewTests
 {
     public static TheoryData<string> Specs() =>
     [

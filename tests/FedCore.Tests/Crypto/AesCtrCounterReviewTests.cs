@@ -12,7 +12,7 @@ namespace FedCore.Tests.Crypto;
 /// with AES-256-ECB over the documented counter blocks 0, 1, 2, … computed apart. Equality with that reference is also
 /// the proof that no counter block repeats (a repeat would be a pairwise-mask keystream reuse).
 /// </summary>
-public sealed class SessionReviewAesCtrTests(ITestOutputHelper output)
+public sealed class AesCtrCounterReviewTests(ITestOutputHelper output)
 {
     private static readonly byte[] Seed = [.. Enumerable.Range(0, 32).Select(i => (byte)(3 * i + 1))];
     private const string Domain = "session-review";

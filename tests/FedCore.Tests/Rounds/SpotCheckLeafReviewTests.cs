@@ -12,7 +12,7 @@ namespace FedCore.Tests.Rounds;
 /// parts of several polynomials, parts with fewer leaves than spot checks, a leaf passed off at a neighbouring position
 /// or in a tree of another size, and a single changed coefficient in the last leaf of a real round.
 /// </summary>
-public class SessionReviewSpotCheckTests
+public class SpotCheckLeafReviewTests
 {
     private static readonly CkksParameters Parameters = CkksParameters.Default;
     private static int N => Parameters.RingDimension;
@@ -180,5 +180,18 @@ public class SessionReviewSpotCheckTests
             Assert.Contains($"they differ at leaf {LeavesPerPolynomial - 1}", refusal.Message);
             Assert.Equal(0, p.Round.Chain!.Version);
         }
+    }
+
+    [Fact]
+    public void A_part_over_a_ring_smaller_than_a_leaf_is_refused_rather_than_read_past_its_polynomials()
+    {
+        var parameters = FedCore.Crypto.Ckks.CkksParameters.InsecureForTesting(64);
+        var secret = FedCore.Crypto.Multiparty.SecretKeyShare.Generate(parameters, new byte[32]);
+        var key = FedCore.Crypto.Multiparty.CollectivePublicKey.Combine([secret.PublicKeyShare]);
+        var shape = FedCore.Crypto.Multiparty.EncryptedVector.Encrypt(key, new double[10], 4);
+        var part = FedCore.Crypto.Multiparty.OpenedPlaintext.FromPolynomials(shape, new ulong[64]);
+
+        Assert.Contains("does not split into leaves of 256 coefficients", Assert.Throws<ArgumentException>(() => OpeningSpotCheck.LeafCount(part)).Message);
+        Assert.Throws<ArgumentException>(() => OpeningSpotCheck.Tree(part));
     }
 }
