@@ -66,7 +66,8 @@ public sealed class MaskingKeyPair : IDisposable
         using var peerKey = PeerKey(peerPublicKey, peer);
         try
         {
-            return _key.DeriveRawSecretAgreement(peerKey.PublicKey);
+            using var peerPublic = peerKey.PublicKey; // a new object holding native handles on every read: left to the finalizer otherwise
+            return _key.DeriveRawSecretAgreement(peerPublic);
         }
         catch (CryptographicException e)
         {
