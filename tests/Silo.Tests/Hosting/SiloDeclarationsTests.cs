@@ -15,7 +15,7 @@ public sealed class SiloDeclarationsTests
     [Fact]
     public void A_silo_is_read_back_with_the_country_and_key_it_declared()
     {
-        var cluster = Cluster((Budapest, Declared("HU", operatorKey: false)), (Zurich, Declared("CH", operatorKey: true)));
+        var cluster = Cluster((Budapest, DeclaredManifests.Of("HU")), (Zurich, DeclaredManifests.Of("CH", operatorKey: true)));
 
         Assert.Equal("HU", cluster.CountryOf(Budapest));
         Assert.Equal("CH", cluster.CountryOf(Zurich));
@@ -27,7 +27,7 @@ public sealed class SiloDeclarationsTests
     [Fact]
     public void A_silo_whose_manifest_has_not_arrived_has_no_country_and_no_key()
     {
-        var cluster = Cluster((Budapest, Declared("HU", operatorKey: true)));
+        var cluster = Cluster((Budapest, DeclaredManifests.Of("HU", operatorKey: true)));
 
         Assert.Null(cluster.CountryOf(Joining));
         Assert.False(cluster.HoldsOperatorKey(Joining));
@@ -37,16 +37,20 @@ public sealed class SiloDeclarationsTests
     [Fact]
     public void A_silo_of_another_build_that_declares_nothing_has_no_country()
     {
-        var bare = new GrainManifest(
-            ImmutableDictionary<GrainType, GrainProperties>.Empty.Add(GrainType.Create("participant"), new GrainProperties(ImmutableDictionary.Create<string, string>(StringComparer.Ordinal))),
-            ImmutableDictionary<GrainInterfaceType, GrainInterfaceProperties>.Empty);
-        var cluster = Cluster((Budapest, bare));
+        var cluster = Cluster((Budapest, DeclaredManifests.Bare));
 
         Assert.Null(cluster.CountryOf(Budapest));
         Assert.Equal([null], cluster.Countries());
     }
 
-    private static GrainManifest Declared(string country, bool operatorKey)
+    private static ClusterManifest Cluster(params (SiloAddress Silo, GrainManifest Manifest)[] silos) =>
+        new(new MajorMinorVersion(1, 0), silos.ToImmutableDictionary(s => s.Silo, s => s.Manifest));
+}
+
+/// <summary>Grain manifests as a silo of this build writes them (<see cref="SiloDeclarations.Provider"/>), and one of a build that declares nothing.</summary>
+internal static class DeclaredManifests
+{
+    public static GrainManifest Of(string country, bool operatorKey = false)
     {
         var provider = new SiloDeclarations.Provider(new FederationSiloOptions
         {
@@ -55,7 +59,7 @@ public sealed class SiloDeclarationsTests
             OperatorKeyPath = operatorKey ? "operator.key" : null,
         });
         var grains = ImmutableDictionary<GrainType, GrainProperties>.Empty;
-        foreach (var name in new[] { "participant", "job" })
+        foreach (var name in new[] { "participant", "auditlog" })
         {
             var properties = new Dictionary<string, string> { ["type-name"] = name };
             provider.Populate(typeof(object), GrainType.Create(name), properties);
@@ -64,6 +68,7 @@ public sealed class SiloDeclarationsTests
         return new GrainManifest(grains, ImmutableDictionary<GrainInterfaceType, GrainInterfaceProperties>.Empty);
     }
 
-    private static ClusterManifest Cluster(params (SiloAddress Silo, GrainManifest Manifest)[] silos) =>
-        new(new MajorMinorVersion(1, 0), silos.ToImmutableDictionary(s => s.Silo, s => s.Manifest));
+    public static readonly GrainManifest Bare = new(
+        ImmutableDictionary<GrainType, GrainProperties>.Empty.Add(GrainType.Create("participant"), new GrainProperties(ImmutableDictionary.Create<string, string>(StringComparer.Ordinal))),
+        ImmutableDictionary<GrainInterfaceType, GrainInterfaceProperties>.Empty);
 }

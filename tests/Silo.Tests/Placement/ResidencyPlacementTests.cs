@@ -104,6 +104,39 @@ public sealed class ResidencyPlacementTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Every_grain_type_a_silo_hosts_declares_that_silos_own_country_and_no_operator_key_it_does_not_hold()
+    {
+        // FirstOrDefault over grain types would pick whichever came first: every one must agree, and none may lack it.
+        foreach (var silo in _cluster.Silos)
+        {
+            var local = silo.ServiceProvider.GetRequiredService<IClusterManifestProvider>().LocalGrainManifest;
+            Assert.NotEmpty(local.Grains);
+            Assert.All(local.Grains, grain =>
+            {
+                Assert.Equal(silo.ServiceProvider.GetRequiredService<SiloCountry>().Code, grain.Value.Properties.GetValueOrDefault(SiloDeclarations.CountryProperty));
+                Assert.False(grain.Value.Properties.ContainsKey(SiloDeclarations.OperatorKeyProperty));
+            });
+            Assert.Contains(local.Grains, g => g.Value.Properties.GetValueOrDefault("type-name")?.Contains("ParticipantGrain") == true);
+        }
+    }
+
+    [Fact]
+    public async Task A_participant_called_from_inside_a_silo_of_another_country_still_activates_only_at_home()
+    {
+        foreach (var silo in _cluster.Silos)
+        {
+            var factory = silo.ServiceProvider.GetRequiredService<IGrainFactory>();
+            foreach (var country in Countries)
+            {
+                string key = $"{country}/from-{silo.ServiceProvider.GetRequiredService<SiloCountry>().Code.ToLowerInvariant()}";
+                Assert.Equal(country, await factory.GetGrain<IParticipantGrain>(key).GetHostCountry());
+            }
+            // A country with no silo in the cluster: refused from here too.
+            await Assert.ThrowsAsync<ResidencyViolationException>(() => factory.GetGrain<IParticipantGrain>("IN/mumbai").GetHostCountry());
+        }
+    }
+
+    [Fact]
     public async Task A_key_without_a_country_is_refused_by_placement()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => _cluster.Client.GetGrain<IParticipantGrain>("no-country").GetHostCountry());
