@@ -22,8 +22,9 @@ public static class FederationSiloBuilderExtensions
 {
     /// <summary>
     /// Makes this silo a member of the federation in <paramref name="options"/>.Country: declares the country (and
-    /// whether it holds the operator's key) in its grain manifest (<see cref="SiloDeclarations"/>), installs the residency placement filter, the two grain storages and the payload transfers,
-    /// and sets the federation's message size limit.
+    /// whether it holds the operator's key) in its grain manifest (<see cref="SiloDeclarations"/>), installs the
+    /// residency placement filter, the two grain storages and the payload transfers, and sets the federation's message
+    /// size limit.
     /// Clustering is the caller's choice (localhost for the embedded default, Redis in production).
     /// </summary>
     public static ISiloBuilder AddFederation(this ISiloBuilder silo, FederationSiloOptions options)

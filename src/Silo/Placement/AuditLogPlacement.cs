@@ -7,8 +7,9 @@ using Orleans.Runtime.Placement;
 namespace Federation.Silo.Placement;
 
 /// <summary>
-/// Places the audit log on a silo that holds the operator's signing key (declared in its grain manifest: SiloDeclarations), the only place its
-/// tree heads can be signed. When none is up the log does not activate elsewhere: appends fail and say why.
+/// Places the audit log on a silo that holds the operator's signing key (declared in its grain manifest,
+/// <see cref="SiloDeclarations"/>), the only place its tree heads can be signed. When none is up the log does not
+/// activate elsewhere: appends fail and say why.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
 public sealed class AuditLogPlacementFilterAttribute() : PlacementFilterAttribute(new AuditLogFilterStrategy());
