@@ -23,7 +23,7 @@ public sealed class CiphertextMasksSum
             if (_masks is not null)
                 throw new InvalidOperationException("The masks were already taken; no more vectors can be added.");
             _first?.RequireCompatible(vector);
-            _c1 ??= new PooledPolynomialSum(vector.ChunkCount, vector.Parameters.RingDimension, vector.Parameters.Context.WireModulus);
+            _c1 ??= new PooledPolynomialSum(vector.ChunkCount, vector.Parameters);
             _c1.Add(vector.ReadC1);
             _first ??= vector;
             Count++;

@@ -348,8 +348,8 @@ public sealed class EncryptedVectorSum
             if (_closed)
                 throw new InvalidOperationException("The sum was already taken; start a new one.");
             _first?.RequireCompatible(vector);
-            _c0 ??= NewSum(vector);
-            _c1 ??= NewSum(vector);
+            _c0 ??= new PooledPolynomialSum(vector.ChunkCount, vector.Parameters);
+            _c1 ??= new PooledPolynomialSum(vector.ChunkCount, vector.Parameters);
             _c0.Add(vector.ReadC0);
             _c1.Add(vector.ReadC1);
             _first ??= vector;
@@ -422,7 +422,7 @@ public sealed class EncryptedVectorSum
                 throw new ArgumentException($"Share from {share.ShareId} was made for another key.", nameof(share));
             if (!share.VectorDigest.Span.SequenceEqual(_masks!.Digest.Span) || share.Length != _first!.Length)
                 throw new ArgumentException($"Share from {share.ShareId} decrypts a different vector.", nameof(share));
-            _shares ??= NewSum(_first);
+            _shares ??= new PooledPolynomialSum(_first.ChunkCount, _first.Parameters);
             _shares.Add(share.ReadChunk);
             _shareIds.Add(share.ShareId);
         }
@@ -471,9 +471,6 @@ public sealed class EncryptedVectorSum
         _closed = true;
         return _first;
     }
-
-    private static PooledPolynomialSum NewSum(EncryptedVector shape) =>
-        new(shape.ChunkCount, shape.Parameters.RingDimension, shape.Parameters.Context.WireModulus);
 
     private void ReturnArrays()
     {

@@ -23,7 +23,7 @@ public sealed class OpenedPlaintextSum
             if (_total is not null)
                 throw new InvalidOperationException("The total was already taken; no more parts can be added.");
             _first?.RequireSameOpening(part);
-            _sum ??= new PooledPolynomialSum(part.ChunkCount, part.Parameters.RingDimension, part.Parameters.Context.WireModulus);
+            _sum ??= new PooledPolynomialSum(part.ChunkCount, part.Parameters);
             _sum.Add(part.ReadChunk);
             _first ??= part;
             Count++;

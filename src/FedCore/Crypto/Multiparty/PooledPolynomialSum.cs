@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Ring;
 
 namespace FedCore.Crypto.Multiparty;
@@ -16,12 +17,13 @@ internal sealed class PooledPolynomialSum
     private readonly ulong[] _addend;
     private ulong[]? _sum;
 
-    public PooledPolynomialSum(int chunks, int ringDimension, Modulus q0)
+    /// <summary>An empty sum of vectors of <paramref name="chunks"/> polynomials of <paramref name="parameters"/>' ring, mod its wire modulus.</summary>
+    public PooledPolynomialSum(int chunks, CkksParameters parameters)
     {
-        (_chunks, _n, _q0) = (chunks, ringDimension, q0);
-        _sum = ArrayPool<ulong>.Shared.Rent(chunks * ringDimension);
-        Array.Clear(_sum, 0, chunks * ringDimension);
-        _addend = new ulong[ringDimension];
+        (_chunks, _n, _q0) = (chunks, parameters.RingDimension, parameters.Context.WireModulus);
+        _sum = ArrayPool<ulong>.Shared.Rent(chunks * _n);
+        Array.Clear(_sum, 0, chunks * _n);
+        _addend = new ulong[_n];
     }
 
     /// <summary>The sum so far, chunk after chunk (valid until <see cref="Return"/>).</summary>
