@@ -134,9 +134,7 @@ internal sealed class ChainedJob
             p.Round.PrepareTraining(aggregator.SealRequest(), Plan, RoundPlan.BasisOf(Global, scaled));
             aggregator.AcceptSealed(p.Round.Seal(round, UpdateOf(p, Global, Scaling), scaled.RowCount / Normaliser));
         }
-        var check = aggregator.AggregateCheckRequest();
-        foreach (var p in members)
-            aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        RoundHarness.AggregateChecked(aggregator, members);
         return aggregator;
     }
 

@@ -157,12 +157,18 @@ internal sealed class RoundHarness
         }
     }
 
-    /// <summary>Steps 5–6 played honestly: every member's part commitment is in; the parts' reveal request is returned.</summary>
-    public static PartRevealRequest Committed(AggregatorRound aggregator, IReadOnlyList<Party> members)
+    /// <summary>Step 5 played honestly: every member's aggregate fingerprint is in; the decrypt request is ready.</summary>
+    public static void AggregateChecked(AggregatorRound aggregator, IReadOnlyList<Party> members)
     {
         var check = aggregator.AggregateCheckRequest();
         foreach (var p in members)
             aggregator.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+    }
+
+    /// <summary>Steps 5–6 played honestly: every member's part commitment is in; the parts' reveal request is returned.</summary>
+    public static PartRevealRequest Committed(AggregatorRound aggregator, IReadOnlyList<Party> members)
+    {
+        AggregateChecked(aggregator, members);
         var decrypt = aggregator.DecryptRequest();
         foreach (var p in members)
             aggregator.AcceptPartCommitment(p.Round.Decrypt(decrypt));

@@ -112,9 +112,7 @@ public class RoundPlanAttackTests
         var overRest = Sealed(second, 1, rest, updates, RoundPlan.For(second.Job, 1, [1, 2, 3], NoScaling, 10), basis);
 
         first.Finish(overAll);
-        var check = overRest.AggregateCheckRequest();
-        foreach (var p in rest)
-            overRest.AcceptAggregateFingerprint(p.Round.CheckAggregate(check));
+        RoundHarness.AggregateChecked(overRest, rest);
         var decrypt = overRest.DecryptRequest();
         foreach (var p in rest)
             Assert.Contains("already helped open a sum from this global model and these rows over other members",
