@@ -94,7 +94,7 @@ public sealed class ParticipantRound
         public EncryptedVector? SealedUpdate;
         public byte[]? SealedDigest;
         public LinearFingerprint? OwnAggregateFingerprint, AggregateFingerprint;
-        public byte[]? Share;
+        public OpenedPlaintext? Part; // its c0 plus its share of the aggregate, made at step 5, committed to at step 6
         public byte[]? ChainPosition; // the chain position it sealed from (null for an explanation round)
     }
 
@@ -444,7 +444,7 @@ public sealed class ParticipantRound
 
     // ---- Step 5 -------------------------------------------------------------------------------------------------
 
-    /// <summary>The fingerprint of its own masks at the aggregate challenge; it keeps the aggregate's fingerprint and its share.</summary>
+    /// <summary>The fingerprint of its own masks at the aggregate challenge; it keeps the aggregate's fingerprint and its part of the opening.</summary>
     public SignedMessage CheckAggregate(AggregateCheckRequest request)
     {
         const string step = "help decrypt";
@@ -462,8 +462,7 @@ public sealed class ParticipantRound
         using var secret = new ErasingSecret(SecretKeyShare.FromBytes(record.Secret!, Parameters));
         try
         {
-            // Its wire buffer, not a copy (4 MB per 10⁶ values): the share object is dropped here and nobody writes to it.
-            memory.Share = _ckks!.DecryptionShare(secret.Share, memory.RoundKey, masks, record.Participants.Count).WireBuffer;
+            memory.Part = _ckks!.Part(memory.SealedUpdate!, secret.Share, memory.RoundKey, masks, record.Participants.Count);
         }
         catch (AggregateRefusedException e)
         {
@@ -487,7 +486,7 @@ public sealed class ParticipantRound
         const string step = "help decrypt";
         RequireProtected(request.JobId, request.Round, step);
         var record = RequireRecord(request.Round, step, RoundStage.Sealed);
-        var memory = RequireMemory(request.Round, step, m => m.Share is not null);
+        var memory = RequireMemory(request.Round, step, m => m.Part is not null);
         RequireFingerprintsSumTo(request.Round, Verify(RoundPurpose.AggregateFingerprint, request.Round, record.Participants, request.AggregateFingerprints, step),
             memory.OwnAggregateFingerprint!, memory.AggregateFingerprint!, step, ("aggregate", "updates"), RoundRefusal.AggregateRefused);
         // Checked again here, not only at sealing: rounds of two jobs can be sealed from one basis over different members
@@ -511,12 +510,12 @@ public sealed class ParticipantRound
         if (memory.ChainPosition is { } sealedAt)
             _opened.Add(sealedAt, record.Participants);
 
-        var part = OpenedPlaintext.Part(memory.SealedUpdate!, DecryptionShare.Adopt(memory.Share!, Parameters));
+        var part = memory.Part!;
         var tree = OpeningSpotCheck.Tree(part);
         byte[] nonce = RandomNumberGenerator.GetBytes(OpeningSpotCheck.NonceLength);
         byte[] commitment = OpeningSpotCheck.Commitment(tree.Root, nonce);
         Replace(record with { Stage = RoundStage.Decrypted, Secret = null, Part = new PartRecord(request.Round, record.Participants, memory.PlanDigest!, memory.ChainPosition, nonce, commitment) });
-        OpeningPart = part.WireBuffer; // not a copy (13 MB per 10⁶ values): nobody writes to it
+        OpeningPart = part.WireBuffer; // not a copy (8 MB per 10⁶ values): nobody writes to it
         PartChanged = true;
         _part = new Part(request.Round, part, tree);
         _memory = null;

@@ -28,8 +28,8 @@ public class CkksProtectionTests
     private AggregatedUpdate Open(Round round, CkksProtection? scheme = null)
     {
         scheme ??= _scheme;
-        var parts = round.Secrets.Select((secret, i) => OpenedPlaintext.Part(EncryptedVector.FromBytes(round.Updates[i], CkksParameters.Default),
-            scheme.DecryptionShare(secret, round.Key, round.Masks, round.Secrets.Count))).ToList();
+        var parts = round.Secrets.Select((secret, i) =>
+            scheme.Part(EncryptedVector.FromBytes(round.Updates[i], CkksParameters.Default), secret, round.Key, round.Masks, round.Secrets.Count)).ToList();
         return scheme.Open(OpenedPlaintext.Sum(parts), round.Secrets.Count);
     }
 
@@ -60,7 +60,7 @@ public class CkksProtectionTests
     }
 
     [Fact]
-    public void A_share_that_would_spend_more_than_the_flooding_budget_is_refused()
+    public void A_part_whose_share_would_spend_more_than_the_flooding_budget_is_refused()
     {
         // 10 000 updates summed: one key may then decrypt only 84 ciphertexts (NoiseFlooding.md); this sum has 85.
         const int participants = 10_000;
@@ -68,11 +68,12 @@ public class CkksProtectionTests
         Assert.Equal(84, budget);
         var values = new float[(int)budget * 4096]; // with the weight: one value more than 84 ciphertexts hold
         var round = Play([values], [1], masked: false);
-        var error = Assert.Throws<AggregateRefusedException>(() => _scheme.DecryptionShare(round.Secrets[0], round.Key, round.Masks, participants));
+        var sealedUpdate = EncryptedVector.FromBytes(round.Updates[0], CkksParameters.Default);
+        var error = Assert.Throws<AggregateRefusedException>(() => _scheme.Part(sealedUpdate, round.Secrets[0], round.Key, round.Masks, participants));
         Assert.Contains("85 ciphertexts", error.Message);
         Assert.Contains("allows 84", error.Message);
         // Within the budget for the sum actually made: given.
-        Assert.Equal(85, _scheme.DecryptionShare(round.Secrets[0], round.Key, round.Masks, 1).ChunkCount);
+        Assert.Equal(85, _scheme.Part(sealedUpdate, round.Secrets[0], round.Key, round.Masks, 1).ChunkCount);
     }
 
     [Fact]

@@ -9,12 +9,20 @@ public sealed record AggregatedUpdate(double[] WeightedSum, double TotalWeight, 
     /// <summary>The weighted mean update, Σ wᵢ·uᵢ / Σ wᵢ.</summary>
     public float[] Mean()
     {
+        var mean = new float[WeightedSum.Length];
+        MeanInto(mean);
+        return mean;
+    }
+
+    /// <summary>Writes <see cref="Mean"/> into <paramref name="destination"/>, of the sum's length.</summary>
+    public void MeanInto(Span<float> destination)
+    {
         if (!(TotalWeight > 0))
             throw new InvalidOperationException($"The aggregate's total weight is {TotalWeight}; a mean needs a positive weight.");
-        var mean = new float[WeightedSum.Length];
-        for (int i = 0; i < mean.Length; i++)
-            mean[i] = (float)(WeightedSum[i] / TotalWeight);
-        return mean;
+        if (destination.Length != WeightedSum.Length)
+            throw new ArgumentException($"The mean has {WeightedSum.Length} values, not {destination.Length}.", nameof(destination));
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = (float)(WeightedSum[i] / TotalWeight);
     }
 }
 

@@ -92,19 +92,25 @@ public sealed class CkksProtection
     }
 
     /// <summary>
-    /// A participant's decryption share of <paramref name="masks"/>, refused (<see cref="AggregateRefusedException"/>) when
-    /// decrypting that many ciphertexts of a sum of <paramref name="participants"/> under one key would spend more than
-    /// the flooding budget (NoiseFlooding.md). Whether the masks are the sum is the protocol's check, made before.
+    /// A member's part of the opening of <paramref name="masks"/>: its own <paramref name="sealedUpdate"/>'s c0 plus its
+    /// decryption share (FedCore/Rounds/README.md, step 6). Refused (<see cref="AggregateRefusedException"/>) when decrypting
+    /// that many ciphertexts of a sum of <paramref name="participants"/> under one key would spend more than the flooding
+    /// budget (NoiseFlooding.md). Whether the masks are the sum is the protocol's check, made before.
     /// </summary>
-    public DecryptionShare DecryptionShare(SecretKeyShare secret, CollectivePublicKey key, CiphertextMasks masks, int participants)
+    public OpenedPlaintext Part(EncryptedVector sealedUpdate, SecretKeyShare secret, CollectivePublicKey key, CiphertextMasks masks, int participants)
     {
         ArgumentNullException.ThrowIfNull(secret);
+        RequireWithinBudget(masks, participants);
+        return Read(() => OpenedPlaintext.Part(sealedUpdate, secret, key, masks), "part of the opening");
+    }
+
+    private void RequireWithinBudget(CiphertextMasks masks, int participants)
+    {
         ArgumentNullException.ThrowIfNull(masks);
         long budget = NoiseFloodingBudget.MaxDecryptedCiphertexts(Parameters, participants);
         if (masks.ChunkCount > budget)
             throw new AggregateRefusedException(
                 $"{SchemeName}: decrypting {masks.ChunkCount} ciphertexts of a sum of {participants} updates under one key would spend more than the {NoiseFloodingBudget.DefaultMaxLossBits}-bit flooding budget, which allows {budget}; use a smaller model or fewer participants per job.");
-        return Read(() => secret.CreateDecryptionShare(key, masks), "decryption share");
     }
 
     /// <summary>An empty aggregate for one round key, to which sealed updates are added one by one, as they arrive.</summary>

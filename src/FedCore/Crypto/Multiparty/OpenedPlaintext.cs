@@ -85,6 +85,32 @@ public sealed class OpenedPlaintext
         });
     }
 
+    /// <summary>
+    /// A member's part made straight from its secret: the same as <see cref="Part(EncryptedVector, DecryptionShare)"/> of its
+    /// share of <paramref name="masks"/>, one ciphertext at a time, without the share as an object of its own (a model-sized
+    /// array less to write and read back). The caller checks that decrypting these masks is allowed (<c>CkksProtection.Part</c>).
+    /// </summary>
+    public static OpenedPlaintext Part(EncryptedVector sealedUpdate, SecretKeyShare secret, CollectivePublicKey key, CiphertextMasks masks)
+    {
+        ArgumentNullException.ThrowIfNull(sealedUpdate);
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentNullException.ThrowIfNull(masks);
+        if (masks.ChunkCount != sealedUpdate.ChunkCount || masks.Parameters != sealedUpdate.Parameters || !masks.KeyId.Span.SequenceEqual(sealedUpdate.KeyId.Span))
+            throw new ArgumentException("The masks are not of the update's shape or round key.", nameof(masks));
+        CkksParameters parameters = sealedUpdate.Parameters;
+        var writer = NewWriter(parameters, sealedUpdate.KeyId.Span, sealedUpdate.Length, sealedUpdate.Scale, sealedUpdate.ChunkCount);
+        var polynomial = new ulong[parameters.RingDimension];
+        secret.ShareChunks(key, masks, (chunk, share) =>
+        {
+            RoundedPolynomial.Round(parameters, share); // as a share travels, so that both ways give one part
+            sealedUpdate.ReadC0(chunk, polynomial);
+            RnsRing.AddInPlace(parameters.Context.WireModulus, polynomial, share);
+            writer.WritePacked(polynomial, parameters.WireModulusBits);
+        });
+        Array.Clear(polynomial);
+        return new OpenedPlaintext(parameters, writer.ToArray());
+    }
+
     /// <summary>The sum of parts of one opening (same parameters, round key, length and scale), coefficient by coefficient mod q₀.</summary>
     public static OpenedPlaintext Sum(IReadOnlyList<OpenedPlaintext> parts)
     {

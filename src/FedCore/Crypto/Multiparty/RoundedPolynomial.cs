@@ -24,6 +24,16 @@ internal static class RoundedPolynomial
         writer.WritePacked(polynomial, parameters.RoundedBits);
     }
 
+    /// <summary>Rounds <paramref name="polynomial"/> in place to what <see cref="Write"/> and <see cref="Read"/> would give back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Round(CkksParameters parameters, Span<ulong> polynomial)
+    {
+        const ulong Half = 1UL << (CkksParameters.RoundingBits - 1);
+        ulong q0 = parameters.WireModulus;
+        for (int j = 0; j < polynomial.Length; j++)
+            polynomial[j] = Modulus.SubtractIfNotBelow(((polynomial[j] + Half) >> CkksParameters.RoundingBits) << CkksParameters.RoundingBits, q0);
+    }
+
     /// <summary>The polynomial mod q_0 from its packed, rounded form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Read(ReadOnlySpan<byte> packed, CkksParameters parameters, Span<ulong> destination)

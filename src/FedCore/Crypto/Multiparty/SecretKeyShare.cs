@@ -84,8 +84,54 @@ public sealed class SecretKeyShare
     }
 
     /// <summary>The share from the masks (c1 halves) alone, which is all it depends on.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DecryptionShare CreateDecryptionShare(CollectivePublicKey key, CiphertextMasks masks)
+    {
+        RequireShareOf(key, masks);
+        var writer = DecryptionShare.NewWriter(Parameters, ShareId, masks);
+        ShareChunks(key, masks, (_, h) => RoundedPolynomial.Write(writer, Parameters, h));
+        return DecryptionShare.Finish(Parameters, writer);
+    }
+
+    /// <summary>
+    /// Hands <paramref name="consume"/> the share of each ciphertext of <paramref name="masks"/> in turn, not rounded, in a
+    /// buffer it may change and that is cleared afterwards. <see cref="CreateDecryptionShare(CollectivePublicKey, CiphertextMasks)"/>
+    /// writes them out; a member's part of an opening adds them to its c0 as it goes (<see cref="OpenedPlaintext.Part(EncryptedVector, SecretKeyShare, CollectivePublicKey, CiphertextMasks)"/>),
+    /// so the share is never a model-sized object of its own.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void ShareChunks(CollectivePublicKey key, CiphertextMasks masks, Action<int, ulong[]> consume)
+    {
+        RequireShareOf(key, masks);
+        CkksContext context = Parameters.Context;
+        Modulus q0 = context.WireModulus;
+        NegacyclicNtt ntt = context.WireTransform;
+        int n = Parameters.RingDimension;
+        ReadOnlySpan<ulong> secret = _secretNtt.Residue(0);
+        var h = new ulong[n];
+        var flooding = new long[n];
+        using var floodingStream = AesCtrRandom.FromSystemEntropy(FloodingDomain);
+        try
+        {
+            for (int chunk = 0; chunk < masks.ChunkCount; chunk++)
+            {
+                masks.ReadC1(chunk, h);
+                ntt.Forward(h);
+                VectorArithmetic.MultiplyShoup(q0, h, secret, _wireSecretShoup, h);
+                ntt.Inverse(h);
+                context.Flooding.Sample(floodingStream, flooding);
+                RnsRing.AddSmallInPlace(q0, h, flooding);
+                consume(chunk, h);
+            }
+        }
+        finally
+        {
+            // The flooding noise is as secret as s_i: h_i minus it would be s_i·c1.
+            Array.Clear(flooding);
+            Array.Clear(h);
+        }
+    }
+
+    private void RequireShareOf(CollectivePublicKey key, CiphertextMasks masks)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(masks);
@@ -95,30 +141,6 @@ public sealed class SecretKeyShare
             throw new ArgumentException($"Share {ShareId} is not part of collective key {Convert.ToHexString(key.KeyId.Span)[..16]}….", nameof(key));
         if (!masks.KeyId.Span.SequenceEqual(key.KeyId.Span))
             throw new ArgumentException("The vector was encrypted under a different collective key.", nameof(masks));
-
-        CkksContext context = Parameters.Context;
-        Modulus q0 = context.WireModulus;
-        NegacyclicNtt ntt = context.WireTransform;
-        int n = Parameters.RingDimension;
-        ReadOnlySpan<ulong> secret = _secretNtt.Residue(0);
-        var writer = DecryptionShare.NewWriter(Parameters, ShareId, masks);
-        var h = new ulong[n];
-        var flooding = new long[n];
-        using var floodingStream = AesCtrRandom.FromSystemEntropy(FloodingDomain);
-        for (int chunk = 0; chunk < masks.ChunkCount; chunk++)
-        {
-            masks.ReadC1(chunk, h);
-            ntt.Forward(h);
-            VectorArithmetic.MultiplyShoup(q0, h, secret, _wireSecretShoup, h);
-            ntt.Inverse(h);
-            context.Flooding.Sample(floodingStream, flooding);
-            RnsRing.AddSmallInPlace(q0, h, flooding);
-            RoundedPolynomial.Write(writer, Parameters, h);
-        }
-        // The flooding noise is as secret as s_i: h_i minus it would be s_i·c1.
-        Array.Clear(flooding);
-        Array.Clear(h);
-        return DecryptionShare.Finish(Parameters, writer);
     }
 
     /// <summary>For the owner's local storage only: header, CRS seed (32 bytes), secret seed (32 bytes).</summary>
