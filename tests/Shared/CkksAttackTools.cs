@@ -54,45 +54,57 @@ internal static class CkksAttackTools
         return writer.ToArray();
     }
 
-    /// <summary>Σ c0 of the given ciphertexts + Σ shares, raw coefficients of their first ciphertext (what the aggregator computes).</summary>
-    public static ulong[] RawSum(CkksParameters parameters, IEnumerable<byte[]> sealedUpdates, IEnumerable<DecryptionShare> shares) =>
-        RawSum(parameters, sealedUpdates, shares.Select(share =>
-        {
-            var polynomial = new ulong[parameters.RingDimension];
-            share.ReadChunk(0, polynomial);
-            return polynomial;
-        }));
+    /// <summary>What of a sealed update leaves its participant, and so all the aggregator holds of it: its masks (c1 halves).</summary>
+    public static byte[] Sent(CkksParameters parameters, byte[] sealedUpdate) =>
+        CiphertextMasks.Of(EncryptedVector.FromBytes(sealedUpdate, parameters)).ToBytes();
 
-    /// <summary>The same with each share as the raw coefficients of its first polynomial.</summary>
-    public static ulong[] RawSum(CkksParameters parameters, IEnumerable<byte[]> sealedUpdates, IEnumerable<ulong[]> shares)
+    /// <summary>The first polynomial of a member's part (or of an opened plaintext), raw coefficients.</summary>
+    public static ulong[] FirstPolynomial(CkksParameters parameters, byte[] part)
+    {
+        var polynomial = new ulong[parameters.RingDimension];
+        OpenedPlaintext.FromBytes(part, parameters).ReadChunk(0, polynomial);
+        return polynomial;
+    }
+
+    /// <summary>c0 of the first ciphertext of a whole sealed update: a colluder knows its own.</summary>
+    public static ulong[] C0Of(CkksParameters parameters, byte[] sealedUpdate)
+    {
+        var c0 = new ulong[parameters.RingDimension];
+        EncryptedVector.FromBytes(sealedUpdate, parameters).ReadC0(0, c0);
+        return c0;
+    }
+
+    /// <summary>Σ of raw polynomials, coefficient by coefficient mod q₀ (what the aggregator adds).</summary>
+    public static ulong[] Sum(CkksParameters parameters, IEnumerable<ulong[]> polynomials)
     {
         Modulus q0 = parameters.Context.WireModulus;
         var sum = new ulong[parameters.RingDimension];
-        var addend = new ulong[parameters.RingDimension];
-        foreach (var bytes in sealedUpdates)
-        {
-            EncryptedVector.FromBytes(bytes, parameters).ReadC0(0, addend);
-            RnsRing.AddInPlace(q0, sum, addend);
-        }
-        foreach (var share in shares)
-            RnsRing.AddInPlace(q0, sum, share);
+        foreach (var polynomial in polynomials)
+            RnsRing.AddInPlace(q0, sum, polynomial);
         return sum;
     }
 
     /// <summary>
-    /// A member's decryption share (first polynomial) as the aggregator reads it off what it revealed at step 6b, its part
-    /// c0ᵢ + hᵢ, and the update it sealed: the part minus the update's c0.
+    /// An honest member's c0 (first ciphertext) as if it had leaked, which it never does: its revealed part minus sᵢ·M for
+    /// the masks M it was shown, with sᵢ read by the test from the member's record before step 6 erased it. The member's
+    /// flooding noise stays in (a few bits, far below the scale).
     /// </summary>
-    public static ulong[] ShareInPart(CkksParameters parameters, byte[] part, byte[] sealedUpdate)
+    public static ulong[] C0AsIfLeaked(CkksParameters parameters, byte[] part, SecretKeyShare secret, byte[] masksShown)
     {
         Modulus q0 = parameters.Context.WireModulus;
-        var share = new ulong[parameters.RingDimension];
-        var c0 = new ulong[parameters.RingDimension];
-        OpenedPlaintext.FromBytes(part, parameters).ReadChunk(0, share);
-        EncryptedVector.FromBytes(sealedUpdate, parameters).ReadC0(0, c0);
-        for (int j = 0; j < share.Length; j++)
-            share[j] = q0.Subtract(share[j], c0[j]);
-        return share;
+        var c0 = FirstPolynomial(parameters, part);
+        var share = secret.PartialDecryptionWithoutFlooding(CiphertextMasks.FromBytes(masksShown, parameters), 0);
+        for (int j = 0; j < c0.Length; j++)
+            c0[j] = q0.Subtract(c0[j], share[j]);
+        return c0;
+    }
+
+    /// <summary>The one-ciphertext vector (c0, the first c1 of <paramref name="sent"/>) at the scale for <paramref name="bound"/>: a sealed update put back together.</summary>
+    public static EncryptedVector Rejoin(CkksParameters parameters, CollectivePublicKey key, int length, double bound, ulong[] c0, byte[] sent)
+    {
+        var c1 = new ulong[parameters.RingDimension];
+        CiphertextMasks.FromBytes(sent, parameters).ReadC1(0, c1);
+        return EncryptedVector.FromBytes(CraftCiphertext(parameters, key, length, bound, (_, j) => c0[j], (_, j) => c1[j]), parameters);
     }
 
     /// <summary>

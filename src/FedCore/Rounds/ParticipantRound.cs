@@ -423,9 +423,11 @@ public sealed class ParticipantRound
         }
         Replace(record with { Stage = RoundStage.Sealed, MaskingKey = null });
         memory.SealedUpdate = sealedUpdate;
-        memory.SealedDigest = SHA256.HashData(sealedUpdate.WireBuffer);
-        // The wire buffer itself, not a copy (13 MB per 10⁶ values): nobody writes to it.
-        return new Sealed(sealedUpdate.WireBuffer, Sign(RoundPurpose.Update, round, memory.SealedDigest), clipped);
+        // Only the masks (c1 halves) leave: the job sums nothing else, and the c0 halves stay here until they enter its
+        // part of the opening (step 5), so no one else ever holds its ciphertext whole (README: "Why each check is there").
+        var sent = CiphertextMasks.Of(sealedUpdate);
+        memory.SealedDigest = sent.Digest.ToArray();
+        return new Sealed(sent.WireBuffer, Sign(RoundPurpose.Update, round, memory.SealedDigest), clipped);
     }
 
     /// <summary>The simulation's seal: the weighted update in the clear, only under terms that pinned plaintext-simulation. Once per round.</summary>

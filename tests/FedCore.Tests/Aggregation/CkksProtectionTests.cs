@@ -20,9 +20,12 @@ public class CkksProtectionTests
         var sealedUpdates = masked ? PairwiseMaskTests.SealMasked(scheme, key, updates, weights) : updates.Select((u, k) => scheme.Seal(u, weights[k], key, null).ToBytes()).ToList();
         var sum = scheme.NewAggregate(key);
         for (int i = 0; i < sealedUpdates.Count; i++)
-            sum.Add($"p{i}", sealedUpdates[i]);
+            sum.Add($"p{i}", Sent(sealedUpdates[i]));
         return new Round(secrets, key, sealedUpdates, sum, sum.Masks());
     }
+
+    /// <summary>What of a sealed update leaves its participant: its masks (FedCore/Rounds/README.md, step 4).</summary>
+    private static byte[] Sent(byte[] sealedUpdate) => CiphertextMasks.Of(EncryptedVector.FromBytes(sealedUpdate, CkksParameters.Default)).ToBytes();
 
     /// <summary>The opening as a round makes it: each participant's part (its c0 plus its share of the masks), summed and decoded.</summary>
     private AggregatedUpdate Open(Round round, CkksProtection? scheme = null)
@@ -55,8 +58,10 @@ public class CkksProtectionTests
             worst = Math.Max(worst, Math.Abs(plain - mean[i]));
         }
         Assert.True(worst <= 1e-6, $"max |encrypted − plaintext| = {worst:E2}");
-        // On the wire: two ciphertexts of 4,096 values, 13.25 bytes per value they carry (c0 at 45 bits, c1 at 61) plus a small header.
+        // Sealed: two ciphertexts of 4,096 values, 13.25 bytes per value they carry (c0 at 45 bits, c1 at 61) plus a small
+        // header; on the wire only the masks, 7.625 bytes per value (c1), since c0 stays with the participant.
         Assert.InRange(round.Updates[0].Length, 2 * 4096 * 13.25, 2 * 4096 * 13.25 + 256);
+        Assert.InRange(Sent(round.Updates[0]).Length, 2 * 4096 * 7.625, 2 * 4096 * 7.625 + 256);
     }
 
     [Fact]
@@ -103,8 +108,8 @@ public class CkksProtectionTests
         var inflated = EncryptedVector.Encrypt(key, weightedValuesThenWeight, _scheme.Bound).MultiplyByInteger(10).ToBytes();
         List<byte[]> updates = [_scheme.Seal([0.5f, 0.5f], 0.6, key, null).ToBytes(), inflated];
         var sum = _scheme.NewAggregate(key);
-        sum.Add("HU/honest", updates[0]);
-        sum.Add("CH/inflated", updates[1]);
+        sum.Add("HU/honest", Sent(updates[0]));
+        sum.Add("CH/inflated", Sent(updates[1]));
         var round = new Round(secrets, key, updates, sum, sum.Masks());
 
         var error = Assert.Throws<ImplausibleAggregateException>(() => Open(round));
@@ -137,16 +142,18 @@ public class CkksProtectionTests
     }
 
     [Fact]
-    public void Garbage_updates_under_another_round_key_or_of_another_length_are_refused_on_arrival()
+    public void Garbage_updates_whole_ciphertexts_and_masks_under_another_round_key_or_of_another_length_are_refused_on_arrival()
     {
         var seed = new byte[32];
         var keyA = CollectivePublicKey.Combine([SecretKeyShare.Generate(CkksParameters.Default, seed).PublicKeyShare]);
         var keyB = CollectivePublicKey.Combine([SecretKeyShare.Generate(CkksParameters.Default, seed).PublicKeyShare]);
         var sum = _scheme.NewAggregate(keyA);
         Assert.Contains("sealed update from HU/x", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("HU/x", [1, 2, 3, 4])).Message);
-        sum.Add("HU/a", _scheme.Seal([0.1f, 0.2f], 1, keyA, null).ToBytes());
-        Assert.Contains("another round key", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", _scheme.Seal([0.1f, 0.2f], 1, keyB, null).ToBytes())).Message);
-        Assert.Contains("lengths 3 and 4", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", _scheme.Seal([0.1f, 0.2f, 0.3f], 1, keyA, null).ToBytes())).Message);
-        Assert.Contains("second sealed update from HU/a", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("HU/a", _scheme.Seal([0.3f, 0.2f], 1, keyA, null).ToBytes())).Message);
+        sum.Add("HU/a", Sent(_scheme.Seal([0.1f, 0.2f], 1, keyA, null).ToBytes()));
+        Assert.Contains("another round key", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", Sent(_scheme.Seal([0.1f, 0.2f], 1, keyB, null).ToBytes()))).Message);
+        Assert.Contains("lengths 3 and 4", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/b", Sent(_scheme.Seal([0.1f, 0.2f, 0.3f], 1, keyA, null).ToBytes()))).Message);
+        Assert.Contains("second sealed update from HU/a", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("HU/a", Sent(_scheme.Seal([0.3f, 0.2f], 1, keyA, null).ToBytes()))).Message);
+        // A whole sealed update, c0 included, is not what a member sends: refused like any other malformed bytes.
+        Assert.Contains("sealed update from CH/c", Assert.Throws<SealedUpdateFormatException>(() => sum.Add("CH/c", _scheme.Seal([0.1f, 0.2f], 1, keyA, null).ToBytes())).Message);
     }
 }

@@ -28,8 +28,7 @@ public class AggregatorAttackTests
         var harness = new RoundHarness(3);
         var aggregator = harness.SealedRound(1, RoundHarness.Updates(3, Length));
         var honest = aggregator.AggregateCheckRequest();
-        var victimsMasks = CiphertextMasks.Of(EncryptedVector.FromBytes(Sealed(harness, aggregator, 0), RoundHarness.Parameters)).ToBytes();
-        AssertEveryoneRefuses(harness, honest with { AggregateMasks = victimsMasks });
+        AssertEveryoneRefuses(harness, honest with { AggregateMasks = Sealed(harness, aggregator, 0) }); // what it received: the masks
     }
 
     [Fact]
@@ -88,9 +87,9 @@ public class AggregatorAttackTests
     [Fact]
     public void A_colluder_sending_a_ciphertext_of_chosen_structure_exposes_the_round_secret_but_no_single_honest_update()
     {
-        // The colluder plays the key steps honestly, then sends c1 = t ≈ q0/7 (the constant polynomial) and c0 = its own masks, and
-        // fingerprints that honestly: every check passes. The opened sum is Δ·(honest updates) + t·s: the aggregator
-        // reads the round's whole secret s off it, and with s decrypts any ciphertext alone.
+        // The colluder plays the key steps honestly, then sends masks c1 = t ≈ q0/7 (the constant polynomial), keeps as its
+        // c0 its own pairwise masks, and fingerprints that honestly: every check passes. The opened sum is Δ·(honest
+        // updates) + t·s: the aggregator reads the round's whole secret s off it. But it holds no honest member's c0.
         var harness = new RoundHarness(3);
         var updates = RoundHarness.Updates(3, Length);
         var aggregator = harness.KeyedRound(1);
@@ -99,38 +98,47 @@ public class AggregatorAttackTests
         var colludersMasks = MasksOf(harness, aggregator, colluder);
         ulong t = Q0.Value / 7;
         var crafted = RoundHarness.CraftCiphertext(key, Length + 1, 4, (_, j) => colludersMasks[j], (_, j) => j == 0 ? t : 0);
+        var craftedSent = Sent(crafted);
         var sealRequest = aggregator.SealRequest();
-        var honestSealed = new List<byte[]>();
+        var honestSent = new List<byte[]>();
         for (int i = 0; i < 2; i++)
         {
             harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan, RoundHarness.BasisFor(1));
             var s = harness[i].Round.Seal(1, updates[i], 1.0 / 3);
-            honestSealed.Add(s.SealedUpdate);
+            honestSent.Add(s.SealedUpdate);
             aggregator.AcceptSealed(s);
         }
-        aggregator.AcceptSealed(new Sealed(crafted, colluder.Sign(RoundPurpose.Update, RoundHarness.JobId, 1, RoundHarness.Sha256(crafted))));
+        aggregator.AcceptSealed(new Sealed(craftedSent, colluder.Sign(RoundPurpose.Update, RoundHarness.JobId, 1, RoundHarness.Sha256(craftedSent))));
         var trueSecret = RoundHarness.CollectiveSecret(key, harness.Parties.Select(p => p.Round.Record!));
+        var honestSecrets = SecretsBeforeStep6(harness.Parties.Take(2));
 
         var check = aggregator.AggregateCheckRequest();
         var fingerprints = harness.Parties.Take(2).Select(p => p.Round.CheckAggregate(check)).ToList();
         var challenge = LinearFingerprint.FromBytes(fingerprints[0].Payload, RoundHarness.Parameters).Challenge.ToArray();
         fingerprints.Add(colluder.Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1,
-            LinearFingerprint.OfMasks(EncryptedVector.FromBytes(crafted, RoundHarness.Parameters), challenge).ToBytes()));
+            LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(craftedSent, RoundHarness.Parameters), challenge).ToBytes()));
         var decrypt = new DecryptRequest(RoundHarness.JobId, 1, fingerprints);
-        var shares = HonestShares(harness.Parties.Take(2).ToList(), colluder, decrypt, honestSealed);
-        shares.Add(ShareOf(colluder, key, check.AggregateMasks)); // the colluder's own share, from its own secret
+        var parts = HonestParts(harness.Parties.Take(2).ToList(), colluder, decrypt);
+        // The opening: the honest parts and the colluder's own, its c0 plus its share.
+        var opened = Sum([.. parts.Select(First), CkksAttackTools.C0Of(RoundHarness.Parameters, crafted), ShareOf(colluder, key, check.AggregateMasks)]);
 
         // The attack works on the encryption: the round's secret, coefficient by coefficient.
-        var opened = RawSum([.. honestSealed, crafted], shares);
         var recovered = opened.Select(c => (long)Math.Round((double)Q0.ToCentered(c) / t)).ToArray();
         Assert.Equal(trueSecret, recovered);
 
-        // It gets the sum of the honest updates (the colluder knows its own masks, the negation of theirs)...
-        var honestSum = RoundHarness.DecryptWithSecret(EncryptedVector.Sum(honestSealed.Select(b => EncryptedVector.FromBytes(b, RoundHarness.Parameters))),
-            recovered, colludersMasks.Select(m => Q0.Negate(m)).ToArray());
+        // It gets the sum of the honest updates (the opening less t·s; the colluder's c0, its masks, cancels theirs)...
+        var honestSum = Decode(opened.Select((c, j) => Q0.Subtract(c, Q0.Multiply(t, Q0.FromSigned(recovered[j])))).ToArray(), Scale);
         Assert.True(MaxError(honestSum, i => (updates[0][i] + updates[1][i]) / 3) < 1e-6);
-        // ...but an honest update alone decrypts to its one-time pad.
-        var alone = RoundHarness.DecryptWithSecret(EncryptedVector.FromBytes(honestSealed[0], RoundHarness.Parameters), recovered);
+        // ...but of an honest member it holds only what it was sent, the masks (no c0 ever leaves a member), and its part.
+        Assert.Throws<HeFormatException>(() => EncryptedVector.FromBytes(honestSent[0], RoundHarness.Parameters));
+        Assert.Equal(honestSent[0], CiphertextMasks.FromBytes(honestSent[0], RoundHarness.Parameters).ToBytes());
+        // Even its c0, had it leaked, decrypts under s to the update plus its one-time pad. (These are the right c0s:
+        // both together decrypt to the honest sum, as the opening did.)
+        var leaked = parts.Select((part, i) => CkksAttackTools.Rejoin(RoundHarness.Parameters, key, Length + 1, 4,
+            CkksAttackTools.C0AsIfLeaked(RoundHarness.Parameters, part, honestSecrets[i], check.AggregateMasks), honestSent[i])).ToList();
+        Assert.True(MaxError(RoundHarness.DecryptWithSecret(EncryptedVector.Sum(leaked), recovered, colludersMasks.Select(m => Q0.Negate(m)).ToArray()),
+            i => (updates[0][i] + updates[1][i]) / 3) < 1e-6);
+        var alone = RoundHarness.DecryptWithSecret(leaked[0], recovered);
         Assert.True(MaxError(alone, i => updates[0][i] / 3) > 1);
         // Without the pairwise masks the same secret would read it exactly: the masks are what protect it.
         var unmasked = new CkksProtection(RoundHarness.Parameters, 4).Seal(updates[0], 1.0 / 3, key, null);
@@ -144,9 +152,9 @@ public class AggregatorAttackTests
         var updates = RoundHarness.Updates(3, Length);
         var aggregator = harness.SealedRound(1, updates);
         var honest = aggregator.AggregateCheckRequest();
-        var victims = Sealed(harness, aggregator, 0);
-        var victimsMasks = CiphertextMasks.Of(EncryptedVector.FromBytes(victims, RoundHarness.Parameters)).ToBytes();
+        var victimsMasks = Sealed(harness, aggregator, 0);
         var forged = honest with { AggregateMasks = victimsMasks };
+        var honestSecrets = SecretsBeforeStep6(harness.Parties.Take(2));
 
         var fingerprints = harness.Parties.Take(2).Select(p => p.Round.CheckAggregate(forged)).ToList();
         var challenge = LinearFingerprint.FromBytes(fingerprints[0].Payload, RoundHarness.Parameters).Challenge.ToArray();
@@ -154,44 +162,86 @@ public class AggregatorAttackTests
         var lie = Difference(target, fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters)));
         fingerprints.Add(harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1, lie));
         var decrypt = new DecryptRequest(RoundHarness.JobId, 1, fingerprints);
-        var shares = HonestShares(harness.Parties.Take(2).ToList(), harness[2], decrypt, [victims, Sealed(harness, aggregator, 1)]);
-        shares.Add(ShareOf(harness[2], aggregator.RoundKey, victimsMasks));
+        var parts = HonestParts(harness.Parties.Take(2).ToList(), harness[2], decrypt);
 
-        var decrypted = RawSum([victims], shares);
-        var values = Decode(decrypted, EncryptedVector.FromBytes(victims, RoundHarness.Parameters).Scale);
-        Assert.True(MaxError(values, i => updates[0][i] / 3) > 1, "the victim's update alone stays masked");
+        // The forged aggregate decrypted: c0₀ + s·c1₀ + c0₁, the victim's update under its pad and under member 1's c0,
+        // which stays in member 1's part (no c0 leaves a member).
+        var decrypted = Sum([.. parts.Select(First), ShareOf(harness[2], aggregator.RoundKey, victimsMasks)]);
+        Assert.True(MaxError(Decode(decrypted, Scale), i => updates[0][i] / 3) > 1, "the victim's update does not show");
+        // Even with member 1's c0 taken out, as if it had leaked: the victim's update shows only under its one-time pad.
+        var c0OfOne = CkksAttackTools.C0AsIfLeaked(RoundHarness.Parameters, parts[1], honestSecrets[1], victimsMasks);
+        var lessOne = decrypted.Select((c, j) => Q0.Subtract(c, c0OfOne[j])).ToArray();
+        Assert.True(MaxError(Decode(lessOne, Scale), i => updates[0][i] / 3) > 1, "the victim's update alone stays masked");
+    }
+
+    [Fact]
+    public void A_colluder_lying_about_a_constant_aggregate_reads_no_honest_key_share_off_a_part()
+    {
+        // The first attack, with a colluder's false fingerprint to get it past the check: the aggregate's masks are
+        // a constant T in the first ciphertext, so each honest part is c0ᵢ + sᵢ·T + eᵢ there. When members sent their whole
+        // sealed update, the part less c0ᵢ gave sᵢ coefficient by coefficient; with c0ᵢ kept home the read is noise.
+        var harness = new RoundHarness(3);
+        var aggregator = harness.SealedRound(1, RoundHarness.Updates(3, Length));
+        var honest = aggregator.AggregateCheckRequest();
+        ulong t = Q0.Value / 7;
+        var constant = ShiftCoefficients(CiphertextMasks.FromBytes(honest.AggregateMasks, RoundHarness.Parameters), (k, _) => k == 0 ? t : 0);
+        var forged = honest with { AggregateMasks = constant };
+        var honestSecrets = SecretsBeforeStep6(harness.Parties.Take(2));
+
+        var fingerprints = harness.Parties.Take(2).Select(p => p.Round.CheckAggregate(forged)).ToList();
+        var challenge = LinearFingerprint.FromBytes(fingerprints[0].Payload, RoundHarness.Parameters).Challenge.ToArray();
+        var target = LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(constant, RoundHarness.Parameters), challenge);
+        fingerprints.Add(harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1,
+            Difference(target, fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters)))));
+        var parts = HonestParts(harness.Parties.Take(2).ToList(), harness[2], new DecryptRequest(RoundHarness.JobId, 1, fingerprints));
+
+        for (int i = 0; i < 2; i++)
+        {
+            var truth = RoundHarness.SecretOf(aggregator.RoundKey, [honestSecrets[i]]);
+            var read = First(parts[i]).Select(c => (long)Math.Round((double)Q0.ToCentered(c) / t)).ToArray();
+            // A uniform c0 makes each read one of seven values: about one in seven agrees by chance.
+            Assert.True(read.Zip(truth).Count(x => x.First == x.Second) < N / 4, $"member {i}'s part gave away its key share");
+        }
     }
 
     [Fact]
     public void A_colluder_replaying_an_honest_update_rerandomised_learns_nothing_of_it()
     {
-        // The copy check sees different bytes; the sum now holds the victim's update twice, and its masks once too often.
+        // It holds only the victim's masks, so it replays them rerandomised (c1₀ + c1′ of a fresh encryption of zero) and
+        // keeps c0′ as its own c0: the copy check sees different bytes, and the opening holds s·c1₀ without the victim's c0.
         var harness = new RoundHarness(3);
         var updates = RoundHarness.Updates(3, Length);
         var aggregator = harness.KeyedRound(1);
         var sealRequest = aggregator.SealRequest();
-        var sealedUpdates = new List<byte[]>();
+        var sent = new List<byte[]>();
         for (int i = 0; i < 2; i++)
         {
             harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan, RoundHarness.BasisFor(1));
             var s = harness[i].Round.Seal(1, updates[i], 1.0 / 3);
-            sealedUpdates.Add(s.SealedUpdate);
+            sent.Add(s.SealedUpdate);
             aggregator.AcceptSealed(s);
         }
-        var victim = EncryptedVector.FromBytes(sealedUpdates[0], RoundHarness.Parameters);
-        var replay = victim.Add(EncryptedVector.Encrypt(aggregator.RoundKey, new double[Length + 1], 4)).ToBytes();
-        aggregator.AcceptSealed(new Sealed(replay, harness[2].Sign(RoundPurpose.Update, RoundHarness.JobId, 1, RoundHarness.Sha256(replay))));
-        sealedUpdates.Add(replay);
+        var zero = EncryptedVector.Encrypt(aggregator.RoundKey, new double[Length + 1], 4);
+        var zeroC0 = new ulong[N];
+        var zeroC1 = new ulong[N];
+        var victimsC1 = new ulong[N];
+        zero.ReadC0(0, zeroC0);
+        zero.ReadC1(0, zeroC1);
+        CiphertextMasks.FromBytes(sent[0], RoundHarness.Parameters).ReadC1(0, victimsC1);
+        var replay = RoundHarness.CraftCiphertext(aggregator.RoundKey, Length + 1, 4, (_, j) => zeroC0[j], (_, j) => Q0.Add(victimsC1[j], zeroC1[j]));
+        var replaySent = Sent(replay);
+        Assert.NotEqual(sent[0], replaySent);
+        aggregator.AcceptSealed(new Sealed(replaySent, harness[2].Sign(RoundPurpose.Update, RoundHarness.JobId, 1, RoundHarness.Sha256(replaySent))));
 
         var check = aggregator.AggregateCheckRequest();
         var fingerprints = harness.Parties.Take(2).Select(p => p.Round.CheckAggregate(check)).ToList();
         var challenge = LinearFingerprint.FromBytes(fingerprints[0].Payload, RoundHarness.Parameters).Challenge.ToArray();
-        fingerprints.Add(harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1, LinearFingerprint.OfMasks(EncryptedVector.FromBytes(replay, RoundHarness.Parameters), challenge).ToBytes()));
+        fingerprints.Add(harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1,
+            LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(replaySent, RoundHarness.Parameters), challenge).ToBytes()));
         var decrypt = new DecryptRequest(RoundHarness.JobId, 1, fingerprints);
-        var shares = HonestShares(harness.Parties.Take(2).ToList(), harness[2], decrypt, sealedUpdates);
-        shares.Add(ShareOf(harness[2], aggregator.RoundKey, check.AggregateMasks));
+        var parts = HonestParts(harness.Parties.Take(2).ToList(), harness[2], decrypt);
 
-        var values = Decode(RawSum(sealedUpdates, shares), victim.Scale);
+        var values = Decode(Sum([.. parts.Select(First), CkksAttackTools.C0Of(RoundHarness.Parameters, replay), ShareOf(harness[2], aggregator.RoundKey, check.AggregateMasks)]), Scale);
         Assert.True(MaxError(values, i => (2 * updates[0][i] + updates[1][i]) / 3) > 1);
         Assert.True(MaxError(values, i => updates[0][i] / 3) > 1);
     }
@@ -315,18 +365,28 @@ public class AggregatorAttackTests
     }
 
     /// <summary>
-    /// Steps 6–6b for the honest members, the colluder committing to anything: each one's decryption share, which the
-    /// aggregator reads off its revealed part (c0ᵢ + hᵢ) and its sealed update.
+    /// Steps 6–6b for the honest members, the colluder committing to anything: each one's revealed part c0ᵢ + hᵢ, all the
+    /// aggregator gets of its c0.
     /// </summary>
-    private static List<ulong[]> HonestShares(IReadOnlyList<Party> honest, Party colluder, DecryptRequest decrypt, IReadOnlyList<byte[]> honestSealed)
+    private static List<byte[]> HonestParts(IReadOnlyList<Party> honest, Party colluder, DecryptRequest decrypt)
     {
         var commitments = honest.Select(p => p.Round.Decrypt(decrypt)).Append(colluder.Sign(RoundPurpose.PartCommitment, RoundHarness.JobId, decrypt.Round, new byte[64])).ToList();
         var reveal = new PartRevealRequest(RoundHarness.JobId, decrypt.Round, commitments);
-        return [.. honest.Select((p, i) => CkksAttackTools.ShareInPart(RoundHarness.Parameters, p.Round.RevealPart(reveal).Payload, honestSealed[i]))];
+        return [.. honest.Select(p => p.Round.RevealPart(reveal).Payload)];
     }
 
-    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<ulong[]> shares) =>
-        CkksAttackTools.RawSum(RoundHarness.Parameters, sealedUpdates, shares);
+    /// <summary>The members' key shares as their records hold them until step 6 erases them (only a test can read them).</summary>
+    private static List<SecretKeyShare> SecretsBeforeStep6(IEnumerable<Party> parties) =>
+        [.. parties.Select(p => SecretKeyShare.FromBytes(p.Round.Record!.Secret!, RoundHarness.Parameters))];
+
+    private static ulong[] First(byte[] part) => CkksAttackTools.FirstPolynomial(RoundHarness.Parameters, part);
+
+    private static ulong[] Sum(IEnumerable<ulong[]> polynomials) => CkksAttackTools.Sum(RoundHarness.Parameters, polynomials);
+
+    private static byte[] Sent(byte[] sealedUpdate) => CkksAttackTools.Sent(RoundHarness.Parameters, sealedUpdate);
+
+    /// <summary>The scale every update of the harness's scheme (bound 4) is sealed at.</summary>
+    private static double Scale => RoundHarness.Parameters.ScaleForBound(4);
 
     private static double[] Decode(ulong[] raw, double scale)
     {

@@ -135,7 +135,7 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     {
         var driver = await SealedRoundAsync("CH/guard-substitution");
         var honest = driver.AggregateCheck();
-        var budapests = CiphertextMasks.Of(EncryptedVector.FromBytes(driver.SealedUpdates["HU/budapest"], CkksParameters.Default)).ToBytes();
+        var budapests = driver.SealedUpdates["HU/budapest"]; // what Budapest sent: its masks
         foreach (var forged in new[] { budapests, ConstantMasks(honest.AggregateMasks.Inline!) })
         {
             var fingerprints = await driver.FingerprintsAsync(honest with { AggregateMasks = Payload.OfInline(forged) });
@@ -370,20 +370,25 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
     [Fact]
     public async Task A_colluder_with_a_ciphertext_of_chosen_structure_learns_the_honest_sum_but_no_single_honest_update()
     {
-        // The colluder plays the key steps honestly, then sends c1 = t ≈ q0/7 (the constant polynomial) and c0 = its own
-        // masks, and fingerprints it honestly: every grain's check passes, and the opened sum carries t·s, from which the
-        // aggregator reads the round's secret s. With s it decrypts each honest ciphertext alone: a one-time pad.
+        // The colluder plays the key steps honestly, then sends masks c1 = t ≈ q0/7 (the constant polynomial), keeps as its
+        // c0 its own pairwise masks, and fingerprints it honestly: every grain's check passes, and the opened sum carries
+        // t·s, from which the aggregator reads the round's secret s. But of an honest member it holds only its masks and
+        // its part: no c0 leaves a member (the pure protocol's test shows that even a leaked c0 shows only a one-time pad).
         string[] parties = ["CH/zurich", "HU/budapest", Colluder];
+        string[] honestIds = ["CH/zurich", "HU/budapest"];
         var colluder = new ColluderMember(Colluder, _colluderKey);
-        var q0 = CkksParameters.Default.Context.WireModulus;
+        var parameters = CkksParameters.Default;
+        var q0 = parameters.Context.WireModulus;
         ulong t = q0.Value / 7;
         ulong[]? colludersMasks = null;
+        byte[]? crafted = null;
         colluder.CraftUpdate = assignment =>
         {
             colludersMasks = ColludersMasks(colluder, assignment);
-            var key = CollectivePublicKey.FromBytes(_lastKey!, CkksParameters.Default);
-            var crafted = CraftCiphertext(key, assignment.GlobalParameters.Length / sizeof(float) + 1, (_, j) => colludersMasks[j], (_, j) => j == 0 ? t : 0);
-            return new FedCore.Rounds.Sealed(crafted, ColluderMember.Core(colluder.Sign(RoundPurpose.Update, assignment.JobId, assignment.Round, System.Security.Cryptography.SHA256.HashData(crafted))));
+            var key = CollectivePublicKey.FromBytes(_lastKey!, parameters);
+            crafted = CraftCiphertext(key, assignment.GlobalParameters.Length / sizeof(float) + 1, (_, j) => colludersMasks[j], (_, j) => j == 0 ? t : 0);
+            var sent = CkksAttackTools.Sent(parameters, crafted);
+            return new FedCore.Rounds.Sealed(sent, ColluderMember.Core(colluder.Sign(RoundPurpose.Update, assignment.JobId, assignment.Round, System.Security.Cryptography.SHA256.HashData(sent))));
         };
         var driver = new RoundDriver("CH/guard-collusion", 1, await AcceptAsync("CH/guard-collusion", parties, colluder), _keys);
         await driver.KeyAsync();
@@ -392,40 +397,105 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         await driver.TrainAsync();
         var check = driver.AggregateCheck();
         var fingerprints = await driver.FingerprintsAsync(check);
-        var colludersShare = SecretKeyShare.FromBytes(colluder.Round!.Record!.Secret!, CkksParameters.Default)
-            .CreateDecryptionShare(driver.Aggregator.RoundKey, CiphertextMasks.FromBytes(check.AggregateMasks.Inline!, CkksParameters.Default));
-        var shares = new List<ulong[]> { new ulong[CkksParameters.Default.RingDimension] };
-        colludersShare.ReadChunk(0, shares[0]);
-        // Steps 6–6b: the honest members commit to their parts and reveal them (the colluder commits to anything); the
-        // aggregator reads each one's share off its part and its sealed update.
+        var masks = CiphertextMasks.FromBytes(check.AggregateMasks.Inline!, parameters);
+        var colludersShare = SecretKeyShare.FromBytes(colluder.Round!.Record!.Secret!, parameters).CreateDecryptionShare(driver.Aggregator.RoundKey, masks);
+        // Steps 6–6b: the honest members commit to their parts and reveal them (the colluder commits to anything).
         var commitments = new List<SignedPayload> { colluder.Sign(RoundPurpose.PartCommitment, "CH/guard-collusion", 1, new byte[OpeningSpotCheck.CommitmentLength]) };
-        foreach (var id in new[] { "CH/zurich", "HU/budapest" })
+        foreach (var id in honestIds)
             commitments.Add((await Grain(id).Decrypt(driver.Decryption(fingerprints))).PartCommitment);
         var reveal = new RoundPartRevealRequest("CH/guard-collusion", 1, commitments);
-        foreach (var id in new[] { "CH/zurich", "HU/budapest" })
-            shares.Add(CkksAttackTools.ShareInPart(CkksParameters.Default, ColluderMember.PartOf(await Grain(id).RevealPart(reveal)).Payload, driver.SealedUpdates[id]));
+        var parts = new List<OpenedPlaintext>();
+        foreach (var id in honestIds)
+            parts.Add(OpenedPlaintext.FromBytes(ColluderMember.PartOf(await Grain(id).RevealPart(reveal)).Payload, parameters));
 
-        // The round's secret, coefficient by coefficient, off the opened sum.
-        var sealedUpdates = driver.Members.Select(m => driver.SealedUpdates[m.Id]).ToList();
-        var raw = RawSum(sealedUpdates, shares);
-        var secret = raw.Select(c => (long)Math.Round((double)q0.ToCentered(c) / t)).ToArray();
+        // The opening, ciphertext by ciphertext: the honest parts, and the colluder's c0 and share.
+        var whole = EncryptedVector.FromBytes(crafted!, parameters);
+        int n = parameters.RingDimension;
+        var opened = new ulong[whole.ChunkCount * n];
+        var addend = new ulong[n];
+        for (int chunk = 0; chunk < whole.ChunkCount; chunk++)
+        {
+            var slice = opened.AsSpan(chunk * n, n);
+            foreach (var part in parts)
+            {
+                part.ReadChunk(chunk, addend);
+                RnsRing.AddInPlace(q0, slice, addend);
+            }
+            whole.ReadC0(chunk, addend);
+            RnsRing.AddInPlace(q0, slice, addend);
+            colludersShare.ReadChunk(chunk, addend);
+            RnsRing.AddInPlace(q0, slice, addend);
+        }
+        // The round's secret, coefficient by coefficient, off the first ciphertext of the opened sum.
+        var secret = opened.Take(n).Select(c => (long)Math.Round((double)q0.ToCentered(c) / t)).ToArray();
         Assert.All(secret, s => Assert.InRange(s, -3, 3)); // the sum of three ternary secrets: it reads as one
 
-        // The honest sum decrypts (the colluder's masks are the negation of theirs): its weight slot is their weights' sum...
-        var honest = new[] { "CH/zurich", "HU/budapest" }.Select(id => EncryptedVector.FromBytes(driver.SealedUpdates[id], CkksParameters.Default)).ToList();
-        var sum = DecryptWithSecret(EncryptedVector.Sum(honest), secret, colludersMasks!.Select(q0.Negate).ToArray());
-        double honestWeight = new[] { "CH/zurich", "HU/budapest" }.Sum(id => driver.Reports[id].TrainSamples) / driver.WeightNormaliser;
+        // The honest sum decrypts (the opening less t·s; the colluder's masks cancel theirs): its weight slot is their weights' sum...
+        var ts = secret.Select(s => q0.Multiply(t, q0.FromSigned(s))).ToArray();
+        var sum = Decode(parameters, opened, ts, whole.Length, whole.Scale);
+        double honestWeight = honestIds.Sum(id => driver.Reports[id].TrainSamples) / driver.WeightNormaliser;
         Assert.Equal(honestWeight, sum[^1], 6);
         Assert.All(sum, v => Assert.InRange(v, -4 * honestWeight - 1e-3, 4 * honestWeight + 1e-3));
-        // ...but each honest update alone decrypts to garbage far outside any update's bound, its weight slot included.
-        foreach (var (vector, id) in honest.Zip(new[] { "CH/zurich", "HU/budapest" }))
+        // ...but of each honest member it holds only its masks, no ciphertext it could decrypt with s, and its part c0ᵢ + sᵢ·M:
+        // with s in place of sᵢ, the closest it gets, it reads garbage far outside any update's bound, its weight slot included.
+        foreach (var (part, id) in parts.Zip(honestIds))
         {
-            var alone = DecryptWithSecret(vector, secret);
-            Assert.True(alone.Max(Math.Abs) > 100, $"{id}'s update alone decrypts within ±{alone.Max(Math.Abs)}");
+            Assert.Throws<FedCore.Crypto.Wire.HeFormatException>(() => EncryptedVector.FromBytes(driver.SealedUpdates[id], parameters));
+            var own = CiphertextMasks.FromBytes(driver.SealedUpdates[id], parameters);
+            var guess = new ulong[whole.ChunkCount * n];
+            var c1 = new ulong[n];
+            var m = new ulong[n];
+            for (int chunk = 0; chunk < whole.ChunkCount; chunk++)
+            {
+                part.ReadChunk(chunk, guess.AsSpan(chunk * n, n));
+                own.ReadC1(chunk, c1);
+                masks.ReadC1(chunk, m);
+                var sc1 = MultiplyBySecret(parameters, c1, secret);
+                var sm = MultiplyBySecret(parameters, m, secret);
+                for (int j = 0; j < n; j++)
+                    guess[chunk * n + j] = q0.Subtract(q0.Add(guess[chunk * n + j], sc1[j]), sm[j]);
+            }
+            var alone = Decode(parameters, guess, new ulong[n], whole.Length, whole.Scale);
+            Assert.True(alone.Max(Math.Abs) > 100, $"{id}'s part decrypts within ±{alone.Max(Math.Abs)}");
             Assert.NotEqual(driver.Reports[id].TrainSamples / driver.WeightNormaliser, alone[^1], 3);
         }
     }
 
+    /// <summary>Each ciphertext's raw coefficients less <paramref name="subtract"/> (applied to the first), decoded: the first <paramref name="length"/> values.</summary>
+    private static double[] Decode(CkksParameters parameters, ulong[] raw, ulong[] subtract, int length, double scale)
+    {
+        var q0 = parameters.Context.WireModulus;
+        int n = parameters.RingDimension;
+        var values = new double[length];
+        var chunk = new ulong[n];
+        var decoded = new double[n];
+        for (int k = 0; k * n < length; k++)
+        {
+            raw.AsSpan(k * n, n).CopyTo(chunk);
+            if (k == 0)
+                for (int j = 0; j < n; j++)
+                    chunk[j] = q0.Subtract(chunk[j], subtract[j]);
+            int count = Math.Min(n, length - k * n);
+            parameters.Context.Encoder.Decode(chunk, q0, scale, decoded.AsSpan(0, count));
+            decoded.AsSpan(0, count).CopyTo(values.AsSpan(k * n));
+        }
+        return values;
+    }
+
+    /// <summary>s·c for a polynomial c and a secret s given by its small coefficients.</summary>
+    private static ulong[] MultiplyBySecret(CkksParameters parameters, ulong[] c, long[] secret)
+    {
+        var context = parameters.Context;
+        var q0 = context.WireModulus;
+        var s = secret.Select(q0.FromSigned).ToArray();
+        var product = (ulong[])c.Clone();
+        context.WireTransform.Forward(s);
+        context.WireTransform.Forward(product);
+        for (int j = 0; j < product.Length; j++)
+            product[j] = q0.Multiply(product[j], s[j]);
+        context.WireTransform.Inverse(product);
+        return product;
+    }
 
     private byte[]? _lastKey;
     private Dictionary<string, byte[]>? _lastStatements;
@@ -461,10 +531,4 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
 
     private static byte[] CraftCiphertext(CollectivePublicKey key, int length, Func<int, int, ulong> c0, Func<int, int, ulong> c1) =>
         CkksAttackTools.CraftCiphertext(CkksParameters.Default, key, length, 4, c0, c1);
-
-    private static ulong[] RawSum(IEnumerable<byte[]> sealedUpdates, IEnumerable<ulong[]> shares) =>
-        CkksAttackTools.RawSum(CkksParameters.Default, sealedUpdates, shares);
-
-    private static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ulong[]? subtract = null) =>
-        CkksAttackTools.DecryptWithSecret(vector, secret, subtract);
 }

@@ -49,8 +49,9 @@ public sealed class EncryptedRoundTests
         // The final global models differ only by the encryption's rounding.
         Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
 
-        // What left each participant was a ciphertext: 13.25 bytes per value carried, one 4,096-value ciphertext here.
-        Assert.All(encrypted.Rounds[^1].Participants, p => Assert.InRange(p.UpdateBytes, 4096 * 13.25, 4096 * 13.25 + 256));
+        // What left each participant was a ciphertext's masks (its c1; c0 stays home): 7.625 bytes per value carried, one
+        // 4,096-value ciphertext here.
+        Assert.All(encrypted.Rounds[^1].Participants, p => Assert.InRange(p.UpdateBytes, 4096 * 7.625, 4096 * 7.625 + 256));
     }
 
     [Fact]

@@ -36,10 +36,11 @@ public sealed class LargeModelTests
 
         var status = await TestFederations.RunToCompletionAsync(federation, job, "CH/large");
 
-        Assert.All(status.Rounds[0].Participants, p => Assert.True(p.UpdateBytes > 130_000_000, $"{p.ParticipantId} sent {p.UpdateBytes} bytes"));
+        // Each sent its sealed update's masks (7.6 bytes per parameter; the 5.6 of c0 stay home).
+        Assert.All(status.Rounds[0].Participants, p => Assert.True(p.UpdateBytes > 75_000_000, $"{p.ParticipantId} sent {p.UpdateBytes} bytes"));
         int chunkCalls = federation.Countries.Sum(c => federation.ServicesOf(c).GetServices<IIncomingGrainCallFilter>().OfType<ChunkCallCounter>().Single().Count);
-        // At least the three sealed updates (17 chunks each at 8 MiB) moved in chunks.
-        Assert.True(chunkCalls >= 3 * 17, $"{chunkCalls} chunk calls");
+        // At least the three sealed updates (10 chunks each at 8 MiB) moved in chunks.
+        Assert.True(chunkCalls >= 3 * 10, $"{chunkCalls} chunk calls");
         Assert.InRange(status.Rounds[0].MeanLocalTestAccuracy, 0.0, 1.0); // a number, not NaN: the model was opened and scored
     }
 }

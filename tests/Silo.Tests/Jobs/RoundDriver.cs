@@ -125,7 +125,7 @@ internal sealed class ColluderMember(string id, ParticipantSigningKey key) : IRo
         var members = r.Commitments.Select(c => c.ParticipantId).Order(StringComparer.Ordinal).ToList();
         var challenge = RoundChallenges.AggregateChallenge(RoundChallenges.SetDigest(r.JobId, r.Round, members), r.AggregateMasks.Inline!, members,
             r.Commitments.ToDictionary(c => c.ParticipantId, c => c.Payload));
-        var fingerprint = LinearFingerprint.OfMasks(EncryptedVector.FromBytes(_crafted, CkksParameters.Default), challenge);
+        var fingerprint = LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(_crafted, CkksParameters.Default), challenge);
         return Task.FromResult(Sign(RoundPurpose.AggregateFingerprint, r.JobId, r.Round, fingerprint.ToBytes()));
     }
 

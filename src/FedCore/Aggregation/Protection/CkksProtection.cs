@@ -170,11 +170,14 @@ public sealed class CkksProtection
 
         public CollectivePublicKey Key { get; } = key;
 
-        /// <summary>Adds one contributor's sealed update; a malformed one, or one under another key, changes nothing.</summary>
-        public void Add(string contributor, byte[] sealedUpdate)
+        /// <summary>
+        /// Adds one contributor's sealed update as it is sent: its masks (<see cref="CiphertextMasks.Of"/>; its c0 halves
+        /// never leave the contributor). Malformed masks, or masks under another key, change nothing.
+        /// </summary>
+        public void Add(string contributor, byte[] sealedMasks)
         {
-            var vector = Read(() => EncryptedVector.Adopt(sealedUpdate, scheme.Parameters), $"sealed update from {contributor}");
-            if (!vector.KeyId.Span.SequenceEqual(Key.KeyId.Span))
+            var masks = Read(() => CiphertextMasks.Adopt(sealedMasks, scheme.Parameters), $"sealed update from {contributor}");
+            if (!masks.KeyId.Span.SequenceEqual(Key.KeyId.Span))
                 throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} is encrypted under another round key.");
             lock (_lock)
             {
@@ -185,7 +188,7 @@ public sealed class CkksProtection
             }
             try
             {
-                _sum.Add(vector);
+                _sum.Add(masks);
             }
             catch (ArgumentException e)
             {

@@ -59,13 +59,20 @@ public sealed class CiphertextMasks
     }
 
     /// <summary>Masks of the vector shaped like <paramref name="shape"/> whose c1 halves, unpacked, are <paramref name="c1"/>.</summary>
-    internal static CiphertextMasks FromPolynomials(EncryptedVector shape, ReadOnlySpan<ulong> c1)
+    internal static CiphertextMasks FromPolynomials(EncryptedVector shape, ReadOnlySpan<ulong> c1) =>
+        FromPolynomials(shape.Parameters, shape.KeyId.Span, shape.Length, c1);
+
+    /// <summary>Masks of the same shape as <paramref name="shape"/> whose c1 halves, unpacked, are <paramref name="c1"/>.</summary>
+    internal static CiphertextMasks FromPolynomials(CiphertextMasks shape, ReadOnlySpan<ulong> c1) =>
+        FromPolynomials(shape.Parameters, shape.KeyId.Span, shape.Length, c1);
+
+    private static CiphertextMasks FromPolynomials(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, ReadOnlySpan<ulong> c1)
     {
-        var writer = NewWriter(shape);
-        int n = shape.Parameters.RingDimension;
-        for (int chunk = 0; chunk < shape.ChunkCount; chunk++)
-            writer.WritePacked(c1.Slice(chunk * n, n), shape.Parameters.WireModulusBits);
-        return new CiphertextMasks(shape.Parameters, writer.ToArray());
+        var writer = NewWriter(parameters, keyId, length);
+        int n = parameters.RingDimension;
+        for (int chunk = 0; chunk < EncryptedVector.ChunksFor(parameters, length); chunk++)
+            writer.WritePacked(c1.Slice(chunk * n, n), parameters.WireModulusBits);
+        return new CiphertextMasks(parameters, writer.ToArray());
     }
 
     /// <summary>The <see cref="Digest"/> that the masks of <paramref name="vector"/> would have, without copying them out.</summary>
@@ -78,12 +85,26 @@ public sealed class CiphertextMasks
         return hash.GetHashAndReset();
     }
 
-    private static WireWriter NewWriter(EncryptedVector vector, bool headerOnly = false)
+    /// <summary>Refuses <paramref name="other"/> unless it is of the same parameters, round key and length.</summary>
+    internal void RequireSameShape(CiphertextMasks other)
     {
-        long body = FixedBodyLength + (headerOnly ? 0 : vector.ChunkCount * (long)EncryptedVector.PackedPolynomialLength(vector.Parameters));
-        var writer = new WireWriter(WireKind.CiphertextMasks, vector.Parameters, body);
-        writer.WriteBytes(vector.KeyId.Span);
-        writer.WriteUInt32((uint)vector.Length);
+        if (other.Parameters != Parameters)
+            throw new ArgumentException($"Cannot combine masks of parameter sets {Parameters.Name} and {other.Parameters.Name}.");
+        if (!other.KeyId.Span.SequenceEqual(KeyId.Span))
+            throw new ArgumentException("Cannot combine masks of vectors encrypted under different collective keys.");
+        if (other.Length != Length)
+            throw new ArgumentException($"Cannot combine masks of vectors of lengths {Length} and {other.Length}.");
+    }
+
+    private static WireWriter NewWriter(EncryptedVector vector, bool headerOnly = false) =>
+        NewWriter(vector.Parameters, vector.KeyId.Span, vector.Length, headerOnly);
+
+    private static WireWriter NewWriter(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, bool headerOnly = false)
+    {
+        long body = FixedBodyLength + (headerOnly ? 0 : EncryptedVector.ChunksFor(parameters, length) * (long)EncryptedVector.PackedPolynomialLength(parameters));
+        var writer = new WireWriter(WireKind.CiphertextMasks, parameters, body);
+        writer.WriteBytes(keyId);
+        writer.WriteUInt32((uint)length);
         return writer;
     }
 

@@ -162,11 +162,15 @@ public sealed class SecretKeyShare
     }
 
     /// <summary>s_i·c1 of one ciphertext without flooding; tests use it to measure the bare ciphertext noise.</summary>
-    internal ulong[] PartialDecryptionWithoutFlooding(EncryptedVector vector, int chunk)
+    internal ulong[] PartialDecryptionWithoutFlooding(EncryptedVector vector, int chunk) =>
+        PartialDecryptionWithoutFlooding(CiphertextMasks.Of(vector), chunk);
+
+    /// <summary>s_i·c1 of one ciphertext of <paramref name="masks"/> without flooding (for tests).</summary>
+    internal ulong[] PartialDecryptionWithoutFlooding(CiphertextMasks masks, int chunk)
     {
         CkksContext context = Parameters.Context;
         var h = new ulong[Parameters.RingDimension];
-        vector.ReadC1(chunk, h);
+        masks.ReadC1(chunk, h);
         context.WireTransform.Forward(h);
         VectorArithmetic.MultiplyShoup(context.WireModulus, h, _secretNtt.Residue(0), _wireSecretShoup, h);
         context.WireTransform.Inverse(h);
