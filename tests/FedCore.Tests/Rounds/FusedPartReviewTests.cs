@@ -487,5 +487,8 @@ public sealed class FusedPartReviewTests
         Assert.Equal("opened", wrong.ParamName);
         Assert.StartsWith("The opened sum has 4 values; the model has 5.", wrong.Message);
         Assert.Null(strategy.Seen); // refused before the strategy saw anything
+
+        // The edge the pool treats apart: an empty model rents and returns the shared empty array, without complaint.
+        Assert.Empty(ModelChain.Next(new FedAvg(), ReadOnlySpan<float>.Empty, null, new AggregatedUpdate([], 1)).Global);
     }
 }
