@@ -16,7 +16,7 @@ namespace FedCore.Rounds;
 ///
 /// Its host keeps <see cref="Record"/> in the country's storage: after every call that changed it (see
 /// <see cref="RecordChanged"/>), the host must write it before the call's reply leaves. What is not in the record (the
-/// round key, the sealed update, the aggregate's fingerprint) lives in this object only; a host that lost it (a restart)
+/// round key, the sealed update, the aggregate's fingerprint, the part made at step 5) lives in this object only; a host that lost it (a restart)
 /// makes a new object from the record, and the steps that need it refuse with <see cref="RoundRefusal.Restarted"/>.
 /// Not thread-safe: a host calls it one request at a time (a grain does).
 /// </summary>
@@ -462,16 +462,18 @@ public sealed class ParticipantRound
 
         byte[] challenge = RoundChallenges.AggregateChallengeOfDigest(memory.SetDigest!, masks.Digest, record.Participants, commitments);
         using var secret = new ErasingSecret(SecretKeyShare.FromBytes(record.Secret!, Parameters));
+        OpenedPlaintext part;
         try
         {
-            memory.Part = _ckks!.Part(memory.SealedUpdate!, secret.Share, memory.RoundKey, masks, record.Participants.Count);
+            part = _ckks!.Part(memory.SealedUpdate!, secret.Share, memory.RoundKey, masks, record.Participants.Count);
         }
         catch (AggregateRefusedException e)
         {
             throw Refused(request.Round, step, e.Message, RoundRefusal.AggregateRefused);
         }
-        memory.AggregateFingerprint = LinearFingerprint.OfMasks(masks, challenge);
-        memory.OwnAggregateFingerprint = LinearFingerprint.OfMasks(memory.SealedUpdate, challenge);
+        // Kept together: the part and both fingerprints are of the same masks, whatever an earlier call kept.
+        (memory.Part, memory.AggregateFingerprint, memory.OwnAggregateFingerprint) =
+            (part, LinearFingerprint.OfMasks(masks, challenge), LinearFingerprint.OfMasks(memory.SealedUpdate, challenge));
         return Sign(RoundPurpose.AggregateFingerprint, request.Round, memory.OwnAggregateFingerprint.ToBytes());
     }
 

@@ -7,6 +7,7 @@ using FedCore.Crypto.Ring;
 using FedCore.Crypto.Wire;
 using FedCore.Rounds;
 using FedCore.Tests.Aggregation;
+using Federation.Tests.Shared;
 
 namespace FedCore.Tests.Rounds;
 
@@ -75,7 +76,7 @@ public sealed class FusedPartReviewTests
         var sealedUpdates = PairwiseMaskTests.SealMasked(scheme, key, updates, weights);
         var sum = scheme.NewAggregate(key);
         for (int i = 0; i < sealedUpdates.Count; i++)
-            sum.Add($"p{i}", sealedUpdates[i]);
+            sum.Add($"p{i}", CkksAttackTools.Sent(Parameters, sealedUpdates[i]));
         return (secrets, key, [.. sealedUpdates.Select(s => EncryptedVector.FromBytes(s, Parameters))], sum.Masks());
     }
 
@@ -173,7 +174,7 @@ public sealed class FusedPartReviewTests
 
     /// <summary>The fingerprint of <paramref name="party"/>'s sealed update at the aggregate challenge of <paramref name="check"/>.</summary>
     private static byte[] OwnFingerprint(RoundHarness harness, AggregatorRound aggregator, AggregateCheckRequest check, int party) =>
-        LinearFingerprint.OfMasks(EncryptedVector.FromBytes(harness.SealedUpdates[(aggregator.Round, harness[party].Id)], Parameters),
+        LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(harness.SealedUpdates[(aggregator.Round, harness[party].Id)], Parameters),
             RoundChallenges.AggregateChallenge(RoundChallenges.SetDigest(harness.Job, aggregator.Round, aggregator.Participants), check.AggregateMasks,
                 aggregator.Participants, check.Commitments.ToDictionary(c => c.ParticipantId, c => c.Payload))).ToBytes();
 
@@ -293,7 +294,7 @@ public sealed class FusedPartReviewTests
         var aggregator = harness.SealedRound(1, RoundHarness.Updates(3, 8));
         var check = aggregator.AggregateCheckRequest();
         var answers = harness.Parties.Select(p => p.Round.CheckAggregate(check)).ToList();
-        var victimsMasks = CiphertextMasks.Of(EncryptedVector.FromBytes(harness.SealedUpdates[(1, harness[1].Id)], Parameters)).ToBytes();
+        var victimsMasks = harness.SealedUpdates[(1, harness[1].Id)]; // what it sent: its masks
         var target = harness[0];
         target.Round.CheckAggregate(check with { AggregateMasks = victimsMasks });
         target.Round.PartChanged = false;
@@ -315,7 +316,7 @@ public sealed class FusedPartReviewTests
         var updates = RoundHarness.Updates(3, 8, seed: 9);
         var aggregator = harness.SealedRound(1, updates);
         var honest = aggregator.AggregateCheckRequest();
-        var victimsMasks = CiphertextMasks.Of(EncryptedVector.FromBytes(harness.SealedUpdates[(1, harness[1].Id)], Parameters)).ToBytes();
+        var victimsMasks = harness.SealedUpdates[(1, harness[1].Id)]; // what it sent: its masks
         foreach (var p in harness.Parties)
             p.Round.CheckAggregate(honest with { AggregateMasks = victimsMasks });
         RoundHarness.CheckAndDecrypt(aggregator, harness.Parties);

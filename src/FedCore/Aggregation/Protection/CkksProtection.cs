@@ -95,7 +95,8 @@ public sealed class CkksProtection
     /// A member's part of the opening of <paramref name="masks"/>: its own <paramref name="sealedUpdate"/>'s c0 plus its
     /// decryption share (FedCore/Rounds/README.md, step 6). Refused (<see cref="AggregateRefusedException"/>) when decrypting
     /// that many ciphertexts of a sum of <paramref name="participants"/> under one key would spend more than the flooding
-    /// budget (NoiseFlooding.md). Whether the masks are the sum is the protocol's check, made before.
+    /// budget (NoiseFlooding.md). Whether the masks are the sum is the protocol's check: the part is made at step 5 and
+    /// released only once step 6 found that they are.
     /// </summary>
     public OpenedPlaintext Part(EncryptedVector sealedUpdate, SecretKeyShare secret, CollectivePublicKey key, CiphertextMasks masks, int participants)
     {

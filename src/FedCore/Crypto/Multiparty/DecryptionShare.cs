@@ -76,12 +76,6 @@ public sealed class DecryptionShare
         return new DecryptionShare(parameters, data.ToArray());
     }
 
-    /// <summary>Reads <paramref name="data"/> without copying it: the caller hands the array over and must not change it afterwards.</summary>
-    internal static DecryptionShare Adopt(byte[] data, CkksParameters parameters)
-    {
-        Validate(data, parameters);
-        return new DecryptionShare(parameters, data);
-    }
 
     private static void Validate(ReadOnlySpan<byte> data, CkksParameters parameters)
     {

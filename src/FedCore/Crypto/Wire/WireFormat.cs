@@ -139,7 +139,7 @@ internal ref struct WireReader
         _position = 5;
         var kind = (WireKind)data[5];
         if (kind != expectedKind)
-            throw Fail("kind", $"this is a {WireFormat.Describe(kind)}, not a {_objectKind}");
+            throw Fail("kind", $"these bytes are of kind '{WireFormat.Describe(kind)}', not '{_objectKind}'");
         _position = 6;
         ReadOnlySpan<byte> fingerprint = data.Slice(6, 32);
         if (!fingerprint.SequenceEqual(parameters.Fingerprint.Span))
