@@ -42,21 +42,25 @@ public sealed class CiphertextMasks
 
     internal byte[] WireBuffer => _wire;
 
-    internal void ReadC1(int chunk, Span<ulong> destination)
-    {
-        int polynomialBytes = EncryptedVector.PackedPolynomialLength(Parameters);
-        BitPacking.Unpack(_wire.AsSpan(BodyStart + chunk * polynomialBytes, polynomialBytes), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
-    }
+    internal void ReadC1(int chunk, Span<ulong> destination) =>
+        BitPacking.Unpack(PackedC1(chunk), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
 
-    /// <summary>The masks of <paramref name="vector"/> (a copy of its packed c1 halves; nothing is unpacked).</summary>
+    /// <summary>The masks of <paramref name="vector"/>: its c1 halves, not a copy (a vector keeps them as masks).</summary>
     public static CiphertextMasks Of(EncryptedVector vector)
     {
         ArgumentNullException.ThrowIfNull(vector);
-        var writer = NewWriter(vector);
-        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
-            writer.WriteBytes(vector.PackedC1(chunk));
-        return new CiphertextMasks(vector.Parameters, writer.ToArray());
+        return vector.Masks;
     }
+
+    /// <summary>c1 of one ciphertext as packed on the wire.</summary>
+    internal ReadOnlySpan<byte> PackedC1(int chunk)
+    {
+        int polynomialBytes = EncryptedVector.PackedPolynomialLength(Parameters);
+        return _wire.AsSpan(BodyStart + chunk * polynomialBytes, polynomialBytes);
+    }
+
+    /// <summary>Wraps a wire form built here (no validation pass).</summary>
+    internal static CiphertextMasks Trusted(byte[] wire, CkksParameters parameters) => new(parameters, wire);
 
     /// <summary>Masks of the vector shaped like <paramref name="shape"/> whose c1 halves, unpacked, are <paramref name="c1"/>.</summary>
     internal static CiphertextMasks FromPolynomials(EncryptedVector shape, ReadOnlySpan<ulong> c1) =>
@@ -75,16 +79,6 @@ public sealed class CiphertextMasks
         return new CiphertextMasks(parameters, writer.ToArray());
     }
 
-    /// <summary>The <see cref="Digest"/> that the masks of <paramref name="vector"/> would have, without copying them out.</summary>
-    internal static byte[] DigestOf(EncryptedVector vector)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(NewWriter(vector, headerOnly: true).ToArray());
-        for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
-            hash.AppendData(vector.PackedC1(chunk));
-        return hash.GetHashAndReset();
-    }
-
     /// <summary>Refuses <paramref name="other"/> unless it is of the same parameters, round key and length.</summary>
     internal void RequireSameShape(CiphertextMasks other)
     {
@@ -96,12 +90,10 @@ public sealed class CiphertextMasks
             throw new ArgumentException($"Cannot combine masks of vectors of lengths {Length} and {other.Length}.");
     }
 
-    private static WireWriter NewWriter(EncryptedVector vector, bool headerOnly = false) =>
-        NewWriter(vector.Parameters, vector.KeyId.Span, vector.Length, headerOnly);
-
-    private static WireWriter NewWriter(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, bool headerOnly = false)
+    /// <summary>A writer positioned after the fixed body fields, sized for ⌈length/N⌉ packed c1 polynomials.</summary>
+    internal static WireWriter NewWriter(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length)
     {
-        long body = FixedBodyLength + (headerOnly ? 0 : EncryptedVector.ChunksFor(parameters, length) * (long)EncryptedVector.PackedPolynomialLength(parameters));
+        long body = FixedBodyLength + EncryptedVector.ChunksFor(parameters, length) * (long)EncryptedVector.PackedPolynomialLength(parameters);
         var writer = new WireWriter(WireKind.CiphertextMasks, parameters, body);
         writer.WriteBytes(keyId);
         writer.WriteUInt32((uint)length);

@@ -10,14 +10,14 @@ namespace FedCore.Crypto.Multiparty;
 
 /// <summary>
 /// A real vector of any length encrypted under a collective public key: ⌈Length / N⌉ CKKS ciphertexts
-/// (c0, c1) ∈ R_{q_0}², N values each, all at one scale Δ. This is what crosses a border and what the aggregator
-/// adds; it holds no key material. Immutable.
+/// (c0, c1) ∈ R_{q_0}², N values each, all at one scale Δ. It holds no key material. Immutable.
 ///
-/// It is kept in its wire form and unpacked one ciphertext at a time when used: a 10⁶-value update is 13 MB packed
-/// and would be 16 MB more unpacked, and on a busy host fresh memory costs more than unpacking (see the README's
-/// benchmark notes).
-/// Wire body: key id (32 bytes), length (uint32), scale (IEEE double), then per ciphertext c0 in its rounded form
-/// (<see cref="RoundedPolynomial"/>: decryption only adds it) and c1, N coefficients bit-packed at ⌈log2 q_0⌉ bits.
+/// It is kept packed, in two buffers: the c1 halves as <see cref="Masks"/> (what a member sends; FedCore/Rounds/README.md,
+/// step 4) and the c0 halves in their rounded form (<see cref="RoundedPolynomial"/>: decryption only adds them), which a
+/// member keeps. Both are unpacked one ciphertext at a time when used: a 10⁶-value update is 13 MB packed and would be
+/// 16 MB more unpacked, and on a busy host fresh memory costs more than unpacking (see the README's benchmark notes).
+/// Wire form (<see cref="ToBytes"/>): key id (32 bytes), length (uint32), scale (IEEE double), then per ciphertext c0
+/// rounded and c1, N coefficients bit-packed at ⌈log2 q_0⌉ bits.
 /// </summary>
 public sealed class EncryptedVector
 {
@@ -25,48 +25,45 @@ public sealed class EncryptedVector
     internal const int FixedBodyLength = 32 + 4 + 8;
     private const int BodyStart = WireFormat.HeaderLength + FixedBodyLength;
 
-    private readonly byte[] _wire;
+    private readonly byte[] _c0; // per ciphertext, c0 rounded and packed: RoundedPolynomial.PackedLength bytes each
 
-    private EncryptedVector(CkksParameters parameters, byte[] wire)
+    private EncryptedVector(CkksParameters parameters, CiphertextMasks masks, byte[] c0, double scale)
     {
         Parameters = parameters;
-        _wire = wire;
-        Length = (int)BinaryPrimitives.ReadUInt32LittleEndian(wire.AsSpan(WireFormat.HeaderLength + 32));
-        Scale = BinaryPrimitives.ReadDoubleLittleEndian(wire.AsSpan(WireFormat.HeaderLength + 36));
-        ChunkCount = ChunksFor(parameters, Length);
+        Masks = masks;
+        _c0 = c0;
+        Scale = scale;
     }
 
     public CkksParameters Parameters { get; }
 
+    /// <summary>The c1 halves, not a copy: all the aggregator needs, and all a member sends of its sealed update.</summary>
+    public CiphertextMasks Masks { get; }
+
     /// <summary>Identifier of the collective key it is encrypted under.</summary>
-    public ReadOnlyMemory<byte> KeyId => _wire.AsMemory(WireFormat.HeaderLength, 32);
+    public ReadOnlyMemory<byte> KeyId => Masks.KeyId;
 
     /// <summary>Number of real values carried.</summary>
-    public int Length { get; }
+    public int Length => Masks.Length;
 
     /// <summary>Δ: decrypted coefficients divided by this give the values.</summary>
     public double Scale { get; }
 
-    public int ChunkCount { get; }
+    public int ChunkCount => Masks.ChunkCount;
 
     /// <summary>Size of <see cref="ToBytes"/> in bytes.</summary>
-    public long WireLength => _wire.Length;
+    public long WireLength => BodyStart + ChunkCount * (long)PackedCiphertextLength(Parameters);
 
-    /// <summary>The wire form itself, not a copy: for handing to a transport inside FedCore. Never modify it.</summary>
-    internal byte[] WireBuffer => _wire;
+    internal void ReadC0(int chunk, Span<ulong> destination)
+    {
+        int length = RoundedPolynomial.PackedLength(Parameters);
+        RoundedPolynomial.Read(_c0.AsSpan(chunk * length, length), Parameters, destination);
+    }
 
-    internal void ReadC0(int chunk, Span<ulong> destination) =>
-        RoundedPolynomial.Read(_wire.AsSpan(C0Offset(chunk), RoundedPolynomial.PackedLength(Parameters)), Parameters, destination);
-
-    internal void ReadC1(int chunk, Span<ulong> destination) =>
-        BitPacking.Unpack(PackedC1(chunk), Parameters.WireModulusBits, ulong.MaxValue, destination, out _);
+    internal void ReadC1(int chunk, Span<ulong> destination) => Masks.ReadC1(chunk, destination);
 
     /// <summary>c1 of one ciphertext as packed on the wire (what a decryption share depends on).</summary>
-    internal ReadOnlySpan<byte> PackedC1(int chunk) => _wire.AsSpan(C1Offset(chunk), PackedPolynomialLength(Parameters));
-
-    private int C0Offset(int chunk) => BodyStart + chunk * PackedCiphertextLength(Parameters);
-
-    private int C1Offset(int chunk) => C0Offset(chunk) + RoundedPolynomial.PackedLength(Parameters);
+    internal ReadOnlySpan<byte> PackedC1(int chunk) => Masks.PackedC1(chunk);
 
     /// <summary>
     /// Encrypts <paramref name="values"/> under <paramref name="key"/> at the scale for <paramref name="bound"/>, the
@@ -97,13 +94,12 @@ public sealed class EncryptedVector
         CkksContext context = parameters.Context;
         int n = parameters.RingDimension;
         int chunks = ChunksFor(parameters, values.Length);
-        var writer = NewWriter(parameters, key.KeyId.Span, values.Length, scale);
+        var builder = new Builder(parameters, key.KeyId.Span, values.Length, scale);
         var c0 = new ulong[n];
         var c1 = new ulong[n];
         var plaintext = new ulong[n];
         var chunkValues = new double[n];
         Modulus q0 = context.WireModulus;
-        int bits = parameters.WireModulusBits;
         using var encryptor = new PublicKeyEncryptor(key.Prepared, context.Errors);
         using var random = AesCtrRandom.FromSystemEntropy(EncryptionDomain);
         for (int chunk = 0; chunk < chunks; chunk++)
@@ -121,12 +117,12 @@ public sealed class EncryptedVector
             context.Encoder.Encode(slice, scale, q0, plaintext);
             RnsRing.AddInPlace(q0, c0, plaintext);
             masks?.AddTo(c0); // before rounding: the rounding error stays public post-processing (NoiseFlooding.md)
-            RoundedPolynomial.Write(writer, parameters, c0);
-            writer.WritePacked(c1, bits);
+            builder.Add(c0, c1);
         }
         Array.Clear(chunkValues);
         Array.Clear(plaintext);
-        return new EncryptedVector(parameters, writer.ToArray());
+        Array.Clear(c0);
+        return builder.Finish();
     }
 
     /// <summary>The encryption of the element-wise sum.</summary>
@@ -191,37 +187,91 @@ public sealed class EncryptedVector
     /// <summary>A vector of the same key and length at <paramref name="scale"/>, each polynomial passed through <paramref name="map"/>.</summary>
     private EncryptedVector Map(double scale, PolynomialMap map)
     {
-        var writer = NewWriter(Parameters, KeyId.Span, Length, scale);
-        var polynomial = new ulong[Parameters.RingDimension];
+        var builder = new Builder(Parameters, KeyId.Span, Length, scale);
+        var c0 = new ulong[Parameters.RingDimension];
+        var c1 = new ulong[Parameters.RingDimension];
         for (int chunk = 0; chunk < ChunkCount; chunk++)
         {
-            ReadC0(chunk, polynomial);
-            map(polynomial);
-            RoundedPolynomial.Write(writer, Parameters, polynomial);
-            ReadC1(chunk, polynomial);
-            map(polynomial);
-            writer.WritePacked(polynomial, Parameters.WireModulusBits);
+            ReadC0(chunk, c0);
+            map(c0);
+            ReadC1(chunk, c1);
+            map(c1);
+            builder.Add(c0, c1);
         }
-        return new EncryptedVector(Parameters, writer.ToArray());
+        return builder.Finish();
     }
 
-    public byte[] ToBytes() => (byte[])_wire.Clone();
+    /// <summary>The wire form: both halves, ciphertext by ciphertext (the class summary gives the layout).</summary>
+    public byte[] ToBytes()
+    {
+        var writer = NewWriter(Parameters, KeyId.Span, Length, Scale);
+        int c0Length = RoundedPolynomial.PackedLength(Parameters);
+        for (int chunk = 0; chunk < ChunkCount; chunk++)
+        {
+            writer.WriteBytes(_c0.AsSpan(chunk * c0Length, c0Length));
+            writer.WriteBytes(PackedC1(chunk));
+        }
+        return writer.ToArray();
+    }
 
     public static EncryptedVector FromBytes(ReadOnlySpan<byte> data, CkksParameters parameters)
     {
         Validate(data, parameters);
-        return new EncryptedVector(parameters, data.ToArray());
+        return Split(data, parameters);
     }
 
-    /// <summary>Reads <paramref name="data"/> without copying it: the caller hands the array over and must not change it afterwards.</summary>
-    internal static EncryptedVector Adopt(byte[] data, CkksParameters parameters)
+    /// <summary>Reads a wire form built and checked here (no second validation pass).</summary>
+    internal static EncryptedVector Trusted(ReadOnlySpan<byte> wire, CkksParameters parameters) => Split(wire, parameters);
+
+    /// <summary>The two halves of a wire form, each into a buffer of its own.</summary>
+    private static EncryptedVector Split(ReadOnlySpan<byte> wire, CkksParameters parameters)
     {
-        Validate(data, parameters);
-        return new EncryptedVector(parameters, data);
+        var keyId = wire.Slice(WireFormat.HeaderLength, 32);
+        int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(wire[(WireFormat.HeaderLength + 32)..]);
+        double scale = BinaryPrimitives.ReadDoubleLittleEndian(wire[(WireFormat.HeaderLength + 36)..]);
+        int chunks = ChunksFor(parameters, length);
+        int c0Length = RoundedPolynomial.PackedLength(parameters), c1Length = PackedPolynomialLength(parameters);
+        var c0 = GC.AllocateUninitializedArray<byte>(chunks * c0Length);
+        var masks = CiphertextMasks.NewWriter(parameters, keyId, length);
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            int at = BodyStart + chunk * (c0Length + c1Length);
+            wire.Slice(at, c0Length).CopyTo(c0.AsSpan(chunk * c0Length));
+            masks.WriteBytes(wire.Slice(at + c0Length, c1Length));
+        }
+        return new EncryptedVector(parameters, CiphertextMasks.Trusted(masks.ToArray(), parameters), c0, scale);
     }
 
-    /// <summary>Wraps a wire form built and checked here (no second validation pass).</summary>
-    internal static EncryptedVector Trusted(byte[] wire, CkksParameters parameters) => new(parameters, wire);
+    /// <summary>
+    /// Builds a vector one ciphertext at a time, straight into its two buffers: the masks as they will be sent, and the c0
+    /// halves rounded and packed. Every byte of both is written, so neither is zeroed first.
+    /// </summary>
+    internal sealed class Builder
+    {
+        private readonly CkksParameters _parameters;
+        private readonly WireWriter _masks;
+        private readonly byte[] _c0;
+        private readonly double _scale;
+        private int _chunk;
+
+        public Builder(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, double scale)
+        {
+            _parameters = parameters;
+            _masks = CiphertextMasks.NewWriter(parameters, keyId, length);
+            _c0 = GC.AllocateUninitializedArray<byte>(ChunksFor(parameters, length) * RoundedPolynomial.PackedLength(parameters));
+            _scale = scale;
+        }
+
+        /// <summary>The next ciphertext; <paramref name="c0"/> is rounded in place.</summary>
+        public void Add(Span<ulong> c0, ReadOnlySpan<ulong> c1)
+        {
+            int length = RoundedPolynomial.PackedLength(_parameters);
+            RoundedPolynomial.Pack(_parameters, c0, _c0.AsSpan(_chunk++ * length, length));
+            _masks.WritePacked(c1, _parameters.WireModulusBits);
+        }
+
+        public EncryptedVector Finish() => new(_parameters, CiphertextMasks.Trusted(_masks.ToArray(), _parameters), _c0, _scale);
+    }
 
     private static void Validate(ReadOnlySpan<byte> data, CkksParameters parameters)
     {
@@ -289,9 +339,6 @@ public sealed class EncryptedVector
         if (other.Scale != Scale)
             throw new ArgumentException($"Cannot add vectors of scales {Scale} and {other.Scale}: they were encrypted with different bounds or multiplied by different scalars.");
     }
-
-    /// <summary>SHA-256 of the whole wire form: what a participant's signed commitment names.</summary>
-    internal byte[] Sha256() => SHA256.HashData(_wire);
 
     private interface IChunkedValues
     {
@@ -364,15 +411,12 @@ public sealed class EncryptedVectorSum
         {
             var first = Close();
             CkksParameters parameters = first.Parameters;
-            int n = parameters.RingDimension, bits = parameters.WireModulusBits;
-            var writer = EncryptedVector.NewWriter(parameters, first.KeyId.Span, first.Length, first.Scale);
+            int n = parameters.RingDimension;
+            var builder = new EncryptedVector.Builder(parameters, first.KeyId.Span, first.Length, first.Scale);
             for (int chunk = 0; chunk < first.ChunkCount; chunk++)
-            {
-                RoundedPolynomial.Write(writer, parameters, _c0!.Coefficients.AsSpan(chunk * n, n)); // rounds the sum's c0 again
-                writer.WritePacked(_c1!.Coefficients.AsSpan(chunk * n, n), bits);
-            }
+                builder.Add(_c0!.Coefficients.AsSpan(chunk * n, n), _c1!.Coefficients.AsSpan(chunk * n, n)); // rounds the sum's c0 again
             ReturnArrays();
-            return EncryptedVector.Trusted(writer.ToArray(), parameters);
+            return builder.Finish();
         }
     }
 

@@ -34,7 +34,7 @@ public static class JointDecryption
         if (!vector.KeyId.Span.SequenceEqual(key.KeyId.Span))
             throw new ArgumentException("The vector was encrypted under a different collective key.", nameof(vector));
         DecryptionShare[] all = shares.ToArray();
-        RequireOneShareEach(key, CiphertextMasks.DigestOf(vector), vector.Length, all);
+        RequireOneShareEach(key, vector.Masks.Digest.Span, vector.Length, all);
         CombineInto(vector.Parameters, vector.Scale, vector.Length, vector.ReadC0, all, head, tail);
     }
 

@@ -15,13 +15,26 @@ internal static class RoundedPolynomial
     public static int PackedLength(CkksParameters parameters) => BitPacking.PackedLength(parameters.RingDimension, parameters.RoundedBits);
 
     /// <summary>Rounds <paramref name="polynomial"/> (coefficients in [0, q_0)) in place and writes it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Write(WireWriter writer, CkksParameters parameters, Span<ulong> polynomial)
+    {
+        Divide(polynomial);
+        writer.WritePacked(polynomial, parameters.RoundedBits);
+    }
+
+    /// <summary>Rounds <paramref name="polynomial"/> in place and packs it into <paramref name="destination"/>, <see cref="PackedLength"/> bytes.</summary>
+    public static void Pack(CkksParameters parameters, Span<ulong> polynomial, Span<byte> destination)
+    {
+        Divide(polynomial);
+        BitPacking.Pack(polynomial, parameters.RoundedBits, destination);
+    }
+
+    /// <summary>Each coefficient to the nearest multiple of 2^RoundingBits, divided by it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Divide(Span<ulong> polynomial)
     {
         const ulong Half = 1UL << (CkksParameters.RoundingBits - 1);
         for (int j = 0; j < polynomial.Length; j++)
             polynomial[j] = (polynomial[j] + Half) >> CkksParameters.RoundingBits;
-        writer.WritePacked(polynomial, parameters.RoundedBits);
     }
 
     /// <summary>Rounds <paramref name="polynomial"/> in place to what <see cref="Write"/> and <see cref="Read"/> would give back.</summary>
