@@ -95,6 +95,8 @@ public sealed class ParticipantRound
         public byte[]? SealedDigest;
         public LinearFingerprint? OwnAggregateFingerprint, AggregateFingerprint;
         public OpenedPlaintext? Part; // its c0 plus its share of the aggregate, made at step 5, committed to at step 6
+        public byte[]? AggregateChallenge; // the one aggregate (with its commitments) it checks this round, and its answer
+        public SignedMessage? AggregateAnswer;
         public byte[]? ChainPosition; // the chain position it sealed from (null for an explanation round)
     }
 
@@ -461,6 +463,13 @@ public sealed class ParticipantRound
             throw Refused(request.Round, step, "the aggregate is not under this round's key, or not of its update's length", RoundRefusal.AggregateRefused);
 
         byte[] challenge = RoundChallenges.AggregateChallengeOfDigest(memory.SetDigest!, masks.Digest, record.Participants, commitments);
+        // One aggregate a round: shown another, members asked again could each commit to a sum of their own, and the
+        // opening would give each one's key share (branch review/c0home). Held in memory only: a restart loses the
+        // sealed update, and with it step 5 of this round.
+        if (memory.AggregateChallenge is { } checkedBefore)
+            return checkedBefore.AsSpan().SequenceEqual(challenge)
+                ? memory.AggregateAnswer!
+                : throw Refused(request.Round, step, "it already checked another aggregate, or other commitments, this round", RoundRefusal.AggregateRefused);
         using var secret = new ErasingSecret(SecretKeyShare.FromBytes(record.Secret!, Parameters));
         OpenedPlaintext part;
         try
@@ -471,10 +480,12 @@ public sealed class ParticipantRound
         {
             throw Refused(request.Round, step, e.Message, RoundRefusal.AggregateRefused);
         }
-        // Kept together: the part and both fingerprints are of the same masks, whatever an earlier call kept.
-        (memory.Part, memory.AggregateFingerprint, memory.OwnAggregateFingerprint) =
-            (part, LinearFingerprint.OfMasks(masks, challenge), LinearFingerprint.OfMasks(memory.SealedUpdate, challenge));
-        return Sign(RoundPurpose.AggregateFingerprint, request.Round, memory.OwnAggregateFingerprint.ToBytes());
+        memory.Part = part;
+        memory.AggregateFingerprint = LinearFingerprint.OfMasks(masks, challenge);
+        memory.OwnAggregateFingerprint = LinearFingerprint.OfMasks(memory.SealedUpdate, challenge);
+        memory.AggregateChallenge = challenge;
+        memory.AggregateAnswer = Sign(RoundPurpose.AggregateFingerprint, request.Round, memory.OwnAggregateFingerprint.ToBytes());
+        return memory.AggregateAnswer;
     }
 
     // ---- Step 6 -------------------------------------------------------------------------------------------------

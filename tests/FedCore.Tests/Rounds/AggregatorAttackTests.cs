@@ -55,9 +55,17 @@ public class AggregatorAttackTests
         Assert.True(LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(forged, RoundHarness.Parameters), challenge)
             .Matches(LinearFingerprint.OfMasks(masks, challenge))); // invisible at the points it knew
         AssertEveryoneRefuses(harness, honest with { AggregateMasks = forged });
+        // Nor can it try another aggregate in the same round: a member checks one.
+        foreach (var p in harness.Parties)
+            Assert.Contains("it already checked another aggregate", Assert.Throws<RoundRefusedException>(() => p.Round.CheckAggregate(honest)).Message);
 
         // And a constant in place of the masks, the start of the attack that read the round's secret from the shares.
-        AssertEveryoneRefuses(harness, honest with { AggregateMasks = ShiftCoefficients(masks, (k, _) => k == 0 ? Q0.Value / 7 : 0) });
+        var another = new RoundHarness(3);
+        var constant = another.SealedRound(1, RoundHarness.Updates(3, Length)).AggregateCheckRequest();
+        AssertEveryoneRefuses(another, constant with
+        {
+            AggregateMasks = ShiftCoefficients(CiphertextMasks.FromBytes(constant.AggregateMasks, RoundHarness.Parameters), (k, _) => k == 0 ? Q0.Value / 7 : 0),
+        });
     }
 
     [Fact]

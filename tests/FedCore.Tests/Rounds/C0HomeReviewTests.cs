@@ -28,7 +28,7 @@ public class C0HomeReviewTests
     // ---- Claim 2: "even knowing s, the aggregator holds no honest ciphertext to decrypt" ---------------------------
 
     [Fact]
-    public void ATTACK_SUCCEEDS_a_colluders_lie_over_an_aggregate_zero_in_one_ciphertext_and_shifted_by_a_constant_in_another_hands_the_aggregator_every_honest_c0_and_the_round_secret_but_the_pads_still_hide_each_update()
+    public void Known_limit_a_colluders_lie_over_an_aggregate_zero_in_one_ciphertext_and_shifted_by_a_constant_in_another_hands_the_aggregator_every_honest_c0_and_the_round_secret_but_the_pads_still_hide_each_update()
     {
         // The forged aggregate shown to every honest member: ciphertext 0 is the honest aggregate plus the constant T, ciphertext
         // 1 is zero. Both pass step 5 (only key, length and the flooding budget are checked) and step 6 with the colluder's
@@ -56,50 +56,33 @@ public class C0HomeReviewTests
     }
 
     [Fact]
-    public void ATTACK_SUCCEEDS_an_aggregator_showing_each_honest_member_its_own_aggregate_through_repeated_step_5_reads_each_members_key_share_and_c0_but_the_pads_still_hide_each_update()
+    public void An_aggregator_cannot_show_each_honest_member_its_own_aggregate_so_no_opening_gives_one_members_key_share()
     {
-        // Step 5 can be asked again with other masks (the part and fingerprints are replaced), so the aggregator collects each
-        // honest member's fingerprint at the other's challenge: member 0 sees M₀ = agg + (T, 0), member 1 sees M₁ = agg + (0, T).
-        // Every ciphertext of both looks like an honest aggregate. Each commits at step 6 (the colluder lies at both
-        // challenges), and the opening gives T·s₀ in ciphertext 0 and T·s₁ in ciphertext 1: each honest key share alone, and
-        // with it Pᵢ − sᵢ·Mᵢ = c0ᵢ in every ciphertext. "A part hides sᵢ whatever M" does not hold for the parts together.
+        // The review's attack (branch review/c0home): step 5 asked again with other masks, so that each honest member's
+        // fingerprint exists at the other's challenge: member 0 shown M₀ = agg + (T, 0), member 1 shown M₁ = agg + (0, T).
+        // Both would commit (the colluder lying at both challenges), and the opening would give T·s₀ in ciphertext 0 and
+        // T·s₁ in ciphertext 1: each honest key share alone, and with it each member's c0. A member now checks one aggregate
+        // a round: asked again with another, it refuses.
         var round = SealedRound();
         var agg = Polynomials(round.Check.AggregateMasks);
         byte[][] shown = [MasksFrom(round.Check.AggregateMasks, [AddConstant(agg[0], T), agg[1]]), MasksFrom(round.Check.AggregateMasks, [agg[0], AddConstant(agg[1], T)])];
-        Assert.NotEqual(shown[0], shown[1]);
-        var atOther = new[] { harnessCheck(1, 0), harnessCheck(0, 1) }; // member 1 at M₀, member 0 at M₁
-        var own = new[] { harnessCheck(0, 0), harnessCheck(1, 1) };       // last: the part each keeps is for its own Mᵢ
-        List<SignedMessage> at0 = [own[0], atOther[0]], at1 = [atOther[1], own[1]];
+        var own = new[] { Check(0, 0), Check(1, 1) };
+        foreach (var (member, other) in new[] { (0, 1), (1, 0) })
+        {
+            var refused = Assert.Throws<RoundRefusedException>(() => Check(member, other));
+            Assert.Equal(RoundRefusal.AggregateRefused, refused.Code);
+            Assert.Contains("it already checked another aggregate", refused.Message);
+        }
+        // Shown one each, at their first ask: neither finds the other's fingerprint at its own challenge, and neither
+        // commits, whatever the colluder signs.
+        List<SignedMessage> at0 = [own[0], own[1]], at1 = [own[0], own[1]];
         at0.Add(Lie(round, shown[0], at0));
         at1.Add(Lie(round, shown[1], at1));
-        var parts = Reveal(round, [at0, at1]);
-        Assert.All(round.Honest, p => Assert.Equal(RoundStage.Decrypted, p.Round.Record!.Stage)); // both committed, to different aggregates
+        Assert.Throws<RoundRefusedException>(() => round.Honest[0].Round.Decrypt(new DecryptRequest(RoundHarness.JobId, 1, at0)));
+        Assert.Throws<RoundRefusedException>(() => round.Honest[1].Round.Decrypt(new DecryptRequest(RoundHarness.JobId, 1, at1)));
+        Assert.All(round.Honest, p => Assert.NotNull(p.Round.Record!.Secret)); // nothing given
 
-        // X_k = Σ honest parts + colluder's pads + s_c·agg = Δ·w·(m₀ + m₁) + s₀·(M₀ − agg) + s₁·(M₁ − agg) + noise.
-        var read = Enumerable.Range(0, 2).Select(k => OpenedLessColluder(round, parts, k).Select(c => (long)Math.Round((double)Q0.ToCentered(c) / T)).ToArray()).ToArray();
-        for (int i = 0; i < 2; i++)
-            Assert.Equal(RoundHarness.SecretOf(round.Key, [round.HonestSecrets[i]]), read[i]); // sᵢ alone, coefficient by coefficient
-
-        // c0ᵢ = Pᵢ − sᵢ·Mᵢ in every ciphertext, with the share it read.
-        for (int i = 0; i < 2; i++)
-        {
-            var m = Polynomials(shown[i]);
-            for (int k = 0; k < Chunks; k++)
-            {
-                var product = MultiplyBySecret(read[i], m[k]);
-                AssertCloseToTrueC0([.. parts[i][k].Select((c, j) => Q0.Subtract(c, product[j]))], round.TrueC0[i][k], $"member {i}'s c0 of ciphertext {k}");
-            }
-        }
-        var s = Enumerable.Range(0, N).Select(j => read[0][j] + read[1][j] + RoundHarness.SecretOf(round.Key, [round.ColluderSecret])[j]).ToArray();
-        var c0s = Enumerable.Range(0, 2).Select(i =>
-        {
-            var product = MultiplyBySecret(read[i], Polynomials(shown[i])[1]);
-            return parts[i][1].Select((c, j) => Q0.Subtract(c, product[j])).ToArray();
-        }).ToList();
-        AssertOnlyTheHonestSumComesOut(round, s, c0s, chunk: 1);
-
-        // Step 5 for honest member `member`, shown aggregate `shownIndex`: each honest member is asked twice.
-        SignedMessage harnessCheck(int member, int shownIndex) => round.Honest[member].Round.CheckAggregate(round.Check with { AggregateMasks = shown[shownIndex] });
+        SignedMessage Check(int member, int shownIndex) => round.Honest[member].Round.CheckAggregate(round.Check with { AggregateMasks = shown[shownIndex] });
     }
 
     [Fact]
