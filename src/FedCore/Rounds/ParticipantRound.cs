@@ -426,7 +426,7 @@ public sealed class ParticipantRound
         Replace(record with { Stage = RoundStage.Sealed, MaskingKey = null });
         memory.SealedUpdate = sealedUpdate;
         // Only the masks (c1 halves) leave: the job sums nothing else, and the c0 halves stay here until they enter its
-        // part of the opening (step 5), so no one else ever holds its ciphertext whole (README: "Why each check is there").
+        // part of the opening (step 5). Against colluders the pads protect, not this (README: "Why each check is there").
         var sent = CiphertextMasks.Of(sealedUpdate);
         memory.SealedDigest = sent.Digest.ToArray();
         return new Sealed(sent.WireBuffer, Sign(RoundPurpose.Update, round, memory.SealedDigest), clipped);
