@@ -586,7 +586,7 @@ public sealed class TrainingJobGrain(
             await attempt.Cpu.Run(() => aggregator.AcceptSealed(new Sealed(sealedUpdate, FromContract(report.Commitment))));
             lock (attempt.SealedLengths)
                 attempt.SealedLengths[p] = sealedUpdate.Length;
-            // Its bytes are in the sum now: holding every member's until the round ends would cost 13 MB per 10⁶ parameters each.
+            // Its bytes are in the sum now: holding every member's until the round ends would cost 7.6 MB per 10⁶ parameters each.
             return report with { SealedUpdate = Payload.OfInline([]) };
         }, allAtOnce: true);
     }

@@ -15,7 +15,7 @@ public sealed record PayloadTransferOptions
     /// <summary>
     /// Payloads up to this many bytes travel inline, inside the call itself. A call carries at most three payloads (a
     /// model version with the optimiser's two moments), so three inline ones must fit the message limit together: with
-    /// the federation's 64 MiB, a 10⁶-parameter round (13 MB sealed updates) moves in single messages and only larger
+    /// the federation's 64 MiB, a 10⁶-parameter round (7.6 MB of masks a sealed update) moves in single messages and only larger
     /// models are chunked.
     /// </summary>
     public int InlineLimit { get; init; } = 16 * 1024 * 1024;
