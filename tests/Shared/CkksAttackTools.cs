@@ -54,6 +54,27 @@ internal static class CkksAttackTools
         return writer.ToArray();
     }
 
+    /// <summary>
+    /// target − Σ <paramref name="others"/>, value by value: the fingerprint a colluder signs so that the members' fingerprints
+    /// add up to <paramref name="target"/>'s (a forged aggregate's) at the challenge they were made at.
+    /// </summary>
+    public static byte[] FingerprintLie(LinearFingerprint target, IEnumerable<LinearFingerprint> others)
+    {
+        Modulus q0 = target.Parameters.Context.WireModulus;
+        int count = LinearFingerprint.Points;
+        var bytes = target.ToBytes();
+        var parts = others.Select(o => o.ToBytes()).ToList();
+        for (int i = 0; i < count; i++)
+        {
+            int at = bytes.Length - 8 * (count - i);
+            ulong v = BitConverter.ToUInt64(bytes, at);
+            foreach (var p in parts)
+                v = q0.Subtract(v, BitConverter.ToUInt64(p, at));
+            BitConverter.GetBytes(v).CopyTo(bytes, at);
+        }
+        return bytes;
+    }
+
     /// <summary>What of a sealed update leaves its participant, and so all the aggregator holds of it: its masks (c1 halves).</summary>
     public static byte[] Sent(CkksParameters parameters, byte[] sealedUpdate) =>
         CiphertextMasks.Of(EncryptedVector.FromBytes(sealedUpdate, parameters)).ToBytes();

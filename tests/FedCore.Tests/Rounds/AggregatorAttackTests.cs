@@ -403,22 +403,8 @@ public class AggregatorAttackTests
         return values;
     }
 
-    private static byte[] Difference(LinearFingerprint target, IEnumerable<LinearFingerprint> others)
-    {
-        // target − Σ others, value by value: the fingerprint a liar needs so that the sum matches.
-        int count = LinearFingerprint.Points;
-        var bytes = target.ToBytes();
-        var parts = others.Select(o => o.ToBytes()).ToList();
-        for (int i = 0; i < count; i++)
-        {
-            int at = bytes.Length - 8 * (count - i);
-            ulong v = BitConverter.ToUInt64(bytes, at);
-            foreach (var p in parts)
-                v = Q0.Subtract(v, BitConverter.ToUInt64(p, at));
-            BitConverter.GetBytes(v).CopyTo(bytes, at);
-        }
-        return bytes;
-    }
+    private static byte[] Difference(LinearFingerprint target, IEnumerable<LinearFingerprint> others) =>
+        CkksAttackTools.FingerprintLie(target, others);
 
     private static double MaxError(double[] values, Func<int, double> expected) =>
         Enumerable.Range(0, Length).Max(i => Math.Abs(values[i] - expected(i)));

@@ -461,6 +461,44 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_colluders_lie_over_a_constant_aggregate_reads_no_honest_key_share_off_a_part()
+    {
+        // The aggregate's masks a constant T in the first ciphertext (zero in the rest), the colluder's fingerprint the
+        // difference: the honest grains commit and reveal parts c0ᵢ + sᵢ·T + eᵢ there. A key share is ternary, so a part
+        // without its c0 would read as sᵢ, every coefficient in {−1, 0, 1}; with the member's c0 kept home it reads as noise.
+        // (The zero ciphertexts hand over c0 itself: the known limit VerifiedAggregation.md, section 2, describes.)
+        const string job = "CH/guard-constant-part";
+        string[] honestIds = ["CH/zurich", "HU/budapest"];
+        var colluder = new ColluderMember(Colluder, _colluderKey);
+        var parameters = CkksParameters.Default;
+        var q0 = parameters.Context.WireModulus;
+        var driver = new RoundDriver(job, 1, await AcceptAsync(job, [.. honestIds, Colluder], colluder), _keys);
+        await driver.KeyAsync();
+        await driver.TrainAsync();
+        var honest = driver.AggregateCheck();
+        var constant = ConstantMasks(honest.AggregateMasks.Inline!);
+        var forged = honest with { AggregateMasks = Payload.OfInline(constant) };
+        var fingerprints = new List<SignedPayload>();
+        foreach (var id in honestIds)
+            fingerprints.Add(await Grain(id).CheckAggregate(forged));
+        var challenge = LinearFingerprint.FromBytes(fingerprints[0].Payload, parameters).Challenge.ToArray();
+        var target = LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(constant, parameters), challenge);
+        fingerprints.Add(colluder.Sign(RoundPurpose.AggregateFingerprint, job, 1,
+            CkksAttackTools.FingerprintLie(target, fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, parameters)))));
+        var commitments = new List<SignedPayload> { colluder.Sign(RoundPurpose.PartCommitment, job, 1, new byte[OpeningSpotCheck.CommitmentLength]) };
+        foreach (var id in honestIds)
+            commitments.Add((await Grain(id).Decrypt(driver.Decryption(fingerprints))).PartCommitment); // the lie passes
+        var reveal = new RoundPartRevealRequest(job, 1, commitments);
+        ulong t = parameters.WireModulus / 7;
+        foreach (var id in honestIds)
+        {
+            var part = CkksAttackTools.FirstPolynomial(parameters, ColluderMember.PartOf(await Grain(id).RevealPart(reveal)).Payload);
+            int outside = part.Count(c => Math.Abs(Math.Round((double)q0.ToCentered(c) / t)) > 1);
+            Assert.True(outside > part.Length / 4, $"{id}'s part reads as a ternary key share ({outside} of {part.Length} coefficients outside it)");
+        }
+    }
+
     /// <summary>Each ciphertext's raw coefficients less <paramref name="subtract"/> (applied to the first), decoded: the first <paramref name="length"/> values.</summary>
     private static double[] Decode(CkksParameters parameters, ulong[] raw, ulong[] subtract, int length, double scale)
     {
