@@ -32,10 +32,17 @@ public sealed class AggregatorRound
     private OpenedPlaintext? _opened;
     private byte[]? _openedDigest, _openingChallenge;
     private long[]? _positions;
+    private readonly int? _sealedLength;
 
     /// <param name="participants">The round's members (the job's pinned parties that take part), any order.</param>
     /// <param name="participantKeys">Each member's signing public key, as the job pinned them.</param>
-    public AggregatorRound(string jobId, int round, IEnumerable<string> participants, IReadOnlyDictionary<string, byte[]> participantKeys, RoundProtection protection)
+    /// <param name="sealedLength">
+    /// The values every member seals, its weight included (<see cref="CkksProtection.SealedLength"/>): sealed masks of
+    /// another length are refused in their sender's name. Without it the first to arrive sets the length, and a colluder's
+    /// of another length, sent first, would get the honest members' masks refused in theirs (branch review/c0home).
+    /// </param>
+    public AggregatorRound(string jobId, int round, IEnumerable<string> participants, IReadOnlyDictionary<string, byte[]> participantKeys, RoundProtection protection,
+        int? sealedLength = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         ArgumentNullException.ThrowIfNull(protection);
@@ -52,6 +59,7 @@ public sealed class AggregatorRound
         else
             _ckks = new CkksProtection(CkksParameters.Default, protection.UpdateBound);
         _setDigest = RoundChallenges.SetDigest(jobId, round, Participants);
+        _sealedLength = sealedLength;
     }
 
     public string JobId { get; }
@@ -151,7 +159,7 @@ public sealed class AggregatorRound
             }
             CkksProtection.Aggregate sum;
             lock (_lock)
-                sum = _sum ??= _ckks!.NewAggregate(RoundKey);
+                sum = _sum ??= _ckks!.NewAggregate(RoundKey, _sealedLength);
             sum.Add(who, sealedUpdate.SealedUpdate);
         }
         catch (SealedUpdateFormatException e)

@@ -428,7 +428,8 @@ public sealed class TrainingJobGrain(
         state.State.ProtocolRound = round;
         await SaveAsync();
 
-        var attempt = new RoundAttempt(new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection), members);
+        var attempt = new RoundAttempt(new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection,
+            CkksProtection.SealedLength(global.Length)), members);
         var scaling = state.State.Scaling!;
         var plan = PlanOf(global);
         if (!protection.IsSimulation)
@@ -1000,7 +1001,8 @@ public sealed class TrainingJobGrain(
             await SaveAsync();
             var scaling = state.State.Scaling!;
             int version = state.State.LatestModelVersion;
-            var attempt = new RoundAttempt(new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection), members);
+            var attempt = new RoundAttempt(new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection,
+                CkksProtection.SealedLength(ImportanceShare.VectorLength(scaling.FeatureNames.Length))), members);
             if (!protection.IsSimulation)
                 await KeyAsync(attempt, RoundPlan.ForExplanation(JobId, version, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
                     state.State.WeightNormaliser), null, version);

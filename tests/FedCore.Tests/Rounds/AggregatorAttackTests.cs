@@ -213,6 +213,27 @@ public class AggregatorAttackTests
     }
 
     [Fact]
+    public void A_colluders_masks_of_another_length_sent_first_are_refused_in_its_name_and_the_honest_ones_go_in()
+    {
+        // Without the round's length the first masks to arrive set it, so a colluder's of another length, sent first, got
+        // the honest members' refused in their names (branch review/c0home). The job names the length every member seals.
+        var harness = new RoundHarness(3) { SealedLength = CkksProtection.SealedLength(Length) };
+        var updates = RoundHarness.Updates(3, Length);
+        var aggregator = harness.KeyedRound(1);
+        var colluder = harness[2];
+        var longer = Sent(RoundHarness.CraftCiphertext(aggregator.RoundKey, Length + 1 + N, 4, (_, _) => 0, (_, _) => 0));
+        var refused = Assert.Throws<RoundRefusedException>(() =>
+            aggregator.AcceptSealed(new Sealed(longer, colluder.Sign(RoundPurpose.Update, RoundHarness.JobId, 1, RoundHarness.Sha256(longer)))));
+        Assert.Contains($"the sealed update from {colluder.Id} carries {Length + 1 + N} values; the round's carry {Length + 1}", refused.Message);
+        var sealRequest = aggregator.SealRequest();
+        for (int i = 0; i < 2; i++)
+        {
+            harness[i].Round.PrepareSeal(sealRequest, RoundHarness.Plan, RoundHarness.BasisFor(1));
+            aggregator.AcceptSealed(harness[i].Round.Seal(1, updates[i], 1.0 / 3)); // accepted, whatever came first
+        }
+    }
+
+    [Fact]
     public void A_colluder_replaying_an_honest_update_rerandomised_learns_nothing_of_it()
     {
         // It holds only the victim's masks, so it replays them rerandomised (c1₀ + c1′ of a fresh encryption of zero) and

@@ -92,8 +92,11 @@ internal sealed class RoundHarness
 
     public Party this[int i] => Parties[i];
 
+    /// <summary>The values every member seals, as the job names them to its aggregator; null: the first to arrive sets it.</summary>
+    public int? SealedLength { get; init; }
+
     public AggregatorRound Aggregator(int round, IEnumerable<Party>? members = null) =>
-        new(Job, round, (members ?? Parties).Select(p => p.Id), PublicKeys, Protection);
+        new(Job, round, (members ?? Parties).Select(p => p.Id), PublicKeys, Protection, SealedLength);
 
     /// <summary>Steps 1–3 played honestly: every member's key acceptance is in; the seal request is ready.</summary>
     public AggregatorRound KeyedRound(int round, IReadOnlyList<Party>? members = null)

@@ -114,8 +114,14 @@ public sealed class CkksProtection
                 $"{SchemeName}: decrypting {masks.ChunkCount} ciphertexts of a sum of {participants} updates under one key would spend more than the {NoiseFloodingBudget.DefaultMaxLossBits}-bit flooding budget, which allows {budget}; use a smaller model or fewer participants per job.");
     }
 
-    /// <summary>An empty aggregate for one round key, to which sealed updates are added one by one, as they arrive.</summary>
-    public Aggregate NewAggregate(CollectivePublicKey key) => new(this, key);
+    /// <summary>
+    /// An empty aggregate for one round key, to which sealed updates are added one by one, as they arrive; with
+    /// <paramref name="sealedLength"/>, only sealed updates of that many values.
+    /// </summary>
+    public Aggregate NewAggregate(CollectivePublicKey key, int? sealedLength = null) => new(this, key, sealedLength);
+
+    /// <summary>The values a member seals for an update of <paramref name="updateLength"/>: the update and its weight (<see cref="Seal"/>).</summary>
+    public static int SealedLength(int updateLength) => updateLength + 1;
 
     /// <summary>Reads a wire object of this scheme, turning a malformed one into a <see cref="SealedUpdateFormatException"/> naming <paramref name="what"/>.</summary>
     public static T Read<T>(Func<T> read, string what)
@@ -162,7 +168,7 @@ public sealed class CkksProtection
     /// of. The opening is the sum of the members' parts, each its own c0 plus its share (FedCore/Rounds/README.md, steps
     /// 5–6b), so no c0 is added here.
     /// </summary>
-    public sealed class Aggregate(CkksProtection scheme, CollectivePublicKey key)
+    public sealed class Aggregate(CkksProtection scheme, CollectivePublicKey key, int? sealedLength = null)
     {
         private readonly Lock _lock = new();
         private readonly HashSet<string> _contributors = [];
@@ -180,6 +186,8 @@ public sealed class CkksProtection
             var masks = Read(() => CiphertextMasks.Adopt(sealedMasks, scheme.Parameters), $"sealed update from {contributor}");
             if (!masks.KeyId.Span.SequenceEqual(Key.KeyId.Span))
                 throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} is encrypted under another round key.");
+            if (sealedLength is { } expected && masks.Length != expected)
+                throw new SealedUpdateFormatException($"{SchemeName}: the sealed update from {contributor} carries {masks.Length} values; the round's carry {expected}.");
             lock (_lock)
             {
                 if (_fixed)

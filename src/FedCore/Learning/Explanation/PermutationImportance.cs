@@ -13,6 +13,9 @@ public sealed record ImportanceShare(int Rows, double BaselineAccuracy, double[]
     /// </summary>
     public float[] ToVector() => [(float)BaselineAccuracy, .. Drops.Select(d => (float)d)];
 
+    /// <summary>The length of <see cref="ToVector"/> for a model of <paramref name="inputColumns"/> input columns.</summary>
+    public static int VectorLength(int inputColumns) => 1 + inputColumns;
+
     /// <summary>The federation-wide figures from an opened mean of <see cref="ToVector"/>s.</summary>
     public static (double BaselineAccuracy, double[] Importance) FromMean(ReadOnlySpan<float> mean) =>
         (mean[0], [.. mean[1..].ToArray().Select(v => (double)v)]);
