@@ -1002,7 +1002,7 @@ public sealed class TrainingJobGrain(
             var scaling = state.State.Scaling!;
             int version = state.State.LatestModelVersion;
             var attempt = new RoundAttempt(new AggregatorRound(JobId, round, members, state.State.ParticipantKeys, protection,
-                CkksProtection.SealedLength(ImportanceShare.VectorLength(scaling.FeatureNames.Length))), members);
+                CkksProtection.SealedLength(ImportanceShare.VectorLength(model.Inputs))), members);
             if (!protection.IsSimulation)
                 await KeyAsync(attempt, RoundPlan.ForExplanation(JobId, version, global, new FeatureScaling(scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation),
                     state.State.WeightNormaliser), null, version);
