@@ -93,7 +93,7 @@ public sealed class CkksProtection
 
     /// <summary>
     /// A member's part of the opening of <paramref name="masks"/>: its own <paramref name="sealedUpdate"/>'s c0 plus its
-    /// decryption share (FedCore/Rounds/README.md, step 6). Refused (<see cref="AggregateRefusedException"/>) when decrypting
+    /// decryption share (FedCore/Rounds/README.md, steps 5–6). Refused (<see cref="AggregateRefusedException"/>) when decrypting
     /// that many ciphertexts of a sum of <paramref name="participants"/> under one key would spend more than the flooding
     /// budget (NoiseFlooding.md). Whether the masks are the sum is the protocol's check: the part is made at step 5 and
     /// released only once step 6 found that they are.
@@ -179,7 +179,7 @@ public sealed class CkksProtection
 
         /// <summary>
         /// Adds one contributor's sealed update as it is sent: its masks (<see cref="CiphertextMasks.Of"/>; its c0 halves
-        /// never leave the contributor). Malformed masks, or masks under another key, change nothing.
+        /// are not sent). Malformed masks, masks under another key or of another length change nothing.
         /// </summary>
         public void Add(string contributor, byte[] sealedMasks)
         {
