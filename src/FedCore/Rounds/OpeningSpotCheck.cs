@@ -165,7 +165,7 @@ public static class OpeningSpotCheck
 
     private static (int Chunk, int Start) Locate(OpenedPlaintext part, long position)
     {
-        int perChunk = part.Parameters.RingDimension / LeafCoefficients;
+        int perChunk = LeavesPerPolynomial(part);
         if (position < 0 || position >= LeafCount(part))
             throw new ArgumentOutOfRangeException(nameof(position), position, $"The part has {LeafCount(part)} leaves.");
         return ((int)(position / perChunk), (int)(position % perChunk) * LeafCoefficients);

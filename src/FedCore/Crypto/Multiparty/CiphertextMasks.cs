@@ -62,21 +62,14 @@ public sealed class CiphertextMasks
     /// <summary>Wraps a wire form built here (no validation pass).</summary>
     internal static CiphertextMasks Trusted(byte[] wire, CkksParameters parameters) => new(parameters, wire);
 
-    /// <summary>Masks of the vector shaped like <paramref name="shape"/> whose c1 halves, unpacked, are <paramref name="c1"/>.</summary>
-    internal static CiphertextMasks FromPolynomials(EncryptedVector shape, ReadOnlySpan<ulong> c1) =>
-        FromPolynomials(shape.Parameters, shape.KeyId.Span, shape.Length, c1);
-
     /// <summary>Masks of the same shape as <paramref name="shape"/> whose c1 halves, unpacked, are <paramref name="c1"/>.</summary>
-    internal static CiphertextMasks FromPolynomials(CiphertextMasks shape, ReadOnlySpan<ulong> c1) =>
-        FromPolynomials(shape.Parameters, shape.KeyId.Span, shape.Length, c1);
-
-    private static CiphertextMasks FromPolynomials(CkksParameters parameters, ReadOnlySpan<byte> keyId, int length, ReadOnlySpan<ulong> c1)
+    internal static CiphertextMasks FromPolynomials(CiphertextMasks shape, ReadOnlySpan<ulong> c1)
     {
-        var writer = NewWriter(parameters, keyId, length);
-        int n = parameters.RingDimension;
-        for (int chunk = 0; chunk < EncryptedVector.ChunksFor(parameters, length); chunk++)
-            writer.WritePacked(c1.Slice(chunk * n, n), parameters.WireModulusBits);
-        return new CiphertextMasks(parameters, writer.ToArray());
+        var writer = NewWriter(shape.Parameters, shape.KeyId.Span, shape.Length);
+        int n = shape.Parameters.RingDimension;
+        for (int chunk = 0; chunk < shape.ChunkCount; chunk++)
+            writer.WritePacked(c1.Slice(chunk * n, n), shape.Parameters.WireModulusBits);
+        return new CiphertextMasks(shape.Parameters, writer.ToArray());
     }
 
     /// <summary>Refuses <paramref name="other"/> unless it is of the same parameters, round key and length.</summary>

@@ -62,9 +62,6 @@ public sealed class EncryptedVector
 
     internal void ReadC1(int chunk, Span<ulong> destination) => Masks.ReadC1(chunk, destination);
 
-    /// <summary>c1 of one ciphertext as packed on the wire (what a decryption share depends on).</summary>
-    internal ReadOnlySpan<byte> PackedC1(int chunk) => Masks.PackedC1(chunk);
-
     /// <summary>
     /// Encrypts <paramref name="values"/> under <paramref name="key"/> at the scale for <paramref name="bound"/>, the
     /// largest magnitude any slot of the eventual aggregate may reach (see <see cref="CkksParameters.ScaleForBound"/>).
@@ -209,7 +206,7 @@ public sealed class EncryptedVector
         for (int chunk = 0; chunk < ChunkCount; chunk++)
         {
             writer.WriteBytes(_c0.AsSpan(chunk * c0Length, c0Length));
-            writer.WriteBytes(PackedC1(chunk));
+            writer.WriteBytes(Masks.PackedC1(chunk));
         }
         return writer.ToArray();
     }
@@ -429,7 +426,7 @@ public sealed class EncryptedVectorSum
         lock (_lock)
         {
             var first = Close();
-            _masks = CiphertextMasks.FromPolynomials(first, _c1!.Coefficients);
+            _masks = CiphertextMasks.FromPolynomials(first.Masks, _c1!.Coefficients);
             return _masks;
         }
     }
