@@ -152,6 +152,21 @@ internal static class CkksAttackTools
             c[j] = q0.Add(c[j], delta[j]);
     });
 
+    /// <summary>s·a mod q₀ (negacyclic) for a secret <paramref name="secret"/> given by its small coefficients: what an attacker that read it computes.</summary>
+    public static ulong[] MultiplyBySecret(CkksParameters parameters, long[] secret, ReadOnlySpan<ulong> a)
+    {
+        CkksContext context = parameters.Context;
+        Modulus q0 = context.WireModulus;
+        var s = secret.Select(q0.FromSigned).ToArray();
+        var product = a.ToArray();
+        context.WireTransform.Forward(s);
+        context.WireTransform.Forward(product);
+        for (int j = 0; j < product.Length; j++)
+            product[j] = q0.Multiply(product[j], s[j]);
+        context.WireTransform.Inverse(product);
+        return product;
+    }
+
     /// <summary>c0 + s·c1 − <paramref name="subtract"/> of every ciphertext, decoded: decryption by whoever knows the whole secret s.</summary>
     public static double[] DecryptWithSecret(EncryptedVector vector, long[] secret, ReadOnlySpan<ulong> subtract = default)
     {
@@ -159,8 +174,6 @@ internal static class CkksAttackTools
         CkksContext context = parameters.Context;
         Modulus q0 = context.WireModulus;
         int n = parameters.RingDimension;
-        var s = secret.Select(q0.FromSigned).ToArray();
-        context.WireTransform.Forward(s);
         var values = new double[vector.Length];
         var c1 = new ulong[n];
         var plain = new ulong[n];
@@ -168,13 +181,10 @@ internal static class CkksAttackTools
         for (int chunk = 0; chunk < vector.ChunkCount; chunk++)
         {
             vector.ReadC1(chunk, c1);
-            context.WireTransform.Forward(c1);
-            for (int j = 0; j < n; j++)
-                c1[j] = q0.Multiply(c1[j], s[j]);
-            context.WireTransform.Inverse(c1);
+            var sc1 = MultiplyBySecret(parameters, secret, c1);
             vector.ReadC0(chunk, plain);
             for (int j = 0; j < n; j++)
-                plain[j] = q0.Add(plain[j], c1[j]);
+                plain[j] = q0.Add(plain[j], sc1[j]);
             if (!subtract.IsEmpty)
                 for (int j = 0; j < n; j++)
                     plain[j] = q0.Subtract(plain[j], subtract[chunk * n + j]);

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics;
-using System.Security.Cryptography;
 using FedCore.Crypto.Rlwe;
 using Xunit.Abstractions;
 
@@ -17,17 +16,7 @@ public sealed class AesCtrCounterReviewTests(ITestOutputHelper output)
     private static readonly byte[] Seed = [.. Enumerable.Range(0, 32).Select(i => (byte)(3 * i + 1))];
     private const string Domain = "session-review";
 
-    private static byte[] Reference(int length)
-    {
-        byte[] key = SHA256.HashData([.. System.Text.Encoding.UTF8.GetBytes(Domain), 0, .. Seed]);
-        using var aes = Aes.Create();
-        aes.Key = key;
-        int blocks = (length + 15) / 16;
-        var counters = new byte[blocks * 16];
-        for (int b = 0; b < blocks; b++)
-            BinaryPrimitives.WriteUInt64LittleEndian(counters.AsSpan(b * 16), (ulong)b);
-        return aes.EncryptEcb(counters, PaddingMode.None)[..length];
-    }
+    private static byte[] Reference(int length) => AesCtrReference.Stream(Domain, Seed, length);
 
     [Fact]
     public void The_vector_counter_path_is_the_one_this_machine_runs()

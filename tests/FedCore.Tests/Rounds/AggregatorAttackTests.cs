@@ -167,7 +167,7 @@ public class AggregatorAttackTests
         var fingerprints = harness.Parties.Take(2).Select(p => p.Round.CheckAggregate(forged)).ToList();
         var challenge = LinearFingerprint.FromBytes(fingerprints[0].Payload, RoundHarness.Parameters).Challenge.ToArray();
         var target = LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(victimsMasks, RoundHarness.Parameters), challenge);
-        var lie = Difference(target, fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters)));
+        var lie = CkksAttackTools.FingerprintLie(target, fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters)));
         fingerprints.Add(harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1, lie));
         var decrypt = new DecryptRequest(RoundHarness.JobId, 1, fingerprints);
         var parts = HonestParts(harness.Parties.Take(2).ToList(), harness[2], decrypt);
@@ -200,7 +200,7 @@ public class AggregatorAttackTests
         var challenge = LinearFingerprint.FromBytes(fingerprints[0].Payload, RoundHarness.Parameters).Challenge.ToArray();
         var target = LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(constant, RoundHarness.Parameters), challenge);
         fingerprints.Add(harness[2].Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1,
-            Difference(target, fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters)))));
+            CkksAttackTools.FingerprintLie(target, fingerprints.Select(f => LinearFingerprint.FromBytes(f.Payload, RoundHarness.Parameters)))));
         var parts = HonestParts(harness.Parties.Take(2).ToList(), harness[2], new DecryptRequest(RoundHarness.JobId, 1, fingerprints));
 
         for (int i = 0; i < 2; i++)
@@ -424,8 +424,6 @@ public class AggregatorAttackTests
         return values;
     }
 
-    private static byte[] Difference(LinearFingerprint target, IEnumerable<LinearFingerprint> others) =>
-        CkksAttackTools.FingerprintLie(target, others);
 
     private static double MaxError(double[] values, Func<int, double> expected) =>
         Enumerable.Range(0, Length).Max(i => Math.Abs(values[i] - expected(i)));

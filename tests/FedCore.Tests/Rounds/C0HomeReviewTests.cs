@@ -182,14 +182,8 @@ public class C0HomeReviewTests
     private static SignedMessage Lie(Round round, byte[] shown, IReadOnlyList<SignedMessage> honest)
     {
         var challenge = LinearFingerprint.FromBytes(honest[0].Payload, P).Challenge.ToArray();
-        var target = LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(shown, P), challenge).ToBytes();
-        int count = LinearFingerprint.Points;
-        foreach (var f in honest)
-            for (int i = 0; i < count; i++)
-            {
-                int at = target.Length - 8 * (count - i);
-                BitConverter.GetBytes(Q0.Subtract(BitConverter.ToUInt64(target, at), BitConverter.ToUInt64(f.Payload, at))).CopyTo(target, at);
-            }
+        var target = CkksAttackTools.FingerprintLie(LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(shown, P), challenge),
+            honest.Select(f => LinearFingerprint.FromBytes(f.Payload, P)));
         return round.Colluder.Sign(RoundPurpose.AggregateFingerprint, RoundHarness.JobId, 1, target);
     }
 
@@ -246,19 +240,7 @@ public class C0HomeReviewTests
         return values;
     }
 
-    /// <summary>s·a mod q₀ (negacyclic), for a secret the attacker read.</summary>
-    private static ulong[] MultiplyBySecret(long[] secret, ulong[] a)
-    {
-        var context = P.Context;
-        var s = secret.Select(Q0.FromSigned).ToArray();
-        var b = (ulong[])a.Clone();
-        context.WireTransform.Forward(s);
-        context.WireTransform.Forward(b);
-        for (int j = 0; j < N; j++)
-            b[j] = Q0.Multiply(b[j], s[j]);
-        context.WireTransform.Inverse(b);
-        return b;
-    }
+    private static ulong[] MultiplyBySecret(long[] secret, ulong[] a) => CkksAttackTools.MultiplyBySecret(P, secret, a);
 
     private static ulong[] AddConstant(ulong[] polynomial, ulong t)
     {

@@ -450,8 +450,8 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
                 part.ReadChunk(chunk, guess.AsSpan(chunk * n, n));
                 own.ReadC1(chunk, c1);
                 masks.ReadC1(chunk, m);
-                var sc1 = MultiplyBySecret(parameters, c1, secret);
-                var sm = MultiplyBySecret(parameters, m, secret);
+                var sc1 = CkksAttackTools.MultiplyBySecret(parameters, secret, c1);
+                var sm = CkksAttackTools.MultiplyBySecret(parameters, secret, m);
                 for (int j = 0; j < n; j++)
                     guess[chunk * n + j] = q0.Subtract(q0.Add(guess[chunk * n + j], sc1[j]), sm[j]);
             }
@@ -520,20 +520,6 @@ public sealed partial class DecryptionGuardTests : IAsyncLifetime
         return values;
     }
 
-    /// <summary>s·c for a polynomial c and a secret s given by its small coefficients.</summary>
-    private static ulong[] MultiplyBySecret(CkksParameters parameters, ulong[] c, long[] secret)
-    {
-        var context = parameters.Context;
-        var q0 = context.WireModulus;
-        var s = secret.Select(q0.FromSigned).ToArray();
-        var product = (ulong[])c.Clone();
-        context.WireTransform.Forward(s);
-        context.WireTransform.Forward(product);
-        for (int j = 0; j < product.Length; j++)
-            product[j] = q0.Multiply(product[j], s[j]);
-        context.WireTransform.Inverse(product);
-        return product;
-    }
 
     private byte[]? _lastKey;
     private Dictionary<string, byte[]>? _lastStatements;
