@@ -91,9 +91,10 @@ public static class ModelChain
     public static ModelChainRecord Start(string jobId, ReadOnlySpan<float> initial, FeatureScaling scaling, double weightNormaliser, StrategyOptions strategy, string dataset,
         IReadOnlyDictionary<string, long> rows)
     {
-        var plan = RoundPlan.For(jobId, 0, initial, scaling, weightNormaliser);
-        byte[] origin = Transcript.Hash("chain-origin", Transcript.Text(dataset), RoundPlan.For("", 0, initial, scaling, weightNormaliser).Digest);
-        return new(0, plan.Digest, ModelDigest(initial), null, scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation, weightNormaliser, strategy, origin, Rows: rows);
+        byte[] model = ModelDigest(initial);
+        var plan = RoundPlan.ForModelDigest(jobId, 0, model, scaling, weightNormaliser);
+        byte[] origin = Transcript.Hash("chain-origin", Transcript.Text(dataset), RoundPlan.ForModelDigest("", 0, model, scaling, weightNormaliser).Digest);
+        return new(0, plan.Digest, model, null, scaling.FeatureNames, scaling.Mean, scaling.StandardDeviation, weightNormaliser, strategy, origin, Rows: rows);
     }
 
     /// <summary>
@@ -132,15 +133,18 @@ public static class ModelChain
     }
 
     /// <summary>The record after a step from <paramref name="record"/> to <paramref name="next"/> by the opened plaintext <paramref name="openingDigest"/>.</summary>
-    public static ModelChainRecord Advanced(string jobId, ModelChainRecord record, ServerStepResult next, byte[] openingDigest) =>
-        record with
+    public static ModelChainRecord Advanced(string jobId, ModelChainRecord record, ServerStepResult next, byte[] openingDigest)
+    {
+        byte[] model = ModelDigest(next.Global);
+        return record with
         {
             Version = record.Version + 1,
-            PlanDigest = RoundPlan.For(jobId, record.Version + 1, next.Global, record.Scaling, record.WeightNormaliser).Digest,
-            ModelDigest = ModelDigest(next.Global),
+            PlanDigest = RoundPlan.ForModelDigest(jobId, record.Version + 1, model, record.Scaling, record.WeightNormaliser).Digest,
+            ModelDigest = model,
             OptimizerDigest = OptimizerDigest(next.State),
             LastOpening = openingDigest,
         };
+    }
 
     public static byte[] ModelDigest(ReadOnlySpan<float> model) => SHA256.HashData(MemoryMarshal.AsBytes(model));
 

@@ -25,7 +25,11 @@ public sealed record KeyCheckRequest(string JobId, int Round, IReadOnlyList<Sign
 public sealed record SealRequest(string JobId, int Round, IReadOnlyList<SignedMessage> KeyAcceptances);
 
 /// <summary>A sealed update and the signed commitment to it (its SHA-256); how many values the participant clipped stays with it.</summary>
-public sealed record Sealed(byte[] SealedUpdate, SignedMessage Commitment, int Clipped = 0);
+public sealed record Sealed(byte[] SealedUpdate, SignedMessage Commitment, int Clipped = 0)
+{
+    /// <summary>SHA-256 of <see cref="SealedUpdate"/>, as the participant computed it to sign: the host records this, not a second hash of 8 MB.</summary>
+    public byte[] Digest => Commitment.Payload;
+}
 
 /// <summary>Step 5: the aggregate's masks and every member's signed commitment; the participant answers with the fingerprint of its masks.</summary>
 public sealed record AggregateCheckRequest(string JobId, int Round, byte[] AggregateMasks, IReadOnlyList<SignedMessage> Commitments);

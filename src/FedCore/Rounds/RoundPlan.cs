@@ -22,7 +22,11 @@ public sealed class RoundPlan
 
     /// <exception cref="ArgumentException">The scaling is inconsistent or not finite, or the normaliser is not positive.</exception>
     public static RoundPlan For(string jobId, int globalVersion, ReadOnlySpan<float> global, FeatureScaling scaling, double weightNormaliser) =>
-        Of("plan", jobId, globalVersion, global, scaling, weightNormaliser);
+        Of("plan", jobId, globalVersion, ModelChain.ModelDigest(global), scaling, weightNormaliser);
+
+    /// <summary><see cref="For(string, int, ReadOnlySpan{float}, FeatureScaling, double)"/> from the model's digest (<see cref="ModelChain.ModelDigest"/>), for a caller that has it.</summary>
+    public static RoundPlan ForModelDigest(string jobId, int globalVersion, byte[] globalDigest, FeatureScaling scaling, double weightNormaliser) =>
+        Of("plan", jobId, globalVersion, globalDigest, scaling, weightNormaliser);
 
     /// <summary>
     /// The plan of a round that sums each member's permutation importance of model <paramref name="version"/> on its test
@@ -30,11 +34,13 @@ public sealed class RoundPlan
     /// members told to train cannot share a round key, so no sum mixes an update with an importance vector.
     /// </summary>
     public static RoundPlan ForExplanation(string jobId, int version, ReadOnlySpan<float> model, FeatureScaling scaling, double weightNormaliser) =>
-        Of("explanation-plan", jobId, version, model, scaling, weightNormaliser);
+        Of("explanation-plan", jobId, version, ModelChain.ModelDigest(model), scaling, weightNormaliser);
 
-    private static RoundPlan Of(string domain, string jobId, int globalVersion, ReadOnlySpan<float> global, FeatureScaling scaling, double weightNormaliser)
+    private static RoundPlan Of(string domain, string jobId, int globalVersion, byte[] globalDigest, FeatureScaling scaling, double weightNormaliser)
     {
         ArgumentNullException.ThrowIfNull(scaling);
+        if (globalDigest is not { Length: 32 })
+            throw new ArgumentException("A model digest is the 32 bytes of SHA-256.", nameof(globalDigest));
         if (!(weightNormaliser > 0) || double.IsInfinity(weightNormaliser))
             throw new ArgumentOutOfRangeException(nameof(weightNormaliser), weightNormaliser, "The weight normaliser must be a positive finite number.");
         if (scaling.Mean.Length != scaling.FeatureNames.Length || scaling.StandardDeviation.Length != scaling.FeatureNames.Length)
@@ -50,7 +56,7 @@ public sealed class RoundPlan
             MemoryMarshal.AsBytes(scaling.Mean.AsSpan()).ToArray(),
             MemoryMarshal.AsBytes(scaling.StandardDeviation.AsSpan()).ToArray(),
         ]);
-        return new RoundPlan(Transcript.Hash(domain, Transcript.Text(jobId), Transcript.Int(globalVersion), SHA256.HashData(MemoryMarshal.AsBytes(global)),
+        return new RoundPlan(Transcript.Hash(domain, Transcript.Text(jobId), Transcript.Int(globalVersion), globalDigest,
             rawScaling, BitConverter.GetBytes(weightNormaliser)), domain == "explanation-plan");
     }
 

@@ -451,7 +451,7 @@ public sealed partial class ParticipantGrain(
             throw new FederationOperationException("round.update-out-of-bounds", $"Participant {Key}, job {assignment.JobId} round {assignment.Round}: {e.Message}");
         }
         await RecordAsync(actor => AuditEvents.UpdateSealed(audit.Now, actor, audit.Country, assignment.JobId, assignment.GlobalVersion + 1, Key,
-            AuditDigest.Hash(sealedUpdate.SealedUpdate)));
+            AuditDigest.FromSha256(sealedUpdate.Digest)));
         if (sealedUpdate.Clipped > 0)
             logger.LogWarning("Participant {Participant}, job {Job} round {Round}: {Clipped} update values clipped to the bound ±{Bound} (raise it, or train with a smaller step)",
                 Key, assignment.JobId, assignment.Round, sealedUpdate.Clipped, pinned.Protection.UpdateBound);
@@ -533,7 +533,7 @@ public sealed partial class ParticipantGrain(
             : r.Seal(assignment.Round, vector, weight));
         Array.Clear(vector);
         await RecordAsync(actor => AuditEvents.UpdateSealed(audit.Now, actor, audit.Country, assignment.JobId, assignment.GlobalVersion, Key,
-            AuditDigest.Hash(sealedShare.SealedUpdate)));
+            AuditDigest.FromSha256(sealedShare.Digest)));
         return new LocalTrainingReport(Key, assignment.Round, share.Rows, double.NaN, transfers.Offer(GrainContext, sealedShare.SealedUpdate),
             ToContract(sealedShare.Commitment), seconds, clock.Elapsed.TotalSeconds);
     }
