@@ -250,6 +250,31 @@ public class MemoReviewTests
         Assert.Equal(RoundRefusal.Restarted, Assert.Throws<RoundRefusedException>(() => harness[1].Round.Decrypt(decrypt)).Code);
     }
 
+    [Fact]
+    public void Known_weakness_a_step_5_whose_signing_failed_once_answers_every_retry_of_the_same_aggregate_with_null()
+    {
+        // Not a leak, and older than 0760128 (the challenge is pinned before the answer is signed): if signing the step-5
+        // answer throws once (a key store that failed), the challenge stays pinned with no answer, and every retry of the
+        // same aggregate returns null instead of a signed answer or a refusal. A host forwards it (ToContract(null)) and the
+        // member is stuck for the round. Another aggregate is still refused, so nothing is given away; the fix is to pin the
+        // challenge only with the signed answer (sign first, then set both), or to refuse when the answer is missing.
+        var harness = new RoundHarness(3);
+        var member = harness[0];
+        bool failing = false;
+        var flaky = new ParticipantRound(member.Round.Terms, null, b => failing ? throw new CryptographicException("key store unavailable") : member.Key.Sign(b),
+            new OpenedSums(member.Opened), TimeProvider.System);
+        typeof(Party).GetProperty(nameof(Party.Round))!.SetValue(member, flaky);
+        var aggregator = harness.SealedRound(1, RoundHarness.Updates(3, 100));
+        var check = aggregator.AggregateCheckRequest();
+
+        failing = true;
+        Assert.Throws<CryptographicException>(() => member.Round.CheckAggregate(check));
+        failing = false;
+        Assert.Null(member.Round.CheckAggregate(check)); // the weakness: no answer, no refusal
+        var forged = harness.SealedUpdates[(1, harness[1].Id)];
+        Assert.Contains("it already checked another aggregate", Assert.Throws<RoundRefusedException>(() => member.Round.CheckAggregate(check with { AggregateMasks = forged })).Message);
+    }
+
     // ---- 3. The plan from a model digest, and the host's audit digest -----------------------------------------------
 
     [Fact]
