@@ -482,15 +482,15 @@ public sealed class ParticipantRound
         {
             throw Refused(request.Round, step, e.Message, RoundRefusal.AggregateRefused);
         }
-        memory.Part = part;
-        memory.AggregateFingerprint = LinearFingerprint.OfMasks(masks, challenge);
-        memory.OwnAggregateFingerprint = LinearFingerprint.OfMasks(memory.SealedUpdate!, challenge);
-        memory.AggregateChallenge = challenge;
-        memory.AggregateAnswer = Sign(RoundPurpose.AggregateFingerprint, request.Round, memory.OwnAggregateFingerprint.ToBytes());
-        // Spent: its c0 is in the part and its masks in the fingerprint, and a retry gets the answer above. Held to step 6,
-        // it would be 13 MB per 10⁶ values more per member at the round's fullest.
+        var own = LinearFingerprint.OfMasks(memory.SealedUpdate!, challenge);
+        var answer = Sign(RoundPurpose.AggregateFingerprint, request.Round, own.ToBytes());
+        // Pinned with its signed answer, never without: a signing that failed leaves nothing pinned and nothing sent.
+        (memory.Part, memory.AggregateFingerprint, memory.OwnAggregateFingerprint) = (part, LinearFingerprint.OfMasks(masks, challenge), own);
+        (memory.AggregateChallenge, memory.AggregateAnswer) = (challenge, answer);
+        // Spent: its c0 is in the part and its masks in the fingerprint, and a retry gets the pinned answer. Held to step
+        // 6, it would be 13 MB per 10⁶ values more per member at the round's fullest.
         memory.SealedUpdate = null;
-        return memory.AggregateAnswer;
+        return answer;
     }
 
     // ---- Step 6 -------------------------------------------------------------------------------------------------

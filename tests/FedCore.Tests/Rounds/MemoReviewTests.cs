@@ -251,13 +251,11 @@ public class MemoReviewTests
     }
 
     [Fact]
-    public void Known_weakness_a_step_5_whose_signing_failed_once_answers_every_retry_of_the_same_aggregate_with_null()
+    public void A_step_5_whose_signing_failed_once_pins_nothing_so_its_retry_gets_a_signed_answer_and_another_aggregate_is_still_refused()
     {
-        // Not a leak, and older than 0760128 (the challenge is pinned before the answer is signed): if signing the step-5
-        // answer throws once (a key store that failed), the challenge stays pinned with no answer, and every retry of the
-        // same aggregate returns null instead of a signed answer or a refusal. A host forwards it (ToContract(null)) and the
-        // member is stuck for the round. Another aggregate is still refused, so nothing is given away; the fix is to pin the
-        // challenge only with the signed answer (sign first, then set both), or to refuse when the answer is missing.
+        // Found by this review (older than 0760128): the challenge was pinned before the answer was signed, so a signing
+        // that threw once (a key store that failed) left every retry of the same aggregate answered with null. It is now
+        // pinned together with the signed answer.
         var harness = new RoundHarness(3);
         var member = harness[0];
         bool failing = false;
@@ -270,7 +268,9 @@ public class MemoReviewTests
         failing = true;
         Assert.Throws<CryptographicException>(() => member.Round.CheckAggregate(check));
         failing = false;
-        Assert.Null(member.Round.CheckAggregate(check)); // the weakness: no answer, no refusal
+        var answer = member.Round.CheckAggregate(check);
+        Assert.NotNull(answer);
+        Assert.Equal(answer.Signature, member.Round.CheckAggregate(check).Signature);
         var forged = harness.SealedUpdates[(1, harness[1].Id)];
         Assert.Contains("it already checked another aggregate", Assert.Throws<RoundRefusedException>(() => member.Round.CheckAggregate(check with { AggregateMasks = forged })).Message);
     }
