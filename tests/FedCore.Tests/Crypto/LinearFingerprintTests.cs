@@ -67,6 +67,43 @@ public class LinearFingerprintTests
     }
 
     [Fact]
+    public void Over_several_ciphertexts_and_values_near_q0_it_is_the_polynomial_evaluated_exactly()
+    {
+        // The points are read off the fingerprint of the unit vector e_{D−2} (F = y), then F is recomputed in BigInteger
+        // for coefficients that fill every ciphertext, many of them q0 − 1: the eight-lane Horner must give the same value.
+        var (_, _, vectors) = Vectors(1, 150); // three ciphertexts at N = 64, D = 192
+        var template = CiphertextMasks.Of(vectors[0]).ToBytes();
+        int start = WireFormat.HeaderLength + 36, n = Parameters.RingDimension, bits = Parameters.WireModulusBits, d = 3 * n;
+        ulong q = Parameters.WireModulus;
+        byte[] Masks(ulong[] coefficients)
+        {
+            var bytes = (byte[])template.Clone();
+            int polynomial = BitPacking.PackedLength(n, bits);
+            for (int chunk = 0; chunk < 3; chunk++)
+                BitPacking.Pack(coefficients.AsSpan(chunk * n, n), bits, bytes.AsSpan(start + chunk * polynomial, polynomial));
+            return bytes;
+        }
+        ulong[] Values(ulong[] coefficients)
+        {
+            var fingerprint = LinearFingerprint.OfMasks(CiphertextMasks.FromBytes(Masks(coefficients), Parameters), Challenge).ToBytes();
+            return Enumerable.Range(0, LinearFingerprint.Points).Select(i => BitConverter.ToUInt64(fingerprint, fingerprint.Length - 8 * (LinearFingerprint.Points - i))).ToArray();
+        }
+        var unit = new ulong[d];
+        unit[d - 2] = 1;
+        var points = Values(unit);
+        var random = new Random(11);
+        var coefficients = Enumerable.Range(0, d).Select(k => k % 5 == 0 ? q - 1 : (ulong)random.NextInt64((long)q)).ToArray();
+        var actual = Values(coefficients);
+        for (int i = 0; i < LinearFingerprint.Points; i++)
+        {
+            System.Numerics.BigInteger value = 0;
+            foreach (ulong c in coefficients)
+                value = (value * points[i] + c) % q;
+            Assert.Equal((ulong)value, actual[i]);
+        }
+    }
+
+    [Fact]
     public void It_round_trips_and_a_malformed_one_is_a_format_error_naming_the_field()
     {
         var (_, _, vectors) = Vectors(1, 10);

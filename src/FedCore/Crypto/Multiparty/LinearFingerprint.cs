@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Ring;
 using FedCore.Crypto.Rlwe;
@@ -78,15 +79,94 @@ public sealed class LinearFingerprint
         RequireChallenge(challenge);
         Modulus q0 = parameters.Context.WireModulus;
         var points = DrawPoints(challenge, [q0]);
-        var accumulators = new ulong[Points];
         var chunk = new ulong[parameters.RingDimension];
-        for (int j = 0; j < chunks; j++)
+        ulong[] values;
+        if (VectorArithmetic.Use512 && parameters.RingDimension % Lanes == 0)
         {
-            read(j, chunk);
-            Horner(q0, points, accumulators, chunk);
+            var horner = new LaneHorner(q0, points);
+            for (int j = 0; j < chunks; j++)
+            {
+                read(j, chunk);
+                horner.Add(chunk);
+            }
+            values = horner.Values();
+        }
+        else
+        {
+            values = new ulong[Points];
+            for (int j = 0; j < chunks; j++)
+            {
+                read(j, chunk);
+                Horner(q0, points, values, chunk);
+            }
+            values = Reduce(q0, values);
         }
         Array.Clear(chunk);
-        return new LinearFingerprint(parameters, challenge.ToArray(), (long)chunks * parameters.RingDimension, Reduce(q0, accumulators));
+        return new LinearFingerprint(parameters, challenge.ToArray(), (long)chunks * parameters.RingDimension, values);
+    }
+
+    private const int Lanes = 8;
+
+    /// <summary>
+    /// <see cref="Horner"/> eight coefficients at a time, the same value: lane l takes coefficients l, l + 8, l + 16, … by
+    /// Horner in y⁸, and F(y) = Σ_l A_l·y^{7−l}, since coefficient 8m + l carries y^{D−1−8m−l} = (y⁸)^{M−1−m}·y^{7−l}
+    /// (D = 8M). The scalar chain waits on one multiplication after another; the lanes do not.
+    /// </summary>
+    private sealed class LaneHorner
+    {
+        private readonly Modulus _q;
+        private readonly ulong[] _points; // [y, y'] per point
+        private readonly Vector512<ulong>[] _step = new Vector512<ulong>[Points], _stepShoup = new Vector512<ulong>[Points];
+        private readonly Vector512<ulong>[] _accumulators = new Vector512<ulong>[Points]; // each lane below 3q
+
+        public LaneHorner(Modulus q, ulong[] points)
+        {
+            _q = q;
+            _points = points;
+            for (int i = 0; i < Points; i++)
+            {
+                ulong y8 = points[2 * i];
+                for (int k = 0; k < 3; k++)
+                    y8 = q.Multiply(y8, y8);
+                _step[i] = Vector512.Create(y8);
+                _stepShoup[i] = Vector512.Create(q.ShoupPrecompute(y8));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Add(ReadOnlySpan<ulong> coefficients)
+        {
+            Vector512<ulong> q = Vector512.Create(_q.Value);
+            Vector512<ulong> y0 = _step[0], y1 = _step[1], y2 = _step[2], y3 = _step[3];
+            Vector512<ulong> s0 = _stepShoup[0], s1 = _stepShoup[1], s2 = _stepShoup[2], s3 = _stepShoup[3];
+            Vector512<ulong> h0 = Vector512.ShiftRightLogical(s0, 32), h1 = Vector512.ShiftRightLogical(s1, 32);
+            Vector512<ulong> h2 = Vector512.ShiftRightLogical(s2, 32), h3 = Vector512.ShiftRightLogical(s3, 32);
+            Vector512<ulong> a0 = _accumulators[0], a1 = _accumulators[1], a2 = _accumulators[2], a3 = _accumulators[3];
+            for (int j = 0; j < coefficients.Length; j += Lanes)
+            {
+                Vector512<ulong> v = Vector512.Create(coefficients.Slice(j, Lanes));
+                // Lazy products are below 2q for any 64-bit input; adding v < q keeps each lane below 3q < 2⁶⁴.
+                a0 = VectorArithmetic.MultiplyShoupLazy(a0, y0, s0, h0, q) + v;
+                a1 = VectorArithmetic.MultiplyShoupLazy(a1, y1, s1, h1, q) + v;
+                a2 = VectorArithmetic.MultiplyShoupLazy(a2, y2, s2, h2, q) + v;
+                a3 = VectorArithmetic.MultiplyShoupLazy(a3, y3, s3, h3, q) + v;
+            }
+            (_accumulators[0], _accumulators[1], _accumulators[2], _accumulators[3]) = (a0, a1, a2, a3);
+        }
+
+        /// <summary>F at each point, reduced: the lanes combined by the powers y^{7−l}.</summary>
+        public ulong[] Values()
+        {
+            var values = new ulong[Points];
+            for (int i = 0; i < Points; i++)
+            {
+                ulong y = _points[2 * i], value = 0;
+                for (int lane = 0; lane < Lanes; lane++)
+                    value = _q.Add(_q.Multiply(value, y), _q.Reduce(_accumulators[i].GetElement(lane)));
+                values[i] = value;
+            }
+            return values;
+        }
     }
 
     /// <summary>Per modulus, Points nonzero points and their Shoup companions: [y₀, y₀', y₁, y₁', …].</summary>
