@@ -23,7 +23,9 @@ namespace Federation.Silo.Tests.Jobs;
 /// country silos, its real participant grains and the real job grain. The colluder is a member whose participant grain
 /// answers honestly and whose answer is then replaced, on its own silo, by one it forged and signed with its own key;
 /// the honest members' answers are held until the colluder's has gone out, so the forgery arrives first. The pure
-/// protocol's tests are <c>AggregatorAttackTests</c> and <c>PerfReviewTests</c>.
+/// protocol's tests are <c>AggregatorAttackTests</c> and <c>PerfReviewTests</c>. Both claims hold in a round as the job
+/// first runs it; the test named <c>Known_break_…</c> shows the step-6b claim failing for a round the job takes up again
+/// from step 6b after a member dropped out (a colluder can drop out on purpose).
 /// </summary>
 public sealed class ColludingMemberTests(ITestOutputHelper output)
 {
@@ -94,6 +96,48 @@ public sealed class ColludingMemberTests(ITestOutputHelper output)
         colluder.AssertCameFirst("CH/colluder-part-control");
         Assert.All(control.Rounds, r => Assert.Equal(4, r.Participants.Count));
         output.WriteLine($"{nameof(A_colluders_committed_part_under_another_header_revealed_first_is_refused_in_its_name_and_not_the_honest_parts)}: {clock.Elapsed.TotalSeconds:F1}s");
+    }
+
+    [Fact]
+    public async Task Known_break_taken_up_again_after_a_dropout_a_colluders_part_under_another_length_or_key_revealed_first_gets_an_honest_part_refused_in_its_name()
+    {
+        // KNOWN BREAK. The colluder drops out of step 6b once (its call fails as an unreachable silo's does; any member can).
+        // Every part commitment is in, so the job takes the same protocol round up again from step 6b (ResumeRoundAsync),
+        // with an AggregatorRound that knows neither the round's sealed length nor its key: AcceptPart then holds the parts
+        // to the first one's length and key, which the colluder, revealing first, chooses. Its part under another length or
+        // key passes, and the honest part after it is refused in its member's name ("the part of CH/zurich or one revealed
+        // before it"). Only the scale, which the job knows without the round, is still refused in the colluder's name. The
+        // job knows the length (the model's parameters + 1) and could keep the key id with the commitments it stores.
+        var clock = Stopwatch.StartNew();
+        using var dir = new TempDirectory("federation-colluder-resumed-part");
+        var colluder = new ColludingMember(Colluder, nameof(IParticipantGrain.RevealPart));
+        await using var federation = await StartAsync(dir, colluder);
+
+        foreach (var field in new[] { "scale", "length", "key" })
+        {
+            var job = $"CH/colluder-resumed-part-{field}";
+            colluder.DropOutOnce(job);
+            colluder.Forge(job, reply => ForgePart(colluder, (PartReply)reply, field));
+            var status = await TestFederations.RunAsync(federation, TestFederations.SampleJob with { Rounds = 1 }, job);
+
+            colluder.AssertDroppedOutOnce(job);
+            colluder.AssertCameFirst(job);
+            Assert.True(status.Phase == JobPhase.Failed, $"{job}: {status.Phase} {status.Error}");
+            if (field == "scale")
+                Assert.True(status.Error!.Contains($"the part of {Colluder} is not at the round's scale") && !Honest.Any(status.Error.Contains), $"{job}: {status.Error}");
+            else // the break: the first honest member in member order is named, not the colluder
+                Assert.True(status.Error!.Contains($"the part of {Honest[0]} or one revealed before it") && !status.Error.Contains(Colluder), $"{job}: {status.Error}");
+            output.WriteLine($"{job}: {status.Error}");
+        }
+
+        // The control: the same dropout, taken up again, without the forgery, completes.
+        const string control = "CH/colluder-resumed-part-control";
+        colluder.DropOutOnce(control);
+        var completed = await TestFederations.RunToCompletionAsync(federation, TestFederations.SampleJob with { Rounds = 1 }, control);
+        colluder.AssertDroppedOutOnce(control);
+        colluder.AssertCameFirst(control);
+        Assert.Equal(1, completed.CompletedRounds);
+        output.WriteLine($"{nameof(Known_break_taken_up_again_after_a_dropout_a_colluders_part_under_another_length_or_key_revealed_first_gets_an_honest_part_refused_in_its_name)}: {clock.Elapsed.TotalSeconds:F1}s");
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
@@ -180,33 +224,52 @@ public sealed class ColludingMemberTests(ITestOutputHelper output)
     /// for a job the test runs, the colluder's answer is replaced by its forgery (if any) and marks the step sent, and each
     /// honest member's answer waits until then and one more second (the job checks the colluder's first). A colluder's
     /// answer that does not come within a minute is recorded and the honest ones go on: the test then fails, not hangs.
+    /// In a job it drops out of once, the colluder's first call of the step fails as a silo that cannot be reached does,
+    /// and that attempt's answers are neither held nor forged.
     /// </summary>
     private sealed class ColludingMember(string id, string method)
     {
         private static readonly TimeSpan Wait = TimeSpan.FromMinutes(1), Margin = TimeSpan.FromSeconds(1);
         private readonly ConcurrentDictionary<string, Func<object, object>> _forgeries = new();
-        private readonly ConcurrentDictionary<(string Job, int Round), TaskCompletionSource> _sent = new();
-        private readonly ConcurrentDictionary<string, int> _colluderFirst = new(), _late = new();
+        private readonly ConcurrentDictionary<string, int> _dropOuts = new(); // job → the round dropped out of (0 until then)
+        private readonly ConcurrentDictionary<(string Job, int Round, string Member), int> _calls = new();
+        private readonly ConcurrentDictionary<(string Job, int Round, int Call), TaskCompletionSource> _sent = new();
+        private readonly ConcurrentDictionary<string, int> _colluderFirst = new(), _late = new(), _droppedOut = new();
 
         public byte[] SigningKey { get; set; } = [];
 
         public void Forge(string job, Func<object, object> forge) => _forgeries[job] = forge;
 
+        public void DropOutOnce(string job) => _dropOuts[job] = 0;
+
         public async Task OnCallAsync(IIncomingGrainCallContext context)
         {
-            await context.Invoke();
-            if (context.InterfaceMethod.DeclaringType != typeof(IParticipantGrain) || context.InterfaceMethod.Name != method)
-                return;
-            (string Job, int Round)? call = context.Request.GetArgument(0) switch
+            (string Job, int Round)? step = context.InterfaceMethod.DeclaringType != typeof(IParticipantGrain) || context.InterfaceMethod.Name != method ? null
+                : context.Request.GetArgument(0) switch
+                {
+                    RoundAssignment a => (a.JobId, a.Round),
+                    RoundPartRevealRequest r => (r.JobId, r.Round),
+                    _ => null,
+                };
+            if (step is not ({ } job, var round) || !job.StartsWith("CH/colluder-", StringComparison.Ordinal))
             {
-                RoundAssignment a => (a.JobId, a.Round),
-                RoundPartRevealRequest r => (r.JobId, r.Round),
-                _ => null,
-            };
-            if (call is not ({ } job, var round) || !job.StartsWith("CH/colluder-", StringComparison.Ordinal))
+                await context.Invoke();
                 return;
-            var sent = _sent.GetOrAdd((job, round), _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
-            if (context.TargetId.Key.ToString() == id)
+            }
+            var member = context.TargetId.Key.ToString()!;
+            // The n-th call of the step to each member is the n-th attempt at it (a protocol round taken up again keeps its number).
+            int call = _calls.AddOrUpdate((job, round, member), 1, (_, n) => n + 1);
+            bool droppedAttempt = call == 1 && _dropOuts.TryGetValue(job, out var dropped) && (dropped == 0 || dropped == round);
+            if (droppedAttempt && member == id && _dropOuts.TryUpdate(job, round, 0))
+            {
+                _droppedOut.AddOrUpdate(job, 1, (_, n) => n + 1);
+                throw new TimeoutException($"test: {id} drops out of {method} once");
+            }
+            await context.Invoke();
+            if (droppedAttempt)
+                return;
+            var sent = _sent.GetOrAdd((job, round, call), _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+            if (member == id)
             {
                 if (_forgeries.TryGetValue(job, out var forge))
                     context.Result = forge(context.Result!);
@@ -231,6 +294,9 @@ public sealed class ColludingMemberTests(ITestOutputHelper output)
             Assert.True(_colluderFirst.GetValueOrDefault(job) > 0, $"{job}: the colluder was never asked to {method}.");
             Assert.True(_late.GetValueOrDefault(job) == 0, $"{job}: honest members answered {method} before the colluder did.");
         }
+
+        /// <summary>The colluder dropped out of the step once in <paramref name="job"/>, and the job asked it again.</summary>
+        public void AssertDroppedOutOnce(string job) => Assert.True(_droppedOut.GetValueOrDefault(job) == 1, $"{job}: the colluder dropped out {_droppedOut.GetValueOrDefault(job)} times.");
 
         /// <summary><paramref name="original"/> as the colluder's signed message of <paramref name="purpose"/> over <paramref name="payload"/>.</summary>
         public SignedPayload Sign(SignedPayload original, string purpose, byte[] payload)
