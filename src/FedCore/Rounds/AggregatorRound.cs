@@ -33,6 +33,7 @@ public sealed class AggregatorRound
     private byte[]? _openedDigest, _openingChallenge;
     private long[]? _positions;
     private readonly int? _sealedLength;
+    private byte[]? _resumedKeyId;
 
     /// <param name="participants">The round's members (the job's pinned parties that take part), any order.</param>
     /// <param name="participantKeys">Each member's signing public key, as the job pinned them.</param>
@@ -224,11 +225,12 @@ public sealed class AggregatorRound
     /// Takes up a round whose part commitments were all in before the job stopped (FedCore/Rounds/README.md, "Dropouts"):
     /// the members reveal the parts they stored, and the opening goes on from step 6b for <paramref name="plan"/>.
     /// </summary>
-    public void Resume(RoundPlan plan, IEnumerable<SignedMessage> partCommitments)
+    /// <param name="roundKeyId">The round key's id, stored with the commitments, which every part must be under (null for a job stored before it was kept).</param>
+    public void Resume(RoundPlan plan, IEnumerable<SignedMessage> partCommitments, byte[]? roundKeyId)
     {
         ArgumentNullException.ThrowIfNull(plan);
         lock (_lock)
-            _planDigest = plan.Digest;
+            (_planDigest, _resumedKeyId) = (plan.Digest, roundKeyId);
         foreach (var commitment in partCommitments)
             AcceptPartCommitment(commitment);
     }
@@ -249,10 +251,12 @@ public sealed class AggregatorRound
             throw Rejected($"the part {who} revealed is not the one it committed to");
         if (parsed.Scale != _ckks!.Scale)
             throw Rejected($"the part of {who} is not at the round's scale");
-        if (_masks is { } masks && (parsed.Length != masks.Length || !parsed.KeyId.Span.SequenceEqual(masks.KeyId.Span)))
+        // Taken up again (Resume), the round has no masks but the length the job names and the key id it stored: held to
+        // the first part's header instead, a colluder's part revealed first got an honest part refused (review/grains-colluder).
+        int? length = _masks?.Length ?? _sealedLength;
+        byte[]? keyId = _masks?.KeyId.ToArray() ?? _resumedKeyId;
+        if ((length is { } l && parsed.Length != l) || (keyId is not null && !parsed.KeyId.Span.SequenceEqual(keyId)))
             throw Rejected($"the part of {who} is not of the length and round key of the round's sealed updates");
-        // Taken up again after a restart (Resume), the round knows neither key nor length: the parts are held to the
-        // first one's, and which of two differing parts is not its member's own cannot be told.
         Read(() => { _parts.Add(parsed); return true; }, $"the part of {who} or one revealed before it");
     }
 
@@ -421,5 +425,5 @@ public sealed class AggregatorRound
         }
     }
 
-    private RoundRefusedException Rejected(string reason) => new(RoundRefusal.Rejected, $"Job {JobId} round {Round}: {reason}.");
+    private RoundRefusedException Rejected(string reason) => new(RoundRefusal.Rejected, $"Job {JobId} round {Round}: {reason.TrimEnd('.')}.");
 }

@@ -117,6 +117,10 @@ public sealed class TrainingJobState
 
     [Id(22)]
     public long DecryptingSamples { get; set; }
+
+    /// <summary>That round's key id: a round taken up again holds every revealed part to it.</summary>
+    [Id(23)]
+    public byte[]? DecryptingKeyId { get; set; }
 }
 
 /// <summary>
@@ -461,10 +465,11 @@ public sealed class TrainingJobGrain(
         DelayDeactivation(TimeSpan.FromHours(1));
         var global = await GlobalModelAsync();
         var attempt = new RoundAttempt(new AggregatorRound(JobId, state.State.DecryptingProtocolRound, members, state.State.ParticipantKeys,
-            new RoundProtection(spec.Protection.Scheme, spec.Protection.UpdateBound)), members);
+            new RoundProtection(spec.Protection.Scheme, spec.Protection.UpdateBound), CkksProtection.SealedLength(global.Length)), members);
         var plan = PlanOf(global);
         var committed = commitments.Select(FromContract).ToList();
-        await attempt.Cpu.Run(() => attempt.Aggregator.Resume(plan, committed));
+        var keyId = state.State.DecryptingKeyId; // read here: the state is the activation's, and Cpu.Run is off its thread
+        await attempt.Cpu.Run(() => attempt.Aggregator.Resume(plan, committed, keyId));
         logger.LogWarning("Job {Job} round {Round}: taken up again at protocol round {Protocol}, whose members all committed to their parts", JobId, modelRound, attempt.Aggregator.Round);
         await RevealPartsAsync(attempt);
         phases.Mark("check-and-decrypt");
@@ -537,6 +542,7 @@ public sealed class TrainingJobGrain(
     {
         state.State.DecryptingMembers = null;
         state.State.DecryptingCommitments = null;
+        state.State.DecryptingKeyId = null;
     }
 
     /// <summary>Steps 1–3: the round key, checked by every member for one plan.</summary>
@@ -631,8 +637,8 @@ public sealed class TrainingJobGrain(
         });
         if (modelRound is not null)
         {
-            (state.State.DecryptingProtocolRound, state.State.DecryptingCommitments, state.State.DecryptingSamples) =
-                (round, [.. replies.Select(r => r.PartCommitment)], samples);
+            (state.State.DecryptingProtocolRound, state.State.DecryptingCommitments, state.State.DecryptingSamples, state.State.DecryptingKeyId) =
+                (round, [.. replies.Select(r => r.PartCommitment)], samples, aggregator.RoundKey.KeyId.ToArray());
             await SaveAsync();
         }
         if (nextRound is not null)

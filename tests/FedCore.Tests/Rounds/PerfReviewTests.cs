@@ -68,6 +68,30 @@ public sealed class PerfReviewTests
         Assert.Contains("1 of the members' parts were refused", opening.Message);
     }
 
+    [Theory]
+    [InlineData("scale")]
+    [InlineData("length")]
+    [InlineData("key")]
+    public void In_a_round_taken_up_again_a_colluders_part_under_another_header_revealed_first_is_refused_in_its_own_name(string field)
+    {
+        // Found through grains (ColludingMemberTests, branch review/grains-colluder): a round the job takes up again from
+        // step 6b has no masks, and held the parts to the first one's length and key, which the colluder chose. It is now
+        // given the length the job names and the key id the job stored with the commitments.
+        var harness = new RoundHarness(3);
+        var updates = RoundHarness.Updates(3, 8);
+        var (first, reveal) = UpToReveal(harness, updates);
+        var resumed = new AggregatorRound(harness.Job, 1, harness.Parties.Select(p => p.Id), harness.PublicKeys, harness.Protection, CkksProtection.SealedLength(8));
+        resumed.Resume(RoundHarness.PlanFor(1), reveal.PartCommitments, first.RoundKey.KeyId.ToArray());
+        var colluder = harness[0];
+        var own = colluder.Round.RevealPart(reveal);
+        var refused = Assert.Throws<RoundRefusedException>(() => resumed.AcceptPart(colluder.Sign(RoundPurpose.OpeningPart, harness.Job, 1, WithHeader(own.Payload, field))));
+        Assert.Contains($"the part of {colluder.Id} is not", refused.Message);
+
+        foreach (var honest in harness.Parties.Skip(1))
+            resumed.AcceptPart(honest.Round.RevealPart(reveal));
+        Assert.Contains("1 of the members' parts were refused", Assert.Throws<RoundRefusedException>(resumed.OpeningCheckRequest).Message);
+    }
+
     [Fact]
     public void Parts_sent_from_many_threads_at_once_each_twice_open_to_the_sum_of_the_updates_each_counted_once()
     {

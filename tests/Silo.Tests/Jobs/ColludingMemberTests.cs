@@ -24,8 +24,8 @@ namespace Federation.Silo.Tests.Jobs;
 /// answers honestly and whose answer is then replaced, on its own silo, by one it forged and signed with its own key;
 /// the honest members' answers are held until the colluder's has gone out, so the forgery arrives first. The pure
 /// protocol's tests are <c>AggregatorAttackTests</c> and <c>PerfReviewTests</c>. Both claims hold in a round as the job
-/// first runs it; the test named <c>Known_break_…</c> shows the step-6b claim failing for a round the job takes up again
-/// from step 6b after a member dropped out (a colluder can drop out on purpose).
+/// first runs it, and in a round the job takes up again from step 6b after a member dropped out (a colluder can drop out
+/// on purpose), which failed before the job kept the round's length and key id for it.
 /// </summary>
 public sealed class ColludingMemberTests(ITestOutputHelper output)
 {
@@ -99,15 +99,13 @@ public sealed class ColludingMemberTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Known_break_taken_up_again_after_a_dropout_a_colluders_part_under_another_length_or_key_revealed_first_gets_an_honest_part_refused_in_its_name()
+    public async Task A_colluders_part_under_another_header_revealed_first_in_a_round_taken_up_again_is_refused_in_its_name()
     {
-        // KNOWN BREAK. The colluder drops out of step 6b once (its call fails as an unreachable silo's does; any member can).
-        // Every part commitment is in, so the job takes the same protocol round up again from step 6b (ResumeRoundAsync),
-        // with an AggregatorRound that knows neither the round's sealed length nor its key: AcceptPart then holds the parts
-        // to the first one's length and key, which the colluder, revealing first, chooses. Its part under another length or
-        // key passes, and the honest part after it is refused in its member's name ("the part of CH/zurich or one revealed
-        // before it"). Only the scale, which the job knows without the round, is still refused in the colluder's name. The
-        // job knows the length (the model's parameters + 1) and could keep the key id with the commitments it stores.
+        // Found by this test (branch review/grains-colluder). The colluder drops out of step 6b once (its call fails as an
+        // unreachable silo's does; any member can), so the job takes the same protocol round up again from step 6b
+        // (ResumeRoundAsync) with no masks. It used to hold the parts to the first one's length and key, which the
+        // colluder, revealing first, chose, and the honest part after it was refused in its member's name. The job now
+        // names the length and keeps the round key's id with the commitments it stores.
         var clock = Stopwatch.StartNew();
         using var dir = new TempDirectory("federation-colluder-resumed-part");
         var colluder = new ColludingMember(Colluder, nameof(IParticipantGrain.RevealPart));
@@ -123,10 +121,7 @@ public sealed class ColludingMemberTests(ITestOutputHelper output)
             colluder.AssertDroppedOutOnce(job);
             colluder.AssertCameFirst(job);
             Assert.True(status.Phase == JobPhase.Failed, $"{job}: {status.Phase} {status.Error}");
-            if (field == "scale")
-                Assert.True(status.Error!.Contains($"the part of {Colluder} is not at the round's scale") && !Honest.Any(status.Error.Contains), $"{job}: {status.Error}");
-            else // the break: the first honest member in member order is named, not the colluder
-                Assert.True(status.Error!.Contains($"the part of {Honest[0]} or one revealed before it") && !status.Error.Contains(Colluder), $"{job}: {status.Error}");
+            Assert.True(status.Error!.Contains($"the part of {Colluder} is not") && !Honest.Any(status.Error.Contains), $"{job}: {status.Error}");
             output.WriteLine($"{job}: {status.Error}");
         }
 
@@ -137,7 +132,7 @@ public sealed class ColludingMemberTests(ITestOutputHelper output)
         colluder.AssertDroppedOutOnce(control);
         colluder.AssertCameFirst(control);
         Assert.Equal(1, completed.CompletedRounds);
-        output.WriteLine($"{nameof(Known_break_taken_up_again_after_a_dropout_a_colluders_part_under_another_length_or_key_revealed_first_gets_an_honest_part_refused_in_its_name)}: {clock.Elapsed.TotalSeconds:F1}s");
+        output.WriteLine($"{nameof(A_colluders_part_under_another_header_revealed_first_in_a_round_taken_up_again_is_refused_in_its_name)}: {clock.Elapsed.TotalSeconds:F1}s");
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
