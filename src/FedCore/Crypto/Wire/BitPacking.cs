@@ -20,9 +20,10 @@ internal static class BitPacking
         RequireWidth(bitWidth);
         if (destination.Length != PackedLength(values.Length, bitWidth))
             throw new ArgumentException("Destination length does not match the packed size.", nameof(destination));
+        int packed = PackEights(values, bitWidth, destination);
         ulong accumulator = 0;
-        int bitsHeld = 0, offset = 0;
-        foreach (ulong value in values)
+        int bitsHeld = 0, offset = packed / 8 * bitWidth; // eight values are exactly w bytes
+        foreach (ulong value in values[packed..])
         {
             accumulator |= value << bitsHeld;
             int total = bitsHeld + bitWidth;
@@ -91,6 +92,62 @@ internal static class BitPacking
         int spareBits = (int)((long)source.Length * 8 - usedBits);
         paddingNonZero = spareBits > 0 && (source[^1] >> (8 - spareBits)) != 0;
         return firstOutOfRange;
+    }
+
+    /// <summary>
+    /// <see cref="Pack"/> eight values at a time where AVX-512 VBMI runs, for w ≥ 32: each lane's value shifted into its
+    /// 8-byte window from ⌊l·w/8⌋ and the ninth byte after it, then every output byte of the group (w of them) gathered
+    /// from the at most three windows that reach it and or-ed. Returns how many values it wrote (a multiple of 8); the
+    /// bytes it stored past the last group are written again by the scalar path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int PackEights(ReadOnlySpan<ulong> values, int bitWidth, Span<byte> destination)
+    {
+        if (!Avx512Vbmi.IsSupported || !Ring.VectorArithmetic.Enabled || bitWidth < 32)
+            return 0;
+        const int Gathers = 3;
+        Span<byte> index = stackalloc byte[Gathers * 64], keep = stackalloc byte[Gathers * 64];
+        Span<int> used = stackalloc int[64];
+        Span<ulong> shifts = stackalloc ulong[8];
+        index.Clear();
+        keep.Clear();
+        used.Clear();
+        for (int lane = 0; lane < 8; lane++)
+        {
+            int offset = lane * bitWidth >> 3;
+            shifts[lane] = (ulong)(lane * bitWidth & 7);
+            // Bytes 0–63 of the gathers' table are the lanes' low windows, 64–127 their ninth bytes. A group's values end
+            // at byte w exactly, so nothing of it reaches byte w or later.
+            for (int b = 0; b <= 8; b++)
+            {
+                int at = offset + b;
+                if (at >= bitWidth)
+                    continue;
+                int slot = used[at]++;
+                if (slot >= Gathers)
+                    return 0;
+                index[slot * 64 + at] = (byte)(b < 8 ? 8 * lane + b : 64 + 8 * lane);
+                keep[slot * 64 + at] = 0xFF;
+            }
+        }
+        Vector512<byte> index0 = Vector512.Create((ReadOnlySpan<byte>)index[..64]), index1 = Vector512.Create((ReadOnlySpan<byte>)index[64..128]),
+            index2 = Vector512.Create((ReadOnlySpan<byte>)index[128..]);
+        Vector512<byte> keep0 = Vector512.Create((ReadOnlySpan<byte>)keep[..64]), keep1 = Vector512.Create((ReadOnlySpan<byte>)keep[64..128]),
+            keep2 = Vector512.Create((ReadOnlySpan<byte>)keep[128..]);
+        Vector512<ulong> left = Vector512.Create((ReadOnlySpan<ulong>)shifts), right = Vector512.Create(64UL) - left; // a count of 64 gives 0
+        ref ulong source = ref MemoryMarshal.GetReference(values);
+        ref byte start = ref MemoryMarshal.GetReference(destination);
+        int i = 0;
+        for (long at = 0; i + 8 <= values.Length && at + 64 <= destination.Length; i += 8, at += bitWidth)
+        {
+            Vector512<ulong> value = Vector512.LoadUnsafe(ref source, (nuint)i);
+            Vector512<byte> low = Avx512F.ShiftLeftLogicalVariable(value, left).AsByte(), high = Avx512F.ShiftRightLogicalVariable(value, right).AsByte();
+            Vector512<byte> bytes = (Avx512Vbmi.PermuteVar64x8x2(low, index0, high) & keep0)
+                | (Avx512Vbmi.PermuteVar64x8x2(low, index1, high) & keep1)
+                | (Avx512Vbmi.PermuteVar64x8x2(low, index2, high) & keep2);
+            bytes.StoreUnsafe(ref start, (nuint)at);
+        }
+        return i;
     }
 
     /// <summary>
