@@ -150,10 +150,15 @@ public sealed class LocalFederation : IAsyncDisposable
 
     private static async Task StopHostAsync(IHost host)
     {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await host.StopAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            // Not stopped gracefully in 30 s (a loaded machine, a peer silo already gone): disposing stops it abruptly.
+            // Seen once in a full test run, where a silo whose peer had been stopped mid-job outlasted the timeout.
         }
         finally
         {
