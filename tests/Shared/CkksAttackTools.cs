@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using FedCore.Crypto.Ckks;
 using FedCore.Crypto.Multiparty;
 using FedCore.Crypto.Ring;
+using FedCore.Crypto.Wire;
 
 namespace Federation.Tests.Shared;
 
@@ -136,7 +138,7 @@ internal static class CkksAttackTools
     {
         var parameters = plaintext.Parameters;
         byte[] bytes = plaintext.ToBytes();
-        int start = FedCore.Crypto.Wire.WireFormat.HeaderLength + 44, length = FedCore.Crypto.Wire.BitPacking.PackedLength(parameters.RingDimension, parameters.WireModulusBits);
+        int start = WireFormat.HeaderLength + 44, length = FedCore.Crypto.Wire.BitPacking.PackedLength(parameters.RingDimension, parameters.WireModulusBits);
         var coefficients = new ulong[parameters.RingDimension];
         FedCore.Crypto.Wire.BitPacking.Unpack(bytes.AsSpan(start, length), parameters.WireModulusBits, ulong.MaxValue, coefficients, out _);
         edit(coefficients);
@@ -193,5 +195,29 @@ internal static class CkksAttackTools
             decoded.AsSpan(0, count).CopyTo(values.AsSpan(start));
         }
         return values;
+    }
+
+    /// <summary>
+    /// A part's (or any opened plaintext's) bytes with one header field changed: "scale" doubled, "length" one value fewer
+    /// in as many ciphertexts, or else the round key's id. Its Merkle commitment covers the coefficients only.
+    /// </summary>
+    public static byte[] WithHeader(byte[] part, string field)
+    {
+        var copy = (byte[])part.Clone();
+        switch (field)
+        {
+            case "scale":
+                var scale = copy.AsSpan(WireFormat.HeaderLength + 32 + 4, 8);
+                BinaryPrimitives.WriteDoubleLittleEndian(scale, BinaryPrimitives.ReadDoubleLittleEndian(scale) * 2);
+                break;
+            case "length":
+                var length = copy.AsSpan(WireFormat.HeaderLength + 32, 4);
+                BinaryPrimitives.WriteUInt32LittleEndian(length, BinaryPrimitives.ReadUInt32LittleEndian(length) - 1);
+                break;
+            default:
+                copy[WireFormat.HeaderLength] ^= 1;
+                break;
+        }
+        return copy;
     }
 }

@@ -1,9 +1,8 @@
-using System.Buffers.Binary;
 using FedCore.Aggregation.Integrity;
 using FedCore.Aggregation.Protection;
 using FedCore.Crypto.Multiparty;
-using FedCore.Crypto.Wire;
 using FedCore.Rounds;
+using Federation.Tests.Shared;
 
 namespace FedCore.Tests.Rounds;
 
@@ -23,27 +22,6 @@ public sealed class PerfReviewTests
         return (aggregator, RoundHarness.Committed(aggregator, harness.Parties));
     }
 
-    /// <summary>The part's bytes with one header field changed: the commitment (a Merkle root over the coefficients) does not see it.</summary>
-    private static byte[] WithHeader(byte[] part, string field)
-    {
-        var copy = (byte[])part.Clone();
-        switch (field)
-        {
-            case "scale":
-                var scale = copy.AsSpan(WireFormat.HeaderLength + 32 + 4, 8);
-                BinaryPrimitives.WriteDoubleLittleEndian(scale, BinaryPrimitives.ReadDoubleLittleEndian(scale) * 2);
-                break;
-            case "length": // one value fewer, in as many ciphertexts
-                var length = copy.AsSpan(WireFormat.HeaderLength + 32, 4);
-                BinaryPrimitives.WriteUInt32LittleEndian(length, BinaryPrimitives.ReadUInt32LittleEndian(length) - 1);
-                break;
-            default: // the round key's id
-                copy[WireFormat.HeaderLength] ^= 1;
-                break;
-        }
-        return copy;
-    }
-
     // ---- 1. The aggregator's running sum of the parts ------------------------------------------------------------
 
     [Theory]
@@ -59,7 +37,7 @@ public sealed class PerfReviewTests
         var (aggregator, reveal) = UpToReveal(harness, RoundHarness.Updates(3, 8));
         var colluder = harness[0];
         var own = colluder.Round.RevealPart(reveal);
-        var refused = Assert.Throws<RoundRefusedException>(() => aggregator.AcceptPart(colluder.Sign(RoundPurpose.OpeningPart, harness.Job, 1, WithHeader(own.Payload, field))));
+        var refused = Assert.Throws<RoundRefusedException>(() => aggregator.AcceptPart(colluder.Sign(RoundPurpose.OpeningPart, harness.Job, 1, CkksAttackTools.WithHeader(own.Payload, field))));
         Assert.Contains($"the part of {colluder.Id} is not", refused.Message);
 
         foreach (var honest in harness.Parties.Skip(1))
@@ -84,7 +62,7 @@ public sealed class PerfReviewTests
         resumed.Resume(RoundHarness.PlanFor(1), reveal.PartCommitments, first.RoundKey.KeyId.ToArray());
         var colluder = harness[0];
         var own = colluder.Round.RevealPart(reveal);
-        var refused = Assert.Throws<RoundRefusedException>(() => resumed.AcceptPart(colluder.Sign(RoundPurpose.OpeningPart, harness.Job, 1, WithHeader(own.Payload, field))));
+        var refused = Assert.Throws<RoundRefusedException>(() => resumed.AcceptPart(colluder.Sign(RoundPurpose.OpeningPart, harness.Job, 1, CkksAttackTools.WithHeader(own.Payload, field))));
         Assert.Contains($"the part of {colluder.Id} is not", refused.Message);
 
         foreach (var honest in harness.Parties.Skip(1))

@@ -11,6 +11,7 @@ using Federation.Contracts.Participants;
 using Federation.Contracts.Transfer;
 using Federation.Silo.Grains;
 using Federation.Silo.Hosting;
+using Federation.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Xunit.Abstractions;
@@ -190,26 +191,12 @@ public sealed class ColludingMemberTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The colluder's own part, the coefficients it committed to, under another header (as PerfReviewTests.WithHeader),
+    /// The colluder's own part, the coefficients it committed to, under another header (CkksAttackTools.WithHeader),
     /// signed with its key.
     /// </summary>
     private static PartReply ForgePart(ColludingMember colluder, PartReply reply, string field)
     {
-        var part = (byte[])(reply.PartBytes.Inline ?? throw new InvalidOperationException("The colluder's part came as a transfer; the test forges inline ones only.")).Clone();
-        switch (field)
-        {
-            case "scale":
-                var scale = part.AsSpan(WireFormat.HeaderLength + 32 + 4, 8);
-                BinaryPrimitives.WriteDoubleLittleEndian(scale, BinaryPrimitives.ReadDoubleLittleEndian(scale) * 2);
-                break;
-            case "length": // one value fewer, in as many ciphertexts
-                var length = part.AsSpan(WireFormat.HeaderLength + 32, 4);
-                BinaryPrimitives.WriteUInt32LittleEndian(length, BinaryPrimitives.ReadUInt32LittleEndian(length) - 1);
-                break;
-            default: // the round key's id
-                part[WireFormat.HeaderLength] ^= 1;
-                break;
-        }
+        var part = CkksAttackTools.WithHeader(reply.PartBytes.Inline ?? throw new InvalidOperationException("The colluder's part came as a transfer; the test forges inline ones only."), field);
         // The signed part travels with an empty payload, its bytes apart; the signature is over the bytes.
         return new PartReply(colluder.Sign(reply.Part, RoundPurpose.OpeningPart, part) with { Payload = [] }, Payload.OfInline(part));
     }
