@@ -147,6 +147,13 @@ public sealed class TrainingJobGrain(
     private const int MaxRoundAttempts = 5;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How often an attempt is tried again because a grain of the job's own (a model version, the audit log, the records)
+    /// could not be reached. Counted apart from the members' attempts: a silo's graceful stop rejects calls ("Silo stopping")
+    /// for as long as it takes, up to half a minute in tests, and that says nothing about how many members can take part.
+    /// </summary>
+    private const int MaxStalls = 8;
+
     private Task? _run;
     private bool _deactivating;
     private float[]? _global;
@@ -349,17 +356,20 @@ public sealed class TrainingJobGrain(
         var dropped = new Dictionary<string, string>(StringComparer.Ordinal);
         if (await AdoptStoredRoundAsync(modelRound))
             return;
+        int stalls = 0;
         for (int attempt = 1; ; attempt++)
         {
+            // Attempts that ended on the members' account; the audit trail numbers every attempt.
+            int tries = attempt - stalls;
             var members = DecryptedOver(modelRound) ?? everyone.Where(p => !dropped.ContainsKey(p)).ToList();
             if (members.Count < state.State.MinimumParticipants)
             {
                 var why = string.Join("; ", dropped.Select(d => $"{d.Key}: {d.Value}"));
-                if (attempt >= MaxRoundAttempts || _deactivating)
+                if (tries >= MaxRoundAttempts || _deactivating)
                     throw new FederationOperationException(RoundRefusal.TooFew,
                         $"Job {JobId} round {modelRound}: only {members.Count} of {everyone.Count} participants could take part ({why}); the job's agreement requires at least {state.State.MinimumParticipants}.");
                 logger.LogWarning("Job {Job} round {Round}: only {Members} of {All} participants reachable ({Why}); trying everyone again", JobId, modelRound, members.Count, everyone.Count, why);
-                await Task.Delay(RetryDelay * attempt);
+                await Task.Delay(RetryDelay * tries);
                 dropped.Clear();
                 continue;
             }
@@ -391,19 +401,22 @@ public sealed class TrainingJobGrain(
                     logger.LogWarning("Job {Job} round {Round}, attempt {Attempt}: {Participant} {What} ({Reason}); the round starts again{Without}",
                         JobId, modelRound, attempt, participant, drop ? "cannot be reached" : "lost its round state", reason, drop && !waitFor ? " without it" : "");
                 }
-                if (waitFor && attempt < MaxRoundAttempts)
-                    await Task.Delay(RetryDelay * attempt);
-                if (attempt >= MaxRoundAttempts)
+                if (waitFor && tries < MaxRoundAttempts)
+                    await Task.Delay(RetryDelay * tries);
+                if (tries >= MaxRoundAttempts)
                     throw new FederationOperationException(RoundRefusal.TooFew,
                         $"Job {JobId} round {modelRound} did not complete in {attempt} attempts: {string.Join("; ", e.Participants.Select(p => $"{p.Participant}: {p.Reason}"))}" +
                         $" ({everyone.Count - dropped.Count} of {everyone.Count} participants could take part; the job's agreement requires at least {state.State.MinimumParticipants}).");
             }
-            catch (Exception e) when (IsUnreachable(e) && !_deactivating && attempt < MaxRoundAttempts)
+            catch (Exception e) when (IsUnreachable(e) && !_deactivating)
             {
                 // A grain of the job's own (a model version, the audit log) on a silo that is going away: it is activated
-                // again elsewhere, so the attempt is tried again, with the same members.
+                // again elsewhere once that silo is gone, so the attempt is tried again, with the same members.
+                if (++stalls > MaxStalls)
+                    throw new FederationOperationException("job.unreachable",
+                        $"Job {JobId} round {modelRound}: a grain of the job's own stayed unreachable in {stalls} attempts ({e.Message.Trim()}).");
                 logger.LogWarning("Job {Job} round {Round}, attempt {Attempt}: {Reason}; the round starts again", JobId, modelRound, attempt, e.Message);
-                await Task.Delay(RetryDelay * attempt);
+                await Task.Delay(RetryDelay * Math.Min(stalls, MaxRoundAttempts));
             }
         }
     }
