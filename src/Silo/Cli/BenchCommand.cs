@@ -272,6 +272,8 @@ public static class BenchCommand
                     ["plaintextBytesPerParticipant"] = (long)plaintext.MeanPerParticipant(p => p.ProtocolBytes),
                     ["peakWorkingSetBytes"] = peak,
                     ["peakWorkingSetSince"] = peakReset ? "the start of this N" : "process start (the kernel's peak could not be reset)",
+                    // The GC grows its heap into the memory it sees: a container's limit or DOTNET_GCHeapHardLimit, or all of it.
+                    ["memoryAvailableToGcBytes"] = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
                     ["heaviestSample"] = heaviest.ToJson(),
                     ["modelParameters"] = settings.Parameters,
                     ["model"] = settings.Model.DeepClone(),
