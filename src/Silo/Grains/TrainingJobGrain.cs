@@ -145,7 +145,7 @@ public sealed class TrainingJobGrain(
 
     /// <summary>A round (or the preparation) whose participants cannot be reached is tried again this often before the job fails.</summary>
     private const int MaxRoundAttempts = 5;
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+    private TimeSpan RetryDelay => siloOptions.RoundRetryDelay;
 
     /// <summary>
     /// How often an attempt is tried again because a grain of the job's own (a model version, the audit log, the records)

@@ -97,6 +97,12 @@ public sealed record FederationSiloOptions
     /// </summary>
     public int ConcurrentMemberCalls { get; init; } = 16;
 
+    /// <summary>
+    /// How long a job waits before it tries a round again, times the number of tries so far (members or a grain of its own
+    /// out of reach): long enough for a silo that stops to finish stopping, so that its grains are activated elsewhere.
+    /// </summary>
+    public TimeSpan RoundRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Chunk size, inline limit and expiry of payload transfers; checked against <see cref="MaxMessageBodySize"/> when the silo starts.</summary>
     public PayloadTransferOptions Transfer { get; init; } = new();
 
@@ -110,6 +116,8 @@ public sealed record FederationSiloOptions
             throw new ArgumentException($"Silo country '{Country}' is not an ISO 3166-1 alpha-2 code in capitals (e.g. 'HU').");
         if (string.IsNullOrWhiteSpace(DataDirectory))
             throw new ArgumentException("The silo needs a data directory.");
+        if (RoundRetryDelay < TimeSpan.Zero)
+            throw new ArgumentException($"RoundRetryDelay is {RoundRetryDelay}: a job cannot wait less than no time before it tries a round again.");
         if (ConcurrentMemberCalls < 1)
             throw new ArgumentException($"ConcurrentMemberCalls is {ConcurrentMemberCalls}: a job needs to reach at least one member at a time.");
         if (ConcurrentParticipantWork < 1)

@@ -30,12 +30,13 @@ public class ParticipantWorkSlotsTests
     }
 
     [Fact]
-    public void A_silo_without_a_turn_for_its_participants_or_a_call_for_its_jobs_does_not_start()
+    public void A_silo_without_a_turn_for_its_participants_or_a_call_for_its_jobs_or_with_a_negative_retry_delay_does_not_start()
     {
         var options = new FederationSiloOptions { Country = "HU", DataDirectory = "data" };
         options.Validate();
         Assert.Contains("ConcurrentParticipantWork is 0", Assert.Throws<ArgumentException>(() => (options with { ConcurrentParticipantWork = 0 }).Validate()).Message);
         Assert.Contains("ConcurrentMemberCalls is 0", Assert.Throws<ArgumentException>(() => (options with { ConcurrentMemberCalls = 0 }).Validate()).Message);
+        Assert.Contains("RoundRetryDelay is -00:00:01", Assert.Throws<ArgumentException>(() => (options with { RoundRetryDelay = TimeSpan.FromSeconds(-1) }).Validate()).Message);
     }
 
     private static void InterlockedMax(ref int target, int value)
