@@ -98,8 +98,9 @@ public sealed record FederationSiloOptions
     public int ConcurrentMemberCalls { get; init; } = 16;
 
     /// <summary>
-    /// How long a job waits before it tries a round again, times the number of tries so far (members or a grain of its own
-    /// out of reach): long enough for a silo that stops to finish stopping, so that its grains are activated elsewhere.
+    /// How long a job waits before it tries a round again, times the number of tries so far, at most five times (members or
+    /// a grain of its own out of reach): long enough, summed, for a silo that stops to finish stopping, so that its grains
+    /// are activated elsewhere.
     /// </summary>
     public TimeSpan RoundRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
 
