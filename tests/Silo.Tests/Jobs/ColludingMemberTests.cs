@@ -12,8 +12,6 @@ using Federation.Contracts.Transfer;
 using Federation.Silo.Grains;
 using Federation.Silo.Hosting;
 using Federation.Tests.Shared;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Storage;
 using Xunit.Abstractions;
 
 namespace Federation.Silo.Tests.Jobs;
@@ -141,27 +139,8 @@ public sealed class ColludingMemberTests(ITestOutputHelper output)
     /// <summary>The sample federation with the colluder's filter on every silo, set up, and the colluder's own signing key read.</summary>
     private static async Task<LocalFederation> StartAsync(TempDirectory dir, ColludingMember colluder)
     {
-        var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH") with
-        {
-            ConfigureSilo = silo => silo.AddIncomingGrainCallFilter(colluder.OnCallAsync),
-        });
-        try
-        {
-            await TestFederations.SetUpSampleAsync(federation);
-            // A colluding member knows its own key: here, read from its participant grain's state in its country's storage.
-            var storage = federation.ServicesOf("US").GetRequiredKeyedService<IGrainStorage>(StorageNames.Country);
-            var stored = new Orleans.GrainState<ParticipantState>();
-            await storage.ReadStateAsync("participant", federation.Grains.GetGrain<IParticipantGrain>(Colluder).GetGrainId(), stored);
-            colluder.SigningKey = stored.State?.SigningKey ?? throw new InvalidOperationException($"{Colluder} has no signing key.");
-            using var key = ParticipantSigningKey.Import(colluder.SigningKey);
-            Assert.Equal(TestFederations.Membership(federation).Find(Colluder)!.SigningKey.ToArray(), key.PublicKey); // the key the job pins for it
-            return federation;
-        }
-        catch
-        {
-            await federation.DisposeAsync();
-            throw;
-        }
+        (var federation, colluder.SigningKey) = await ColludingFederation.StartAsync(dir, Colluder, colluder.OnCallAsync);
+        return federation;
     }
 
     /// <summary>The values every member of the sample job seals: the model's parameters and the weight.</summary>
