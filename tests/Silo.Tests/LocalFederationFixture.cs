@@ -8,6 +8,7 @@ using Federation.Contracts.Participants;
 using Federation.Silo.Cli;
 using Federation.Silo.Governance;
 using Federation.Silo.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Federation.Silo.Tests;
@@ -20,6 +21,11 @@ internal static class TestFederations
         DataDirectory = dataDirectory,
         ConfigureLogging = logging => ConsoleLogging.Configure(logging, LogLevel.Warning),
     };
+
+    /// <summary>Registers <paramref name="change"/> of the options the silo was built with in their place (the last registration wins).</summary>
+    public static void ChangeSiloOptions(ISiloBuilder silo, Func<FederationSiloOptions, FederationSiloOptions> change) =>
+        silo.ConfigureServices(services => services.AddSingleton(
+            change((FederationSiloOptions)services.Last(d => d.ServiceType == typeof(FederationSiloOptions)).ImplementationInstance!)));
 
     public static FederationManifest SampleManifest => FederationManifest.Load(Path.Combine(TestPaths.HeartSample, "federation.json"));
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using FedCore.Crypto.Ckks;
 using FedCore.Jobs;
 using Federation.Contracts.Errors;
@@ -63,11 +62,7 @@ public sealed class EncryptedRoundTests
         var job = JobDefinition.Load(Path.Combine(TestPaths.HeartSample, "job.json")) with { Protection = "ckks", Rounds = 2 };
         await using var federation = await LocalFederation.StartAsync(TestFederations.Options(dir.Path, "US", "HU", "CH") with
         {
-            ConfigureSilo = silo => silo.ConfigureServices(services =>
-            {
-                var options = (FederationSiloOptions)services.Last(d => d.ServiceType == typeof(FederationSiloOptions)).ImplementationInstance!;
-                services.AddSingleton(options with { ConcurrentMemberCalls = 1, ConcurrentParticipantWork = 1 });
-            }),
+            ConfigureSilo = silo => TestFederations.ChangeSiloOptions(silo, options => options with { ConcurrentMemberCalls = 1, ConcurrentParticipantWork = 1 }),
         });
         await TestFederations.SetUpSampleAsync(federation);
         var result = await TestFederations.RunToCompletionAsync(federation, job, "CH/one-at-a-time");

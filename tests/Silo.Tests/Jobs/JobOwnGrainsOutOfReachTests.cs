@@ -2,7 +2,6 @@ using System.Text;
 using Federation.Contracts.Audit;
 using Federation.Contracts.Jobs;
 using Federation.Silo.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Federation.Silo.Tests.Jobs;
 
@@ -52,11 +51,7 @@ public sealed class JobOwnGrainsOutOfReachTests
             ConfigureSilo = silo =>
             {
                 silo.AddIncomingGrainCallFilter(outage.OnCallAsync);
-                silo.ConfigureServices(services =>
-                {
-                    var options = (FederationSiloOptions)services.Last(d => d.ServiceType == typeof(FederationSiloOptions)).ImplementationInstance!;
-                    services.AddSingleton(options with { RoundRetryDelay = TimeSpan.FromMilliseconds(20) });
-                });
+                TestFederations.ChangeSiloOptions(silo, options => options with { RoundRetryDelay = TimeSpan.FromMilliseconds(20) });
             },
         });
         try
